@@ -1,0 +1,75 @@
+"""Lazily built, cached boto3 clients.
+
+Clients are built on first use (boto3 costs ~200 ms to import, and each Lambda imports all of app.py)
+and reused for the life of the container. Endpoints are never passed here: boto3 reads
+`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` itself, which is how the sandbox and tests point the
+unchanged code at emulators.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+# Tight timeouts: every caller sits inside a deadline (Meta's webhook, Connect's 8 s / 60 s limits).
+# `standard` retry mode retries throttling and 5xx with jittered backoff.
+_TIMEOUTS = {
+    "connect_timeout": 2,
+    "read_timeout": 5,
+}
+_RETRIES = {"mode": "standard", "total_max_attempts": 3}
+
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def client(service: str) -> Any:
+    """The cached boto3 client for `service` (thread safe; boto3 clients themselves are)."""
+    existing = _clients.get(service)
+    if existing is not None:
+        return existing
+    with _lock:
+        if service not in _clients:
+            import boto3
+            from botocore.config import Config
+
+            session = boto3.session.Session()
+            _clients[service] = session.client(service, config=Config(retries=_RETRIES, **_TIMEOUTS))
+        return _clients[service]
+
+
+def reset() -> None:
+    """Forget every cached client (tests switch credentials, endpoints and moto contexts)."""
+    with _lock:
+        _clients.clear()
+
+
+def error_code(exc: BaseException) -> str:
+    """A log-safe code for an exception: the AWS error code or the class name, never its message."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        if isinstance(code, str) and code:
+            return code
+    return type(exc).__name__
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Throttling, server-side failures and timeouts: worth retrying later."""
+    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
+        return True
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return status >= 500 or status == 429 or code in _TRANSIENT_CODES
+    return False
+
+
+_TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException",
+    "InternalServerException", "InternalServiceException", "InternalServerError", "InternalFailure",
+    "ServiceUnavailable", "ServiceUnavailableException", "TransactionConflictException", "RequestTimeout",
+})

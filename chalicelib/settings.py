@@ -1,0 +1,267 @@
+"""Settings: the only reader of os.environ.
+
+One frozen `Settings` value per environment snapshot. Each capability (messaging, redaction, scanner,
+IVR) has its own section, parsed and validated the first time that capability asks for it, so the
+scanner Lambda does not fail because a messaging variable is missing, while a missing or malformed
+variable still fails fast with one line naming it — never a KeyError deep in a request.
+
+The Chalice test client applies stage variables to os.environ only during each call, so nothing here
+runs at import time; `load()` is called per invocation and is cached by the environment snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Callable, Mapping, TypeVar
+
+T = TypeVar("T")
+
+# Comprehend entity types redacted customer -> agent by default (REFERENCE.md §8: financial, government ids, secrets).
+DEFAULT_PII_ENTITY_TYPES = (
+    "CREDIT_DEBIT_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,PIN,BANK_ACCOUNT_NUMBER,BANK_ROUTING,"
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER,SSN,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,PASSPORT_NUMBER,DRIVER_ID,"
+    "UK_NATIONAL_INSURANCE_NUMBER,CA_SOCIAL_INSURANCE_NUMBER,PASSWORD,AWS_ACCESS_KEY,AWS_SECRET_KEY"
+)
+# Amazon Connect's default attachment allow-list (REFERENCE.md §5).
+DEFAULT_SCAN_EXTENSIONS = "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx"
+STREAM_TOPIC_FALLBACK = "connect-guard-chat-stream"
+
+MiB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed. The message names the variable, never its value."""
+
+
+# ---------------------------------------------------------------------------------------------- parsing helpers
+
+
+class _Reader:
+    """Typed access to an environment snapshot; every error names the variable."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self._env = env
+
+    def raw(self, name: str) -> str | None:
+        value = self._env.get(name)
+        return value.strip() if value is not None and value.strip() != "" else None
+
+    def required(self, name: str) -> str:
+        value = self.raw(name)
+        if value is None:
+            raise SettingsError(f"{name} is required but not set")
+        return value
+
+    def text(self, name: str, default: str) -> str:
+        return self.raw(name) or default
+
+    def integer(self, name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+        return self._number(name, default, int, minimum, maximum)
+
+    def number(self, name: str, default: float, minimum: float | None = None, maximum: float | None = None) -> float:
+        return self._number(name, default, float, minimum, maximum)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be true or false")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = (self.raw(name) or default).lower()
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of: {', '.join(choices)}")
+        return value
+
+    def csv(self, name: str, default: str) -> tuple[str, ...]:
+        value = self._env.get(name)
+        if value is None:
+            value = default
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+
+    def _number(self, name: str, default: T, kind: Callable[[str], T], minimum, maximum) -> T:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            parsed = kind(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a {kind.__name__}") from None
+        if (minimum is not None and parsed < minimum) or (maximum is not None and parsed > maximum):
+            raise SettingsError(f"{name} must be between {minimum} and {maximum}")
+        return parsed
+
+
+# ---------------------------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class MessagingSettings:
+    """Messenger <-> Amazon Connect chat bridge (api_handler, connect_stream_handler)."""
+
+    connect_instance_id: str
+    connect_contact_flow_id: str
+    connect_streaming_topic_arn: str
+    sessions_table: str
+    messenger_secret_id: str
+    graph_api_url: str
+    chat_duration_minutes: int
+    secret_cache_seconds: int
+    human_agent_tag: bool
+    attachment_max_bytes: int
+    webhook_max_body_bytes: int
+
+    @classmethod
+    def parse(cls, env: _Reader) -> "MessagingSettings":
+        instance_id = env.required("CONNECT_INSTANCE_ID")
+        if instance_id.startswith("arn:"):
+            raise SettingsError("CONNECT_INSTANCE_ID must be the instance id, not its ARN")
+        topic = env.required("CONNECT_STREAMING_TOPIC_ARN")
+        if not topic.startswith("arn:") or ":sns:" not in topic:
+            raise SettingsError("CONNECT_STREAMING_TOPIC_ARN must be an SNS topic ARN")
+        graph = env.text("GRAPH_API_URL", "https://graph.facebook.com/v25.0").rstrip("/")
+        if not graph.startswith(("https://", "http://")):
+            raise SettingsError("GRAPH_API_URL must be an http(s) URL")
+        return cls(
+            connect_instance_id=instance_id,
+            connect_contact_flow_id=env.required("CONNECT_CONTACT_FLOW_ID"),
+            connect_streaming_topic_arn=topic,
+            sessions_table=env.required("SESSIONS_TABLE"),
+            messenger_secret_id=env.required("MESSENGER_SECRET_ID"),
+            graph_api_url=graph,
+            # Connect accepts 60..10080 minutes; its own default is 25 h.
+            chat_duration_minutes=env.integer("CHAT_DURATION_MINUTES", 1500, 60, 10080),
+            secret_cache_seconds=env.integer("MESSENGER_SECRET_CACHE_SECONDS", 300, 0, 86400),
+            # MESSAGE_TAG + HUMAN_AGENT after the 24 h window needs Meta's App Review: opt in.
+            human_agent_tag=env.flag("MESSENGER_HUMAN_AGENT_TAG", False),
+            attachment_max_bytes=env.integer("ATTACHMENT_MAX_BYTES", 20 * MiB, 1, 100 * MiB),
+            webhook_max_body_bytes=env.integer("WEBHOOK_MAX_BODY_BYTES", 1 * MiB, 1024, 6 * MiB),
+        )
+
+
+@dataclass(frozen=True)
+class RedactionSettings:
+    """PII redaction engine (REFERENCE.md §8, §9)."""
+
+    engine: str
+    entity_types: frozenset[str]
+    outbound_entity_types: frozenset[str]
+    language: str
+    min_score: float
+    mask_template: str
+
+    @classmethod
+    def parse(cls, env: _Reader) -> "RedactionSettings":
+        template = env.text("PII_MASK_TEMPLATE", "[{type}]")
+        if "{type}" not in template and any(ch.isdigit() for ch in template):
+            raise SettingsError("PII_MASK_TEMPLATE must not contain digits")
+        return cls(
+            engine=env.choice("PII_ENGINE", "local", ("local", "comprehend", "both")),
+            entity_types=frozenset(env.csv("PII_ENTITY_TYPES", DEFAULT_PII_ENTITY_TYPES)),
+            outbound_entity_types=frozenset(env.csv("PII_OUTBOUND_ENTITY_TYPES", "")),
+            language=env.choice("PII_LANGUAGE", "en", ("en", "es")),
+            min_score=env.number("PII_MIN_SCORE", 0.5, 0.0, 1.0),
+            mask_template=template,
+        )
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    """FILE_SCANNER attachment scanner (REFERENCE.md §5, §6). Owned by the scanner issue."""
+
+    allowed_extensions: frozenset[str]
+    max_bytes: int
+    deadline_margin_ms: int
+    moderation_categories: tuple[str, ...]
+    moderation_min_confidence: float
+
+    @classmethod
+    def parse(cls, env: _Reader) -> "ScannerSettings":
+        return cls(
+            allowed_extensions=frozenset(e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
+            max_bytes=env.integer("SCAN_MAX_BYTES", 20 * MiB, 1, 100 * MiB),
+            deadline_margin_ms=env.integer("SCAN_DEADLINE_MARGIN_MS", 3000, 0, 60000),
+            moderation_categories=env.csv("MODERATION_CATEGORIES", "Explicit,Violence,Visually Disturbing,Hate Symbols"),
+            moderation_min_confidence=env.number("MODERATION_MIN_CONFIDENCE", 80.0, 0.0, 100.0),
+        )
+
+
+@dataclass(frozen=True)
+class IvrSettings:
+    """Secure IVR decryptor (REFERENCE.md §7). Owned by the IVR issue."""
+
+    keys_path: str
+    key_cache_seconds: int
+    return_value: bool
+
+    @classmethod
+    def parse(cls, env: _Reader) -> "IvrSettings":
+        path = env.text("IVR_KEYS_PATH", "/connect-guard/ivr-keys/")
+        if not path.startswith("/"):
+            raise SettingsError("IVR_KEYS_PATH must start with /")
+        return cls(
+            keys_path=path if path.endswith("/") else path + "/",
+            key_cache_seconds=env.integer("IVR_KEY_CACHE_SECONDS", 900, 0, 86400),
+            return_value=env.flag("IVR_RETURN_VALUE", True),
+        )
+
+
+# ---------------------------------------------------------------------------------------------- the whole
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one environment snapshot; sections validate on first access."""
+
+    env: Mapping[str, str] = field(repr=False)
+    log_level: str = "INFO"
+
+    @cached_property
+    def messaging(self) -> MessagingSettings:
+        return MessagingSettings.parse(_Reader(self.env))
+
+    @cached_property
+    def redaction(self) -> RedactionSettings:
+        return RedactionSettings.parse(_Reader(self.env))
+
+    @cached_property
+    def scanner(self) -> ScannerSettings:
+        return ScannerSettings.parse(_Reader(self.env))
+
+    @cached_property
+    def ivr(self) -> IvrSettings:
+        return IvrSettings.parse(_Reader(self.env))
+
+
+_PREFIXES = ("CONNECT_", "SESSIONS_", "MESSENGER_", "GRAPH_", "PII_", "SCAN_", "MODERATION_", "IVR_", "CHAT_",
+             "ATTACHMENT_", "WEBHOOK_", "LOG_")
+
+
+def load() -> Settings:
+    """Settings for the current environment (cheap: cached per snapshot of our variables)."""
+    snapshot = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIXES)))
+    return _load(snapshot)
+
+
+@lru_cache(maxsize=8)
+def _load(snapshot: tuple[tuple[str, str], ...]) -> Settings:
+    env = dict(snapshot)
+    level = _Reader(env).choice("LOG_LEVEL", "INFO", ("debug", "info", "warning", "error", "critical")).upper()
+    return Settings(env=env, log_level=level)
+
+
+def stream_topic_for_subscription() -> str:
+    """The SNS topic `@app.on_sns_message` subscribes to, read at import time.
+
+    Chalice exports stage variables before importing app.py during deploy/package/local, so the real
+    ARN is there when it matters. Elsewhere (benchmarks, bare imports) the topic name is a placeholder
+    that Chalice never uses.
+    """
+    return os.environ.get("CONNECT_STREAMING_TOPIC_ARN") or STREAM_TOPIC_FALLBACK

@@ -1,0 +1,48 @@
+import json
+import logging
+
+from hypothesis import given, strategies as st
+
+from chalicelib import logs
+
+CARD = "4111111111111111"
+
+
+def test_events_are_json_with_safe_fields(captured_logs):
+    log = logs.get_logger("test")
+    logs.log_event(log, "message_forwarded", contact_id="c0ffee-12", length=12, reason="OK")
+    event = captured_logs.events()[-1]
+    assert event["event"] == "message_forwarded"
+    assert event["contact_id"] == "c0ffee-12"
+    assert event["length"] == 12
+
+
+def test_free_text_and_digit_runs_are_redacted(captured_logs):
+    log = logs.get_logger("test")
+    logs.log_event(log, "oops", text=f"my card is {CARD}", token=CARD, nested={"k": [CARD]})
+    captured_logs.assert_absent(CARD, "my card")
+    event = captured_logs.events()[-1]
+    assert event["text"].startswith("<redacted:len=")
+
+
+def test_third_party_messages_are_reduced_to_length(captured_logs):
+    logging.getLogger("botocore.endpoint").warning("request body %s", CARD)
+    captured_logs.assert_absent(CARD)
+    event = captured_logs.events()[-1]
+    assert event["event"] == "library_log"
+
+
+def test_errors_are_logged_by_code_only(captured_logs):
+    try:
+        raise ValueError(f"bad value {CARD}")
+    except ValueError as exc:
+        logs.log_error(logs.get_logger("test"), "failed", exc)
+    captured_logs.assert_absent(CARD)
+    assert captured_logs.events()[-1]["error"] == "ValueError"
+
+
+@given(st.text())
+def test_safe_value_never_passes_long_digit_runs(value):
+    rendered = json.dumps(logs.safe_value(value))
+    assert not any(run.isdigit() and len(run) >= 7 for run in __import__("re").findall(r"\d+", rendered))
+    assert " " not in logs.safe_value(value) or logs.safe_value(value).startswith("<redacted")
