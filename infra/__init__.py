@@ -1,0 +1,1 @@
+"""Deployment tooling (`make deploy` / `make destroy`); never packaged into a Lambda."""

@@ -1,0 +1,51 @@
+"""Writes a deployment's facts into `.chalice/config.json`: the stage's environment and policy files.
+
+Only the deployed stage's `environment_variables` keys we own and its functions' `iam_policy_file` are
+touched; everything else (other stages, memory, timeouts, variables you added) is kept as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Mapping
+
+from infra.policies import policy_file_name
+from infra.stage import FUNCTIONS, PROJECT_DIR
+
+# Stage environment variable <- infra stack output.
+ENVIRONMENT_FROM_OUTPUTS = {
+    "CONNECT_INSTANCE_ID": "ConnectInstanceId",
+    "CONNECT_CONTACT_FLOW_ID": "ConnectContactFlowId",
+    "CONNECT_STREAMING_TOPIC_ARN": "StreamingTopicArn",
+    "SESSIONS_TABLE": "SessionsTableName",
+    "MESSENGER_SECRET_ID": "MessengerSecretArn",
+    "IVR_KEYS_PATH": "IvrKeysPath",
+}
+
+
+def config_path(project_dir: Path = PROJECT_DIR) -> Path:
+    return project_dir / ".chalice" / "config.json"
+
+
+def stage_environment(outputs: Mapping[str, str]) -> dict[str, str]:
+    return {variable: outputs[output] for variable, output in ENVIRONMENT_FROM_OUTPUTS.items()}
+
+
+def updated_config(config: dict, stage: str, outputs: Mapping[str, str]) -> dict:
+    """A copy of `config` with the stage wired to this deployment."""
+    config = json.loads(json.dumps(config))
+    section = config.setdefault("stages", {}).setdefault(stage, {})
+    section["autogen_policy"] = False
+    section.setdefault("environment_variables", {}).update(stage_environment(outputs))
+    functions = section.setdefault("lambda_functions", {})
+    for function in FUNCTIONS:
+        functions.setdefault(function, {})["iam_policy_file"] = policy_file_name(stage, function)
+    return config
+
+
+def write(stage: str, outputs: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> Path:
+    path = config_path(project_dir)
+    config = updated_config(json.loads(path.read_text()), stage, outputs)
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path

@@ -1,0 +1,286 @@
+"""`make deploy STAGE=prod` / `make destroy STAGE=prod`: the whole deployment, one idempotent step at a time.
+
+    python -m infra.deploy deploy --stage prod [--dry-run] [--params infra/params-prod.json]
+
+deploy:  infra stack (create or update) -> stage env + policy files in .chalice/ -> `chalice deploy`
+         -> SNS filter + redrive on the stream subscription -> async failures to the DLQ
+         -> Connect: decryptor associated, FILE_SCANNER association, invoke permissions scoped to the instance
+         -> prints the webhook URL and what to do in the Messenger and Connect consoles.
+destroy: the same, undone in reverse order.
+
+Every step first looks at what exists, so re-running after a failure (or on a deployed stage) is safe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from infra import chalice_config, policies
+from infra.aws_calls import DryRunAws, RealAws
+from infra.stage import EXAMPLE_PARAMS_PATH, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
+
+# Connect may forward a chat item to the customer only if it is visible to them (REFERENCE.md §4). The
+# handler checks this too; the filter just saves invocations for agent-only items.
+STREAM_FILTER_POLICY = {"MessageVisibility": ["CUSTOMER", "ALL"]}
+PERMISSION_SID = "connect-guard-connect-instance"
+WEBHOOK_PATH = "webhook/messenger"
+
+
+class DeployError(RuntimeError):
+    """A step cannot continue; the message says what to fix."""
+
+
+class Deployment:
+    def __init__(self, stage: Stage, aws: Any, printer: Callable[[str], None] = print, project_dir: Path = PROJECT_DIR):
+        self.stage = stage
+        self.aws = aws
+        self.say = printer
+        self.project_dir = project_dir
+
+    # ======================================================================== deploy
+
+    def deploy(self) -> None:
+        outputs = self.ensure_stack()
+        self.write_chalice_files(outputs)
+        self.chalice("deploy")
+        self.filter_stream_subscription(outputs)
+        self.route_async_failures(outputs)
+        self.allow_connect_to_invoke("ivr_decryptor")
+        self.associate_decryptor()
+        self.allow_connect_to_invoke("attachment_scanner")
+        self.associate_scanner()
+        self.print_next_steps(outputs)
+
+    def ensure_stack(self) -> dict[str, str]:
+        self.step("Infrastructure stack " + self.stage.stack_name)
+        name = self.stage.stack_name
+        request = {"StackName": name, "TemplateBody": TEMPLATE_PATH.read_text(),
+                   "Parameters": self.stage.template_parameters(),
+                   "Tags": [{"Key": "app", "Value": self.stage.app}, {"Key": "stage", "Value": self.stage.name}]}
+        status = self.stack_status()
+        if status is None:
+            self.aws.call("cloudformation", "create_stack", **request)
+            self.aws.wait("cloudformation", "stack_create_complete", StackName=name)
+        elif status.endswith("_IN_PROGRESS") or status == "ROLLBACK_COMPLETE":
+            raise DeployError(f"stack {name} is {status}: wait for it, or `make destroy` a failed first creation")
+        else:
+            try:
+                self.aws.call("cloudformation", "update_stack", **request)
+            except Exception as exc:  # CloudFormation reports "nothing to do" as a ValidationError
+                if "No updates are to be performed" not in str(exc):
+                    raise
+                self.say("  (no changes)")
+            else:
+                self.aws.wait("cloudformation", "stack_update_complete", StackName=name)
+        stack = self.aws.call("cloudformation", "describe_stacks", StackName=name)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def stack_status(self) -> str | None:
+        try:
+            stacks = self.aws.call("cloudformation", "describe_stacks", StackName=self.stage.stack_name)["Stacks"]
+        except Exception as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+        return stacks[0]["StackStatus"] if stacks else None
+
+    def write_chalice_files(self, outputs: dict[str, str]) -> None:
+        self.step(f"Stage {self.stage.name}: environment and IAM policies in .chalice/")
+        environment = chalice_config.stage_environment(outputs)
+        if self.aws.dry_run:
+            for variable, value in environment.items():
+                self.say(f"  would set {variable}={value}")
+            for function in policies.render_all(self.stage, outputs):
+                self.say(f"  would write .chalice/{policies.policy_file_name(self.stage.name, function)}")
+            return
+        chalice_config.write(self.stage.name, outputs, self.project_dir)
+        for path in policies.write_all(self.stage, outputs, self.project_dir):
+            self.say(f"  wrote {path.relative_to(self.project_dir)}")
+
+    def chalice(self, command: str, capture: bool = False) -> str:
+        self.step(f"chalice {command} --stage {self.stage.name}")
+        executable = str(Path(sys.executable).with_name("chalice"))  # the one installed beside this Python
+        env = {**os.environ, "AWS_DEFAULT_REGION": self.stage.region}
+        return self.aws.run([executable, command, "--stage", self.stage.name], env=env, cwd=str(self.project_dir),
+                            capture=capture)
+
+    def filter_stream_subscription(self, outputs: dict[str, str]) -> None:
+        """Chalice subscribes the stream handler but cannot set a filter or a redrive policy."""
+        self.step("Stream subscription: visibility filter and dead-letter queue")
+        subscription = self.stream_subscription(outputs["StreamingTopicArn"])
+        if subscription is None:
+            raise DeployError("connect_stream_handler is not subscribed to the streaming topic: did chalice deploy run?")
+        for name, value in (("FilterPolicy", STREAM_FILTER_POLICY),
+                            ("RedrivePolicy", {"deadLetterTargetArn": outputs["DeadLetterQueueArn"]})):
+            self.aws.call("sns", "set_subscription_attributes", SubscriptionArn=subscription,
+                          AttributeName=name, AttributeValue=json.dumps(value, separators=(",", ":")))
+
+    def stream_subscription(self, topic_arn: str) -> str | None:
+        endpoint = self.stage.function_arn("connect_stream_handler")
+        request = {"TopicArn": topic_arn}
+        while True:
+            page = self.aws.call("sns", "list_subscriptions_by_topic", **request)
+            for subscription in page.get("Subscriptions", []):
+                if subscription.get("Endpoint") == endpoint and subscription.get("Protocol") == "lambda":
+                    return subscription["SubscriptionArn"]
+            if not page.get("NextToken"):
+                return None
+            request["NextToken"] = page["NextToken"]
+
+    def route_async_failures(self, outputs: dict[str, str]) -> None:
+        self.step("connect_stream_handler: failed events to the dead-letter queue")
+        self.aws.call("lambda", "put_function_event_invoke_config",
+                      FunctionName=self.stage.function_name("connect_stream_handler"),
+                      MaximumRetryAttempts=2, MaximumEventAgeInSeconds=3600,
+                      DestinationConfig={"OnFailure": {"Destination": outputs["DeadLetterQueueArn"]}})
+
+    def allow_connect_to_invoke(self, function: str) -> None:
+        """Only our instance, in our account, may invoke it (the decryptor is a decryption oracle)."""
+        self.step(f"{function}: invoke permission for the Connect instance only")
+        name = self.stage.function_name(function)
+        existing = self.permission_statement(name)
+        if existing is not None:
+            condition = existing.get("Condition", {})
+            if condition.get("ArnLike", {}).get("AWS:SourceArn") == self.stage.instance_arn:
+                self.say("  (already in place)")
+                return
+            self.aws.call("lambda", "remove_permission", FunctionName=name, StatementId=PERMISSION_SID)
+        self.aws.call("lambda", "add_permission", FunctionName=name, StatementId=PERMISSION_SID,
+                      Action="lambda:InvokeFunction", Principal="connect.amazonaws.com",
+                      SourceArn=self.stage.instance_arn, SourceAccount=self.stage.account)
+
+    def permission_statement(self, function_name: str) -> dict | None:
+        try:
+            policy = json.loads(self.aws.call("lambda", "get_policy", FunctionName=function_name)["Policy"])
+        except Exception as exc:
+            if "ResourceNotFound" in type(exc).__name__ or "ResourceNotFound" in str(exc):
+                return None
+            raise
+        return next((s for s in policy.get("Statement", []) if s.get("Sid") == PERMISSION_SID), None)
+
+    def associate_decryptor(self) -> None:
+        self.step("ivr_decryptor: associated with the Connect instance")
+        arn = self.stage.function_arn("ivr_decryptor")
+        if arn in self.associated_functions():
+            self.say("  (already associated)")
+            return
+        self.aws.call("connect", "associate_lambda_function", InstanceId=self.stage.instance_id, FunctionArn=arn)
+
+    def associated_functions(self) -> list[str]:
+        found, request = [], {"InstanceId": self.stage.instance_id}
+        while True:
+            page = self.aws.call("connect", "list_lambda_functions", **request)
+            found += page.get("LambdaFunctions", [])
+            if not page.get("NextToken"):
+                return found
+            request["NextToken"] = page["NextToken"]
+
+    def associate_scanner(self) -> None:
+        self.step("attachment_scanner: the instance's FILE_SCANNER")
+        arn = self.stage.function_arn("attachment_scanner")
+        current = self.scanner_associations()
+        if any(a.get("IntegrationArn") == arn for a in current):
+            self.say("  (already associated)")
+            return
+        if current:
+            others = ", ".join(a.get("IntegrationArn", "?") for a in current)
+            raise DeployError(f"the instance already has a FILE_SCANNER ({others}): remove it first "
+                              "(aws connect delete-integration-association) if this app should replace it")
+        self.aws.call("connect", "create_integration_association", InstanceId=self.stage.instance_id,
+                      IntegrationType="FILE_SCANNER", IntegrationArn=arn)
+
+    def scanner_associations(self) -> list[dict]:
+        found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": "FILE_SCANNER"}
+        while True:
+            page = self.aws.call("connect", "list_integration_associations", **request)
+            found += page.get("IntegrationAssociationSummaryList", [])
+            if not page.get("NextToken"):
+                return found
+            request["NextToken"] = page["NextToken"]
+
+    def print_next_steps(self, outputs: dict[str, str]) -> None:
+        base = self.chalice("url", capture=True).strip().rstrip("/")
+        secret = outputs["MessengerSecretArn"]
+        self.step("Done. Finish in the consoles (README, section Deploy):")
+        self.say(f"  Messenger callback URL: {base}/{WEBHOOK_PATH}")
+        self.say("  Messenger verify token: the VERIFY_TOKEN field of the secret, read it with")
+        self.say(f"    aws secretsmanager get-secret-value --secret-id {secret} --query SecretString --output text")
+        self.say("  Subscribe the page to: messages, messaging_postbacks, message_reads, message_deliveries")
+        self.say(f"  IVR private keys: one SecureString per Connect key id under {outputs['IvrKeysPath']}")
+        self.say(f"  Attachments: enable them on the instance; the scanner reads {outputs['AttachmentsObjectsArn']}")
+
+    def render_policies(self) -> None:
+        """The policy files alone, from the outputs the parameters imply (for `chalice package`)."""
+        for path in policies.write_all(self.stage, self.stage.predicted_outputs(), self.project_dir):
+            self.say(f"wrote {path.relative_to(self.project_dir)}")
+
+    # ======================================================================== destroy
+
+    def destroy(self) -> None:
+        self.remove_scanner_association()
+        self.remove_decryptor_association()
+        if self.aws.dry_run or (self.project_dir / ".chalice" / "deployed" / f"{self.stage.name}.json").exists():
+            self.chalice("delete")
+        else:
+            self.step(f"chalice delete --stage {self.stage.name}: nothing deployed, skipped")
+        self.delete_stack()
+
+    def remove_scanner_association(self) -> None:
+        self.step("attachment_scanner: FILE_SCANNER association removed")
+        arn = self.stage.function_arn("attachment_scanner")
+        for association in self.scanner_associations():
+            if association.get("IntegrationArn") == arn:
+                self.aws.call("connect", "delete_integration_association", InstanceId=self.stage.instance_id,
+                              IntegrationAssociationId=association["IntegrationAssociationId"])
+
+    def remove_decryptor_association(self) -> None:
+        self.step("ivr_decryptor: disassociated from the Connect instance")
+        arn = self.stage.function_arn("ivr_decryptor")
+        if arn in self.associated_functions():
+            self.aws.call("connect", "disassociate_lambda_function", InstanceId=self.stage.instance_id, FunctionArn=arn)
+
+    def delete_stack(self) -> None:
+        self.step("Infrastructure stack " + self.stage.stack_name + " deleted")
+        if self.stack_status() is None and not self.aws.dry_run:
+            self.say("  (no stack)")
+            return
+        self.aws.call("cloudformation", "delete_stack", StackName=self.stage.stack_name)
+        self.aws.wait("cloudformation", "stack_delete_complete", StackName=self.stage.stack_name)
+
+    # ======================================================================== output
+
+    def step(self, title: str) -> None:
+        self.say(f"\n== {title}")
+
+
+def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=("deploy", "destroy", "policies"),
+                        help="policies: only render .chalice/policy-<stage>-*.json from the parameters (no AWS)")
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--params", type=Path, help="stage parameters (default: infra/params-<stage>.json)")
+    parser.add_argument("--dry-run", action="store_true", help="print every AWS call; needs no credentials")
+    args = parser.parse_args(argv)
+
+    path = args.params or params_path(args.stage)
+    if (args.dry_run or args.action == "policies") and args.params is None and not path.exists():
+        printer(f"({path.name} not found: using {EXAMPLE_PARAMS_PATH.name})")
+        path = EXAMPLE_PARAMS_PATH
+    try:
+        stage = Stage.load(args.stage, path)
+        aws = DryRunAws(stage, printer) if args.dry_run or args.action == "policies" else RealAws(stage, printer)
+        deployment = Deployment(stage, aws, printer)
+        {"deploy": deployment.deploy, "destroy": deployment.destroy, "policies": deployment.render_policies}[args.action]()
+    except (StageError, DeployError) as exc:
+        printer(f"error: {exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
