@@ -70,14 +70,16 @@ class RealAws:
 
 
 class DryRunAws:
-    """Prints the calls and answers like a fresh account would; touches nothing."""
+    """Prints the calls and touches nothing. Answers like a fresh account would, or (for a destroy
+    rehearsal, `deployed=True`) like one where everything is in place."""
 
     dry_run = True
 
-    def __init__(self, stage: Stage, printer: Printer = print):
+    def __init__(self, stage: Stage, printer: Printer = print, deployed: bool = False):
         self._stage = stage
         self._print = printer
-        self._stack_created = False
+        self._deployed = deployed
+        self._stack_created = deployed
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
@@ -116,3 +118,13 @@ class DryRunAws:
 
     def _lambda_get_policy(self, params):
         raise not_found("GetPolicy")
+
+    def _connect_list_lambda_functions(self, params):
+        return {"LambdaFunctions": [self._stage.function_arn("ivr_decryptor")] if self._deployed else []}
+
+    def _connect_list_integration_associations(self, params):
+        if not self._deployed:
+            return {"IntegrationAssociationSummaryList": []}
+        return {"IntegrationAssociationSummaryList": [{"IntegrationAssociationId": "<association-id>",
+                                                       "IntegrationType": "FILE_SCANNER",
+                                                       "IntegrationArn": self._stage.function_arn("attachment_scanner")}]}

@@ -273,7 +273,10 @@ def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) 
         path = EXAMPLE_PARAMS_PATH
     try:
         stage = Stage.load(args.stage, path)
-        aws = DryRunAws(stage, printer) if args.dry_run or args.action == "policies" else RealAws(stage, printer)
+        if args.dry_run or args.action == "policies":
+            aws = DryRunAws(stage, printer, deployed=args.action == "destroy")
+        else:
+            aws = RealAws(stage, printer)
         deployment = Deployment(stage, aws, printer)
         {"deploy": deployment.deploy, "destroy": deployment.destroy, "policies": deployment.render_policies}[args.action]()
     except (StageError, DeployError) as exc:

@@ -1,0 +1,265 @@
+"""Least privilege, checked against the code: every AWS call a Lambda can make is allowed by its own
+policy file, and nothing else is (a missing permission fails here, not in production).
+
+Calls are collected from the source by tests/iam_scan.py; policies are the committed
+`.chalice/policy-<stage>-<function>.json` files and the templates in infra/policies/ rendered with
+every optional resource present.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pytest
+
+from infra import policies
+from infra.stage import FUNCTIONS, STAGES, Stage
+from tests.conftest import PROJECT_DIR
+from tests.iam_scan import Call, Project
+
+# The only actions granted on Resource "*": these services have no resource-level permissions
+# (Service Authorization Reference). Documented in README.md, section Deploy.
+STAR_RESOURCE_ACTIONS = frozenset({"comprehend:DetectPiiEntities", "rekognition:DetectModerationLabels"})
+# Actions no boto3 call in our code makes, each granted for a reason outside the code.
+IMPLICIT_ACTIONS = {
+    "logs:CreateLogStream": "Lambda writes the function's own logs",
+    "logs:PutLogEvents": "Lambda writes the function's own logs",
+    "kms:Decrypt": "S3 and SSM decrypt with a customer managed key on the caller's behalf",
+    "sqs:SendMessage": "Lambda's async on-failure destination (the stream handler's DLQ)",
+}
+FULL_OPTIONS = {"AttachmentsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                "IvrKeysKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee"}
+
+
+def example_stage(stage: str = "prod", **overrides) -> Stage:
+    params = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
+    return Stage.from_params(stage, {**params, **overrides}, "connect-guard")
+
+
+def rendered(stage: Stage) -> dict[str, dict]:
+    return policies.render_all(stage, stage.predicted_outputs())
+
+
+def committed(stage: str) -> dict[str, dict]:
+    return {f: json.loads(policies.policy_path(stage, f).read_text()) for f in FUNCTIONS}
+
+
+def all_policies() -> list[tuple[str, str, dict]]:
+    cases = [(f"{s}-committed", f, p) for s in STAGES for f, p in committed(s).items()]
+    cases += [("prod-full-options", f, p) for f, p in rendered(example_stage(**FULL_OPTIONS)).items()]
+    return cases
+
+
+def statements(policy: dict) -> list[dict]:
+    return [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+
+
+def as_list(value) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def allows(policy: dict, action: str) -> bool:
+    return any(fnmatchcase(action.lower(), pattern.lower())
+               for s in statements(policy) for pattern in as_list(s["Action"]))
+
+
+def granted(policy: dict) -> set[str]:
+    return {a for s in statements(policy) for a in as_list(s["Action"])}
+
+
+# ------------------------------------------------------------------------------------ shape of every policy
+
+
+@pytest.mark.parametrize("label,function,policy", all_policies(), ids=lambda v: v if isinstance(v, str) else "")
+def test_no_wildcard_actions_and_star_resources_only_where_aws_has_no_resource_level(label, function, policy):
+    assert policy["Version"] == "2012-10-17"
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow", "deny-by-default: only Allow statements"
+        assert "NotAction" not in statement and "NotResource" not in statement
+        actions, resources = as_list(statement["Action"]), as_list(statement["Resource"])
+        for action in actions:
+            assert "*" not in action and "?" not in action, f"{function}: wildcard action {action}"
+        if "*" in resources:
+            assert resources == ["*"] and set(actions) <= STAR_RESOURCE_ACTIONS, f"{function}: {actions} on *"
+        for resource in resources:
+            assert resource == "*" or resource.startswith("arn:aws:"), resource
+            assert "${" not in resource, "unrendered placeholder"
+
+
+@pytest.mark.parametrize("label,function,policy", all_policies(), ids=lambda v: v if isinstance(v, str) else "")
+def test_logs_only_to_the_functions_own_log_group(label, function, policy):
+    stage = example_stage(label.split("-")[0])
+    logs = [s for s in statements(policy) if any(a.startswith("logs:") for a in as_list(s["Action"]))]
+    assert len(logs) == 1 and set(logs[0]["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert logs[0]["Resource"] == stage.log_group_arn(function) + ":*"
+
+
+def test_kms_is_granted_only_for_a_configured_key_and_only_through_its_service():
+    without = rendered(example_stage())
+    assert not any(allows(p, "kms:Decrypt") for p in without.values())
+    full = rendered(example_stage(**FULL_OPTIONS))
+    for function, service, key in (("attachment_scanner", "s3", FULL_OPTIONS["AttachmentsKmsKeyArn"]),
+                                   ("ivr_decryptor", "ssm", FULL_OPTIONS["IvrKeysKmsKeyArn"])):
+        (statement,) = [s for s in statements(full[function]) if "kms:Decrypt" in as_list(s["Action"])]
+        assert statement["Resource"] == key
+        assert statement["Condition"] == {"StringEquals": {"kms:ViaService": f"{service}.us-east-1.amazonaws.com"}}
+    assert not allows(full["api_handler"], "kms:Decrypt") and not allows(full["connect_stream_handler"], "kms:Decrypt")
+
+
+def test_resources_are_this_deployments_exact_arns():
+    stage = example_stage()
+    out = stage.predicted_outputs()
+    by_function = rendered(stage)
+
+    def resources_of(function, action):
+        return {r for s in statements(by_function[function]) if action in as_list(s["Action"])
+                for r in as_list(s["Resource"])}
+
+    assert resources_of("api_handler", "dynamodb:PutItem") == {out["SessionsTableArn"]}
+    assert resources_of("api_handler", "secretsmanager:GetSecretValue") == {out["MessengerSecretArn"]}
+    assert resources_of("api_handler", "connect:StartChatContact") == {
+        f"{stage.instance_arn}/contact-flow/{out['ConnectContactFlowId']}"}
+    assert resources_of("api_handler", "connect:StartContactStreaming") == {f"{stage.instance_arn}/contact/*"}
+    assert resources_of("attachment_scanner", "s3:GetObject") == {
+        "arn:aws:s3:::amazon-connect-example-attachments/connect/example/Attachments/*"}
+    assert resources_of("ivr_decryptor", "ssm:GetParameter") == {
+        "arn:aws:ssm:us-east-1:123456789012:parameter/connect-guard/prod/ivr-keys",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/connect-guard/prod/ivr-keys/*"}
+    assert resources_of("connect_stream_handler", "sqs:SendMessage") == {out["DeadLetterQueueArn"]}
+
+
+def test_an_unknown_placeholder_fails_rendering_instead_of_leaking_into_a_policy():
+    template = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "${NoSuchOutput}"}]}
+    with pytest.raises(KeyError):
+        policies.render(template, {})
+
+
+# ------------------------------------------------------------------------------------ config.json
+
+
+def test_every_deployed_stage_uses_its_own_policy_files_and_no_autogenerated_policy():
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    for stage in STAGES:
+        section = config["stages"][stage]
+        assert section["autogen_policy"] is False
+        for function in FUNCTIONS:
+            name = section["lambda_functions"][function]["iam_policy_file"]
+            assert name == policies.policy_file_name(stage, function)
+            assert (PROJECT_DIR / ".chalice" / name).is_file()
+
+
+# ------------------------------------------------------------------------------------ code vs policies
+
+PROJECT = Project(PROJECT_DIR)
+ENTRY_POINTS = PROJECT.entry_points()
+
+
+def test_the_app_has_no_entry_point_we_do_not_deploy():
+    assert set(ENTRY_POINTS) <= set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_call_a_function_makes_is_allowed_by_its_own_policy(stage, function):
+    entry = ENTRY_POINTS.get(function)
+    if entry is None:
+        pytest.skip(f"{function} is not in app.py yet")
+    policy = committed(stage)[function]
+    missing = sorted(f"{c.action} ({c.module})" for c in PROJECT.calls(entry) if c.needs_iam and not allows(policy, c.action))
+    assert not missing, f"{function} calls AWS without permission: {missing}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_policy_grants_nothing_its_function_does_not_call(function):
+    entry = ENTRY_POINTS.get(function)
+    if entry is None:
+        pytest.skip(f"{function} is not in app.py yet")
+    needed = {c.action.lower() for c in PROJECT.calls(entry) if c.needs_iam}
+    if not needed:
+        pytest.skip(f"{function} makes no AWS call yet (its use case has not landed)")
+    policy = rendered(example_stage(**FULL_OPTIONS))[function]
+    unused = sorted(a for a in granted(policy) if a.lower() not in needed and a not in IMPLICIT_ACTIONS)
+    assert not unused, f"{function} is granted actions its code never calls: {unused}"
+
+
+# ------------------------------------------------------------------------------------ the scanner itself
+
+
+def write_project(root: Path, files: dict[str, str]) -> Project:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return Project(root)
+
+
+SAMPLE = {
+    "chalicelib/__init__.py": "",
+    "chalicelib/aws.py": "def client(name): ...\n",
+    "chalicelib/store.py": """
+        from chalicelib import aws
+
+        class Store:
+            def __init__(self):
+                self._db = aws.client("dynamodb")
+
+            def save(self, item):
+                self._db.put_item(TableName="t", Item=item)
+        """,
+    "chalicelib/files/__init__.py": "",
+    "chalicelib/files/reader.py": """
+        def head(client, bucket, key):
+            return client.head_object(Bucket=bucket, Key=key)   # client handed in
+        """,
+    "chalicelib/files/scan.py": """
+        from chalicelib import aws
+        from .reader import head
+
+        def scan(bucket, key):
+            head(aws.client("s3"), bucket, key)
+            pages = aws.client("ssm").get_paginator("get_parameters_by_path")
+            aws.client("connectparticipant").send_message(ConnectionToken="x", ContentType="text/plain", Content="y")
+        """,
+    "app.py": """
+        from chalice import Chalice
+        from chalicelib import store
+
+        app = Chalice(app_name="x")
+
+        def _store():
+            return store.Store()
+
+        @app.route("/save", methods=["POST"])
+        def save():
+            _store().save({})
+
+        @app.lambda_function(name="scanner")
+        def scanner_entry(event, context):
+            from chalicelib.files import scan
+            scan.scan("b", "k")
+        """,
+}
+
+
+def test_scanner_attributes_calls_to_the_entry_points_that_reach_them(tmp_path):
+    project = write_project(tmp_path, SAMPLE)
+    entries = project.entry_points()
+    assert set(entries) == {"api_handler", "scanner"}
+    api_calls = project.calls(entries["api_handler"])
+    scanner_calls = project.calls(entries["scanner"])
+    assert {c.action for c in api_calls} == {"dynamodb:PutItem"}
+    assert {c.action for c in scanner_calls if c.needs_iam} == {"s3:GetObject", "ssm:GetParametersByPath"}
+    assert Call("connectparticipant", "SendMessage", "chalicelib.files.scan") in scanner_calls
+
+
+def test_a_missing_permission_is_found(tmp_path):
+    project = write_project(tmp_path, SAMPLE)
+    entry = project.entry_points()["scanner"]
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}]}
+    missing = {c.action for c in project.calls(entry) if c.needs_iam and not allows(policy, c.action)}
+    assert missing == {"ssm:GetParametersByPath"}
