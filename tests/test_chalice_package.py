@@ -1,0 +1,120 @@
+"""`chalice package --stage prod` of the app as `make deploy` configures it: the template lints, every
+function gets its own role with exactly its policy file, and the sizing rules hold.
+
+Packaging downloads Linux arm64 wheels (the package index, or a wheelhouse through PIP_FIND_LINKS with
+PIP_NO_INDEX=1), so it runs once per module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra import chalice_config, policies
+from infra.stage import FUNCTIONS, Stage
+from tests.conftest import PROJECT_DIR, REGION
+from tests.iam_scan import Project
+
+EXAMPLE = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
+CONNECT_FLOW_LIMIT_S = 8      # REFERENCE.md §7.5
+CONNECT_SCANNER_LIMIT_S = 60  # REFERENCE.md §5
+API_GATEWAY_LIMIT_S = 29
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    project = tmp_path_factory.mktemp("project")
+    for name in ("app.py", "requirements.txt"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    shutil.copytree(PROJECT_DIR / "chalicelib", project / "chalicelib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT_DIR / ".chalice", project / ".chalice",
+                    ignore=shutil.ignore_patterns("deployed", "deployments"))
+    stage = Stage.from_params("prod", EXAMPLE, "connect-guard")
+    outputs = stage.predicted_outputs()
+    chalice_config.write("prod", outputs, project)  # what `make deploy` does before `chalice deploy`
+    policies.write_all(stage, outputs, project)
+
+    env = {k: v for k, v in os.environ.items() if k != "CONNECT_STREAMING_TOPIC_ARN"}
+    env["AWS_DEFAULT_REGION"] = REGION
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    done = subprocess.run([chalice, "package", "--stage", "prod", "out"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    template = json.loads((project / "out" / "sam.json").read_text())
+    return project, stage, outputs, template
+
+
+def functions(template) -> dict[str, dict]:
+    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def by_chalice_name(template, stage: Stage) -> dict[str, dict]:
+    """{chalice function name: properties}; Chalice names logical ids APIHandler and CamelCase(name)."""
+    from chalice.utils import to_cfn_resource_name
+
+    found = functions(template)
+    logical = {f: "APIHandler" if f == "api_handler" else to_cfn_resource_name(f) for f in FUNCTIONS}
+    return {f: found[name] for f, name in logical.items() if name in found}
+
+
+def test_packaged_template_passes_cfn_lint(package):
+    from cfnlint.api import ManualArgs, lint_file
+
+    project, *_ = package
+    assert [str(m) for m in lint_file(project / "out" / "sam.json", config=ManualArgs(regions=[REGION]))] == []
+
+
+def test_every_entry_point_is_packaged_and_nothing_else(package):
+    _, stage, _, template = package
+    entry_points = set(Project(PROJECT_DIR).entry_points())
+    assert set(by_chalice_name(template, stage)) == entry_points
+    assert len(functions(template)) == len(entry_points)
+
+
+def test_each_function_has_its_own_role_with_exactly_its_policy(package):
+    _, stage, outputs, template = package
+    expected = policies.render_all(stage, outputs)
+    roles = {}
+    for function, props in by_chalice_name(template, stage).items():
+        role = template["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert [p["PolicyDocument"] for p in role["Policies"]] == [expected[function]]
+        assert "ManagedPolicyArns" not in role
+        roles[function] = props["Role"]["Fn::GetAtt"][0]
+    assert len(set(roles.values())) == len(roles)
+
+
+def test_sizing_fits_connects_and_api_gateways_limits(package):
+    _, stage, _, template = package
+    named = by_chalice_name(template, stage)
+    for props in named.values():
+        assert props["Runtime"] == "python3.13" and props["Architectures"] == ["arm64"]
+        assert props["Layers"] == [{"Ref": "ManagedLayer"}]
+    if "ivr_decryptor" in named:
+        assert named["ivr_decryptor"]["Timeout"] <= CONNECT_FLOW_LIMIT_S
+    if "attachment_scanner" in named:
+        assert named["attachment_scanner"]["Timeout"] < CONNECT_SCANNER_LIMIT_S
+    assert named["api_handler"]["Timeout"] < API_GATEWAY_LIMIT_S
+
+
+def test_stream_handler_subscribes_to_the_stacks_topic(package):
+    _, stage, outputs, template = package
+    named = by_chalice_name(template, stage)
+    if "connect_stream_handler" not in named:
+        pytest.skip("connect_stream_handler has not landed in app.py yet")
+    events = named["connect_stream_handler"]["Events"]
+    (sns,) = [e["Properties"] for e in events.values() if e["Type"] == "SNS"]
+    assert sns["Topic"] == outputs["StreamingTopicArn"]
+
+
+def test_the_stage_environment_carries_no_secret(package):
+    project, *_ = package
+    environment = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["prod"]["environment_variables"]
+    assert all(not any(word in name for word in ("TOKEN", "PASSWORD", "PRIVATE")) for name in environment)
+    assert environment["MESSENGER_SECRET_ID"].startswith("arn:aws:secretsmanager:")

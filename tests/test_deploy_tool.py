@@ -1,0 +1,228 @@
+"""infra/deploy.py: the dry run prints every call (each valid for the real AWS API), re-running on a
+deployed stage changes nothing, and conflicts stop with a clear message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import chalice_config, policies
+from infra.aws_calls import DryRunAws, cli_line, not_found
+from infra.deploy import PERMISSION_SID, STREAM_FILTER_POLICY, DeployError, Deployment, main
+from infra.stage import FUNCTIONS, PROJECT_DIR, Stage, StageError
+
+EXAMPLE = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
+
+
+def stage(**overrides) -> Stage:
+    return Stage.from_params("prod", {**EXAMPLE, **overrides}, "connect-guard")
+
+
+def validate_against_the_api(service: str, operation: str, params: dict) -> None:
+    """botocore's own request validation: names, types and required members of the real API."""
+    import botocore.session
+    from botocore.validate import validate_parameters
+
+    model = botocore.session.get_session().get_service_model(service)
+    validate_parameters(params, model.operation_model(model.operation_names[
+        [n.lower() for n in model.operation_names].index(operation.replace("_", ""))]).input_shape)
+
+
+# ------------------------------------------------------------------------------------ dry run
+
+
+def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    lines: list[str] = []
+    assert main(["deploy", "--stage", "prod", "--dry-run"], printer=lines.append) == 0
+    text = "\n".join(lines)
+    for expected in (
+        "aws cloudformation create-stack --stack-name connect-guard-prod-infra --template-body file://infra/template.yaml",
+        "aws cloudformation wait stack-create-complete",
+        "chalice deploy --stage prod",
+        "aws sns set-subscription-attributes",
+        "--attribute-name FilterPolicy --attribute-value '{\"MessageVisibility\":[\"CUSTOMER\",\"ALL\"]}'",
+        "aws lambda put-function-event-invoke-config --function-name connect-guard-prod-connect_stream_handler",
+        "aws lambda add-permission --function-name connect-guard-prod-ivr_decryptor",
+        "aws connect associate-lambda-function --instance-id 11111111-2222-3333-4444-555555555555",
+        "aws connect create-integration-association --instance-id 11111111-2222-3333-4444-555555555555 "
+        "--integration-type FILE_SCANNER --integration-arn "
+        "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-prod-attachment_scanner",
+        "Messenger callback URL: https://<rest-api-id>.execute-api.us-east-1.amazonaws.com/api/webhook/messenger",
+    ):
+        assert expected in text
+    assert not (PROJECT_DIR / "infra" / "params-prod.json").exists() or "using" not in text
+
+
+@pytest.mark.parametrize("action,deployed", [("deploy", False), ("destroy", True)])
+def test_every_aws_call_is_valid_for_the_real_api(action, deployed):
+    aws = DryRunAws(stage(AttachmentsKmsKeyArn="", AlarmTopicArn=""), printer=lambda _: None, deployed=deployed)
+    getattr(Deployment(aws._stage, aws, printer=lambda _: None), action)()
+    calls = [(s, o, p) for s, o, p in aws.calls if s != "command" and not o.startswith("wait:")]
+    assert calls
+    for service, operation, params in calls:
+        validate_against_the_api(service, operation, params)
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    config = tmp_path / ".chalice" / "config.json"
+    config.parent.mkdir()
+    config.write_text("{}")
+    target = stage()
+    aws = DryRunAws(target, printer=lambda _: None)
+    Deployment(target, aws, printer=lambda _: None, project_dir=tmp_path).deploy()
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["config.json"]
+    assert config.read_text() == "{}"
+
+
+def test_dry_run_destroy_undoes_connect_wiring_then_the_app_then_the_stack():
+    target = stage()
+    aws = DryRunAws(target, printer=lambda _: None, deployed=True)
+    Deployment(target, aws, printer=lambda _: None).destroy()
+    order = [o for _, o, _ in aws.calls if o in (
+        "delete_integration_association", "disassociate_lambda_function", "delete --stage", "delete_stack")]
+    assert order == ["delete_integration_association", "disassociate_lambda_function", "delete --stage", "delete_stack"]
+
+
+def test_cli_line_quotes_values_for_a_shell():
+    line = cli_line("sns", "set_subscription_attributes", {"AttributeValue": '{"a":["b c"]}', "Count": 2})
+    assert line == "aws sns set-subscription-attributes --attribute-value '{\"a\":[\"b c\"]}' --count 2"
+
+
+# ------------------------------------------------------------------------------------ idempotency
+
+
+class DeployedAccount:
+    """Answers like an account where `make deploy` already ran; records every call."""
+
+    dry_run = False
+
+    def __init__(self, target: Stage, scanner_arn: str | None = None, permission_arn: str | None = None):
+        self.target = target
+        self.scanner_arn = scanner_arn or target.function_arn("attachment_scanner")
+        self.permission_arn = permission_arn or target.instance_arn
+        self.calls: list[tuple[str, str]] = []
+
+    def call(self, service, operation, **params):
+        self.calls.append((service, operation))
+        validate_against_the_api(service, operation, params)
+        outputs = [{"OutputKey": k, "OutputValue": v} for k, v in self.target.predicted_outputs().items()]
+        if operation == "update_stack":
+            raise not_found("UpdateStack", "ValidationError", "No updates are to be performed.")
+        answers = {
+            "describe_stacks": {"Stacks": [{"StackStatus": "UPDATE_COMPLETE", "Outputs": outputs}]},
+            "list_subscriptions_by_topic": {"Subscriptions": [{
+                "SubscriptionArn": "arn:sub", "Protocol": "lambda",
+                "Endpoint": self.target.function_arn("connect_stream_handler")}]},
+            "get_policy": {"Policy": json.dumps({"Statement": [{
+                "Sid": PERMISSION_SID, "Condition": {"ArnLike": {"AWS:SourceArn": self.permission_arn}}}]})},
+            "list_lambda_functions": {"LambdaFunctions": [self.target.function_arn("ivr_decryptor")]},
+            "list_integration_associations": {"IntegrationAssociationSummaryList": [
+                {"IntegrationAssociationId": "a1", "IntegrationArn": self.scanner_arn}]},
+        }
+        return answers.get(operation, {})
+
+    def wait(self, service, waiter, **params):
+        self.calls.append((service, "wait:" + waiter))
+
+    def run(self, argv, env, cwd, capture=False):
+        self.calls.append(("command", argv[1]))
+        assert env["AWS_DEFAULT_REGION"] == "us-east-1"
+        return "https://abc.execute-api.us-east-1.amazonaws.com/api/\n"
+
+    def mutations(self) -> list[str]:
+        return [op for _, op in self.calls if not op.startswith(("describe_", "list_", "get_", "wait:"))]
+
+
+def test_redeploying_a_deployed_stage_only_repeats_the_idempotent_puts(tmp_path):
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"app_name": "connect-guard", "stages": {}}))
+    target = stage()
+    account = DeployedAccount(target)
+    Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
+    assert account.mutations() == ["update_stack", "deploy", "set_subscription_attributes",
+                                   "set_subscription_attributes", "put_function_event_invoke_config", "url"]
+
+
+def test_a_permission_for_another_instance_is_replaced(tmp_path):
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"app_name": "connect-guard", "stages": {}}))
+    target = stage()
+    account = DeployedAccount(target, permission_arn="arn:aws:connect:us-east-1:123456789012:instance/other")
+    Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
+    assert account.mutations().count("remove_permission") == 2
+    assert account.mutations().count("add_permission") == 2
+
+
+def test_another_file_scanner_on_the_instance_stops_the_deploy(tmp_path):
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"app_name": "connect-guard", "stages": {}}))
+    target = stage()
+    account = DeployedAccount(target, scanner_arn="arn:aws:lambda:us-east-1:123456789012:function:someone-else")
+    with pytest.raises(DeployError, match="already has a FILE_SCANNER"):
+        Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
+    assert "create_integration_association" not in account.mutations()
+
+
+def test_deploy_writes_the_stage_environment_and_policies_and_keeps_the_rest(tmp_path):
+    (tmp_path / ".chalice").mkdir()
+    original = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    original["stages"]["prod"]["environment_variables"]["PII_ENGINE"] = "both"
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(original))
+    target = stage()
+    Deployment(target, DeployedAccount(target), printer=lambda _: None, project_dir=tmp_path).deploy()
+
+    written = json.loads((tmp_path / ".chalice" / "config.json").read_text())
+    outputs = target.predicted_outputs()
+    assert written["stages"]["prod"]["environment_variables"] == {
+        "PII_ENGINE": "both", **chalice_config.stage_environment(outputs)}
+    assert written["stages"]["local"] == original["stages"]["local"]
+    assert written["stages"]["dev"] == original["stages"]["dev"]
+    assert written["stages"]["prod"]["lambda_functions"]["ivr_decryptor"]["lambda_timeout"] == 5
+    for function in FUNCTIONS:
+        on_disk = json.loads(policies.policy_path("prod", function, tmp_path).read_text())
+        assert on_disk == policies.render_all(target, outputs)[function]
+
+
+# ------------------------------------------------------------------------------------ parameters
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"ConnectInstanceArn": "11111111-2222-3333-4444-555555555555"}, "ConnectInstanceArn must look like"),
+    ({"MessengerSecretArn": ""}, "missing parameter(s): MessengerSecretArn"),
+    ({"ConectInstanceArn": "typo"}, "unknown parameter(s): ConectInstanceArn"),
+])
+def test_bad_parameters_are_named(change, message):
+    with pytest.raises(StageError) as error:
+        stage(**change)
+    assert message in str(error.value)
+
+
+def test_local_stage_is_never_deployed(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(EXAMPLE))
+    lines: list[str] = []
+    assert main(["deploy", "--stage", "local", "--params", str(path), "--dry-run"], printer=lines.append) == 2
+    assert lines[-1].startswith("error: STAGE must be one of dev, prod")
+
+
+def test_a_missing_parameters_file_says_how_to_make_one(tmp_path):
+    lines: list[str] = []
+    assert main(["deploy", "--stage", "prod", "--params", str(tmp_path / "nope.json")], printer=lines.append) == 2
+    assert "copy params.example.json" in lines[-1]
+
+
+def test_ivr_keys_path_defaults_per_stage_and_always_ends_with_a_slash():
+    assert stage().params["IvrKeysPath"] == "/connect-guard/prod/ivr-keys/"
+    assert stage(IvrKeysPath="/custom/keys").params["IvrKeysPath"] == "/custom/keys/"
+
+
+def test_file_scanner_is_an_integration_type_of_the_connect_api():
+    """botocore does not validate enums; an unknown IntegrationType would only fail against AWS."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("connect")
+    assert "FILE_SCANNER" in model.shape_for("IntegrationType").enum
