@@ -5,8 +5,10 @@
 2. Modules each entry point reaches: the names its body (and app.py helpers it calls) use, resolved
    through app.py's imports, then every chalicelib import from there on, transitively.
 3. Calls: in those modules, `x.<method>(...)` where `<method>` is an operation of a service some
-   reached module builds with `aws.client("<service>")` (the only way the app builds clients);
-   `get_paginator("<method>")` counts too. Snake-case names map to operations through botocore's model.
+   reached module builds with `aws.client("<service>")` (the only way the app builds clients) or a
+   stand-in named like one (`LazyClient("<service>")`); snake_case strings naming an operation count
+   too (`get_paginator("<method>")`, `getattr(client, "<method>")` tables). Snake-case names map to
+   operations through botocore's model.
 4. IAM actions: `<signing name>:<Operation>`, with the few documented exceptions below.
 
 The result over-approximates per module (a module's every call is charged to each entry point that
@@ -16,6 +18,7 @@ reaches it), which errs on the side of a permission rather than an outage.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +32,12 @@ ACTION_OVERRIDES = {
     ("s3", "HeadBucket"): "s3:ListBucket",
     ("lambda", "Invoke"): "lambda:InvokeFunction",
 }
+# DynamoDB transactions have no IAM action of their own: each item needs its own operation's action
+# ("Using IAM with DynamoDB transactions", DynamoDB Developer Guide). The item kinds are read from the
+# dict keys of the module making the call; none found means all of them.
+TRANSACTIONS = {("dynamodb", "TransactWriteItems"), ("dynamodb", "TransactGetItems")}
+TRANSACTION_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                            "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 # boto3 conveniences that are not operations of the model.
 CONVENIENCE_METHODS = {
     ("s3", "download_file"): ("GetObject",),
@@ -43,22 +52,28 @@ class Call:
     service: str
     operation: str
     module: str
+    transaction_items: tuple[str, ...] = ()  # for DynamoDB transactions: Put, Update, Delete, ...
 
     @property
     def needs_iam(self) -> bool:
         return self.service not in NO_IAM
 
     @property
-    def action(self) -> str:
+    def actions(self) -> tuple[str, ...]:
+        """The IAM actions this call is authorised by (all of them are needed)."""
+        if (self.service, self.operation) in TRANSACTIONS:
+            kinds = self.transaction_items or tuple(TRANSACTION_ITEM_ACTIONS)
+            return tuple(sorted(f"dynamodb:{TRANSACTION_ITEM_ACTIONS[k]}" for k in kinds))
         override = ACTION_OVERRIDES.get((self.service, self.operation))
-        return override or f"{_signing_name(self.service)}:{self.operation}"
+        return (override or f"{_signing_name(self.service)}:{self.operation}",)
 
 
 @dataclass
 class EntryPoint:
     name: str
     functions: list[str] = field(default_factory=list)
-    modules: set[str] = field(default_factory=set)
+    modules: set[str] = field(default_factory=set)  # imported by app.py for it, then all it reaches
+    bodies: list[tuple[str, ast.AST]] = field(default_factory=list)  # (module, function or module-level code)
 
 
 # ------------------------------------------------------------------------------------------ botocore
@@ -137,18 +152,6 @@ class Project:
             package = package.rpartition(".")[0]
         return f"{package}.{node.module}" if node.module else package
 
-    def reachable(self, start: set[str]) -> set[str]:
-        seen: set[str] = set()
-        todo = [m for m in start if self.is_ours(m)]
-        while todo:
-            module = todo.pop()
-            if module in seen:
-                continue
-            seen.add(module)
-            todo += [p for p in _parents(module) if self.is_ours(p)]
-            todo += list(self.imported_modules(self.tree(module), module).values())
-        return seen
-
     # ------------------------------------------------------------------ entry points
 
     def entry_points(self, app_file: str = "app.py") -> dict[str, EntryPoint]:
@@ -169,50 +172,159 @@ class Project:
                 imports = {**top_imports, **self.imported_modules(local, "app")}
                 entry.modules |= {module for alias, module in imports.items() if alias in used}
         for entry in entries.values():
-            entry.modules = self.reachable(entry.modules)
+            entry.bodies = self._reach(entry, definitions)
         return entries
 
     # ------------------------------------------------------------------ calls
 
-    def services_built(self, module: str) -> set[str]:
+    def services_built(self, module: str, node: ast.AST | None = None) -> set[str]:
+        """Services named in `aws.client("svc")` or a stand-in for it (`LazyClient("svc")`, ...)."""
         found = set()
-        for node in ast.walk(self.tree(module)):
-            if isinstance(node, ast.Call) and _callee_name(node) == "client" and node.args:
-                arg = node.args[0]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        for item in ast.walk(node or self.tree(module)):
+            callee = _callee_name(item) if isinstance(item, ast.Call) else None
+            if callee and callee.lower().endswith("client") and item.args:
+                arg = item.args[0]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value in _known_services():
                     found.add(arg.value)
         return found
 
+    def _reach(self, entry: EntryPoint, app_defs: dict[str, ast.AST]) -> list[tuple[str, ast.AST]]:
+        """The code an entry point can run: its app.py functions, then, to a fixed point, every module
+        a reached body imports (module-level code runs on import) and every def of a reached module
+        that a reached body names (call, attribute or reference, so callbacks and dispatch tables
+        count; naming a class reaches its dunder methods). Same-named defs are all reached: an
+        over-approximation, never a miss."""
+        names_seen: set[str] = set()
+        todo: list[tuple[str, ast.AST]] = [("app", n) for f in entry.functions for n in _local_closure(app_defs[f], app_defs)]
+        modules = set(entry.modules)
+        entry.modules = set()
+        visited: set[int] = set()
+        reached: list[tuple[str, ast.AST]] = []
+
+        def add_module(module: str) -> None:
+            for name in [*_parents(module), module]:
+                if not self.is_ours(name) or name in entry.modules:
+                    continue
+                entry.modules.add(name)
+                todo.append((name, _module_level(self.tree(name))))
+                for def_name in names_seen:
+                    todo.extend(self._defs(name).get(def_name, []))
+
+        for module in modules:
+            add_module(module)
+        while todo:
+            module, node = todo.pop()
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            reached.append((module, node))
+            for imported in self.imported_modules(node, module).values():
+                add_module(imported)
+            for name in _names_and_attributes(node) - names_seen:
+                names_seen.add(name)
+                for known in entry.modules:
+                    todo.extend(self._defs(known).get(name, []))
+        return reached
+
+    @lru_cache(maxsize=None)
+    def _defs(self, module: str) -> dict[str, list[tuple[str, ast.AST]]]:
+        """{name: [(module, def)]}; a class name maps to its dunder methods, a module-level variable to
+        its assignment (a table of functions is reached only when something reads the table)."""
+        found: dict[str, list[tuple[str, ast.AST]]] = {}
+        for statement in self.tree(module).body:
+            for name in _assigned_names(statement):
+                found.setdefault(name, []).append((module, statement))
+        for node in ast.walk(self.tree(module)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.setdefault(node.name, []).append((module, node))
+            elif isinstance(node, ast.ClassDef):
+                found.setdefault(node.name, []).extend(
+                    (module, f) for f in node.body
+                    if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name.startswith("__"))
+        return found
+
     def calls(self, entry: EntryPoint) -> set[Call]:
-        everywhere = set().union(*(self.services_built(m) for m in entry.modules)) if entry.modules else set()
+        reached = entry.bodies
+        everywhere: set[str] = set()
+        for module, node in reached:
+            everywhere |= self.services_built(module, node)
         found: set[Call] = set()
-        for module in entry.modules:
-            local = self.services_built(module)
-            for method in _methods_called(self.tree(module)):
+        for module, node in reached:
+            if module == "app" or isinstance(node, (ast.Module, ast.Assign, ast.AnnAssign)):
+                candidates = _attribute_calls(node)  # module-level strings are lookup tables, not calls
+            else:
+                candidates = _methods_named(node)
+            local = self.services_built(module) & everywhere
+            for method in candidates:
                 services = [s for s in local if _operations_for(s, method)] or \
                            [s for s in everywhere if _operations_for(s, method)]
                 for service in services:
                     for operation in _operations_for(service, method):
-                        found.add(Call(service, operation, module))
+                        items = _transaction_items(reached, module) if (service, operation) in TRANSACTIONS else ()
+                        found.add(Call(service, operation, module, items))
         return found
 
 
 def _operations_for(service: str, method: str) -> tuple[str, ...]:
     if (service, method) in CONVENIENCE_METHODS:
         return CONVENIENCE_METHODS[(service, method)]
-    operation = operations(service).get(method)
+    names = operations(service)
+    operation = names.get(method) or (method if method in names.values() else None)
     return (operation,) if operation else ()
 
 
-def _methods_called(tree: ast.AST) -> set[str]:
-    methods = set()
+def _transaction_items(reached: list[tuple[str, ast.AST]], module: str) -> tuple[str, ...]:
+    keys = {k.value for m, node in reached if m == module for d in ast.walk(node) if isinstance(d, ast.Dict)
+            for k in d.keys if isinstance(k, ast.Constant) and k.value in TRANSACTION_ITEM_ACTIONS}
+    return tuple(sorted(keys))
+
+
+def _attribute_calls(tree: ast.AST) -> set[str]:
+    """Attributes called or passed on (`self._call(self._s3.get_object, ...)`)."""
+    return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+
+
+def _methods_named(tree: ast.AST) -> set[str]:
+    """Method names called on anything, plus strings naming an operation for `getattr`-style dispatch
+    (`get_paginator("list_x")`, `self._call("GetItem", ...)`)."""
+    methods = _attribute_calls(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
-                methods.add(str(node.args[0].value))
-            else:
-                methods.add(node.func.attr)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                _SNAKE_METHOD.match(node.value) or _OPERATION_NAME.match(node.value)):
+            methods.add(node.value)
     return methods
+
+
+def _module_level(tree: ast.Module) -> ast.Module:
+    """What a module runs on import, minus the bodies of its defs and its variables' values."""
+    kept = [s for s in tree.body
+            if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not _assigned_names(s)]
+    kept += [d for c in tree.body if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+             for d in c.decorator_list]
+    return ast.Module(body=kept, type_ignores=[])
+
+
+def _assigned_names(statement: ast.stmt) -> list[str]:
+    """`X = ...` / `X: T = ...` at module level: the variable names, else []."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else \
+        [statement.target] if isinstance(statement, ast.AnnAssign) else []
+    return [t.id for t in targets if isinstance(t, ast.Name)] if targets and all(isinstance(t, ast.Name) for t in targets) else []
+
+
+def _names_and_attributes(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+           {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+
+
+_OPERATION_NAME = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+$")
+_SNAKE_METHOD = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+@lru_cache(maxsize=None)
+def _known_services() -> frozenset[str]:
+    import botocore.session
+
+    return frozenset(botocore.session.get_session().get_available_services())
 
 
 def _callee_name(call: ast.Call) -> str | None:

@@ -125,7 +125,7 @@ def test_resources_are_this_deployments_exact_arns():
     assert resources_of("api_handler", "connect:StartContactStreaming") == {f"{stage.instance_arn}/contact/*"}
     assert resources_of("attachment_scanner", "s3:GetObject") == {
         "arn:aws:s3:::amazon-connect-example-attachments/connect/example/Attachments/*"}
-    assert resources_of("ivr_decryptor", "ssm:GetParameter") == {
+    assert resources_of("ivr_decryptor", "ssm:GetParameters") == {
         "arn:aws:ssm:us-east-1:123456789012:parameter/connect-guard/prod/ivr-keys",
         "arn:aws:ssm:us-east-1:123456789012:parameter/connect-guard/prod/ivr-keys/*"}
     assert resources_of("connect_stream_handler", "sqs:SendMessage") == {out["DeadLetterQueueArn"]}
@@ -169,7 +169,8 @@ def test_every_call_a_function_makes_is_allowed_by_its_own_policy(stage, functio
     if entry is None:
         pytest.skip(f"{function} is not in app.py yet")
     policy = committed(stage)[function]
-    missing = sorted(f"{c.action} ({c.module})" for c in PROJECT.calls(entry) if c.needs_iam and not allows(policy, c.action))
+    missing = sorted(f"{action} ({c.module})" for c in PROJECT.calls(entry) if c.needs_iam
+                     for action in c.actions if not allows(policy, action))
     assert not missing, f"{function} calls AWS without permission: {missing}"
 
 
@@ -178,7 +179,7 @@ def test_a_policy_grants_nothing_its_function_does_not_call(function):
     entry = ENTRY_POINTS.get(function)
     if entry is None:
         pytest.skip(f"{function} is not in app.py yet")
-    needed = {c.action.lower() for c in PROJECT.calls(entry) if c.needs_iam}
+    needed = {a.lower() for c in PROJECT.calls(entry) if c.needs_iam for a in c.actions}
     if not needed:
         pytest.skip(f"{function} makes no AWS call yet (its use case has not landed)")
     policy = rendered(example_stage(**FULL_OPTIONS))[function]
@@ -203,12 +204,18 @@ SAMPLE = {
     "chalicelib/store.py": """
         from chalicelib import aws
 
+        _METHODS = {"DeleteItem": "delete_item"}   # a lookup table is not a call
+
         class Store:
             def __init__(self):
                 self._db = aws.client("dynamodb")
 
             def save(self, item):
                 self._db.put_item(TableName="t", Item=item)
+                self._db.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": item}}])
+
+            def purge(self, key):                   # nothing calls it
+                self._db.delete_item(TableName="t", Key=key)
         """,
     "chalicelib/files/__init__.py": "",
     "chalicelib/files/reader.py": """
@@ -251,8 +258,9 @@ def test_scanner_attributes_calls_to_the_entry_points_that_reach_them(tmp_path):
     assert set(entries) == {"api_handler", "scanner"}
     api_calls = project.calls(entries["api_handler"])
     scanner_calls = project.calls(entries["scanner"])
-    assert {c.action for c in api_calls} == {"dynamodb:PutItem"}
-    assert {c.action for c in scanner_calls if c.needs_iam} == {"s3:GetObject", "ssm:GetParametersByPath"}
+    assert {c.operation for c in api_calls} == {"PutItem", "TransactWriteItems"}
+    assert {a for c in api_calls for a in c.actions} == {"dynamodb:PutItem"}  # a transaction of Puts
+    assert {a for c in scanner_calls if c.needs_iam for a in c.actions} == {"s3:GetObject", "ssm:GetParametersByPath"}
     assert Call("connectparticipant", "SendMessage", "chalicelib.files.scan") in scanner_calls
 
 
@@ -261,5 +269,5 @@ def test_a_missing_permission_is_found(tmp_path):
     entry = project.entry_points()["scanner"]
     policy = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}]}
-    missing = {c.action for c in project.calls(entry) if c.needs_iam and not allows(policy, c.action)}
+    missing = {a for c in project.calls(entry) if c.needs_iam for a in c.actions if not allows(policy, a)}
     assert missing == {"ssm:GetParametersByPath"}
