@@ -226,3 +226,31 @@ def test_file_scanner_is_an_integration_type_of_the_connect_api():
 
     model = botocore.session.get_session().get_service_model("connect")
     assert "FILE_SCANNER" in model.shape_for("IntegrationType").enum
+
+
+def test_policies_action_renders_the_policy_files_alone(tmp_path):
+    (tmp_path / ".chalice").mkdir()
+    target = stage()
+    Deployment(target, DryRunAws(target, printer=lambda _: None), printer=lambda _: None,
+               project_dir=tmp_path).render_policies()
+    assert sorted(p.name for p in (tmp_path / ".chalice").iterdir()) == sorted(
+        policies.policy_file_name("prod", f) for f in FUNCTIONS)
+
+
+@pytest.mark.parametrize("target", ["deploy", "destroy"])
+def test_make_targets_run_the_tool_in_dry_run(target):
+    import subprocess
+
+    done = subprocess.run(["make", "--no-print-directory", target, "STAGE=prod", "DRY_RUN=1",
+                           "PARAMS=infra/params.example.json"], cwd=PROJECT_DIR, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "aws cloudformation" in done.stdout
+
+
+def test_make_deploy_requires_a_stage():
+    import subprocess
+
+    done = subprocess.run(["make", "--no-print-directory", "deploy", "STAGE="], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "STAGE is required" in done.stderr
