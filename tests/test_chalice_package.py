@@ -36,6 +36,11 @@ def package(tmp_path_factory):
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(PROJECT_DIR / ".chalice", project / ".chalice",
                     ignore=shutil.ignore_patterns("deployed", "deployments"))
+    # Chalice caches built packages by requirements, runtime and architecture in .chalice/deployments
+    # (git-ignored); sharing it with the project makes every run after the first one fast.
+    cache = PROJECT_DIR / ".chalice" / "deployments"
+    if cache.is_dir():
+        shutil.copytree(cache, project / ".chalice" / "deployments")
     stage = Stage.from_params("prod", EXAMPLE, "connect-guard")
     outputs = stage.predicted_outputs()
     chalice_config.write("prod", outputs, project)  # what `make deploy` does before `chalice deploy`
@@ -47,6 +52,9 @@ def package(tmp_path_factory):
     done = subprocess.run([chalice, "package", "--stage", "prod", "out"], cwd=project, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+    cache.mkdir(exist_ok=True)
+    for layer in (project / ".chalice" / "deployments").glob("managed-layer-*.zip"):
+        shutil.copy(layer, cache / layer.name)
     template = json.loads((project / "out" / "sam.json").read_text())
     return project, stage, outputs, template
 
