@@ -149,31 +149,76 @@ def test_log_groups_are_the_ones_chalice_functions_write_to(resources):
     assert groups == expected
 
 
-def test_the_app_runs_on_the_resources_the_stack_created(stack, tmp_path):
-    """The stage configuration `make deploy` writes, served by the Chalice test client."""
+@pytest.fixture
+def deployed_client(stack, tmp_path):
+    """The Chalice test client on the stage configuration `make deploy` writes from the stack's outputs."""
     from chalice.test import Client
 
     from app import app
-    from chalicelib import settings
 
-    stage, outputs, _, _ = stack
+    stage, outputs, session, _ = stack
     project = tmp_path / "project"
     (project / ".chalice").mkdir(parents=True)
     shutil.copy(PROJECT_DIR / ".chalice" / "config.json", project / ".chalice" / "config.json")
     chalice_config.write("prod", outputs, project)
-
     with Client(app, stage_name="prod", project_dir=str(project)) as client:
-        assert client.http.get("/health").status_code == 200
-        environment = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["prod"]["environment_variables"]
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in environment.items():
-                patch.setenv(name, value)
-            messaging = settings.load().messaging
-        assert messaging.sessions_table == outputs["SessionsTableName"]
-        assert messaging.connect_streaming_topic_arn == outputs["StreamingTopicArn"]
-        assert messaging.connect_instance_id == INSTANCE_ID
-        if "/webhook/messenger" not in app.routes:
-            pytest.skip("the Messenger webhook has not landed in app.py yet")
-        verified = client.http.get("/webhook/messenger?hub.mode=subscribe&hub.verify_token=verify-canary-42"
-                                   "&hub.challenge=1158201444")
-        assert verified.status_code == 200 and verified.body == b"1158201444"
+        yield client, app, outputs, session
+
+
+def lambda_names(app) -> set[str]:
+    return set(app.handler_map)
+
+
+def test_the_stage_settings_resolve_to_the_stacks_resources(deployed_client):
+    from chalicelib import settings
+
+    client, _, outputs, _ = deployed_client
+    assert client.http.get("/health").status_code == 200
+    environment = {k: v for k, v in chalice_config.stage_environment(outputs).items()}
+    messaging = settings._load(tuple(sorted(environment.items()))).messaging
+    assert messaging.sessions_table == outputs["SessionsTableName"]
+    assert messaging.connect_streaming_topic_arn == outputs["StreamingTopicArn"]
+    assert messaging.connect_instance_id == INSTANCE_ID
+    assert messaging.messenger_secret_id == outputs["MessengerSecretArn"]
+
+
+def test_messenger_verification_reads_the_secret_the_stack_names(deployed_client):
+    client, app, _, _ = deployed_client
+    if "/webhook/messenger" not in app.routes:
+        pytest.skip("the Messenger webhook has not landed in app.py yet")
+    verified = client.http.get("/webhook/messenger?hub.mode=subscribe&hub.verify_token=verify-canary-42"
+                               "&hub.challenge=1158201444")
+    assert verified.status_code == 200 and verified.body == b"1158201444"
+    refused = client.http.get("/webhook/messenger?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")
+    assert refused.status_code == 403
+
+
+def test_the_scanner_reads_attachments_under_the_configured_prefix(deployed_client):
+    client, app, _, session = deployed_client
+    if "attachment_scanner" not in lambda_names(app):
+        pytest.skip("attachment_scanner has not landed in app.py yet")
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="connect-attachments-example")  # Connect's bucket, made here as Connect would
+    key = f"connect/example/Attachments/chat/2026/11/20/f1_20261120T22:00_UTC.txt"
+    body = b"order 1234 arrives on tuesday\n"
+    s3.put_object(Bucket="connect-attachments-example", Key=key, Body=body)
+    event = {"Version": "1.0", "InstanceId": INSTANCE_ID, "File": {
+        "FileId": "f1", "FileCreationTime": 1763676000000, "FileName": "note.txt", "FileSizeInBytes": len(body),
+        "FileLocation": {"S3Location": {"Bucket": "connect-attachments-example", "Key": key,
+                                        "Arn": f"arn:aws:s3:::connect-attachments-example/{key}"}}}}
+    assert client.lambda_.invoke("attachment_scanner", event).payload == {"Status": "APPROVED"}
+
+
+def test_the_decryptor_finds_its_keys_under_the_stacks_path(deployed_client):
+    client, app, outputs, session = deployed_client
+    fixture = PROJECT_DIR / "tests" / "fixtures" / "connect-encrypted-input"
+    if "ivr_decryptor" not in lambda_names(app) or not fixture.is_dir():
+        pytest.skip("ivr_decryptor (and its test vector) has not landed yet")
+    session.client("ssm").put_parameter(
+        Name=outputs["IvrKeysPath"] + "a5ecd749-4bd8-4a94-bfde-27eefe4f12b1", Type="SecureString",
+        Value=(fixture / "test.private.key").read_text())
+    event = {"Name": "ContactFlowEvent", "Details": {
+        "ContactData": {"ContactId": "c1", "InstanceARN": INSTANCE_ARN, "Channel": "VOICE"},
+        "Parameters": {"EncryptedInput": (fixture / "ciphertext.b64").read_text().strip()}}}
+    result = client.lambda_.invoke("ivr_decryptor", event).payload
+    assert result["Status"] == "OK" and result["Length"] == "12"
