@@ -1,18 +1,17 @@
 """Which AWS API calls each Lambda of the app can make, read from the source (no import, no AWS).
 
 1. Entry points: the decorated functions of app.py (`@app.route` -> `api_handler`; `on_sns_message`,
-   `lambda_function`, ... -> `name=` or the function's name).
-2. Modules each entry point reaches: the names its body (and app.py helpers it calls) use, resolved
-   through app.py's imports, then every chalicelib import from there on, transitively.
-3. Calls: in those modules, `x.<method>(...)` where `<method>` is an operation of a service some
-   reached module builds with `aws.client("<service>")` (the only way the app builds clients) or a
-   stand-in named like one (`LazyClient("<service>")`); snake_case strings naming an operation count
-   too (`get_paginator("<method>")`, `getattr(client, "<method>")` tables). Snake-case names map to
-   operations through botocore's model.
-4. IAM actions: `<signing name>:<Operation>`, with the few documented exceptions below.
-
-The result over-approximates per module (a module's every call is charged to each entry point that
-reaches it), which errs on the side of a permission rather than an outage.
+   `lambda_function`, ... -> `name=` or the function's name), with the app.py helpers they use.
+2. Reached code, to a fixed point: a reached body imports modules (their module-level code runs) and
+   names defs (called, passed as callbacks, read from a table); a named def of a reached module is
+   reached; naming a class reaches its dunder methods; a module-level variable is reached when read.
+   Same-named defs are all reached: an over-approximation, never a miss.
+3. Calls, in reached code: `x.<method>` where `<method>` is an operation of a service built in reached
+   code with `aws.client("<service>")` (the only way the app builds clients) or a stand-in named like
+   one (`LazyClient("<service>")`), preferring the services built in the same module; inside functions,
+   strings naming an operation count too (`get_paginator("list_x")`, `self._call("GetItem")`).
+   Snake-case names map to operations through botocore's model.
+4. IAM actions: `<signing name>:<Operation>`, with the documented exceptions below.
 """
 
 from __future__ import annotations
@@ -251,7 +250,7 @@ class Project:
         found: set[Call] = set()
         for module, node in reached:
             if module == "app" or isinstance(node, (ast.Module, ast.Assign, ast.AnnAssign)):
-                candidates = _attribute_calls(node)  # module-level strings are lookup tables, not calls
+                candidates = _attributes_named(node)  # module-level strings are lookup tables, not calls
             else:
                 candidates = _methods_named(node)
             local = self.services_built(module) & everywhere
@@ -279,15 +278,15 @@ def _transaction_items(reached: list[tuple[str, ast.AST]], module: str) -> tuple
     return tuple(sorted(keys))
 
 
-def _attribute_calls(tree: ast.AST) -> set[str]:
-    """Attributes called or passed on (`self._call(self._s3.get_object, ...)`)."""
+def _attributes_named(tree: ast.AST) -> set[str]:
+    """Attribute names, called or passed on (`self._call(self._s3.get_object, ...)`)."""
     return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
 
 
 def _methods_named(tree: ast.AST) -> set[str]:
     """Method names called on anything, plus strings naming an operation for `getattr`-style dispatch
     (`get_paginator("list_x")`, `self._call("GetItem", ...)`)."""
-    methods = _attribute_calls(tree)
+    methods = _attributes_named(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
                 _SNAKE_METHOD.match(node.value) or _OPERATION_NAME.match(node.value)):
