@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -282,6 +283,20 @@ def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) 
     except (StageError, DeployError) as exc:
         printer(f"error: {exc}")
         return 2
+    except subprocess.CalledProcessError as exc:
+        printer(f"error: `{' '.join(Path(exc.cmd[0]).name if i == 0 else a for i, a in enumerate(exc.cmd))}` "
+                f"failed (exit {exc.returncode}); fix the cause above and run the same command again")
+        return 1
+    except Exception as exc:
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        if isinstance(exc, NoCredentialsError):
+            printer("error: no AWS credentials (configure the AWS CLI, or use DRY_RUN=1)")
+            return 1
+        if isinstance(exc, (ClientError, BotoCoreError)):
+            printer(f"error: {exc}; fix it and run the same command again (every step is idempotent)")
+            return 1
+        raise
     return 0
 
 

@@ -254,3 +254,36 @@ def test_make_deploy_requires_a_stage():
     done = subprocess.run(["make", "--no-print-directory", "deploy", "STAGE="], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "STAGE is required" in done.stderr
+
+
+def test_aws_errors_end_with_one_line_and_a_retry_hint(monkeypatch, tmp_path):
+    from infra import deploy
+
+    class Denied(DryRunAws):
+        def call(self, service, operation, **params):
+            raise not_found(operation, "AccessDeniedException", "not authorized to perform cloudformation:DescribeStacks")
+
+    monkeypatch.setattr(deploy, "RealAws", lambda target, printer: Denied(target, printer))
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(EXAMPLE))
+    lines: list[str] = []
+    assert main(["deploy", "--stage", "prod", "--params", str(path)], printer=lines.append) == 1
+    assert lines[-1].startswith("error: An error occurred (AccessDeniedException)")
+    assert "run the same command again" in lines[-1]
+
+
+def test_a_failed_chalice_command_is_named(monkeypatch, tmp_path):
+    import subprocess
+
+    from infra import deploy
+
+    class ChaliceFails(DryRunAws):
+        def run(self, argv, env, cwd, capture=False):
+            raise subprocess.CalledProcessError(2, list(argv))
+
+    monkeypatch.setattr(deploy, "RealAws", lambda target, printer: ChaliceFails(target, printer))
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(EXAMPLE))
+    lines: list[str] = []
+    assert main(["deploy", "--stage", "prod", "--params", str(path)], printer=lines.append) == 1
+    assert lines[-1].startswith("error: `chalice deploy --stage prod` failed (exit 2)")
