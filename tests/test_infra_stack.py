@@ -127,7 +127,13 @@ def test_dead_letter_queue_accepts_only_the_stream_topics_redrive(resources):
 
 def test_alarms_watch_every_function_the_dlq_and_the_scanners_rejection_rate(resources):
     alarms = {name: p["Properties"] for name, p in resources.items() if p["Type"] == "AWS::CloudWatch::Alarm"}
-    watched = {a["Dimensions"][0]["Value"]["Fn::Sub"] for a in alarms.values() if a.get("Namespace") == "AWS/Lambda"}
+    watched = {a["Dimensions"][0]["Value"]["Fn::Sub"] for a in alarms.values()
+               if a.get("Namespace") == "AWS/Lambda" and a["MetricName"] == "Errors"}
+    throttled = {a["Dimensions"][0]["Value"]["Fn::Sub"].rsplit("-", 1)[-1] for a in alarms.values()
+                 if a.get("MetricName") == "Throttles"}
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["prod"]["lambda_functions"]
+    synchronous_and_capped = {f for f in ("attachment_scanner", "ivr_decryptor") if "reserved_concurrency" in config[f]}
+    assert throttled == synchronous_and_capped
     stage = Stage.from_params("prod", json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text()),
                               "connect-guard")
     assert {w.replace("${AppName}", "connect-guard").replace("${Stage}", "prod") for w in watched} == {
