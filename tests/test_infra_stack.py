@@ -175,13 +175,14 @@ def lambda_names(app) -> set[str]:
     return set(app.handler_map)
 
 
-def test_the_stage_settings_resolve_to_the_stacks_resources(deployed_client):
+def test_the_stage_settings_resolve_to_the_stacks_resources(deployed_client, monkeypatch):
     from chalicelib import settings
 
     client, _, outputs, _ = deployed_client
     assert client.http.get("/health").status_code == 200
-    environment = {k: v for k, v in chalice_config.stage_environment(outputs).items()}
-    messaging = settings._load(tuple(sorted(environment.items()))).messaging
+    for name, value in chalice_config.stage_environment(outputs).items():
+        monkeypatch.setenv(name, value)
+    messaging = settings.load().messaging
     assert messaging.sessions_table == outputs["SessionsTableName"]
     assert messaging.connect_streaming_topic_arn == outputs["StreamingTopicArn"]
     assert messaging.connect_instance_id == INSTANCE_ID
