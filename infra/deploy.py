@@ -105,7 +105,8 @@ class Deployment:
 
     def chalice(self, command: str, capture: bool = False) -> str:
         self.step(f"chalice {command} --stage {self.stage.name}")
-        executable = str(Path(sys.executable).with_name("chalice"))  # the one installed beside this Python
+        # The chalice installed beside this Python, relative to the project (where it runs) for readable output.
+        executable = os.path.relpath(Path(sys.executable).with_name("chalice"), self.project_dir)
         env = {**os.environ, "AWS_DEFAULT_REGION": self.stage.region}
         return self.aws.run([executable, command, "--stage", self.stage.name], env=env, cwd=str(self.project_dir),
                             capture=capture)
