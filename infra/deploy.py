@@ -25,9 +25,16 @@ from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
 from infra.stage import EXAMPLE_PARAMS_PATH, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
-# Connect may forward a chat item to the customer only if it is visible to them (REFERENCE.md §4). The
-# handler checks this too; the filter just saves invocations for agent-only items.
-STREAM_FILTER_POLICY = {"MessageVisibility": ["CUSTOMER", "ALL"]}
+# Saves invocations for chat items only the agent sees (REFERENCE.md §4). It must never drop what the
+# handler acts on, and the handler applies the same rule itself: so the end of a chat passes whatever its
+# visibility, and so does an item Connect sent without a visibility (a filter would otherwise drop it).
+CHAT_ENDED = "application/vnd.amazonaws.connect.event.chat.ended"
+PARTICIPANT_LEFT = "application/vnd.amazonaws.connect.event.participant.left"
+STREAM_FILTER_POLICY = {"$or": [
+    {"MessageVisibility": ["CUSTOMER", "ALL"]},
+    {"MessageVisibility": [{"exists": False}]},
+    {"ContentType": [CHAT_ENDED, PARTICIPANT_LEFT]},
+]}
 PERMISSION_SID = "connect-guard-connect-instance"
 WEBHOOK_PATH = "webhook/messenger"
 

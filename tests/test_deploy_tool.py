@@ -4,6 +4,7 @@ deployed stage changes nothing, and conflicts stop with a clear message."""
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_p
         "aws cloudformation wait stack-create-complete",
         "chalice deploy --stage prod",
         "aws sns set-subscription-attributes",
-        "--attribute-name FilterPolicy --attribute-value '{\"MessageVisibility\":[\"CUSTOMER\",\"ALL\"]}'",
+        "--attribute-name FilterPolicy --attribute-value " + shlex.quote(json.dumps(STREAM_FILTER_POLICY, separators=(",", ":"))),
         "aws lambda put-function-event-invoke-config --function-name connect-guard-prod-connect_stream_handler",
         "aws lambda add-permission --function-name connect-guard-prod-ivr_decryptor",
         "aws connect associate-lambda-function --instance-id 11111111-2222-3333-4444-555555555555",
