@@ -337,3 +337,48 @@ def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
 
 def test_client_tokens_derive_from_the_mid_and_contact():
     assert client_token("m_1", "contact-1", "0") != client_token("m_1", "contact-2", "0")
+
+
+def test_redaction_context_is_kept_in_the_session_between_messages(world):
+    from chalicelib.redaction.redactor import Redaction, RedactionContext
+
+    class Remembering:
+        """Marks the context on every call and records the context it was given."""
+
+        def __init__(self):
+            self.seen = []
+
+        def redact(self, text, context=None, now=None):
+            self.seen.append(context)
+            return Redaction(text=text, context=RedactionContext(card_context_until=1234 + len(self.seen)))
+
+    redactor = Remembering()
+    world.inbound._redactor = redactor
+    expect_new_chat(world)
+    expect_send(world, "my card number is")
+    expect_send(world, "next")
+    handle(world, text_item("my card number is", mid="m_1"))
+    handle(world, text_item("next", mid="m_2"))
+
+    assert redactor.seen == [RedactionContext(), RedactionContext(card_context_until=1235)]
+    assert world.sessions.find_by_contact("contact-1").redaction == {"card_context_until": 1236}
+
+
+def test_sticker_and_untitled_postback_become_notes(world):
+    expect_new_chat(world)
+    expect_send(world, "[customer sent a sticker]")
+    expect_send(world, "[customer tapped a button]")
+    sticker = item(message={"mid": "m_s", "attachments": [
+        {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}}]})
+    assert handle(world, sticker).result == "delivered"
+    assert handle(world, item(postback={"payload": "DEV_ONLY", "mid": "m_p"})).result == "delivered"
+
+
+def test_very_long_text_is_cut_with_a_visible_note(world):
+    from chalicelib.messaging.inbound import MAX_TEXT_PIECES
+
+    expect_new_chat(world)
+    for _ in range(MAX_TEXT_PIECES):
+        world.participant.add_response("send_message", {"Id": "msg"})
+    long_text = ("word " * 3000).strip()  # ~15 pieces of 1024
+    assert handle(world, text_item(long_text, mid="m_long")).result == "delivered"
