@@ -317,6 +317,8 @@ def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
             barrier.wait()
             try:
                 outcomes.append(inbound.handle(parse_item(text_item(text, mid=mid))))
+            except TransientError:
+                pass  # 503 (e.g. waited too long for the other start on a slow machine): Meta redelivers below
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 

@@ -274,7 +274,7 @@ class DedupeLog:
         if self._db.put(item, condition, {":now": now, ":processing": "processing"}):
             return Claim.CLAIMED
         existing = self._db.get(pk, now)
-        if existing is None:  # vanished between the two calls (released): let Meta retry
+        if existing is None:  # released between the two calls: the caller retries later
             return Claim.IN_PROGRESS
         return Claim.DUPLICATE if existing.get("state") == "done" else Claim.IN_PROGRESS
 
