@@ -384,3 +384,17 @@ def test_very_long_text_is_cut_with_a_visible_note(world):
         world.participant.add_response("send_message", {"Id": "msg"})
     long_text = ("word " * 3000).strip()  # ~15 pieces of 1024
     assert handle(world, text_item(long_text, mid="m_long")).result == "delivered"
+
+
+def test_a_new_chat_ended_by_the_flow_at_once_is_not_taken_over_again(world):
+    world.connect.add_response("start_chat_contact", start_chat_response("contact-1", "ptoken-contact-1"))
+    world.connect.add_response("start_contact_streaming", {"StreamingId": "s"})
+    world.participant.add_client_error("create_participant_connection", "AccessDeniedException", "", 403)
+    outcome = handle(world, text_item("one", mid="m_1"))
+    assert (outcome.result, outcome.reason) == ("rejected", "chat_refused")
+    assert world.sessions.customer("messenger", "psid-1", world.clock()).state is CustomerState.ENDED
+
+    # The next message starts a new chat at once, with its own token.
+    expect_new_chat(world, "contact-2")
+    expect_send(world, "two", connection_token="ctoken-contact-2")
+    assert handle(world, text_item("two", mid="m_2")).contact_id == "contact-2"
