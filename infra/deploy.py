@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
-from infra.stage import EXAMPLE_PARAMS_PATH, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
+from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
 # Saves invocations for chat items only the agent sees (REFERENCE.md §4). It must never drop what the
 # handler acts on, and the handler applies the same rule itself: so the end of a chat passes whatever its
@@ -103,7 +103,7 @@ class Deployment:
         if self.aws.dry_run:
             for variable, value in environment.items():
                 self.say(f"  would set {variable}={value}")
-            for function in policies.render_all(self.stage, outputs):
+            for function in FUNCTIONS:
                 self.say(f"  would write .chalice/{policies.policy_file_name(self.stage.name, function)}")
             return
         chalice_config.write(self.stage.name, outputs, self.project_dir)

@@ -2,7 +2,8 @@
 
 The templates name resources with `${Placeholders}` filled from the infra stack's outputs, so every
 Resource is an exact ARN of this deployment. A statement whose resource is an optional ARN left empty
-(e.g. no customer managed key on the attachments bucket) is dropped rather than widened.
+(e.g. no customer managed key on the attachments bucket) is dropped rather than widened, and so is a
+statement for a capability the function's configuration leaves off (Comprehend with `PII_ENGINE=local`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from typing import Any, Mapping
 from infra.stage import FUNCTIONS, INFRA_DIR, PROJECT_DIR, Stage
 
 TEMPLATES_DIR = INFRA_DIR / "policies"
+
+
+def uses_comprehend(environment: Mapping[str, str]) -> bool:
+    return environment.get("PII_ENGINE", "local").strip().lower() in ("comprehend", "both")
+
+
+# Statements (by Sid) granted only when the function's environment turns their capability on.
+CONFIGURED_STATEMENTS = {"RedactWithComprehend": uses_comprehend}
 
 
 def policy_file_name(stage: str, function: str) -> str:
@@ -38,10 +47,22 @@ def placeholder_values(stage: Stage, outputs: Mapping[str, str], function: str) 
     }
 
 
-def render(template: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-    """The policy with every placeholder filled; statements about an empty optional resource dropped."""
+def function_environment(config: Mapping[str, Any], stage: str, function: str) -> dict[str, str]:
+    """The variables Chalice gives the function: top level < stage < the stage's function section."""
+    section = config.get("stages", {}).get(stage, {})
+    return {**config.get("environment_variables", {}), **section.get("environment_variables", {}),
+            **section.get("lambda_functions", {}).get(function, {}).get("environment_variables", {})}
+
+
+def render(template: Mapping[str, Any], values: Mapping[str, str],
+           environment: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The policy with every placeholder filled; statements about an empty optional resource, or about a
+    capability the environment leaves off, dropped."""
     statements = []
     for statement in template["Statement"]:
+        enabled = CONFIGURED_STATEMENTS.get(statement.get("Sid", ""))
+        if enabled is not None and not enabled(environment or {}):
+            continue
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if any(_fill(r, values) == "" for r in resources):
             continue
@@ -49,10 +70,11 @@ def render(template: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, 
     return {"Version": template["Version"], "Statement": statements}
 
 
-def render_all(stage: Stage, outputs: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """{function: policy document} for every function of the app."""
+def render_all(stage: Stage, outputs: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{function: policy document} for every function of the app, given `.chalice/config.json`."""
     return {
-        function: render(load_template(function), placeholder_values(stage, outputs, function))
+        function: render(load_template(function), placeholder_values(stage, outputs, function),
+                         function_environment(config, stage.name, function))
         for function in FUNCTIONS
     }
 
@@ -62,8 +84,9 @@ def load_template(function: str) -> dict[str, Any]:
 
 
 def write_all(stage: Stage, outputs: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> list[Path]:
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
     written = []
-    for function, policy in render_all(stage, outputs).items():
+    for function, policy in render_all(stage, outputs, config).items():
         path = policy_path(stage.name, function, project_dir)
         path.write_text(json.dumps(policy, indent=2) + "\n")
         written.append(path)

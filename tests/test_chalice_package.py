@@ -85,7 +85,8 @@ def test_every_entry_point_is_packaged_and_nothing_else(package):
 
 def test_each_function_has_its_own_role_with_exactly_its_policy(package):
     _, stage, outputs, template = package
-    expected = policies.render_all(stage, outputs)
+    project = package[0]
+    expected = policies.render_all(stage, outputs, json.loads((project / ".chalice" / "config.json").read_text()))
     roles = {}
     for function, props in by_chalice_name(template, stage).items():
         role = template["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]

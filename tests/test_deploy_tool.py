@@ -185,7 +185,10 @@ def test_deploy_writes_the_stage_environment_and_policies_and_keeps_the_rest(tmp
     assert written["stages"]["prod"]["lambda_functions"]["ivr_decryptor"]["lambda_timeout"] == 5
     for function in FUNCTIONS:
         on_disk = json.loads(policies.policy_path("prod", function, tmp_path).read_text())
-        assert on_disk == policies.render_all(target, outputs)[function]
+        assert on_disk == policies.render_all(target, outputs, written)[function]
+    assert policies.uses_comprehend(policies.function_environment(written, "prod", "api_handler"))
+    assert "comprehend:DetectPiiEntities" in json.dumps(
+        json.loads(policies.policy_path("prod", "api_handler", tmp_path).read_text()))
 
 
 # ------------------------------------------------------------------------------------ parameters
@@ -231,11 +234,12 @@ def test_file_scanner_is_an_integration_type_of_the_connect_api():
 
 def test_policies_action_renders_the_policy_files_alone(tmp_path):
     (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text("{}")
     target = stage()
     Deployment(target, DryRunAws(target, printer=lambda _: None), printer=lambda _: None,
                project_dir=tmp_path).render_policies()
     assert sorted(p.name for p in (tmp_path / ".chalice").iterdir()) == sorted(
-        policies.policy_file_name("prod", f) for f in FUNCTIONS)
+        [policies.policy_file_name("prod", f) for f in FUNCTIONS] + ["config.json"])
 
 
 @pytest.mark.parametrize("target", ["deploy", "destroy"])

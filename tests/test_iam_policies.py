@@ -39,12 +39,28 @@ def example_stage(stage: str = "prod", **overrides) -> Stage:
     return Stage.from_params(stage, {**params, **overrides}, "connect-guard")
 
 
-def rendered(stage: Stage) -> dict[str, dict]:
-    return policies.render_all(stage, stage.predicted_outputs())
+CONFIG = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+
+
+def config_with_engine(engine: str) -> dict:
+    config = json.loads(json.dumps(CONFIG))
+    config["environment_variables"] = {**config.get("environment_variables", {}), "PII_ENGINE": engine}
+    return config
+
+
+def rendered(stage: Stage, engine: str = "both") -> dict[str, dict]:
+    return policies.render_all(stage, stage.predicted_outputs(), config_with_engine(engine))
 
 
 def committed(stage: str) -> dict[str, dict]:
     return {f: json.loads(policies.policy_path(stage, f).read_text()) for f in FUNCTIONS}
+
+
+def configured_actions(function: str) -> dict[str, object]:
+    """{action: predicate over the function's environment} for statements granted only when configured."""
+    template = policies.load_template(function)
+    return {a: policies.CONFIGURED_STATEMENTS[s["Sid"]] for s in template["Statement"]
+            if s.get("Sid") in policies.CONFIGURED_STATEMENTS for a in as_list(s["Action"])}
 
 
 def all_policies() -> list[tuple[str, str, dict]]:
@@ -162,20 +178,27 @@ def test_the_app_has_no_entry_point_we_do_not_deploy():
     assert set(ENTRY_POINTS) <= set(FUNCTIONS)
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("label", [f"{s}-committed" for s in STAGES] + ["prod-all-engines"])
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_every_call_a_function_makes_is_allowed_by_its_own_policy(stage, function):
+def test_every_call_a_function_makes_is_allowed_by_its_own_policy(label, function):
     entry = ENTRY_POINTS.get(function)
     if entry is None:
         pytest.skip(f"{function} is not in app.py yet")
-    policy = committed(stage)[function]
+    if label.endswith("committed"):
+        stage = label.split("-")[0]
+        policy, environment = committed(stage)[function], policies.function_environment(CONFIG, stage, function)
+    else:
+        policy, environment = rendered(example_stage(**FULL_OPTIONS), "both")[function], {"PII_ENGINE": "both"}
+    switched_off = {a for a, enabled in configured_actions(function).items() if not enabled(environment)}
     missing = sorted(f"{action} ({c.module})" for c in PROJECT.calls(entry) if c.needs_iam
-                     for action in c.actions if not allows(policy, action))
+                     for action in c.actions if action not in switched_off and not allows(policy, action))
     assert not missing, f"{function} calls AWS without permission: {missing}"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_a_policy_grants_nothing_its_function_does_not_call(function):
+    """Configured capabilities (Comprehend) are checked by the test below instead: their grant follows
+    the configuration, so it exists before and whether or not the code path is taken."""
     entry = ENTRY_POINTS.get(function)
     if entry is None:
         pytest.skip(f"{function} is not in app.py yet")
@@ -183,8 +206,27 @@ def test_a_policy_grants_nothing_its_function_does_not_call(function):
     if not needed:
         pytest.skip(f"{function} makes no AWS call yet (its use case has not landed)")
     policy = rendered(example_stage(**FULL_OPTIONS))[function]
-    unused = sorted(a for a in granted(policy) if a.lower() not in needed and a not in IMPLICIT_ACTIONS)
+    unused = sorted(a for a in granted(policy) if a.lower() not in needed and a not in IMPLICIT_ACTIONS
+                    and a not in configured_actions(function))
     assert not unused, f"{function} is granted actions its code never calls: {unused}"
+
+
+@pytest.mark.parametrize("engine,granted_to", [
+    ("local", set()),
+    ("comprehend", {"api_handler", "connect_stream_handler"}),
+    ("both", {"api_handler", "connect_stream_handler"}),
+])
+def test_comprehend_is_granted_only_when_the_pii_engine_uses_it(engine, granted_to):
+    by_function = rendered(example_stage(), engine)
+    assert {f for f, p in by_function.items() if allows(p, "comprehend:DetectPiiEntities")} == granted_to
+
+
+def test_a_function_level_engine_overrides_the_stage():
+    config = config_with_engine("local")
+    config["stages"]["prod"]["lambda_functions"]["api_handler"]["environment_variables"] = {"PII_ENGINE": "both"}
+    stage = example_stage()
+    by_function = policies.render_all(stage, stage.predicted_outputs(), config)
+    assert {f for f, p in by_function.items() if allows(p, "comprehend:DetectPiiEntities")} == {"api_handler"}
 
 
 # ------------------------------------------------------------------------------------ the scanner itself
