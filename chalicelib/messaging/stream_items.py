@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 # Connect content types (REFERENCE.md §4).
@@ -53,6 +54,7 @@ class StreamItem:
     visibility: str  # AGENT, CUSTOMER, ALL, or "" when Connect did not say
     attachments: tuple[AttachmentRef, ...] = ()
     sns_message_id: str = ""
+    absolute_time: float | None = None  # epoch seconds of the item in Connect, when readable
 
     @property
     def visible_to_customer(self) -> bool:
@@ -154,6 +156,7 @@ def _parse_sns(sns: Any, message_id: str) -> StreamItem:
         visibility=attributes.get("MessageVisibility", "").upper(),
         attachments=_attachments(body.get("Attachments")),
         sns_message_id=message_id,
+        absolute_time=_epoch(body.get("AbsoluteTime")),
     )
 
 
@@ -183,6 +186,16 @@ def _attachments(raw: Any) -> tuple[AttachmentRef, ...]:
                 name=_string(entry.get("AttachmentName")),
             ))
     return tuple(refs)
+
+
+def _epoch(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _string(value: Any) -> str:
