@@ -26,7 +26,41 @@ def health():
     return {"status": "ok"}
 
 
-# <entry:webhook> Messenger webhook routes (inbound issue) </entry:webhook>
+# <entry:webhook> Messenger webhook routes (inbound issue)
+import logging  # noqa: E402
+
+from chalice import Response  # noqa: E402
+
+from chalicelib.messaging import wiring as messaging_wiring  # noqa: E402  (light: no boto3 at import)
+
+
+@app.route("/webhook/messenger", methods=["GET"])
+def messenger_verify():
+    """Meta's subscription check: the challenge back as text/plain when mode and verify token match."""
+    return _messenger(lambda webhook: webhook.verify(app.current_request.query_params))
+
+
+# Meta posts `application/json` (Chalice also accepts it with a charset); anything else gets 415.
+@app.route("/webhook/messenger", methods=["POST"], content_types=["application/json"])
+def messenger_receive():
+    """Customer events: signature over the raw body first, then each event to the inbound use case."""
+    request = app.current_request
+    return _messenger(lambda webhook: webhook.receive(request.raw_body, request.headers.get("x-hub-signature-256")))
+
+
+def _messenger(call) -> Response:
+    try:
+        webhook = messaging_wiring.messenger_webhook(_settings())
+    except settings.SettingsError as exc:
+        # The message starts with the variable's name and never holds its value.
+        logs.log_event(_webhook_log, "settings_invalid", logging.ERROR, variable=str(exc).split(" ", 1)[0])
+        return Response(body="misconfigured", status_code=500, headers={"Content-Type": "text/plain"})
+    reply = call(webhook)
+    return Response(body=reply.body, status_code=reply.status, headers={"Content-Type": "text/plain"})
+
+
+_webhook_log = logs.get_logger("app.webhook")
+# </entry:webhook>
 
 
 # ----------------------------------------------------------------------------------------- connect_stream_handler
