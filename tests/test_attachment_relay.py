@@ -16,16 +16,7 @@ from chalicelib.messaging.connect_chat import ChatGone, ConnectChat
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.messenger import MessengerClient, build_session
 from chalicelib.messaging.sessions import ChatSession
-try:
-    from chalicelib.messaging.webhook import Attachment
-except ImportError:  # the inbound branch's webhook parser not merged yet: the same shape
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Attachment:
-        type: str
-        url: str | None
-        sticker_id: str | None = None
+from chalicelib.messaging.webhook import Attachment
 from tests.messaging_fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 
 CDN = "https://lookaside.fbsbx.test/ig_messaging_cdn/?asset_id=1&signature=canary-cdn-sig"
