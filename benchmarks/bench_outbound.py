@@ -137,6 +137,13 @@ def _timed(handler, events) -> list[float]:
     return samples
 
 
+def _busy(event, context) -> int:
+    total = 0
+    for value in range(2000):
+        total += value * value
+    return total
+
+
 def latency_rows() -> list[tuple[str, float, float]]:
     import logging
 
@@ -166,6 +173,7 @@ def latency_rows() -> list[tuple[str, float, float]]:
         ("agent text/markdown, ~600 chars", handler, _events("text/markdown", markdown)),
         ("customer echo (ignored)", handler, _events("text/plain", "my own words", role="CUSTOMER")),
     ]
+    cases.append(("control: pure-Python loop, no I/O (machine noise)", _busy, cases[1][2]))
     rows = []
     for name, function, events in cases:
         samples = _timed(function, events)
@@ -214,12 +222,26 @@ def _serve(directory: str) -> tuple[str, object]:
 
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[1])
 mode, base = sys.argv[2], sys.argv[3]
 
+def _status_mib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(field)
+
+def reset_peak():
+    # ru_maxrss survives fork/exec (it would report the parent's peak); the per-process high-water mark
+    # VmHWM can be reset to the current RSS instead (Linux >= 4.0).
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return _status_mib("VmRSS")
+
 def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mib("VmHWM")
 
 class Participant:
     def start_attachment_upload(self, **request):
@@ -259,7 +281,7 @@ def naive(attachment):
 
 run = streamed if mode == "streamed" else naive
 run(Small)  # warm-up: imports, connection pool, spool machinery
-baseline = peak_mib()
+baseline = reset_peak()
 start = time.perf_counter()
 run(Attachment)
 elapsed = time.perf_counter() - start
@@ -305,9 +327,10 @@ def main() -> int:
     for name, p50, p99 in latency:
         print(f"| {name} | {p50:.3f} | {p99:.3f} |")
     bare_p50 = latency[0][1]
-    worst = max(p50 for _, p50, _ in latency[1:]) - bare_p50
+    worst = max(p50 for _, p50, _ in latency[1:-1]) - bare_p50
     verdict = "PASS" if worst <= LATENCY_BUDGET_MS else "MISS"
-    print(f"\n{verdict}: outbound adds at most {worst:.3f} ms p50 over the bare SNS handler (budget {LATENCY_BUDGET_MS} ms).\n")
+    print(f"\n{verdict}: outbound adds at most {worst:.3f} ms p50 over the bare SNS handler (budget {LATENCY_BUDGET_MS} ms).")
+    print("p99 follows the control row: on a shared machine it measures preemption, not our code.\n")
     print(f"Relaying a {FILE_BYTES / 1e6:.0f} MB file over HTTP on 127.0.0.1, each in a fresh subprocess "
           "(peak RSS above the process's own baseline).\n")
     print("| Relay | baseline RSS MiB | peak above baseline MiB | seconds |\n|---|---:|---:|---:|")
