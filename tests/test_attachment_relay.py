@@ -2,6 +2,7 @@
 exactly the presigned headers; refusals become a note for the agent and a polite message for the customer."""
 
 import io
+import re
 import time
 import zipfile
 
@@ -43,7 +44,10 @@ def relay():
         chat = ConnectChat(None, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500)
         built = AttachmentRelay(AttachmentDownloader(http, max_bytes=1000), ConnectAttachments(participant, http), chat,
                                 messenger, frozenset({"png", "jpg", "pdf", "docx"}), max_bytes=1000)
-        built.stub, built.web = stub, web
+        built.stub, built.web, built.calls = stub, web, []
+        participant.meta.events.register(
+            "provide-client-params.connectparticipant",
+            lambda params, model, **_: built.calls.append((model.name, dict(params))))
         yield built
         stub.assert_no_pending_responses()
 
@@ -149,6 +153,24 @@ def test_presigned_put_failure_is_transient(relay):
     expect_upload(relay, complete=False)
     with pytest.raises(TransientError):
         relay.relay(Session.session, Attachment("image", CDN), "token-9")
+
+
+def test_presigned_put_rejection_is_permanent_and_answered(relay):
+    relay.web.get(CDN, body=PNG)
+    relay.web.put(UPLOAD, status=403)
+    relay.web.post(SEND_URL, json={"message_id": "m"})
+    expect_upload(relay, complete=False)
+    expect_note(relay, "[customer sent a file that could not be delivered]")
+    assert relay.relay(Session.session, Attachment("image", CDN), "token-11") == "attachment_put_rejected"
+
+
+def test_the_file_is_named_by_us_never_after_the_url(relay):
+    relay.web.get(CDN, body=PNG)
+    relay.web.put(UPLOAD, status=200)
+    expect_upload(relay)
+    relay.relay(Session.session, Attachment("image", CDN), "token-12")
+    start = [c for c in relay.calls if c[0] == "StartAttachmentUpload"][0][1]
+    assert re.fullmatch(r"messenger-image-[0-9a-f]{12}\.png", start["AttachmentName"])
 
 
 def test_stickers_and_locations_become_notes(relay):

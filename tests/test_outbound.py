@@ -68,6 +68,13 @@ def test_long_text_is_split_into_ordered_sends_with_quick_replies_on_the_last(wo
     assert " ".join(texts) == long_text
 
 
+def test_absurdly_long_text_is_capped_at_ten_parts(world):
+    world.seed()
+    world.graph_ok(12)
+    result = run(world, stream_item("contact-1", content="word " * 10_000))
+    assert result.outcomes[0].reason == "sent" and len(world.texts()) == 10
+
+
 def test_typing_becomes_typing_on(world):
     world.seed()
     world.graph_ok()

@@ -124,3 +124,28 @@ def test_split_never_exceeds_the_limit_and_loses_no_visible_text(text, limit):
     parts = split_text(text, limit)
     assert all(0 < utf16_units(p) <= limit for p in parts)
     assert "".join("".join(p.split()) for p in parts) == "".join(text.split())
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
+        st.sampled_from(["templateType", "data", "content", "title", "subtitle", "elements", "timeslots", "date",
+                         "duration", "timeZoneOffset", "x"]), inner, max_size=6),
+    max_leaves=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_like, st.sampled_from(["ListPicker", "QuickReply", "Panel", "TimePicker", "Carousel", "Other"]))
+def test_hostile_templates_never_raise_and_respect_messenger_limits(body, kind):
+    content = json.dumps({"templateType": kind, "version": "1.0", "data": body})
+    rendered = render_interactive(content)
+    if rendered is not None:
+        assert content not in rendered.text
+        assert all(len(r.title) <= rendering.MAX_QUICK_REPLY_TITLE for r in rendered.quick_replies)
+        assert len(rendered.quick_replies) <= rendering.MAX_QUICK_REPLIES
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab *_`[]()#>-~\\\n!<:/.1")), max_size=200))
+def test_markdown_flattening_never_raises(markdown):
+    assert isinstance(markdown_to_text(markdown), str)

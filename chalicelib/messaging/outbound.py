@@ -41,6 +41,8 @@ log = get_logger("outbound")
 
 DEDUPE_SCOPE = "stream"
 UNKNOWN_CONTACT_GRACE_SECONDS = 120
+# Connect caps a message at 16 KiB, about 9 Messenger parts; anything longer is not a chat message.
+MAX_PARTS = 10
 ATTACHMENT_FALLBACK_TEXT = "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
 WINDOW_CLOSED_NOTE = "[Connect Guard: the customer's Messenger reply window has closed; your message was not delivered]"
 # Graph refusals after which a text saying "a file was sent" would fail the same way.
@@ -263,6 +265,9 @@ class OutboundRelay:
         parts = rendering.split_text(text)
         if not parts:
             return Outcome("message_empty")
+        if len(parts) > MAX_PARTS:
+            log_event(log, "message_truncated", logging.WARNING, item_id=item.item_id, parts=len(parts))
+            parts = parts[:MAX_PARTS]
         reason = "sent"
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
