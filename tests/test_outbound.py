@@ -123,6 +123,8 @@ def test_unknown_contact_is_dropped_when_old_and_retried_when_fresh(world):
     fresh = run(world, stream_item("contact-unknown"))
     assert old.outcomes[0].reason == "unknown_contact" and not old.retry
     assert fresh.outcomes[0].reason == "contact_not_yet_known" and fresh.retry
+    typing = run(world, stream_item("contact-unknown", content_type=sf.TYPING, content=None))
+    assert typing.outcomes[0].reason == "unknown_contact" and not typing.retry  # not worth a retry
     assert world.sent() == []
 
 

@@ -239,7 +239,8 @@ class OutboundRelay:
             return Outcome("conversation_ended")
         session = self._sessions.find_by_contact(item.initial_contact_id, now)
         if session is None:
-            if item.absolute_time is not None and now - item.absolute_time < UNKNOWN_CONTACT_GRACE_SECONDS:
+            fresh = item.absolute_time is not None and now - item.absolute_time < UNKNOWN_CONTACT_GRACE_SECONDS
+            if fresh and action != "typing":
                 # The contact flow can greet the customer before the inbound path has recorded the new
                 # chat: retry shortly instead of losing the first message.
                 raise TransientError("contact_not_yet_known")

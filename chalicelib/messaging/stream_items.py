@@ -37,7 +37,7 @@ class AttachmentRef:
     attachment_id: str
     content_type: str
     status: str  # APPROVED, REJECTED, IN_PROGRESS, or "" when the instance does not scan
-    name: str  # shown to nobody and never logged; kept for the customer-facing fallback decision only
+    # AttachmentName is deliberately not kept: a file name can carry PII and nothing here needs it.
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,6 @@ def _attachments(raw: Any) -> tuple[AttachmentRef, ...]:
                 attachment_id=_string(entry.get("AttachmentId")),
                 content_type=_string(entry.get("ContentType")).lower(),
                 status=_string(entry.get("Status")).upper(),
-                name=_string(entry.get("AttachmentName")),
             ))
     return tuple(refs)
 
