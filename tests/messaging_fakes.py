@@ -50,6 +50,12 @@ class MemorySessions:
             self.contacts[session.contact_id] = (session.channel, session.customer_id, session.expires_at, False)
             return True
 
+    def abandon_start(self, channel, customer_id, start_token, version, now):
+        with self._lock:
+            current = self.customers.get((channel, customer_id))
+            if current and current.version == version and current.start_token == start_token:
+                self.customers[(channel, customer_id)] = replace(current, state=CustomerState.ENDED, start_token=None)
+
     def update_connection(self, session, connection_token, expires_at):
         updated = replace(session, connection_token=connection_token, connection_expires_at=expires_at)
         return updated if self._replace_session(updated) else None

@@ -248,12 +248,13 @@ def test_missing_secret_answers_500_so_meta_keeps_the_messages(messenger, monkey
     assert post(messenger, body_of(envelope(text_item("hello")))).status_code == 500
 
 
-def test_missing_setting_answers_500_naming_the_variable(chalice_client, monkeypatch, captured_logs):
+def test_missing_setting_answers_500_naming_the_variable(monkeypatch, captured_logs):
     from chalice.test import Client
 
     from app import app
     from tests.conftest import PROJECT_DIR
 
+    monkeypatch.delenv("CONNECT_INSTANCE_ID", raising=False)  # the `dev` stage sets none
     wiring.reset()
     with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
         response = client.http.get("/webhook/messenger?hub.mode=subscribe")

@@ -85,3 +85,31 @@ def test_throttling_is_transient():
 
     with pytest.raises(TransientError):
         MessengerSecrets(SECRET_ID, ttl_seconds=300, client_factory=Throttled).current()
+
+
+def test_a_stale_value_is_served_while_secrets_manager_is_briefly_down(secretsmanager):
+    from botocore.exceptions import ClientError
+
+    clock = Clock()
+    down = {"now": False}
+
+    class Flaky:
+        def get_secret_value(self, **request):
+            if down["now"]:
+                raise ClientError({"Error": {"Code": "InternalServiceError", "Message": "m"},
+                                   "ResponseMetadata": {"HTTPStatusCode": 500}}, "GetSecretValue")
+            from chalicelib import aws
+
+            return aws.client("secretsmanager").get_secret_value(**request)
+
+    secrets = MessengerSecrets(SECRET_ID, ttl_seconds=300, client_factory=Flaky, min_refresh_seconds=30, clock=clock)
+    assert secrets.current().app_secret == SECRET["APP_SECRET"]
+    down["now"] = True
+    clock.now += 301
+    assert secrets.current().app_secret == SECRET["APP_SECRET"]  # stale, not an outage
+    down["now"] = False
+    rotate_messenger_secret({**SECRET, "APP_SECRET": "rotated"})
+    clock.now += 29
+    assert secrets.current().app_secret == SECRET["APP_SECRET"]  # retried only after 30 s
+    clock.now += 2
+    assert secrets.current().app_secret == "rotated"

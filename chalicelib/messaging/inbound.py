@@ -241,7 +241,12 @@ class InboundMessages:
     def _open_chat(self, customer_id: str, token: str, version: int, now: float) -> ChatSession:
         started = self._chat.start_chat(CHANNEL, DISPLAY_NAME, token)
         self._chat.start_streaming(started.contact_id)
-        connection = self._chat.create_connection(started.participant_token)
+        try:
+            connection = self._chat.create_connection(started.participant_token)
+        except ChatGone as gone:
+            # The flow ended the brand-new chat at once: do not take this start over again.
+            self._sessions.abandon_start(CHANNEL, customer_id, token, version, now)
+            raise PermanentError("chat_refused", gone.code) from None
         session = ChatSession(
             channel=CHANNEL,
             customer_id=customer_id,

@@ -1,6 +1,7 @@
 """The Messenger app's secrets (`APP_SECRET`, `PAGE_TOKEN`, `VERIFY_TOKEN`) from Secrets Manager.
 
-Cached for `MESSENGER_SECRET_CACHE_SECONDS`; `refresh()` forces a new read when a signature or a verify
+Cached for `MESSENGER_SECRET_CACHE_SECONDS` (and served a little longer if Secrets Manager is briefly
+unavailable when the cache expires); `refresh()` forces a new read when a signature or a verify
 token does not match (the secret may have been rotated), but at most once per `min_refresh_seconds`, so
 a flood of forged requests cannot turn into a flood of Secrets Manager calls.
 
@@ -11,14 +12,17 @@ refresh, and costs ~45 ms of import on every cold start; this is 60 lines.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError
 
 _KEYS = ("APP_SECRET", "PAGE_TOKEN", "VERIFY_TOKEN")
+_log = get_logger("messaging.secrets")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,14 @@ class MessengerSecrets:
             return value
         with self._lock:
             if self._value is None or self._clock() - self._fetched_at >= self._ttl:
-                self._store(self._fetch())
+                try:
+                    self._store(self._fetch())
+                except TransientError as exc:
+                    if self._value is None:
+                        raise
+                    # Secrets Manager is briefly unavailable: keep the value we have, try again soon.
+                    self._fetched_at = self._clock() - self._ttl + self._min_refresh
+                    log_event(_log, "secret_refresh_failed", logging.WARNING, error=exc.code)
             return self._value
 
     def refresh(self) -> MessengerCredentials | None:

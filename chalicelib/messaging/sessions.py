@@ -208,6 +208,16 @@ class SessionStore:
             (contact, None, None),
         )
 
+    def abandon_start(self, channel: str, customer_id: str, start_token: str, version: int, now: float) -> None:
+        """Give up a start that Connect refused: the customer's next message starts afresh (a new
+        token) instead of taking this one over."""
+        self._db.update(
+            customer_key(channel, customer_id),
+            "SET #state = :ended, expires_at = :expires REMOVE start_token",
+            {":ended": "ended", ":expires": int(now + STARTING_RETENTION_SECONDS), ":v": version, ":t": start_token},
+            "version = :v AND start_token = :t",
+        )
+
     # -- an active chat
 
     def update_connection(self, session: ChatSession, connection_token: str, expires_at: float) -> ChatSession | None:
@@ -274,7 +284,7 @@ class DedupeLog:
         if self._db.put(item, condition, {":now": now, ":processing": "processing"}):
             return Claim.CLAIMED
         existing = self._db.get(pk, now)
-        if existing is None:  # vanished between the two calls (released): let Meta retry
+        if existing is None:  # released between the two calls: the caller retries later
             return Claim.IN_PROGRESS
         return Claim.DUPLICATE if existing.get("state") == "done" else Claim.IN_PROGRESS
 
