@@ -14,7 +14,7 @@ from chalicelib.messaging.attachment_download import AttachmentDownloader
 from chalicelib.messaging.attachment_relay import AttachmentRelay
 from chalicelib.messaging.connect_attachments import ConnectAttachments
 from chalicelib.messaging.connect_chat import ChatGone, ConnectChat
-from chalicelib.messaging.errors import TransientError
+from chalicelib.messaging.errors import PermanentError, TransientError
 from chalicelib.messaging.messenger import MessengerClient, build_session
 from chalicelib.messaging.sessions import ChatSession
 from chalicelib.messaging.webhook import Attachment
@@ -171,6 +171,18 @@ def test_the_file_is_named_by_us_never_after_the_url(relay):
     relay.relay(Session.session, Attachment("image", CDN), "token-12")
     start = [c for c in relay.calls if c[0] == "StartAttachmentUpload"][0][1]
     assert re.fullmatch(r"messenger-image-[0-9a-f]{12}\.png", start["AttachmentName"])
+
+
+def test_a_trickling_download_is_abandoned_at_the_deadline():
+    ticks = iter(range(0, 1000, 10))
+    downloader = AttachmentDownloader(build_session(), max_bytes=10_000_000, deadline_seconds=15,
+                                      clock=lambda: next(ticks))
+    with responses.RequestsMock() as web:
+        web.get(CDN, body=b"%PDF-" + b"x" * 300_000)  # five chunks; the clock passes 15 s after two
+        with pytest.raises(PermanentError) as raised:
+            with downloader.fetch(CDN):
+                pass
+    assert raised.value.reason == "attachment_download_too_slow"
 
 
 def test_stickers_and_locations_become_notes(relay):

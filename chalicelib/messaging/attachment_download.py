@@ -8,8 +8,9 @@ Content-Length before reading, and against the bytes actually received while rea
 from __future__ import annotations
 
 import tempfile
+import time
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from chalicelib.messaging.errors import PermanentError, TransientError
 
@@ -22,10 +23,14 @@ class TooLarge(PermanentError):
 
 
 class AttachmentDownloader:
-    def __init__(self, http: Any, max_bytes: int, timeout: tuple[float, float] = (3.05, 30.0)):
+    def __init__(self, http: Any, max_bytes: int, timeout: tuple[float, float] = (3.05, 10.0),
+                 deadline_seconds: float = 15.0, clock: Callable[[], float] = time.monotonic):
         self._http = http
         self._max = max_bytes
         self._timeout = timeout
+        # The relay runs inside Meta's webhook call: a CDN that trickles bytes must not hold it for long.
+        self._deadline = deadline_seconds
+        self._clock = clock
 
     @contextmanager
     def fetch(self, url: str) -> Iterator[tuple[BinaryIO, int]]:
@@ -53,11 +58,15 @@ class AttachmentDownloader:
         import requests
 
         size = 0
+        give_up_at = self._clock() + self._deadline
         try:
             for chunk in response.iter_content(CHUNK_BYTES):
                 size += len(chunk)
                 if size > self._max:
                     raise TooLarge("attachment_too_large")
+                if self._clock() > give_up_at:
+                    # Permanent on purpose: a retried webhook would be just as slow, for hours.
+                    raise PermanentError("attachment_download_too_slow")
                 spool.write(chunk)
         except requests.RequestException:
             raise TransientError("attachment_download_failed") from None
