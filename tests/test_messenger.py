@@ -184,3 +184,24 @@ def test_delivery_window_rules():
 def test_attachment_kind_from_content_type():
     assert [attachment_kind(t) for t in ("image/png", "video/mp4", "audio/wav", "application/pdf", "")] == \
         ["image", "video", "audio", "file", "file"]
+
+
+def test_page_credentials_adapter_rereads_only_when_asked():
+    from types import SimpleNamespace
+
+    from chalicelib.messaging.outbound_wiring import page_credentials
+
+    class Secrets:
+        reads = 0
+
+        def current(self):
+            return SimpleNamespace(page_token="old", app_secret="s")
+
+        def refresh(self):
+            Secrets.reads += 1
+            return SimpleNamespace(page_token="new", app_secret="s") if Secrets.reads == 1 else None
+
+    credentials = page_credentials(Secrets())
+    assert credentials() == ("old", "s")
+    assert credentials(refresh=True) == ("new", "s")
+    assert credentials(refresh=True) == ("old", "s")  # nothing new (rate-limited): the cached value

@@ -162,13 +162,14 @@ class MessengerClient:
     def _post(self, body: dict, kind: str) -> SendResult:
         refreshed = False
         attempt = 0
+        token, secret = self._credentials()
         while True:
-            token, secret = self._credentials(refresh=refreshed)
             status, payload = self._request(body, token, secret)
             result = _classify(status, payload)
             if isinstance(result, SendResult):
                 if result.reason == "invalid_token" and not refreshed:
                     refreshed = True  # the secret may have been rotated since we cached it: reread once
+                    token, secret = self._credentials(refresh=True)
                     continue
                 _log_result(result, kind, payload)
                 return result
