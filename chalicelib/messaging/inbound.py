@@ -20,12 +20,20 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 from chalicelib.logs import get_logger, log_event
-from chalicelib.messaging.connect_chat import ChatGone, client_token, split_text
+from chalicelib.messaging.connect_chat import ChatGone, ConnectChat, client_token, split_text
 from chalicelib.messaging.errors import PermanentError, TransientError
-from chalicelib.messaging.sessions import SESSION_MARGIN_SECONDS, ChatSession, Claim, CustomerRecord, CustomerState
+from chalicelib.messaging.sessions import (
+    SESSION_MARGIN_SECONDS,
+    ChatSession,
+    Claim,
+    CustomerRecord,
+    CustomerState,
+    DedupeLog,
+    SessionStore,
+)
 from chalicelib.messaging.webhook import (
     Attachment,
     Attachments,
@@ -38,7 +46,7 @@ from chalicelib.messaging.webhook import (
     Unparseable,
     dedupe_key,
 )
-from chalicelib.redaction.redactor import RedactionContext, RedactionUnavailable
+from chalicelib.redaction.redactor import RedactionContext, RedactionUnavailable, Redactor
 
 CHANNEL = "messenger"
 DEDUPE_SCOPE = "inbound"
@@ -58,7 +66,7 @@ class AttachmentForwarder(Protocol):
 class AttachmentNote:
     """Until attachments are relayed as real Connect attachments: a short note, never the CDN URL."""
 
-    def __init__(self, chat: Any):
+    def __init__(self, chat: ConnectChat):
         self._chat = chat
 
     def forward(self, session: ChatSession, attachment: Attachment, token: str) -> None:
@@ -86,10 +94,10 @@ class Outcome:
 class InboundMessages:
     def __init__(
         self,
-        sessions: Any,  # sessions.SessionStore
-        dedupe: Any,  # sessions.DedupeLog
-        chat: Any,  # connect_chat.ConnectChat
-        redactor: Any,  # redaction.redactor.Redactor
+        sessions: SessionStore,
+        dedupe: DedupeLog,
+        chat: ConnectChat,
+        redactor: Redactor,
         attachments: AttachmentForwarder | None = None,
         chat_duration_minutes: int = 1500,
         clock: Callable[[], float] = time.time,
