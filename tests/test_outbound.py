@@ -5,6 +5,7 @@ import time
 
 import pytest
 import responses
+from botocore.stub import ANY
 from moto import mock_aws
 
 from chalicelib.messaging.outbound import ATTACHMENT_FALLBACK_TEXT, WINDOW_CLOSED_NOTE
@@ -165,7 +166,7 @@ def test_outside_24h_without_the_tag_is_skipped_and_the_agent_told(world):
     world.seed(last_message_age=25 * 3600)
     world.stub.add_response("send_message", {"Id": "n1", "AbsoluteTime": "2026-01-01T00:00:00Z"},
                             {"ConnectionToken": CONNECTION_TOKEN, "ContentType": "text/plain",
-                             "Content": WINDOW_CLOSED_NOTE, "ClientToken": _ANY})
+                             "Content": WINDOW_CLOSED_NOTE, "ClientToken": ANY})
     result = run(world, stream_item("contact-1", content="Are you still there?"))
     assert result.outcomes[0].reason == "outside_window_tag_disabled" and not result.retry
     assert world.sent() == []
@@ -372,11 +373,3 @@ def test_no_token_text_or_url_reaches_the_logs(world, captured_logs):
         stream_item("contact-1", attachments=[attachment(name="canary-filename.png")]))
     captured_logs.assert_absent("123-45-6789", "SSN canary", CONNECTION_TOKEN, PARTICIPANT_TOKEN, SIGNED_URL,
                                 "canary-filename", SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"], PSID)
-
-
-class _Any:
-    def __eq__(self, other):
-        return True
-
-
-_ANY = _Any()

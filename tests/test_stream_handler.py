@@ -5,7 +5,6 @@ Ends with a whole conversation: customer in, agent out, typing, files both ways,
 from __future__ import annotations
 
 import json
-import time
 from types import SimpleNamespace
 
 import pytest
