@@ -65,7 +65,26 @@ _webhook_log = logs.get_logger("app.webhook")
 
 # ----------------------------------------------------------------------------------------- connect_stream_handler
 
-# <entry:stream> connect_stream_handler (outbound issue) </entry:stream>
+# <entry:stream> connect_stream_handler (outbound issue)
+@app.on_sns_message(topic=settings.stream_topic_for_subscription())
+def connect_stream_handler(event):
+    """Connect chat streaming -> the customer on Messenger. Every record of the event is handled (Chalice
+    maps only Records[0]); raising after all of them makes Lambda retry the event, and the dedupe log makes
+    that retry skip what was already delivered."""
+    import logging
+
+    from chalicelib.messaging import outbound, outbound_wiring
+
+    try:
+        relay = outbound_wiring.outbound_relay(_settings())
+    except settings.SettingsError as exc:
+        # Raised again so nothing is acknowledged; the message names the variable, never its value.
+        logs.log_event(logs.get_logger("app.stream"), "settings_invalid", logging.ERROR, variable=str(exc).split(" ", 1)[0])
+        raise
+    result = relay.handle_event(event.to_dict())
+    if result.retry:
+        raise outbound.RetryLater(failed=result.failed, total=len(result.outcomes))
+# </entry:stream>
 
 
 # ----------------------------------------------------------------------------------------- attachment_scanner

@@ -26,6 +26,7 @@ DEFAULT_PII_ENTITY_TYPES = (
 )
 # Amazon Connect's default attachment allow-list (REFERENCE.md §5).
 DEFAULT_SCAN_EXTENSIONS = "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx"
+DEFAULT_SCAN_EXTENSIONS_SET = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
 STREAM_TOPIC_FALLBACK = "connect-guard-chat-stream"
 
 MiB = 1024 * 1024
@@ -117,6 +118,9 @@ class MessagingSettings:
     human_agent_tag: bool
     attachment_max_bytes: int
     webhook_max_body_bytes: int
+    # Outbound (connect_stream_handler) and the attachment relay.
+    attachment_allowed_extensions: frozenset[str] = DEFAULT_SCAN_EXTENSIONS_SET
+    attachment_url_expiry_seconds: int = 300
 
     @classmethod
     def parse(cls, env: _Reader) -> "MessagingSettings":
@@ -143,6 +147,11 @@ class MessagingSettings:
             human_agent_tag=env.flag("MESSENGER_HUMAN_AGENT_TAG", False),
             attachment_max_bytes=env.integer("ATTACHMENT_MAX_BYTES", 20 * MiB, 1, 100 * MiB),
             webhook_max_body_bytes=env.integer("WEBHOOK_MAX_BODY_BYTES", 1 * MiB, 1024, 6 * MiB),
+            # File types relayed customer -> agent: the instance's attachment allow-list (Connect's default).
+            attachment_allowed_extensions=frozenset(
+                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
+            # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
+            attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
         )
 
 

@@ -150,14 +150,15 @@ def test_other_content_types_are_refused_and_charset_is_accepted(messenger):
 def test_a_batch_is_processed_in_order_and_only_customer_messages_reach_connect(messenger):
     expect_new_chat(messenger)
     expect_send(messenger, "first")
-    expect_send(messenger, "[customer sent an image]")
+    expect_send(messenger, "[customer sent a sticker]")  # a sticker is not relayed as a file: no download
     body = body_of(envelope(
         echo_item(),
         text_item("first", mid="m_1"),
         item(delivery={"mids": ["m_x"], "watermark": 1}),
         item(read={"watermark": 1}),
         item(reaction={"reaction": "like", "action": "react", "mid": "m_1"}),
-        item(message={"mid": "m_2", "attachments": [{"type": "image", "payload": {"url": "https://cdn/x.jpg"}}]}),
+        item(message={"mid": "m_2", "attachments": [
+            {"type": "image", "payload": {"url": "https://cdn/x.png", "sticker_id": 369239263222822}}]}),
     ))
     response = post(messenger, body)
     assert response.status_code == 200 and response.body == b"EVENT_RECEIVED"

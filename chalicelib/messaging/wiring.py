@@ -82,9 +82,11 @@ def inbound_messages(messaging: MessagingSettings, redaction: RedactionSettings)
 
 
 def attachment_forwarder(messaging: MessagingSettings):
-    """How customer attachments reach the agent. None: `inbound.AttachmentNote`, a short note such as
-    "[customer sent an image]" (the real relay into Connect attachments plugs in here)."""
-    return None
+    """How customer attachments reach the agent: relayed as real Connect chat attachments (scanned by
+    Connect's FILE_SCANNER), with a note to the agent for what cannot be relayed."""
+    from chalicelib.messaging import outbound_wiring
+
+    return outbound_wiring.attachment_relay(messaging)
 
 
 @lru_cache(maxsize=4)
@@ -105,3 +107,6 @@ def reset() -> None:
     """Forget every cached object (tests: a new moto context, a rotated secret)."""
     for cached in _CACHES:
         cached.cache_clear()
+    from chalicelib.messaging import outbound_wiring
+
+    outbound_wiring.reset()  # the outbound composition holds on to these adapters
