@@ -229,3 +229,28 @@ def test_the_decryptor_finds_its_keys_under_the_stacks_path(deployed_client):
         "Parameters": {"EncryptedInput": (fixture / "ciphertext.b64").read_text().strip()}}}
     result = client.lambda_.invoke("ivr_decryptor", event).payload
     assert result["Status"] == "OK" and result["Length"] == "12"
+
+
+def test_the_parameters_the_tool_passes_satisfy_the_templates_constraints():
+    """CloudFormation would reject them at create time; a mismatch between tool and template shows here."""
+    import re
+
+    from cfnlint.decode import decode
+
+    template, _ = decode(str(TEMPLATE_PATH))
+    declared = template["Parameters"]
+    example = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
+    full = {**example, "AttachmentsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+            "IvrKeysKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee",
+            "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:on-call", "AttachmentsPrefix": "connect/example/Attachments/"}
+    for params in (example, full):
+        for stage_name in ("dev", "prod"):
+            passed = {p["ParameterKey"]: p["ParameterValue"]
+                      for p in Stage.from_params(stage_name, params, "connect-guard").template_parameters()}
+            assert set(passed) == set(declared)
+            for name, value in passed.items():
+                spec = declared[name]
+                if "AllowedPattern" in spec:
+                    assert re.fullmatch(spec["AllowedPattern"], value), (name, value)
+                if "AllowedValues" in spec:
+                    assert value in [str(v) for v in spec["AllowedValues"]], (name, value)
