@@ -129,6 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, OSError) as exc:  # bad key file, bad key id, unreadable path
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if not type(exc).__module__.startswith("botocore"):
+            raise
+        from chalicelib import aws
+
+        print(f"error: AWS said {aws.error_code(exc)}", file=sys.stderr)  # e.g. ParameterAlreadyExists
+        return 2
 
 
 def _cmd_keygen(args) -> int:

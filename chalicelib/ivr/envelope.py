@@ -88,9 +88,9 @@ def check_header(message: bytes) -> ConnectEnvelope:
     content_type, reserved, iv_length, frame_length = reader.unpack(">BIBI")
     if provider_id != CONNECT_PROVIDER_ID:
         raise Rejected(Reason.UNSUPPORTED_FORMAT)
-    if content_type != CONTENT_FRAMED or reserved != 0 or iv_length != GCM_IV_LENGTH:
+    if reserved != 0 or iv_length != GCM_IV_LENGTH:
         raise Rejected(Reason.MALFORMED)
-    if not 0 < frame_length <= MAX_FRAME_LENGTH:
+    if content_type != CONTENT_FRAMED or not 0 < frame_length <= MAX_FRAME_LENGTH:
         raise Rejected(Reason.UNSUPPORTED_FORMAT)
     if not 0 < len(key_info) <= 128 or not set(key_info) <= _KEY_ID_CHARS:
         raise Rejected(Reason.UNKNOWN_KEY)  # Connect key ids are GUIDs; this one cannot be ours

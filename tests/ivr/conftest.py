@@ -41,11 +41,16 @@ def fixture_key() -> ConnectKey:
 
 
 @pytest.fixture(scope="session")
-def second_key(tmp_path_factory) -> ConnectKey:
+def keygen_files(tmp_path_factory):
     """The one RSA-4096 key generated per test session (~1 s), made by the CLI's keygen."""
     from chalicelib.ivr.cli import generate_key_files
 
-    files = generate_key_files(tmp_path_factory.mktemp("keys"), name="rotation")
+    return generate_key_files(tmp_path_factory.mktemp("keys"), name="rotation")
+
+
+@pytest.fixture(scope="session")
+def second_key(keygen_files) -> ConnectKey:
+    files = keygen_files
     return ConnectKey(
         key_id="0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f",
         private_pem=files.private_key.read_bytes(),
@@ -99,3 +104,33 @@ def flip_byte(ciphertext: str, index: int) -> str:
     raw = bytearray(base64.b64decode(ciphertext))
     raw[index] ^= 0x01
     return base64.b64encode(bytes(raw)).decode()
+
+
+def sdk_message(key: ConnectKey, digits: str = "4111111111111111", *, suite: str = "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+                provider_id: str = "AmazonConnect", extra_key: ConnectKey | None = None, frame_length: int = 4096) -> str:
+    """A real Encryption SDK message that differs from Connect's in one chosen way."""
+    import aws_encryption_sdk
+    from aws_encryption_sdk.identifiers import Algorithm, CommitmentPolicy, EncryptionKeyType, WrappingAlgorithm
+    from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
+    from chalicelib.ivr.esdk import public_key_from_pem
+
+    from aws_encryption_sdk.key_providers.raw import RawMasterKeyProvider
+
+    keys = {k.key_id.encode(): k for k in (key, extra_key) if k is not None}
+    wanted_provider_id = provider_id
+
+    class PublicKeys(RawMasterKeyProvider):
+        provider_id = wanted_provider_id
+
+        def _get_raw_key(self, key_id):
+            return WrappingKey(WrappingAlgorithm.RSA_OAEP_SHA512_MGF1, public_key_from_pem(keys[key_id].public_pem),
+                               EncryptionKeyType.PUBLIC)
+
+    algorithm = getattr(Algorithm, suite)
+    committing = algorithm.is_committing()
+    policy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT if committing else CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
+    provider = PublicKeys()
+    provider.add_master_keys_from_list(list(keys))
+    message, _ = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=policy).encrypt(
+        source=digits.encode(), key_provider=provider, algorithm=algorithm, frame_length=frame_length)
+    return base64.b64encode(message).decode()

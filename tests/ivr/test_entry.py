@@ -245,3 +245,21 @@ def test_importing_the_app_loads_no_crypto_and_no_sdk():
     output = subprocess.run([sys.executable, "-c", "import json; " + code], cwd=PROJECT_DIR, capture_output=True,
                             text=True, check=True).stdout
     assert json.loads(output) == []
+
+
+@pytest.mark.parametrize("variant", [
+    {"provider_id": "amazonconnect"},
+    {"suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"},
+    {"suite": "AES_256_GCM_IV12_TAG16_HKDF_SHA256"},
+    "two data keys",
+])
+def test_messages_connect_never_sends_are_refused_before_rsa(chalice_client, ssm, fixture_key, second_key, variant,
+                                                            captured_logs):
+    from tests.ivr.conftest import sdk_message
+
+    put_key(ssm, fixture_key)
+    put_key(ssm, second_key)
+    text = sdk_message(fixture_key, extra_key=second_key) if variant == "two data keys" else sdk_message(fixture_key, **variant)
+
+    assert invoke(chalice_client, flow_event(text)) == {"Status": "ERROR", "Reason": "UNSUPPORTED_FORMAT"}
+    assert events_named(captured_logs, "ivr_keys_loaded") == []
