@@ -36,7 +36,7 @@ os.environ.update({
     "IVR_KEYS_PATH": KEYS_PATH, "LOG_LEVEL": "WARNING",
 })
 
-WARM_RUNS, FLOOR_RUNS, PUBLISHED_RUNS, COLD_RUNS = 400, 400, 12, 5
+WARM_RUNS, PUBLISHED_RUNS, COLD_RUNS = 400, 12, 7
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -125,17 +125,28 @@ def warm_measurements(ciphertext: str) -> dict[str, list[float]]:
             plaintext, _ = client.decrypt(source=base64.b64decode(ciphertext), key_provider=master_key)
             assert plaintext.decode() == PLAINTEXT
 
+        from chalicelib.ivr import esdk
         from chalicelib.ivr.envelope import open_envelope
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        envelope = open_envelope(ciphertext, 4096)
+        private_key = load_pem_private_key(private_pem.encode(), None)
+
+        def sdk_only():
+            esdk.decrypt(envelope.message, envelope.key_id, private_key)
 
         floor = floor_operations(ciphertext)
-        timed(entry_point, 20)
-        timed(floor, 20)
-        return {
-            "precheck": timed(lambda: open_envelope(ciphertext, 4096), WARM_RUNS),
-            "entry": timed(entry_point, WARM_RUNS),
-            "floor": timed(floor, FLOOR_RUNS),
-            "published": timed(published_pattern, PUBLISHED_RUNS),
-        }
+        # Interleaved round-robin: on a shared machine, load then weighs on every path alike.
+        paths = {"entry": entry_point, "sdk": sdk_only, "floor": floor,
+                 "precheck": lambda: open_envelope(ciphertext, 4096)}
+        samples: dict[str, list[float]] = {name: [] for name in paths}
+        for round_number in range(WARM_RUNS + 20):
+            for name, fn in paths.items():
+                elapsed = timed(fn, 1)[0]
+                if round_number >= 20:  # warm-up rounds
+                    samples[name].append(elapsed)
+        samples["published"] = timed(published_pattern, PUBLISHED_RUNS)
+        return samples
 
 
 # ---------------------------------------------------------------------------------------------- cold path
@@ -152,7 +163,8 @@ print(json.dumps({{"import_app_ms": (imported - started) * 1000, "first_call_ms"
 """
 
 
-def cold_measurements(ciphertext: str) -> list[dict[str, float]]:
+def cold_measurements(ciphertext: str) -> dict[str, list[dict[str, float]]]:
+    """Fresh processes against a local moto server, for each key validation mode."""
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -170,16 +182,17 @@ def cold_measurements(ciphertext: str) -> list[dict[str, float]]:
                  f"Value=open({str(FIXTURE / 'test.private.key')!r}).read(), Type='SecureString')")
         subprocess.run([sys.executable, "-c", setup], check=True, env=env, cwd=PROJECT)
         script = COLD_SCRIPT.format(event=json.dumps(event(ciphertext)), plaintext=PLAINTEXT)
-        samples = []
+        results: dict[str, list[dict[str, float]]] = {"full": [], "fast": []}
         for _ in range(COLD_RUNS):
-            start = time.perf_counter()
-            output = subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=PROJECT,
-                                    capture_output=True, text=True).stdout
-            sample = json.loads(output.strip().splitlines()[-1])
-            sample["process_ms"] = (time.perf_counter() - start) * 1000
-            sample["cold_ms"] = sample["import_app_ms"] + sample["first_call_ms"]
-            samples.append(sample)
-        return samples
+            for mode, samples in results.items():  # interleaved, so machine load hits both alike
+                start = time.perf_counter()
+                output = subprocess.run([sys.executable, "-c", script], check=True, cwd=PROJECT, capture_output=True,
+                                        text=True, env=dict(env, IVR_KEY_VALIDATION=mode)).stdout
+                sample = json.loads(output.strip().splitlines()[-1])
+                sample["process_ms"] = (time.perf_counter() - start) * 1000
+                sample["cold_ms"] = sample["import_app_ms"] + sample["first_call_ms"]
+                samples.append(sample)
+        return results
     finally:
         server.stop()
 
@@ -193,35 +206,39 @@ def main() -> int:
     cold = cold_measurements(ciphertext)
 
     entry50, floor50, published50 = p(warm["entry"], 0.5), p(warm["floor"], 0.5), p(warm["published"], 0.5)
-    cold_median = statistics.median(sample["cold_ms"] for sample in cold)
-    median_of = lambda name: statistics.median(sample[name] for sample in cold)  # noqa: E731
+    cold_ms = {mode: [sample["cold_ms"] for sample in samples] for mode, samples in cold.items()}
+    full = cold["full"]
+    median_of = lambda name: statistics.median(sample[name] for sample in full)  # noqa: E731
 
     rows = [
         ("`ivr_decryptor`, warm (keys cached)", warm["entry"]),
+        ("Encryption SDK decrypt alone, key object cached", warm["sdk"]),
         ("floor: RSA-4096 OAEP-SHA512 unwrap + ECDSA P-384 verify", warm["floor"]),
         ("published pattern: 2 SSM reads + key rebuilt per call", warm["published"]),
         ("pre-check alone (base64 + header), per call", warm["precheck"]),
+        ("cold: fresh process, `import app` + key load + first decrypt", cold_ms["full"]),
+        ("cold, `IVR_KEY_VALIDATION=fast`", cold_ms["fast"]),
     ]
     print("## Secure IVR decryptor\n")
     print("Real Connect ciphertext (12 digits, 1,176 base64 characters); SSM in moto (in process for the warm rows, "
-          "a local moto server over HTTP for the cold path).\n")
+          "a local moto server over HTTP for the cold rows, one fresh process per run).\n")
     print("| Path | runs | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
     for label, samples in rows:
         print(f"| {label} | {len(samples)} | {p(samples, 0.5):.3f} | {p(samples, 0.99):.3f} |")
-    print(f"| cold: fresh process, `import app` + key load + first decrypt | {len(cold)} | {cold_median:.1f} | "
-          f"{max(s['cold_ms'] for s in cold):.1f} |")
-    print(f"\nCold path split (medians): `import app` {median_of('import_app_ms'):.1f} ms, first call "
+    print(f"\nCold path split (medians, full validation): `import app` {median_of('import_app_ms'):.1f} ms, first call "
           f"{median_of('first_call_ms'):.1f} ms (Encryption SDK + boto3 import, SSM read, key validation, decrypt); "
           f"whole process including interpreter start {median_of('process_ms'):.0f} ms.\n")
+    cold50 = p(cold_ms["full"], 0.5)
     budgets = [
         (f"warm p50 <= 1.5x floor: {entry50:.2f} ms vs {1.5 * floor50:.2f} ms ({entry50 / floor50:.2f}x)",
          entry50 <= 1.5 * floor50),
         (f">= 50x faster than the published pattern: {published50 / entry50:.0f}x", published50 >= 50 * entry50),
-        (f"cold path <= 600 ms: {cold_median:.0f} ms", cold_median <= 600),
+        (f"cold path <= 600 ms (default full key validation): {cold50:.0f} ms", cold50 <= 600),
     ]
     for text, ok in budgets:
         print(f"- {'PASS' if ok else 'MISS'}: {text}")
+    print(f"\n(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     return 0
 
 

@@ -202,6 +202,7 @@ class IvrSettings:
     key_refresh_min_seconds: int
     return_value: bool
     max_ciphertext_chars: int
+    key_validation: str
     legacy_key_parameter: str | None
     legacy_key_id_parameter: str | None
 
@@ -225,6 +226,8 @@ class IvrSettings:
             return_value=env.flag("IVR_RETURN_VALUE", True),
             # Connect's 12 digits are 1,176 base64 characters; 20 digits stay well under 1,300.
             max_ciphertext_chars=env.integer("IVR_MAX_CIPHERTEXT_CHARS", 4096, 256, 65536),
+            # full: OpenSSL's RSA key check (~250 ms per key per container); fast: consistency checks only.
+            key_validation=env.choice("IVR_KEY_VALIDATION", "full", ("full", "fast")),
             legacy_key_parameter=legacy_key,
             legacy_key_id_parameter=legacy_id,
         )

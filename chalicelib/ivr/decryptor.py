@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib import logs
 from chalicelib.ivr.envelope import ConnectEnvelope, Rejected, open_envelope
-from chalicelib.ivr.keys import KeyStore, KeyUnavailable, UnknownKey, ssm_key_fetcher
+from chalicelib.ivr.keys import KeyStore, KeyUnavailable, UnknownKey, load_rsa_private_key, ssm_key_fetcher
 from chalicelib.ivr.request import IvrRequest
 from chalicelib.ivr.result import Reason, failure, is_valid_value, success
 
@@ -83,10 +83,12 @@ class Decryptor:
 @lru_cache(maxsize=4)
 def container_decryptor(config: "IvrSettings") -> Decryptor:
     """The decryptor for these settings, built once per container so its keys stay cached."""
+    full_validation = config.key_validation == "full"
     keys = KeyStore(
         ssm_key_fetcher(config),
         ttl_seconds=config.key_cache_seconds,
         refresh_min_seconds=config.key_refresh_min_seconds,
+        parse=lambda pem: load_rsa_private_key(pem, full_validation),
     )
     return Decryptor(keys, max_ciphertext_chars=config.max_ciphertext_chars, return_value=config.return_value)
 

@@ -33,6 +33,13 @@ def test_real_connect_ciphertext_decrypts(chalice_client, ssm, fixture_key, fixt
     assert decrypted["key_id"] == fixture_key.key_id and decrypted["length"] == 12
 
 
+def test_fast_key_validation_decrypts_the_same(chalice_client, ssm, fixture_key, fixture_ciphertext, monkeypatch):
+    put_key(ssm, fixture_key)
+    monkeypatch.setenv("IVR_KEY_VALIDATION", "fast")
+
+    assert invoke(chalice_client, flow_event(fixture_ciphertext))["Value"] == FIXTURE_PLAINTEXT
+
+
 def test_metadata_only_when_value_is_not_returned(chalice_client, ssm, fixture_key, monkeypatch):
     put_key(ssm, fixture_key)
     monkeypatch.setenv("IVR_RETURN_VALUE", "false")

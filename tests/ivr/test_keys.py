@@ -237,3 +237,23 @@ def test_ssm_fetcher_with_a_missing_published_parameter(ssm, captured_logs):
 
     assert keys == {}
     assert "ivr_legacy_key_missing" in [e["event"] for e in captured_logs.events()]
+
+
+@pytest.mark.parametrize("field", ["iqmp", "dmp1", "d"])
+def test_fast_validation_accepts_a_good_key_and_refuses_an_inconsistent_one(fixture_key, field):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    assert load_rsa_private_key(fixture_key.private_pem, full_validation=False).key_size == 4096
+    numbers = load_rsa_private_key(fixture_key.private_pem, full_validation=False).private_numbers()
+    values = {name: getattr(numbers, name) for name in ("p", "q", "d", "dmp1", "dmq1", "iqmp")}
+    values[field] += 2
+    broken = rsa.RSAPrivateNumbers(public_numbers=numbers.public_numbers, **values).private_key(
+        unsafe_skip_rsa_key_validation=True)
+    pem = broken.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                               serialization.NoEncryption())
+
+    with pytest.raises(ValueError):
+        load_rsa_private_key(pem, full_validation=False)
+    with pytest.raises(ValueError):
+        load_rsa_private_key(pem)

@@ -55,7 +55,7 @@ def test_settings_defaults():
     config = ivr()
     assert config.keys_path == "/connect-guard/ivr-keys/"
     assert (config.key_cache_seconds, config.key_refresh_min_seconds, config.max_ciphertext_chars) == (900, 10, 4096)
-    assert config.return_value is True
+    assert config.return_value is True and config.key_validation == "full"
     assert config.legacy_key_parameter is None and config.legacy_key_id_parameter is None
 
 
@@ -72,6 +72,7 @@ def test_settings_path_gets_its_trailing_slash():
     ({"IVR_MAX_CIPHERTEXT_CHARS": "10"}, "IVR_MAX_CIPHERTEXT_CHARS"),
     ({"IVR_KEY_CACHE_SECONDS": "-1"}, "IVR_KEY_CACHE_SECONDS"),
     ({"IVR_RETURN_VALUE": "maybe"}, "IVR_RETURN_VALUE"),
+    ({"IVR_KEY_VALIDATION": "none"}, "IVR_KEY_VALIDATION"),
 ])
 def test_bad_settings_name_the_variable(env, variable):
     with pytest.raises(SettingsError) as error:
