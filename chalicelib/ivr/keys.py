@@ -14,6 +14,10 @@ Caching, per container:
   that returns the same PEM reuses the parsed key;
 - if a refresh fails while keys are cached, the cached keys keep working and the refresh is retried
   after `IVR_KEY_REFRESH_MIN_SECONDS`; with nothing cached the failure is `KeyUnavailable`.
+
+Not aws-lambda-powertools' parameters utility: it caches values by TTL, but not parsed key objects,
+not "refresh once on an unknown id, rate-limited", not "keep serving cached keys when SSM fails", and
+it would add its import to every Lambda of the app for ~60 lines of logic.
 """
 
 from __future__ import annotations
@@ -61,7 +65,6 @@ class KeyStore:
         self._expires_at = 0.0
         self._last_attempt = float("-inf")
         self._parsed: dict[str, tuple[bytes, Any]] = {}
-        self.fetch_count = 0  # how many times SSM was read (tests, logs)
 
     def private_key(self, key_id: str) -> Any:
         """The parsed private key for `key_id`. Raises `UnknownKey` or `KeyUnavailable`."""
@@ -86,7 +89,6 @@ class KeyStore:
             logs.log_event(_log, "ivr_keys_refresh_failed", logging.WARNING, error=exc.code, cached_keys=len(self._pems))
             self._expires_at = now + self._refresh_min
             return
-        self.fetch_count += 1
         self._pems = pems
         self._expires_at = now + self._ttl
         self._parsed = {key_id: entry for key_id, entry in self._parsed.items() if pems.get(key_id) == entry[0]}
