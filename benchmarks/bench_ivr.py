@@ -9,7 +9,9 @@ All in one run, on the real Connect ciphertext (tests/fixtures/connect-encrypted
 - cold path: a fresh Python process per sample: `import app`, key load from SSM (a moto server over
   HTTP), first decrypt — what a new Lambda container pays on its first call.
 
-Prints a Markdown section with a PASS/MISS line per budget; always exits 0.
+Warm rows are interleaved call by call. Budgets use CPU time (the process's own work: what one
+dedicated Lambda vCPU takes); wall time, which on a shared machine also counts waiting for a CPU, is
+shown beside it. Prints a Markdown section with a PASS/MISS line per budget; always exits 0.
 """
 
 from __future__ import annotations
