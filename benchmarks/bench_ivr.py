@@ -1,13 +1,16 @@
 """Secure IVR decryptor: warm and cold cost of `ivr_decryptor` beside the published pattern and the floor.
 
 All in one run, on the real Connect ciphertext (tests/fixtures/connect-encrypted-input):
-- entry point, warm: `app.ivr_decryptor(event, None)` with keys cached (SSM in moto, in process);
+- entry point, warm: `app.ivr_decryptor(event, None)` with keys cached;
 - published pattern: per call, read the two SSM parameters and rebuild the key from PEM (the AWS blog's
   Lambda, with the removed `aws_encryption_sdk.decrypt` replaced by the 4.x client);
 - floor: the two public-key operations nothing can avoid, with `cryptography` directly: RSA-4096
   OAEP-SHA512 unwrap of this message's data key + ECDSA P-384 verification of its signature;
-- cold path: a fresh Python process per sample: `import app`, key load from SSM (a moto server over
-  HTTP), first decrypt — what a new Lambda container pays on its first call.
+- cold path: a fresh Python process per sample: `import app`, key load from SSM, first decrypt — what a
+  new Lambda container pays on its first call.
+
+SSM is a moto server on 127.0.0.1 (over HTTP, as in Lambda); the measured processes never import moto,
+so they hold what a Lambda holds (moto alone would add hundreds of loggers and modules).
 
 Warm rows are interleaved call by call. Budgets use CPU time (the process's own work: what one
 dedicated Lambda vCPU takes); wall time, which on a shared machine also counts waiting for a CPU, is
@@ -92,62 +95,51 @@ def floor_operations(ciphertext: str):
 
 
 def warm_measurements(ciphertext: str) -> dict[str, list[tuple[float, float]]]:
-    from moto import mock_aws
+    """Every warm path, interleaved call by call. Runs in its own process (`bench_ivr.py --warm`)."""
+    import aws_encryption_sdk
+    import boto3
+    from aws_encryption_sdk.identifiers import CommitmentPolicy, EncryptionKeyType, WrappingAlgorithm
+    from aws_encryption_sdk.key_providers.raw import RawMasterKey, WrappingKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    with mock_aws():
-        import boto3
+    import app
+    from chalicelib.ivr import esdk
+    from chalicelib.ivr.envelope import open_envelope
 
-        ssm = boto3.client("ssm")
-        private_pem = (FIXTURE / "test.private.key").read_text()
-        ssm.put_parameter(Name=KEYS_PATH + KEY_ID, Value=private_pem, Type="SecureString")
-        ssm.put_parameter(Name="CONNECT_INPUT_DECRYPTION_KEY", Value=private_pem, Type="SecureString")
-        ssm.put_parameter(Name="CONNECT_INPUT_KEY_ID", Value=KEY_ID, Type="SecureString")
+    flow_event = event(ciphertext)
+    assert app.ivr_decryptor(flow_event, None).get("Value") == PLAINTEXT  # loads and caches the key
+    ssm = boto3.client("ssm")
 
-        import app
+    def entry_point():
+        app.ivr_decryptor(flow_event, None)
 
-        flow_event = event(ciphertext)
-        assert app.ivr_decryptor(flow_event, None).get("Value") == PLAINTEXT  # loads and caches the key
+    def published_pattern():
+        key_pem = ssm.get_parameter(Name="CONNECT_INPUT_DECRYPTION_KEY", WithDecryption=True)["Parameter"]["Value"]
+        key_id = ssm.get_parameter(Name="CONNECT_INPUT_KEY_ID", WithDecryption=True)["Parameter"]["Value"]
+        master_key = RawMasterKey(
+            provider_id="AmazonConnect", key_id=key_id.encode(),
+            wrapping_key=WrappingKey(wrapping_algorithm=WrappingAlgorithm.RSA_OAEP_SHA512_MGF1,
+                                     wrapping_key=key_pem.encode(), wrapping_key_type=EncryptionKeyType.PRIVATE))
+        client = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT)
+        plaintext, _ = client.decrypt(source=base64.b64decode(ciphertext), key_provider=master_key)
+        assert plaintext.decode() == PLAINTEXT
 
-        def entry_point():
-            app.ivr_decryptor(flow_event, None)
+    envelope = open_envelope(ciphertext, 4096)
+    private_key = load_pem_private_key((FIXTURE / "test.private.key").read_bytes(), None)
 
-        def published_pattern():
-            import aws_encryption_sdk
-            from aws_encryption_sdk.identifiers import CommitmentPolicy, EncryptionKeyType, WrappingAlgorithm
-            from aws_encryption_sdk.key_providers.raw import RawMasterKey, WrappingKey
+    def sdk_only():
+        esdk.decrypt(envelope.message, envelope.key_id, private_key)
 
-            key_pem = ssm.get_parameter(Name="CONNECT_INPUT_DECRYPTION_KEY", WithDecryption=True)["Parameter"]["Value"]
-            key_id = ssm.get_parameter(Name="CONNECT_INPUT_KEY_ID", WithDecryption=True)["Parameter"]["Value"]
-            master_key = RawMasterKey(
-                provider_id="AmazonConnect", key_id=key_id.encode(),
-                wrapping_key=WrappingKey(wrapping_algorithm=WrappingAlgorithm.RSA_OAEP_SHA512_MGF1,
-                                         wrapping_key=key_pem.encode(), wrapping_key_type=EncryptionKeyType.PRIVATE))
-            client = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT)
-            plaintext, _ = client.decrypt(source=base64.b64decode(ciphertext), key_provider=master_key)
-            assert plaintext.decode() == PLAINTEXT
-
-        from chalicelib.ivr import esdk
-        from chalicelib.ivr.envelope import open_envelope
-        from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-        envelope = open_envelope(ciphertext, 4096)
-        private_key = load_pem_private_key(private_pem.encode(), None)
-
-        def sdk_only():
-            esdk.decrypt(envelope.message, envelope.key_id, private_key)
-
-        floor = floor_operations(ciphertext)
-        # Interleaved round-robin: on a shared machine, load then weighs on every path alike.
-        paths = {"entry": entry_point, "sdk": sdk_only, "floor": floor,
-                 "precheck": lambda: open_envelope(ciphertext, 4096)}
-        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
-        for round_number in range(WARM_RUNS + 20):
-            for name, fn in paths.items():
-                sample = measure(fn)
-                if round_number >= 20:  # warm-up rounds
-                    samples[name].append(sample)
-        samples["published"] = [measure(published_pattern) for _ in range(PUBLISHED_RUNS)]
-        return samples
+    paths = {"entry": entry_point, "sdk": sdk_only, "floor": floor_operations(ciphertext),
+             "precheck": lambda: open_envelope(ciphertext, 4096)}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
+    for round_number in range(WARM_RUNS + 20):
+        for name, fn in paths.items():
+            sample = measure(fn)
+            if round_number >= 20:  # warm-up rounds
+                samples[name].append(sample)
+    samples["published"] = [measure(published_pattern) for _ in range(PUBLISHED_RUNS)]
+    return samples
 
 
 # ---------------------------------------------------------------------------------------------- cold path
@@ -165,10 +157,30 @@ print(json.dumps({{"import_app_ms": (imported - started) * 1000, "first_call_ms"
 """
 
 
-def cold_measurements(ciphertext: str) -> dict[str, list[dict[str, float]]]:
-    """Fresh processes against a local moto server, for each key validation mode."""
+def cold_measurements(ciphertext: str, env: dict[str, str]) -> dict[str, list[dict[str, float]]]:
+    """One fresh process per sample, for each key validation mode, interleaved."""
+    script = COLD_SCRIPT.format(event=json.dumps(event(ciphertext)), plaintext=PLAINTEXT)
+    results: dict[str, list[dict[str, float]]] = {"full": [], "fast": []}
+    for _ in range(COLD_RUNS):
+        for mode, samples in results.items():
+            start = time.perf_counter()
+            output = subprocess.run([sys.executable, "-c", script], check=True, cwd=PROJECT, capture_output=True,
+                                    text=True, env=dict(env, IVR_KEY_VALIDATION=mode)).stdout
+            sample = json.loads(output.strip().splitlines()[-1])
+            sample["process_ms"] = (time.perf_counter() - start) * 1000
+            sample["cold_ms"] = sample["import_app_ms"] + sample["first_call_ms"]
+            samples.append(sample)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+def ssm_server() -> tuple[object, dict[str, str]]:
+    """A moto server on 127.0.0.1 holding the key both ways (our path, the blog's two parameters)."""
     import logging
 
+    import boto3
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's request lines are not the report
@@ -177,43 +189,32 @@ def cold_measurements(ciphertext: str) -> dict[str, list[dict[str, float]]]:
         port = probe.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, AWS_ENDPOINT_URL=endpoint)
-        setup = (f"import boto3; boto3.client('ssm', endpoint_url={endpoint!r}).put_parameter(Name={KEYS_PATH + KEY_ID!r}, "
-                 f"Value=open({str(FIXTURE / 'test.private.key')!r}).read(), Type='SecureString')")
-        subprocess.run([sys.executable, "-c", setup], check=True, env=env, cwd=PROJECT)
-        script = COLD_SCRIPT.format(event=json.dumps(event(ciphertext)), plaintext=PLAINTEXT)
-        results: dict[str, list[dict[str, float]]] = {"full": [], "fast": []}
-        for _ in range(COLD_RUNS):
-            for mode, samples in results.items():  # interleaved, so machine load hits both alike
-                start = time.perf_counter()
-                output = subprocess.run([sys.executable, "-c", script], check=True, cwd=PROJECT, capture_output=True,
-                                        text=True, env=dict(env, IVR_KEY_VALIDATION=mode)).stdout
-                sample = json.loads(output.strip().splitlines()[-1])
-                sample["process_ms"] = (time.perf_counter() - start) * 1000
-                sample["cold_ms"] = sample["import_app_ms"] + sample["first_call_ms"]
-                samples.append(sample)
-        return results
-    finally:
-        server.stop()
-
-
-# ---------------------------------------------------------------------------------------------- report
+    endpoint = f"http://127.0.0.1:{port}"
+    ssm = boto3.client("ssm", endpoint_url=endpoint)
+    private_pem = (FIXTURE / "test.private.key").read_text()
+    ssm.put_parameter(Name=KEYS_PATH + KEY_ID, Value=private_pem, Type="SecureString")
+    ssm.put_parameter(Name="CONNECT_INPUT_DECRYPTION_KEY", Value=private_pem, Type="SecureString")
+    ssm.put_parameter(Name="CONNECT_INPUT_KEY_ID", Value=KEY_ID, Type="SecureString")
+    return server, dict(os.environ, AWS_ENDPOINT_URL=endpoint)
 
 
 def main() -> int:
     ciphertext = (FIXTURE / "ciphertext.b64").read_text().strip()
-    warm = warm_measurements(ciphertext)
-    cold = cold_measurements(ciphertext)
+    server, env = ssm_server()
+    try:
+        output = subprocess.run([sys.executable, __file__, "--warm"], check=True, cwd=PROJECT, capture_output=True,
+                                text=True, env=env).stdout
+        warm = json.loads(output.strip().splitlines()[-1])
+        cold = cold_measurements(ciphertext, env)
+    finally:
+        server.stop()
 
     cpu = {name: [sample[0] for sample in samples] for name, samples in warm.items()}
     wall = {name: [sample[1] for sample in samples] for name, samples in warm.items()}
     for mode, samples in cold.items():
         cpu[f"cold_{mode}"] = [sample["cpu_ms"] for sample in samples]
         wall[f"cold_{mode}"] = [sample["cold_ms"] for sample in samples]
-    full = cold["full"]
-    median_of = lambda name: statistics.median(sample[name] for sample in full)  # noqa: E731
+    median_of = lambda name: statistics.median(sample[name] for sample in cold["full"])  # noqa: E731
 
     rows = [
         ("entry", "`ivr_decryptor`, warm (keys cached)"),
@@ -225,10 +226,10 @@ def main() -> int:
         ("cold_fast", "cold, with `IVR_KEY_VALIDATION=fast`"),
     ]
     print("## Secure IVR decryptor\n")
-    print("Real Connect ciphertext (12 digits, 1,176 base64 characters). SSM in moto: in process for the warm rows, a "
-          "local moto server over HTTP for the cold rows (one fresh process per run). Warm rows are interleaved call "
-          "by call. CPU ms is the process's own work, what one dedicated Lambda vCPU would take; wall ms on this "
-          "shared machine also counts waiting for a CPU. Budgets use CPU time.\n")
+    print("Real Connect ciphertext (12 digits, 1,176 base64 characters); SSM is a local moto server over HTTP. Warm "
+          "rows run interleaved call by call in one process, cold rows in one fresh process per run. CPU ms is the "
+          "process's own work, what one dedicated Lambda vCPU would take; wall ms on this shared machine also counts "
+          "waiting for a CPU (and, for the published pattern, the SSM round trips). Budgets use CPU time.\n")
     print("| Path | runs | p50 CPU ms | p99 CPU ms | p50 wall ms |")
     print("|---|---:|---:|---:|---:|")
     for name, label in rows:
@@ -252,4 +253,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--warm"]:
+        print(json.dumps(warm_measurements((FIXTURE / "ciphertext.b64").read_text().strip())))
+        raise SystemExit(0)
     raise SystemExit(main())
