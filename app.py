@@ -94,4 +94,24 @@ def connect_stream_handler(event):
 
 # ----------------------------------------------------------------------------------------- ivr_decryptor
 
-# <entry:ivr> ivr_decryptor (IVR issue) </entry:ivr>
+# <entry:ivr>
+
+
+@app.lambda_function(name="ivr_decryptor")
+def ivr_decryptor(event, context):
+    """Decrypt digits a contact flow encrypted with *Store customer input*; the flow reads `$.External`."""
+    import logging
+
+    from chalicelib.ivr import decryptor
+    from chalicelib.ivr.result import Reason, failure
+
+    try:
+        config = _settings().ivr
+    except settings.SettingsError as exc:
+        # The message names the variable and never its value; the flow gets a code, not the message.
+        logs.log_event(logs.get_logger("ivr"), "ivr_misconfigured", logging.ERROR, setting=str(exc).split()[0])
+        return failure(Reason.MISCONFIGURED)
+    return decryptor.handle_event(event, config)
+
+
+# </entry:ivr>
