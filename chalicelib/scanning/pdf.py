@@ -1,0 +1,155 @@
+"""PDF: no script, no automatic or launch action, no embedded file, rich media or XFA form.
+
+The whole file is streamed once. Names are compared after decoding `#xx` escapes (`/J#61vaScript`
+is `/JavaScript` to every reader). Compressed object streams (`/Type /ObjStm`, PDF 1.5+) hold
+dictionaries too, so they are inflated (capped) and scanned the same way; one we cannot inflate is
+a rejection, because it is exactly where an attacker would hide an action.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from chalicelib.scanning.reasons import Reason, Rejected
+from chalicelib.scanning.windows import windows
+
+_DELIMS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
+# Either a name that is dangerous as written, or any name with a `#` escape (decoded, then judged).
+_NAME = re.compile(
+    rb"/(JavaScript|JS|AA|OpenAction|Launch|EmbeddedFiles?|GoToE|RichMedia|XFA|Encrypt|ObjStm"
+    rb"|[^" + _DELIMS + rb"#]*#[^" + _DELIMS + rb"]*)(?=[" + _DELIMS + rb"]|\Z)"
+)
+_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^" + _DELIMS + rb"]+)")
+_FILTER_NAME = re.compile(rb"/([^" + _DELIMS + rb"]+)")
+
+_ALWAYS = {
+    b"JavaScript": Reason.PDF_JAVASCRIPT,
+    b"Launch": Reason.PDF_LAUNCH,
+    b"EmbeddedFile": Reason.PDF_EMBEDDED_FILE,
+    b"EmbeddedFiles": Reason.PDF_EMBEDDED_FILE,
+    b"GoToE": Reason.PDF_EMBEDDED_FILE,
+    b"RichMedia": Reason.PDF_RICH_MEDIA,
+    b"XFA": Reason.PDF_XFA,
+}
+# Short names also occur by chance inside binary streams; they count only when followed by the kind
+# of value they take in a dictionary. `/OpenAction [page /Fit]` (a destination) is harmless.
+_WITH_VALUE = {
+    b"JS": (Reason.PDF_JAVASCRIPT, re.compile(rb"\s*(?:\(|<|\d)")),
+    b"AA": (Reason.PDF_AUTO_ACTION, re.compile(rb"\s*(?:<<|\d+\s+\d+\s+R)")),
+    b"OpenAction": (Reason.PDF_AUTO_ACTION, re.compile(rb"\s*(?:<<|\d+\s+\d+\s+R)")),
+}
+_KEEP = 512  # longest name (127) plus the value peeked at
+_DICT_LOOKBACK = 4096  # an object stream's dictionary precedes its `stream` keyword within this
+_CHUNK = 1024 * 1024
+
+
+def decode_name(raw: bytes) -> bytes:
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw) if b"#" in raw else raw
+
+
+class _NameScanner:
+    """Finds dangerous names in a run of PDF syntax; remembers `/Encrypt`."""
+
+    def __init__(self) -> None:
+        self.encrypted = False
+
+    def scan(self, data: bytes, matches) -> None:
+        for match in matches:
+            name = decode_name(match.group(1))
+            reason = _ALWAYS.get(name)
+            if reason is not None:
+                raise Rejected(reason)
+            rule = _WITH_VALUE.get(name)
+            if rule is not None and rule[1].match(data, match.end()):
+                raise Rejected(rule[0])
+            if name == b"Encrypt":
+                self.encrypted = True
+
+
+class _ObjectStream:
+    """Inflates one object stream as its bytes pass by, scanning what comes out."""
+
+    def __init__(self, names: _NameScanner, budget: list[int]):
+        self._inflater = zlib.decompressobj()
+        self._names = names
+        self._budget = budget  # [bytes still allowed to inflate], shared by all object streams
+        self._pending = b""
+
+    @property
+    def done(self) -> bool:
+        return self._inflater.eof
+
+    def feed(self, data: bytes) -> None:
+        while data and not self._inflater.eof:
+            try:
+                out = self._inflater.decompress(data, _CHUNK)
+            except zlib.error:
+                raise Rejected(Reason.PDF_UNREADABLE_STREAM) from None
+            data = self._inflater.unconsumed_tail
+            self._budget[0] -= len(out)
+            if self._budget[0] < 0:
+                raise Rejected(Reason.PDF_UNREADABLE_STREAM, "InflateLimit")
+            self._scan(out, final=self._inflater.eof)
+
+    def _scan(self, out: bytes, final: bool) -> None:
+        text = self._pending + out
+        limit = len(text) if final else max(len(text) - _KEEP, 0)
+        self._names.scan(text, (m for m in _NAME.finditer(text) if m.start() < limit))
+        self._pending = b"" if final else text[limit:]
+
+
+def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
+    """Raise Rejected unless the PDF is free of active content."""
+    names = _NameScanner()
+    budget = [max_inflated]
+    active: _ObjectStream | None = None
+    fed_upto = 0  # absolute offset up to which `active` has been fed
+    tail = b""
+    for window in windows(source.stream(0, None, _CHUNK), keep=_KEEP, context=_DICT_LOOKBACK):
+        data, base = window.data, window.base
+        names.scan(data, window.matches(_NAME))
+        for match in window.matches(_STREAM):
+            if active is not None and not active.done:
+                raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
+            active = _open_object_stream(data, match.start(), names, budget)
+            fed_upto = base + match.end()
+            if active is not None:
+                _feed(active, data, base, fed_upto, upto=window.limit)
+                fed_upto = base + window.limit
+        if active is not None and not active.done:
+            end = len(data) if window.final else window.limit
+            _feed(active, data, base, fed_upto, upto=end)
+            fed_upto = base + end
+        if window.final:
+            tail = data[-1024:]
+    if active is not None and not active.done:
+        raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
+    if names.encrypted and not allow_encrypted:
+        raise Rejected(Reason.PDF_ENCRYPTED)
+    if b"%%EOF" not in tail:
+        raise Rejected(Reason.PDF_MALFORMED, "NoEOF")
+
+
+def _feed(stream: _ObjectStream, data: bytes, base: int, fed_upto: int, upto: int) -> None:
+    begin = fed_upto - base
+    if begin < upto:
+        stream.feed(data[begin:upto])
+
+
+def _open_object_stream(data: bytes, keyword_at: int, names: _NameScanner, budget: list[int]) -> _ObjectStream | None:
+    """An inflater for the stream starting here if it is an object stream, else None."""
+    lookback = data[max(keyword_at - _DICT_LOOKBACK, 0):keyword_at]
+    obj = lookback.rfind(b"obj")
+    dictionary = decode_name(lookback[obj:] if obj >= 0 else lookback)
+    if b"/ObjStm" not in dictionary:
+        return None
+    match = _FILTER.search(dictionary)
+    filters = {decode_name(m.group(1)) for m in _FILTER_NAME.finditer(match.group(1))} if match else set()
+    if not filters:
+        return None  # uncompressed: its bytes are scanned as they are
+    if filters - {b"FlateDecode", b"Fl"} or b"/DecodeParms" in dictionary:
+        raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Filter")
+    return _ObjectStream(names, budget)

@@ -1,0 +1,56 @@
+"""Random-access, streaming view of the uploaded bytes, and an in-memory one for tests and fuzzing.
+
+Inspectors read only through this interface so that the S3 adapter can serve them with ranged GETs
+and count every byte that crossed the network.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Protocol
+
+CHUNK = 1024 * 1024
+
+
+class ByteSource(Protocol):
+    size: int
+    bytes_read: int
+    requests: int
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Exactly bytes [offset, offset+length) clipped to the object (one request)."""
+
+    def stream(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        """Bytes [start, end) as chunks of at most chunk_size, from one request."""
+
+
+class MemorySource:
+    """A ByteSource over bytes already in memory (unit tests, hypothesis, baselines)."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self.size = len(data)
+        self.bytes_read = 0
+        self.requests = 0
+
+    def read(self, offset: int, length: int) -> bytes:
+        self.requests += 1
+        piece = self._data[max(offset, 0):max(offset, 0) + max(length, 0)]
+        self.bytes_read += len(piece)
+        return piece
+
+    def stream(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        self.requests += 1
+        stop = self.size if end is None else min(end, self.size)
+        view = memoryview(self._data)
+        for offset in range(start, stop, chunk_size):
+            piece = bytes(view[offset:min(offset + chunk_size, stop)])
+            self.bytes_read += len(piece)
+            yield piece
+
+
+def head_and_tail(source: ByteSource, head: int, tail: int) -> tuple[bytes, bytes]:
+    """The first `head` and last `tail` bytes, in one request when they overlap."""
+    if source.size <= head + tail:
+        whole = source.read(0, source.size)
+        return whole[:head], whole[-tail:] if tail else b""
+    return source.read(0, head), source.read(source.size - tail, tail)
