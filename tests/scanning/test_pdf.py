@@ -1,0 +1,96 @@
+import zlib
+
+import pytest
+
+from chalicelib.scanning.pdf import decode_name
+from chalicelib.scanning.reasons import Reason
+from tests.scanning import files
+from tests.scanning.helpers import decide
+
+
+def test_clean_pdf_is_approved():
+    assert decide("statement.pdf", files.pdf()).reason is Reason.CLEAN
+
+
+def test_open_action_to_a_destination_is_allowed():
+    assert decide("a.pdf", files.pdf("/OpenAction [3 0 R /Fit]")).reason is Reason.CLEAN
+
+
+@pytest.mark.parametrize(
+    "catalog, reason",
+    [
+        ("/Names << /JavaScript 9 0 R >>", Reason.PDF_JAVASCRIPT),
+        ("/Names << /J#61vaScript 9 0 R >>", Reason.PDF_JAVASCRIPT),
+        ("/Names << /#4a#61#76#61#53#63#72#69#70#74 9 0 R >>", Reason.PDF_JAVASCRIPT),
+        ("/X << /S /Foo /JS (app.alert(1)) >>", Reason.PDF_JAVASCRIPT),
+        ("/X << /S /Foo /J#53 <6170702e616c657274283129> >>", Reason.PDF_JAVASCRIPT),
+        ("/OpenAction << /S /Foo >>", Reason.PDF_AUTO_ACTION),
+        ("/OpenAction 9 0 R", Reason.PDF_AUTO_ACTION),
+        ("/AA << /O 9 0 R >>", Reason.PDF_AUTO_ACTION),
+        ("/X << /S /Launch /F (cmd.exe) >>", Reason.PDF_LAUNCH),
+        ("/X << /S /L#61unch /F (cmd.exe) >>", Reason.PDF_LAUNCH),
+        ("/Names << /EmbeddedFiles 9 0 R >>", Reason.PDF_EMBEDDED_FILE),
+        ("/X << /Type /EmbeddedFile >>", Reason.PDF_EMBEDDED_FILE),
+        ("/X << /S /GoToE >>", Reason.PDF_EMBEDDED_FILE),
+        ("/X << /Subtype /RichMedia >>", Reason.PDF_RICH_MEDIA),
+        ("/AcroForm << /XFA 9 0 R >>", Reason.PDF_XFA),
+    ],
+)
+def test_active_content_is_rejected(catalog, reason):
+    assert decide("a.pdf", files.pdf(catalog)).reason is reason
+
+
+def test_names_that_only_start_like_dangerous_ones_are_fine():
+    assert decide("a.pdf", files.pdf("/JSX 1 /AAA << >> /Launcher 2 /XFAX 3")).reason is Reason.CLEAN
+
+
+def test_javascript_hidden_in_a_compressed_object_stream_is_rejected():
+    verdict = decide("a.pdf", files.pdf_with_object_stream("/OpenAction << /S /JavaScript /JS (x) >>"))
+    assert verdict.reason in (Reason.PDF_AUTO_ACTION, Reason.PDF_JAVASCRIPT)
+
+
+def test_clean_object_stream_is_approved():
+    assert decide("a.pdf", files.pdf_with_object_stream("/PageMode /UseNone")).reason is Reason.CLEAN
+
+
+def test_object_stream_with_a_filter_we_cannot_inflate_is_rejected():
+    data = files.pdf_with_object_stream("").replace(b"/Filter /FlateDecode", b"/Filter /LZWDecode  ")
+    assert decide("a.pdf", data).reason is Reason.PDF_UNREADABLE_STREAM
+
+
+def test_object_stream_that_is_not_deflate_is_rejected():
+    packed = zlib.compress(b"1 0 << /Type /Catalog >>")
+    data = files.pdf_with_object_stream("").replace(packed[:8], b"\x00" * 8)
+    assert decide("a.pdf", data).reason is Reason.PDF_UNREADABLE_STREAM
+
+
+def test_object_stream_bomb_is_capped():
+    huge = zlib.compress(b" " * (8 * 1024 * 1024))
+    body = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(huge) + huge + b"\nendstream"
+    data = files.assemble_pdf([body])
+    verdict = decide("a.pdf", data, SCAN_PDF_MAX_INFLATED_BYTES=str(1024 * 1024))
+    assert verdict.reason is Reason.PDF_UNREADABLE_STREAM
+
+
+def test_encrypted_pdf_follows_the_policy():
+    data = files.pdf(trailer_extra="/Encrypt 9 0 R")
+    assert decide("a.pdf", data).reason is Reason.PDF_ENCRYPTED
+    assert decide("a.pdf", data, SCAN_PDF_ENCRYPTED="allow").reason is Reason.CLEAN
+
+
+def test_pdf_without_an_end_marker_is_rejected():
+    assert decide("a.pdf", files.pdf().replace(b"%%EOF", b"%%EOX")).reason is Reason.PDF_MALFORMED
+
+
+def test_a_name_split_across_read_chunks_is_still_found():
+    padding = "(" + "x" * (1024 * 1024 - 300) + ")"
+    data = files.pdf(padding + " /Names << /JavaScript 9 0 R >>")
+    for shift in range(0, 40, 7):
+        shifted = files.pdf(" " * shift + padding + " /Names << /JavaScript 9 0 R >>")
+        assert decide("a.pdf", shifted).reason is Reason.PDF_JAVASCRIPT
+    assert decide("a.pdf", data).reason is Reason.PDF_JAVASCRIPT
+
+
+def test_decode_name():
+    assert decode_name(b"J#61vaScript") == b"JavaScript"
+    assert decode_name(b"A#2") == b"A#2"
