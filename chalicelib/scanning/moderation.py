@@ -31,6 +31,30 @@ V6_TO_V7: Mapping[str, tuple[str, ...]] = {
     "Drugs": ("Drugs & Tobacco",),
     "Tobacco": ("Drugs & Tobacco",),
 }
+# v7 second-level labels -> their top level, so a leaf returned without its parents still finds its
+# category (Rekognition's documented v7 hierarchy).
+V7_PARENTS: Mapping[str, str] = {
+    "Explicit Nudity": "Explicit",
+    "Explicit Sexual Activity": "Explicit",
+    "Sex Toys": "Explicit",
+    "Non-Explicit Nudity": "Non-Explicit Nudity of Intimate parts and Kissing",
+    "Obstructed Intimate Parts": "Non-Explicit Nudity of Intimate parts and Kissing",
+    "Kissing on the Lips": "Non-Explicit Nudity of Intimate parts and Kissing",
+    "Female Swimwear or Underwear": "Swimwear or Underwear",
+    "Male Swimwear or Underwear": "Swimwear or Underwear",
+    "Weapons": "Violence",
+    "Graphic Violence": "Violence",
+    "Death and Emaciation": "Visually Disturbing",
+    "Crashes": "Visually Disturbing",
+    "Products": "Drugs & Tobacco",
+    "Drugs & Tobacco Paraphernalia & Use": "Drugs & Tobacco",
+    "Alcohol Use": "Alcohol",
+    "Alcoholic Beverages": "Alcohol",
+    "Middle Finger": "Rude Gestures",
+    "Nazi Party": "Hate Symbols",
+    "White Supremacy": "Hate Symbols",
+    "Extremist": "Hate Symbols",
+}
 # Rekognition's answer for an image it cannot read or size: the unsupported-image policy decides.
 _UNSUPPORTED = frozenset({"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"})
 
@@ -68,7 +92,7 @@ def _lineage(name: str, parent: str, parents: Mapping[str, str]) -> list[str]:
     chain = [name]
     while parent and parent not in chain and len(chain) < 4:
         chain.append(parent)
-        parent = parents.get(parent, "")
+        parent = parents.get(parent) or V7_PARENTS.get(parent, "")
     return chain
 
 

@@ -25,7 +25,7 @@ from chalicelib.scanning.filetypes import EXTENSION_KINDS, Kind, is_polyglot, sn
 from chalicelib.scanning.inspectors import INSPECTORS, Inspection
 from chalicelib.scanning.moderation import RekognitionModerator
 from chalicelib.scanning.reasons import Reason, Rejected, Verdict
-from chalicelib.scanning.source import head_and_tail
+from chalicelib.scanning.source import Prefetched, head_and_tail
 
 log = logs.get_logger("scanner")
 
@@ -105,6 +105,7 @@ class AttachmentScanner:
             raise Rejected(Reason.FILE_EMPTY)
 
         head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
+        source = Prefetched(source, head, tail)
         kind = sniff(head)
         progress.detected_type = kind.value
         if kind in (Kind.EXECUTABLE, Kind.ARCHIVE):
@@ -117,7 +118,7 @@ class AttachmentScanner:
         job = Inspection(
             source=source, kind=kind, extension=extension, head=head, settings=self._settings,
             moderator=self._moderator, bucket=request.bucket, key=request.key,
-            version=getattr(source, "version_id", None),
+            version=source.version_id,
         )
         reason = INSPECTORS[kind](job)
         deadline.check()  # a verdict reached after the deadline was not heard by Connect anyway

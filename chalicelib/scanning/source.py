@@ -49,8 +49,48 @@ class MemorySource:
 
 
 def head_and_tail(source: ByteSource, head: int, tail: int) -> tuple[bytes, bytes]:
-    """The first `head` and last `tail` bytes, in one request when they overlap."""
+    """The first `head` and last `tail` bytes, in one request when they overlap (then head is the whole file)."""
     if source.size <= head + tail:
         whole = source.read(0, source.size)
-        return whole[:head], whole[-tail:] if tail else b""
+        return whole, whole[-tail:] if tail else b""
     return source.read(0, head), source.read(source.size - tail, tail)
+
+
+class Prefetched:
+    """A ByteSource that answers from the head and tail already fetched when it can.
+
+    Small files are then read from S3 exactly once, and a zip's end record (in the tail) costs no
+    extra request.
+    """
+
+    def __init__(self, source: ByteSource, head: bytes, tail: bytes):
+        self._source = source
+        self._head = head
+        self._tail = tail
+        self.size = source.size
+        self.version_id = getattr(source, "version_id", None)
+
+    @property
+    def bytes_read(self) -> int:
+        return self._source.bytes_read
+
+    @property
+    def requests(self) -> int:
+        return self._source.requests
+
+    def read(self, offset: int, length: int) -> bytes:
+        end = min(offset + length, self.size)
+        if 0 <= offset and end <= len(self._head):
+            return self._head[offset:end]
+        tail_start = self.size - len(self._tail)
+        if offset >= tail_start:
+            return self._tail[offset - tail_start:end - tail_start]
+        return self._source.read(offset, length)
+
+    def stream(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        stop = self.size if end is None else min(end, self.size)
+        if stop <= len(self._head):
+            for offset in range(start, stop, chunk_size):
+                yield self._head[offset:min(offset + chunk_size, stop)]
+            return
+        yield from self._source.stream(start, end, chunk_size)

@@ -14,11 +14,19 @@ import zlib
 # ------------------------------------------------------------------------------------------- images
 
 
-def png(width: int = 100, height: int = 100) -> bytes:
+def noise(size: int, seed: int = 7) -> bytes:
+    """Bytes that do not compress (deterministic)."""
+    import random
+
+    return random.Random(seed).randbytes(size)
+
+
+def png(width: int = 100, height: int = 100, noisy: bool = False) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))  # filter byte + grey pixels
+    row = (lambda y: noise(width, y)) if noisy else (lambda y: b"\x80" * width)
+    raw = b"".join(b"\x00" + row(y) for y in range(height))  # filter byte + grey pixels
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
