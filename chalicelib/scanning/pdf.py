@@ -20,7 +20,8 @@ _NAME = re.compile(
     rb"/(JavaScript|JS|AA|OpenAction|Launch|EmbeddedFiles?|GoToE|RichMedia|XFA|Encrypt|ObjStm"
     rb"|[^" + _DELIMS + rb"#]*#[^" + _DELIMS + rb"]*)(?=[" + _DELIMS + rb"]|\Z)"
 )
-_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+# No `(?<!end)` lookbehind in the pattern: it would cost re its fast literal search (6x slower here).
+_STREAM = re.compile(rb"stream(?:\r\n|\n|\r)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^" + _DELIMS + rb"]+)")
 _FILTER_NAME = re.compile(rb"/([^" + _DELIMS + rb"]+)")
@@ -112,6 +113,8 @@ def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
         data, base = window.data, window.base
         names.scan(data, window.matches(_NAME))
         for match in window.matches(_STREAM):
+            if data[max(match.start() - 3, 0):match.start()] == b"end":
+                continue
             if active is not None and not active.done:
                 raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
             active = _open_object_stream(data, match.start(), names, budget)

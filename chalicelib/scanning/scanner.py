@@ -132,7 +132,7 @@ def build(settings) -> AttachmentScanner:
     from chalicelib.scanning.s3_object import S3Object
 
     def open_object(bucket: str, key: str, deadline: Deadline) -> S3Object:
-        return S3Object(aws.client("s3"), bucket, key, deadline).open()
+        return S3Object(aws.client("s3"), bucket, key, deadline).open(HEAD_BYTES)
 
     policy = ModerationPolicy.from_pairs(settings.moderation_categories)
     moderator = None

@@ -17,10 +17,11 @@ from chalicelib.scanning.filetypes import UTF16_BOMS, looks_like_text
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
 
-_FORMULA = re.compile(
-    rb"(?:^(?:\xef\xbb\xbf)?|[,;\t])[ \t\"']*(?:[=@]|[+\-][^,;\t\r\n]*?[A-Za-z(|!])",
-    re.MULTILINE,
-)
+# A cell starts after a line break or a separator; leading blanks and quotes are skipped as Excel does.
+# The pattern starts with a character class so that re can skip quickly to candidate positions.
+_CELL_START = rb"[ \t\"']*(?:[=@]|[+\-][^,;\t\r\n]*?[A-Za-z(|!])"
+_FORMULA = re.compile(rb"[,;\t\n]" + _CELL_START)
+_FIRST_CELL = re.compile(rb"(?:\xef\xbb\xbf)?" + _CELL_START)
 _KEEP = 4096
 
 
@@ -33,6 +34,8 @@ def inspect(source, *, check_formulas: bool) -> None:
         if not looks_like_text(window.data[window.start:window.limit]):
             raise Rejected(Reason.TEXT_BINARY)
         if check_formulas:
+            if window.base == 0 and _FIRST_CELL.match(window.data):
+                raise Rejected(Reason.CSV_FORMULA)
             for _ in window.matches(_FORMULA):
                 raise Rejected(Reason.CSV_FORMULA)
 
