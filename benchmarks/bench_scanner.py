@@ -35,21 +35,23 @@ RUNS = 5
 # ------------------------------------------------------------------------------------------- samples
 
 
-def samples() -> dict[str, bytes]:
+def samples() -> dict[str, tuple[str, bytes]]:
     from tests.scanning import files
 
-    return {
-        "png (3 MB)": ("png", files.png(1000, 1000, noisy=True) + b""),
-        "jpeg (5 MB)": ("jpg", _big_jpeg(5 * MiB)),
-        "pdf (2 MB)": ("pdf", big_pdf(2 * MiB)),
-        "docx (2 MB)": ("docx", big_office(2 * MiB, kind="docx")),
-        "xlsx (20 MB)": ("xlsx", big_office(20 * MiB)),
-        "xls (1 MB)": ("xls", files.ole({"Workbook": files.xls_globals() + files.noise(MiB)})),
-        "csv (5 MB)": ("csv", _big_csv(5 * MiB)),
-        "rtf (1 MB)": ("rtf", files.rtf(r"\pard " + "Lorem ipsum dolor sit amet. " * 37000 + r"\par")),
-        "wav (5 MB)": ("wav", files.wav(5 * MiB // 2)),
-        "mp4 (10 MB)": ("mp4", files.iso_media(b"isom", 10 * MiB)),
-    }
+    made = [
+        ("png", files.png(1000, 1000, noisy=True)),
+        ("jpg", _big_jpeg(5 * MiB)),
+        ("pdf", big_pdf(2 * MiB)),
+        ("docx", big_office(2 * MiB, kind="docx")),
+        ("xlsx", big_office(20 * MiB)),
+        ("xls", files.ole({"Workbook": files.xls_globals() + files.noise(MiB)})),
+        ("csv", _big_csv(5 * MiB)),
+        ("rtf", files.rtf(r"\pard " + "Lorem ipsum dolor sit amet. " * 37000 + r"\par")),
+        ("txt", _big_csv(1 * MiB)),
+        ("wav", files.wav(5 * MiB // 2)),
+        ("mp4", files.iso_media(b"isom", 10 * MiB)),
+    ]
+    return {f"{extension} ({_size(len(data))})": (extension, data) for extension, data in made}
 
 
 def _big_jpeg(size: int) -> bytes:
@@ -129,7 +131,7 @@ def part_in_process() -> list[str]:
         s3 = aws.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         for label, (extension, data) in samples().items():
-            key = f"connect/bench/{label.split()[0]}.{extension}"
+            key = f"connect/bench/sample.{extension}"
             s3.put_object(Bucket=BUCKET, Key=key, Body=data)
             request = event(f"upload.{extension}", len(data), key, BUCKET)
             opened = []

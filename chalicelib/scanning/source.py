@@ -89,8 +89,10 @@ class Prefetched:
 
     def stream(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK) -> Iterator[bytes]:
         stop = self.size if end is None else min(end, self.size)
-        if stop <= len(self._head):
-            for offset in range(start, stop, chunk_size):
-                yield self._head[offset:min(offset + chunk_size, stop)]
-            return
-        yield from self._source.stream(start, end, chunk_size)
+        if start < len(self._head):  # the head is already here: only the rest crosses the network
+            cut = min(len(self._head), stop)
+            for offset in range(start, cut, chunk_size):
+                yield self._head[offset:min(offset + chunk_size, cut)]
+            start = cut
+        if start < stop:
+            yield from self._source.stream(start, stop, chunk_size)
