@@ -2,8 +2,9 @@
 
 The whole file is streamed once. Names are compared after decoding `#xx` escapes (`/J#61vaScript`
 is `/JavaScript` to every reader). Compressed object streams (`/Type /ObjStm`, PDF 1.5+) hold
-dictionaries too, so they are inflated (capped) and scanned the same way; one we cannot inflate is
-a rejection, because it is exactly where an attacker would hide an action.
+dictionaries too, so they are inflated as they stream past (capped) and scanned the same way; one
+we cannot decode is a rejection, because it is exactly where an attacker would hide an action.
+Other streams (page content, images, fonts) are not inflated: readers never parse objects there.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ _NAME = re.compile(
 # No `(?<!end)` lookbehind in the pattern: it would cost re its fast literal search (6x slower here).
 _STREAM = re.compile(rb"stream(?:\r\n|\n|\r)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^" + _DELIMS + rb"]+)")
-_FILTER_NAME = re.compile(rb"/([^" + _DELIMS + rb"]+)")
+# Filters a reader would decode before parsing objects, which we do not: an object stream using one is opaque.
+_OPAQUE_FILTERS = re.compile(rb"/(?:LZWDecode|LZW|ASCIIHexDecode|AHx|ASCII85Decode|A85|RunLengthDecode|RL|Crypt)(?![A-Za-z])")
+_OBJECT_STREAM_HEADER = re.compile(rb"\s*\d+\s+\d+\s")
 
 _ALWAYS = {
     b"JavaScript": Reason.PDF_JAVASCRIPT,
@@ -117,7 +119,7 @@ def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
                 continue
             if active is not None and not active.done:
                 raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
-            active = _open_object_stream(data, match.start(), names, budget)
+            active = _open_object_stream(data, match.start(), match.end(), names, budget)
             fed_upto = base + match.end()
             if active is not None:
                 _feed(active, data, base, fed_upto, upto=window.limit)
@@ -142,17 +144,29 @@ def _feed(stream: _ObjectStream, data: bytes, base: int, fed_upto: int, upto: in
         stream.feed(data[begin:upto])
 
 
-def _open_object_stream(data: bytes, keyword_at: int, names: _NameScanner, budget: list[int]) -> _ObjectStream | None:
-    """An inflater for the stream starting here if it is an object stream, else None."""
-    lookback = data[max(keyword_at - _DICT_LOOKBACK, 0):keyword_at]
-    obj = lookback.rfind(b"obj")
-    dictionary = decode_name(lookback[obj:] if obj >= 0 else lookback)
-    if b"/ObjStm" not in dictionary:
-        return None
-    match = _FILTER.search(dictionary)
-    filters = {decode_name(m.group(1)) for m in _FILTER_NAME.finditer(match.group(1))} if match else set()
-    if not filters:
-        return None  # uncompressed: its bytes are scanned as they are
-    if filters - {b"FlateDecode", b"Fl"} or b"/DecodeParms" in dictionary:
+def _open_object_stream(
+    data: bytes, keyword_at: int, data_at: int, names: _NameScanner, budget: list[int]
+) -> _ObjectStream | None:
+    """An inflater for the stream starting at `data_at` if it is (or may be) an object stream, else None.
+
+    Two independent tests, because a dictionary seen from behind can be faked (a string holding
+    `obj` or `endobj` hides where it starts):
+    - by content: any stream that inflates to an object-stream header (pairs of integers) is one,
+      whatever its dictionary claims;
+    - by declaration: `/ObjStm` near a filter chain or predictor we do not decode is unreadable.
+    """
+    lookback = decode_name(data[max(keyword_at - _DICT_LOOKBACK, 0):keyword_at])
+    if b"/ObjStm" in lookback and (_OPAQUE_FILTERS.search(lookback) or b"/DecodeParms" in lookback or b"/DP" in lookback):
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Filter")
-    return _ObjectStream(names, budget)
+    try:
+        first = zlib.decompressobj().decompress(data[data_at:data_at + 1024], 64)
+    except zlib.error:
+        first = None
+    if first is not None and _OBJECT_STREAM_HEADER.match(first):
+        return _ObjectStream(names, budget)
+    obj = lookback.rfind(b"obj")
+    declared = lookback[obj:] if obj >= 0 else lookback
+    if b"/ObjStm" in declared and b"/Filter" in declared:
+        # Declared, compressed, yet not an inflatable object stream: encrypted, or built to hide.
+        raise Rejected(Reason.PDF_UNREADABLE_STREAM, "NotInflatable")
+    return None

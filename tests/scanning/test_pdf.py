@@ -64,6 +64,41 @@ def test_object_stream_that_is_not_deflate_is_rejected():
     assert decide("a.pdf", data).reason is Reason.PDF_UNREADABLE_STREAM
 
 
+def _object_stream(dictionary: bytes, content: bytes, compress=zlib.compress) -> bytes:
+    packed = compress(content)
+    return dictionary % len(packed) + b"\nstream\n" + packed + b"\nendstream"
+
+
+def test_object_stream_hidden_behind_a_fake_object_header_is_still_inflated():
+    # `(obj)` in a string would make a backwards dictionary search start after /Type /ObjStm.
+    hidden = _object_stream(
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Note (x obj) /Length %d >>",
+        b"5 0 << /S /JavaScript /JS (app.alert(1)) >>",
+    )
+    assert decide("a.pdf", files.assemble_pdf([b"<< /Type /Catalog >>", hidden])).reason is Reason.PDF_JAVASCRIPT
+
+
+def test_object_stream_with_an_undecoded_filter_or_predictor_is_rejected():
+    hexed = _object_stream(
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter [/ASCIIHexDecode /FlateDecode] /Note (obj) /Length %d >>",
+        b"5 0 << /S /JavaScript >>", compress=lambda b: zlib.compress(b).hex().encode(),
+    )
+    predicted = _object_stream(
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 4 >> /Length %d >>",
+        b"\x005 0 \x00<< /\x00S /J\x00S (x\x00) >>",
+    )
+    for body in (hexed, predicted):
+        assert decide("a.pdf", files.assemble_pdf([b"<< /Type /Catalog >>", body])).reason is Reason.PDF_UNREADABLE_STREAM
+
+
+def test_compressed_page_content_and_images_are_not_mistaken_for_object_streams():
+    objstm = _object_stream(b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>", b"5 0 << /Type /Font >>")
+    content = _object_stream(b"<< /Filter /FlateDecode /Length %d >>", b"BT /F1 12 Tf (Hello) Tj ET")
+    image = _object_stream(b"<< /Subtype /Image /Filter /DCTDecode /Length %d >>", b"", compress=lambda _: files.noise(3000))
+    data = files.assemble_pdf([b"<< /Type /Catalog >>", objstm, image, content])
+    assert decide("a.pdf", data).reason is Reason.CLEAN
+
+
 def test_object_stream_bomb_is_capped():
     huge = zlib.compress(b" " * (8 * 1024 * 1024))
     body = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(huge) + huge + b"\nendstream"
