@@ -5,8 +5,8 @@ directory and the few streams we read live in (usually a small part of the file)
 Rejected: VBA projects (`Macros`, `_VBA_PROJECT_CUR`, `VBA` storages), Excel 4.0 (XLM) macro
 sheets declared in the workbook globals, embedded OLE objects (`ObjectPool`, `MBD*`,
 `\x01Ole10Native`), and encryption (an encrypted OOXML package is a compound file too).
-PowerPoint 97 keeps VBA inside its main stream; that case is found by the `_VBA_PROJECT` marker
-of its embedded storage only when present as a storage and is otherwise a known gap (README).
+PowerPoint 97 keeps its VBA project inside the main stream, announced by a VBAInfo container
+record ([MS-PPT] RT_VbaInfo 0x03FF holding RT_VbaInfoAtom 0x0400), which is searched for there.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ _BLOCK = 256 * 1024
 _MAX_BLOCKS = 32  # 8 MiB of cache at most
 _BOUNDSHEET, _FILEPASS, _EOF = 0x0085, 0x002F, 0x000A
 _GLOBALS_SCAN_LIMIT = 4 * 1024 * 1024
+# VbaInfoContainer header (recVer 0xF, type 0x03FF, length 0x14) followed by the VbaInfoAtom header.
+_PPT_VBA_INFO = b"\x0f\x00\xff\x03\x14\x00\x00\x00\x02\x00\x00\x04\x0c\x00\x00\x00"
 
 
 class _CachedReader(io.RawIOBase):
@@ -85,6 +87,8 @@ def inspect(source, extension: str) -> None:
         _judge_paths(paths, extension)
         if extension == "xls":
             _judge_workbook_globals(ole)
+        if extension == "ppt":
+            _judge_presentation(ole)
     except Rejected:
         raise
     except Exception:
@@ -122,3 +126,8 @@ def _judge_workbook_globals(ole) -> None:
             raise Rejected(Reason.OFFICE_MACROS, "Xlm" if body[5] == 0x01 else "VbModule")
         if record == _EOF:
             return
+
+
+def _judge_presentation(ole) -> None:
+    if _PPT_VBA_INFO in ole.openstream("PowerPoint Document").read():
+        raise Rejected(Reason.OFFICE_MACROS, "PptVba")

@@ -343,8 +343,11 @@ def xls(sheet_type: int = 0x00, encrypted: bool = False, vba: bool = False) -> b
     return ole({"Workbook": xls_globals(sheet_type, encrypted)}, storages)
 
 
-def ppt() -> bytes:
-    return ole({"PowerPoint Document": b"\x00" * 32, "Current User": b"\x00" * 16})
+def ppt(vba: bool = False) -> bytes:
+    document = b"\x00" * 32
+    if vba:  # [MS-PPT] VbaInfoContainer { VbaInfoAtom { persistIdRef, fHasMacros=1, version=2 } }
+        document += b"\x0f\x00\xff\x03\x14\x00\x00\x00" + b"\x02\x00\x00\x04\x0c\x00\x00\x00" + struct.pack("<III", 7, 1, 2)
+    return ole({"PowerPoint Document": document, "Current User": b"\x00" * 16})
 
 
 def encrypted_ooxml() -> bytes:

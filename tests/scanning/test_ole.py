@@ -12,6 +12,8 @@ def test_clean_legacy_office_files_are_approved():
 def test_vba_macros_are_rejected():
     assert decide("a.doc", files.doc(macros=True)).reason is Reason.OFFICE_MACROS
     assert decide("a.xls", files.xls(vba=True)).reason is Reason.OFFICE_MACROS
+    verdict = decide("a.ppt", files.ppt(vba=True))
+    assert (verdict.reason, verdict.detail) == (Reason.OFFICE_MACROS, "PptVba")
 
 
 def test_excel4_macro_sheet_is_rejected():
