@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chalicelib.scanning import images, media, office, ole, pdf, rtf, text, zipdir
 from chalicelib.scanning.filetypes import Kind
-from chalicelib.scanning.moderation import RekognitionModerator
+from chalicelib.scanning.moderation import Moderator
 from chalicelib.scanning.reasons import Reason, Rejected
+from chalicelib.scanning.source import ByteSource
+
+if TYPE_CHECKING:
+    from chalicelib.settings import ScannerSettings
 
 
 @dataclass(frozen=True)
 class Inspection:
     """Everything a structure check may need about one file."""
 
-    source: object  # ByteSource
+    source: ByteSource
     kind: Kind
     extension: str
-    head: bytes
-    settings: object  # ScannerSettings
-    moderator: RekognitionModerator | None
+    head: bytes  # the first bytes (the whole file when it is small)
+    settings: ScannerSettings
+    moderator: Moderator | None
     bucket: str
     key: str
     version: str | None

@@ -8,7 +8,7 @@ never silently stops matching after Rekognition's migration.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from chalicelib.scanning.reasons import Reason, Rejected
 
@@ -100,6 +100,11 @@ def _lineage(name: str, parent: str, parents: Mapping[str, str]) -> list[str]:
 class ModerationResult:
     category: str | None
     model_version: str | None
+
+
+class Moderator(Protocol):
+    def moderate(self, bucket: str, key: str, version: str | None = None) -> ModerationResult:
+        """The configured category the image at this S3 location falls in, if any; raises Rejected."""
 
 
 class RekognitionModerator:

@@ -1,8 +1,8 @@
 """Use case: a FILE_SCANNER event -> APPROVED or REJECTED, with one decision log line.
 
 Order of checks, cheapest first: the event's shape, extension and size; the object's real size
-(HEAD); its true type from the first bytes and its tail (two small ranged reads); then the
-structure check for that type, which reads only what it needs. Any exception, AWS error or missed
+(from the opening ranged GET of its first bytes); its true type from those bytes and its tail;
+then the structure check for that type, which reads only what it needs. Any exception, AWS error or missed
 deadline is a rejection: Connect deletes a rejected file, so failing closed loses nothing that
 cannot be sent again, while failing open could deliver malware to an agent.
 
@@ -16,21 +16,26 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib import logs
 from chalicelib.scanning import event as scan_event
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.filetypes import EXTENSION_KINDS, Kind, is_polyglot, sniff
 from chalicelib.scanning.inspectors import INSPECTORS, Inspection
-from chalicelib.scanning.moderation import RekognitionModerator
+from chalicelib.scanning.moderation import Moderator
 from chalicelib.scanning.reasons import Reason, Rejected, Verdict
-from chalicelib.scanning.source import Prefetched, head_and_tail
+from chalicelib.scanning.source import ByteSource, Prefetched, head_and_tail
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.event import ScanRequest
+    from chalicelib.settings import ScannerSettings
 
 log = logs.get_logger("scanner")
 
 HEAD_BYTES = 8 * 1024  # enough for every magic number and an image header
 TAIL_BYTES = 8 * 1024  # where a zip's end record hides in a polyglot
+_REJECTED_KINDS = {Kind.EXECUTABLE: Reason.EXECUTABLE, Kind.ARCHIVE: Reason.ARCHIVE}
 
 
 @dataclass
@@ -49,9 +54,9 @@ class _Progress:
 class AttachmentScanner:
     def __init__(
         self,
-        settings,  # ScannerSettings
-        open_object: Callable[[str, str, Deadline], Any],  # -> an opened ByteSource (S3Object in production)
-        moderator: RekognitionModerator | None,
+        settings: ScannerSettings,
+        open_object: Callable[[str, str, Deadline], ByteSource],  # bucket, key -> opened source (S3Object)
+        moderator: Moderator | None,  # None: moderation disabled
     ):
         self._settings = settings
         self._open_object = open_object
@@ -84,51 +89,60 @@ class AttachmentScanner:
 
     def _decide(self, raw_event: Any, deadline: Deadline, progress: _Progress) -> Verdict:
         deadline.check()
-        request = scan_event.parse(raw_event)
+        request = self._admit(scan_event.parse(raw_event), progress)
+        source = self._open(request, deadline, progress)
+        head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
+        source = Prefetched(source, head, tail)
+        kind = self._true_type(request.extension, head, tail, progress)
+        job = Inspection(
+            source=source, kind=kind, extension=request.extension, head=head, settings=self._settings,
+            moderator=self._moderator, bucket=request.bucket, key=request.key, version=source.version_id,
+        )
+        reason = INSPECTORS[kind](job)
+        deadline.check()  # a verdict reached after the deadline was not heard by Connect anyway
+        return Verdict(reason, kind.value)
+
+    def _admit(self, request: ScanRequest, progress: _Progress) -> ScanRequest:
+        """What the event alone decides: extension and declared size."""
         progress.file_id, progress.instance_id = request.file_id, request.instance_id
         progress.declared_bytes = request.declared_size
-        extension = request.extension
-        progress.extension = extension if extension in EXTENSION_KINDS else "other"
-        if extension not in self._settings.allowed_extensions:
+        progress.extension = request.extension if request.extension in EXTENSION_KINDS else "other"
+        if request.extension not in self._settings.allowed_extensions:
             raise Rejected(Reason.EXTENSION_NOT_ALLOWED)
         if request.declared_size > self._settings.max_bytes:
             raise Rejected(Reason.FILE_TOO_LARGE)
+        return request
 
+    def _open(self, request: ScanRequest, deadline: Deadline, progress: _Progress) -> ByteSource:
+        """The object, whose real size must be the declared one."""
         source = self._open_object(request.bucket, request.key, deadline)
-        progress.source = source
-        progress.object_bytes = source.size
+        progress.source, progress.object_bytes = source, source.size
         if source.size != request.declared_size:
             raise Rejected(Reason.SIZE_MISMATCH)
         if source.size > self._settings.max_bytes:
             raise Rejected(Reason.FILE_TOO_LARGE)
         if source.size == 0:
             raise Rejected(Reason.FILE_EMPTY)
+        return source
 
-        head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
-        source = Prefetched(source, head, tail)
+    @staticmethod
+    def _true_type(extension: str, head: bytes, tail: bytes, progress: _Progress) -> Kind:
+        """The type the bytes say, which must be one the extension allows, and only that."""
         kind = sniff(head)
         progress.detected_type = kind.value
-        if kind in (Kind.EXECUTABLE, Kind.ARCHIVE):
-            raise Rejected(Reason(kind.value))
+        if kind in _REJECTED_KINDS:
+            raise Rejected(_REJECTED_KINDS[kind])
         if kind not in EXTENSION_KINDS[extension]:
             raise Rejected(Reason.TYPE_UNKNOWN if kind is Kind.UNKNOWN else Reason.TYPE_MISMATCH)
         if is_polyglot(kind, head, tail):
             raise Rejected(Reason.POLYGLOT)
-
-        job = Inspection(
-            source=source, kind=kind, extension=extension, head=head, settings=self._settings,
-            moderator=self._moderator, bucket=request.bucket, key=request.key,
-            version=source.version_id,
-        )
-        reason = INSPECTORS[kind](job)
-        deadline.check()  # a verdict reached after the deadline was not heard by Connect anyway
-        return Verdict(reason, kind.value)
+        return kind
 
 
-def build(settings) -> AttachmentScanner:
+def build(settings: ScannerSettings) -> AttachmentScanner:
     """The scanner wired to S3 and Rekognition through the shared lazy clients."""
     from chalicelib import aws
-    from chalicelib.scanning.moderation import ModerationPolicy
+    from chalicelib.scanning.moderation import ModerationPolicy, RekognitionModerator
     from chalicelib.scanning.s3_object import S3Object
 
     def open_object(bucket: str, key: str, deadline: Deadline) -> S3Object:
