@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from chalicelib.scanning.reasons import Reason, Rejected
@@ -161,17 +161,11 @@ def _check_layout(entries: list[ZipEntry], central_offset: int) -> tuple[ZipEntr
         if folded in seen:  # OPC part names are case-insensitive: two parts with one name is ambiguous
             raise Rejected(Reason.ZIP_MALFORMED, "DuplicateName")
         seen.add(folded)
-        laid_out.append(_with_end(entry, end))
+        laid_out.append(replace(entry, end=end))
         expected_start = end
     if not ordered and central_offset != 0:
         raise Rejected(Reason.ZIP_MALFORMED, "Layout")
     return tuple(laid_out)
-
-
-def _with_end(entry: ZipEntry, end: int) -> ZipEntry:
-    from dataclasses import replace
-
-    return replace(entry, end=end)
 
 
 def _check_limits(entries: tuple[ZipEntry, ...], limits: ZipLimits) -> None:
