@@ -68,6 +68,22 @@ def test_office_package_is_judged_without_downloading_it(s3):
     assert obj.bytes_read < len(data) / 4
 
 
+def test_parts_in_the_middle_of_a_package_cost_one_small_read(s3):
+    import io
+    import zipfile
+
+    base = zipfile.ZipFile(io.BytesIO(files.ooxml("docx")))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("word/media/image1.png", files.noise(512 * 1024, seed=1))
+        for info in base.infolist():  # content types and relationships between two pictures
+            package.writestr(info.filename, base.read(info.filename))
+        package.writestr("word/media/image2.png", files.noise(512 * 1024, seed=2))
+    verdict, obj = scan(s3, "a.docx", buffer.getvalue())
+    assert verdict.reason is Reason.CLEAN
+    assert obj.requests == 3 and obj.bytes_read < 32 * 1024
+
+
 def test_renamed_executable_is_rejected(s3):
     assert scan(s3, "invoice.pdf", files.windows_exe())[0].reason is Reason.EXECUTABLE
 
