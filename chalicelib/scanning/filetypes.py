@@ -28,6 +28,8 @@ class Kind(StrEnum):
 
 # Every extension the scanner knows how to inspect, and the true types it accepts for each.
 # A QuickTime movie and an MP4 are the same ISO-BMFF family and play the same: `.mov` takes both.
+# Office Open XML names also take a compound file, because that is what a password-protected
+# docx/xlsx/pptx is: ole.py then says `office_encrypted` (or `type_mismatch` for a renamed .doc).
 EXTENSION_KINDS: dict[str, frozenset[Kind]] = {
     "csv": frozenset({Kind.TEXT}),
     "txt": frozenset({Kind.TEXT}),
@@ -36,9 +38,9 @@ EXTENSION_KINDS: dict[str, frozenset[Kind]] = {
     "doc": frozenset({Kind.OLE}),
     "xls": frozenset({Kind.OLE}),
     "ppt": frozenset({Kind.OLE}),
-    "docx": frozenset({Kind.ZIP}),
-    "xlsx": frozenset({Kind.ZIP}),
-    "pptx": frozenset({Kind.ZIP}),
+    "docx": frozenset({Kind.ZIP, Kind.OLE}),
+    "xlsx": frozenset({Kind.ZIP, Kind.OLE}),
+    "pptx": frozenset({Kind.ZIP, Kind.OLE}),
     "png": frozenset({Kind.PNG}),
     "jpg": frozenset({Kind.JPEG}),
     "jpeg": frozenset({Kind.JPEG}),

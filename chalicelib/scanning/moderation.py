@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
+from chalicelib import logs
 from chalicelib.scanning.reasons import Reason, Rejected
+
+log = logs.get_logger("scanner.moderation")
 
 V7_TOP_LEVEL = (
     "Explicit",
@@ -135,4 +138,10 @@ class RekognitionModerator:
         labels = response.get("ModerationLabels")
         if not isinstance(labels, list):
             raise Rejected(Reason.MODERATION_ERROR, "NoLabels")
-        return ModerationResult(self._policy.flagged(labels), response.get("ModerationModelVersion"))
+        result = ModerationResult(self._policy.flagged(labels), response.get("ModerationModelVersion"))
+        # AWS advises recording the model version: a taxonomy change shows up here first.
+        logs.log_event(
+            log, "moderation_result", model_version=result.model_version, labels=len(labels),
+            flagged=result.category is not None,
+        )
+        return result

@@ -103,8 +103,8 @@ def _judge_paths(paths: list[list[str]], extension: str) -> None:
         raise Rejected(Reason.OFFICE_MACROS)
     if any(part.startswith(_OBJECT_MARKERS) or part.startswith("mbd") for path in paths for part in path):
         raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT)
-    main = _MAIN_STREAM[extension]
-    if main not in top and not (extension == "xls" and "book" in top):
+    main = _MAIN_STREAM.get(extension)  # None for docx/xlsx/pptx: only an encrypted package belongs here
+    if main is None or (main not in top and not (extension == "xls" and "book" in top)):
         raise Rejected(Reason.TYPE_MISMATCH, "MainStream")
 
 

@@ -69,6 +69,8 @@ def test_image_is_moderated_by_s3_location(chalice_client, s3, captured_logs):
     assert response.payload == {"Status": "REJECTED"}
     [line] = decision_lines(captured_logs)
     assert (line["reason"], line["detail"]) == ("image_moderated", "Hate_Symbols")
+    [result] = [e for e in captured_logs.events() if e.get("event") == "moderation_result"]
+    assert (result["model_version"], result["labels"], result["flagged"]) == ("7.0", 1, True)
 
 
 def test_rekognition_failure_rejects(chalice_client, s3, captured_logs):

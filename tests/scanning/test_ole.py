@@ -36,7 +36,9 @@ def test_wrong_legacy_kind_is_a_type_mismatch():
 
 def test_encrypted_ooxml_package_is_not_a_doc():
     assert decide("a.doc", files.encrypted_ooxml()).reason is Reason.OFFICE_ENCRYPTED
-    assert decide("a.docx", files.encrypted_ooxml()).reason is Reason.TYPE_MISMATCH
+    assert decide("a.docx", files.encrypted_ooxml()).reason is Reason.OFFICE_ENCRYPTED
+    assert decide("a.docx", files.doc()).reason is Reason.TYPE_MISMATCH
+    assert decide("a.xlsx", files.xls(vba=True)).reason is Reason.OFFICE_MACROS
 
 
 def test_truncated_compound_file_is_malformed():
