@@ -47,8 +47,8 @@ def attachment_scanner(event, context):
 
     try:
         config = _settings().scanner
-    except settings.SettingsError:
-        return scanner.reject_unconfigured()
+    except settings.SettingsError as exc:
+        return scanner.reject_unconfigured(exc)
     deadline = Deadline.for_invocation(context, config.time_budget_ms, config.deadline_margin_ms)
     return scanner.build(config).decide(event, deadline).response()
 

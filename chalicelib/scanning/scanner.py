@@ -181,8 +181,9 @@ def _log_decision(verdict: Verdict, progress: _Progress, timer: logs.Timer) -> N
     )
 
 
-def reject_unconfigured() -> dict:
-    """The answer when the scanner's own settings are invalid: fail closed, say why in the log."""
-    verdict = Verdict(Reason.SETTINGS_INVALID)
+def reject_unconfigured(error: Exception) -> dict:
+    """The answer when the scanner's own settings are invalid: fail closed; log the variable's name."""
+    first_word = str(error).split(" ", 1)[0]
+    verdict = Verdict(Reason.SETTINGS_INVALID, detail=first_word if re.fullmatch(r"[A-Z][A-Z0-9_]+", first_word) else None)
     _log_decision(verdict, _Progress(), logs.Timer())
     return verdict.response()

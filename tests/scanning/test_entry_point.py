@@ -126,7 +126,9 @@ def test_invalid_scanner_settings_reject(chalice_client, s3, captured_logs, monk
     monkeypatch.setenv("SCAN_MAX_BYTES", "lots")
     response = chalice_client.lambda_.invoke("attachment_scanner", upload(s3, "a.txt", files.txt()))
     assert response.payload == {"Status": "REJECTED"}
-    assert decision_lines(captured_logs)[0]["reason"] == "settings_invalid"
+    [line] = decision_lines(captured_logs)
+    assert (line["reason"], line["detail"]) == ("settings_invalid", "SCAN_MAX_BYTES")
+    captured_logs.assert_absent("lots")
 
 
 def test_scanner_does_not_need_messaging_settings(chalice_client, s3, monkeypatch):
