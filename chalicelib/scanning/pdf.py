@@ -39,12 +39,17 @@ _ALWAYS = {
 }
 # Short names also occur by chance inside binary streams; they count only when followed by the kind
 # of value they take in a dictionary. `/OpenAction [page /Fit]` (a destination) is harmless.
+# Between a key and its value PDF allows any whitespace and comments; an implausibly long run of
+# them is itself treated as the dangerous value (it could only be there to push the value away).
+_GAP = re.compile(rb"(?:[\x00\t\n\x0c\r ]|%[^\r\n]*[\r\n])*")
+_MAX_GAP = 256
+_REFERENCE_OR_DICT = re.compile(rb"<<|\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R")
 _WITH_VALUE = {
-    b"JS": (Reason.PDF_JAVASCRIPT, re.compile(rb"\s*(?:\(|<|\d)")),
-    b"AA": (Reason.PDF_AUTO_ACTION, re.compile(rb"\s*(?:<<|\d+\s+\d+\s+R)")),
-    b"OpenAction": (Reason.PDF_AUTO_ACTION, re.compile(rb"\s*(?:<<|\d+\s+\d+\s+R)")),
+    b"JS": (Reason.PDF_JAVASCRIPT, re.compile(rb"\(|<|\d")),
+    b"AA": (Reason.PDF_AUTO_ACTION, _REFERENCE_OR_DICT),
+    b"OpenAction": (Reason.PDF_AUTO_ACTION, _REFERENCE_OR_DICT),
 }
-_KEEP = 512  # longest name (127) plus the value peeked at
+_KEEP = 1024  # longest name (127), the longest gap we accept, and the value peeked at
 _DICT_LOOKBACK = 4096  # an object stream's dictionary precedes its `stream` keyword within this
 _CHUNK = 1024 * 1024
 
@@ -66,8 +71,10 @@ class _NameScanner:
             if reason is not None:
                 raise Rejected(reason)
             rule = _WITH_VALUE.get(name)
-            if rule is not None and rule[1].match(data, match.end()):
-                raise Rejected(rule[0])
+            if rule is not None:
+                value_at = _GAP.match(data, match.end()).end()
+                if value_at - match.end() >= _MAX_GAP or rule[1].match(data, value_at):
+                    raise Rejected(rule[0])
             if name == b"Encrypt":
                 self.encrypted = True
 

@@ -22,7 +22,9 @@ from chalicelib.scanning.windows import windows
 _CELL_START = rb"[ \t\"']*(?:[=@]|[+\-][^,;\t\r\n]*?[A-Za-z(|!])"
 _FORMULA = re.compile(rb"[,;\t\n]" + _CELL_START)
 _FIRST_CELL = re.compile(rb"(?:\xef\xbb\xbf)?" + _CELL_START)
-_KEEP = 4096
+# Longer than Excel's longest cell (32,767 characters, up to 3 UTF-8 bytes each), so that the lazy
+# search from a leading sign to a letter is never cut at a window's end.
+_KEEP = 128 * 1024
 
 
 def inspect(source, *, check_formulas: bool) -> None:

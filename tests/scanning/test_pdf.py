@@ -129,3 +129,17 @@ def test_a_name_split_across_read_chunks_is_still_found():
 def test_decode_name():
     assert decode_name(b"J#61vaScript") == b"JavaScript"
     assert decode_name(b"A#2") == b"A#2"
+
+
+@pytest.mark.parametrize(
+    "catalog",
+    [
+        "/X << /S /Foo /JS %comment\n(app.alert(1)) >>",
+        "/X << /S /Foo /JS\r\n\t (x) >>",
+        "/AA %c\n%d\n<< /O 9 0 R >>",
+        "/X << /S /Foo /JS" + " " * 2000 + "(x) >>",
+        "/OpenAction" + "\n" * 300 + "[3 0 R /Fit]",
+    ],
+)
+def test_whitespace_and_comments_cannot_separate_a_key_from_its_value(catalog):
+    assert not decide("a.pdf", files.pdf(catalog)).approved

@@ -91,3 +91,19 @@ def test_media_type_mismatch_and_broken_headers_are_rejected():
     assert decide("a.wav", broken_wav).reason is Reason.MEDIA_MALFORMED
     broken_mp4 = b"\x00\x00\xff\xff" + files.mp4()[4:]
     assert decide("a.mp4", broken_mp4).reason is Reason.MEDIA_MALFORMED
+
+
+def test_rtf_dde_split_across_groups_and_control_words_is_rejected():
+    body = r"{\field{\*\fldinst {D}{\b DE}{AUTO} c:\\windows\\system32\\cmd.exe}{\fldrslt x}}"
+    assert decide("a.rtf", files.rtf(body)).reason is Reason.RTF_FIELD_CODE
+
+
+def test_rtf_ordinary_fields_are_fine():
+    body = r"{\field{\*\fldinst { PAGE }}{\fldrslt 1}} {\field{\*\fldinst HYPERLINK ""https://example.com""}{\fldrslt x}}"
+    assert decide("a.rtf", files.rtf(body)).reason is Reason.CLEAN
+
+
+def test_csv_formula_far_from_its_leading_sign_is_found():
+    cell = "-" + "1" * 40000 + "+cmd|' /C calc'!A0"
+    data = files.csv("a,b", "x," + "y" * (1024 * 1024 - 200) + ",z", "x," + cell)
+    assert decide("a.csv", data).reason is Reason.CSV_FORMULA
