@@ -5,14 +5,15 @@ the package holds: `[Content_Types].xml` and every relationships part (`*.rels`)
 (a `.docm` renamed `.docx` still declares its macro-enabled main part and carries `vbaProject.bin`),
 ActiveX, embedded OLE objects and executables, and relationships that make Office fetch something
 from elsewhere when the file opens (remote templates, external OLE links, frames, images).
-Embedded Office packages of the non-macro types (a chart's workbook) are allowed.
+Embedded Office packages of the non-macro types (a chart's workbook) are allowed. DDE, which needs
+no macro, is searched for in the document body by office_content.py.
 """
 
 from __future__ import annotations
 
 import re
 
-from chalicelib.scanning import zipdir
+from chalicelib.scanning import office_content, zipdir
 from chalicelib.scanning.reasons import Reason, Rejected
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
@@ -24,6 +25,11 @@ MAIN_CONTENT_TYPES = {
 _ANY_MAIN = re.compile(r"\.main\+xml$")
 _MACRO_TYPES = ("macroenabled", "vbaproject", "vbadata", "macrosheet", "ms-office.vba")
 _SAFE_EMBEDDINGS = (".xlsx", ".docx", ".pptx", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf", ".bmp", ".tif", ".tiff")
+_MACRO_PACKAGES = frozenset({"docm", "dotm", "xlsm", "xltm", "xlsb", "xlam", "pptm", "potm", "ppsm", "ppam", "sldm"})
+_PROGRAMS = frozenset({
+    "exe", "dll", "scr", "com", "cpl", "msi", "bat", "cmd", "ps1", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta",
+    "lnk", "jar", "sh", "app",
+})
 _EXTERNAL_OK = ("/hyperlink",)  # a link the reader must click; everything else fetches on open
 _MAX_PART = 4 * 1024 * 1024
 
@@ -36,17 +42,30 @@ def inspect(source, extension: str, limits: zipdir.ZipLimits) -> None:
         raise Rejected(Reason.ARCHIVE)  # a zip, but not an Office package
     for name in by_name:
         _judge_part_name(name)
-    wanted = [content_types] + [entry for name, entry in by_name.items() if name.endswith(".rels")]
-    for entry, content in zipdir.read_members(source, wanted, _MAX_PART):
-        root = _parse_xml(content)
+    structure = [content_types] + [entry for name, entry in by_name.items() if name.endswith(".rels")]
+    if any(entry.uncompressed > _MAX_PART for entry in structure):
+        raise Rejected(Reason.ZIP_TOO_LARGE_UNCOMPRESSED, "Member")
+    structural = {entry.offset for entry in structure}
+    body = office_content.parts_to_search(extension, directory.entries)
+    # One pass over the members we need: neighbours share ranged reads, large ones stream.
+    for entry, chunks in zipdir.member_chunks(source, structure + body):
         if entry is content_types:
-            _judge_content_types(root, extension)
+            _judge_content_types(_parse_xml(b"".join(chunks)), extension)
+        elif entry.offset in structural:
+            _judge_relationships(_parse_xml(b"".join(chunks)))
         else:
-            _judge_relationships(root)
+            office_content.judge_part(extension, chunks)
 
 
 def _judge_part_name(name: str) -> None:
     base = name.rsplit("/", 1)[-1]
+    extension = base.rpartition(".")[2]
+    if extension in _MACRO_PACKAGES:
+        raise Rejected(Reason.OFFICE_MACROS, "MacroPackage")
+    if extension in _PROGRAMS:
+        raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT, "Program")
+    if "/externallinks/" in f"/{name}":  # links to other workbooks or DDE servers, refreshed on open
+        raise Rejected(Reason.OFFICE_EXTERNAL_RELATIONSHIP, "ExternalLink")
     if base in ("vbaproject.bin", "vbadata.xml", "vbaprojectsignature.bin") or "/macrosheets/" in f"/{name}":
         raise Rejected(Reason.OFFICE_MACROS)
     if "/activex/" in f"/{name}":
@@ -79,6 +98,8 @@ def _judge_content_types(root, extension: str) -> None:
         raise Rejected(Reason.OFFICE_ACTIVEX)
     if any("oleobject" in ctype for ctype in declared):
         raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT)
+    if any("externallink" in ctype for ctype in declared):
+        raise Rejected(Reason.OFFICE_EXTERNAL_RELATIONSHIP, "ExternalLink")
     expected = MAIN_CONTENT_TYPES[extension]
     mains = {ctype for ctype in declared if _ANY_MAIN.search(ctype) and ctype.startswith(_OOXML)}
     if expected not in declared or mains - {expected}:

@@ -18,7 +18,7 @@ from chalicelib.scanning.windows import windows
 _DELIMS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
 # Either a name that is dangerous as written, or any name with a `#` escape (decoded, then judged).
 _NAME = re.compile(
-    rb"/(JavaScript|JS|AA|OpenAction|Launch|EmbeddedFiles?|GoToE|RichMedia|XFA|Encrypt|ObjStm"
+    rb"/(JavaScript|JS|AA|OpenAction|Launch|EmbeddedFiles?|EF|FileAttachment|GoToE|RichMedia|XFA|Encrypt|ObjStm"
     rb"|[^" + _DELIMS + rb"#]*#[^" + _DELIMS + rb"]*)(?=[" + _DELIMS + rb"]|\Z)"
 )
 # No `(?<!end)` lookbehind in the pattern: it would cost re its fast literal search (6x slower here).
@@ -34,6 +34,7 @@ _ALWAYS = {
     b"EmbeddedFile": Reason.PDF_EMBEDDED_FILE,
     b"EmbeddedFiles": Reason.PDF_EMBEDDED_FILE,
     b"GoToE": Reason.PDF_EMBEDDED_FILE,
+    b"FileAttachment": Reason.PDF_EMBEDDED_FILE,
     b"RichMedia": Reason.PDF_RICH_MEDIA,
     b"XFA": Reason.PDF_XFA,
 }
@@ -48,6 +49,7 @@ _WITH_VALUE = {
     b"JS": (Reason.PDF_JAVASCRIPT, re.compile(rb"\(|<|\d")),
     b"AA": (Reason.PDF_AUTO_ACTION, _REFERENCE_OR_DICT),
     b"OpenAction": (Reason.PDF_AUTO_ACTION, _REFERENCE_OR_DICT),
+    b"EF": (Reason.PDF_EMBEDDED_FILE, _REFERENCE_OR_DICT),  # a file specification's embedded stream
 }
 _KEEP = 1024  # longest name (127), the longest gap we accept, and the value peeked at
 _DICT_LOOKBACK = 4096  # an object stream's dictionary precedes its `stream` keyword within this

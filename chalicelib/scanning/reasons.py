@@ -41,6 +41,7 @@ class Reason(StrEnum):
     OFFICE_ACTIVEX = "office_activex"
     OFFICE_EMBEDDED_OBJECT = "office_embedded_object"
     OFFICE_EXTERNAL_RELATIONSHIP = "office_external_relationship"
+    OFFICE_DDE = "office_dde"
     OFFICE_ENCRYPTED = "office_encrypted"
     OFFICE_MALFORMED = "office_malformed"
     # PDF

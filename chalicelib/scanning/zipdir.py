@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from chalicelib.scanning.reasons import Reason, Rejected
 
@@ -25,6 +25,7 @@ _MAX_LOCAL_SLACK = 0xFFFF + 24  # a local extra field and a data descriptor may 
 _RATIO_FLOOR = 1024 * 1024  # tiny members (repetitive XML) may compress far beyond any bomb ratio
 _COALESCE_GAP = 256 * 1024  # fetching a gap this size costs less than another request
 _MAX_GROUP = 4 * 1024 * 1024  # but one read never holds more than this
+_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -208,24 +209,95 @@ def _read_group(source, group: list[ZipEntry]) -> Iterator[tuple[ZipEntry, bytes
 
 
 def _inflate(entry: ZipEntry, data: bytes, at: int) -> bytes:
-    if at + _LOCAL.size > len(data):
+    begin = _data_start(entry, data, at)
+    if begin is None:
         raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")
-    sig, _need, flags, method, _time, _date, _crc, _csize, _usize, name_len, extra_len = _LOCAL.unpack_from(data, at)
-    name_at = at + _LOCAL.size
-    if sig != b"PK\x03\x04" or method != entry.method or data[name_at:name_at + name_len] != entry.name_bytes:
-        raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")  # the two directories disagree: ambiguous
-    begin = name_at + name_len + extra_len
     compressed = data[begin:begin + entry.compressed]
     if len(compressed) != entry.compressed:
         raise Rejected(Reason.ZIP_MALFORMED, "Truncated")
-    if method == 0:
-        content = compressed
-    else:
-        inflater = zlib.decompressobj(-15)
-        try:
-            content = inflater.decompress(compressed, entry.uncompressed + 1)
-        except zlib.error:
-            raise Rejected(Reason.ZIP_MALFORMED, "Deflate") from None
-    if len(content) != entry.uncompressed or zlib.crc32(content) != entry.crc:
+    return b"".join(_verified(entry, _decoded(entry, (compressed,))))
+
+
+def member_chunks(source, entries: list[ZipEntry], small: int = 256 * 1024) -> Iterator[tuple[ZipEntry, Iterable[bytes]]]:
+    """Each member's inflated content as chunks: small members from coalesced reads, large ones streamed."""
+    little = [entry for entry in entries if entry.compressed <= small and entry.uncompressed <= 4 * small]
+    for entry, content in read_members(source, little, 4 * small):
+        yield entry, (content,)
+    chosen = {entry.offset for entry in little}
+    for entry in entries:
+        if entry.offset not in chosen:
+            yield entry, stream_member(source, entry)
+
+
+def stream_member(source, entry: ZipEntry) -> Iterator[bytes]:
+    """One member inflated as it streams in (one request), checked against its declared size and CRC."""
+    return _verified(entry, _decoded(entry, _compressed_stream(source, entry)))
+
+
+def _compressed_stream(source, entry: ZipEntry) -> Iterator[bytes]:
+    header = b""
+    begin = None
+    remaining = entry.compressed
+    for piece in source.stream(entry.offset, entry.end, _CHUNK):
+        if begin is None:
+            header += piece
+            begin = _data_start(entry, header, 0)
+            if begin is None:
+                continue
+            piece = header[begin:]
+        piece = piece[:remaining]
+        remaining -= len(piece)
+        if piece:
+            yield piece
+        if not remaining:
+            return
+    if begin is None or remaining:
+        raise Rejected(Reason.ZIP_MALFORMED, "Truncated")
+
+
+def _decoded(entry: ZipEntry, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    if entry.method == 0:
+        yield from chunks
+        return
+    inflater = zlib.decompressobj(-15)
+    try:
+        for data in chunks:
+            while data:
+                out = inflater.decompress(data, _CHUNK)
+                if out:
+                    yield out
+                data = inflater.unconsumed_tail
+        rest = inflater.flush()
+    except zlib.error:
+        raise Rejected(Reason.ZIP_MALFORMED, "Deflate") from None
+    if rest:
+        yield rest
+
+
+def _verified(entry: ZipEntry, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    produced = 0
+    crc = 0
+    for out in chunks:
+        produced += len(out)
+        if produced > entry.uncompressed:  # more than the directory declared: stop before it grows
+            raise Rejected(Reason.ZIP_MALFORMED, "Size")
+        crc = zlib.crc32(out, crc)
+        yield out
+    if produced != entry.uncompressed or crc != entry.crc:
         raise Rejected(Reason.ZIP_MALFORMED, "Crc")
-    return content
+
+
+def _data_start(entry: ZipEntry, data: bytes, at: int) -> int | None:
+    """Where the member's data begins after its local header at `at`, or None if `data` stops short of it."""
+    if at + _LOCAL.size > len(data):
+        return None
+    sig, _need, _flags, method, _time, _date, _crc, _csize, _usize, name_len, extra_len = _LOCAL.unpack_from(data, at)
+    name_at = at + _LOCAL.size
+    if sig != b"PK\x03\x04" or method != entry.method or name_len != len(entry.name_bytes):
+        raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")  # the two directories disagree: ambiguous
+    begin = name_at + name_len + extra_len
+    if begin > len(data):
+        return None
+    if data[name_at:name_at + name_len] != entry.name_bytes:
+        raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")
+    return begin

@@ -143,3 +143,9 @@ def test_decode_name():
 )
 def test_whitespace_and_comments_cannot_separate_a_key_from_its_value(catalog):
     assert not decide("a.pdf", files.pdf(catalog)).approved
+
+
+def test_file_attachments_are_embedded_files():
+    annotation = "/X << /Subtype /FileAttachment /FS << /Type /Filespec /F (a.exe) /EF << /F 9 0 R >> >> >>"
+    assert decide("a.pdf", files.pdf(annotation)).reason is Reason.PDF_EMBEDDED_FILE
+    assert decide("a.pdf", files.pdf("/X << /Type /Filespec /EF << /F 9 0 R >> >>")).reason is Reason.PDF_EMBEDDED_FILE
