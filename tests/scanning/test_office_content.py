@@ -92,3 +92,15 @@ def test_large_sheet_is_streamed_and_searched():
     xml = f"<worksheet><sheetData>{rows}{late_dde}</sheetData></worksheet>".encode()
     verdict = decide("q3.xlsx", files.ooxml("xlsx", extra_parts={"xl/worksheets/sheet1.xml": xml}))
     assert verdict.reason is Reason.OFFICE_DDE
+
+
+def test_formula_split_by_a_read_window_is_still_judged():
+    head = "<worksheet><sheetData><row r=\"1\"><c r=\"A1\"><v>"
+    formula = "<f>cmd|'/c calc'!A0</f>"
+    target = 1024 * 1024 - 64 * 1024 - 4  # the first window hands over at 1 MiB - 64 KiB, inside `<f>cmd|`
+    filler = "1" * (target - len(head) - len("</v></c><c r=\"B1\">"))
+    xml = f'{head}{filler}</v></c><c r="B1">{formula}</c></row>' + "<row/>" * 200000 + "</sheetData></worksheet>"
+    assert xml.index("<f>") == target
+    package = files.ooxml("xlsx", extra_parts={"xl/worksheets/sheet1.xml": xml.encode()})
+    verdict = decide("q3.xlsx", package, SCAN_ZIP_MAX_RATIO="10000")  # the filler compresses extremely well
+    assert verdict.reason is Reason.OFFICE_DDE
