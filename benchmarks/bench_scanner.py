@@ -10,6 +10,7 @@ Rekognition is replaced by a no-op moderator: its latency is AWS's, not ours.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -85,6 +86,29 @@ def big_office(size: int, kind: str = "xlsx") -> bytes:
     for i in range(pictures):
         parts[f"{folder}/media/image{i}.png"] = files.noise(MiB - 4096, seed=i)
     return files.ooxml(kind, extra_parts=parts)
+
+
+def sheet_only_xlsx(size: int) -> bytes:
+    """The worst case for the DDE search: every byte is sheet XML to inflate (~4x compression)."""
+    import random
+    import zipfile
+
+    from tests.scanning import files
+
+    rng = random.Random(2)
+    rows = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>{rng.randint(0, 10**9)}</v></c>' for c in "ABCDEFGH") + "</row>"
+        for r in range(1, 6000)
+    ).encode()  # ~1 MiB; repeats compress no better, deflate's window being 32 KiB
+    blocks = max(size * 4 // len(rows), 1)
+    buffer = io.BytesIO(files.ooxml("xlsx"))
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as package:
+        with package.open("xl/worksheets/sheet2.xml", "w", force_zip64=False) as sheet:
+            sheet.write(b"<worksheet><sheetData>")
+            for _ in range(blocks):
+                sheet.write(rows)
+            sheet.write(b"</sheetData></worksheet>")
+    return buffer.getvalue()
 
 
 def big_pdf(size: int) -> bytes:
@@ -198,7 +222,12 @@ def part_subprocess() -> list[str]:
 
         s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}")  # bench harness only, not product code
         s3.create_bucket(Bucket=BUCKET)
-        for label, extension, data in (("xlsx", "xlsx", big_office(20 * MiB)), ("pdf", "pdf", big_pdf(20 * MiB))):
+        cases = (
+            ("xlsx", "xlsx", big_office(20 * MiB)),
+            ("xlsx, sheet XML only", "xlsx", sheet_only_xlsx(20 * MiB)),
+            ("pdf", "pdf", big_pdf(20 * MiB)),
+        )
+        for label, extension, data in cases:
             key = f"connect/bench/big.{extension}"
             s3.put_object(Bucket=BUCKET, Key=key, Body=data)
             s3.put_object(Bucket=BUCKET, Key="connect/bench/warm.txt", Body=b"warm up\n")
