@@ -115,7 +115,7 @@ def _judge_relationships(root) -> None:
             raise Rejected(Reason.OFFICE_MACROS)
         if kind.endswith("/control"):
             raise Rejected(Reason.OFFICE_ACTIVEX)
-        if kind.endswith("/oleobject"):
+        if kind.endswith(("/oleobject", "/afchunk")):  # altChunk imports RTF/HTML, objects and all
             raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT)
         if element.get("TargetMode", "").strip().lower() == "external" and not kind.endswith(_EXTERNAL_OK):
             raise Rejected(Reason.OFFICE_EXTERNAL_RELATIONSHIP)

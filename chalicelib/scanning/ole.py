@@ -5,6 +5,7 @@ directory and the few streams we read live in (usually a small part of the file)
 Rejected: VBA projects (`Macros`, `_VBA_PROJECT_CUR`, `VBA` storages), Excel 4.0 (XLM) macro
 sheets declared in the workbook globals, embedded OLE objects (`ObjectPool`, `MBD*`,
 `\x01Ole10Native`), and encryption (an encrypted OOXML package is a compound file too).
+Word 97 DDE fields are found by their field-begin mark followed by `DDE` in the document text.
 PowerPoint 97 keeps its VBA project inside the main stream, announced by a VBAInfo container
 record ([MS-PPT] RT_VbaInfo 0x03FF holding RT_VbaInfoAtom 0x0400), which is searched for there.
 """
@@ -12,6 +13,7 @@ record ([MS-PPT] RT_VbaInfo 0x03FF holding RT_VbaInfoAtom 0x0400), which is sear
 from __future__ import annotations
 
 import io
+import re
 import struct
 
 from chalicelib.scanning.reasons import Reason, Rejected
@@ -24,6 +26,8 @@ _MAX_BLOCKS = 32  # 8 MiB of cache at most
 _BOUNDSHEET, _FILEPASS, _EOF = 0x0085, 0x002F, 0x000A
 _GLOBALS_SCAN_LIMIT = 4 * 1024 * 1024
 # VbaInfoContainer header (recVer 0xF, type 0x03FF, length 0x14) followed by the VbaInfoAtom header.
+# Word 97 marks a field's code with 0x13 (begin) ... 0x14 (separator); text is cp1252 or UTF-16LE.
+_DOC_DDE_FIELD = re.compile(rb"(?i)\x13[ \t]*dde|\x13\x00(?:[ \t]\x00)*[dD]\x00[dD]\x00[eE]\x00")
 _PPT_VBA_INFO = b"\x0f\x00\xff\x03\x14\x00\x00\x00\x02\x00\x00\x04\x0c\x00\x00\x00"
 
 
@@ -89,6 +93,8 @@ def inspect(source, extension: str) -> None:
             _judge_workbook_globals(ole)
         if extension == "ppt":
             _judge_presentation(ole)
+        if extension == "doc":
+            _judge_word_fields(ole)
     except Rejected:
         raise
     except Exception:
@@ -131,3 +137,8 @@ def _judge_workbook_globals(ole) -> None:
 def _judge_presentation(ole) -> None:
     if _PPT_VBA_INFO in ole.openstream("PowerPoint Document").read():
         raise Rejected(Reason.OFFICE_MACROS, "PptVba")
+
+
+def _judge_word_fields(ole) -> None:
+    if _DOC_DDE_FIELD.search(ole.openstream("WordDocument").read()):
+        raise Rejected(Reason.OFFICE_DDE)

@@ -329,13 +329,13 @@ def xls_globals(sheet_type: int = 0x00, encrypted: bool = False) -> bytes:
     return records
 
 
-def doc(macros: bool = False, objects: bool = False) -> bytes:
+def doc(macros: bool = False, objects: bool = False, text: bytes = b"") -> bytes:
     storages: dict[str, dict[str, bytes]] = {}
     if macros:
         storages["Macros"] = {"PROJECT": b"ID=\"{00000000}\"\r\n"}
     if objects:
         storages["ObjectPool"] = {"\x01Ole10Native": b"\x00" * 16}
-    return ole({"WordDocument": b"\xec\xa5" + b"\x00" * 30, "1Table": b"\x00" * 16}, storages)
+    return ole({"WordDocument": b"\xec\xa5" + b"\x00" * 30 + text, "1Table": b"\x00" * 16}, storages)
 
 
 def xls(sheet_type: int = 0x00, encrypted: bool = False, vba: bool = False) -> bytes:

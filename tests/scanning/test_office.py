@@ -128,3 +128,8 @@ def _replace_member(package: bytes, name: str, content: bytes) -> bytes:
         for info in source.infolist():
             target.writestr(info.filename, content if info.filename == name else source.read(info.filename))
     return out.getvalue()
+
+
+def test_alt_chunk_import_is_rejected():
+    data = files.ooxml("docx", part_rels=((_REL + "/aFChunk", "afchunk.rtf", None),), extra_parts={"word/afchunk.rtf": b"{\\rtf1}"})
+    assert decide("a.docx", data).reason is Reason.OFFICE_EMBEDDED_OBJECT

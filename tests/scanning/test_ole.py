@@ -43,3 +43,11 @@ def test_encrypted_ooxml_package_is_not_a_doc():
 
 def test_truncated_compound_file_is_malformed():
     assert decide("a.doc", files.doc()[:700]).reason is Reason.OFFICE_MALFORMED
+
+
+def test_word97_dde_fields_are_rejected():
+    eight_bit = b"Hello \x13 DDEAUTO c:\\windows\\system32\\cmd.exe \"/k calc\" \x14x\x15"
+    wide = "\x13 ddeauto c:\\x.exe \x14x\x15".encode("utf-16-le")
+    assert decide("a.doc", files.doc(text=eight_bit)).reason is Reason.OFFICE_DDE
+    assert decide("a.doc", files.doc(text=wide)).reason is Reason.OFFICE_DDE
+    assert decide("a.doc", files.doc(text=b"\x13 PAGE \x141\x15 hidden added")).reason is Reason.CLEAN
