@@ -60,10 +60,21 @@ def test_right_magic_random_body(extension, body):
     judge(extension, prefix + body)
 
 
+# Richer structures than the plain samples, so mutations reach object streams, fields and BIFF records.
+STRUCTURED = sorted(files.SAMPLES.items()) + [
+    ("pdf", lambda: files.pdf_with_object_stream("/PageMode /UseNone")),
+    ("xls", lambda: files.xls(sheet_type=0x01)),
+    ("docx", lambda: files.ooxml("docx", main_body=b'<w:document><w:fldSimple w:instr=" PAGE "/></w:document>')),
+    ("xlsx", lambda: files.ooxml("xlsx", extra_parts={"xl/worksheets/sheet1.xml": b"<f>SUM(A1)&amp;\"|\"</f>"})),
+    ("rtf", lambda: files.rtf(r"{\field{\*\fldinst PAGE}{\fldrslt 1}}")),
+]
+
+
 @FUZZ
-@given(st.sampled_from(EXTENSIONS), st.data())
-def test_mutated_valid_files(extension, data):
-    original = bytearray(files.SAMPLES[extension]())
+@given(st.sampled_from(STRUCTURED), st.data())
+def test_mutated_valid_files(sample, data):
+    extension, build = sample
+    original = bytearray(build())
     for _ in range(data.draw(st.integers(1, 8))):
         at = data.draw(st.integers(0, len(original) - 1))
         original[at] = data.draw(st.integers(0, 255))
