@@ -156,16 +156,17 @@ def _feed(stream: _ObjectStream, data: bytes, base: int, fed_upto: int, upto: in
 def _open_object_stream(
     data: bytes, keyword_at: int, data_at: int, names: _NameScanner, budget: list[int]
 ) -> _ObjectStream | None:
-    """An inflater for the stream starting at `data_at` if it is (or may be) an object stream, else None.
+    """An inflater for the stream starting at `data_at` if it is an object stream, else None.
 
-    Two independent tests, because a dictionary seen from behind can be faked (a string holding
-    `obj` or `endobj` hides where it starts):
+    Two independent tests:
     - by content: any stream that inflates to an object-stream header (pairs of integers) is one,
       whatever its dictionary claims;
-    - by declaration: `/ObjStm` near a filter chain or predictor we do not decode is unreadable.
+    - by declaration: a dictionary saying `/ObjStm` with a filter chain or predictor we do not
+      decode, or that does not inflate, is unreadable, hence rejected.
     """
-    lookback = decode_name(data[max(keyword_at - _DICT_LOOKBACK, 0):keyword_at])
-    if b"/ObjStm" in lookback and (_OPAQUE_FILTERS.search(lookback) or b"/DecodeParms" in lookback or b"/DP" in lookback):
+    dictionary = _dictionary_before(data, keyword_at)
+    declared = b"/ObjStm" in dictionary
+    if declared and (_OPAQUE_FILTERS.search(dictionary) or b"/DecodeParms" in dictionary):
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Filter")
     try:
         first = zlib.decompressobj().decompress(data[data_at:data_at + 1024], 64)
@@ -173,9 +174,43 @@ def _open_object_stream(
         first = None
     if first is not None and _OBJECT_STREAM_HEADER.match(first):
         return _ObjectStream(names, budget)
-    obj = lookback.rfind(b"obj")
-    declared = lookback[obj:] if obj >= 0 else lookback
-    if b"/ObjStm" in declared and b"/Filter" in declared:
-        # Declared, compressed, yet not an inflatable object stream: encrypted, or built to hide.
+    if declared and b"/Filter" in dictionary:
+        # Declared and compressed, yet not an inflatable object stream: encrypted, or built to hide.
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "NotInflatable")
     return None
+
+
+def _dictionary_before(data: bytes, keyword_at: int) -> bytes:
+    """The stream's dictionary: from its object header to `stream`, names decoded.
+
+    Seen from behind, the header is the last `obj` keyword. If that `obj` sits inside a string or a
+    comment (a fake header planted to hide `/ObjStm`), the whole lookback is returned instead: a
+    larger region can only make the declaration test stricter.
+    """
+    lookback = data[max(keyword_at - _DICT_LOOKBACK, 0):keyword_at]
+    header = lookback.rfind(b"obj")
+    if header < 0 or not _outside_strings_and_comments(lookback, header):
+        return decode_name(lookback)
+    return decode_name(lookback[header:])
+
+
+def _outside_strings_and_comments(text: bytes, at: int) -> bool:
+    """Whether position `at` cannot lie inside a literal string or a comment, judging from what follows it."""
+    line_start = max(text.rfind(b"\n", 0, at), text.rfind(b"\r", 0, at)) + 1
+    if b"%" in text[line_start:at]:
+        return False
+    depth = 0
+    index = at
+    while index < len(text):
+        byte = text[index]
+        if byte == 0x5C:  # backslash escapes the next byte inside a string
+            index += 2
+            continue
+        if byte == 0x28:
+            depth += 1
+        elif byte == 0x29:
+            depth -= 1
+            if depth < 0:
+                return False  # a `)` closing a string that opened before `at`
+        index += 1
+    return depth == 0

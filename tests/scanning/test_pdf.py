@@ -149,3 +149,22 @@ def test_file_attachments_are_embedded_files():
     annotation = "/X << /Subtype /FileAttachment /FS << /Type /Filespec /F (a.exe) /EF << /F 9 0 R >> >> >>"
     assert decide("a.pdf", files.pdf(annotation)).reason is Reason.PDF_EMBEDDED_FILE
     assert decide("a.pdf", files.pdf("/X << /Type /Filespec /EF << /F 9 0 R >> >>")).reason is Reason.PDF_EMBEDDED_FILE
+
+
+def test_predictor_streams_after_an_object_stream_are_fine():
+    # Modern writers put the cross-reference stream (Flate + PNG predictor) right after the last object stream.
+    objstm = _object_stream(b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>", b"5 0 << /Type /Font >>")
+    xref = _object_stream(
+        b"<< /Type /XRef /W [1 2 1] /Filter /FlateDecode /DecodeParms << /Columns 4 /Predictor 12 >> /Length %d >>",
+        b"\x02\x01\x00\x10\x00",
+    )
+    image = _object_stream(b"<< /Subtype /Image /Filter /LZWDecode /Length %d >>", b"", compress=lambda _: b"\x80\x0b\x60\x50")
+    data = files.assemble_pdf([b"<< /Type /Catalog >>", objstm, xref, image])
+    assert decide("a.pdf", data).reason is Reason.CLEAN
+
+
+def test_fake_object_header_in_a_comment_does_not_hide_the_declaration():
+    body = _object_stream(
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /LZWDecode %% 9 0 obj\n /Length %d >>", b"", compress=lambda _: b"\x80\x0b"
+    )
+    assert decide("a.pdf", files.assemble_pdf([b"<< /Type /Catalog >>", body])).reason is Reason.PDF_UNREADABLE_STREAM
