@@ -281,7 +281,7 @@ def ole(streams: dict[str, bytes], storages: dict[str, dict[str, bytes]] | None 
         entry = entries[index]
         name = entry["name"].encode("utf-16-le") + b"\x00\x00"
         left = right = child = 0xFFFFFFFF
-        # siblings: chain each child to the next through the right pointer
+        # siblings: chain each child to the next through the right pointer (left stays empty)
         for parent in entries:
             kids = parent.get("children", [])
             if index in kids:
@@ -299,9 +299,10 @@ def ole(streams: dict[str, bytes], storages: dict[str, dict[str, bytes]] | None 
         )
 
     directory = b"".join(dir_entry(i) for i in range(len(entries))).ljust(dir_sectors * SECTOR, b"\x00")
-    # empty directory slots must be typed 0 with no siblings: zero bytes are exactly that
+    # unused directory slots are left as zeros (type 0, "unallocated"), which olefile accepts
     body = directory + b"".join(p.ljust(-(-len(p) // SECTOR) * SECTOR, b"\x00") for p in payloads)
     fat_bytes = struct.pack(f"<{len(fat)}I", *fat)
+    assert fat_sectors <= 109, "fixture too large for a header-only DIFAT"
     difat = [data_sectors + i for i in range(fat_sectors)] + [_FREE] * (109 - fat_sectors)
     header = (
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16
