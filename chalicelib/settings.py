@@ -26,8 +26,6 @@ DEFAULT_PII_ENTITY_TYPES = (
 )
 # Amazon Connect's default attachment allow-list (REFERENCE.md §5).
 DEFAULT_SCAN_EXTENSIONS = "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx"
-# Rekognition moderation taxonomy v7 top-level categories rejected by default (REFERENCE.md §6).
-DEFAULT_MODERATION_CATEGORIES = "Explicit,Violence,Visually Disturbing,Hate Symbols"
 STREAM_TOPIC_FALLBACK = "connect-guard-chat-stream"
 
 MiB = 1024 * 1024
@@ -181,6 +179,9 @@ class ScannerSettings:
     Every default is the safe choice; each variable is documented in the README's scanner section.
     """
 
+    # Rekognition moderation taxonomy v7 top-level categories rejected by default (REFERENCE.md §6).
+    DEFAULT_MODERATION_CATEGORIES = "Explicit,Violence,Visually Disturbing,Hate Symbols"  # not a field: no annotation
+
     allowed_extensions: frozenset[str]
     max_bytes: int
     time_budget_ms: int
@@ -216,7 +217,7 @@ class ScannerSettings:
             allow_unsupported_images=env.choice("SCAN_UNSUPPORTED_IMAGES", "reject", ("reject", "allow")) == "allow",
             moderation_enabled=env.flag("MODERATION_ENABLED", True),
             moderation_categories=_categories(
-                env.csv("MODERATION_CATEGORIES", DEFAULT_MODERATION_CATEGORIES), default_confidence
+                env.csv("MODERATION_CATEGORIES", cls.DEFAULT_MODERATION_CATEGORIES), default_confidence
             ),
         )
 
