@@ -1,0 +1,149 @@
+"""Card numbers split across messages: what a conversation remembers, and what it masks because of it.
+
+Customers send "4111 1111" and then "1111 1111", or one group per message. A forwarded fragment cannot
+be recalled, so the rule is PCI DSS's display rule turned into a policy (REFERENCE.md §9):
+
+- a message that looks like the start of a card number (a 4-6 digit group in an issuer range, grouped
+  like a card, in a message that is mostly digits or mentions a card) turns *card context* on, and is
+  itself masked when it shows more than six digits (the BIN);
+- a validated card number, or a card prompt ("my card number is"), turns card context on too: the
+  CVV, the expiry or the rest of the number usually follows;
+- while card context is on, every digit run of 3+ digits (or any digits, in a message that is mostly
+  digits) is masked; money amounts stay visible. Context lasts `PII_CARD_CONTEXT_SECONDS` and at most
+  `PII_CARD_CONTEXT_MESSAGES` messages, renewed while the customer keeps sending messages that are mostly digits.
+
+So an agent never sees more than the first six digits of a split number. The session keeps only the
+expiry time and a message count (`RedactionContext`), never a digit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from chalicelib.redaction import checksums as check
+from chalicelib.redaction.detectors import SEP, Detection, words
+
+FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
+_RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
+_GROUP = re.compile(r"\d+")
+_LETTER = re.compile(r"[^\W\d_]")
+# Amounts stay readable in card context: "$25.00", "25.99 EUR", "USD 1,200".
+_AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)
+_AMOUNT_SHAPE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
+_CARD_PROMPT = words("card number", "card no", "card #", "card details", "card info", "card digits",
+                     "number on my card", "number on the card", "credit card", "debit card", "cc number",
+                     "card is", "card ends", "card ending", "numero de tarjeta", "tarjeta")
+
+
+@dataclass(frozen=True)
+class RedactionContext:
+    """Per-conversation redaction state. Holds no PII: only flags, counts and timestamps."""
+
+    card_context_until: float = 0.0  # epoch seconds; card context is on before this time ...
+    card_messages_left: int = 0  # ... and for at most this many more customer messages
+    redacted_messages: int = 0  # how many messages of this conversation had something masked
+
+    def card_context_active(self, now: float) -> bool:
+        return now < self.card_context_until and self.card_messages_left > 0
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "card_context_until": int(self.card_context_until),
+            "card_messages_left": int(self.card_messages_left),
+            "redacted_messages": int(self.redacted_messages),
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any] | None) -> "RedactionContext":
+        """Tolerates missing, old or malformed items: a bad value means "no context", never an error."""
+        if not isinstance(item, Mapping):
+            return cls()
+        return cls(
+            card_context_until=_number(item.get("card_context_until"), float),
+            # Items written before this field existed carry only the time: treat them as fully armed.
+            card_messages_left=_number(item.get("card_messages_left", 5 if "card_context_until" in item else 0), int),
+            redacted_messages=_number(item.get("redacted_messages"), int),
+        )
+
+
+def _number(value: Any, kind):
+    try:
+        number = kind(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return kind(0)
+    return number if number == number and number >= 0 else kind(0)  # NaN and negatives: no context
+
+
+@dataclass(frozen=True)
+class CardContextPolicy:
+    seconds: int = 180
+    messages: int = 5
+
+    def apply(self, text: str, detections: list[Detection], context: RedactionContext,
+              now: float) -> tuple[list[Detection], RedactionContext]:
+        """Extra detections for card fragments and card context, and the context after this message."""
+        if self.seconds <= 0 or self.messages <= 0:
+            return [], context
+        active = context.card_context_active(now)
+        covered = [(d.start, d.end) for d in detections]
+        cards = [d for d in detections if d.entity_type == "CREDIT_DEBIT_NUMBER"]
+        mostly_digits = _mostly_digits(text)
+        prompt = _CARD_PROMPT.search(text) is not None
+        extra: list[Detection] = []
+        arm = bool(cards) or (prompt and not _has_digit(text))
+        after_card = cards[0].end if cards else None
+        for run in _RUN.finditer(text):
+            start, end = run.span()
+            if any(s <= start and end <= e for s, e in covered) or _is_amount(text, run):
+                continue
+            groups = _GROUP.findall(run.group())
+            digits = sum(len(g) for g in groups)
+            if active or (after_card is not None and start >= after_card):
+                if digits >= 3 or mostly_digits:
+                    extra.append(Detection(_label(run.group(), groups), start, end, 0.8))
+                    arm = arm or mostly_digits  # only more card-like digits extend the context
+            elif _starts_a_card(groups, mostly_digits or prompt):
+                arm = True
+                if digits > FRAGMENT_VISIBLE_DIGITS:
+                    extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
+        return extra, self._next(context, now, active, arm)
+
+    def _next(self, context: RedactionContext, now: float, active: bool, arm: bool) -> RedactionContext:
+        if arm:
+            return RedactionContext(now + self.seconds, self.messages, context.redacted_messages)
+        if active:
+            return RedactionContext(context.card_context_until, context.card_messages_left - 1, context.redacted_messages)
+        if context.card_context_until or context.card_messages_left:
+            return RedactionContext(0.0, 0, context.redacted_messages)  # expired: forget it
+        return context
+
+
+def _starts_a_card(groups: list[str], likely: bool) -> bool:
+    """A run that could be the first part of a card number split across messages."""
+    digits = "".join(groups)
+    if not likely or not 4 <= len(digits) <= 19 or len(groups[0]) < 4 or len(groups[0]) > 6:
+        return False
+    return check.issuer_prefix(groups[0][:6])
+
+
+def _label(run: str, groups: list[str]) -> str:
+    if len(groups) == 2 and len(groups[0]) <= 2 and len(groups[1]) in (2, 4) and "/" in run:
+        return "CREDIT_DEBIT_EXPIRY"
+    if len(groups) == 1 and len(groups[0]) == 3:
+        return "CREDIT_DEBIT_CVV"
+    return "CREDIT_DEBIT_NUMBER"
+
+
+def _is_amount(text: str, run: re.Match) -> bool:
+    return bool(_AMOUNT_BEFORE.search(text, max(0, run.start() - 4), run.start())) or bool(_AMOUNT_SHAPE.match(run.group()))
+
+
+def _mostly_digits(text: str) -> bool:
+    digits = sum(ch.isdigit() for ch in text)
+    return digits > 0 and len(_LETTER.findall(text)) < digits
+
+
+def _has_digit(text: str) -> bool:
+    return any(ch.isdigit() for ch in text)

@@ -1,0 +1,347 @@
+"""Local PII detectors: one small detector per entity type — a pattern, a validator, context words.
+
+Each detector emits Comprehend entity type names, so local and Comprehend detections merge as one.
+A validator answers `VALID` (checksum or unmistakable shape), `NEEDS_CONTEXT` (right shape, but only a
+context word nearby makes it PII: a bare 9-digit number is an SSN only when someone says "SSN") or None.
+Detectors run over normalised text (see normalize.py); spans are offsets into that text.
+
+Patterns never run where they cannot match: a detector lists `hints` (lowercase substrings one of which
+must occur) and whether it needs a digit, which keeps the common short chat line to a few regex scans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, NamedTuple
+
+from chalicelib.redaction import checksums as check
+
+VALID = "valid"
+NEEDS_CONTEXT = "needs_context"
+SCORE = {VALID: 0.95, NEEDS_CONTEXT: 0.85}
+
+Verdict = str | None
+
+
+class Detection(NamedTuple):
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+def words(*phrases: str) -> re.Pattern:
+    """A case-insensitive pattern matching any phrase as whole words (spaces match any whitespace)."""
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.IGNORECASE)
+
+
+def always(_value: str) -> Verdict:
+    return VALID
+
+
+def with_context(_value: str) -> Verdict:
+    return NEEDS_CONTEXT
+
+
+@dataclass(frozen=True)
+class Detector:
+    """Finds one entity type: pattern candidates, kept when the validator (and context, if asked) agree.
+
+    A pattern's span is its `v` group when it has one, else the whole match.
+    """
+
+    entity_type: str
+    patterns: tuple[re.Pattern, ...]
+    validate: Callable[[str], Verdict] = always
+    context: re.Pattern | None = None
+    hints: tuple[str, ...] = ()
+    needs_digit: bool = True
+    window: int = 48
+
+    def applies(self, text: str, lowered: str, has_digit: bool) -> bool:
+        if self.needs_digit and not has_digit:
+            return False
+        return not self.hints or any(hint in lowered for hint in self.hints)
+
+    def find(self, text: str, lowered: str) -> Iterator[Detection]:
+        for pattern in self.patterns:
+            has_value = "v" in pattern.groupindex
+            for match in pattern.finditer(text):
+                start, end = match.span("v") if has_value else match.span()
+                if start == end:
+                    continue
+                verdict = self.validate(text[start:end])
+                if verdict == NEEDS_CONTEXT and not self.has_context(lowered, start, end):
+                    continue
+                if verdict is not None:
+                    yield Detection(self.entity_type, start, end, SCORE[verdict])
+
+    def has_context(self, lowered: str, start: int, end: int) -> bool:
+        if self.context is None:
+            return False
+        return self.context.search(lowered, max(0, start - self.window), min(len(lowered), end + self.window)) is not None
+
+
+# ---------------------------------------------------------------------------------------------- shapes
+
+# Separators inside a digit run: space, dash, dot, slash, underscore (NBSP is a space after normalising).
+SEP = r"(?:[ \t]*[-./_][ \t]*|[ \t]+)"
+_DIGIT_RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
+_GROUP = re.compile(r"\d+")
+# Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "cvv? it's 123".
+_FILLER = r"(?:[\s:=#?.,'\"-]*(?:is|was|number|num|no|code|it's|its|it is|my|the|of|es|=|:|#)\b)*[\s:=#?.,'\"-]*"
+_YEAR2 = r"(?:20)?\d{2}"
+
+
+def _keyword_value(keywords: str, value: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z0-9])(?:{keywords})(?![a-z0-9]){_FILLER}(?P<v>{value})", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------- cards
+
+CARD_CONTEXT = words("card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express",
+                     "discover", "maestro", "jcb", "unionpay", "diners", "cc", "pan", "card number", "card no")
+
+
+def card_verdict(digits: str, whole_run: bool, first_group: int) -> Verdict:
+    if not 12 <= len(digits) <= 19 or not check.luhn_ok(digits):
+        return None
+    if check.known_issuer(digits) and (whole_run or first_group == 4):
+        return VALID
+    return NEEDS_CONTEXT  # Luhn passes for 1 in 10 random numbers: an issuer or a word must back it
+
+
+class CardDetector(Detector):
+    """Card numbers: 12-19 digits in groups; tries group-aligned windows so "PAN CVV" or "PAN 12/28" still match."""
+
+    def find(self, text: str, lowered: str) -> Iterator[Detection]:
+        for run in _DIGIT_RUN.finditer(text):
+            if run.end() - run.start() < 12:
+                continue
+            groups = [(m.start() + run.start(), m.end() + run.start(), m.group()) for m in _GROUP.finditer(run.group())]
+            yield from self._windows(groups, lowered)
+
+    def _windows(self, groups: list[tuple[int, int, str]], lowered: str) -> Iterator[Detection]:
+        first = 0
+        while first < len(groups):
+            found = None
+            digits = ""
+            candidates = []
+            for last in range(first, len(groups)):
+                digits += groups[last][2]
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 12:
+                    candidates.append((last, digits))
+            for last, digits in reversed(candidates):  # longest window first
+                verdict = card_verdict(digits, first == 0 and last == len(groups) - 1, len(groups[first][2]))
+                start, end = groups[first][0], groups[last][1]
+                if verdict == VALID or verdict == NEEDS_CONTEXT and self.has_context(lowered, start, end):
+                    found = (last, Detection(self.entity_type, start, end, SCORE[verdict]))
+                    break
+            if found:
+                yield found[1]
+                first = found[0] + 1
+            else:
+                first += 1
+
+
+# ---------------------------------------------------------------------------------------------- validators
+
+
+def _ssn(value: str) -> Verdict:
+    digits = check.digits_of(value)
+    if not check.ssn_ok(digits):
+        return None
+    return VALID if "-" in value else NEEDS_CONTEXT
+
+
+def _itin(value: str) -> Verdict:
+    digits = check.digits_of(value)
+    if not check.itin_ok(digits):
+        return None
+    return VALID if "-" in value else NEEDS_CONTEXT
+
+
+def _digits_check(test: Callable[[str], bool]) -> Callable[[str], Verdict]:
+    def validate(value: str) -> Verdict:
+        return NEEDS_CONTEXT if test(check.digits_of(value)) else None
+
+    return validate
+
+
+def _expiry(value: str) -> Verdict:
+    year = re.search(r"(\d{2,4})\s*$", value)
+    if year is None or not check.expiry_year_ok(int(year.group(1))):
+        return None
+    return NEEDS_CONTEXT
+
+
+def _iban(value: str) -> Verdict:
+    return VALID if check.iban_ok(re.sub(r"[\s-]", "", value).upper()) else None
+
+
+def _nino(value: str) -> Verdict:
+    return VALID if check.nino_ok(re.sub(r"\s", "", value)) else None
+
+
+def _bic(value: str) -> Verdict:
+    return NEEDS_CONTEXT if check.bic_ok(value) else None
+
+
+def _min_digits(count: int) -> Callable[[str], Verdict]:
+    def validate(value: str) -> Verdict:
+        return VALID if sum(ch.isdigit() for ch in value) >= count else None
+
+    return validate
+
+
+def _password(value: str) -> Verdict:
+    return VALID if len(value.strip(".,!?;:'\"")) >= 4 else None
+
+
+_ISO_DATE = re.compile(r"^(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])$")
+_DMY_DATE = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d$")
+
+
+def _phone(value: str) -> Verdict:
+    main = re.split(r"\s?(?:x|ext\.?)\s?\d", value, maxsplit=1, flags=re.IGNORECASE)[0]
+    digits = check.digits_of(main)
+    if not 7 <= len(digits) <= 15 or _ISO_DATE.match(main) or _DMY_DATE.match(main):
+        return None
+    if main.isdigit() and not 9 <= len(main) <= 12:
+        return None  # a bare 7-8 digit number is an order id more often than a phone
+    return VALID
+
+
+def _ipv6(value: str) -> Verdict:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return None
+    return VALID if value.count(":") >= 2 and any(ch.isdigit() for ch in value) else None
+
+
+def _aws_secret(value: str) -> Verdict:
+    has_kinds = any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)
+    return NEEDS_CONTEXT if has_kinds else None
+
+
+# ---------------------------------------------------------------------------------------------- the detectors
+
+_SSN_SHAPE = re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4})(?![\w-])")
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_EXPIRY_CONTEXT = words("exp", "expiry", "expires", "expire", "expiration", "exp date", "valid thru", "valid through",
+                        "good thru", "good through", "valid until", "vence", "vencimiento", "caduca")
+
+DETECTORS: tuple[Detector, ...] = (
+    CardDetector("CREDIT_DEBIT_NUMBER", (), context=CARD_CONTEXT, window=40),
+    Detector(
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
+        _iban,
+    ),
+    Detector("SSN", (_SSN_SHAPE,), _ssn, words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
+    Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (_SSN_SHAPE,), _itin,
+             words("itin", "taxpayer", "tax id", "tax identification", "tin")),
+    Detector("CA_SOCIAL_INSURANCE_NUMBER",
+             (re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
+             _digits_check(check.sin_ok), words("sin", "social insurance", "insurance number", "nas", "numéro d'assurance sociale"),
+             hints=("sin", "insurance", "nas", "assurance")),
+    Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+             (re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
+             _digits_check(check.nhs_ok), words("nhs", "health service", "nhs number", "health number"),
+             hints=("nhs", "health")),
+    Detector("UK_NATIONAL_INSURANCE_NUMBER",
+             (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino),
+    Detector("BANK_ROUTING", (re.compile(r"(?<![\w-])\d{9}(?![\w-])"),), _digits_check(check.routing_ok),
+             words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
+             hints=("routing", "aba", "rtn", "transit")),
+    Detector("BANK_ACCOUNT_NUMBER", (re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),), with_context,
+             words("account number", "account no", "account #", "acct", "a/c", "checking", "savings", "bank account",
+                   "account ending", "cuenta", "account is", "routing"),
+             hints=("acc", "acct", "a/c", "checking", "saving", "cuenta", "routing"), window=40),
+    Detector("PASSPORT_NUMBER", (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
+             hints=("passport", "pasaporte")),
+    Detector("DRIVER_ID",
+             (_keyword_value(r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl\b|driver\s+id",
+                             r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b"),),
+             _min_digits(5), hints=("licen", "dl", "driver")),
+    Detector("AWS_ACCESS_KEY", (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
+             hints=("akia", "asia", "abia", "acca")),
+    Detector("AWS_SECRET_KEY", (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),), _aws_secret,
+             words("secret", "aws", "secret key", "secret access key", "aws_secret_access_key", "key"),
+             hints=("secret", "aws", "key"), window=60),
+    Detector("CREDIT_DEBIT_CVV",
+             (_keyword_value(r"cvv2?|cvc2?|cvn|cid|csc|security\s+code|code\s+on\s+the\s+back|card\s+code|"
+                             r"verification\s+(?:code|number|value)|3[- ]digit\s+code|c[oó]digo\s+de\s+seguridad",
+                             r"\d{3,4}(?!\d)"),
+              re.compile(r"(?<![\w])(?P<v>\d{3,4})\s+(?:is\s+)?(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b", re.IGNORECASE)),
+             hints=("cv", "cid", "csc", "security", "code", "verification")),
+    Detector("CREDIT_DEBIT_EXPIRY",
+             (re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),
+              re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE)),
+             _expiry, _EXPIRY_CONTEXT),
+    Detector("PIN",
+             (_keyword_value(r"pin(?:\s+(?:number|code|no))?|passcode|atm\s+code|security\s+pin|mi\s+clave|clave|nip",
+                             r"\d{4,12}(?!\d)"),
+              re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b", re.IGNORECASE)),
+             hints=("pin", "passcode", "atm", "clave", "nip")),
+    Detector("PASSWORD",
+             (re.compile(r"(?<![a-z0-9])(?:password|passwd|pwd|pass\s+code|contraseña|contrasena)(?![a-z0-9])"
+                         r"(?:\s+(?:is|was|es)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
+             _password, needs_digit=False, hints=("pass", "pwd", "contrase")),
+    Detector("SWIFT_CODE", (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),), _bic,
+             words("swift", "bic", "swift code", "bank code", "bic code"), needs_digit=False,
+             hints=("swift", "bic", "bank code")),
+    Detector("IP_ADDRESS",
+             (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
+              re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")),
+             lambda v: _ipv6(v) if ":" in v else VALID, hints=(".", ":")),
+    Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
+             needs_digit=False, hints=("@",)),
+    Detector("PHONE",
+             (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,5}){0,5}"
+                         r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
+             _phone),
+)
+
+# Merge order: when detections overlap, the earlier type names the mask.
+PRIORITY = {detector.entity_type: rank for rank, detector in enumerate(DETECTORS)}
+
+
+@dataclass(frozen=True)
+class DetectorSet:
+    """The detectors for a set of entity types, run together over one normalised text."""
+
+    detectors: tuple[Detector, ...] = field(default=DETECTORS)
+
+    @classmethod
+    def for_types(cls, entity_types) -> "DetectorSet":
+        wanted = frozenset(entity_types)
+        return cls(tuple(d for d in DETECTORS if d.entity_type in wanted))
+
+    @property
+    def entity_types(self) -> frozenset[str]:
+        return frozenset(d.entity_type for d in self.detectors)
+
+    def detect(self, text: str) -> list[Detection]:
+        if not text:
+            return []
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters change length when lower-cased; keep offsets aligned
+            lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        has_digit = any(ch.isdigit() for ch in text) if not text.isascii() else _ASCII_DIGIT.search(text) is not None
+        found: list[Detection] = []
+        for detector in self.detectors:
+            if detector.applies(text, lowered, has_digit):
+                found.extend(detector.find(text, lowered))
+        return found
+
+
+_ASCII_DIGIT = re.compile(r"\d")
+SUPPORTED_TYPES = frozenset(PRIORITY)

@@ -1,0 +1,73 @@
+"""Merge detections and mask them: each span becomes `[TYPE]` (PII_MASK_TEMPLATE).
+
+Rules:
+- overlapping spans merge into one mask, named by the highest-priority type among them;
+- a span that holds digits grows over the digits (and digit groups) touching it, so a detector or
+  Comprehend stopping one digit short never leaves part of a number visible.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Mapping
+
+from chalicelib.redaction.detectors import Detection
+
+# One separator character followed by a digit continues a number ("4111 1111" or "4111-1111").
+_CONTINUES = re.compile(r"[ \-./]?\d")
+_ENDS = re.compile(r"\d[ \-./]?$")
+
+
+def merge(detections: Iterable[Detection], text: str, priority: Mapping[str, int]) -> list[Detection]:
+    """Non-overlapping spans sorted by start; digit-bearing spans widened over touching digits."""
+    spans = sorted((_widen(d, text) for d in detections if 0 <= d.start < d.end <= len(text)),
+                   key=lambda d: (d.start, -d.end))
+    merged: list[Detection] = []
+    for detection in spans:
+        if merged and detection.start < merged[-1].end:
+            last = merged[-1]
+            keep = last if _rank(last, priority) <= _rank(detection, priority) else detection
+            merged[-1] = Detection(keep.entity_type, last.start, max(last.end, detection.end), max(last.score, detection.score))
+        else:
+            merged.append(detection)
+    return merged
+
+
+def mask(text: str, spans: list[Detection], template: str) -> str:
+    if not spans:
+        return text
+    pieces = []
+    cursor = 0
+    for span in spans:
+        pieces.append(text[cursor:span.start])
+        pieces.append(template.replace("{type}", span.entity_type))
+        cursor = span.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _rank(detection: Detection, priority: Mapping[str, int]) -> int:
+    return priority.get(detection.entity_type, len(priority))
+
+
+def _widen(detection: Detection, text: str) -> Detection:
+    start, end = detection.start, detection.end
+    if not any(ch.isdigit() for ch in text[start:end]):
+        return detection
+    while True:
+        match = _CONTINUES.match(text, end)
+        if match is None:
+            break
+        end = match.end()
+        while end < len(text) and text[end].isdigit():
+            end += 1
+    while start > 0:
+        match = _ENDS.search(text, max(0, start - 2), start)
+        if match is None:
+            break
+        start = match.start()
+        while start > 0 and text[start - 1].isdigit():
+            start -= 1
+    if (start, end) == (detection.start, detection.end):
+        return detection
+    return Detection(detection.entity_type, start, end, detection.score)
