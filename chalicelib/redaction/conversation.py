@@ -28,13 +28,19 @@ from chalicelib.redaction.detectors import SEP, Detection, words
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
 _RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
 _GROUP = re.compile(r"\d+")
+_EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?\d{2}$")
+_MONTH_YEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)",
+                         re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 # Amounts stay readable in card context: "$25.00", "25.99 EUR", "USD 1,200".
 _AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)
 _AMOUNT_SHAPE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
-_CARD_PROMPT = words("card number", "card no", "card #", "card details", "card info", "card digits",
-                     "number on my card", "number on the card", "credit card", "debit card", "cc number",
-                     "card is", "card ends", "card ending", "numero de tarjeta", "tarjeta")
+# Words that make a digit run the likely start of a card number; alone (no digits) they arm card context.
+_CARD_PROMPT = words("card number", "card no", "card #", "card num", "card digits", "number on my card",
+                     "number on the card", "cc number", "card is", "card", "starts with", "begins with",
+                     "first digits", "first part", "first half", "numero de tarjeta", "tarjeta")
+_CARD_PROMPT_ALONE = words("card number", "card no", "card #", "card num", "card digits", "number on my card",
+                           "number on the card", "cc number", "numero de tarjeta")
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,13 @@ class CardContextPolicy:
         mostly_digits = _mostly_digits(text)
         prompt = _CARD_PROMPT.search(text) is not None
         extra: list[Detection] = []
-        arm = bool(cards) or (prompt and not _has_digit(text))
+        arm = bool(cards) or (not _has_digit(text) and _CARD_PROMPT_ALONE.search(text) is not None)
         after_card = cards[0].end if cards else None
+        if active or after_card is not None:
+            for match in _MONTH_YEAR.finditer(text, after_card or 0):
+                if not any(s <= match.start() < e for s, e in covered):
+                    extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
+                    covered.append(match.span())
         for run in _RUN.finditer(text):
             start, end = run.span()
             if any(s <= start and end <= e for s, e in covered) or _is_amount(text, run):
@@ -129,7 +140,7 @@ def _starts_a_card(groups: list[str], likely: bool) -> bool:
 
 
 def _label(run: str, groups: list[str]) -> str:
-    if len(groups) == 2 and len(groups[0]) <= 2 and len(groups[1]) in (2, 4) and "/" in run:
+    if _EXPIRY_SHAPE.match(run):
         return "CREDIT_DEBIT_EXPIRY"
     if len(groups) == 1 and len(groups[0]) == 3:
         return "CREDIT_DEBIT_CVV"

@@ -105,10 +105,12 @@ CARD_CONTEXT = words("card", "credit", "debit", "visa", "mastercard", "master ca
                      "discover", "maestro", "jcb", "unionpay", "diners", "cc", "pan", "card number", "card no")
 
 
-def card_verdict(digits: str, whole_run: bool, first_group: int) -> Verdict:
+def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
+    """`run_start`: the window starts the digit run (a window inside a longer number needs a card word)."""
     if not 12 <= len(digits) <= 19 or not check.luhn_ok(digits):
         return None
-    if check.known_issuer(digits) and (whole_run or first_group == 4):
+    # 12-13 digits look like tracking and account numbers too often: those need a card word nearby.
+    if len(digits) > 13 and run_start and check.known_issuer(digits) and first_group in (4, len(digits)):
         return VALID
     return NEEDS_CONTEXT  # Luhn passes for 1 in 10 random numbers: an issuer or a word must back it
 
@@ -121,9 +123,9 @@ class CardDetector(Detector):
             if run.end() - run.start() < 12:
                 continue
             groups = [(m.start() + run.start(), m.end() + run.start(), m.group()) for m in _GROUP.finditer(run.group())]
-            yield from self._windows(groups, lowered)
+            yield from self._windows(groups, lowered, text)
 
-    def _windows(self, groups: list[tuple[int, int, str]], lowered: str) -> Iterator[Detection]:
+    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str) -> Iterator[Detection]:
         first = 0
         while first < len(groups):
             found = None
@@ -136,7 +138,8 @@ class CardDetector(Detector):
                 if len(digits) >= 12:
                     candidates.append((last, digits))
             for last, digits in reversed(candidates):  # longest window first
-                verdict = card_verdict(digits, first == 0 and last == len(groups) - 1, len(groups[first][2]))
+                verdict = card_verdict(digits, first == 0 and not _grouping_continues(groups, last, text),
+                                       len(groups[first][2]))
                 start, end = groups[first][0], groups[last][1]
                 if verdict == VALID or verdict == NEEDS_CONTEXT and self.has_context(lowered, start, end):
                     found = (last, Detection(self.entity_type, start, end, SCORE[verdict]))
@@ -146,6 +149,15 @@ class CardDetector(Detector):
                 first = found[0] + 1
             else:
                 first += 1
+
+
+def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str) -> bool:
+    """The run goes on past the window in the same 4-digit grouping: one longer number (a tracking id), not a card."""
+    if last + 1 >= len(groups) or last == 0:
+        return False
+    inside = text[groups[last - 1][1]:groups[last][0]]
+    after = text[groups[last][1]:groups[last + 1][0]]
+    return after == inside and len(groups[last + 1][2]) == len(groups[last][2])
 
 
 # ---------------------------------------------------------------------------------------------- validators
@@ -206,14 +218,19 @@ _ISO_DATE = re.compile(r"^(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[1
 _DMY_DATE = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d$")
 
 
+_DATE_START = re.compile(r"^(?:19|20)\d\d[-./]\d\d?[-./]\d\d?")
+_PHONE_GROUP = re.compile(r"\d+")
+
+
 def _phone(value: str) -> Verdict:
     main = re.split(r"\s?(?:x|ext\.?)\s?\d", value, maxsplit=1, flags=re.IGNORECASE)[0]
     digits = check.digits_of(main)
-    if not 7 <= len(digits) <= 15 or _ISO_DATE.match(main) or _DMY_DATE.match(main):
+    if not 7 <= len(digits) <= 15 or _DATE_START.match(main) or _DMY_DATE.match(main):
         return None
-    if main.isdigit() and not 9 <= len(main) <= 12:
-        return None  # a bare 7-8 digit number is an order id more often than a phone
-    return VALID
+    groups = len(_PHONE_GROUP.findall(main))
+    if "+" in main or "(" in main or (groups >= 3 and len(digits) >= 9):
+        return VALID
+    return NEEDS_CONTEXT  # "9816 214 Pavlou Dr", "ZIP 90010-170", order ids: a phone only where someone says so
 
 
 def _ipv6(value: str) -> Verdict:
@@ -278,10 +295,12 @@ DETECTORS: tuple[Detector, ...] = (
              hints=("secret", "aws", "key"), window=60),
     Detector("CREDIT_DEBIT_CVV",
              (_keyword_value(r"cvv2?|cvc2?|cvn|cid|csc|security\s+code|code\s+on\s+the\s+back|card\s+code|"
-                             r"verification\s+(?:code|number|value)|3[- ]digit\s+code|c[oó]digo\s+de\s+seguridad",
+                             r"verification\s+(?:code|number|value)|(?:3|4|three|four)[- ]digit\s+code|on\s+the\s+back|"
+                             r"c[oó]digo\s+de\s+seguridad",
                              r"\d{3,4}(?!\d)"),
-              re.compile(r"(?<![\w])(?P<v>\d{3,4})\s+(?:is\s+)?(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b", re.IGNORECASE)),
-             hints=("cv", "cid", "csc", "security", "code", "verification")),
+              re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as)\s+(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b",
+                         re.IGNORECASE)),
+             hints=("cv", "cid", "csc", "security", "code", "verification", "back", "seguridad")),
     Detector("CREDIT_DEBIT_EXPIRY",
              (re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),
               re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE)),
@@ -305,9 +324,11 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
              needs_digit=False, hints=("@",)),
     Detector("PHONE",
-             (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,5}){0,5}"
+             (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}"
                          r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
-             _phone),
+             _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
+                           "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
+                           "registered", "teléfono", "celular", "móvil"), window=32),
 )
 
 # Merge order: when detections overlap, the earlier type names the mask.

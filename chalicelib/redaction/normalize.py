@@ -55,7 +55,7 @@ _HINTS = {
     "es": tuple(w for w in _WORDS_EN if w not in ("oh", "o")) + tuple(_WORDS_ES),
 }
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
-_LOOKALIKE = re.compile(r"(?<![^\W\d_])[0-9OoIl]*(?:\d[OoIl]|[OoIl]\d)[0-9OoIl]*(?![^\W\d_])")
+_LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]*(?:\d[OoIl]|[OoIl]\d)[0-9OoIl]*(?!\w)")
 _LOOKALIKE_HINT = re.compile(r"\d[OoIl]|[OoIl]\d")
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
@@ -154,42 +154,70 @@ def _rewrite(original: str, plain: str, starts: list[int], ends: list[int], edit
 
 
 def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
-    """Edits turning the spoken-number segments of a run into digits ("one two" stays text: too short)."""
+    """Edits turning the spoken-number word sequences of a run into digits.
+
+    Digit groups typed between the words keep their separators ("four one one one 1111 ..." becomes
+    "4111 1111 ..."), so detectors still see the customer's grouping. A lone number word converts only in
+    a run that mixes several spoken sequences ("use this one 4597 ..." keeps its "one").
+    """
     offset = match.start()
     tokens = [(m.start() + offset, m.end() + offset, m.group(0).lower()) for m in _TOKEN.finditer(match.group(0))]
     strong_words = sum(1 for *_, word in tokens if word in table and word not in _WEAK)
     allow_homophones = strong_words >= _MIN_HOMOPHONE_RUN
+    sequences: list[list[tuple[int, int, str]]] = [[]]
+    previous_word = _word_before(match.string, offset)
+    for token in tokens:
+        word = token[2]
+        is_word = word in table or word in _REPEATS or (allow_homophones and word in _HOMOPHONES)
+        if is_word and not (word == "one" and not sequences[-1] and previous_word in _DETERMINERS):
+            sequences[-1].append(token)
+        elif sequences[-1]:
+            sequences.append([])
+        previous_word = word
+    sequences = [seq for seq in (_trim(seq) for seq in sequences) if seq]
+    digit_total = sum(len(t[2]) for t in tokens if t[2].isdigit())
     edits: list[_Edit] = []
-    segment: list[tuple[int, int, str]] = []
-    for token in tokens + [None]:
-        if token is not None and (token[2] not in _HOMOPHONES or allow_homophones or token[2] in table):
-            segment.append(token)
+    for sequence in sequences:
+        pieces = _sequence_digits(sequence, table)
+        if pieces is None:
             continue
-        edit = _segment_edit(segment, table)
-        if edit:
-            edits.append(edit)
-        segment = []
+        if len(sequence) < 2 and len(sequences) < 2:
+            continue
+        if len(pieces) + digit_total < _MIN_RUN_DIGITS:
+            continue
+        edits.append((sequence[0][0], sequence[-1][1], pieces))
     return edits
 
 
-def _segment_edit(tokens: list[tuple[int, int, str]], table: dict[str, str]) -> _Edit | None:
+# "this one", "the one", "no one": the word is a pronoun, not a digit.
+_DETERMINERS = frozenset({"this", "that", "the", "which", "each", "every", "no", "any", "another", "other", "new", "old",
+                          "only", "last", "first", "next", "same", "a", "one", "someone"})
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)\W*$")
+
+
+def _word_before(text: str, offset: int) -> str:
+    match = _WORD_BEFORE.search(text, max(0, offset - 24), offset)
+    return match.group(1).lower() if match else ""
+
+
+def _trim(tokens: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     while tokens and (tokens[0][2] in _WEAK or tokens[0][2] in _REPEATS):
         tokens = tokens[1:]
     while tokens and (tokens[-1][2] in _WEAK or tokens[-1][2] in _REPEATS):
         tokens = tokens[:-1]
+    return tokens
+
+
+def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str]) -> list[tuple[str, int, int]] | None:
     pieces: list[tuple[str, int, int]] = []
     repeat = 1
-    words = 0
     for start, end, word in tokens:
         if word in _REPEATS:
             repeat = _REPEATS[word]
             continue
-        value = word if word.isdigit() else table.get(word) or _HOMOPHONES.get(word)
+        value = table.get(word) or _HOMOPHONES.get(word)
         if value is None:
             return None
-        words += not word.isdigit()
         pieces.extend((digit, start, end) for digit in value * repeat)
         repeat = 1
-    if words == 0 or len(pieces) < _MIN_RUN_DIGITS:
-        return None
-    return tokens[0][0], tokens[-1][1], pieces
+    return pieces or None

@@ -84,9 +84,19 @@ class Redactor:
         self._card_context = card_context if CARD in self.entity_types else None
 
     def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Redaction:
+        """`text` with every detected entity masked, and the conversation's context after it."""
+        analysis = self.analyze(text, context, now)
+        counts: dict[str, int] = {}
+        for span in analysis.spans:
+            counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
+        masked = masking.mask(text or "", analysis.spans, self._template)
+        return Redaction(masked, counts, analysis.context, analysis.degraded)
+
+    def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Analysis:
+        """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
         context = context or RedactionContext()
         if not text or not self.entity_types:
-            return Redaction(text=text or "", context=context)
+            return Analysis([], context, False)
         now = time.time() if now is None else now
         normalized = normalize(text, self._language)
         local = self._local.detect(normalized.text)
@@ -104,12 +114,16 @@ class Redactor:
                 degraded = True
                 log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
         merged = masking.merge(spans, text, PRIORITY)
-        counts: dict[str, int] = {}
-        for span in merged:
-            counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
-        if counts:
+        if merged:
             context = RedactionContext(context.card_context_until, context.card_messages_left, context.redacted_messages + 1)
-        return Redaction(masking.mask(text, merged, self._template), counts, context, degraded)
+        return Analysis(merged, context, degraded)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    spans: list[Detection]
+    context: RedactionContext
+    degraded: bool
 
 
 def _to_original(detection: Detection, normalized) -> Detection:
