@@ -10,6 +10,7 @@ Luhn is written here: it runs on every card-shaped candidate, and measured 1.0 u
 from __future__ import annotations
 
 import datetime
+from functools import lru_cache
 
 
 def digits_of(value: str) -> str:
@@ -62,6 +63,7 @@ def known_issuer(digits: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
 def issuer_prefix(digits: str) -> bool:
     """A 4-6 digit group that could start a PAN (used to spot the first fragment of a split card)."""
     for low, high, _ in _IIN_RANGES:

@@ -23,15 +23,14 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from chalicelib.redaction import checksums as check
-from chalicelib.redaction.detectors import SEP, Detection, words
+from chalicelib.redaction.detectors import Detection, Scan, words
 
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
-_RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
 _GROUP = re.compile(r"\d+")
 _EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?\d{2}$")
 _MONTH_YEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)",
                          re.IGNORECASE)
-_LETTER = re.compile(r"[^\W\d_]")
+_PROMPT_HINTS = ("card", "cc", "tarjeta")
 # Amounts stay readable in card context: "$25.00", "25.99 EUR", "USD 1,200".
 _AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)
 _AMOUNT_SHAPE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
@@ -87,35 +86,42 @@ class CardContextPolicy:
     seconds: int = 180
     messages: int = 5
 
-    def apply(self, text: str, detections: list[Detection], context: RedactionContext,
+    def apply(self, message: Scan, detections: list[Detection], context: RedactionContext,
               now: float) -> tuple[list[Detection], RedactionContext]:
         """Extra detections for card fragments and card context, and the context after this message."""
         if self.seconds <= 0 or self.messages <= 0:
             return [], context
+        text = message.text
         active = context.card_context_active(now)
-        covered = [(d.start, d.end) for d in detections]
         cards = [d for d in detections if d.entity_type == "CREDIT_DEBIT_NUMBER"]
-        mostly_digits = _mostly_digits(text)
-        prompt = _CARD_PROMPT.search(text) is not None
+        if not message.digits:  # the common case: nothing to mask, maybe a card prompt to remember
+            prompt = False
+            for word in _PROMPT_HINTS:
+                if word in message.lowered:
+                    prompt = _CARD_PROMPT_ALONE.search(text) is not None
+                    break
+            return [], self._next(context, now, active, bool(cards) or prompt)
+        covered = [(d.start, d.end) for d in detections]
         extra: list[Detection] = []
-        arm = bool(cards) or (not _has_digit(text) and _CARD_PROMPT_ALONE.search(text) is not None)
+        arm = bool(cards)
         after_card = cards[0].end if cards else None
         if active or after_card is not None:
             for match in _MONTH_YEAR.finditer(text, after_card or 0):
                 if not any(s <= match.start() < e for s, e in covered):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
                     covered.append(match.span())
-        for run in _RUN.finditer(text):
-            start, end = run.span()
-            if any(s <= start and end <= e for s, e in covered) or _is_amount(text, run):
+        for start, run in message.runs:
+            end = start + len(run)
+            if any(s <= start and end <= e for s, e in covered) or _is_amount(text, start, run):
                 continue
-            groups = _GROUP.findall(run.group())
+            groups = _GROUP.findall(run)
             digits = sum(len(g) for g in groups)
             if active or (after_card is not None and start >= after_card):
-                if digits >= 3 or mostly_digits:
-                    extra.append(Detection(_label(run.group(), groups), start, end, 0.8))
-                    arm = arm or mostly_digits  # only more card-like digits extend the context
-            elif _starts_a_card(groups, mostly_digits or prompt):
+                fragment = _mostly_digits(text)
+                if digits >= 3 or fragment:
+                    extra.append(Detection(_label(run, groups), start, end, 0.8))
+                    arm = arm or fragment  # only more card-like digits extend the context
+            elif _starts_a_card(groups) and (_mostly_digits(text) or _CARD_PROMPT.search(text) is not None):
                 arm = True
                 if digits > FRAGMENT_VISIBLE_DIGITS:
                     extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
@@ -131,10 +137,9 @@ class CardContextPolicy:
         return context
 
 
-def _starts_a_card(groups: list[str], likely: bool) -> bool:
-    """A run that could be the first part of a card number split across messages."""
-    digits = "".join(groups)
-    if not likely or not 4 <= len(digits) <= 19 or len(groups[0]) < 4 or len(groups[0]) > 6:
+def _starts_a_card(groups: list[str]) -> bool:
+    """A run shaped like the first part of a card number: a 4-6 digit issuer prefix leading 4-19 digits."""
+    if not 4 <= len(groups[0]) <= 6 or not 4 <= sum(len(g) for g in groups) <= 19:
         return False
     return check.issuer_prefix(groups[0][:6])
 
@@ -147,14 +152,15 @@ def _label(run: str, groups: list[str]) -> str:
     return "CREDIT_DEBIT_NUMBER"
 
 
-def _is_amount(text: str, run: re.Match) -> bool:
-    return bool(_AMOUNT_BEFORE.search(text, max(0, run.start() - 4), run.start())) or bool(_AMOUNT_SHAPE.match(run.group()))
+def _is_amount(text: str, start: int, value: str) -> bool:
+    if ("." in value or "," in value) and _AMOUNT_SHAPE.match(value):
+        return True
+    before = text[max(0, start - 4):start]
+    return bool(before) and _AMOUNT_BEFORE.search(before) is not None
 
 
 def _mostly_digits(text: str) -> bool:
-    digits = sum(ch.isdigit() for ch in text)
-    return digits > 0 and len(_LETTER.findall(text)) < digits
+    digits = sum(map(str.isdigit, text))
+    return digits > 0 and sum(map(str.isalpha, text)) < digits
 
 
-def _has_digit(text: str) -> bool:
-    return any(ch.isdigit() for ch in text)

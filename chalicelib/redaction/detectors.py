@@ -6,7 +6,7 @@ context word nearby makes it PII: a bare 9-digit number is an SSN only when some
 Detectors run over normalised text (see normalize.py); spans are offsets into that text.
 
 Patterns never run where they cannot match: a detector lists `hints` (lowercase substrings one of which
-must occur) and whether it needs a digit, which keeps the common short chat line to a few regex scans.
+must occur) and the fewest digits its entity holds, which keeps the common short chat line to a few scans.
 """
 
 from __future__ import annotations
@@ -49,34 +49,48 @@ def with_context(_value: str) -> Verdict:
 class Detector:
     """Finds one entity type: pattern candidates, kept when the validator (and context, if asked) agree.
 
-    A pattern's span is its `v` group when it has one, else the whole match.
+    `patterns` scan the whole text; `run_patterns` scan only its digit runs ("4111 1111-1111", "12/28"),
+    which are found once per message and shared by every detector, so a number-only detector costs
+    nothing on the many messages with few digits. A pattern's span is its `v` group when it has one.
     """
 
     entity_type: str
-    patterns: tuple[re.Pattern, ...]
+    patterns: tuple[re.Pattern, ...] = ()
     validate: Callable[[str], Verdict] = always
     context: re.Pattern | None = None
     hints: tuple[str, ...] = ()
-    needs_digit: bool = True
+    min_digits: int = 1  # the fewest digits a text must hold to contain this entity
     window: int = 48
+    run_patterns: tuple[re.Pattern, ...] = ()
 
-    def applies(self, text: str, lowered: str, has_digit: bool) -> bool:
-        if self.needs_digit and not has_digit:
+    def applies(self, lowered: str, digits: int) -> bool:
+        if digits < self.min_digits:
             return False
-        return not self.hints or any(hint in lowered for hint in self.hints)
+        if not self.hints:
+            return True
+        for hint in self.hints:
+            if hint in lowered:
+                return True
+        return False
 
-    def find(self, text: str, lowered: str) -> Iterator[Detection]:
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> Iterator[Detection]:
         for pattern in self.patterns:
-            has_value = "v" in pattern.groupindex
-            for match in pattern.finditer(text):
-                start, end = match.span("v") if has_value else match.span()
-                if start == end:
-                    continue
-                verdict = self.validate(text[start:end])
-                if verdict == NEEDS_CONTEXT and not self.has_context(lowered, start, end):
-                    continue
-                if verdict is not None:
-                    yield Detection(self.entity_type, start, end, SCORE[verdict])
+            yield from self._matches(pattern.finditer(text), 0, text, lowered)
+        for pattern in self.run_patterns:
+            for offset, run in runs:
+                yield from self._matches(pattern.finditer(run), offset, text, lowered)
+
+    def _matches(self, matches: Iterator[re.Match], offset: int, text: str, lowered: str) -> Iterator[Detection]:
+        for match in matches:
+            start, end = match.span("v") if "v" in match.re.groupindex else match.span()
+            start, end = start + offset, end + offset
+            if start == end:
+                continue
+            verdict = self.validate(text[start:end])
+            if verdict == NEEDS_CONTEXT and not self.has_context(lowered, start, end):
+                continue
+            if verdict is not None:
+                yield Detection(self.entity_type, start, end, SCORE[verdict])
 
     def has_context(self, lowered: str, start: int, end: int) -> bool:
         if self.context is None:
@@ -118,11 +132,11 @@ def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
 class CardDetector(Detector):
     """Card numbers: 12-19 digits in groups; tries group-aligned windows so "PAN CVV" or "PAN 12/28" still match."""
 
-    def find(self, text: str, lowered: str) -> Iterator[Detection]:
-        for run in _DIGIT_RUN.finditer(text):
-            if run.end() - run.start() < 12:
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> Iterator[Detection]:
+        for offset, run in runs:
+            if len(run) < 12:
                 continue
-            groups = [(m.start() + run.start(), m.end() + run.start(), m.group()) for m in _GROUP.finditer(run.group())]
+            groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
             yield from self._windows(groups, lowered, text)
 
     def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str) -> Iterator[Detection]:
@@ -254,40 +268,42 @@ _SSN_SHAPE = re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4})
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _EXPIRY_CONTEXT = words("exp", "expiry", "expires", "expire", "expiration", "exp date", "valid thru", "valid through",
                         "good thru", "good through", "valid until", "vence", "vencimiento", "caduca")
+_EXPIRY_HINTS = ("exp", "valid", "good th", "vence", "vencimiento", "caduca")  # expiry is context-only: no word, no scan
 
 DETECTORS: tuple[Detector, ...] = (
-    CardDetector("CREDIT_DEBIT_NUMBER", (), context=CARD_CONTEXT, window=40),
+    CardDetector("CREDIT_DEBIT_NUMBER", (), context=CARD_CONTEXT, window=40, min_digits=12),
     Detector(
         "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
         (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
-        _iban,
+        _iban, min_digits=2,
     ),
-    Detector("SSN", (_SSN_SHAPE,), _ssn, words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
-    Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (_SSN_SHAPE,), _itin,
-             words("itin", "taxpayer", "tax id", "tax identification", "tin")),
-    Detector("CA_SOCIAL_INSURANCE_NUMBER",
-             (re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
-             _digits_check(check.sin_ok), words("sin", "social insurance", "insurance number", "nas", "numéro d'assurance sociale"),
+    Detector("SSN", (), _ssn, run_patterns=(_SSN_SHAPE,), min_digits=9, context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
+    Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(_SSN_SHAPE,), min_digits=9,
+             context=words("itin", "taxpayer", "tax id", "tax identification", "tin")),
+    Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _digits_check(check.sin_ok), min_digits=9,
+             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
+             context=words("sin", "social insurance", "insurance number", "nas", "numéro d'assurance sociale"),
              hints=("sin", "insurance", "nas", "assurance")),
-    Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-             (re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
-             _digits_check(check.nhs_ok), words("nhs", "health service", "nhs number", "health number"),
+    Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER", (), _digits_check(check.nhs_ok), min_digits=10,
+             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
+             context=words("nhs", "health service", "nhs number", "health number"),
              hints=("nhs", "health")),
     Detector("UK_NATIONAL_INSURANCE_NUMBER",
-             (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino),
-    Detector("BANK_ROUTING", (re.compile(r"(?<![\w-])\d{9}(?![\w-])"),), _digits_check(check.routing_ok),
-             words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
+             (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6),
+    Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
+             run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
+             context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
              hints=("routing", "aba", "rtn", "transit")),
-    Detector("BANK_ACCOUNT_NUMBER", (re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),), with_context,
-             words("account number", "account no", "account #", "acct", "a/c", "checking", "savings", "bank account",
+    Detector("BANK_ACCOUNT_NUMBER", (), with_context, min_digits=8, run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
+             context=words("account number", "account no", "account #", "acct", "a/c", "checking", "savings", "bank account",
                    "account ending", "cuenta", "account is", "routing"),
              hints=("acc", "acct", "a/c", "checking", "saving", "cuenta", "routing"), window=40),
     Detector("PASSPORT_NUMBER", (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
-             hints=("passport", "pasaporte")),
+             hints=("passport", "pasaporte"), min_digits=6),
     Detector("DRIVER_ID",
              (_keyword_value(r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl\b|driver\s+id",
                              r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b"),),
-             _min_digits(5), hints=("licen", "dl", "driver")),
+             _min_digits(5), hints=("licen", "dl", "driver"), min_digits=5),
     Detector("AWS_ACCESS_KEY", (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
              hints=("akia", "asia", "abia", "acca")),
     Detector("AWS_SECRET_KEY", (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),), _aws_secret,
@@ -300,35 +316,34 @@ DETECTORS: tuple[Detector, ...] = (
                              r"\d{3,4}(?!\d)"),
               re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as)\s+(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b",
                          re.IGNORECASE)),
-             hints=("cv", "cid", "csc", "security", "code", "verification", "back", "seguridad")),
-    Detector("CREDIT_DEBIT_EXPIRY",
-             (re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),
-              re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE)),
-             _expiry, _EXPIRY_CONTEXT),
+             hints=("cv", "cid", "csc", "security", "code", "verification", "back", "seguridad"), min_digits=3),
+    Detector("CREDIT_DEBIT_EXPIRY", (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
+             _expiry, _EXPIRY_CONTEXT, hints=_EXPIRY_HINTS, min_digits=2,
+             run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),)),
     Detector("PIN",
              (_keyword_value(r"pin(?:\s+(?:number|code|no))?|passcode|atm\s+code|security\s+pin|mi\s+clave|clave|nip",
                              r"\d{4,12}(?!\d)"),
               re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b", re.IGNORECASE)),
-             hints=("pin", "passcode", "atm", "clave", "nip")),
+             hints=("pin", "passcode", "atm", "clave", "nip"), min_digits=4),
     Detector("PASSWORD",
              (re.compile(r"(?<![a-z0-9])(?:password|passwd|pwd|pass\s+code|contraseña|contrasena)(?![a-z0-9])"
                          r"(?:\s+(?:is|was|es)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
-             _password, needs_digit=False, hints=("pass", "pwd", "contrase")),
+             _password, min_digits=0, hints=("pass", "pwd", "contrase")),
     Detector("SWIFT_CODE", (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),), _bic,
-             words("swift", "bic", "swift code", "bank code", "bic code"), needs_digit=False,
+             words("swift", "bic", "swift code", "bank code", "bic code"), min_digits=0,
              hints=("swift", "bic", "bank code")),
     Detector("IP_ADDRESS",
              (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
               re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")),
              lambda v: _ipv6(v) if ":" in v else VALID, hints=(".", ":")),
     Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
-             needs_digit=False, hints=("@",)),
+             min_digits=0, hints=("@",)),
     Detector("PHONE",
              (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}"
                          r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
              _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
                            "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
-                           "registered", "teléfono", "celular", "móvil"), window=32),
+                           "registered", "teléfono", "celular", "móvil"), window=32, min_digits=7),
 )
 
 # Merge order: when detections overlap, the earlier type names the mask.
@@ -341,6 +356,9 @@ class DetectorSet:
 
     detectors: tuple[Detector, ...] = field(default=DETECTORS)
 
+    def __post_init__(self):
+        object.__setattr__(self, "_digitless", tuple(d for d in self.detectors if d.min_digits == 0))
+
     @classmethod
     def for_types(cls, entity_types) -> "DetectorSet":
         wanted = frozenset(entity_types)
@@ -351,17 +369,40 @@ class DetectorSet:
         return frozenset(d.entity_type for d in self.detectors)
 
     def detect(self, text: str) -> list[Detection]:
-        if not text:
-            return []
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few characters change length when lower-cased; keep offsets aligned
-            lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-        has_digit = any(ch.isdigit() for ch in text) if not text.isascii() else _ASCII_DIGIT.search(text) is not None
+        return self.detect_scan(scan(text))
+
+    def detect_scan(self, message: "Scan") -> list[Detection]:
+        text, lowered, digits, runs = message
         found: list[Detection] = []
-        for detector in self.detectors:
-            if detector.applies(text, lowered, has_digit):
-                found.extend(detector.find(text, lowered))
+        for detector in self.detectors if digits else self._digitless:
+            if digits < detector.min_digits:  # `applies`, inlined: this loop runs for every message
+                continue
+            if detector.hints:
+                for hint in detector.hints:
+                    if hint in lowered:
+                        break
+                else:
+                    continue
+            found.extend(detector.find(text, lowered, runs))
         return found
+
+
+class Scan(NamedTuple):
+    """What every detector needs from one message, computed once: lower-cased text, digit count, digit runs."""
+
+    text: str
+    lowered: str
+    digits: int
+    runs: list[tuple[int, str]]  # (offset, run) for "4111 1111", "12/28", "555-0199"
+
+
+def scan(text: str) -> Scan:
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters change length when lower-cased; keep offsets aligned
+        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    digits = len(_ASCII_DIGIT.findall(text))
+    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text)] if digits else []
+    return Scan(text, lowered, digits, runs)
 
 
 _ASCII_DIGIT = re.compile(r"\d")

@@ -86,9 +86,11 @@ def normalize(text: str, language: str = "en") -> Normalized:
         plain = _LOOKALIKE.sub(_fix_lookalikes, plain)  # same length: the mapping is unchanged
     edits = []
     lowered = plain.lower()
-    if any(word in lowered for word in _HINTS.get(language, _HINTS["en"])):  # substring scans: cheap
-        edits = [edit for match in _RUNS.get(language, _RUNS["en"]).finditer(plain)
-                 for edit in _spelled_edits(match, _TABLES.get(language, _WORDS_EN))]
+    for word in _HINTS.get(language, _HINTS["en"]):  # substring scans are cheap; the run pattern is not
+        if word in lowered:
+            edits = [edit for match in _RUNS.get(language, _RUNS["en"]).finditer(plain)
+                     for edit in _spelled_edits(match, _TABLES.get(language, _WORDS_EN))]
+            break
     if not edits:
         if starts is None:
             return Normalized(plain, text)

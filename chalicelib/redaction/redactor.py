@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from chalicelib.logs import log_event
 from chalicelib.redaction import masking
 from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii
 from chalicelib.redaction.conversation import CardContextPolicy, RedactionContext
-from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet
+from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet, scan
 from chalicelib.redaction.normalize import normalize
 
 __all__ = ["Redaction", "RedactionContext", "RedactionUnavailable", "Redactor", "build_redactor"]
@@ -99,11 +99,12 @@ class Redactor:
             return Analysis([], context, False)
         now = time.time() if now is None else now
         normalized = normalize(text, self._language)
-        local = self._local.detect(normalized.text)
+        message = scan(normalized.text)
+        local = self._local.detect_scan(message)
         if self._card_context is not None:
-            extra, context = self._card_context.apply(normalized.text, local, context, now)
+            extra, context = self._card_context.apply(message, local, context, now)
             local.extend(extra)
-        spans = [_to_original(d, normalized) for d in local]
+        spans = [_to_original(d, normalized) for d in local] if local else []
         degraded = False
         if self._comprehend is not None:
             try:
@@ -113,15 +114,14 @@ class Redactor:
                     raise RedactionUnavailable(exc.code, exc.transient) from None
                 degraded = True
                 log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
-        merged = masking.merge(spans, text, PRIORITY)
+        merged = masking.merge(spans, text, PRIORITY) if spans else spans
         if merged:
             context = RedactionContext(context.card_context_until, context.card_messages_left, context.redacted_messages + 1)
         return Analysis(merged, context, degraded)
 
 
-@dataclass(frozen=True)
-class Analysis:
-    spans: list[Detection]
+class Analysis(NamedTuple):
+    spans: list[Detection]  # merged, sorted, offsets into the original text
     context: RedactionContext
     degraded: bool
 
