@@ -1,6 +1,6 @@
 """Generate tests/data/chat_set.jsonl: a labelled set of customer chat conversations (deterministic).
 
-Run: python tests/data/make_chat_set.py   (rewrites chat_set.jsonl; the output is committed)
+Run: python tests/data/make_chat_set.py [out.jsonl]   (default: rewrites chat_set.jsonl, which is committed)
 
 Every value is synthetic and generated to be valid where validity is defined (card numbers pass Luhn and
 carry a real issuer prefix; SSNs avoid the never-issued ranges; IBANs have correct mod-97 check digits and
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import random
 import string
+import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "chat_set.jsonl"
@@ -345,17 +346,17 @@ def conv_clean(rng, index):
     return {"id": f"clean-{index:03d}", "category": "clean", "messages": messages}
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     rng = random.Random(SEED)
     plan = [(conv_card, 70), (conv_card_full, 40), (conv_card_then_details, 25), (conv_card_split, 40), (conv_pin, 40),
             (conv_ssn, 40), (conv_iban, 30), (conv_other, 20), (conv_clean, 200)]
     conversations = [build(rng, index) for build, count in plan for index in range(count)]
-    with OUT.open("w", encoding="utf-8") as out:
+    with out.open("w", encoding="utf-8") as stream:
         for conversation in conversations:
-            out.write(json.dumps(conversation, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(conversation, ensure_ascii=False) + "\n")
     messages = sum(len(c["messages"]) for c in conversations)
-    print(f"wrote {len(conversations)} conversations, {messages} messages to {OUT.name}")
+    print(f"wrote {len(conversations)} conversations, {messages} messages to {out.name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
