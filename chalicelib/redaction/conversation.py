@@ -35,9 +35,7 @@ _PROMPT_HINTS = ("card", "cc", "tarjeta")
 _AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)
 _AMOUNT_SHAPE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
 # Words that make a digit run the likely start of a card number; alone (no digits) they arm card context.
-_CARD_PROMPT = words("card number", "card no", "card #", "card num", "card digits", "number on my card",
-                     "number on the card", "cc number", "card is", "card", "starts with", "begins with",
-                     "first digits", "first part", "first half", "numero de tarjeta", "tarjeta")
+_CARD_PROMPT = words("card", "cc", "starts with", "begins with", "first digits", "first part", "first half", "tarjeta")
 _CARD_PROMPT_ALONE = words("card number", "card no", "card #", "card num", "card digits", "number on my card",
                            "number on the card", "cc number", "numero de tarjeta")
 

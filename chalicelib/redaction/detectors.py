@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Callable, Iterator, NamedTuple
 
 from chalicelib.redaction import checksums as check
@@ -60,7 +61,7 @@ class Detector:
     context: re.Pattern | None = None
     hints: tuple[str, ...] = ()
     min_digits: int = 1  # the fewest digits a text must hold to contain this entity
-    window: int = 48
+    window: int = 7  # words
     run_patterns: tuple[re.Pattern, ...] = ()
 
     def applies(self, lowered: str, digits: int) -> bool:
@@ -93,12 +94,20 @@ class Detector:
                 yield Detection(self.entity_type, start, end, SCORE[verdict])
 
     def has_context(self, lowered: str, start: int, end: int) -> bool:
+        """A context word within `window` words either side. Words, not characters: masking an e-mail
+        between a number and its context word must not change the answer when the text is redacted again."""
         if self.context is None:
             return False
-        return self.context.search(lowered, max(0, start - self.window), min(len(lowered), end + self.window)) is not None
+        before = _WORDS_BEFORE[self.window].search(lowered, max(0, start - 40 * self.window), start)
+        after = _WORDS_AFTER[self.window].match(lowered, end, min(len(lowered), end + 40 * self.window))
+        return self.context.search(lowered, before.start(), after.end()) is not None
 
 
 # ---------------------------------------------------------------------------------------------- shapes
+
+_WINDOWS = range(1, 13)
+_WORDS_BEFORE = {n: re.compile(rf"(?:\S+\s+){{0,{n}}}\S*$") for n in _WINDOWS}
+_WORDS_AFTER = {n: re.compile(rf"\S*(?:\s+\S+){{0,{n}}}") for n in _WINDOWS}
 
 # Separators inside a digit run: space, dash, dot, slash, underscore (NBSP is a space after normalising).
 SEP = r"(?:[ \t]*[-./_][ \t]*|[ \t]+)"
@@ -114,10 +123,6 @@ def _keyword_value(keywords: str, value: str) -> re.Pattern:
 
 
 # ---------------------------------------------------------------------------------------------- cards
-
-CARD_CONTEXT = words("card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express",
-                     "discover", "maestro", "jcb", "unionpay", "diners", "cc", "pan", "card number", "card no")
-
 
 def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
     """`run_start`: the window starts the digit run (a window inside a longer number needs a card word)."""
@@ -264,97 +269,116 @@ def _aws_secret(value: str) -> Verdict:
 
 # ---------------------------------------------------------------------------------------------- the detectors
 
-_SSN_SHAPE = re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4})(?![\w-])")
+# Merge order, and the types detected locally: when detections overlap, the earlier type names the mask.
+ENTITY_TYPES = (
+    "CREDIT_DEBIT_NUMBER", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SSN", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER", "BANK_ROUTING",
+    "BANK_ACCOUNT_NUMBER", "PASSPORT_NUMBER", "DRIVER_ID", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CREDIT_DEBIT_CVV",
+    "CREDIT_DEBIT_EXPIRY", "PIN", "PASSWORD", "SWIFT_CODE", "IP_ADDRESS", "EMAIL", "PHONE",
+)
+PRIORITY = {kind: rank for rank, kind in enumerate(ENTITY_TYPES)}
+SUPPORTED_TYPES = frozenset(ENTITY_TYPES)
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_EXPIRY_CONTEXT = words("exp", "expiry", "expires", "expire", "expiration", "exp date", "valid thru", "valid through",
-                        "good thru", "good through", "valid until", "vence", "vencimiento", "caduca")
 _EXPIRY_HINTS = ("exp", "valid", "good th", "vence", "vencimiento", "caduca")  # expiry is context-only: no word, no scan
 
-DETECTORS: tuple[Detector, ...] = (
-    CardDetector("CREDIT_DEBIT_NUMBER", (), context=CARD_CONTEXT, window=40, min_digits=12),
-    Detector(
-        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-        (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
-        _iban, min_digits=2,
-    ),
-    Detector("SSN", (), _ssn, run_patterns=(_SSN_SHAPE,), min_digits=9, context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
-    Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(_SSN_SHAPE,), min_digits=9,
-             context=words("itin", "taxpayer", "tax id", "tax identification", "tin")),
-    Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _digits_check(check.sin_ok), min_digits=9,
-             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
-             context=words("sin", "social insurance", "insurance number", "nas", "numéro d'assurance sociale"),
-             hints=("sin", "insurance", "nas", "assurance")),
-    Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER", (), _digits_check(check.nhs_ok), min_digits=10,
-             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
-             context=words("nhs", "health service", "nhs number", "health number"),
-             hints=("nhs", "health")),
-    Detector("UK_NATIONAL_INSURANCE_NUMBER",
-             (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6),
-    Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
-             run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
-             context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
-             hints=("routing", "aba", "rtn", "transit")),
-    Detector("BANK_ACCOUNT_NUMBER", (), with_context, min_digits=8, run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
-             context=words("account number", "account no", "account #", "acct", "a/c", "checking", "savings", "bank account",
-                   "account ending", "cuenta", "account is", "routing"),
-             hints=("acc", "acct", "a/c", "checking", "saving", "cuenta", "routing"), window=40),
-    Detector("PASSPORT_NUMBER", (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
-             hints=("passport", "pasaporte"), min_digits=6),
-    Detector("DRIVER_ID",
-             (_keyword_value(r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl\b|driver\s+id",
-                             r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b"),),
-             _min_digits(5), hints=("licen", "dl", "driver"), min_digits=5),
-    Detector("AWS_ACCESS_KEY", (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
-             hints=("akia", "asia", "abia", "acca")),
-    Detector("AWS_SECRET_KEY", (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),), _aws_secret,
-             words("secret", "aws", "secret key", "secret access key", "aws_secret_access_key", "key"),
-             hints=("secret", "aws", "key"), window=60),
-    Detector("CREDIT_DEBIT_CVV",
-             (_keyword_value(r"cvv2?|cvc2?|cvn|cid|csc|security\s+code|code\s+on\s+the\s+back|card\s+code|"
-                             r"verification\s+(?:code|number|value)|(?:3|4|three|four)[- ]digit\s+code|on\s+the\s+back|"
-                             r"c[oó]digo\s+de\s+seguridad",
-                             r"\d{3,4}(?!\d)"),
-              re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as)\s+(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b",
-                         re.IGNORECASE)),
-             hints=("cv", "cid", "csc", "security", "code", "verification", "back", "seguridad"), min_digits=3),
-    Detector("CREDIT_DEBIT_EXPIRY", (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
-             _expiry, _EXPIRY_CONTEXT, hints=_EXPIRY_HINTS, min_digits=2,
-             run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),)),
-    Detector("PIN",
-             (_keyword_value(r"pin(?:\s+(?:number|code|no))?|passcode|atm\s+code|security\s+pin|mi\s+clave|clave|nip",
-                             r"\d{4,12}(?!\d)"),
-              re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b", re.IGNORECASE)),
-             hints=("pin", "passcode", "atm", "clave", "nip"), min_digits=4),
-    Detector("PASSWORD",
-             (re.compile(r"(?<![a-z0-9])(?:password|passwd|pwd|pass\s+code|contraseña|contrasena)(?![a-z0-9])"
-                         r"(?:\s+(?:is|was|es)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
-             _password, min_digits=0, hints=("pass", "pwd", "contrase")),
-    Detector("SWIFT_CODE", (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),), _bic,
-             words("swift", "bic", "swift code", "bank code", "bic code"), min_digits=0,
-             hints=("swift", "bic", "bank code")),
-    Detector("IP_ADDRESS",
-             (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
-              re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")),
-             lambda v: _ipv6(v) if ":" in v else VALID, hints=(".", ":")),
-    Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
-             min_digits=0, hints=("@",)),
-    Detector("PHONE",
-             (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}"
-                         r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
-             _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
-                           "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
-                           "registered", "teléfono", "celular", "móvil"), window=32, min_digits=7),
-)
 
-# Merge order: when detections overlap, the earlier type names the mask.
-PRIORITY = {detector.entity_type: rank for rank, detector in enumerate(DETECTORS)}
+@cache
+def all_detectors() -> tuple[Detector, ...]:
+    """Every local detector, in ENTITY_TYPES order. Built on first use, not at import: compiling these
+    patterns takes ~10 ms, which Lambdas that never redact (scanner, IVR) should not pay on cold start."""
+    card_context = words("card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express",
+                         "discover", "maestro", "jcb", "unionpay", "diners", "cc", "pan", "card number", "card no")
+    ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4})(?![\w-])")
+    expiry_context = words("exp", "expiry", "expires", "expire", "expiration", "exp date", "valid thru", "valid through",
+                            "good thru", "good through", "valid until", "vence", "vencimiento", "caduca")
+
+    detectors = (
+        CardDetector("CREDIT_DEBIT_NUMBER", (), context=card_context, window=6, min_digits=12),
+        Detector(
+            "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+            (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
+            _iban, min_digits=2,
+        ),
+        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9, context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
+        Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(ssn_shape,), min_digits=9,
+                 context=words("itin", "taxpayer", "tax id", "tax identification", "tin")),
+        Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _digits_check(check.sin_ok), min_digits=9,
+                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
+                 context=words("sin", "social insurance", "insurance number", "nas", "numéro d'assurance sociale"),
+                 hints=("sin", "insurance", "nas", "assurance")),
+        Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER", (), _digits_check(check.nhs_ok), min_digits=10,
+                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
+                 context=words("nhs", "health service", "nhs number", "health number"),
+                 hints=("nhs", "health")),
+        Detector("UK_NATIONAL_INSURANCE_NUMBER",
+                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6),
+        Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
+                 run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
+                 context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
+                 hints=("routing", "aba", "rtn", "transit")),
+        Detector("BANK_ACCOUNT_NUMBER", (), with_context, min_digits=8,
+                 run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
+                 context=words("account number", "account no", "account #", "acct", "a/c", "checking", "savings", "bank account",
+                       "account ending", "cuenta", "account is", "routing"),
+                 hints=("acc", "acct", "a/c", "checking", "saving", "cuenta", "routing"), window=6),
+        Detector("PASSPORT_NUMBER", (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
+                 hints=("passport", "pasaporte"), min_digits=6),
+        Detector("DRIVER_ID",
+                 (_keyword_value(r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl\b|driver\s+id",
+                                 r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b"),),
+                 _min_digits(5), hints=("licen", "dl", "driver"), min_digits=5),
+        Detector("AWS_ACCESS_KEY", (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
+                 hints=("akia", "asia", "abia", "acca")),
+        Detector("AWS_SECRET_KEY", (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),), _aws_secret,
+                 words("secret", "aws", "secret key", "secret access key", "aws_secret_access_key", "key"),
+                 hints=("secret", "aws", "key"), window=8),
+        Detector("CREDIT_DEBIT_CVV",
+                 (_keyword_value(r"cvv2?|cvc2?|cvn|cid|csc|security\s+code|code\s+on\s+the\s+back|card\s+code|"
+                                 r"verification\s+(?:code|number|value)|(?:3|4|three|four)[- ]digit\s+code|on\s+the\s+back|"
+                                 r"c[oó]digo\s+de\s+seguridad",
+                                 r"\d{3,4}(?!\d)"),
+                  re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as)\s+(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b",
+                             re.IGNORECASE)),
+                 hints=("cv", "cid", "csc", "security", "code", "verification", "back", "seguridad"), min_digits=3),
+        Detector("CREDIT_DEBIT_EXPIRY", (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
+                 _expiry, expiry_context, hints=_EXPIRY_HINTS, min_digits=2,
+                 run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),)),
+        Detector("PIN",
+                 (_keyword_value(r"pin(?:\s+(?:number|code|no))?|passcode|atm\s+code|security\s+pin|mi\s+clave|clave|nip",
+                                 r"\d{4,12}(?!\d)"),
+                  re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b", re.IGNORECASE)),
+                 hints=("pin", "passcode", "atm", "clave", "nip"), min_digits=4),
+        Detector("PASSWORD",
+                 (re.compile(r"(?<![a-z0-9])(?:password|passwd|pwd|pass\s+code|contraseña|contrasena)(?![a-z0-9])"
+                             r"(?:\s+(?:is|was|es)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
+                 _password, min_digits=0, hints=("pass", "pwd", "contrase")),
+        Detector("SWIFT_CODE", (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),), _bic,
+                 words("swift", "bic", "swift code", "bank code", "bic code"), min_digits=0,
+                 hints=("swift", "bic", "bank code")),
+        Detector("IP_ADDRESS",
+                 (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
+                  re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")),
+                 lambda v: _ipv6(v) if ":" in v else VALID, hints=(".", ":")),
+        Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
+                 min_digits=0, hints=("@",)),
+        Detector("PHONE",
+                 (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}"
+                             r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
+                 _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
+                               "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
+                               "registered", "teléfono", "celular", "móvil"), window=5, min_digits=7),
+    )
+    assert tuple(d.entity_type for d in detectors) == ENTITY_TYPES
+    return detectors
+
+
 
 
 @dataclass(frozen=True)
 class DetectorSet:
     """The detectors for a set of entity types, run together over one normalised text."""
 
-    detectors: tuple[Detector, ...] = field(default=DETECTORS)
+    detectors: tuple[Detector, ...] = field(default_factory=all_detectors)
 
     def __post_init__(self):
         object.__setattr__(self, "_digitless", tuple(d for d in self.detectors if d.min_digits == 0))
@@ -362,7 +386,7 @@ class DetectorSet:
     @classmethod
     def for_types(cls, entity_types) -> "DetectorSet":
         wanted = frozenset(entity_types)
-        return cls(tuple(d for d in DETECTORS if d.entity_type in wanted))
+        return cls(tuple(d for d in all_detectors() if d.entity_type in wanted))
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -372,7 +396,7 @@ class DetectorSet:
         return self.detect_scan(scan(text))
 
     def detect_scan(self, message: "Scan") -> list[Detection]:
-        text, lowered, digits, runs = message
+        text, lowered, digits, runs, masked = message
         found: list[Detection] = []
         for detector in self.detectors if digits else self._digitless:
             if digits < detector.min_digits:  # `applies`, inlined: this loop runs for every message
@@ -384,6 +408,8 @@ class DetectorSet:
                 else:
                     continue
             found.extend(detector.find(text, lowered, runs))
+        if masked:  # "password: [CREDIT_DEBIT_NUMBER]" holds no password: masking again must change nothing
+            found = [d for d in found if not message.inside_mask(d)]
         return found
 
 
@@ -394,16 +420,26 @@ class Scan(NamedTuple):
     lowered: str
     digits: int
     runs: list[tuple[int, str]]  # (offset, run) for "4111 1111", "12/28", "555-0199"
+    masked: list[tuple[int, int]] = []  # spans of our own mask tokens, from an earlier redaction
+
+    def inside_mask(self, detection: Detection) -> bool:
+        return any(start <= detection.start and detection.end <= end for start, end in self.masked)
 
 
-def scan(text: str) -> Scan:
+def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "") -> Scan:
+    """`masks` matches our own mask tokens: they are blanked for context words, so "[CREDIT_DEBIT_NUMBER]"
+    never serves as the word "number" next to a digit group when already-masked text is redacted again."""
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters change length when lower-cased; keep offsets aligned
         lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    masked: list[tuple[int, int]] = []
+    if masks is not None and mask_hint in text:
+        masked = [m.span() for m in masks.finditer(lowered)]
+        if masked:
+            lowered = masks.sub(lambda m: " " * len(m.group()), lowered)
     digits = len(_ASCII_DIGIT.findall(text))
     runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text)] if digits else []
-    return Scan(text, lowered, digits, runs)
+    return Scan(text, lowered, digits, runs, masked)
 
 
 _ASCII_DIGIT = re.compile(r"\d")
-SUPPORTED_TYPES = frozenset(PRIORITY)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 _WORDS_EN = {
     "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
@@ -44,10 +45,16 @@ def _run_pattern(words: list[str]) -> re.Pattern:
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
-_RUNS = {
-    "en": _run_pattern([*_WORDS_EN, *_HOMOPHONES, "double", "triple"]),
-    "es": _run_pattern([*_WORDS_EN, *_HOMOPHONES, "double", "triple", *_WORDS_ES, "doble"]),
+_RUN_WORDS = {
+    "en": [*_WORDS_EN, *_HOMOPHONES, "double", "triple"],
+    "es": [*_WORDS_EN, *_HOMOPHONES, "double", "triple", *_WORDS_ES, "doble"],
 }
+
+
+@cache
+def _runs(language: str) -> re.Pattern:
+    """Compiled on first use (a spoken number is rare; the pattern is large)."""
+    return _run_pattern(_RUN_WORDS.get(language, _RUN_WORDS["en"]))
 _TABLES = {"en": _WORDS_EN, "es": {**_WORDS_EN, **_WORDS_ES}}
 # A spoken number has at least one of these; "oh" and "o" count only beside them.
 _HINTS = {
@@ -88,7 +95,7 @@ def normalize(text: str, language: str = "en") -> Normalized:
     lowered = plain.lower()
     for word in _HINTS.get(language, _HINTS["en"]):  # substring scans are cheap; the run pattern is not
         if word in lowered:
-            edits = [edit for match in _RUNS.get(language, _RUNS["en"]).finditer(plain)
+            edits = [edit for match in _runs(language).finditer(plain)
                      for edit in _spelled_edits(match, _TABLES.get(language, _WORDS_EN))]
             break
     if not edits:

@@ -17,6 +17,7 @@ local card detector they build on (in `comprehend` mode too: it only ever masks 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Mapping, NamedTuple
@@ -76,6 +77,9 @@ class Redactor:
         self.entity_types = frozenset(entity_types)
         self.engine = engine
         self._template = mask_template
+        # Our own masks, lower-cased, as they appear in text redacted before: "[credit_debit_number]".
+        self._masks = re.compile(re.escape(mask_template.lower()).replace(re.escape("{type}"), "[a-z_]+"))
+        self._mask_hint = mask_template.split("{type}")[0][:1]
         self._language = language
         self._comprehend = comprehend if engine != "local" else None
         # In `comprehend` mode the local card detector still runs: the split-card rules need it.
@@ -99,7 +103,7 @@ class Redactor:
             return Analysis([], context, False)
         now = time.time() if now is None else now
         normalized = normalize(text, self._language)
-        message = scan(normalized.text)
+        message = scan(normalized.text, self._masks, self._mask_hint)
         local = self._local.detect_scan(message)
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now)
