@@ -115,11 +115,12 @@ class CardContextPolicy:
             groups = _GROUP.findall(run)
             digits = sum(len(g) for g in groups)
             if active or (after_card is not None and start >= after_card):
-                fragment = _mostly_digits(text)
+                fragment = _mostly_digits(message.lowered, covered)
                 if digits >= 3 or fragment:
                     extra.append(Detection(_label(run, groups), start, end, 0.8))
                     arm = arm or fragment  # only more card-like digits extend the context
-            elif _starts_a_card(groups) and (_mostly_digits(text) or _CARD_PROMPT.search(text) is not None):
+            elif _starts_a_card(groups) and (_mostly_digits(message.lowered, covered)
+                                             or _CARD_PROMPT.search(message.lowered) is not None):
                 arm = True
                 if digits > FRAGMENT_VISIBLE_DIGITS:
                     extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
@@ -157,8 +158,17 @@ def _is_amount(text: str, start: int, value: str) -> bool:
     return bool(before) and _AMOUNT_BEFORE.search(before) is not None
 
 
-def _mostly_digits(text: str) -> bool:
-    digits = sum(map(str.isdigit, text))
-    return digits > 0 and sum(map(str.isalpha, text)) < digits
+def _mostly_digits(lowered: str, covered: list[tuple[int, int]]) -> bool:
+    """More digits than letters, not counting detected entities or earlier masks (blanked in `lowered`):
+    so the answer is the same for "jane@example.com 4111 1111" and for its redacted "[EMAIL] 4111 1111"."""
+    if covered:
+        pieces, cursor = [], 0
+        for start, end in sorted(covered):
+            pieces.append(lowered[cursor:start])
+            cursor = max(cursor, end)
+        pieces.append(lowered[cursor:])
+        lowered = "".join(pieces)
+    digits = sum(map(str.isdigit, lowered))
+    return digits > 0 and sum(map(str.isalpha, lowered)) < digits
 
 

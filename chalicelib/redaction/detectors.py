@@ -63,6 +63,7 @@ class Detector:
     min_digits: int = 1  # the fewest digits a text must hold to contain this entity
     window: int = 7  # words
     run_patterns: tuple[re.Pattern, ...] = ()
+    gate: re.Pattern | None = None  # a cheap pattern that must match first; shared gates are searched once
 
     def applies(self, lowered: str, digits: int) -> bool:
         if digits < self.min_digits:
@@ -94,10 +95,15 @@ class Detector:
                 yield Detection(self.entity_type, start, end, SCORE[verdict])
 
     def has_context(self, lowered: str, start: int, end: int) -> bool:
-        """A context word within `window` words either side. Words, not characters: masking an e-mail
-        between a number and its context word must not change the answer when the text is redacted again."""
+        """A context word in the same chat message; in a long text, within `window` words either side.
+
+        A chat message is short, and the whole of it is the natural context. It also keeps redaction
+        idempotent: masking shortens text, which would move a context word in or out of a fixed window.
+        """
         if self.context is None:
             return False
+        if len(lowered) <= WHOLE_MESSAGE_CONTEXT:
+            return self.context.search(lowered) is not None
         before = _WORDS_BEFORE[self.window].search(lowered, max(0, start - 40 * self.window), start)
         after = _WORDS_AFTER[self.window].match(lowered, end, min(len(lowered), end + 40 * self.window))
         return self.context.search(lowered, before.start(), after.end()) is not None
@@ -105,6 +111,9 @@ class Detector:
 
 # ---------------------------------------------------------------------------------------------- shapes
 
+# IBANs and NINOs start with two letters and two digits ("DE89", "AB 12"): one scan gates both detectors.
+_LETTERS_THEN_DIGITS = re.compile(r"[A-Za-z]{2} ?\d\d")
+WHOLE_MESSAGE_CONTEXT = 300  # characters: a chat message up to this long is one context
 _WINDOWS = range(1, 13)
 _WORDS_BEFORE = {n: re.compile(rf"(?:\S+\s+){{0,{n}}}\S*$") for n in _WINDOWS}
 _WORDS_AFTER = {n: re.compile(rf"\S*(?:\s+\S+){{0,{n}}}") for n in _WINDOWS}
@@ -297,7 +306,7 @@ def all_detectors() -> tuple[Detector, ...]:
         Detector(
             "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
             (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
-            _iban, min_digits=2,
+            _iban, min_digits=2, gate=_LETTERS_THEN_DIGITS,
         ),
         Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9, context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
         Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(ssn_shape,), min_digits=9,
@@ -311,7 +320,7 @@ def all_detectors() -> tuple[Detector, ...]:
                  context=words("nhs", "health service", "nhs number", "health number"),
                  hints=("nhs", "health")),
         Detector("UK_NATIONAL_INSURANCE_NUMBER",
-                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6),
+                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6, gate=_LETTERS_THEN_DIGITS),
         Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
                  run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
                  context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
@@ -398,6 +407,7 @@ class DetectorSet:
     def detect_scan(self, message: "Scan") -> list[Detection]:
         text, lowered, digits, runs, masked = message
         found: list[Detection] = []
+        gates: dict[re.Pattern, bool] = {}
         for detector in self.detectors if digits else self._digitless:
             if digits < detector.min_digits:  # `applies`, inlined: this loop runs for every message
                 continue
@@ -406,6 +416,12 @@ class DetectorSet:
                     if hint in lowered:
                         break
                 else:
+                    continue
+            gate = detector.gate
+            if gate is not None:
+                if gate not in gates:
+                    gates[gate] = gate.search(text) is not None
+                if not gates[gate]:
                     continue
             found.extend(detector.find(text, lowered, runs))
         if masked:  # "password: [CREDIT_DEBIT_NUMBER]" holds no password: masking again must change nothing
