@@ -229,6 +229,60 @@ def presidio_detect(types: Iterable[str]) -> Detect:
     return detect
 
 
+def presidio_engine_detect(types: Iterable[str]) -> Detect:
+    """The same recognizers behind Presidio's AnalyzerEngine, as deployed, with its NLP step stubbed out
+    (no spaCy model: no tokens, lemmas or NER). Slower than calling the recognizers directly: the engine
+    adds context enhancement, score filtering and de-duplication."""
+    import tldextract
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, predefined_recognizers
+    from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
+
+    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())
+
+    class NoNlpEngine(NlpEngine):
+        def load(self):
+            pass
+
+        def is_loaded(self):
+            return True
+
+        def get_supported_languages(self):
+            return ["en"]
+
+        def get_supported_entities(self):
+            return []
+
+        def process_text(self, text, language):
+            return NlpArtifacts(entities=[], tokens=[], tokens_indices=[], lemmas=[], nlp_engine=self, language=language)
+
+        def process_batch(self, texts, language, batch_size=1, n_process=1, **kwargs):
+            for text in texts:
+                yield text, self.process_text(text, language)
+
+        def is_stopword(self, word, language):
+            return False
+
+        def is_punct(self, word, language):
+            return False
+
+    wanted = set(types)
+    registry = RecognizerRegistry(supported_languages=["en"])
+    entities = []
+    for name in PRESIDIO_RECOGNIZERS:
+        recognizer = getattr(predefined_recognizers, name)()
+        mine = [e for e in recognizer.supported_entities if PRESIDIO_TO_COMPREHEND.get(e) in wanted]
+        if mine:
+            registry.add_recognizer(recognizer)
+            entities.extend(mine)
+    engine = AnalyzerEngine(registry=registry, nlp_engine=NoNlpEngine(), supported_languages=["en"])
+
+    def detect(text: str) -> list[Span]:
+        results = engine.analyze(text, language="en", entities=entities)
+        return [(PRESIDIO_TO_COMPREHEND[r.entity_type], r.start, r.end) for r in results]
+
+    return detect
+
+
 def presidio_conversation(types: Iterable[str] = DEFAULT_TYPES):
     detect = presidio_detect(types)
     return lambda: (lambda text, t: detect(text))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, NamedTuple
 
 from chalicelib.redaction import checksums as check
 
@@ -75,24 +75,28 @@ class Detector:
                 return True
         return False
 
-    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> Iterator[Detection]:
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
+        # Plain loops, not generators: this runs for every detector on every message.
+        found: list[Detection] = []
         for pattern in self.patterns:
-            yield from self._matches(pattern.finditer(text), 0, text, lowered)
+            for match in pattern.finditer(text):
+                self._check(match, 0, text, lowered, found)
         for pattern in self.run_patterns:
             for offset, run in runs:
-                yield from self._matches(pattern.finditer(run), offset, text, lowered)
+                for match in pattern.finditer(run):
+                    self._check(match, offset, text, lowered, found)
+        return found
 
-    def _matches(self, matches: Iterator[re.Match], offset: int, text: str, lowered: str) -> Iterator[Detection]:
-        for match in matches:
-            start, end = match.span("v") if "v" in match.re.groupindex else match.span()
-            start, end = start + offset, end + offset
-            if start == end:
-                continue
-            verdict = self.validate(text[start:end])
-            if verdict == NEEDS_CONTEXT and not self.has_context(lowered, start, end):
-                continue
-            if verdict is not None:
-                yield Detection(self.entity_type, start, end, SCORE[verdict])
+    def _check(self, match: re.Match, offset: int, text: str, lowered: str, found: list[Detection]) -> None:
+        start, end = match.span("v") if "v" in match.re.groupindex else match.span()
+        start, end = start + offset, end + offset
+        if start == end:
+            return
+        verdict = self.validate(text[start:end])
+        if verdict == NEEDS_CONTEXT and not self.has_context(lowered, start, end):
+            return
+        if verdict is not None:
+            found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
 
     def has_context(self, lowered: str, start: int, end: int) -> bool:
         """A context word in the same chat message; in a long text, within `window` words either side.
@@ -146,37 +150,35 @@ def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
 class CardDetector(Detector):
     """Card numbers: 12-19 digits in groups; tries group-aligned windows so "PAN CVV" or "PAN 12/28" still match."""
 
-    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> Iterator[Detection]:
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
+        found: list[Detection] = []
         for offset, run in runs:
-            if len(run) < 12:
-                continue
-            groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
-            yield from self._windows(groups, lowered, text)
+            if len(run) >= 12:
+                groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
+                self._windows(groups, lowered, text, found)
+        return found
 
-    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str) -> Iterator[Detection]:
+    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection]) -> None:
         first = 0
         while first < len(groups):
-            found = None
-            digits = ""
             candidates = []
+            digits = ""
             for last in range(first, len(groups)):
                 digits += groups[last][2]
                 if len(digits) > 19:
                     break
                 if len(digits) >= 12:
                     candidates.append((last, digits))
+            matched = None
             for last, digits in reversed(candidates):  # longest window first
                 verdict = card_verdict(digits, first == 0 and not _grouping_continues(groups, last, text),
                                        len(groups[first][2]))
                 start, end = groups[first][0], groups[last][1]
                 if verdict == VALID or verdict == NEEDS_CONTEXT and self.has_context(lowered, start, end):
-                    found = (last, Detection(self.entity_type, start, end, SCORE[verdict]))
+                    found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
+                    matched = last
                     break
-            if found:
-                yield found[1]
-                first = found[0] + 1
-            else:
-                first += 1
+            first = matched + 1 if matched is not None else first + 1
 
 
 def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str) -> bool:
@@ -308,7 +310,8 @@ def all_detectors() -> tuple[Detector, ...]:
             (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
             _iban, min_digits=2, gate=_LETTERS_THEN_DIGITS,
         ),
-        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9, context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
+        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9,
+                 context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
         Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(ssn_shape,), min_digits=9,
                  context=words("itin", "taxpayer", "tax id", "tax identification", "tin")),
         Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _digits_check(check.sin_ok), min_digits=9,
@@ -320,17 +323,19 @@ def all_detectors() -> tuple[Detector, ...]:
                  context=words("nhs", "health service", "nhs number", "health number"),
                  hints=("nhs", "health")),
         Detector("UK_NATIONAL_INSURANCE_NUMBER",
-                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6, gate=_LETTERS_THEN_DIGITS),
+                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6,
+                 gate=_LETTERS_THEN_DIGITS),
         Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
                  run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
                  context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
                  hints=("routing", "aba", "rtn", "transit")),
         Detector("BANK_ACCOUNT_NUMBER", (), with_context, min_digits=8,
                  run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
-                 context=words("account number", "account no", "account #", "acct", "a/c", "checking", "savings", "bank account",
-                       "account ending", "cuenta", "account is", "routing"),
+                 context=words("account number", "account no", "account #", "acct", "a/c", "checking", "savings",
+                               "bank account", "account ending", "cuenta", "account is", "routing"),
                  hints=("acc", "acct", "a/c", "checking", "saving", "cuenta", "routing"), window=6),
-        Detector("PASSPORT_NUMBER", (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
+        Detector("PASSPORT_NUMBER",
+                 (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
                  hints=("passport", "pasaporte"), min_digits=6),
         Detector("DRIVER_ID",
                  (_keyword_value(r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl\b|driver\s+id",
@@ -355,7 +360,8 @@ def all_detectors() -> tuple[Detector, ...]:
         Detector("PIN",
                  (_keyword_value(r"pin(?:\s+(?:number|code|no))?|passcode|atm\s+code|security\s+pin|mi\s+clave|clave|nip",
                                  r"\d{4,12}(?!\d)"),
-                  re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b", re.IGNORECASE)),
+                  re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b",
+                             re.IGNORECASE)),
                  hints=("pin", "passcode", "atm", "clave", "nip"), min_digits=4),
         Detector("PASSWORD",
                  (re.compile(r"(?<![a-z0-9])(?:password|passwd|pwd|pass\s+code|contraseña|contrasena)(?![a-z0-9])"
@@ -365,22 +371,21 @@ def all_detectors() -> tuple[Detector, ...]:
                  words("swift", "bic", "swift code", "bank code", "bic code"), min_digits=0,
                  hints=("swift", "bic", "bank code")),
         Detector("IP_ADDRESS",
-                 (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
+                 (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                             r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
                   re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")),
                  lambda v: _ipv6(v) if ":" in v else VALID, hints=(".", ":")),
         Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
                  min_digits=0, hints=("@",)),
         Detector("PHONE",
-                 (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}"
-                             r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
+                 (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
+                             r"\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
                  _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
                                "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
                                "registered", "teléfono", "celular", "móvil"), window=5, min_digits=7),
     )
     assert tuple(d.entity_type for d in detectors) == ENTITY_TYPES
     return detectors
-
-
 
 
 @dataclass(frozen=True)

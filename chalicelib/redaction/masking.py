@@ -2,8 +2,9 @@
 
 Rules:
 - overlapping spans merge into one mask, named by the highest-priority type among them;
-- a span that holds digits grows over the digits (and digit groups) touching it, so a detector or
-  Comprehend stopping one digit short never leaves part of a number visible.
+- a span that holds digits grows over the digits touching it (and, for grouped numbers such as cards,
+  over the next group after a space or dash), so a detector or Comprehend stopping short never leaves
+  part of a number visible.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from typing import Iterable, Mapping
 
 from chalicelib.redaction.detectors import Detection
 
-# One separator character followed by a digit continues a number ("4111 1111" or "4111-1111").
-_CONTINUES = re.compile(r"[ \-./]?\d")
-_ENDS = re.compile(r"\d[ \-./]?$")
+# For grouped numbers, one space or dash followed by a digit continues the number ("4111 1111", "4111-1111");
+# for the rest only touching digits do (a date beside an IP address is another number).
+_GROUPED = frozenset({"CREDIT_DEBIT_NUMBER", "BANK_ACCOUNT_NUMBER", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SSN",
+                      "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER",
+                      "UK_NATIONAL_HEALTH_SERVICE_NUMBER"})
+_CONTINUES = {True: re.compile(r"[ -]?\d"), False: re.compile(r"\d")}
+_ENDS = {True: re.compile(r"\d[ -]?$"), False: re.compile(r"\d$")}
 
 
 def merge(detections: Iterable[Detection], text: str, priority: Mapping[str, int]) -> list[Detection]:
@@ -54,15 +59,17 @@ def _widen(detection: Detection, text: str) -> Detection:
     start, end = detection.start, detection.end
     if not any(ch.isdigit() for ch in text[start:end]):
         return detection
+    grouped = detection.entity_type in _GROUPED
+    continues, ends = _CONTINUES[grouped], _ENDS[grouped]
     while True:
-        match = _CONTINUES.match(text, end)
+        match = continues.match(text, end)
         if match is None:
             break
         end = match.end()
         while end < len(text) and text[end].isdigit():
             end += 1
     while start > 0:
-        match = _ENDS.search(text, max(0, start - 2), start)
+        match = ends.search(text, max(0, start - 2), start)
         if match is None:
             break
         start = match.start()
