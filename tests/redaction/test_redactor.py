@@ -160,6 +160,14 @@ def test_context_from_a_malformed_item_is_a_fresh_context(item):
     assert context.card_messages_left >= 0 and context.card_context_until >= 0
 
 
+def test_context_round_trips_through_dynamodb_numbers():
+    from decimal import Decimal
+
+    stored = {k: Decimal(v) for k, v in RedactionContext(NOW + 60, 3, 2).to_item().items()}  # as boto3 reads them back
+    context = RedactionContext.from_item(stored)
+    assert context == RedactionContext(float(int(NOW + 60)), 3, 2) and context.card_context_active(NOW)
+
+
 def test_context_from_an_old_item_without_message_count_is_armed():
     assert RedactionContext.from_item({"card_context_until": NOW + 60}).card_context_active(NOW)
 
