@@ -3,9 +3,11 @@
 Customers send "4111 1111" and then "1111 1111", or one group per message. A forwarded fragment cannot
 be recalled, so the rule is PCI DSS's display rule turned into a policy (REFERENCE.md §9):
 
-- a message that looks like the start of a card number (a 4-6 digit group in an issuer range, grouped
-  like a card, in a message that is mostly digits or mentions a card) turns *card context* on, and is
-  itself masked when it shows more than six digits (the BIN);
+- a message that looks like the start of a card number (a 4-6 digit group in an issuer range leading a
+  run that is grouped in fours, or in a message that is mostly digits or mentions a card) turns *card
+  context* on, and is itself masked when it shows more than six digits (the BIN);
+- a message that merely ends in such a group ("ok here goes 4111") turns on *soft* card context: the
+  following messages are masked only if they are mostly digits ("5665", "then 1947 7414 9233");
 - a validated card number, or a card prompt ("my card number is"), turns card context on too: the
   CVV, the expiry or the rest of the number usually follows;
 - while card context is on, every digit run of 3+ digits (or any digits, in a message that is mostly
@@ -26,6 +28,7 @@ from chalicelib.redaction import checksums as check
 from chalicelib.redaction.detectors import Detection, Scan, words
 
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
+HARD, SOFT = "hard", "soft"  # card context: mask every digit run / only messages that are mostly digits
 _GROUP = re.compile(r"\d+")
 _EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?\d{2}$")
 _MONTH_YEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)",
@@ -47,6 +50,7 @@ class RedactionContext:
     card_context_until: float = 0.0  # epoch seconds; card context is on before this time ...
     card_messages_left: int = 0  # ... and for at most this many more customer messages
     redacted_messages: int = 0  # how many messages of this conversation had something masked
+    card_context_soft: bool = False  # a possible first fragment only: mask just messages that are mostly digits
 
     def card_context_active(self, now: float) -> bool:
         return now < self.card_context_until and self.card_messages_left > 0
@@ -56,6 +60,7 @@ class RedactionContext:
             "card_context_until": int(self.card_context_until),
             "card_messages_left": int(self.card_messages_left),
             "redacted_messages": int(self.redacted_messages),
+            "card_context_soft": bool(self.card_context_soft),
         }
 
     @classmethod
@@ -68,6 +73,7 @@ class RedactionContext:
             # Items written before this field existed carry only the time: treat them as fully armed.
             card_messages_left=_number(item.get("card_messages_left", 5 if "card_context_until" in item else 0), int),
             redacted_messages=_number(item.get("redacted_messages"), int),
+            card_context_soft=item.get("card_context_soft") is True,
         )
 
 
@@ -98,12 +104,13 @@ class CardContextPolicy:
                 if word in message.lowered:
                     prompt = _CARD_PROMPT_ALONE.search(text) is not None
                     break
-            return [], self._next(context, now, active, bool(cards) or prompt)
+            return [], self._next(context, now, active, HARD if cards or prompt else None)
         covered = [(d.start, d.end) for d in detections]
         extra: list[Detection] = []
-        arm = bool(cards)
+        arm = HARD if cards else None
         after_card = cards[0].end if cards else None
-        if active or after_card is not None:
+        soft = active and context.card_context_soft
+        if (active and not soft) or after_card is not None:
             for match in _MONTH_YEAR.finditer(text, after_card or 0):
                 if not any(s <= match.start() < e for s, e in covered):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
@@ -115,22 +122,26 @@ class CardContextPolicy:
             groups = _GROUP.findall(run)
             digits = sum(len(g) for g in groups)
             if active or (after_card is not None and start >= after_card):
-                fragment = _mostly_digits(message.lowered, covered)
-                if digits >= 3 or fragment:
+                fragment = _mostly_digits(message.lowered, covered, strict=soft)
+                if fragment or (digits >= 3 and not soft):
                     extra.append(Detection(_label(run, groups), start, end, 0.8))
-                    arm = arm or fragment  # only more card-like digits extend the context
-            elif _starts_a_card(groups) and (_mostly_digits(message.lowered, covered)
-                                             or _CARD_PROMPT.search(message.lowered) is not None):
-                arm = True
-                if digits > FRAGMENT_VISIBLE_DIGITS:
-                    extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
+                    arm = HARD if fragment else arm  # only more card-like digits extend the context
+            elif _starts_a_card(groups):
+                if (_grouped_like_a_card(groups) or _mostly_digits(message.lowered, covered)
+                        or _CARD_PROMPT.search(message.lowered) is not None):
+                    arm = HARD
+                    if digits > FRAGMENT_VISIBLE_DIGITS:
+                        extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
+                elif _ends_the_message(text, start, end, run) and digits <= FRAGMENT_VISIBLE_DIGITS and arm is None:
+                    arm = SOFT  # "ok here goes 4111": mask what follows only if it is mostly digits
         return extra, self._next(context, now, active, arm)
 
-    def _next(self, context: RedactionContext, now: float, active: bool, arm: bool) -> RedactionContext:
-        if arm:
-            return RedactionContext(now + self.seconds, self.messages, context.redacted_messages)
+    def _next(self, context: RedactionContext, now: float, active: bool, arm: str | None) -> RedactionContext:
+        if arm is not None:
+            return RedactionContext(now + self.seconds, self.messages, context.redacted_messages, arm == SOFT)
         if active:
-            return RedactionContext(context.card_context_until, context.card_messages_left - 1, context.redacted_messages)
+            return RedactionContext(context.card_context_until, context.card_messages_left - 1,
+                                    context.redacted_messages, context.card_context_soft)
         if context.card_context_until or context.card_messages_left:
             return RedactionContext(0.0, 0, context.redacted_messages)  # expired: forget it
         return context
@@ -167,6 +178,19 @@ def _starts_a_card(groups: list[str]) -> bool:
     return check.issuer_prefix(groups[0][:6])
 
 
+def _ends_the_message(text: str, start: int, end: int, run: str) -> bool:
+    """The customer stopped mid-number: "ok here goes 4111" and the rest follows in the next message.
+    A code such as "XR-2531-04" or "ref 3534/27" is not typed like a card: it is glued on, or uses / or ."""
+    if start > 0 and not text[start - 1].isspace() or "/" in run or "." in run:
+        return False
+    return not text[end:].strip(" .,;:!?…-")
+
+
+def _grouped_like_a_card(groups: list[str]) -> bool:
+    """"4111 1111" or "4111-1111-1111": two or three groups of exactly four digits, the way cards are typed."""
+    return 2 <= len(groups) <= 3 and all(len(g) == 4 for g in groups)
+
+
 def _label(run: str, groups: list[str]) -> str:
     if _EXPIRY_SHAPE.match(run):
         return "CREDIT_DEBIT_EXPIRY"
@@ -182,9 +206,10 @@ def _is_amount(text: str, start: int, value: str) -> bool:
     return bool(before) and _AMOUNT_BEFORE.search(before) is not None
 
 
-def _mostly_digits(lowered: str, covered: list[tuple[int, int]]) -> bool:
+def _mostly_digits(lowered: str, covered: list[tuple[int, int]], strict: bool = False) -> bool:
     """More digits than letters, not counting detected entities or earlier masks (blanked in `lowered`):
-    so the answer is the same for "jane@example.com 4111 1111" and for its redacted "[EMAIL] 4111 1111"."""
+    so the answer is the same for "jane@example.com 4111 1111" and for its redacted "[EMAIL] 4111 1111".
+    `strict`: hardly any words at all ("5665", "then 1947 7414 9233"), unlike "my phone is +44 20 4429 2178"."""
     if covered:
         pieces, cursor = [], 0
         for start, end in sorted(covered):
@@ -193,6 +218,9 @@ def _mostly_digits(lowered: str, covered: list[tuple[int, int]]) -> bool:
         pieces.append(lowered[cursor:])
         lowered = "".join(pieces)
     digits = sum(map(str.isdigit, lowered))
-    return digits > 0 and sum(map(str.isalpha, lowered)) < digits
+    letters = sum(map(str.isalpha, lowered))
+    if strict:
+        return digits > 0 and letters <= 5 and 2 * letters <= digits
+    return digits > 0 and letters < digits
 
 

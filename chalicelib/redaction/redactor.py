@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, NamedTuple
 
 from chalicelib.logs import log_event
@@ -120,7 +120,7 @@ class Redactor:
                 log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
         merged = masking.merge(spans, text, PRIORITY) if spans else spans
         if merged:
-            context = RedactionContext(context.card_context_until, context.card_messages_left, context.redacted_messages + 1)
+            context = replace(context, redacted_messages=context.redacted_messages + 1)
         return Analysis(merged, context, degraded)
 
 

@@ -226,7 +226,7 @@ def conv_card_split(rng, index):
         value, grouping = luhn_complete(rng, rng.choice(["4", "51", "2221", "6011"]), 16), (4, 4, 4, 4)
     cut_style = rng.choice(["4+12", "8+8", "6+10", "4x4", "8+4+4", "12+4"])
     sizes = {"4+12": [4, 12], "8+8": [8, 8], "6+10": [6, 10], "4x4": [4, 4, 4, 4], "8+4+4": [8, 4, 4], "12+4": [12, 4]}[cut_style]
-    lead = rng.choice(["", "card number ", "it starts with ", "", "my card is "])
+    lead = rng.choice(["", "card number ", "it starts with ", "", "my card is ", "ok here goes ", "sure, so "])
     messages, cursor, t = [], 0, 0
     for number, size in enumerate(sizes):
         piece = value[cursor:cursor + size]
@@ -341,8 +341,10 @@ def clean_message(rng: random.Random) -> str:
 
 
 def conv_clean(rng, index):
-    count = rng.randint(1, 4)
-    messages = [Message().add(clean_message(rng)).done(i * rng.randint(5, 40)) for i in range(count)]
+    messages, t = [], 0
+    for _ in range(rng.randint(1, 4)):
+        messages.append(Message().add(clean_message(rng)).done(t))
+        t += rng.randint(5, 40)
     return {"id": f"clean-{index:03d}", "category": "clean", "messages": messages}
 
 

@@ -120,6 +120,26 @@ def test_split_card_never_shows_more_than_the_first_six_digits(pieces):
     assert "411111" .startswith(visible_digits(shown))
 
 
+@pytest.mark.parametrize("pieces", [
+    ["ok here goes 4111", "1111", "1111", "1111"],
+    ["sure, so 5156 10", "7447 9484 27"],
+    ["ok here goes 2221", "then 0000 1111 2222"],
+])
+def test_a_message_ending_in_a_card_prefix_masks_the_digits_that_follow(pieces):
+    shown = conversation(inbound(), [(i * 10.0, piece) for i, piece in enumerate(pieces)])
+    assert len(visible_digits(shown)) <= 6
+
+
+@pytest.mark.parametrize("messages", [
+    ["model number XR-2531-04", "call me at (123) 121-7992"],
+    ["reference 3534/27", "part no. 447-054-8002-B"],
+    ["ship to zip 23934", "my phone is +44 20 4429 2178", "order 5512 shipped?"],
+    ["it says error code 2379", "USPS tracking number 2465 9719 4385 8270 7396 62"],
+])
+def test_codes_that_merely_look_like_a_card_prefix_leave_ordinary_messages_alone(messages):
+    assert conversation(inbound(), [(i * 10.0, text) for i, text in enumerate(messages)]) == messages
+
+
 def test_cvv_and_expiry_after_a_card_are_masked():
     shown = conversation(inbound(), [(0, f"card {CARD}"), (20, "12/29"), (30, "123"), (40, "thanks!")])
     assert shown == ["card [CREDIT_DEBIT_NUMBER]", "[CREDIT_DEBIT_EXPIRY]", "[CREDIT_DEBIT_CVV]", "thanks!"]
@@ -148,8 +168,8 @@ def test_card_context_can_be_switched_off():
 def test_context_holds_only_numbers_and_no_pii():
     result = inbound().redact(f"card {CARD} cvv 123", now=NOW)
     item = result.context.to_item()
-    assert set(item) == {"card_context_until", "card_messages_left", "redacted_messages"}
-    assert all(isinstance(v, int) for v in item.values())
+    assert set(item) == {"card_context_until", "card_messages_left", "redacted_messages", "card_context_soft"}
+    assert all(isinstance(v, (int, bool)) for v in item.values())
     assert CARD not in json.dumps(item) and "123" not in json.dumps(item).replace(str(int(NOW + 180)), "")
 
 
