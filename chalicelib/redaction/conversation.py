@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from chalicelib.redaction import checksums as check
-from chalicelib.redaction.detectors import Detection, Scan, words
+from chalicelib.redaction.detectors import Detection, Scan, uncovered_runs, words
 
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
 HARD, SOFT = "hard", "soft"  # card context: mask every digit run / only messages that are mostly digits
@@ -115,7 +115,7 @@ class CardContextPolicy:
                 if not any(s <= match.start() < e for s, e in covered):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
                     covered.append(match.span())
-        for start, run in _uncovered_runs(message.runs, covered):
+        for start, run in uncovered_runs(message.runs, covered):
             end = start + len(run)
             if _is_amount(text, start, run):
                 continue
@@ -145,30 +145,6 @@ class CardContextPolicy:
         if context.card_context_until or context.card_messages_left:
             return RedactionContext(0.0, 0, context.redacted_messages)  # expired: forget it
         return context
-
-
-def _uncovered_runs(runs: list[tuple[int, str]], covered: list[tuple[int, int]]) -> list[tuple[int, str]]:
-    """The digit runs with detected entities cut out: "4111 4111 10.0.0.1" holds the run "4111 4111" once the
-    IP address is detected, exactly as its redacted form "4111 4111 [IP_ADDRESS]" does."""
-    if not covered:
-        return runs
-    pieces: list[tuple[int, str]] = []
-    for offset, run in runs:
-        if not any(s < offset + len(run) and offset < e for s, e in covered):
-            pieces.append((offset, run))
-            continue
-        kept: list[tuple[int, int]] = []
-        for match in _GROUP.finditer(run):
-            start, end = match.start() + offset, match.end() + offset
-            if any(s < end and start < e for s, e in covered):
-                if kept:
-                    pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
-                    kept = []
-            else:
-                kept.append((start, end))
-        if kept:
-            pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
-    return pieces
 
 
 def _starts_a_card(groups: list[str]) -> bool:

@@ -2,7 +2,7 @@
 
 Each detector emits Comprehend entity type names, so local and Comprehend detections merge as one.
 A validator answers `VALID` (checksum or unmistakable shape), `NEEDS_CONTEXT` (right shape, but only a
-context word nearby makes it PII: a bare 9-digit number is an SSN only when someone says "SSN") or None.
+context word makes it PII: a bare 9-digit number is an SSN only when someone says "SSN") or None.
 Detectors run over normalised text (see normalize.py); spans are offsets into that text.
 
 Patterns never run where they cannot match: a detector lists `hints` (lowercase substrings one of which
@@ -65,15 +65,17 @@ class Detector:
     run_patterns: tuple[re.Pattern, ...] = ()
     gate: re.Pattern | None = None  # a cheap pattern that must match first; shared gates are searched once
 
-    def applies(self, lowered: str, digits: int) -> bool:
-        if digits < self.min_digits:
+    def applies(self, message: "Scan", gates: dict[re.Pattern, bool]) -> bool:
+        """Cheap checks before any pattern runs: enough digits, a hint word, the gate (cached per message)."""
+        if message.digits < self.min_digits:
             return False
-        if not self.hints:
-            return True
-        for hint in self.hints:
-            if hint in lowered:
-                return True
-        return False
+        if self.hints and not any(hint in message.lowered for hint in self.hints):
+            return False
+        if self.gate is not None:
+            if self.gate not in gates:
+                gates[self.gate] = self.gate.search(message.text) is not None
+            return gates[self.gate]
+        return True
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
@@ -414,24 +416,42 @@ class DetectorSet:
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
         for detector in self.detectors if digits else self._digitless:
-            if digits < detector.min_digits:  # `applies`, inlined: this loop runs for every message
-                continue
-            if detector.hints:
-                for hint in detector.hints:
-                    if hint in lowered:
-                        break
-                else:
-                    continue
-            gate = detector.gate
-            if gate is not None:
-                if gate not in gates:
-                    gates[gate] = gate.search(text) is not None
-                if not gates[gate]:
-                    continue
-            found.extend(detector.find(text, lowered, runs))
+            if detector.applies(message, gates):
+                found.extend(detector.find(text, lowered, runs))
+        cards = self.detectors[0] if self.detectors and isinstance(self.detectors[0], CardDetector) else None
+        if cards is not None and found and digits >= cards.min_digits:
+            # A card typed right after another entity ("... 10.0.0.1 4111 1111 1111 1111") starts its own run once
+            # that entity is masked; look again with detections cut out, so a second redaction finds nothing new.
+            covered = [(d.start, d.end) for d in found]
+            found.extend(d for d in cards.find(text, lowered, uncovered_runs(runs, covered))
+                         if not any(s < d.end and d.start < e for s, e in covered))
         if masked:  # "password: [CREDIT_DEBIT_NUMBER]" holds no password: masking again must change nothing
             found = [d for d in found if not message.inside_mask(d)]
         return found
+
+
+def uncovered_runs(runs: list[tuple[int, str]], covered: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """The digit runs with detected entities cut out: "4111 4111 10.0.0.1" holds the run "4111 4111" once the
+    IP address is detected, exactly as its redacted form "4111 4111 [IP_ADDRESS]" does."""
+    if not covered:
+        return runs
+    pieces: list[tuple[int, str]] = []
+    for offset, run in runs:
+        if not any(s < offset + len(run) and offset < e for s, e in covered):
+            pieces.append((offset, run))
+            continue
+        kept: list[tuple[int, int]] = []
+        for match in _GROUP.finditer(run):
+            start, end = match.start() + offset, match.end() + offset
+            if any(s < end and start < e for s, e in covered):
+                if kept:
+                    pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
+                    kept = []
+            else:
+                kept.append((start, end))
+        if kept:
+            pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
+    return pieces
 
 
 class Scan(NamedTuple):
@@ -447,10 +467,12 @@ class Scan(NamedTuple):
         return any(start <= detection.start and detection.end <= end for start, end in self.masked)
 
 
-def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "") -> Scan:
+def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "", lowered: str | None = None) -> Scan:
     """`masks` matches our own mask tokens: they are blanked for context words, so "[CREDIT_DEBIT_NUMBER]"
-    never serves as the word "number" next to a digit group when already-masked text is redacted again."""
-    lowered = text.lower()
+    never serves as the word "number" next to a digit group when already-masked text is redacted again.
+    `lowered`: text.lower() if the caller has it already."""
+    if lowered is None:
+        lowered = text.lower()
     if len(lowered) != len(text):  # a few characters change length when lower-cased; keep offsets aligned
         lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
     masked: list[tuple[int, int]] = []

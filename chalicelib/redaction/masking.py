@@ -2,9 +2,8 @@
 
 Rules:
 - overlapping spans merge into one mask, named by the highest-priority type among them;
-- a span that holds digits grows over the digits touching it (and, for grouped numbers such as cards,
-  over the next group after a space or dash), so a detector or Comprehend stopping short never leaves
-  part of a number visible.
+- a span that holds digits grows over the digits touching it (and, for card numbers, over the next group
+  after a space or dash), so a detector or Comprehend stopping short never leaves part of a number visible.
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ from typing import Iterable, Mapping
 
 from chalicelib.redaction.detectors import Detection
 
-# For grouped numbers, one space or dash followed by a digit continues the number ("4111 1111", "4111-1111");
-# for the rest only touching digits do (a date beside an IP address is another number).
-_GROUPED = frozenset({"CREDIT_DEBIT_NUMBER", "BANK_ACCOUNT_NUMBER", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SSN",
-                      "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER",
-                      "UK_NATIONAL_HEALTH_SERVICE_NUMBER"})
+# For card numbers, one space or dash followed by a digit continues the number ("4111 1111", "4111-1111"): a
+# detector that ends inside the grouping (Comprehend can) must not leave a group visible. For the rest only
+# touching digits do: their formats are fixed, and a date or an IP address beside them is another number.
+_GROUPED = frozenset({"CREDIT_DEBIT_NUMBER"})
 _CONTINUES = {True: re.compile(r"[ -]?\d"), False: re.compile(r"\d")}
 _ENDS = {True: re.compile(r"\d[ -]?$"), False: re.compile(r"\d$")}
 

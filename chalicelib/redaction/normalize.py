@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 _WORDS_EN = {
     "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
@@ -67,14 +67,14 @@ _LOOKALIKE_HINT = re.compile(r"\d[OoIl]|[OoIl]\d")
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
-@dataclass(frozen=True)
-class Normalized:
+class Normalized(NamedTuple):
     """Normalised text plus, per normalised character, the original span it came from."""
 
     text: str
     original: str
     starts: tuple[int, ...] | None = None  # None: identity mapping
     ends: tuple[int, ...] | None = None
+    lowered: str | None = None  # text.lower(), when it was computed on the way
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span behind normalised `[start, end)` (end exclusive, end > start)."""
@@ -100,8 +100,8 @@ def normalize(text: str, language: str = "en") -> Normalized:
             break
     if not edits:
         if starts is None:
-            return Normalized(plain, text)
-        return Normalized(plain, text, tuple(starts), tuple(ends))
+            return Normalized(plain, text, None, None, lowered)
+        return Normalized(plain, text, tuple(starts), tuple(ends), lowered)
     if starts is None:
         starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
     return _rewrite(text, plain, starts, ends, edits)

@@ -103,7 +103,7 @@ class Redactor:
             return Analysis([], context, False)
         now = time.time() if now is None else now
         normalized = normalize(text, self._language)
-        message = scan(normalized.text, self._masks, self._mask_hint)
+        message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
         local = self._local.detect_scan(message)
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now)

@@ -65,6 +65,18 @@ def test_a_span_stopping_short_of_a_number_grows_to_cover_it():
     assert text[span.start:span.end] == "4111 1111 1111 1111"
 
 
+@pytest.mark.parametrize("text", [
+    "GB82 WEST 1234 5698 7654 32 10.0.0.1 4111 1111 1111 1111 12/28",
+    "4111111111111111 4111 1111 1111 1111",
+    "ssn 460-89-9847 4111 1111 1111 1111 12/28 123",
+])
+def test_a_card_right_after_another_number_is_found_the_first_time(text):
+    redactor = build_redactor(redaction_settings(PII_ENTITY_TYPES="CREDIT_DEBIT_NUMBER,SSN,IP_ADDRESS,"
+                                                                  "INTERNATIONAL_BANK_ACCOUNT_NUMBER"), "inbound")
+    once = redactor.redact(text, now=NOW).text
+    assert "4111" not in once and redactor.redact(once, now=NOW).text == once
+
+
 def test_text_without_pii_is_returned_unchanged():
     for text in ("", "hello", "order 12345 total $25.00", "😀", "call me at 10:30"):
         result = inbound().redact(text, now=NOW)
