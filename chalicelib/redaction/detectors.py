@@ -412,22 +412,45 @@ class DetectorSet:
         return self.detect_scan(scan(text))
 
     def detect_scan(self, message: "Scan") -> list[Detection]:
-        text, lowered, digits, runs, masked = message
+        found = [d for d in self._detect_once(message) if not message.inside_mask(d)]
+        # Find now what a second redaction of the masked text would find: an entity can stand alone only once
+        # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
+        # redacted text never changes it.
+        for _ in range(_MAX_EXTRA_PASSES):
+            if not found:
+                break
+            covered = [(d.start, d.end) for d in found]
+            again = self._detect_once(_as_masked(message, covered))
+            new = [d for d in again if not any(s < d.end and d.start < e for s, e in covered)
+                   and not message.inside_mask(d)]
+            if not new:
+                break
+            found.extend(new)
+        return found
+
+    def _detect_once(self, message: "Scan") -> list[Detection]:
+        text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
         for detector in self.detectors if digits else self._digitless:
             if detector.applies(message, gates):
                 found.extend(detector.find(text, lowered, runs))
-        cards = self.detectors[0] if self.detectors and isinstance(self.detectors[0], CardDetector) else None
-        if cards is not None and found and digits >= cards.min_digits:
-            # A card typed right after another entity ("... 10.0.0.1 4111 1111 1111 1111") starts its own run once
-            # that entity is masked; look again with detections cut out, so a second redaction finds nothing new.
-            covered = [(d.start, d.end) for d in found]
-            found.extend(d for d in cards.find(text, lowered, uncovered_runs(runs, covered))
-                         if not any(s < d.end and d.start < e for s, e in covered))
-        if masked:  # "password: [CREDIT_DEBIT_NUMBER]" holds no password: masking again must change nothing
-            found = [d for d in found if not message.inside_mask(d)]
         return found
+
+
+_MAX_EXTRA_PASSES = 3
+
+
+def _as_masked(message: "Scan", covered: list[tuple[int, int]]) -> "Scan":
+    """The message as it reads once `covered` is masked: same length, each span a bracketed token."""
+    text, lowered = list(message.text), list(message.lowered)
+    for start, end in covered:
+        text[start:end] = "[" + "X" * (end - start - 2) + "]" if end - start >= 2 else "X"
+        lowered[start:end] = " " * (end - start)
+    masked_text = "".join(text)
+    digits = len(_ASCII_DIGIT.findall(masked_text))
+    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(masked_text)] if digits else []
+    return Scan(masked_text, "".join(lowered), digits, runs, message.masked + covered)
 
 
 def uncovered_runs(runs: list[tuple[int, str]], covered: list[tuple[int, int]]) -> list[tuple[int, str]]:

@@ -17,8 +17,8 @@ from chalicelib.redaction.detectors import Detection
 # detector that ends inside the grouping (Comprehend can) must not leave a group visible. For the rest only
 # touching digits do: their formats are fixed, and a date or an IP address beside them is another number.
 _GROUPED = frozenset({"CREDIT_DEBIT_NUMBER"})
-_CONTINUES = {True: re.compile(r"[ -]?\d"), False: re.compile(r"\d")}
-_ENDS = {True: re.compile(r"\d[ -]?$"), False: re.compile(r"\d$")}
+_CONTINUES = {True: re.compile("[ \u00a0\u3000-]?\\d"), False: re.compile(r"\d")}
+_ENDS = {True: re.compile("\\d[ \u00a0\u3000-]?$"), False: re.compile(r"\d$")}
 
 
 def merge(detections: Iterable[Detection], text: str, priority: Mapping[str, int]) -> list[Detection]:
@@ -30,7 +30,8 @@ def merge(detections: Iterable[Detection], text: str, priority: Mapping[str, int
         if merged and detection.start < merged[-1].end:
             last = merged[-1]
             keep = last if _rank(last, priority) <= _rank(detection, priority) else detection
-            merged[-1] = Detection(keep.entity_type, last.start, max(last.end, detection.end), max(last.score, detection.score))
+            end, score = max(last.end, detection.end), max(last.score, detection.score)
+            merged[-1] = Detection(keep.entity_type, last.start, end, score)
         else:
             merged.append(detection)
     return merged
