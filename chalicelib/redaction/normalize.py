@@ -55,6 +55,8 @@ _RUN_WORDS = {
 def _runs(language: str) -> re.Pattern:
     """Compiled on first use (a spoken number is rare; the pattern is large)."""
     return _run_pattern(_RUN_WORDS.get(language, _RUN_WORDS["en"]))
+
+
 _TABLES = {"en": _WORDS_EN, "es": {**_WORDS_EN, **_WORDS_ES}}
 # A spoken number has at least one of these; "oh" and "o" count only beside them.
 _HINTS = {
