@@ -69,8 +69,13 @@ class Detector:
         """Cheap checks before any pattern runs: enough digits, a hint word, the gate (cached per message)."""
         if message.digits < self.min_digits:
             return False
-        if self.hints and not any(hint in message.lowered for hint in self.hints):
-            return False
+        if self.hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
+            lowered = message.lowered
+            for hint in self.hints:
+                if hint in lowered:
+                    break
+            else:
+                return False
         if self.gate is not None:
             if self.gate not in gates:
                 gates[self.gate] = self.gate.search(message.text) is not None
@@ -417,7 +422,7 @@ class DetectorSet:
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
         # redacted text never changes it.
         for _ in range(_MAX_EXTRA_PASSES):
-            if not found:
+            if not _digits_beside(message.text, found):  # masking changes only neighbouring numbers
                 break
             covered = [(d.start, d.end) for d in found]
             again = self._detect_once(_as_masked(message, covered))
@@ -439,6 +444,12 @@ class DetectorSet:
 
 
 _MAX_EXTRA_PASSES = 3
+_NEAR = 4  # characters: a digit this close to a detection can belong to a number that masking isolates
+
+
+def _digits_beside(text: str, found: list[Detection]) -> bool:
+    return any(_ASCII_DIGIT.search(text, max(0, d.start - _NEAR), d.start) or _ASCII_DIGIT.search(text, d.end, d.end + _NEAR)
+               for d in found)
 
 
 def _as_masked(message: "Scan", covered: list[tuple[int, int]]) -> "Scan":
