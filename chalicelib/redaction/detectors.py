@@ -130,7 +130,7 @@ _WORDS_BEFORE = {n: re.compile(rf"(?:\S+\s+){{0,{n}}}\S*$") for n in _WINDOWS}
 _WORDS_AFTER = {n: re.compile(rf"\S*(?:\s+\S+){{0,{n}}}") for n in _WINDOWS}
 
 # Separators inside a digit run: space, dash, dot, slash, underscore (NBSP is a space after normalising).
-SEP = r"(?:[ \t]*[-./_][ \t]*|[ \t]+)"
+SEP = r"(?:[ \t]{0,3}[-./_][ \t]{0,3}|[ \t]{1,3})"
 _DIGIT_RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
 _GROUP = re.compile(r"\d+")
 # Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "cvv? it's 123".
@@ -444,7 +444,7 @@ class DetectorSet:
 
 
 _MAX_EXTRA_PASSES = 3
-_NEAR = 4  # characters: a digit this close to a detection can belong to a number that masking isolates
+_NEAR = 8  # characters: a digit this close (the widest SEP is 7) can join a detection's digit run
 
 
 def _digits_beside(text: str, found: list[Detection]) -> bool:
