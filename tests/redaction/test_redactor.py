@@ -77,6 +77,13 @@ def test_a_card_right_after_another_number_is_found_the_first_time(text):
     assert "4111" not in once and redactor.redact(once, now=NOW).text == once
 
 
+def test_a_number_that_stands_alone_only_once_its_neighbour_is_masked_is_masked_the_first_time():
+    redactor = build_redactor(redaction_settings(PII_ENTITY_TYPES="INTERNATIONAL_BANK_ACCOUNT_NUMBER,PHONE"), "inbound")
+    once = redactor.redact("GB82 WEST 1234 5698 7654 32 1 000000 12/28", now=NOW).text
+    assert once == "[INTERNATIONAL_BANK_ACCOUNT_NUMBER] [PHONE]/28"
+    assert redactor.redact(once, now=NOW).text == once
+
+
 def test_text_without_pii_is_returned_unchanged():
     for text in ("", "hello", "order 12345 total $25.00", "😀", "call me at 10:30"):
         result = inbound().redact(text, now=NOW)
