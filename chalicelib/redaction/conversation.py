@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction.detectors import Detection, Scan, uncovered_runs, words
+from chalicelib.redaction.spans import Coverage
 
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
 HARD, SOFT = "hard", "soft"  # card context: mask every digit run / only messages that are mostly digits
@@ -105,16 +106,17 @@ class CardContextPolicy:
                     prompt = _CARD_PROMPT_ALONE.search(text) is not None
                     break
             return [], self._next(context, now, active, HARD if cards or prompt else None)
-        covered = [(d.start, d.end) for d in detections]
+        covered = Coverage(len(text), [(d.start, d.end) for d in detections])
         extra: list[Detection] = []
         arm = HARD if cards else None
         after_card = cards[0].end if cards else None
         soft = active and context.card_context_soft
         if (active and not soft) or after_card is not None:
             for match in _MONTH_YEAR.finditer(text, after_card or 0):
-                if not any(s <= match.start() < e for s, e in covered):
+                if not covered.touches(match.start(), match.start() + 1):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
-                    covered.append(match.span())
+                    covered.add(*match.span())
+        signs = _Signs(message.lowered, covered)
         for start, run in uncovered_runs(message.runs, covered):
             end = start + len(run)
             if _is_amount(text, start, run):
@@ -122,13 +124,12 @@ class CardContextPolicy:
             groups = _GROUP.findall(run)
             digits = sum(len(g) for g in groups)
             if active or (after_card is not None and start >= after_card):
-                fragment = _mostly_digits(message.lowered, covered, strict=soft)
+                fragment = signs.almost_all_digits if soft else signs.mostly_digits
                 if fragment or (digits >= 3 and not soft):
                     extra.append(Detection(_label(run, groups), start, end, 0.8))
                     arm = HARD if fragment else arm  # only more card-like digits extend the context
             elif _starts_a_card(groups):
-                if (_grouped_like_a_card(groups) or _mostly_digits(message.lowered, covered)
-                        or _CARD_PROMPT.search(message.lowered) is not None):
+                if _grouped_like_a_card(groups) or signs.mostly_digits or signs.card_word:
                     arm = HARD
                     if digits > FRAGMENT_VISIBLE_DIGITS:
                         extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
@@ -182,21 +183,36 @@ def _is_amount(text: str, start: int, value: str) -> bool:
     return bool(before) and _AMOUNT_BEFORE.search(before) is not None
 
 
-def _mostly_digits(lowered: str, covered: list[tuple[int, int]], strict: bool = False) -> bool:
-    """More digits than letters, not counting detected entities or earlier masks (blanked in `lowered`):
-    so the answer is the same for "jane@example.com 4111 1111" and for its redacted "[EMAIL] 4111 1111".
-    `strict`: hardly any words at all ("5665", "then 1947 7414 9233"), unlike "my phone is +44 20 4429 2178"."""
-    if covered:
-        pieces, cursor = [], 0
-        for start, end in sorted(covered):
-            pieces.append(lowered[cursor:start])
-            cursor = max(cursor, end)
-        pieces.append(lowered[cursor:])
-        lowered = "".join(pieces)
-    digits = sum(map(str.isdigit, lowered))
-    letters = sum(map(str.isalpha, lowered))
-    if strict:
+class _Signs:
+    """What the message as a whole says, computed once and only if asked: how much of it is digits (not counting
+    detected entities or earlier masks, so "jane@example.com 4111 1111" and its redacted "[EMAIL] 4111 1111"
+    answer alike), and whether it mentions a card."""
+
+    def __init__(self, lowered: str, covered: Coverage):
+        self._lowered = lowered
+        self._covered = covered
+        self._counts: tuple[int, int] | None = None
+        self._card_word: bool | None = None
+
+    def _digits_and_letters(self) -> tuple[int, int]:
+        if self._counts is None:
+            rest = self._covered.outside(self._lowered)
+            self._counts = sum(map(str.isdigit, rest)), sum(map(str.isalpha, rest))
+        return self._counts
+
+    @property
+    def mostly_digits(self) -> bool:
+        digits, letters = self._digits_and_letters()
+        return digits > 0 and letters < digits
+
+    @property
+    def almost_all_digits(self) -> bool:
+        """Hardly any words: "5665", "then 1947 7414 9233", unlike "my phone is +44 20 4429 2178"."""
+        digits, letters = self._digits_and_letters()
         return digits > 0 and letters <= 5 and 2 * letters <= digits
-    return digits > 0 and letters < digits
 
-
+    @property
+    def card_word(self) -> bool:
+        if self._card_word is None:
+            self._card_word = _CARD_PROMPT.search(self._lowered) is not None
+        return self._card_word

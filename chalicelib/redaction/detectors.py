@@ -17,6 +17,7 @@ from functools import cache
 from typing import Callable, NamedTuple
 
 from chalicelib.redaction import checksums as check
+from chalicelib.redaction.spans import Coverage
 
 VALID = "valid"
 NEEDS_CONTEXT = "needs_context"
@@ -417,7 +418,8 @@ class DetectorSet:
         return self.detect_scan(scan(text))
 
     def detect_scan(self, message: "Scan") -> list[Detection]:
-        found = [d for d in self._detect_once(message) if not message.inside_mask(d)]
+        masks = Coverage(len(message.text), message.masked) if message.masked else None
+        found = [d for d in self._detect_once(message) if masks is None or not masks.holds(d.start, d.end)]
         # Find now what a second redaction of the masked text would find: an entity can stand alone only once
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
         # redacted text never changes it.
@@ -425,9 +427,10 @@ class DetectorSet:
             if not _digits_beside(message.text, found):  # masking changes only neighbouring numbers
                 break
             covered = [(d.start, d.end) for d in found]
+            coverage = Coverage(len(message.text), covered)
             again = self._detect_once(_as_masked(message, covered))
-            new = [d for d in again if not any(s < d.end and d.start < e for s, e in covered)
-                   and not message.inside_mask(d)]
+            new = [d for d in again if not coverage.touches(d.start, d.end)
+                   and (masks is None or not masks.holds(d.start, d.end))]
             if not new:
                 break
             found.extend(new)
@@ -448,8 +451,10 @@ _NEAR = 8  # characters: a digit this close (the widest SEP is 7) can join a det
 
 
 def _digits_beside(text: str, found: list[Detection]) -> bool:
-    return any(_ASCII_DIGIT.search(text, max(0, d.start - _NEAR), d.start) or _ASCII_DIGIT.search(text, d.end, d.end + _NEAR)
-               for d in found)
+    for d in found:
+        if _ASCII_DIGIT.search(text, max(0, d.start - _NEAR), d.start) or _ASCII_DIGIT.search(text, d.end, d.end + _NEAR):
+            return True
+    return False
 
 
 def _as_masked(message: "Scan", covered: list[tuple[int, int]]) -> "Scan":
@@ -464,20 +469,20 @@ def _as_masked(message: "Scan", covered: list[tuple[int, int]]) -> "Scan":
     return Scan(masked_text, "".join(lowered), digits, runs, message.masked + covered)
 
 
-def uncovered_runs(runs: list[tuple[int, str]], covered: list[tuple[int, int]]) -> list[tuple[int, str]]:
+def uncovered_runs(runs: list[tuple[int, str]], covered: Coverage) -> list[tuple[int, str]]:
     """The digit runs with detected entities cut out: "4111 4111 10.0.0.1" holds the run "4111 4111" once the
     IP address is detected, exactly as its redacted form "4111 4111 [IP_ADDRESS]" does."""
     if not covered:
         return runs
     pieces: list[tuple[int, str]] = []
     for offset, run in runs:
-        if not any(s < offset + len(run) and offset < e for s, e in covered):
+        if not covered.touches(offset, offset + len(run)):
             pieces.append((offset, run))
             continue
         kept: list[tuple[int, int]] = []
         for match in _GROUP.finditer(run):
             start, end = match.start() + offset, match.end() + offset
-            if any(s < end and start < e for s, e in covered):
+            if covered.touches(start, end):
                 if kept:
                     pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
                     kept = []
@@ -496,9 +501,6 @@ class Scan(NamedTuple):
     digits: int
     runs: list[tuple[int, str]]  # (offset, run) for "4111 1111", "12/28", "555-0199"
     masked: list[tuple[int, int]] = []  # spans of our own mask tokens, from an earlier redaction
-
-    def inside_mask(self, detection: Detection) -> bool:
-        return any(start <= detection.start and detection.end <= end for start, end in self.masked)
 
 
 def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "", lowered: str | None = None) -> Scan:

@@ -64,7 +64,8 @@ _HINTS = {
     "es": tuple(w for w in _WORDS_EN if w not in ("oh", "o")) + tuple(_WORDS_ES),
 }
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
-_LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]*(?:\d[OoIl]|[OoIl]\d)[0-9OoIl]*(?!\w)")
+# A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
+_LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
 _LOOKALIKE_HINT = re.compile(r"\d[OoIl]|[OoIl]\d")
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
@@ -135,7 +136,7 @@ def _unicode_digits(text: str) -> tuple[str, list[int], list[int]]:
 def _fix_lookalikes(match: re.Match) -> str:
     token = match.group(0)
     digits = sum(ch.isdigit() for ch in token)
-    if digits >= 3 and digits * 2 > len(token):
+    if digits >= 3 and digits * 2 > len(token) and _LOOKALIKE_HINT.search(token):
         return "".join(_LOOKALIKE_MAP.get(ch, ch) for ch in token)
     return token
 

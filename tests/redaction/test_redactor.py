@@ -84,6 +84,14 @@ def test_a_number_that_stands_alone_only_once_its_neighbour_is_masked_is_masked_
     assert redactor.redact(once, now=NOW).text == once
 
 
+def test_oversized_and_hostile_text_is_redacted_everywhere():
+    filler = "0O" * 5000 + " " + "1 " * 3000 + "one " * 2000 + "x@" + "b." * 2000 + " "
+    text = f"card {CARD} " + filler + f"ssn 460-89-9847 {filler} card {CARD}"
+    masked = inbound().redact(text, now=NOW).text
+    assert CARD not in masked and "460-89-9847" not in masked
+    assert masked.count("[CREDIT_DEBIT_NUMBER]") >= 2 and "[SSN]" in masked
+
+
 def test_text_without_pii_is_returned_unchanged():
     for text in ("", "hello", "order 12345 total $25.00", "😀", "call me at 10:30"):
         result = inbound().redact(text, now=NOW)
