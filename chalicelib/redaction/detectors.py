@@ -116,8 +116,8 @@ class Detector:
             return False
         if len(lowered) <= WHOLE_MESSAGE_CONTEXT:
             return self.context.search(lowered) is not None
-        before = _WORDS_BEFORE[self.window].search(lowered, max(0, start - 40 * self.window), start)
-        after = _WORDS_AFTER[self.window].match(lowered, end, min(len(lowered), end + 40 * self.window))
+        before = _words_before(self.window).search(lowered, max(0, start - 40 * self.window), start)
+        after = _words_after(self.window).match(lowered, end, min(len(lowered), end + 40 * self.window))
         return self.context.search(lowered, before.start(), after.end()) is not None
 
 
@@ -126,9 +126,17 @@ class Detector:
 # IBANs and NINOs start with two letters and two digits ("DE89", "AB 12"): one scan gates both detectors.
 _LETTERS_THEN_DIGITS = re.compile(r"[A-Za-z]{2} ?\d\d")
 WHOLE_MESSAGE_CONTEXT = 300  # characters: a chat message up to this long is one context
-_WINDOWS = range(1, 13)
-_WORDS_BEFORE = {n: re.compile(rf"(?:\S+\s+){{0,{n}}}\S*$") for n in _WINDOWS}
-_WORDS_AFTER = {n: re.compile(rf"\S*(?:\s+\S+){{0,{n}}}") for n in _WINDOWS}
+
+
+@cache
+def _words_before(count: int) -> re.Pattern:
+    return re.compile(rf"(?:\S+\s+){{0,{count}}}\S*$")
+
+
+@cache
+def _words_after(count: int) -> re.Pattern:
+    return re.compile(rf"\S*(?:\s+\S+){{0,{count}}}")
+
 
 # Separators inside a digit run: space, dash, dot, slash, underscore (NBSP is a space after normalising).
 SEP = r"(?:[ \t]{0,3}[-./_][ \t]{0,3}|[ \t]{1,3})"
