@@ -165,20 +165,42 @@ class RedactionSettings:
     language: str
     min_score: float
     mask_template: str
+    card_context_seconds: int = 180
+    card_context_messages: int = 5
 
     @classmethod
     def parse(cls, env: _Reader) -> "RedactionSettings":
         template = env.text("PII_MASK_TEMPLATE", "[{type}]")
-        if "{type}" not in template and any(ch.isdigit() for ch in template):
+        if any(ch.isdigit() for ch in template):
             raise SettingsError("PII_MASK_TEMPLATE must not contain digits")
+        inbound = frozenset(t.upper() for t in env.csv("PII_ENTITY_TYPES", DEFAULT_PII_ENTITY_TYPES))
+        outbound = frozenset(t.upper() for t in env.csv("PII_OUTBOUND_ENTITY_TYPES", ""))
+        for name, types in (("PII_ENTITY_TYPES", inbound), ("PII_OUTBOUND_ENTITY_TYPES", outbound)):
+            unknown = types - COMPREHEND_PII_TYPES
+            if unknown:
+                raise SettingsError(f"{name} has unknown entity types: {', '.join(sorted(unknown))}")
         return cls(
             engine=env.choice("PII_ENGINE", "local", ("local", "comprehend", "both")),
-            entity_types=frozenset(env.csv("PII_ENTITY_TYPES", DEFAULT_PII_ENTITY_TYPES)),
-            outbound_entity_types=frozenset(env.csv("PII_OUTBOUND_ENTITY_TYPES", "")),
+            entity_types=inbound,
+            outbound_entity_types=outbound,
             language=env.choice("PII_LANGUAGE", "en", ("en", "es")),
             min_score=env.number("PII_MIN_SCORE", 0.5, 0.0, 1.0),
             mask_template=template,
+            # How long (and for how many customer messages) digits stay masked once card context is on.
+            card_context_seconds=env.integer("PII_CARD_CONTEXT_SECONDS", 180, 0, 3600),
+            card_context_messages=env.integer("PII_CARD_CONTEXT_MESSAGES", 5, 0, 50),
         )
+
+
+# Every entity type DetectPiiEntities knows (REFERENCE.md §8); ALL is not a type we can mask by name.
+COMPREHEND_PII_TYPES = frozenset((
+    "ADDRESS,AGE,AWS_ACCESS_KEY,AWS_SECRET_KEY,BANK_ACCOUNT_NUMBER,BANK_ROUTING,CA_HEALTH_NUMBER,"
+    "CA_SOCIAL_INSURANCE_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,CREDIT_DEBIT_NUMBER,DATE_TIME,DRIVER_ID,EMAIL,"
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER,IN_AADHAAR,IN_NREGA,IN_PERMANENT_ACCOUNT_NUMBER,IN_VOTER_NUMBER,IP_ADDRESS,"
+    "LICENSE_PLATE,MAC_ADDRESS,NAME,PASSPORT_NUMBER,PASSWORD,PHONE,PIN,SSN,SWIFT_CODE,UK_NATIONAL_HEALTH_SERVICE_NUMBER,"
+    "UK_NATIONAL_INSURANCE_NUMBER,UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER,URL,USERNAME,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
+    "VEHICLE_IDENTIFICATION_NUMBER"
+).split(","))
 
 
 @dataclass(frozen=True)
