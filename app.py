@@ -89,9 +89,46 @@ def connect_stream_handler(event):
 
 # ----------------------------------------------------------------------------------------- attachment_scanner
 
-# <entry:scanner> attachment_scanner (scanner issue) </entry:scanner>
+# <entry:scanner> attachment_scanner (scanner issue)
+
+
+@app.lambda_function(name="attachment_scanner")
+def attachment_scanner(event, context):
+    """Amazon Connect FILE_SCANNER: {"Status": "APPROVED" | "REJECTED"}, REJECTED on any failure."""
+    from chalicelib.scanning import scanner
+    from chalicelib.scanning.deadline import Deadline
+
+    try:
+        config = _settings().scanner
+    except settings.SettingsError as exc:
+        return scanner.reject_unconfigured(exc)
+    deadline = Deadline.for_invocation(context, config.time_budget_ms, config.deadline_margin_ms)
+    return scanner.build(config).decide(event, deadline).response()
+
+
+# </entry:scanner>
 
 
 # ----------------------------------------------------------------------------------------- ivr_decryptor
 
-# <entry:ivr> ivr_decryptor (IVR issue) </entry:ivr>
+# <entry:ivr>
+
+
+@app.lambda_function(name="ivr_decryptor")
+def ivr_decryptor(event, context):
+    """Decrypt digits a contact flow encrypted with *Store customer input*; the flow reads `$.External`."""
+    import logging
+
+    from chalicelib.ivr import decryptor
+    from chalicelib.ivr.result import Reason, failure
+
+    try:
+        config = _settings().ivr
+    except settings.SettingsError as exc:
+        # The message names the variable and never its value; the flow gets a code, not the message.
+        logs.log_event(logs.get_logger("ivr"), "ivr_misconfigured", logging.ERROR, setting=str(exc).split()[0])
+        return failure(Reason.MISCONFIGURED)
+    return decryptor.handle_event(event, config)
+
+
+# </entry:ivr>
