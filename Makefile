@@ -11,7 +11,7 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 	"$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13" /usr/bin/python3.13 /usr/local/bin/python3.13; do \
 	if env $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then echo "env $$c"; break; fi; done)
 
-.PHONY: venv test run bench clean deploy destroy
+.PHONY: venv test run bench clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,8 @@ clean:
 # Deployment to AWS (README, section Deploy): `make deploy STAGE=prod`, `make destroy STAGE=prod`.
 # DRY_RUN=1 prints every AWS call and command without credentials. Parameters: infra/params-$(STAGE).json.
 DEPLOY_ARGS = --stage $(STAGE) $(if $(DRY_RUN),--dry-run) $(if $(PARAMS),--params $(PARAMS))
+
+.PHONY: deploy destroy
 
 deploy: venv
 	@if [ -z "$(STAGE)" ]; then echo "STAGE is required: make deploy STAGE=prod" >&2; exit 2; fi
