@@ -219,7 +219,7 @@ class Deployment:
         self.say(f"  Messenger callback URL: {base}/{WEBHOOK_PATH}")
         self.say("  Messenger verify token: the VERIFY_TOKEN field of the secret, read it with")
         self.say(f"    aws secretsmanager get-secret-value --secret-id {secret} --query SecretString --output text")
-        self.say("  Subscribe the page to: messages, messaging_postbacks, message_reads, message_deliveries")
+        self.say("  Subscribe the page to the webhook fields: messages, messaging_postbacks")
         self.say(f"  IVR private keys: one SecureString per Connect key id under {outputs['IvrKeysPath']}")
         self.say(f"  Attachments: enable them on the instance; the scanner reads {outputs['AttachmentsObjectsArn']}")
 
