@@ -15,7 +15,7 @@ from sandbox.connect.model import CHAT_ENDED, JOINED, ConnectModel
 from sandbox.httpkit import serve, url_of
 from sandbox.lambdas import Invocation
 from sandbox.stack import free_port
-from tests.sandbox_fakes import MemoryS3, ScriptedInvoker
+from tests.sandbox.fakes import MemoryS3, ScriptedInvoker
 
 INSTANCE = "11111111-2222-3333-4444-555555555555"
 FLOW = "66666666-7777-8888-9999-000000000000"
