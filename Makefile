@@ -11,7 +11,7 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 	"$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13" /usr/bin/python3.13 /usr/local/bin/python3.13; do \
 	if env $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then echo "env $$c"; break; fi; done)
 
-.PHONY: venv test run bench clean
+.PHONY: venv test run bench clean chromium
 
 venv: $(STAMP)
 
@@ -23,11 +23,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-test: venv
+test: venv chromium
 	$(BIN)/python -m pytest
 
+# The whole product on this machine (sandbox/): the page at http://127.0.0.1:8000/sandbox/. Ctrl-C stops it.
 run: venv
-	$(BIN)/chalice local --stage local --host 127.0.0.1 --port 8000
+	$(BIN)/python -m sandbox --port 8000
+
+# The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	  else echo "chromium missing and no apt-get: the browser tests will be skipped" >&2; fi; \
+	fi
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
