@@ -64,4 +64,15 @@ def test_a_conversation_in_the_browser(page, sandbox):
     page.click("#agent-send")
     page.locator("#customer-transcript").get_by_text(reply).wait_for(timeout=20000)
     ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sandbox-chat.png"), full_page=True)
+
+
+def test_ivr_in_the_browser(page, sandbox):
+    sandbox.require("ivr_decryptor", webhook=False)
+    page.fill("#ivr-input", "4111111111111111")
+    page.click("#ivr-send")
+    page.wait_for_function("document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')",
+                           timeout=20000)
+    assert '"Last4": "1111"' in page.inner_text("#ivr-result")
+    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sandbox.png"), full_page=True)
