@@ -116,6 +116,7 @@ class Stack:
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
+        threading.Thread(target=self._warm_up, args=(site, invoker), name="warm-up", daemon=True).start()
         self.model, self.graph, self.stream, self.site = model, graph, stream, site
         self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
                      "connect": connect_url, "graph": graph_url, "lambda_host": f"http://{HOST}:{ports.lambda_host}"}
@@ -166,6 +167,12 @@ class Stack:
                 self.options.log.flush()
             except ValueError:  # log closed during shutdown
                 return
+
+    @staticmethod
+    def _warm_up(site: SandboxSite, invoker: LambdaInvoker) -> None:
+        """Cold starts happen here rather than on the first click (imports, the IVR key load)."""
+        invoker.invoke("attachment_scanner", {})  # malformed on purpose: REJECTED, modules loaded
+        site.warm_up_ivr()
 
     def _tick(self, model: ConnectModel) -> None:
         while not self._stopping.wait(1.0):

@@ -144,6 +144,10 @@ class SandboxSite:
 
     # ------------------------------------------------------------------------------------- IVR
 
+    def warm_up_ivr(self) -> None:
+        if self._ivr.available():
+            self._ivr.run("0000")
+
     def _ivr_run(self, request: Request) -> Response:
         if not self._ivr.available():
             raise HttpError(503, {"message": "the IVR decryptor is not part of this build yet"})

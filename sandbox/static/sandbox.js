@@ -45,12 +45,12 @@ function attachmentNode(name, url, contentType) {
     return image;
   }
   if (url) {
-    const link = element("a", "", "📄 " + (name || "file"));
+    const link = element("a", "", "file: " + (name || "file"));
     link.href = url;
     link.target = "_blank";
     return link;
   }
-  return element("span", "", "📄 " + (name || "file"));
+  return element("span", "", "file: " + (name || "file"));
 }
 
 function renderCustomer(state) {
@@ -179,7 +179,7 @@ $("ivr-form").addEventListener("submit", async (event) => {
     const result = await api("ivr", { digits });
     $("ivr-result").textContent = "$.External = " + JSON.stringify(result.external, null, 2) +
       "\n\nciphertext: " + result.ciphertext_chars + " base64 chars (" + result.ciphertext_head + "…), key id " +
-      result.key_id + ", decrypted in " + result.elapsed_ms + " ms" + (result.function_error ? "\nfunction error: " + result.function_error : "");
+      result.key_id + "; invoke round trip " + result.elapsed_ms + " ms" + (result.function_error ? "\nfunction error: " + result.function_error : "");
   } catch (error) {
     $("ivr-result").textContent = "error: " + error.message;
   }
