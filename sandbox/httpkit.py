@@ -123,7 +123,7 @@ def serve(name: str, host: str, port: int, router: Router) -> ThreadingHTTPServe
 
     server = ThreadingHTTPServer((host, port), _Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True).start()
     return server
 
 

@@ -75,39 +75,42 @@ class Stack:
             if not getattr(ports, name):
                 setattr(ports, name, free_port())
         stage = resources.LocalStage.load()
+        moto_url, connect_url, graph_url = (f"http://{HOST}:{port}" for port in (ports.moto, ports.connect, ports.graph))
+        app_url, lambda_url = f"http://{HOST}:{ports.app}", f"http://{HOST}:{ports.lambda_host}"
+
+        # The app's processes take seconds to import; they start first and need the rest only when called.
+        env = self._app_environment(moto_url, connect_url, graph_url)
+        lambda_host = self._spawn([sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)],
+                                  env, "lambda")
+        chalice = self._spawn([str(Path(sys.executable).with_name("chalice")), "local", "--stage", "local",
+                               "--host", HOST, "--port", str(ports.app), "--no-autoreload"], env, "app")
 
         import logging
 
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
-
-        moto = ThreadedMotoServer(ip_address=HOST, port=ports.moto, verbose=False)
-        moto.start()
-        self._moto = moto
-        moto_url = f"http://{HOST}:{ports.moto}"
+        self._moto = ThreadedMotoServer(ip_address=HOST, port=ports.moto, verbose=False)
+        self._moto.start()
         ivr_key = resources.new_ivr_key()
         resources.seed(moto_url, stage, ivr_key)
         s3 = _moto_client("s3", moto_url)
         sns = _moto_client("sns", moto_url)
 
-        invoker = LambdaInvoker(f"http://{HOST}:{ports.lambda_host}")
+        invoker = LambdaInvoker(lambda_url)
         stream = StreamDelivery(invoker, stage.topic_arn, stage.instance_id)
         model = ConnectModel(stage.instance_id, stage.contact_flow_id, lambda arn: _topic_exists(sns, arn),
                              lambda chat, item: [stream.publish(topic, item) for topic in chat.topics],
                              connection_ttl_seconds=self.options.connection_ttl_seconds)
-        connect_url = f"http://{HOST}:{ports.connect}"
         attachments = AttachmentService(model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX,
                                         invoker, connect_url)
         self._servers.append(serve("connect-emulator", HOST, ports.connect, connect_router(model, attachments, s3)))
         secret = resources.MESSENGER_SECRET
         graph = GraphEmulator(secret["PAGE_TOKEN"], secret["APP_SECRET"])
         self._servers.append(serve("graph-emulator", HOST, ports.graph, graph.router()))
-        graph_url = f"http://{HOST}:{ports.graph}"
 
-        env = self._app_environment(moto_url, connect_url, graph_url)
-        self._start_lambda_host(env, ports.lambda_host)
-        app_url = self._start_chalice(env, ports.app)
+        _wait_http(f"{lambda_url}/health", lambda_host, "the Lambda host")
+        _wait_http(f"{app_url}/health", chalice, "chalice local")
 
         front_url = f"http://{HOST}:{ports.front}"
         customers = MetaCustomers(f"{app_url}/webhook/messenger", secret["APP_SECRET"], f"{front_url}/sandbox/cdn")
@@ -119,7 +122,7 @@ class Stack:
         threading.Thread(target=self._warm_up, args=(site, invoker), name="warm-up", daemon=True).start()
         self.model, self.graph, self.stream, self.site = model, graph, stream, site
         self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
-                     "connect": connect_url, "graph": graph_url, "lambda_host": f"http://{HOST}:{ports.lambda_host}"}
+                     "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
         return self.urls
 
     def _app_environment(self, moto_url: str, connect_url: str, graph_url: str) -> dict[str, str]:
@@ -140,18 +143,6 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
         })
         return env
-
-    def _start_lambda_host(self, env: dict[str, str], port: int) -> None:
-        process = self._spawn([sys.executable, "-m", "sandbox.lambda_host", "--port", str(port)], env, "lambda")
-        _wait_http(f"http://{HOST}:{port}/health", process, "the Lambda host")
-
-    def _start_chalice(self, env: dict[str, str], port: int) -> str:
-        chalice = str(Path(sys.executable).with_name("chalice"))
-        process = self._spawn([chalice, "local", "--stage", "local", "--host", HOST, "--port", str(port),
-                               "--no-autoreload"], env, "app")
-        url = f"http://{HOST}:{port}"
-        _wait_http(f"{url}/health", process, "chalice local")
-        return url
 
     def _spawn(self, command: list[str], env: dict[str, str], label: str) -> subprocess.Popen:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE,
