@@ -146,7 +146,8 @@ class Stack:
 
     def _spawn(self, command: list[str], env: dict[str, str], label: str) -> subprocess.Popen:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                                   preexec_fn=_die_with_parent)
         self._processes.append(process)
         threading.Thread(target=self._forward, args=(process, label), daemon=True).start()
         return process
@@ -188,6 +189,16 @@ class Stack:
         moto = getattr(self, "_moto", None)
         if moto is not None:
             moto.stop()
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if the runner dies without stopping it (e.g. SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _moto_client(service: str, url: str):
