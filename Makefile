@@ -11,7 +11,7 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 	"$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13" /usr/bin/python3.13 /usr/local/bin/python3.13; do \
 	if env $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then echo "env $$c"; break; fi; done)
 
-.PHONY: venv test run bench clean chromium
+.PHONY: venv test run bench clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,7 @@ run: venv
 	$(BIN)/python -m sandbox --port 8000
 
 # The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+.PHONY: chromium
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
