@@ -119,7 +119,7 @@ class Stack:
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
-        threading.Thread(target=self._warm_up, args=(site, invoker), name="warm-up", daemon=True).start()
+        threading.Thread(target=self._warm_up, args=(site,), name="warm-up", daemon=True).start()
         self.model, self.graph, self.stream, self.site = model, graph, stream, site
         self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
                      "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
@@ -161,9 +161,8 @@ class Stack:
                 return
 
     @staticmethod
-    def _warm_up(site: SandboxSite, invoker: LambdaInvoker) -> None:
-        """Cold starts happen here rather than on the first click (imports, the IVR key load)."""
-        invoker.invoke("attachment_scanner", {})  # malformed on purpose: REJECTED, modules loaded
+    def _warm_up(site: SandboxSite) -> None:
+        """The decryptor's cold start (ESDK import, key load from SSM) happens here, not on the first click."""
         site.warm_up_ivr()
 
     def _tick(self, model: ConnectModel) -> None:
