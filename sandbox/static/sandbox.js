@@ -60,8 +60,10 @@ function renderCustomer(state) {
   lastRendered.customer = key;
   list.replaceChildren(...state.customer.map((entry) => {
     const mine = entry.from === "customer";
+    // Files sent by URL carry no name on Messenger: label them by type.
     const body = entry.attachment
-      ? attachmentNode(entry.attachment.name || entry.attachment.type, entry.attachment.url, entry.attachment.content_type)
+      ? attachmentNode(entry.attachment.name || entry.attachment.type + " (" + entry.attachment.content_type + ")",
+                       entry.attachment.url, entry.attachment.content_type)
       : entry.text;
     const meta = mine
       ? time(entry.at) + (entry.webhook_status === 200 ? " · delivered to webhook" : " · webhook answered " + entry.webhook_status)
