@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from tests.sandbox import files
 from tests.sandbox.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -51,18 +52,30 @@ def test_the_page_renders_its_three_panes(page):
 
 
 def test_a_conversation_in_the_browser(page, sandbox):
-    sandbox.require("connect_stream_handler")
+    sandbox.require("connect_stream_handler", "attachment_scanner")
     marker = uuid.uuid4().hex[:6]
-    page.fill("#customer-input", f"hi {marker}, my card is 4111 1111 1111 1111")
+    agent, customer = page.locator("#agent-transcript"), page.locator("#customer-transcript")
+    page.fill("#customer-input", f"Hi {marker}! My card is 4111 1111 1111 1111")
     page.click("#customer-send")
-    agent = page.locator("#agent-transcript")
-    agent.get_by_text(f"hi {marker}, my card is").wait_for(timeout=20000)
+    agent.get_by_text(f"Hi {marker}! My card is").wait_for(timeout=20000)
     assert "4111" not in agent.inner_text()
 
-    reply = f"Thanks {marker}, I never see your card number."
+    page.set_input_files("#customer-file", files=[
+        {"name": "photo.png", "mimeType": "image/png", "buffer": files.png(160, 100)}])
+    agent.locator(".status-APPROVED").first.wait_for(timeout=20000)
+
+    reply = f"Thanks {marker}, I never see your card number. Here is your invoice."
     page.fill("#agent-input", reply)
     page.click("#agent-send")
-    page.locator("#customer-transcript").get_by_text(reply).wait_for(timeout=20000)
+    customer.get_by_text(reply).wait_for(timeout=20000)
+
+    page.set_input_files("#agent-file", files=[
+        {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.windows_executable()}])
+    agent.locator(".status-REJECTED").last.wait_for(timeout=20000)
+    page.set_input_files("#agent-file", files=[
+        {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.pdf()}])
+    customer.get_by_text("application/pdf").wait_for(timeout=20000)
+    assert customer.locator("a").count() == 1  # the clean file only
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sandbox-chat.png"), full_page=True)
 
