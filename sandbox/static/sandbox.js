@@ -42,6 +42,11 @@ function attachmentNode(name, url, contentType) {
     const image = element("img");
     image.src = url;
     image.alt = name || "image";
+    // The image grows its row once loaded: keep the newest item in view.
+    image.addEventListener("load", () => {
+      const list = image.closest(".transcript");
+      if (list) list.scrollTop = list.scrollHeight;
+    });
     return image;
   }
   if (url) {
@@ -62,8 +67,8 @@ function renderCustomer(state) {
     const mine = entry.from === "customer";
     // Files sent by URL carry no name on Messenger: label them by type.
     const body = entry.attachment
-      ? attachmentNode(entry.attachment.name || entry.attachment.type + " (" + entry.attachment.content_type + ")",
-                       entry.attachment.url, entry.attachment.content_type)
+      ? attachmentNode(entry.attachment.name || entry.attachment.content_type, entry.attachment.url,
+                       entry.attachment.content_type)
       : entry.text;
     const meta = mine
       ? time(entry.at) + (entry.webhook_status === 200 ? " · delivered to webhook" : " · webhook answered " + entry.webhook_status)
