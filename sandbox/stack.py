@@ -53,6 +53,14 @@ class Options:
     log: IO[str] = field(default_factory=lambda: sys.stderr)
 
 
+def _check_free(port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise RuntimeError(f"port {port} is in use: stop what uses it or pick another with --port") from None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -71,6 +79,7 @@ class Stack:
 
     def start(self) -> dict[str, str]:
         ports = self.options.ports
+        _check_free(ports.front)
         for name in ("app", "moto", "connect", "graph", "lambda_host"):
             if not getattr(ports, name):
                 setattr(ports, name, free_port())
