@@ -34,10 +34,10 @@ run: venv
 .PHONY: chromium
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=none; fi; \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$SUDO" != none ]; then \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
-	  else echo "chromium missing and no apt-get: the browser tests will be skipped" >&2; fi; \
+	  else echo "chromium missing and cannot apt-get install it: the browser tests will be skipped" >&2; fi; \
 	fi
 
 bench: venv
