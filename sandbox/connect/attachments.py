@@ -150,7 +150,8 @@ class AttachmentService:
         with self._lock:
             attachment = self._attachments[started["AttachmentId"]]
         self._s3.put_object(Bucket=self._bucket, Key=attachment.staging_key, Body=body, ContentType=content_type)
-        attachment.uploaded, attachment.status = True, "IN_PROGRESS"
+        with self._lock:
+            attachment.uploaded, attachment.status = True, "IN_PROGRESS"
         self._finish(chat, attachment)
         return attachment
 

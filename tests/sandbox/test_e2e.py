@@ -61,6 +61,19 @@ def test_the_page_is_served_and_the_app_is_behind_it(sandbox):
     assert requests.get(f"{sandbox.base}/health", timeout=10).json() == {"status": "ok"}
 
 
+def test_the_sandbox_api_refuses_bad_input(sandbox):
+    assert sandbox.api("customer/message", {"text": "   "}).status_code == 400
+    assert sandbox.api("customer/message", {"text": 42}).status_code == 400
+    assert sandbox.api("customer/file?name=x.png", data=b"").status_code == 400
+    assert sandbox.api("agent/message", {"contact_id": "no-such-contact", "text": "hi"}).status_code == 400
+    assert sandbox.api("agent/end", {"contact_id": "no-such-contact"}).status_code == 400
+    assert sandbox.api("ivr", {"digits": "1" * 65}).status_code in (400, 503)
+    not_json = requests.post(f"{sandbox.base}/sandbox/api/agent/message", data=b"{oops", timeout=10)
+    assert not_json.status_code == 400
+    assert requests.get(f"{sandbox.base}/sandbox/media/unknown", timeout=10).status_code == 404
+    assert requests.get(f"{sandbox.base}/sandbox/cdn/unknown/x.png", timeout=10).status_code == 404
+
+
 def test_ctrl_c_stops_every_process():
     process, urls = start_sandbox("sandbox-sigint.log")
     assert stop_sandbox(process, signal.SIGINT) == 0
