@@ -26,12 +26,65 @@ def health():
     return {"status": "ok"}
 
 
-# <entry:webhook> Messenger webhook routes (inbound issue) </entry:webhook>
+# <entry:webhook> Messenger webhook routes (inbound issue)
+import logging  # noqa: E402
+
+from chalice import Response  # noqa: E402
+
+from chalicelib.messaging import wiring as messaging_wiring  # noqa: E402  (light: no boto3 at import)
+
+
+@app.route("/webhook/messenger", methods=["GET"])
+def messenger_verify():
+    """Meta's subscription check: the challenge back as text/plain when mode and verify token match."""
+    return _messenger(lambda webhook: webhook.verify(app.current_request.query_params))
+
+
+# Meta posts `application/json` (Chalice also accepts it with a charset); anything else gets 415.
+@app.route("/webhook/messenger", methods=["POST"], content_types=["application/json"])
+def messenger_receive():
+    """Customer events: signature over the raw body first, then each event to the inbound use case."""
+    request = app.current_request
+    return _messenger(lambda webhook: webhook.receive(request.raw_body, request.headers.get("x-hub-signature-256")))
+
+
+def _messenger(call) -> Response:
+    try:
+        webhook = messaging_wiring.messenger_webhook(_settings())
+    except settings.SettingsError as exc:
+        # The message starts with the variable's name and never holds its value.
+        logs.log_event(_webhook_log, "settings_invalid", logging.ERROR, variable=str(exc).split(" ", 1)[0])
+        return Response(body="misconfigured", status_code=500, headers={"Content-Type": "text/plain"})
+    reply = call(webhook)
+    return Response(body=reply.body, status_code=reply.status, headers={"Content-Type": "text/plain"})
+
+
+_webhook_log = logs.get_logger("app.webhook")
+# </entry:webhook>
 
 
 # ----------------------------------------------------------------------------------------- connect_stream_handler
 
-# <entry:stream> connect_stream_handler (outbound issue) </entry:stream>
+# <entry:stream> connect_stream_handler (outbound issue)
+@app.on_sns_message(topic=settings.stream_topic_for_subscription())
+def connect_stream_handler(event):
+    """Connect chat streaming -> the customer on Messenger. Every record of the event is handled (Chalice
+    maps only Records[0]); raising after all of them makes Lambda retry the event, and the dedupe log makes
+    that retry skip what was already delivered."""
+    import logging
+
+    from chalicelib.messaging import outbound, outbound_wiring
+
+    try:
+        relay = outbound_wiring.outbound_relay(_settings())
+    except settings.SettingsError as exc:
+        # Raised again so nothing is acknowledged; the message names the variable, never its value.
+        logs.log_event(logs.get_logger("app.stream"), "settings_invalid", logging.ERROR, variable=str(exc).split(" ", 1)[0])
+        raise
+    result = relay.handle_event(event.to_dict())
+    if result.retry:
+        raise outbound.RetryLater(failed=result.failed, total=len(result.outcomes))
+# </entry:stream>
 
 
 # ----------------------------------------------------------------------------------------- attachment_scanner
@@ -41,4 +94,24 @@ def health():
 
 # ----------------------------------------------------------------------------------------- ivr_decryptor
 
-# <entry:ivr> ivr_decryptor (IVR issue) </entry:ivr>
+# <entry:ivr>
+
+
+@app.lambda_function(name="ivr_decryptor")
+def ivr_decryptor(event, context):
+    """Decrypt digits a contact flow encrypted with *Store customer input*; the flow reads `$.External`."""
+    import logging
+
+    from chalicelib.ivr import decryptor
+    from chalicelib.ivr.result import Reason, failure
+
+    try:
+        config = _settings().ivr
+    except settings.SettingsError as exc:
+        # The message names the variable and never its value; the flow gets a code, not the message.
+        logs.log_event(logs.get_logger("ivr"), "ivr_misconfigured", logging.ERROR, setting=str(exc).split()[0])
+        return failure(Reason.MISCONFIGURED)
+    return decryptor.handle_event(event, config)
+
+
+# </entry:ivr>

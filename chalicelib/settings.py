@@ -26,6 +26,7 @@ DEFAULT_PII_ENTITY_TYPES = (
 )
 # Amazon Connect's default attachment allow-list (REFERENCE.md §5).
 DEFAULT_SCAN_EXTENSIONS = "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx"
+DEFAULT_SCAN_EXTENSIONS_SET = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
 STREAM_TOPIC_FALLBACK = "connect-guard-chat-stream"
 
 MiB = 1024 * 1024
@@ -117,6 +118,9 @@ class MessagingSettings:
     human_agent_tag: bool
     attachment_max_bytes: int
     webhook_max_body_bytes: int
+    # Outbound (connect_stream_handler) and the attachment relay.
+    attachment_allowed_extensions: frozenset[str] = DEFAULT_SCAN_EXTENSIONS_SET
+    attachment_url_expiry_seconds: int = 300
 
     @classmethod
     def parse(cls, env: _Reader) -> "MessagingSettings":
@@ -143,6 +147,11 @@ class MessagingSettings:
             human_agent_tag=env.flag("MESSENGER_HUMAN_AGENT_TAG", False),
             attachment_max_bytes=env.integer("ATTACHMENT_MAX_BYTES", 20 * MiB, 1, 100 * MiB),
             webhook_max_body_bytes=env.integer("WEBHOOK_MAX_BODY_BYTES", 1 * MiB, 1024, 6 * MiB),
+            # File types relayed customer -> agent: the instance's attachment allow-list (Connect's default).
+            attachment_allowed_extensions=frozenset(
+                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
+            # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
+            attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
         )
 
 
@@ -195,22 +204,49 @@ class ScannerSettings:
 
 @dataclass(frozen=True)
 class IvrSettings:
-    """Secure IVR decryptor (REFERENCE.md §7). Owned by the IVR issue."""
+    """Secure IVR decryptor (REFERENCE.md §7). Owned by the IVR issue; documented in the README."""
 
     keys_path: str
     key_cache_seconds: int
+    key_refresh_min_seconds: int
     return_value: bool
+    max_ciphertext_chars: int
+    key_validation: str
+    legacy_key_parameter: str | None
+    legacy_key_id_parameter: str | None
 
     @classmethod
     def parse(cls, env: _Reader) -> "IvrSettings":
         path = env.text("IVR_KEYS_PATH", "/connect-guard/ivr-keys/")
-        if not path.startswith("/"):
-            raise SettingsError("IVR_KEYS_PATH must start with /")
+        if not _is_ssm_name(path) or not path.startswith("/"):
+            raise SettingsError("IVR_KEYS_PATH must be an SSM parameter path such as /connect-guard/ivr-keys/")
+        legacy_key = env.raw("IVR_LEGACY_KEY_PARAMETER")
+        legacy_id = env.raw("IVR_LEGACY_KEY_ID_PARAMETER")
+        if (legacy_key is None) != (legacy_id is None):
+            raise SettingsError("IVR_LEGACY_KEY_PARAMETER and IVR_LEGACY_KEY_ID_PARAMETER must be set together")
+        for name, value in (("IVR_LEGACY_KEY_PARAMETER", legacy_key), ("IVR_LEGACY_KEY_ID_PARAMETER", legacy_id)):
+            if value is not None and not _is_ssm_name(value):
+                raise SettingsError(f"{name} must be an SSM parameter name")
         return cls(
             keys_path=path if path.endswith("/") else path + "/",
             key_cache_seconds=env.integer("IVR_KEY_CACHE_SECONDS", 900, 0, 86400),
+            # An unknown key id refreshes the keys at most this often: a flood of made-up ids cannot flood SSM.
+            key_refresh_min_seconds=env.integer("IVR_KEY_REFRESH_MIN_SECONDS", 10, 0, 3600),
             return_value=env.flag("IVR_RETURN_VALUE", True),
+            # Connect's 12 digits are 1,176 base64 characters; 20 digits stay well under 1,300.
+            max_ciphertext_chars=env.integer("IVR_MAX_CIPHERTEXT_CHARS", 4096, 256, 65536),
+            # full: OpenSSL's RSA key check (~250 ms per key per container); fast: consistency checks only.
+            key_validation=env.choice("IVR_KEY_VALIDATION", "full", ("full", "fast")),
+            legacy_key_parameter=legacy_key,
+            legacy_key_id_parameter=legacy_id,
         )
+
+
+_SSM_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/")
+
+
+def _is_ssm_name(value: str) -> bool:
+    return 0 < len(value) <= 1011 and set(value) <= _SSM_NAME_CHARS
 
 
 # ---------------------------------------------------------------------------------------------- the whole

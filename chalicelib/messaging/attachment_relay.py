@@ -1,0 +1,125 @@
+"""Customer -> agent attachments: a Messenger photo, video, voice clip or file becomes a real Connect chat
+attachment, which Connect's FILE_SCANNER then approves or rejects before the agent sees it.
+
+Download (streamed, capped) -> true type from the bytes -> StartAttachmentUpload / PUT / Complete as the
+customer. What cannot be relayed (too large, a type Connect does not take, a URL Meta no longer
+serves, a refusal by Connect) reaches the agent as a short note and the customer as a polite message,
+so nobody waits for a file that will never come. Nothing about the file (name, URL, bytes) is logged.
+
+This is the inbound use case's `AttachmentForwarder`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, Protocol
+
+from chalicelib.logs import get_logger, log_event
+from chalicelib.messaging import file_sniffing
+from chalicelib.messaging.attachment_download import AttachmentDownloader, TooLarge
+from chalicelib.messaging.connect_attachments import ConnectAttachments
+from chalicelib.messaging.connect_chat import client_token
+from chalicelib.messaging.errors import PermanentError
+from chalicelib.messaging.messenger import Delivery, GraphUnavailable
+
+log = get_logger("attachment_relay")
+
+MEDIA_TYPES = frozenset({"image", "video", "audio", "file"})
+# Messenger attachment kinds without a file behind them, named in the agent's note.
+_NAMED_KINDS = {"location": "a location", "fallback": "a link", "template": "a card", "sticker": "a sticker"}
+
+
+class IncomingAttachment(Protocol):
+    type: str
+    url: str | None
+    sticker_id: str | None
+
+
+class AgentNotes(Protocol):
+    def send_text(self, connection_token: str, text: str, token: str, content_type: str = "text/plain") -> list[str]: ...
+
+
+class CustomerMessages(Protocol):
+    def send_text(self, psid: str, text: str, delivery: Delivery, quick_replies: Any = ()) -> Any: ...
+
+
+class AttachmentRelay:
+    def __init__(
+        self,
+        downloader: AttachmentDownloader,
+        attachments: ConnectAttachments,
+        agent: AgentNotes,
+        customer: CustomerMessages,
+        allowed_extensions: frozenset[str],
+        max_bytes: int,
+    ):
+        self._downloader = downloader
+        self._attachments = attachments
+        self._agent = agent
+        self._customer = customer
+        self._allowed = allowed_extensions
+        self._max_mb = max(1, max_bytes // (1024 * 1024))
+
+    def forward(self, session: Any, attachment: IncomingAttachment, token: str) -> None:
+        """Relay one attachment; `token` identifies it across Meta's redeliveries (from the `mid`).
+
+        Raises `TransientError` (retry the webhook) and `ChatGone` (the chat ended: start a new one and
+        forward again) from Connect; everything permanent is answered here with a note and a message.
+        """
+        self.relay(session, attachment, token)
+
+    def relay(self, session: Any, attachment: IncomingAttachment, key: str) -> str:
+        """`forward`, returning the outcome's reason code."""
+        if attachment.sticker_id or attachment.type not in MEDIA_TYPES or not attachment.url:
+            kind = "sticker" if attachment.sticker_id else attachment.type
+            self._note(session, key, f"[customer sent {_NAMED_KINDS.get(kind, 'an attachment')}]")
+            return "attachment_not_media"
+        try:
+            return self._relay(session, attachment, key)
+        except TooLarge:
+            return self._refuse(session, key, "attachment_too_large",
+                                f"[customer tried to send a file over the {self._max_mb} MB limit; not delivered]",
+                                f"Sorry, that file is too large to send here (the limit is {self._max_mb} MB). "
+                                "Could you send a smaller one?")
+        except PermanentError as problem:
+            return self._refuse(session, key, problem.reason,
+                                "[customer sent a file that could not be delivered]",
+                                "Sorry, we couldn't receive your file. Please try sending it again.")
+
+    def _relay(self, session: Any, attachment: IncomingAttachment, key: str) -> str:
+        with self._downloader.fetch(attachment.url) as (body, size):
+            kind = file_sniffing.sniff(body)
+            if kind is None or kind.extension not in self._allowed:
+                return self._refuse(session, key, "attachment_type_not_accepted",
+                                    "[customer tried to send a type of file that cannot be shared here; not delivered]",
+                                    "Sorry, we can't accept that type of file here. "
+                                    "Photos, PDFs and Office documents are fine.")
+            attachment_id = self._attachments.upload(
+                session.connection_token,
+                name=f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}",
+                content_type=kind.mime,
+                size=size,
+                body=body,
+                idempotency_key=key,
+            )
+        log_event(log, "attachment_relayed", contact_id=session.contact_id, attachment_id=attachment_id,
+                  kind=attachment.type, extension=kind.extension, size=size)
+        return "attachment_uploaded"
+
+    def _refuse(self, session: Any, key: str, reason: str, agent_note: str, customer_text: str) -> str:
+        log_event(log, "attachment_not_relayed", logging.WARNING, contact_id=session.contact_id, reason=reason)
+        self._note(session, key, agent_note)
+        try:
+            self._customer.send_text(session.customer_id, customer_text, Delivery("RESPONSE"))
+        except GraphUnavailable as problem:
+            # The agent has the note; the customer's notice is a courtesy, not worth a webhook retry.
+            log_event(log, "attachment_notice_failed", logging.WARNING, reason=problem.reason)
+        return reason
+
+    def _note(self, session: Any, key: str, text: str) -> None:
+        self._agent.send_text(session.connection_token, text, client_token(key, "attachment-note"))
+
+
+def _short_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]

@@ -1,0 +1,34 @@
+"""The two ways a messaging dependency can fail, as the webhook and the stream handler must answer them.
+
+- `TransientError`: throttling, 5xx, timeouts, a lease held by a concurrent attempt. The caller answers so
+  that the sender retries (webhook: 5xx; SNS/Lambda: raise), and the retry must duplicate nothing.
+- `PermanentError`: retrying this message cannot help (unsupported content, a chat Connect refuses). The
+  caller logs the reason code and acknowledges.
+- `ConfigurationError`: the deployment is wrong (secret missing, table missing, no IAM permission, unknown
+  contact flow). Every message would fail the same way, so the caller does NOT acknowledge: Meta keeps
+  retrying while someone fixes it, and nothing is lost.
+
+Both carry only a `reason` code (and optionally the AWS error code): never request data, text or tokens,
+so `str(exc)` is always safe to log.
+"""
+
+from __future__ import annotations
+
+
+class MessagingError(Exception):
+    def __init__(self, reason: str, code: str | None = None):
+        super().__init__(reason if code is None else f"{reason}:{code}")
+        self.reason = reason
+        self.code = code
+
+
+class TransientError(MessagingError):
+    """Worth retrying later; nothing was half-done that a retry would duplicate."""
+
+
+class PermanentError(MessagingError):
+    """Retrying this message cannot help; acknowledge and log the reason."""
+
+
+class ConfigurationError(MessagingError):
+    """The deployment is broken for every message; do not acknowledge, alert."""

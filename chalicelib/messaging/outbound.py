@@ -1,0 +1,369 @@
+"""Use case: Amazon Connect chat stream -> the customer on Messenger.
+
+For every record of an SNS event (REFERENCE.md §4):
+- decide from the item alone whether the customer should see it: MESSAGE/ATTACHMENT/typing items from
+  AGENT, SYSTEM or CUSTOM_BOT with visibility CUSTOMER or ALL. The customer's own messages, receipts,
+  joins, transfers and whispers are ignored before any lookup;
+- find the customer by `InitialContactId` (stable across transfers);
+- send text (markdown flattened, interactive templates as quick replies, long text split, outbound PII
+  redaction applied), `typing_on`, or an attachment by signed URL with a text fallback;
+- `chat.ended` or the customer leaving closes the session, so the next customer message starts a new
+  chat. Within one event those records run last, and the contact stays resolvable for a grace period,
+  so goodbye messages streamed around the end still arrive.
+
+Exactly once: each send is claimed in the dedupe log under the item Id (and part number) before it is
+made, completed after, and released on a transient failure. Records are independent: one record's
+failure never stops the others; the event is retried (by raising in app.py) when any record failed
+transiently, and the dedupe log makes that retry skip what was already delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Protocol
+
+from chalicelib.logs import get_logger, log_error, log_event
+from chalicelib.messaging import rendering, stream_items
+from chalicelib.messaging.connect_chat import ChatGone, client_token
+from chalicelib.messaging.errors import ConfigurationError, MessagingError, PermanentError, TransientError
+from chalicelib.messaging.messenger import (
+    MAX_ATTACHMENT_URL_BYTES, MAX_IMAGE_URL_BYTES, Delivery, GraphUnavailable, SendResult, attachment_kind,
+    delivery_for,
+)
+from chalicelib.messaging.sessions import ChatSession, Claim
+from chalicelib.messaging.stream_items import MalformedRecord, StreamItem
+from chalicelib.redaction.redactor import RedactionUnavailable
+
+log = get_logger("outbound")
+
+DEDUPE_SCOPE = "stream"
+UNKNOWN_CONTACT_GRACE_SECONDS = 120
+# Connect caps a message at 16 KiB, about 9 Messenger parts; anything longer is not a chat message.
+MAX_PARTS = 10
+ATTACHMENT_FALLBACK_TEXT = "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
+WINDOW_CLOSED_NOTE = "[Connect Guard: the customer's Messenger reply window has closed; your message was not delivered]"
+# Graph refusals after which a text saying "a file was sent" would fail the same way.
+_NO_FALLBACK_REASONS = frozenset({
+    "outside_window", "unknown_recipient", "invalid_token", "permission_denied", "messaging_disabled",
+    "recipient_unavailable", "policy_blocked",
+})
+
+
+# ------------------------------------------------------------------------------------------------ ports
+
+
+class Sessions(Protocol):
+    def find_by_contact(self, initial_contact_id: str, now: float | None = None) -> ChatSession | None: ...
+    def end_contact(self, initial_contact_id: str, now: float | None = None) -> None: ...
+    def update_connection(self, session: ChatSession, connection_token: str, expires_at: float) -> ChatSession | None: ...
+
+
+class DedupeLog(Protocol):
+    def claim(self, scope: str, key: str, now: float, lease_seconds: float = 30.0) -> Claim: ...
+    def complete(self, scope: str, key: str, now: float, outcome: str = "done") -> None: ...
+    def release(self, scope: str, key: str) -> None: ...
+
+
+class Messenger(Protocol):
+    def send_text(self, psid: str, text: str, delivery: Delivery, quick_replies: Any = ()) -> SendResult: ...
+    def send_attachment_url(self, psid: str, kind: str, url: str, delivery: Delivery) -> SendResult: ...
+    def send_typing(self, psid: str) -> SendResult: ...
+
+
+class AttachmentUrls(Protocol):
+    def signed_url(self, connection_token: str, attachment_id: str, expiry_seconds: int) -> Any: ...
+
+
+class CustomerConnection(Protocol):
+    """The Connect gateway calls made on the customer's behalf: renew a connection, note to the agent."""
+
+    def create_connection(self, participant_token: str) -> Any: ...
+    def send_text(self, connection_token: str, text: str, token: str, content_type: str = "text/plain") -> list[str]: ...
+
+
+class Redactor(Protocol):
+    def redact(self, text: str, context: Any = None, now: float | None = None) -> Any: ...
+
+
+# ------------------------------------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True)
+class OutboundPolicy:
+    human_agent_tag: bool = False
+    attachment_url_seconds: int = 300
+    notify_agent_when_window_closed: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one record. `reason` is a code; `transient` means the event must be retried."""
+
+    reason: str
+    transient: bool = False
+
+
+class RetryLater(Exception):
+    """Raised by the entry point so Lambda retries the event; the message holds counts only."""
+
+    def __init__(self, failed: int, total: int):
+        super().__init__(f"{failed} of {total} stream records failed transiently; retrying")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def retry(self) -> bool:
+        return any(outcome.transient for outcome in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(outcome.transient for outcome in self.outcomes)
+
+
+# ------------------------------------------------------------------------------------------------ routing
+
+
+def route(item: StreamItem) -> str:
+    """What to do with an item, decided without any I/O: an action, or `ignore:<reason>`."""
+    if item.ends_conversation:
+        return "end"
+    if item.role == "CUSTOMER":
+        return "ignore:customer_echo"
+    if item.role not in stream_items.FORWARDED_ROLES:
+        return "ignore:role_not_forwarded"
+    if not item.visible_to_customer:
+        return "ignore:not_visible_to_customer"
+    if item.is_typing:
+        return "typing"
+    if item.is_attachment:
+        return "attachment"
+    if item.content_type.startswith(stream_items.EVENT_PREFIX):
+        return "ignore:event_not_forwarded"
+    if item.content_type == stream_items.INTERACTIVE_RESPONSE:
+        return "ignore:interactive_response"
+    if item.item_type not in ("MESSAGE", ""):
+        return "ignore:item_type_not_forwarded"
+    if item.content_type in _RENDERERS:
+        return "message"
+    return "ignore:content_type_not_supported"
+
+
+def render(item: StreamItem) -> rendering.Rendered | None:
+    """The customer-facing text of a MESSAGE item, or None when there is nothing readable."""
+    renderer = _RENDERERS.get(item.content_type)
+    rendered = renderer(item.content or "") if renderer else None
+    return rendered if rendered is not None and rendered.text.strip() else None
+
+
+_RENDERERS: dict[str, Callable[[str], rendering.Rendered | None]] = {
+    stream_items.TEXT_PLAIN: lambda content: rendering.Rendered(content),
+    stream_items.TEXT_MARKDOWN: lambda content: rendering.Rendered(rendering.markdown_to_text(content)),
+    stream_items.INTERACTIVE: rendering.render_interactive,
+    # application/json is only readable when it carries an interactive template; raw JSON is never sent.
+    stream_items.JSON: rendering.render_interactive,
+}
+
+
+# ------------------------------------------------------------------------------------------------ use case
+
+
+class OutboundRelay:
+    def __init__(
+        self,
+        sessions: Sessions,
+        dedupe: DedupeLog,
+        messenger: Messenger,
+        attachments: AttachmentUrls,
+        connection: CustomerConnection,
+        redactor: Redactor,
+        policy: OutboundPolicy = OutboundPolicy(),
+        clock: Callable[[], float] = time.time,
+    ):
+        self._sessions = sessions
+        self._dedupe = dedupe
+        self._messenger = messenger
+        self._attachments = attachments
+        self._connection = connection
+        self._redactor = redactor
+        self._policy = policy
+        self._clock = clock
+
+    def handle_event(self, event: Mapping[str, Any]) -> BatchResult:
+        """Every record of one SNS event; conversation ends run after the event's other records."""
+        records = stream_items.parse_event(event)
+        order = sorted(range(len(records)), key=lambda i: _ends_conversation(records[i]))
+        outcomes: list[Outcome] = [Outcome("not_processed")] * len(records)
+        for index in order:
+            outcomes[index] = self.handle(records[index])
+        return BatchResult(tuple(outcomes))
+
+    def handle(self, record: StreamItem | MalformedRecord) -> Outcome:
+        """One record; never raises."""
+        if isinstance(record, MalformedRecord):
+            log_event(log, "stream_record_malformed", logging.WARNING, reason=record.reason, index=record.index,
+                      sns_message_id=record.sns_message_id)
+            return Outcome(f"malformed:{record.reason}")
+        action = route(record)
+        fields = {"item_id": record.item_id, "contact_id": record.initial_contact_id, "role": record.role,
+                  "content_type": record.content_type}
+        if action.startswith("ignore:"):
+            log_event(log, "stream_item_ignored", logging.DEBUG, reason=action[7:], **fields)
+            return Outcome(action[7:])
+        try:
+            outcome = self._act(action, record)
+        except (TransientError, ConfigurationError, GraphUnavailable, RedactionUnavailable) as problem:
+            # Configuration problems are retried too: dropping agent replies while someone fixes IAM loses them.
+            outcome = Outcome(_reason(problem), transient=True)
+        except MessagingError as problem:
+            outcome = Outcome(_reason(problem))
+        except Exception as problem:  # a bug must not lose the other records of the event
+            log_error(log, "stream_item_crashed", problem, **fields)
+            outcome = Outcome("unexpected_error", transient=True)
+        level = logging.WARNING if outcome.transient else logging.INFO
+        log_event(log, "stream_item_handled", level, action=action, outcome=outcome.reason,
+                  transient=outcome.transient, **fields)
+        return outcome
+
+    # -------------------------------------------------------------------------------------------- actions
+
+    def _act(self, action: str, item: StreamItem) -> Outcome:
+        now = self._clock()
+        if action == "end":
+            self._sessions.end_contact(item.initial_contact_id, now)
+            return Outcome("conversation_ended")
+        session = self._sessions.find_by_contact(item.initial_contact_id, now)
+        if session is None:
+            fresh = item.absolute_time is not None and now - item.absolute_time < UNKNOWN_CONTACT_GRACE_SECONDS
+            if fresh and action != "typing":
+                # The contact flow can greet the customer before the inbound path has recorded the new
+                # chat: retry shortly instead of losing the first message.
+                raise TransientError("contact_not_yet_known")
+            return Outcome("unknown_contact")
+        delivery = _delivery(session, now, self._policy.human_agent_tag)
+        if action == "typing":
+            if not delivery.in_response_window:
+                return Outcome("typing_outside_window")
+            return Outcome(_result_reason(self._messenger.send_typing(session.customer_id)))
+        if not delivery.allowed:
+            self._tell_agent_window_closed(session, item, now)
+            return Outcome(delivery.skip_reason or "outside_window")
+        if action == "attachment":
+            return self._send_attachments(item, session, delivery, now)
+        return self._send_message(item, session, delivery, now)
+
+    def _send_message(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> Outcome:
+        rendered = render(item)
+        if rendered is None:
+            return Outcome("message_unreadable")
+        text = self._redactor.redact(rendered.text, None, now).text
+        replies = tuple(replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies)
+        parts = rendering.split_text(text)
+        if not parts:
+            return Outcome("message_empty")
+        if len(parts) > MAX_PARTS:
+            log_event(log, "message_truncated", logging.WARNING, item_id=item.item_id, parts=len(parts))
+            parts = parts[:MAX_PARTS]
+        reason = "sent"
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            reason = self._once(item, index, now, lambda: self._messenger.send_text(
+                session.customer_id, part, delivery, replies if last else ()))
+            if reason not in ("sent", "duplicate"):
+                break  # a permanent refusal applies to the remaining parts too
+        return Outcome(reason)
+
+    def _send_attachments(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> Outcome:
+        reason = "attachment_missing"
+        for index, ref in enumerate(item.attachments):
+            if ref.status == "REJECTED":
+                reason = "attachment_rejected"  # the scanner refused it; the agent sees that in Connect
+                continue
+            reason = self._once(item, index, now, lambda: self._send_attachment(ref, session, delivery, now))
+        return Outcome(reason)
+
+    def _send_attachment(self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery,
+                         now: float) -> SendResult:
+        try:
+            signed = self._attachments.signed_url(self._connection_token(session, now), ref.attachment_id,
+                                                  self._policy.attachment_url_seconds)
+        except (ChatGone, PermanentError) as problem:
+            log_event(log, "attachment_unavailable", logging.WARNING, reason=_reason(problem),
+                      attachment_id=ref.attachment_id)
+            return self._fallback(session, delivery)
+        content_type = ref.content_type or "application/octet-stream"
+        kind = attachment_kind(content_type)
+        if signed.size > MAX_ATTACHMENT_URL_BYTES:
+            return self._fallback(session, delivery)
+        if kind == "image" and signed.size > MAX_IMAGE_URL_BYTES:
+            kind = "file"  # Meta fetches images by URL only up to 8 MB
+        result = self._messenger.send_attachment_url(session.customer_id, kind, signed.url, delivery)
+        if result.delivered or result.reason in _NO_FALLBACK_REASONS:
+            return result
+        log_event(log, "attachment_fallback", logging.WARNING, reason=result.reason, attachment_id=ref.attachment_id)
+        return self._fallback(session, delivery)
+
+    def _fallback(self, session: ChatSession, delivery: Delivery) -> SendResult:
+        result = self._messenger.send_text(session.customer_id, ATTACHMENT_FALLBACK_TEXT, delivery)
+        return replace(result, reason="attachment_fallback_sent") if result.delivered else result
+
+    # -------------------------------------------------------------------------------------------- helpers
+
+    def _once(self, item: StreamItem, part: int, now: float, send: Callable[[], SendResult]) -> str:
+        """Make one send at most once: claimed before, completed after, released when it must be retried."""
+        key = f"{item.item_id}#{part}"
+        claim = self._dedupe.claim(DEDUPE_SCOPE, key, now)
+        if claim is Claim.DUPLICATE:
+            return "duplicate"
+        if claim is Claim.IN_PROGRESS:
+            raise TransientError("send_in_progress")
+        try:
+            reason = _result_reason(send())
+        except BaseException:
+            self._dedupe.release(DEDUPE_SCOPE, key)
+            raise
+        self._dedupe.complete(DEDUPE_SCOPE, key, now, reason)
+        return reason
+
+    def _connection_token(self, session: ChatSession, now: float) -> str:
+        """The customer's ConnectionToken, renewed first when it has expired."""
+        if session.ended or not session.participant_token:
+            raise ChatGone("chat_ended")
+        if session.connection_valid(now):
+            return session.connection_token
+        connection = self._connection.create_connection(session.participant_token)
+        self._sessions.update_connection(session, connection.connection_token, connection.expires_at)
+        return connection.connection_token
+
+    def _tell_agent_window_closed(self, session: ChatSession, item: StreamItem, now: float) -> None:
+        """Let the agent know the reply never left (REFERENCE.md §2: tell the agent the window closed)."""
+        if not self._policy.notify_agent_when_window_closed or item.role != "AGENT":
+            return
+        try:
+            token = self._connection_token(session, now)
+            self._connection.send_text(token, WINDOW_CLOSED_NOTE, client_token(item.item_id, "window-closed"))
+        except MessagingError as problem:
+            log_event(log, "window_note_failed", logging.WARNING, reason=_reason(problem), item_id=item.item_id)
+
+
+def _delivery(session: ChatSession, now: float, human_agent_tag: bool) -> Delivery:
+    last = session.last_customer_message_at
+    last_at = datetime.fromtimestamp(last, timezone.utc) if last > 0 else None
+    return delivery_for(last_at, datetime.fromtimestamp(now, timezone.utc), human_agent_tag)
+
+
+def _result_reason(result: SendResult) -> str:
+    return "sent" if result.delivered and result.reason == "sent" else result.reason
+
+
+def _reason(problem: BaseException) -> str:
+    return getattr(problem, "reason", None) or type(problem).__name__
+
+
+def _ends_conversation(record: StreamItem | MalformedRecord) -> bool:
+    return isinstance(record, StreamItem) and record.ends_conversation

@@ -1,0 +1,218 @@
+"""What Connect sends, made readable on Messenger: flat text, quick replies, and sends under the size limit.
+
+Messenger shows no markdown and has no list pickers, so:
+- `text/markdown` is flattened to plain text that reads well (links keep their address);
+- an interactive template (list picker, quick reply, panel, time picker, carousel) becomes Messenger
+  quick replies when every choice fits (at most 13, titles at most 20 characters), else a numbered list
+  the customer can answer by typing; a template we cannot read yields nothing, never raw JSON;
+- text longer than Messenger's limit is split on paragraph, sentence or word boundaries.
+
+Pure functions: no I/O, no settings, cheap enough to run on every stream record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+# Messenger accepts text "< 2000 characters" without saying whether it counts code points or UTF-16 units.
+# We count UTF-16 units (never fewer than code points) and keep a margin: 1900.
+MAX_TEXT_UNITS = 1900
+MAX_QUICK_REPLIES = 13
+MAX_QUICK_REPLY_TITLE = 20
+MAX_QUICK_REPLY_PAYLOAD = 1000
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Text to send, with quick replies for the last part (empty when the choices did not fit)."""
+
+    text: str
+    quick_replies: tuple[QuickReply, ...] = ()
+
+
+# ------------------------------------------------------------------------------------------------ markdown
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+", re.MULTILINE)
+_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
+_RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.MULTILINE)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*(\S+?)(?:\s+\"[^\"]*\")?\s*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\(\s*(\S+?)(?:\s+\"[^\"]*\")?\s*\)")
+_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])", re.DOTALL)
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~", re.DOTALL)
+_CODE = re.compile(r"`([^`]+)`")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+# Escaped punctuation is parked on private-use code points while the inline rules run, then restored.
+_PARK_BASE = 0xF0000
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Readable plain text from Connect's markdown subset (emphasis, lists, links, headings, code)."""
+    text = _ESCAPE.sub(lambda m: chr(_PARK_BASE + ord(m.group(1))), markdown.replace("\r\n", "\n"))
+    text = _FENCE.sub("", text)
+    text = _RULE.sub("", text)
+    text = _HEADING.sub(r"\1", text)
+    text = _QUOTE.sub("", text)
+    text = _BULLET.sub(r"\1• ", text)
+    text = _IMAGE.sub(lambda m: _link_text(m.group(1) or "image", m.group(2)), text)
+    text = _LINK.sub(lambda m: _link_text(m.group(1), m.group(2)), text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    text = _STRONG.sub(r"\2", text)
+    text = _STRIKE.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _unpark(text)
+    return _BLANK_RUNS.sub("\n\n", text).strip()
+
+
+def _unpark(text: str) -> str:
+    return "".join(chr(ord(c) - _PARK_BASE) if _PARK_BASE <= ord(c) < _PARK_BASE + 128 else c for c in text)
+
+
+def _link_text(label: str, url: str) -> str:
+    label = label.strip()
+    return url if not label or label == url else f"{label} ({url})"
+
+
+# ------------------------------------------------------------------------------------------------ interactive
+
+
+def render_interactive(content: str | None) -> Rendered | None:
+    """A Connect interactive template as Messenger text + quick replies, or None when it cannot be read."""
+    try:
+        template = json.loads(content or "")
+    except ValueError:
+        return None
+    if not isinstance(template, dict):
+        return None
+    kind = str(template.get("templateType") or "")
+    data = template.get("data")
+    if not isinstance(data, dict):
+        return None
+    body = data.get("content") if isinstance(data.get("content"), dict) else data
+    if kind == "TimePicker":
+        choices = [(_timeslot_label(slot, body.get("timeZoneOffset")), "") for slot in _dicts(body.get("timeslots"))]
+    elif kind == "Carousel":
+        choices = [choice for panel in _dicts(body.get("elements")) for choice in _carousel_choices(panel)]
+    else:  # ListPicker, QuickReply, Panel, and the channel-specific list/button templates share this shape
+        choices = [_element_choice(element) for element in _dicts(body.get("elements"))]
+    choices = [(title, detail) for title, detail in choices if title]
+    heading = "\n".join(part for part in (_clean(body.get("title")), _clean(body.get("subtitle"))) if part)
+    if not heading and not choices:
+        return None
+    return _choices_message(heading, choices)
+
+
+def _choices_message(heading: str, choices: list[tuple[str, str]]) -> Rendered:
+    """Quick replies carry the bare titles (what the customer's tap sends back); details go in the text."""
+    titles = [title for title, _ in choices]
+    fits = 0 < len(titles) <= MAX_QUICK_REPLIES and all(len(t) <= MAX_QUICK_REPLY_TITLE for t in titles)
+    if fits:
+        details = "\n".join(f"• {title} — {detail}" for title, detail in choices if detail)
+        text = "\n".join(part for part in (heading, details) if part) or "Please choose:"
+        replies = tuple(QuickReply(title=t, payload=t[:MAX_QUICK_REPLY_PAYLOAD]) for t in titles)
+        return Rendered(text=text, quick_replies=replies)
+    if not choices:
+        return Rendered(text=heading)
+    numbered = "\n".join(f"{i}. {t} — {d}" if d else f"{i}. {t}" for i, (t, d) in enumerate(choices, 1))
+    return Rendered(text=f"{heading}\n{numbered}\nReply with your choice.".strip())
+
+
+def _element_choice(element: dict) -> tuple[str, str]:
+    return _clean(element.get("title")), _clean(element.get("subtitle"))
+
+
+def _carousel_choices(panel: dict) -> list[tuple[str, str]]:
+    data = panel.get("data")
+    inner = data.get("content") if isinstance(data, dict) and isinstance(data.get("content"), dict) else panel
+    return [_element_choice(e) for e in _dicts(inner.get("elements"))] or [(_clean(inner.get("title")), "")]
+
+
+def _timeslot_label(slot: dict, offset_minutes: Any) -> str:
+    try:
+        start = datetime.fromisoformat(str(slot.get("date")).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=timezone.utc)
+    if isinstance(offset_minutes, (int, float)) and not isinstance(offset_minutes, bool) and abs(offset_minutes) <= 24 * 60:
+        start = start.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    label = start.strftime("%a %d %b %H:%M")
+    duration = slot.get("duration")
+    if isinstance(duration, int) and not isinstance(duration, bool) and duration > 0:
+        label += f" ({duration} min)"
+    return label
+
+
+def _dicts(value: Any) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _clean(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+# ------------------------------------------------------------------------------------------------ splitting
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+    """Ordered parts of at most `limit` UTF-16 units, cut at the latest paragraph, line, sentence or word end."""
+    text = text.strip()
+    return list(_parts(text, limit)) if text else []
+
+
+_BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?…。！？])\s+"), re.compile(r"\s+"))
+
+
+def _parts(text: str, limit: int) -> Iterator[str]:
+    while utf16_units(text) > limit:
+        window = _prefix_within(text, limit)
+        cut = _last_boundary(window)
+        head, text = (window[:cut[0]], text[cut[1]:]) if cut else (window, text[len(window):])
+        head, text = head.rstrip(), text.lstrip()
+        if head:
+            yield head
+    if text:
+        yield text
+
+
+def _prefix_within(text: str, limit: int) -> str:
+    """The longest prefix of at most `limit` UTF-16 units (never splitting a surrogate pair)."""
+    if len(text) * 2 <= limit:
+        return text
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
+def _last_boundary(window: str) -> tuple[int, int] | None:
+    """(end of head, start of rest) at the best boundary in the window's second half, if any."""
+    floor = len(window) // 2
+    for pattern in _BOUNDARIES:
+        last = None
+        for match in pattern.finditer(window, floor):
+            last = match
+        if last is not None and last.start() > 0:
+            return last.start(), last.end()
+    return None

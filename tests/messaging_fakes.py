@@ -1,0 +1,143 @@
+"""In-memory stand-ins for the messaging adapters (session store, dedupe log, Connect chat), with the same
+semantics as the real ones: conditional starts, leases, expiry. Thread safe. Used by fuzz tests and by
+benchmarks/bench_inbound.py, where the real adapters would measure moto or the network instead of our code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from chalicelib.messaging.connect_chat import Connection, StartedChat
+from chalicelib.messaging.sessions import (
+    DEDUPE_RETENTION_SECONDS,
+    ENDED_RETENTION_SECONDS,
+    ChatSession,
+    Claim,
+    CustomerRecord,
+    CustomerState,
+)
+
+
+class MemorySessions:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.customers: dict[tuple[str, str], CustomerRecord] = {}
+        self.contacts: dict[str, tuple[str, str, int, bool]] = {}
+
+    def customer(self, channel, customer_id, now):
+        return self.customers.get((channel, customer_id))
+
+    def claim_start(self, channel, customer_id, start_token, now, lease_seconds, expected_version):
+        with self._lock:
+            current = self.customers.get((channel, customer_id))
+            if (current.version if current else None) != expected_version:
+                return False
+            self.customers[(channel, customer_id)] = CustomerRecord(
+                channel, customer_id, CustomerState.STARTING, (expected_version or 0) + 1, None,
+                start_token, now + lease_seconds)
+            return True
+
+    def activate(self, session, start_token, version, now):
+        with self._lock:
+            key = (session.channel, session.customer_id)
+            current = self.customers.get(key)
+            if current is None or current.version != version or current.start_token != start_token:
+                return False
+            self.customers[key] = CustomerRecord(session.channel, session.customer_id, CustomerState.ACTIVE,
+                                                 version, session)
+            self.contacts[session.contact_id] = (session.channel, session.customer_id, session.expires_at, False)
+            return True
+
+    def abandon_start(self, channel, customer_id, start_token, version, now):
+        with self._lock:
+            current = self.customers.get((channel, customer_id))
+            if current and current.version == version and current.start_token == start_token:
+                self.customers[(channel, customer_id)] = replace(current, state=CustomerState.ENDED, start_token=None)
+
+    def update_connection(self, session, connection_token, expires_at):
+        updated = replace(session, connection_token=connection_token, connection_expires_at=expires_at)
+        return updated if self._replace_session(updated) else None
+
+    def touch(self, session, at, redaction):
+        self._replace_session(replace(session, last_customer_message_at=at, redaction=dict(redaction)))
+
+    def end_contact(self, initial_contact_id, now=None):
+        with self._lock:
+            contact = self.contacts.get(initial_contact_id)
+            if contact is None:
+                return
+            channel, customer_id, _, _ = contact
+            self.contacts[initial_contact_id] = (channel, customer_id, int((now or time.time()) + ENDED_RETENTION_SECONDS), True)
+            current = self.customers.get((channel, customer_id))
+            if current and current.session and current.session.contact_id == initial_contact_id:
+                self.customers[(channel, customer_id)] = replace(current, state=CustomerState.ENDED, session=None)
+
+    def find_by_contact(self, initial_contact_id, now=None):
+        contact = self.contacts.get(initial_contact_id)
+        if contact is None:
+            return None
+        channel, customer_id, expires_at, ended = contact
+        current = self.customers.get((channel, customer_id))
+        if not ended and current and current.session and current.session.contact_id == initial_contact_id:
+            return current.session
+        return ChatSession(channel, customer_id, initial_contact_id, "", "", 0.0, 0.0, expires_at, ended=True)
+
+    def _replace_session(self, session):
+        with self._lock:
+            key = (session.channel, session.customer_id)
+            current = self.customers.get(key)
+            if current is None or current.session is None or current.session.contact_id != session.contact_id:
+                return False
+            self.customers[key] = replace(current, session=session)
+            return True
+
+
+class MemoryDedupe:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.records: dict[tuple[str, str], tuple[str, float]] = {}
+
+    def claim(self, scope, key, now, lease_seconds=30.0):
+        with self._lock:
+            record = self.records.get((scope, key))
+            if record is None or (record[0] == "processing" and record[1] < now):
+                self.records[(scope, key)] = ("processing", now + lease_seconds)
+                return Claim.CLAIMED
+            return Claim.DUPLICATE if record[0] == "done" else Claim.IN_PROGRESS
+
+    def complete(self, scope, key, now, outcome="done"):
+        with self._lock:
+            self.records[(scope, key)] = ("done", now + DEDUPE_RETENTION_SECONDS)
+
+    def release(self, scope, key):
+        with self._lock:
+            if self.records.get((scope, key), ("",))[0] == "processing":
+                del self.records[(scope, key)]
+
+
+class MemoryChat:
+    """Connect chat: counts starts, records (connection token, text) per SendMessage."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.starts = 0
+        self.sent: list[tuple[str, str]] = []
+
+    def start_chat(self, channel, display_name, token):
+        with self._lock:
+            self.starts += 1
+            number = self.starts
+        return StartedChat(f"contact-{number}", f"participant-{number}", f"ptoken-{number}")
+
+    def start_streaming(self, contact_id):
+        pass
+
+    def create_connection(self, participant_token):
+        return Connection("c" + participant_token, time.time() + 86400)
+
+    def send_text(self, connection_token, text, token, content_type="text/plain"):
+        with self._lock:
+            self.sent.append((connection_token, text))
+        return ["id"]

@@ -1,0 +1,97 @@
+"""The webhook's HTTP decisions that need a clock: secret rotation and the refresh rate limit."""
+
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+
+from chalicelib import aws
+from chalicelib.messaging.secrets import MessengerSecrets
+from chalicelib.messaging.webhook_endpoint import MessengerWebhook
+from tests.messaging_fixtures import (
+    SECRET,
+    SECRET_ID,
+    body_of,
+    create_messenger_secret,
+    envelope,
+    item,
+    rotate_messenger_secret,
+    sign,
+)
+
+ROTATED = {**SECRET, "APP_SECRET": "rotated-app-secret", "VERIFY_TOKEN": "rotated-verify-token"}
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class CountingSecretsManager:
+    def __init__(self):
+        self.calls = 0
+
+    def get_secret_value(self, **request):
+        self.calls += 1
+        return aws.client("secretsmanager").get_secret_value(**request)
+
+
+class NoEvents:
+    def handle(self, event):
+        raise AssertionError("no event expected")
+
+
+class Ignoring:
+    def handle(self, event):
+        from chalicelib.messaging.inbound import Outcome
+
+        return Outcome("ignored", event.kind)
+
+
+@pytest.fixture
+def rotating():
+    with mock_aws():
+        create_messenger_secret()
+        clock = Clock()
+        counter = CountingSecretsManager()
+        secrets = MessengerSecrets(SECRET_ID, ttl_seconds=300, client_factory=lambda: counter,
+                                   min_refresh_seconds=30, clock=clock)
+        webhook = MessengerWebhook(secrets, lambda: Ignoring(), max_body_bytes=1024 * 1024)
+        webhook.verify({"hub.mode": "subscribe", "hub.verify_token": SECRET["VERIFY_TOKEN"], "hub.challenge": "1"})
+        yield webhook, clock, counter
+
+
+def test_a_rotated_app_secret_is_picked_up_on_the_first_mismatch(rotating):
+    webhook, clock, counter = rotating
+    rotate_messenger_secret(ROTATED)
+    clock.now += 31  # past the refresh rate limit, well inside the cache TTL
+    body = body_of(envelope(item(read={"watermark": 1})))
+    assert webhook.receive(body, sign(body, ROTATED["APP_SECRET"])).status == 200
+    assert counter.calls == 2
+
+
+def test_a_rotated_verify_token_is_picked_up(rotating):
+    webhook, clock, _ = rotating
+    rotate_messenger_secret(ROTATED)
+    clock.now += 31
+    query = {"hub.mode": "subscribe", "hub.verify_token": ROTATED["VERIFY_TOKEN"], "hub.challenge": "7"}
+    assert webhook.verify(query).body == "7"
+
+
+def test_forged_signatures_cannot_flood_secrets_manager(rotating):
+    webhook, clock, counter = rotating
+    clock.now += 31
+    body = body_of(envelope(item(read={"watermark": 1})))
+    for _ in range(50):
+        assert webhook.receive(body, sign(body, "forged")).status == 403
+    assert webhook.receive(body, None).status == 403
+    assert webhook.receive(body, "sha256=short").status == 403
+    assert counter.calls == 2  # the initial read and one refresh
+
+
+def test_body_limit_is_checked_before_the_signature():
+    webhook = MessengerWebhook(secrets=None, inbound=lambda: NoEvents(), max_body_bytes=10)
+    assert webhook.receive(b"x" * 11, "sha256=" + "0" * 64).status == 413

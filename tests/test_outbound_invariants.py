@@ -1,0 +1,97 @@
+"""Invariants of the outbound use case over generated stream items (in-memory adapters, no I/O):
+the customer never receives their own words, a whisper, or anything from a role we do not forward,
+and no item, however odd, makes the handler raise."""
+
+import json
+import time
+
+from hypothesis import given, settings, strategies as st
+
+from chalicelib.messaging.messenger import SendResult
+from chalicelib.messaging.outbound import OutboundRelay
+from chalicelib.messaging.sessions import ChatSession, Claim
+from chalicelib.redaction.redactor import Redactor
+from tests.stream_fixtures import sns_event, stream_item
+
+ROLES = ["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR", "", "agent"]
+VISIBILITY = ["ALL", "CUSTOMER", "AGENT", "", "all"]
+CONTENT_TYPES = [
+    "text/plain", "text/markdown", "application/json", "application/vnd.amazonaws.connect.message.interactive",
+    "application/vnd.amazonaws.connect.message.interactive.response", "application/vnd.amazonaws.connect.event.typing",
+    "application/vnd.amazonaws.connect.event.participant.joined", "application/vnd.amazonaws.connect.event.participant.left",
+    "application/vnd.amazonaws.connect.event.chat.ended", "application/vnd.amazonaws.connect.event.message.read",
+    "image/png", "",
+]
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def send_text(self, psid, text, delivery, quick_replies=()):
+        self.calls.append(("text", text))
+        return SendResult(delivered=True)
+
+    def send_attachment_url(self, psid, kind, url, delivery):
+        self.calls.append(("attachment", url))
+        return SendResult(delivered=True)
+
+    def send_typing(self, psid):
+        self.calls.append(("typing", None))
+        return SendResult(delivered=True)
+
+
+class Sessions:
+    def __init__(self):
+        now = time.time()
+        self.session = ChatSession("messenger", "psid", "contact-1", "p", "c", now + 3600, now, int(now + 3600))
+        self.ended = 0
+
+    def find_by_contact(self, contact_id, now=None):
+        return self.session if contact_id == "contact-1" else None
+
+    def end_contact(self, contact_id, now=None):
+        self.ended += 1
+
+    def update_connection(self, session, token, expires_at):
+        return session
+
+
+class Dedupe:
+    def claim(self, scope, key, now, lease_seconds=30.0):
+        return Claim.CLAIMED
+
+    def complete(self, scope, key, now, outcome="done"):
+        pass
+
+    def release(self, scope, key):
+        pass
+
+
+class Attachments:
+    def signed_url(self, token, attachment_id, seconds):
+        from chalicelib.messaging.connect_attachments import SignedAttachment
+
+        return SignedAttachment("https://files.test/x", 10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(ROLES), st.sampled_from(VISIBILITY), st.sampled_from(CONTENT_TYPES),
+       st.one_of(st.none(), st.text(max_size=50), st.just(json.dumps({"templateType": "ListPicker", "data": {"content": {
+           "title": "t", "elements": [{"title": "a"}]}}}))),
+       st.booleans(), st.sampled_from(["MESSAGE", "EVENT", "ATTACHMENT", "TYPING", ""]))
+def test_only_forwardable_items_ever_reach_the_customer(role, visibility, content_type, content, with_file, item_type):
+    messenger, sessions = Recorder(), Sessions()
+    relay = OutboundRelay(sessions, Dedupe(), messenger, Attachments(), None, Redactor(frozenset()))
+    files = [{"AttachmentId": "a", "ContentType": "image/png", "Status": "APPROVED"}] if with_file else None
+    event = sns_event(stream_item("contact-1", role=role, visibility=visibility, content_type=content_type,
+                                  content=content, attachments=files, item_type=item_type or None))
+    result = relay.handle_event(event)  # never raises
+    assert len(result.outcomes) == 1
+    if messenger.calls:
+        assert role.upper() in ("AGENT", "SYSTEM", "CUSTOM_BOT")
+        assert visibility.upper() in ("ALL", "CUSTOMER")
+        if content_type in ("application/json", "application/vnd.amazonaws.connect.message.interactive"):
+            assert all(text != content for kind, text in messenger.calls if kind == "text")  # rendered, never raw
+    if role.upper() == "CUSTOMER" and not sessions.ended:
+        assert messenger.calls == []
