@@ -7,7 +7,6 @@ Everything outside /sandbox/ is proxied byte for byte to `chalice local` (the re
 from __future__ import annotations
 
 import http.client
-import json
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
