@@ -7,6 +7,7 @@ Order matters: moto first (seeded), then the emulators and the Lambda host they 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -94,9 +95,7 @@ class Stack:
         chalice = self._spawn([str(Path(sys.executable).with_name("chalice")), "local", "--stage", "local",
                                "--host", HOST, "--port", str(ports.app), "--no-autoreload"], env, "app")
 
-        import logging
-
-        from moto.server import ThreadedMotoServer
+        from moto.server import ThreadedMotoServer  # imported here: its second of imports overlaps the app's
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         self._moto = ThreadedMotoServer(ip_address=HOST, port=ports.moto, verbose=False)
@@ -129,7 +128,6 @@ class Stack:
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
         threading.Thread(target=self._warm_up, args=(site,), name="warm-up", daemon=True).start()
-        self.model, self.graph, self.stream, self.site = model, graph, stream, site
         self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
                      "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
         return self.urls
