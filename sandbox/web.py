@@ -57,6 +57,7 @@ class SandboxSite:
         routes.add("POST", "/sandbox/api/agent/end", self._agent_end)
         routes.add("POST", "/sandbox/api/ivr", self._ivr_run)
         routes.add("POST", "/sandbox/api/expire-tokens", self._expire_tokens)
+        routes.add("POST", "/sandbox/api/stream/redeliver", self._redeliver)
         routes.add("GET", "/sandbox/cdn/{token}/{name}", self._cdn)
         routes.add("GET", "/sandbox/media/{message_id}", self._media)
         routes.add("GET", "/sandbox/agent-files/{attachment_id}", self._agent_file_download)
@@ -137,6 +138,11 @@ class SandboxSite:
             raise HttpError(404, {"message": "no such approved attachment"})
         body = self._s3.get_object(Bucket=self._bucket, Key=found[0].final_key)["Body"].read()
         return Response(200, body, {"Content-Type": found[0].content_type})
+
+    def _redeliver(self, request: Request) -> Response:
+        if not self._stream.redeliver(str(request.json().get("item_id") or "")):
+            raise HttpError(404, {"message": "no such streamed item"})
+        return Response.json({"redelivered": True})
 
     def _expire_tokens(self, request: Request) -> Response:
         return Response.json({"expired": self._model.expire_connection_tokens()})

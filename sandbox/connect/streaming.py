@@ -79,17 +79,34 @@ class StreamDelivery:
         self._queue: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
+        self._events: dict[str, tuple[str, dict]] = {}  # item id -> its notification, for redelivery
         self._idle = threading.Condition(self._lock)
         self._pending = 0
         self._worker = threading.Thread(target=self._run, name="sns-delivery", daemon=True)
         self._worker.start()
 
     def publish(self, topic_arn: str, item: dict) -> None:
+        event = sns_event(topic_arn, self._instance_id, item)
+        with self._lock:
+            self._events[item["Id"]] = (topic_arn, event)
+        self._enqueue(topic_arn, item, event)
+
+    def redeliver(self, item_id: str) -> bool:
+        """Deliver an item's notification again, unchanged: SNS delivers at least once."""
+        with self._lock:
+            found = self._events.get(item_id)
+        if found is None:
+            return False
+        topic_arn, event = found
+        self._enqueue(topic_arn, json.loads(event["Records"][0]["Sns"]["Message"]), event)
+        return True
+
+    def _enqueue(self, topic_arn: str, item: dict, event: dict) -> None:
         delivery = Delivery(item["Id"], item["InitialContactId"], item["Type"], item["ContentType"])
         with self._lock:
             self.deliveries.append(delivery)
             self._pending += 1
-        self._queue.put((topic_arn, item, delivery))
+        self._queue.put((topic_arn, event, delivery))
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every published item has been delivered or given up on."""
@@ -98,20 +115,19 @@ class StreamDelivery:
 
     def _run(self) -> None:
         while True:
-            topic_arn, item, delivery = self._queue.get()
+            topic_arn, event, delivery = self._queue.get()
             try:
-                self._deliver(topic_arn, item, delivery)
+                self._deliver(topic_arn, event, delivery)
             finally:
                 with self._idle:
                     self._pending -= 1
                     delivery.finished_at = time.time()
                     self._idle.notify_all()
 
-    def _deliver(self, topic_arn: str, item: dict, delivery: Delivery) -> None:
+    def _deliver(self, topic_arn: str, event: dict, delivery: Delivery) -> None:
         if topic_arn != self._subscribed_topic:  # only the stage's topic has the handler subscribed
             delivery.status = "NOT_SUBSCRIBED"
             return
-        event = sns_event(topic_arn, self._instance_id, item)
         for delay in (0.0, *RETRY_DELAYS):
             time.sleep(delay)
             delivery.attempts += 1

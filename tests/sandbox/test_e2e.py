@@ -111,6 +111,19 @@ def test_an_agent_reply_reaches_the_right_customer(sandbox):
     assert delivered["messaging_type"] == "RESPONSE"
 
 
+def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
+    sandbox.require("connect_stream_handler")
+    psid, marker = new_psid(), uuid.uuid4().hex[:8]
+    customer_says(sandbox, psid, f"hello {marker}")
+    contact = contact_with(sandbox, marker)["contact_id"]
+    reply = f"only once {marker}"
+    item_id = sandbox.api("agent/message", {"contact_id": contact, "text": reply}).json()["id"]
+    eventually(lambda: reply in page_texts(sandbox, psid))
+    assert sandbox.api("stream/redeliver", {"item_id": item_id}).status_code == 200  # SNS: at least once
+    eventually(lambda: sandbox.state()["stream"]["QUEUED"] == 0)
+    assert page_texts(sandbox, psid).count(reply) == 1
+
+
 def test_after_the_chat_ends_the_next_message_starts_a_new_contact(sandbox):
     sandbox.require("connect_stream_handler")
     psid = new_psid()

@@ -60,3 +60,13 @@ def test_other_topics_have_no_subscriber():
     stream.publish(TOPIC + "-other", ITEM)
     assert stream.wait_idle(10)
     assert invoker.events == [] and stream.deliveries[0].status == "NOT_SUBSCRIBED"
+
+
+def test_a_redelivery_repeats_the_same_notification():
+    invoker = ScriptedInvoker()
+    stream = StreamDelivery(invoker, TOPIC, "instance")
+    stream.publish(TOPIC, ITEM)
+    assert stream.redeliver("i-1") and not stream.redeliver("unknown")
+    assert stream.wait_idle(10)
+    (_, first), (_, again) = invoker.events
+    assert first == again
