@@ -49,6 +49,7 @@ class MetaCustomers:
     cdn_base_url: str
     sent: list[Sent] = field(default_factory=list)
     _cdn: dict[str, CdnFile] = field(default_factory=dict)
+    _bodies: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send_text(self, psid: str, text: str) -> Sent:
@@ -63,6 +64,17 @@ class MetaCustomers:
         sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), attachment={"type": kind, "name": name,
                                                                             "content_type": content_type})
         return self._post(sent, {"attachments": [attachment]})
+
+    def resend(self, mid: str) -> Sent | None:
+        """Post a message's webhook delivery again, byte for byte: Meta redelivers after a timeout."""
+        with self._lock:
+            found = next((sent for sent in self.sent if sent.mid == mid), None)
+            body = self._bodies.get(mid)
+        if found is None or body is None:
+            return None
+        found.status = _post(self.webhook_url, body, self._sign(body))
+        found.attempts += 1
+        return found
 
     def cdn_file(self, token: str) -> CdnFile | None:
         with self._lock:
@@ -79,7 +91,9 @@ class MetaCustomers:
         }]}]}
         # Meta escapes non-ASCII as \uXXXX and signs exactly the bytes it sends.
         body = json.dumps(envelope, ensure_ascii=True).encode()
-        signature = "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        signature = self._sign(body)
+        with self._lock:
+            self._bodies[sent.mid] = body
         for delay in (0.0, *RETRY_DELAYS):
             time.sleep(delay)
             sent.attempts += 1
@@ -87,6 +101,9 @@ class MetaCustomers:
             if sent.status == 200:
                 break
         return sent
+
+    def _sign(self, body: bytes) -> str:
+        return "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _post(url: str, body: bytes, signature: str) -> int:

@@ -51,6 +51,7 @@ class SandboxSite:
         routes.add("GET", "/sandbox/api/state", self._state)
         routes.add("POST", "/sandbox/api/customer/message", self._customer_message)
         routes.add("POST", "/sandbox/api/customer/file", self._customer_file)
+        routes.add("POST", "/sandbox/api/customer/resend", self._customer_resend)
         routes.add("POST", "/sandbox/api/agent/message", self._agent_message)
         routes.add("POST", "/sandbox/api/agent/typing", self._agent_typing)
         routes.add("POST", "/sandbox/api/agent/file", self._agent_file)
@@ -81,6 +82,12 @@ class SandboxSite:
         self._graph.register_customer(psid)
         content_type = request.headers.get("Content-Type") or "application/octet-stream"
         sent = self._customers.send_file(psid, name, content_type, request.body)
+        return Response.json({"mid": sent.mid, "webhook_status": sent.status, "attempts": sent.attempts})
+
+    def _customer_resend(self, request: Request) -> Response:
+        sent = self._customers.resend(str(request.json().get("mid") or ""))
+        if sent is None:
+            raise HttpError(404, {"message": "no such message"})
         return Response.json({"mid": sent.mid, "webhook_status": sent.status, "attempts": sent.attempts})
 
     def _cdn(self, request: Request) -> Response:

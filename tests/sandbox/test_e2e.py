@@ -111,6 +111,17 @@ def test_an_agent_reply_reaches_the_right_customer(sandbox):
     assert delivered["messaging_type"] == "RESPONSE"
 
 
+def test_a_redelivered_webhook_reaches_the_agent_once(sandbox):
+    sandbox.require("connect_stream_handler")
+    psid, marker = new_psid(), uuid.uuid4().hex[:8]
+    mid = sandbox.api("customer/message", {"psid": psid, "text": f"just once {marker}"}).json()["mid"]
+    contact_with(sandbox, marker)
+    again = sandbox.api("customer/resend", {"mid": mid}).json()  # Meta: at least once
+    assert again["webhook_status"] == 200
+    copies = [t for c in sandbox.state()["contacts"] for t in agent_messages(c) if marker in t]
+    assert copies == [f"just once {marker}"]
+
+
 def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
     sandbox.require("connect_stream_handler")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]

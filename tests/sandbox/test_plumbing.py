@@ -52,6 +52,16 @@ def test_customer_messages_are_signed_over_the_exact_bytes_and_retried_on_errors
     assert message["message"] == {"mid": sent.mid, "text": "héllo ✓"}
 
 
+def test_a_resend_posts_the_same_bytes_with_the_same_signature(recorder):
+    url, received, _ = recorder
+    customers = MetaCustomers(url + "/webhook/messenger", "secret", "http://cdn")
+    sent = customers.send_text("123", "hello")
+    assert customers.resend(sent.mid).attempts == 2 and customers.resend("m_unknown") is None
+    first, again = received
+    assert first.body == again.body
+    assert first.headers["X-Hub-Signature-256"] == again.headers["X-Hub-Signature-256"]
+
+
 def test_customer_files_are_served_from_an_expiring_cdn_url(recorder):
     url, received, _ = recorder
     customers = MetaCustomers(url + "/webhook/messenger", "secret", "http://127.0.0.1:9/sandbox/cdn")
