@@ -41,6 +41,8 @@ chromium:
 	fi
 
 bench: venv
+	@# Bench-only peers (presidio-analyzer): installed here, never by `make test` or into a Lambda.
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt || echo "requirements-bench.txt could not be installed: benches run without their peers" >&2
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

@@ -89,7 +89,24 @@ def connect_stream_handler(event):
 
 # ----------------------------------------------------------------------------------------- attachment_scanner
 
-# <entry:scanner> attachment_scanner (scanner issue) </entry:scanner>
+# <entry:scanner> attachment_scanner (scanner issue)
+
+
+@app.lambda_function(name="attachment_scanner")
+def attachment_scanner(event, context):
+    """Amazon Connect FILE_SCANNER: {"Status": "APPROVED" | "REJECTED"}, REJECTED on any failure."""
+    from chalicelib.scanning import scanner
+    from chalicelib.scanning.deadline import Deadline
+
+    try:
+        config = _settings().scanner
+    except settings.SettingsError as exc:
+        return scanner.reject_unconfigured(exc)
+    deadline = Deadline.for_invocation(context, config.time_budget_ms, config.deadline_margin_ms)
+    return scanner.build(config).decide(event, deadline).response()
+
+
+# </entry:scanner>
 
 
 # ----------------------------------------------------------------------------------------- ivr_decryptor

@@ -7,8 +7,8 @@ The rules, enforced here rather than trusted to each caller:
 - the event name must be a short identifier;
 - numbers, booleans and None pass as they are;
 - a string passes only if it looks like an id or a reason code (no spaces, <= 128 chars) and holds no
-  run of 7+ digits (a card number, SSN, phone or PIN-like value never fits an id we log); anything else
-  is replaced by its length: `"<redacted:len=42>"`;
+  run of 7+ digits unless it is a UUID (a card number, SSN, phone or PIN-like value never fits an id we
+  log); anything else is replaced by its length: `"<redacted:len=42>"`;
 - exceptions are logged by `error_code(exc)` (AWS code or class name), never `str(exc)` or a traceback.
 
 Written on the stdlib because aws-lambda-powertools' Logger costs ~45 ms of import on every cold
@@ -27,6 +27,8 @@ from typing import Any
 _ROOT = "connect_guard"
 _SAFE_STRING = re.compile(r"^[A-Za-z0-9_.:@/+=#-]{0,128}$")
 _LONG_DIGIT_RUN = re.compile(r"\d{7,}")
+# Connect contact ids, file ids and key ids are UUIDs: a digit run inside one is not a PAN or an SSN.
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 _configured = False
 
@@ -36,7 +38,7 @@ def safe_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
-        if _SAFE_STRING.match(value) and not _LONG_DIGIT_RUN.search(value):
+        if _SAFE_STRING.match(value) and (_UUID.match(value) or not _LONG_DIGIT_RUN.search(value)):
             return value
         return f"<redacted:len={len(value)}>"
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -90,7 +92,9 @@ def configure(level: str = "INFO") -> None:
         for noisy in ("botocore", "boto3", "urllib3", "aws_encryption_sdk"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         _configured = True
-    logging.getLogger(_ROOT).setLevel(level)
+    project = logging.getLogger(_ROOT)
+    if logging.getLevelName(project.level) != level:  # setLevel clears every logger's cache: only on change
+        project.setLevel(level)
 
 
 def get_logger(name: str) -> logging.Logger:

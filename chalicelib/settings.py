@@ -165,41 +165,108 @@ class RedactionSettings:
     language: str
     min_score: float
     mask_template: str
+    card_context_seconds: int = 180
+    card_context_messages: int = 5
 
     @classmethod
     def parse(cls, env: _Reader) -> "RedactionSettings":
         template = env.text("PII_MASK_TEMPLATE", "[{type}]")
-        if "{type}" not in template and any(ch.isdigit() for ch in template):
+        if any(ch.isdigit() for ch in template):
             raise SettingsError("PII_MASK_TEMPLATE must not contain digits")
+        inbound = frozenset(t.upper() for t in env.csv("PII_ENTITY_TYPES", DEFAULT_PII_ENTITY_TYPES))
+        outbound = frozenset(t.upper() for t in env.csv("PII_OUTBOUND_ENTITY_TYPES", ""))
+        for name, types in (("PII_ENTITY_TYPES", inbound), ("PII_OUTBOUND_ENTITY_TYPES", outbound)):
+            unknown = types - COMPREHEND_PII_TYPES
+            if unknown:
+                raise SettingsError(f"{name} has unknown entity types: {', '.join(sorted(unknown))}")
         return cls(
             engine=env.choice("PII_ENGINE", "local", ("local", "comprehend", "both")),
-            entity_types=frozenset(env.csv("PII_ENTITY_TYPES", DEFAULT_PII_ENTITY_TYPES)),
-            outbound_entity_types=frozenset(env.csv("PII_OUTBOUND_ENTITY_TYPES", "")),
+            entity_types=inbound,
+            outbound_entity_types=outbound,
             language=env.choice("PII_LANGUAGE", "en", ("en", "es")),
             min_score=env.number("PII_MIN_SCORE", 0.5, 0.0, 1.0),
             mask_template=template,
+            # How long (and for how many customer messages) digits stay masked once card context is on.
+            card_context_seconds=env.integer("PII_CARD_CONTEXT_SECONDS", 180, 0, 3600),
+            card_context_messages=env.integer("PII_CARD_CONTEXT_MESSAGES", 5, 0, 50),
         )
+
+
+# Every entity type DetectPiiEntities knows (REFERENCE.md §8); ALL is not a type we can mask by name.
+COMPREHEND_PII_TYPES = frozenset((
+    "ADDRESS,AGE,AWS_ACCESS_KEY,AWS_SECRET_KEY,BANK_ACCOUNT_NUMBER,BANK_ROUTING,CA_HEALTH_NUMBER,"
+    "CA_SOCIAL_INSURANCE_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,CREDIT_DEBIT_NUMBER,DATE_TIME,DRIVER_ID,EMAIL,"
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER,IN_AADHAAR,IN_NREGA,IN_PERMANENT_ACCOUNT_NUMBER,IN_VOTER_NUMBER,IP_ADDRESS,"
+    "LICENSE_PLATE,MAC_ADDRESS,NAME,PASSPORT_NUMBER,PASSWORD,PHONE,PIN,SSN,SWIFT_CODE,UK_NATIONAL_HEALTH_SERVICE_NUMBER,"
+    "UK_NATIONAL_INSURANCE_NUMBER,UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER,URL,USERNAME,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
+    "VEHICLE_IDENTIFICATION_NUMBER"
+).split(","))
 
 
 @dataclass(frozen=True)
 class ScannerSettings:
-    """FILE_SCANNER attachment scanner (REFERENCE.md §5, §6). Owned by the scanner issue."""
+    """FILE_SCANNER attachment scanner (REFERENCE.md §5, §6). Owned by the scanner issue.
+
+    Every default is the safe choice; each variable is documented in the README's scanner section.
+    """
+
+    # Rekognition moderation taxonomy v7 top-level categories rejected by default (REFERENCE.md §6).
+    DEFAULT_MODERATION_CATEGORIES = "Explicit,Violence,Visually Disturbing,Hate Symbols"  # not a field: no annotation
 
     allowed_extensions: frozenset[str]
     max_bytes: int
+    time_budget_ms: int
     deadline_margin_ms: int
-    moderation_categories: tuple[str, ...]
-    moderation_min_confidence: float
+    zip_max_entries: int
+    zip_max_uncompressed_bytes: int
+    zip_max_ratio: float
+    pdf_max_inflated_bytes: int
+    allow_encrypted_pdf: bool
+    allow_csv_formulas: bool
+    allow_unsupported_images: bool
+    moderation_enabled: bool
+    moderation_categories: tuple[tuple[str, float], ...]  # (taxonomy name, minimum confidence that rejects)
 
     @classmethod
     def parse(cls, env: _Reader) -> "ScannerSettings":
+        known = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
+        extensions = frozenset(e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS))
+        if not extensions <= known:
+            raise SettingsError(f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}")
+        default_confidence = env.number("MODERATION_MIN_CONFIDENCE", 80.0, 0.0, 100.0)
         return cls(
-            allowed_extensions=frozenset(e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
+            allowed_extensions=extensions,
             max_bytes=env.integer("SCAN_MAX_BYTES", 20 * MiB, 1, 100 * MiB),
-            deadline_margin_ms=env.integer("SCAN_DEADLINE_MARGIN_MS", 3000, 0, 60000),
-            moderation_categories=env.csv("MODERATION_CATEGORIES", "Explicit,Violence,Visually Disturbing,Hate Symbols"),
-            moderation_min_confidence=env.number("MODERATION_MIN_CONFIDENCE", 80.0, 0.0, 100.0),
+            time_budget_ms=env.integer("SCAN_TIME_BUDGET_MS", 20000, 1000, 60000),
+            deadline_margin_ms=env.integer("SCAN_DEADLINE_MARGIN_MS", 1000, 0, 30000),
+            zip_max_entries=env.integer("SCAN_ZIP_MAX_ENTRIES", 10000, 1, 1000000),
+            zip_max_uncompressed_bytes=env.integer("SCAN_ZIP_MAX_UNCOMPRESSED_BYTES", 1024 * MiB, 1, 16 * 1024 * MiB),
+            zip_max_ratio=env.number("SCAN_ZIP_MAX_RATIO", 200.0, 1.0, 10000.0),
+            pdf_max_inflated_bytes=env.integer("SCAN_PDF_MAX_INFLATED_BYTES", 64 * MiB, 1, 1024 * MiB),
+            allow_encrypted_pdf=env.choice("SCAN_PDF_ENCRYPTED", "reject", ("reject", "allow")) == "allow",
+            allow_csv_formulas=env.choice("SCAN_CSV_FORMULAS", "reject", ("reject", "allow")) == "allow",
+            allow_unsupported_images=env.choice("SCAN_UNSUPPORTED_IMAGES", "reject", ("reject", "allow")) == "allow",
+            moderation_enabled=env.flag("MODERATION_ENABLED", True),
+            moderation_categories=_categories(
+                env.csv("MODERATION_CATEGORIES", cls.DEFAULT_MODERATION_CATEGORIES), default_confidence
+            ),
         )
+
+
+def _categories(items: tuple[str, ...], default_confidence: float) -> tuple[tuple[str, float], ...]:
+    """`Explicit:80,Violence` -> (("Explicit", 80.0), ("Violence", <default>))."""
+    parsed = []
+    for item in items:
+        name, colon, confidence = item.rpartition(":") if ":" in item else (item, "", "")
+        name = name.strip()
+        try:
+            value = float(confidence) if colon else default_confidence
+        except ValueError:
+            raise SettingsError("MODERATION_CATEGORIES entries must look like Name or Name:confidence") from None
+        if not name or not 0.0 <= value <= 100.0:
+            raise SettingsError("MODERATION_CATEGORIES confidences must be between 0 and 100")
+        parsed.append((name, value))
+    return tuple(parsed)
 
 
 @dataclass(frozen=True)

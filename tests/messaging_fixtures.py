@@ -9,9 +9,12 @@ clients, signed webhook payloads. Plain functions (not fixtures) so any test mod
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import hmac
 import json
+import threading
 import time
 from typing import Any
 
@@ -29,6 +32,36 @@ TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:connect-guard-chat-stream"
 
 
 # ------------------------------------------------------------------------------------------ AWS (inside mock_aws)
+
+
+@contextlib.contextmanager
+def atomic_moto_dynamodb():
+    """Make moto's DynamoDB writes atomic, as DynamoDB's are.
+
+    moto checks a ConditionExpression and then writes without a lock, so two threads can both pass
+    the same condition: a race that real DynamoDB never has. Concurrency tests test OUR conditions,
+    so they serialise moto's writes with one lock.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    originals = {name: getattr(DynamoDBBackend, name)
+                 for name in ("put_item", "update_item", "delete_item", "transact_write_items")}
+
+    def locked(method):
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            with lock:
+                return method(*args, **kwargs)
+        return wrapper
+
+    for name, method in originals.items():
+        setattr(DynamoDBBackend, name, locked(method))
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(DynamoDBBackend, name, method)
 
 
 def create_sessions_table(name: str = SESSIONS_TABLE) -> None:

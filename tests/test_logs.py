@@ -46,3 +46,11 @@ def test_safe_value_never_passes_long_digit_runs(value):
     rendered = json.dumps(logs.safe_value(value))
     assert not any(run.isdigit() and len(run) >= 7 for run in __import__("re").findall(r"\d+", rendered))
     assert " " not in logs.safe_value(value) or logs.safe_value(value).startswith("<redacted")
+
+
+def test_uuids_pass_even_with_long_digit_runs(captured_logs):
+    contact = "12345678-1234-4234-8234-123456789012"
+    logs.log_event(logs.get_logger("test"), "chat_started", contact_id=contact, other="x1234567890123456")
+    event = captured_logs.events()[-1]
+    assert event["contact_id"] == contact
+    assert event["other"].startswith("<redacted")

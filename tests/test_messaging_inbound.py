@@ -302,8 +302,9 @@ class FakeChat:
 
 
 def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
-    with mock_aws():
-        from tests.messaging_fixtures import create_sessions_table
+    from tests.messaging_fixtures import atomic_moto_dynamodb, create_sessions_table
+
+    with mock_aws(), atomic_moto_dynamodb():
 
         create_sessions_table()
         db = aws.client("dynamodb")

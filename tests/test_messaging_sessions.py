@@ -17,14 +17,14 @@ from chalicelib.messaging.sessions import (
     SessionStore,
     customer_key,
 )
-from tests.messaging_fixtures import SESSIONS_TABLE, create_sessions_table, table_items
+from tests.messaging_fixtures import SESSIONS_TABLE, atomic_moto_dynamodb, create_sessions_table, table_items
 
 NOW = 1_800_000_000.0
 
 
 @pytest.fixture
 def db():
-    with mock_aws():
+    with mock_aws(), atomic_moto_dynamodb():
         create_sessions_table()
         yield aws.client("dynamodb")
 

@@ -1,41 +1,48 @@
-"""The redactor interface every path uses, with a minimal correct engine.
+"""The redactor every path uses: detect (locally, with Comprehend, or both), merge, mask, keep context.
 
 Interface (kept stable for the messaging paths):
-- `build_redactor(settings.redaction, direction="inbound" | "outbound") -> Redactor`
+- `build_redactor(settings.redaction, direction="inbound" | "outbound", comprehend=None) -> Redactor`
 - `Redactor.redact(text, context=None, now=None) -> Redaction`
 - `RedactionContext` is what a conversation keeps between messages (flags, counts, timestamps; never PII);
   `to_item()` / `from_item()` convert it for the session store.
-- `RedactionUnavailable` is raised when the configured engine cannot run (e.g. Comprehend down with
+- `RedactionUnavailable` is raised when the configured engine cannot run (Comprehend down with
   PII_ENGINE=comprehend): the caller must treat it as transient and never send the unredacted text.
 
-The engine here (Luhn-validated card numbers and SSNs) is the floor; the redaction issue replaces it.
+Engines (`PII_ENGINE`): `local` (default; no network), `comprehend`, `both` (union). With `both`, a
+Comprehend failure still yields the locally redacted text, flagged `degraded`. Whatever the engine, the
+conversation rules for split card numbers (conversation.py) apply to customer messages, and so does the
+local card detector they build on (in `comprehend` mode too: it only ever masks more).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Mapping, NamedTuple
+
+from chalicelib.logs import log_event
+from chalicelib.redaction import masking
+from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii
+from chalicelib.redaction.conversation import CardContextPolicy, RedactionContext
+from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet, scan
+from chalicelib.redaction.normalize import normalize
+
+__all__ = ["Redaction", "RedactionContext", "RedactionUnavailable", "Redactor", "build_redactor"]
+
+log = logging.getLogger("connect_guard.redaction")
+
+CARD = "CREDIT_DEBIT_NUMBER"
 
 
 class RedactionUnavailable(RuntimeError):
     """The configured engine could not run; never fall back to sending unredacted text."""
 
-
-@dataclass(frozen=True)
-class RedactionContext:
-    """Per-conversation redaction state. Holds no PII: only flags, counts and timestamps."""
-
-    card_context_until: float = 0.0
-
-    def to_item(self) -> dict[str, Any]:
-        return {"card_context_until": int(self.card_context_until)}
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any] | None) -> "RedactionContext":
-        if not item:
-            return cls()
-        return cls(card_context_until=float(item.get("card_context_until", 0) or 0))
+    def __init__(self, reason: str, transient: bool = True):
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -50,45 +57,108 @@ class Redaction:
         return bool(self.entity_counts)
 
 
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-_SSN = re.compile(r"(?<!\d)(?!000|666|9\d\d)\d{3}([- ]?)(?!00)\d{2}\1(?!0000)\d{4}(?!\d)")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
 class Redactor:
-    def __init__(self, entity_types: frozenset[str], mask_template: str = "[{type}]"):
-        self._types = entity_types
+    """Redacts one direction of a conversation with one engine."""
+
+    def __init__(
+        self,
+        entity_types: frozenset[str],
+        mask_template: str = "[{type}]",
+        *,
+        engine: str = "local",
+        language: str = "en",
+        comprehend: ComprehendPii | None = None,
+        card_context: CardContextPolicy | None = CardContextPolicy(),
+    ):
+        if engine not in ("local", "comprehend", "both"):
+            raise ValueError("engine must be local, comprehend or both")
+        if engine != "local" and comprehend is None:
+            raise ValueError("a Comprehend adapter is required for this engine")
+        self.entity_types = frozenset(entity_types)
+        self.engine = engine
         self._template = mask_template
+        # Our own masks, lower-cased, as they appear in text redacted before: "[credit_debit_number]".
+        self._masks = re.compile(re.escape(mask_template.lower()).replace(re.escape("{type}"), "[a-z_]+"))
+        self._mask_hint = mask_template.split("{type}")[0][:1]
+        self._language = language
+        self._comprehend = comprehend if engine != "local" else None
+        # In `comprehend` mode the local card detector still runs: the split-card rules need it.
+        local_types = self.entity_types if engine != "comprehend" else self.entity_types & {CARD}
+        self._local = DetectorSet.for_types(local_types)
+        self._card_context = card_context if CARD in self.entity_types else None
 
     def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Redaction:
+        """`text` with every detected entity masked, and the conversation's context after it."""
+        analysis = self.analyze(text, context, now)
         counts: dict[str, int] = {}
+        for span in analysis.spans:
+            counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
+        masked = masking.mask(text or "", analysis.spans, self._template)
+        return Redaction(masked, counts, analysis.context, analysis.degraded)
 
-        def mask(kind: str):
-            def substitute(match: re.Match) -> str:
-                if kind == "CREDIT_DEBIT_NUMBER" and not _luhn_ok(re.sub(r"\D", "", match.group(0))):
-                    return match.group(0)
-                counts[kind] = counts.get(kind, 0) + 1
-                return self._template.replace("{type}", kind)
+    def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Analysis:
+        """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
+        context = context or RedactionContext()
+        if not text or not self.entity_types:
+            return Analysis([], context, False)
+        now = time.time() if now is None else now
+        normalized = normalize(text, self._language)
+        message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
+        local = self._local.detect_scan(message)
+        if self._card_context is not None:
+            extra, context = self._card_context.apply(message, local, context, now)
+            local.extend(extra)
+        spans = [_to_original(d, normalized) for d in local] if local else []
+        degraded = False
+        if self._comprehend is not None:
+            try:
+                spans.extend(self._comprehend.detect(text))
+            except ComprehendError as exc:
+                if self.engine == "comprehend":
+                    raise RedactionUnavailable(exc.code, exc.transient) from None
+                degraded = True
+                log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
+        merged = masking.merge(spans, text, PRIORITY) if spans else spans
+        if merged:
+            context = replace(context, redacted_messages=context.redacted_messages + 1)
+        return Analysis(merged, context, degraded)
 
-            return substitute
 
-        if "CREDIT_DEBIT_NUMBER" in self._types:
-            text = _CARD.sub(mask("CREDIT_DEBIT_NUMBER"), text)
-        if "SSN" in self._types:
-            text = _SSN.sub(mask("SSN"), text)
-        return Redaction(text=text, entity_counts=counts, context=replace(context or RedactionContext()))
+class Analysis(NamedTuple):
+    spans: list[Detection]  # merged, sorted, offsets into the original text
+    context: RedactionContext
+    degraded: bool
 
 
-def build_redactor(settings, direction: str = "inbound") -> Redactor:
-    """The redactor for customer -> agent (`inbound`) or agent -> customer (`outbound`) text."""
-    types = settings.entity_types if direction == "inbound" else settings.outbound_entity_types
-    return Redactor(frozenset(types), settings.mask_template)
+def _to_original(detection: Detection, normalized) -> Detection:
+    start, end = normalized.span(detection.start, detection.end)
+    return Detection(detection.entity_type, start, end, detection.score)
+
+
+def build_redactor(settings, direction: str = "inbound", comprehend: ComprehendPii | None = None) -> Redactor:
+    """The redactor for customer -> agent (`inbound`) or agent -> customer (`outbound`) text.
+
+    `comprehend` lets tests hand in an adapter over a stubbed client; otherwise one is made whose boto3
+    client is built on first use, and only when the engine needs Comprehend.
+    """
+    if direction not in ("inbound", "outbound"):
+        raise ValueError("direction must be inbound or outbound")
+    types = frozenset(settings.entity_types if direction == "inbound" else settings.outbound_entity_types)
+    engine = settings.engine
+    if engine != "local" and comprehend is None:
+        comprehend = ComprehendPii(_comprehend_client, settings.language, settings.min_score, types)
+    if engine == "local":
+        unsupported = sorted(types - SUPPORTED_TYPES)
+        if unsupported:
+            log_event(log, "pii_types_not_detected_locally", direction=direction, types=unsupported)
+    card_context = None
+    if direction == "inbound":  # split numbers come from customers; agents do not type card numbers in pieces
+        card_context = CardContextPolicy(settings.card_context_seconds, settings.card_context_messages)
+    return Redactor(types, settings.mask_template, engine=engine, language=settings.language,
+                    comprehend=comprehend, card_context=card_context)
+
+
+def _comprehend_client():
+    from chalicelib import aws
+
+    return aws.client("comprehend")

@@ -1,0 +1,532 @@
+"""Local PII detectors: one small detector per entity type — a pattern, a validator, context words.
+
+Each detector emits Comprehend entity type names, so local and Comprehend detections merge as one.
+A validator answers `VALID` (checksum or unmistakable shape), `NEEDS_CONTEXT` (right shape, but only a
+context word makes it PII: a bare 9-digit number is an SSN only when someone says "SSN") or None.
+Detectors run over normalised text (see normalize.py); spans are offsets into that text.
+
+Patterns never run where they cannot match: a detector lists `hints` (lowercase substrings one of which
+must occur) and the fewest digits its entity holds, which keeps the common short chat line to a few scans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Callable, NamedTuple
+
+from chalicelib.redaction import checksums as check
+from chalicelib.redaction.spans import Coverage
+
+VALID = "valid"
+NEEDS_CONTEXT = "needs_context"
+SCORE = {VALID: 0.95, NEEDS_CONTEXT: 0.85}
+
+Verdict = str | None
+
+
+class Detection(NamedTuple):
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+def words(*phrases: str) -> re.Pattern:
+    """A case-insensitive pattern matching any phrase as whole words (spaces match any whitespace)."""
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.IGNORECASE)
+
+
+def always(_value: str) -> Verdict:
+    return VALID
+
+
+def with_context(_value: str) -> Verdict:
+    return NEEDS_CONTEXT
+
+
+@dataclass(frozen=True)
+class Detector:
+    """Finds one entity type: pattern candidates, kept when the validator (and context, if asked) agree.
+
+    `patterns` scan the whole text; `run_patterns` scan only its digit runs ("4111 1111-1111", "12/28"),
+    which are found once per message and shared by every detector, so a number-only detector costs
+    nothing on the many messages with few digits. A pattern's span is its `v` group when it has one.
+    """
+
+    entity_type: str
+    patterns: tuple[re.Pattern, ...] = ()
+    validate: Callable[[str], Verdict] = always
+    context: re.Pattern | None = None
+    hints: tuple[str, ...] = ()
+    min_digits: int = 1  # the fewest digits a text must hold to contain this entity
+    window: int = 7  # words
+    run_patterns: tuple[re.Pattern, ...] = ()
+    gate: re.Pattern | None = None  # a cheap pattern that must match first; shared gates are searched once
+
+    def applies(self, message: "Scan", gates: dict[re.Pattern, bool]) -> bool:
+        """Cheap checks before any pattern runs: enough digits, a hint word, the gate (cached per message)."""
+        if message.digits < self.min_digits:
+            return False
+        if self.hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
+            lowered = message.lowered
+            for hint in self.hints:
+                if hint in lowered:
+                    break
+            else:
+                return False
+        if self.gate is not None:
+            if self.gate not in gates:
+                gates[self.gate] = self.gate.search(message.text) is not None
+            return gates[self.gate]
+        return True
+
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
+        # Plain loops, not generators: this runs for every detector on every message.
+        found: list[Detection] = []
+        for pattern in self.patterns:
+            for match in pattern.finditer(text):
+                self._check(match, 0, text, lowered, found)
+        for pattern in self.run_patterns:
+            for offset, run in runs:
+                for match in pattern.finditer(run):
+                    self._check(match, offset, text, lowered, found)
+        return found
+
+    def _check(self, match: re.Match, offset: int, text: str, lowered: str, found: list[Detection]) -> None:
+        start, end = match.span("v") if "v" in match.re.groupindex else match.span()
+        start, end = start + offset, end + offset
+        if start == end:
+            return
+        verdict = self.validate(text[start:end])
+        if verdict == NEEDS_CONTEXT and not self.has_context(lowered, start, end):
+            return
+        if verdict is not None:
+            found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
+
+    def has_context(self, lowered: str, start: int, end: int) -> bool:
+        """A context word in the same chat message; in a long text, within `window` words either side.
+
+        A chat message is short, and the whole of it is the natural context. It also keeps redaction
+        idempotent: masking shortens text, which would move a context word in or out of a fixed window.
+        """
+        if self.context is None:
+            return False
+        if len(lowered) <= WHOLE_MESSAGE_CONTEXT:
+            return self.context.search(lowered) is not None
+        before = _words_before(self.window).search(lowered, max(0, start - 40 * self.window), start)
+        after = _words_after(self.window).match(lowered, end, min(len(lowered), end + 40 * self.window))
+        return self.context.search(lowered, before.start(), after.end()) is not None
+
+
+# ---------------------------------------------------------------------------------------------- shapes
+
+# IBANs and NINOs start with two letters and two digits ("DE89", "AB 12"): one scan gates both detectors.
+_LETTERS_THEN_DIGITS = re.compile(r"[A-Za-z]{2} ?\d\d")
+WHOLE_MESSAGE_CONTEXT = 300  # characters: a chat message up to this long is one context
+
+
+@cache
+def _words_before(count: int) -> re.Pattern:
+    return re.compile(rf"(?:\S+\s+){{0,{count}}}\S*$")
+
+
+@cache
+def _words_after(count: int) -> re.Pattern:
+    return re.compile(rf"\S*(?:\s+\S+){{0,{count}}}")
+
+
+# Separators inside a digit run: space, dash, dot, slash, underscore (NBSP is a space after normalising).
+SEP = r"(?:[ \t]{0,3}[-./_][ \t]{0,3}|[ \t]{1,3})"
+_DIGIT_RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
+_GROUP = re.compile(r"\d+")
+# Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "cvv? it's 123".
+_FILLER = r"(?:[\s:=#?.,'\"-]*(?:is|was|number|num|no|code|it's|its|it is|my|the|of|es|=|:|#)\b)*[\s:=#?.,'\"-]*"
+_YEAR2 = r"(?:20)?\d{2}"
+
+
+def _keyword_value(keywords: str, value: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z0-9])(?:{keywords})(?![a-z0-9]){_FILLER}(?P<v>{value})", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------- cards
+
+def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
+    """`run_start`: the window starts the digit run (a window inside a longer number needs a card word)."""
+    if not 12 <= len(digits) <= 19 or not check.luhn_ok(digits):
+        return None
+    # 12-13 digits look like tracking and account numbers too often: those need a card word nearby.
+    if len(digits) > 13 and run_start and check.known_issuer(digits) and first_group in (4, len(digits)):
+        return VALID
+    return NEEDS_CONTEXT  # Luhn passes for 1 in 10 random numbers: an issuer or a word must back it
+
+
+class CardDetector(Detector):
+    """Card numbers: 12-19 digits in groups; tries group-aligned windows so "PAN CVV" or "PAN 12/28" still match."""
+
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
+        found: list[Detection] = []
+        for offset, run in runs:
+            if len(run) >= 12:
+                groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
+                self._windows(groups, lowered, text, found)
+        return found
+
+    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection]) -> None:
+        first = 0
+        while first < len(groups):
+            candidates = []
+            digits = ""
+            for last in range(first, len(groups)):
+                digits += groups[last][2]
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 12:
+                    candidates.append((last, digits))
+            matched = None
+            for last, digits in reversed(candidates):  # longest window first
+                verdict = card_verdict(digits, first == 0 and not _grouping_continues(groups, last, text),
+                                       len(groups[first][2]))
+                start, end = groups[first][0], groups[last][1]
+                if verdict == VALID or verdict == NEEDS_CONTEXT and self.has_context(lowered, start, end):
+                    found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
+                    matched = last
+                    break
+            first = matched + 1 if matched is not None else first + 1
+
+
+def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str) -> bool:
+    """The run goes on past the window in the same 4-digit grouping: one longer number (a tracking id), not a card."""
+    if last + 1 >= len(groups) or last == 0:
+        return False
+    inside = text[groups[last - 1][1]:groups[last][0]]
+    after = text[groups[last][1]:groups[last + 1][0]]
+    return after == inside and len(groups[last + 1][2]) == len(groups[last][2])
+
+
+# ---------------------------------------------------------------------------------------------- validators
+
+
+def _ssn(value: str) -> Verdict:
+    digits = check.digits_of(value)
+    if not check.ssn_ok(digits):
+        return None
+    return VALID if "-" in value else NEEDS_CONTEXT
+
+
+def _itin(value: str) -> Verdict:
+    digits = check.digits_of(value)
+    if not check.itin_ok(digits):
+        return None
+    return VALID if "-" in value else NEEDS_CONTEXT
+
+
+def _digits_check(test: Callable[[str], bool]) -> Callable[[str], Verdict]:
+    def validate(value: str) -> Verdict:
+        return NEEDS_CONTEXT if test(check.digits_of(value)) else None
+
+    return validate
+
+
+def _expiry(value: str) -> Verdict:
+    year = re.search(r"(\d{2,4})\s*$", value)
+    if year is None or not check.expiry_year_ok(int(year.group(1))):
+        return None
+    return NEEDS_CONTEXT
+
+
+def _iban(value: str) -> Verdict:
+    return VALID if check.iban_ok(re.sub(r"[\s-]", "", value).upper()) else None
+
+
+def _nino(value: str) -> Verdict:
+    return VALID if check.nino_ok(re.sub(r"\s", "", value)) else None
+
+
+def _bic(value: str) -> Verdict:
+    return NEEDS_CONTEXT if check.bic_ok(value) else None
+
+
+def _min_digits(count: int) -> Callable[[str], Verdict]:
+    def validate(value: str) -> Verdict:
+        return VALID if sum(ch.isdigit() for ch in value) >= count else None
+
+    return validate
+
+
+def _password(value: str) -> Verdict:
+    return VALID if len(value.strip(".,!?;:'\"")) >= 4 else None
+
+
+_ISO_DATE = re.compile(r"^(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])$")
+_DMY_DATE = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d$")
+
+
+_DATE_START = re.compile(r"^(?:19|20)\d\d[-./]\d\d?[-./]\d\d?")
+_PHONE_GROUP = re.compile(r"\d+")
+
+
+def _phone(value: str) -> Verdict:
+    main = re.split(r"\s?(?:x|ext\.?)\s?\d", value, maxsplit=1, flags=re.IGNORECASE)[0]
+    digits = check.digits_of(main)
+    if not 7 <= len(digits) <= 15 or _DATE_START.match(main) or _DMY_DATE.match(main):
+        return None
+    groups = len(_PHONE_GROUP.findall(main))
+    if "+" in main or "(" in main or (groups >= 3 and len(digits) >= 9):
+        return VALID
+    return NEEDS_CONTEXT  # "9816 214 Pavlou Dr", "ZIP 90010-170", order ids: a phone only where someone says so
+
+
+def _ipv6(value: str) -> Verdict:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return None
+    return VALID if value.count(":") >= 2 and any(ch.isdigit() for ch in value) else None
+
+
+def _aws_secret(value: str) -> Verdict:
+    has_kinds = any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)
+    return NEEDS_CONTEXT if has_kinds else None
+
+
+# ---------------------------------------------------------------------------------------------- the detectors
+
+# Merge order, and the types detected locally: when detections overlap, the earlier type names the mask.
+ENTITY_TYPES = (
+    "CREDIT_DEBIT_NUMBER", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SSN", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER", "BANK_ROUTING",
+    "BANK_ACCOUNT_NUMBER", "PASSPORT_NUMBER", "DRIVER_ID", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CREDIT_DEBIT_CVV",
+    "CREDIT_DEBIT_EXPIRY", "PIN", "PASSWORD", "SWIFT_CODE", "IP_ADDRESS", "EMAIL", "PHONE",
+)
+PRIORITY = {kind: rank for rank, kind in enumerate(ENTITY_TYPES)}
+SUPPORTED_TYPES = frozenset(ENTITY_TYPES)
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_EXPIRY_HINTS = ("exp", "valid", "good th", "vence", "vencimiento", "caduca")  # expiry is context-only: no word, no scan
+
+
+@cache
+def all_detectors() -> tuple[Detector, ...]:
+    """Every local detector, in ENTITY_TYPES order. Built on first use, not at import: compiling these
+    patterns takes ~10 ms, which Lambdas that never redact (scanner, IVR) should not pay on cold start."""
+    card_context = words("card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express",
+                         "discover", "maestro", "jcb", "unionpay", "diners", "cc", "pan", "card number", "card no")
+    ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4})(?![\w-])")
+    expiry_context = words("exp", "expiry", "expires", "expire", "expiration", "exp date", "valid thru", "valid through",
+                            "good thru", "good through", "valid until", "vence", "vencimiento", "caduca")
+
+    detectors = (
+        CardDetector("CREDIT_DEBIT_NUMBER", (), context=card_context, window=6, min_digits=12),
+        Detector(
+            "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+            (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
+            _iban, min_digits=2, gate=_LETTERS_THEN_DIGITS,
+        ),
+        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9,
+                 context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
+        Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(ssn_shape,), min_digits=9,
+                 context=words("itin", "taxpayer", "tax id", "tax identification", "tin")),
+        Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _digits_check(check.sin_ok), min_digits=9,
+                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
+                 context=words("sin", "social insurance", "insurance number", "nas", "numéro d'assurance sociale"),
+                 hints=("sin", "insurance", "nas", "assurance")),
+        Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER", (), _digits_check(check.nhs_ok), min_digits=10,
+                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
+                 context=words("nhs", "health service", "nhs number", "health number"),
+                 hints=("nhs", "health")),
+        Detector("UK_NATIONAL_INSURANCE_NUMBER",
+                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6,
+                 gate=_LETTERS_THEN_DIGITS),
+        Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
+                 run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
+                 context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
+                 hints=("routing", "aba", "rtn", "transit")),
+        Detector("BANK_ACCOUNT_NUMBER", (), with_context, min_digits=8,
+                 run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
+                 context=words("account number", "account no", "account #", "acct", "a/c", "checking", "savings",
+                               "bank account", "account ending", "cuenta", "account is", "routing"),
+                 hints=("acc", "acct", "a/c", "checking", "saving", "cuenta", "routing"), window=6),
+        Detector("PASSPORT_NUMBER",
+                 (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
+                 hints=("passport", "pasaporte"), min_digits=6),
+        Detector("DRIVER_ID",
+                 (_keyword_value(r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl\b|driver\s+id",
+                                 r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b"),),
+                 _min_digits(5), hints=("licen", "dl", "driver"), min_digits=5),
+        Detector("AWS_ACCESS_KEY", (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
+                 hints=("akia", "asia", "abia", "acca")),
+        Detector("AWS_SECRET_KEY", (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),), _aws_secret,
+                 words("secret", "aws", "secret key", "secret access key", "aws_secret_access_key", "key"),
+                 hints=("secret", "aws", "key"), window=8),
+        Detector("CREDIT_DEBIT_CVV",
+                 (_keyword_value(r"cvv2?|cvc2?|cvn|cid|csc|security\s+code|code\s+on\s+the\s+back|card\s+code|"
+                                 r"verification\s+(?:code|number|value)|(?:3|4|three|four)[- ]digit\s+code|on\s+the\s+back|"
+                                 r"c[oó]digo\s+de\s+seguridad",
+                                 r"\d{3,4}(?!\d)"),
+                  re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as)\s+(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b",
+                             re.IGNORECASE)),
+                 hints=("cv", "cid", "csc", "security", "code", "verification", "back", "seguridad"), min_digits=3),
+        Detector("CREDIT_DEBIT_EXPIRY", (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
+                 _expiry, expiry_context, hints=_EXPIRY_HINTS, min_digits=2,
+                 run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),)),
+        Detector("PIN",
+                 (_keyword_value(r"pin(?:\s+(?:number|code|no))?|passcode|atm\s+code|security\s+pin|mi\s+clave|clave|nip",
+                                 r"\d{4,12}(?!\d)"),
+                  re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b",
+                             re.IGNORECASE)),
+                 hints=("pin", "passcode", "atm", "clave", "nip"), min_digits=4),
+        Detector("PASSWORD",
+                 (re.compile(r"(?<![a-z0-9])(?:password|passwd|pwd|pass\s+code|contraseña|contrasena)(?![a-z0-9])"
+                             r"(?:\s+(?:is|was|es)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
+                 _password, min_digits=0, hints=("pass", "pwd", "contrase")),
+        Detector("SWIFT_CODE", (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),), _bic,
+                 words("swift", "bic", "swift code", "bank code", "bic code"), min_digits=0,
+                 hints=("swift", "bic", "bank code")),
+        Detector("IP_ADDRESS",
+                 (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                             r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
+                  re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")),
+                 lambda v: _ipv6(v) if ":" in v else VALID, hints=(".", ":")),
+        Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
+                 min_digits=0, hints=("@",)),
+        Detector("PHONE",
+                 (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
+                             r"\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
+                 _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
+                               "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
+                               "registered", "teléfono", "celular", "móvil"), window=5, min_digits=7),
+    )
+    assert tuple(d.entity_type for d in detectors) == ENTITY_TYPES
+    return detectors
+
+
+@dataclass(frozen=True)
+class DetectorSet:
+    """The detectors for a set of entity types, run together over one normalised text."""
+
+    detectors: tuple[Detector, ...] = field(default_factory=all_detectors)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_digitless", tuple(d for d in self.detectors if d.min_digits == 0))
+
+    @classmethod
+    def for_types(cls, entity_types) -> "DetectorSet":
+        wanted = frozenset(entity_types)
+        return cls(tuple(d for d in all_detectors() if d.entity_type in wanted))
+
+    @property
+    def entity_types(self) -> frozenset[str]:
+        return frozenset(d.entity_type for d in self.detectors)
+
+    def detect(self, text: str) -> list[Detection]:
+        return self.detect_scan(scan(text))
+
+    def detect_scan(self, message: "Scan") -> list[Detection]:
+        masks = Coverage(len(message.text), message.masked) if message.masked else None
+        found = [d for d in self._detect_once(message) if masks is None or not masks.holds(d.start, d.end)]
+        # Find now what a second redaction of the masked text would find: an entity can stand alone only once
+        # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
+        # redacted text never changes it.
+        for _ in range(_MAX_EXTRA_PASSES):
+            if not _digits_beside(message.text, found):  # masking changes only neighbouring numbers
+                break
+            covered = [(d.start, d.end) for d in found]
+            coverage = Coverage(len(message.text), covered)
+            again = self._detect_once(_as_masked(message, covered))
+            new = [d for d in again if not coverage.touches(d.start, d.end)
+                   and (masks is None or not masks.holds(d.start, d.end))]
+            if not new:
+                break
+            found.extend(new)
+        return found
+
+    def _detect_once(self, message: "Scan") -> list[Detection]:
+        text, lowered, digits, runs, _ = message
+        found: list[Detection] = []
+        gates: dict[re.Pattern, bool] = {}
+        for detector in self.detectors if digits else self._digitless:
+            if detector.applies(message, gates):
+                found.extend(detector.find(text, lowered, runs))
+        return found
+
+
+_MAX_EXTRA_PASSES = 3
+_NEAR = 8  # characters: a digit this close (the widest SEP is 7) can join a detection's digit run
+
+
+def _digits_beside(text: str, found: list[Detection]) -> bool:
+    for d in found:
+        if _ASCII_DIGIT.search(text, max(0, d.start - _NEAR), d.start) or _ASCII_DIGIT.search(text, d.end, d.end + _NEAR):
+            return True
+    return False
+
+
+def _as_masked(message: "Scan", covered: list[tuple[int, int]]) -> "Scan":
+    """The message as it reads once `covered` is masked: same length, each span a bracketed token."""
+    text, lowered = list(message.text), list(message.lowered)
+    for start, end in covered:
+        text[start:end] = "[" + "X" * (end - start - 2) + "]" if end - start >= 2 else "X"
+        lowered[start:end] = " " * (end - start)
+    masked_text = "".join(text)
+    digits = len(_ASCII_DIGIT.findall(masked_text))
+    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(masked_text)] if digits else []
+    return Scan(masked_text, "".join(lowered), digits, runs, message.masked + covered)
+
+
+def uncovered_runs(runs: list[tuple[int, str]], covered: Coverage) -> list[tuple[int, str]]:
+    """The digit runs with detected entities cut out: "4111 4111 10.0.0.1" holds the run "4111 4111" once the
+    IP address is detected, exactly as its redacted form "4111 4111 [IP_ADDRESS]" does."""
+    if not covered:
+        return runs
+    pieces: list[tuple[int, str]] = []
+    for offset, run in runs:
+        if not covered.touches(offset, offset + len(run)):
+            pieces.append((offset, run))
+            continue
+        kept: list[tuple[int, int]] = []
+        for match in _GROUP.finditer(run):
+            start, end = match.start() + offset, match.end() + offset
+            if covered.touches(start, end):
+                if kept:
+                    pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
+                    kept = []
+            else:
+                kept.append((start, end))
+        if kept:
+            pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
+    return pieces
+
+
+class Scan(NamedTuple):
+    """What every detector needs from one message, computed once: lower-cased text, digit count, digit runs."""
+
+    text: str
+    lowered: str
+    digits: int
+    runs: list[tuple[int, str]]  # (offset, run) for "4111 1111", "12/28", "555-0199"
+    masked: list[tuple[int, int]] = []  # spans of our own mask tokens, from an earlier redaction
+
+
+def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "", lowered: str | None = None) -> Scan:
+    """`masks` matches our own mask tokens: they are blanked for context words, so "[CREDIT_DEBIT_NUMBER]"
+    never serves as the word "number" next to a digit group when already-masked text is redacted again.
+    `lowered`: text.lower() if the caller has it already."""
+    if lowered is None:
+        lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters change length when lower-cased; keep offsets aligned
+        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    masked: list[tuple[int, int]] = []
+    if masks is not None and mask_hint in text:
+        masked = [m.span() for m in masks.finditer(lowered)]
+        if masked:
+            lowered = masks.sub(lambda m: " " * len(m.group()), lowered)
+    digits = len(_ASCII_DIGIT.findall(text))
+    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text)] if digits else []
+    return Scan(text, lowered, digits, runs, masked)
+
+
+_ASCII_DIGIT = re.compile(r"\d")

@@ -1,0 +1,235 @@
+"""Normalise text for detection and map every detected span back to the original text.
+
+Customers type numbers in many ways: full-width or Arabic-Indic digits, NBSP between groups, spelled out
+("four one one one, double one, triple four oh nine"), or with look-alike letters ("4111 l111 O111").
+Detectors see one plain form; the mask is applied to the original characters, so nothing is rewritten
+that the customer did not type.
+
+`normalize(text)` returns a `Normalized` whose `span(start, end)` maps a half-open span of the normalised
+text to the half-open span of the original text that produced it. The common case (ASCII text with no
+number words and no look-alike letters in digit runs) is the identity and costs two regex scans.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import NamedTuple
+
+_WORDS_EN = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}
+_WORDS_ES = {
+    "cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
+    "siete": "7", "ocho": "8", "nueve": "9",
+}
+# Homophones count as digits only inside a run of at least this many real number words (REFERENCE §9).
+_HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+_MIN_HOMOPHONE_RUN = 4
+_REPEATS = {"double": 2, "triple": 3, "doble": 2}
+# "o" alone is too common a letter to start or carry a run; it counts only between other number words.
+_WEAK = {"o"}
+# A run of number words must produce at least this many digits to be rewritten ("one of two" stays text).
+_MIN_RUN_DIGITS = 3
+
+_SEPARATOR = r"[\s,.\-/]+"
+
+
+def _run_pattern(words: list[str]) -> re.Pattern:
+    token = r"(?:" + "|".join(sorted(words, key=len, reverse=True)) + r"|\d+)"
+    # The look-ahead on first letters lets the engine skip most positions cheaply (measured 2x faster).
+    initials = "".join(sorted({w[0] for w in words}))
+    return re.compile(rf"\b(?=[{initials}\d]){token}\b(?:{_SEPARATOR}{token}\b)+", re.IGNORECASE)
+
+
+_TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
+_RUN_WORDS = {
+    "en": [*_WORDS_EN, *_HOMOPHONES, "double", "triple"],
+    "es": [*_WORDS_EN, *_HOMOPHONES, "double", "triple", *_WORDS_ES, "doble"],
+}
+
+
+@cache
+def _runs(language: str) -> re.Pattern:
+    """Compiled on first use (a spoken number is rare; the pattern is large)."""
+    return _run_pattern(_RUN_WORDS.get(language, _RUN_WORDS["en"]))
+
+
+_TABLES = {"en": _WORDS_EN, "es": {**_WORDS_EN, **_WORDS_ES}}
+# A spoken number has at least one of these; "oh" and "o" count only beside them.
+_HINTS = {
+    "en": tuple(w for w in _WORDS_EN if w not in ("oh", "o")),
+    "es": tuple(w for w in _WORDS_EN if w not in ("oh", "o")) + tuple(_WORDS_ES),
+}
+# Look-alike letters inside digit runs: "4111 l111", "O12 345".
+# A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
+_LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
+_LOOKALIKE_HINT = re.compile(r"\d[OoIl]|[OoIl]\d")
+_LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
+
+
+class Normalized(NamedTuple):
+    """Normalised text plus, per normalised character, the original span it came from."""
+
+    text: str
+    original: str
+    starts: tuple[int, ...] | None = None  # None: identity mapping
+    ends: tuple[int, ...] | None = None
+    lowered: str | None = None  # text.lower(), when it was computed on the way
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span behind normalised `[start, end)` (end exclusive, end > start)."""
+        if self.starts is None:
+            return start, end
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalize(text: str, language: str = "en") -> Normalized:
+    """`text` with digits in one plain ASCII form; spans map back with `Normalized.span`."""
+    starts = ends = None
+    plain = text
+    if not text.isascii():
+        plain, starts, ends = _unicode_digits(text)
+    if _LOOKALIKE_HINT.search(plain):
+        plain = _LOOKALIKE.sub(_fix_lookalikes, plain)  # same length: the mapping is unchanged
+    edits = []
+    lowered = plain.lower()
+    for word in _HINTS.get(language, _HINTS["en"]):  # substring scans are cheap; the run pattern is not
+        if word in lowered:
+            edits = [edit for match in _runs(language).finditer(plain)
+                     for edit in _spelled_edits(match, _TABLES.get(language, _WORDS_EN))]
+            break
+    if not edits:
+        if starts is None:
+            return Normalized(plain, text, None, None, lowered)
+        return Normalized(plain, text, tuple(starts), tuple(ends), lowered)
+    if starts is None:
+        starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
+    return _rewrite(text, plain, starts, ends, edits)
+
+
+def _unicode_digits(text: str) -> tuple[str, list[int], list[int]]:
+    """Any Unicode decimal digit -> ASCII, any space -> " ", other compatibility forms via NFKC."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for index, char in enumerate(text):
+        if char.isascii():
+            out = char
+        elif unicodedata.decimal(char, None) is not None:
+            out = str(unicodedata.decimal(char))
+        elif char.isspace():
+            out = " "
+        elif unicodedata.category(char) == "No":  # superscripts, circled digits: not a typed number
+            out = char
+        else:
+            out = unicodedata.normalize("NFKC", char) or char
+        for piece in out:
+            chars.append(piece)
+            starts.append(index)
+            ends.append(index + 1)
+    return "".join(chars), starts, ends
+
+
+def _fix_lookalikes(match: re.Match) -> str:
+    token = match.group(0)
+    digits = sum(ch.isdigit() for ch in token)
+    if digits >= 3 and digits * 2 > len(token) and _LOOKALIKE_HINT.search(token):
+        return "".join(_LOOKALIKE_MAP.get(ch, ch) for ch in token)
+    return token
+
+
+# An edit replaces plain[start:end] with digits, each digit carrying the plain span of the word it came from.
+_Edit = tuple[int, int, list[tuple[str, int, int]]]
+
+
+def _rewrite(original: str, plain: str, starts: list[int], ends: list[int], edits: list[_Edit]) -> Normalized:
+    chars: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    cursor = 0
+    for start, end, pieces in edits:
+        chars.append(plain[cursor:start])
+        new_starts.extend(starts[cursor:start])
+        new_ends.extend(ends[cursor:start])
+        for digit, piece_start, piece_end in pieces:
+            chars.append(digit)
+            new_starts.append(starts[piece_start])
+            new_ends.append(ends[piece_end - 1])
+        cursor = end
+    chars.append(plain[cursor:])
+    new_starts.extend(starts[cursor:])
+    new_ends.extend(ends[cursor:])
+    return Normalized("".join(chars), original, tuple(new_starts), tuple(new_ends))
+
+
+def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
+    """Edits turning the spoken-number word sequences of a run into digits.
+
+    Digit groups typed between the words keep their separators ("four one one one 1111 ..." becomes
+    "4111 1111 ..."), so detectors still see the customer's grouping. A lone number word converts only in
+    a run that mixes several spoken sequences ("use this one 4597 ..." keeps its "one").
+    """
+    offset = match.start()
+    tokens = [(m.start() + offset, m.end() + offset, m.group(0).lower()) for m in _TOKEN.finditer(match.group(0))]
+    strong_words = sum(1 for *_, word in tokens if word in table and word not in _WEAK)
+    allow_homophones = strong_words >= _MIN_HOMOPHONE_RUN
+    sequences: list[list[tuple[int, int, str]]] = [[]]
+    previous_word = _word_before(match.string, offset)
+    for token in tokens:
+        word = token[2]
+        is_word = word in table or word in _REPEATS or (allow_homophones and word in _HOMOPHONES)
+        if is_word and not (word == "one" and not sequences[-1] and previous_word in _DETERMINERS):
+            sequences[-1].append(token)
+        elif sequences[-1]:
+            sequences.append([])
+        previous_word = word
+    sequences = [seq for seq in (_trim(seq) for seq in sequences) if seq]
+    digit_total = sum(len(t[2]) for t in tokens if t[2].isdigit())
+    edits: list[_Edit] = []
+    for sequence in sequences:
+        pieces = _sequence_digits(sequence, table)
+        if pieces is None:
+            continue
+        if len(sequence) < 2 and len(sequences) < 2:
+            continue
+        if len(pieces) + digit_total < _MIN_RUN_DIGITS:
+            continue
+        edits.append((sequence[0][0], sequence[-1][1], pieces))
+    return edits
+
+
+# "this one", "the one", "no one": the word is a pronoun, not a digit.
+_DETERMINERS = frozenset({"this", "that", "the", "which", "each", "every", "no", "any", "another", "other", "new", "old",
+                          "only", "last", "first", "next", "same", "a", "one", "someone"})
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)\W*$")
+
+
+def _word_before(text: str, offset: int) -> str:
+    match = _WORD_BEFORE.search(text, max(0, offset - 24), offset)
+    return match.group(1).lower() if match else ""
+
+
+def _trim(tokens: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    while tokens and (tokens[0][2] in _WEAK or tokens[0][2] in _REPEATS):
+        tokens = tokens[1:]
+    while tokens and (tokens[-1][2] in _WEAK or tokens[-1][2] in _REPEATS):
+        tokens = tokens[:-1]
+    return tokens
+
+
+def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str]) -> list[tuple[str, int, int]] | None:
+    pieces: list[tuple[str, int, int]] = []
+    repeat = 1
+    for start, end, word in tokens:
+        if word in _REPEATS:
+            repeat = _REPEATS[word]
+            continue
+        value = table.get(word) or _HOMOPHONES.get(word)
+        if value is None:
+            return None
+        pieces.extend((digit, start, end) for digit in value * repeat)
+        repeat = 1
+    return pieces or None

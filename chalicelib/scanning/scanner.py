@@ -1,0 +1,189 @@
+"""Use case: a FILE_SCANNER event -> APPROVED or REJECTED, with one decision log line.
+
+Order of checks, cheapest first: the event's shape, extension and size; the object's real size
+(from the opening ranged GET of its first bytes); its true type from those bytes and its tail;
+then the structure check for that type, which reads only what it needs. Any exception, AWS error or missed
+deadline is a rejection: Connect deletes a rejected file, so failing closed loses nothing that
+cannot be sent again, while failing open could deliver malware to an agent.
+
+The work runs in a worker thread so that a call stuck on the network cannot hold the answer past
+the deadline; the worker only reads, so abandoning it is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from chalicelib import logs
+from chalicelib.scanning import event as scan_event
+from chalicelib.scanning.deadline import Deadline
+from chalicelib.scanning.filetypes import EXTENSION_KINDS, Kind, is_polyglot, sniff
+from chalicelib.scanning.inspectors import INSPECTORS, Inspection
+from chalicelib.scanning.moderation import Moderator
+from chalicelib.scanning.reasons import Reason, Rejected, Verdict
+from chalicelib.scanning.source import ByteSource, Prefetched, head_and_tail
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.event import ScanRequest
+    from chalicelib.settings import ScannerSettings
+
+log = logs.get_logger("scanner")
+
+HEAD_BYTES = 8 * 1024  # enough for every magic number and an image header
+TAIL_BYTES = 8 * 1024  # where a zip's end record hides in a polyglot
+_REJECTED_KINDS = {Kind.EXECUTABLE: Reason.EXECUTABLE, Kind.ARCHIVE: Reason.ARCHIVE}
+
+
+@dataclass
+class _Progress:
+    """What the worker has learnt so far; read by the caller for the log line even after a timeout."""
+
+    file_id: str | None = None
+    instance_id: str | None = None
+    extension: str | None = None
+    declared_bytes: int | None = None
+    object_bytes: int | None = None
+    detected_type: str | None = None
+    source: Any = None
+
+
+class AttachmentScanner:
+    def __init__(
+        self,
+        settings: ScannerSettings,
+        open_object: Callable[[str, str, Deadline], ByteSource],  # bucket, key -> opened source (S3Object)
+        moderator: Moderator | None,  # None: moderation disabled
+    ):
+        self._settings = settings
+        self._open_object = open_object
+        self._moderator = moderator
+
+    def decide(self, raw_event: Any, deadline: Deadline) -> Verdict:
+        timer = logs.Timer()
+        progress = _Progress()
+        outcome: list[Verdict] = []
+
+        def work() -> None:
+            outcome.append(self._decide_safely(raw_event, deadline, progress))
+
+        worker = threading.Thread(target=work, name="attachment-scan", daemon=True)
+        worker.start()
+        worker.join(max(deadline.remaining(), 0.0))
+        verdict = outcome[0] if outcome else Verdict(Reason.DEADLINE_EXCEEDED, progress.detected_type)
+        _log_decision(verdict, progress, timer)
+        return verdict
+
+    def _decide_safely(self, raw_event: Any, deadline: Deadline, progress: _Progress) -> Verdict:
+        try:
+            return self._decide(raw_event, deadline, progress)
+        except Rejected as rejected:
+            return Verdict(rejected.reason, progress.detected_type, rejected.detail)
+        except Exception as exc:  # fail closed, by code only: messages can quote the file
+            from chalicelib.aws import error_code
+
+            return Verdict(Reason.INTERNAL_ERROR, progress.detected_type, error_code(exc))
+
+    def _decide(self, raw_event: Any, deadline: Deadline, progress: _Progress) -> Verdict:
+        deadline.check()
+        request = self._admit(scan_event.parse(raw_event), progress)
+        source = self._open(request, deadline, progress)
+        head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
+        source = Prefetched(source, head, tail)
+        kind = self._true_type(request.extension, head, tail, progress)
+        job = Inspection(
+            source=source, kind=kind, extension=request.extension, head=head, settings=self._settings,
+            moderator=self._moderator, bucket=request.bucket, key=request.key, version=source.version_id,
+        )
+        reason = INSPECTORS[kind](job)
+        deadline.check()  # a verdict reached after the deadline was not heard by Connect anyway
+        return Verdict(reason, kind.value)
+
+    def _admit(self, request: ScanRequest, progress: _Progress) -> ScanRequest:
+        """What the event alone decides: extension and declared size."""
+        progress.file_id, progress.instance_id = request.file_id, request.instance_id
+        progress.declared_bytes = request.declared_size
+        progress.extension = request.extension if request.extension in EXTENSION_KINDS else "other"
+        if request.extension not in self._settings.allowed_extensions:
+            raise Rejected(Reason.EXTENSION_NOT_ALLOWED)
+        if request.declared_size > self._settings.max_bytes:
+            raise Rejected(Reason.FILE_TOO_LARGE)
+        return request
+
+    def _open(self, request: ScanRequest, deadline: Deadline, progress: _Progress) -> ByteSource:
+        """The object, whose real size must be the declared one."""
+        source = self._open_object(request.bucket, request.key, deadline)
+        progress.source, progress.object_bytes = source, source.size
+        if source.size != request.declared_size:
+            raise Rejected(Reason.SIZE_MISMATCH)
+        if source.size > self._settings.max_bytes:
+            raise Rejected(Reason.FILE_TOO_LARGE)
+        if source.size == 0:
+            raise Rejected(Reason.FILE_EMPTY)
+        return source
+
+    @staticmethod
+    def _true_type(extension: str, head: bytes, tail: bytes, progress: _Progress) -> Kind:
+        """The type the bytes say, which must be one the extension allows, and only that."""
+        kind = sniff(head)
+        progress.detected_type = kind.value
+        if kind in _REJECTED_KINDS:
+            raise Rejected(_REJECTED_KINDS[kind])
+        if kind not in EXTENSION_KINDS[extension]:
+            raise Rejected(Reason.TYPE_UNKNOWN if kind is Kind.UNKNOWN else Reason.TYPE_MISMATCH)
+        if is_polyglot(kind, head, tail):
+            raise Rejected(Reason.POLYGLOT)
+        return kind
+
+
+def build(settings: ScannerSettings) -> AttachmentScanner:
+    """The scanner wired to S3 and Rekognition through the shared lazy clients."""
+    from chalicelib import aws
+    from chalicelib.scanning.moderation import ModerationPolicy, RekognitionModerator
+    from chalicelib.scanning.s3_object import S3Object
+
+    def open_object(bucket: str, key: str, deadline: Deadline) -> S3Object:
+        return S3Object(aws.client("s3"), bucket, key, deadline).open(HEAD_BYTES)
+
+    policy = ModerationPolicy.from_pairs(settings.moderation_categories)
+    moderator = None
+    if settings.moderation_enabled and policy.thresholds:
+        moderator = RekognitionModerator(lambda: aws.client("rekognition"), policy)
+    return AttachmentScanner(settings, open_object, moderator)
+
+
+def _log_safe(detail: str | None) -> str | None:
+    # Category names have spaces and '&' ("Drugs & Tobacco"), which the log sanitiser would blank out.
+    return re.sub(r"[^A-Za-z0-9_.:-]", "_", detail)[:64] if detail else None
+
+
+def _log_decision(verdict: Verdict, progress: _Progress, timer: logs.Timer) -> None:
+    source = progress.source
+    logs.log_event(
+        log,
+        "scan_decision",
+        logging.INFO if verdict.approved else logging.WARNING,
+        file_id=progress.file_id,
+        instance_id=progress.instance_id,
+        status=verdict.status,
+        reason=verdict.reason.value,
+        detail=_log_safe(verdict.detail),
+        extension=progress.extension,
+        declared_bytes=progress.declared_bytes,
+        object_bytes=progress.object_bytes,
+        detected_type=verdict.detected_type or progress.detected_type,
+        bytes_read=getattr(source, "bytes_read", 0),
+        s3_requests=getattr(source, "requests", 0),
+        elapsed_ms=timer.ms,
+    )
+
+
+def reject_unconfigured(error: Exception) -> dict:
+    """The answer when the scanner's own settings are invalid: fail closed; log the variable's name."""
+    first_word = str(error).split(" ", 1)[0]
+    verdict = Verdict(Reason.SETTINGS_INVALID, detail=first_word if re.fullmatch(r"[A-Z][A-Z0-9_]+", first_word) else None)
+    _log_decision(verdict, _Progress(), logs.Timer())
+    return verdict.response()

@@ -1,0 +1,55 @@
+"""Plain text and CSV: really text all the way through, and (per setting) no spreadsheet formulas.
+
+A CSV cell that a spreadsheet reads as a formula (`=`, `@`, or `+`/`-` followed by more than a
+number) can run DDE commands or exfiltrate data when an agent opens the file (CSV injection).
+Cells are found by a byte pattern rather than a CSV parser so that `;` and TAB separated files,
+as Excel writes them in many locales, are judged too; a quoted cell containing a separator may be
+judged as two cells, which can only reject more.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Iterable, Iterator
+
+from chalicelib.scanning.filetypes import UTF16_BOMS, looks_like_text
+from chalicelib.scanning.reasons import Reason, Rejected
+from chalicelib.scanning.windows import windows
+
+# A cell starts after a line break or a separator; leading blanks and quotes are skipped as Excel does.
+# The pattern starts with a character class so that re can skip quickly to candidate positions.
+_CELL_START = rb"[ \t\"']*(?:[=@]|[+\-][^,;\t\r\n]*?[A-Za-z(|!])"
+_FORMULA = re.compile(rb"[,;\t\n]" + _CELL_START)
+_FIRST_CELL = re.compile(rb"(?:\xef\xbb\xbf)?" + _CELL_START)
+# Longer than Excel's longest cell (32,767 characters, up to 3 UTF-8 bytes each), so that the lazy
+# search from a leading sign to a letter is never cut at a window's end.
+_KEEP = 128 * 1024
+
+
+def inspect(source, *, check_formulas: bool) -> None:
+    head = source.read(0, 2)
+    chunks: Iterable[bytes] = source.stream()
+    if head in UTF16_BOMS:
+        chunks = _utf16_as_utf8(chunks, "utf-16-le" if head == b"\xff\xfe" else "utf-16-be")
+    for window in windows(chunks, keep=_KEEP):
+        if not looks_like_text(window.data[window.start:window.limit]):
+            raise Rejected(Reason.TEXT_BINARY)
+        if check_formulas:
+            if window.base == 0 and _FIRST_CELL.match(window.data):
+                raise Rejected(Reason.CSV_FORMULA)
+            for _ in window.matches(_FORMULA):
+                raise Rejected(Reason.CSV_FORMULA)
+
+
+def _utf16_as_utf8(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    first = True
+    try:
+        for chunk in chunks:
+            if first:
+                chunk, first = chunk[2:], False
+            yield decoder.decode(chunk).encode("utf-8", "surrogatepass")
+        yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        raise Rejected(Reason.TEXT_BINARY) from None

@@ -1,0 +1,78 @@
+"""Properties that hold for any text: valid offsets, no digit run grows, idempotence, nothing leaks."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from chalicelib import settings
+from chalicelib.redaction.normalize import normalize
+from chalicelib.redaction.redactor import RedactionContext, build_redactor
+
+REDACTOR = build_redactor(settings.Settings(env={}).redaction, "inbound")
+ALL_LOCAL = build_redactor(settings.Settings(env={"PII_ENTITY_TYPES": (
+    "CREDIT_DEBIT_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,PIN,PASSWORD,SSN,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
+    "BANK_ACCOUNT_NUMBER,BANK_ROUTING,INTERNATIONAL_BANK_ACCOUNT_NUMBER,SWIFT_CODE,UK_NATIONAL_INSURANCE_NUMBER,"
+    "CA_SOCIAL_INSURANCE_NUMBER,UK_NATIONAL_HEALTH_SERVICE_NUMBER,PASSPORT_NUMBER,DRIVER_ID,EMAIL,PHONE,IP_ADDRESS,"
+    "AWS_ACCESS_KEY,AWS_SECRET_KEY")}).redaction, "inbound")
+NOW = 1_790_000_000.0
+FAST = hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text that looks like chat: words, number words, digit groups, separators, emoji, full-width digits.
+pieces = st.sampled_from([
+    "card", "cvv", "pin is", "ssn", "exp", "password:", "iban", "account number", "routing", "one", "four", "double",
+    "oh", "the", "order", "$", "12/28", "4111", "1111", "4111 1111 1111 1111", "460-89-9847", "DE89", "😀", "４１１１",
+    "\u00a0", "-", ".", "/", " ", "l", "O", "GB82 WEST 1234 5698 7654 32", "jane@example.com", "10.0.0.1",
+])
+chat = st.lists(st.one_of(pieces, st.text(max_size=8), st.from_regex(r"\d{1,19}", fullmatch=True)), max_size=14).map(" ".join)
+
+
+def digit_runs(text: str) -> list[int]:
+    return [len(run) for run in re.findall(r"\d+", text)]
+
+
+@FAST
+@given(chat)
+def test_masking_never_grows_a_digit_run(text):
+    for redactor in (REDACTOR, ALL_LOCAL):
+        masked = redactor.redact(text, now=NOW).text
+        assert max(digit_runs(masked), default=0) <= max(digit_runs(text), default=0)
+        assert sum(digit_runs(masked)) <= sum(digit_runs(text))
+
+
+@FAST
+@given(chat)
+def test_spans_are_valid_sorted_and_disjoint(text):
+    for redactor in (REDACTOR, ALL_LOCAL):
+        spans = redactor.analyze(text, now=NOW).spans
+        previous_end = 0
+        for span in spans:
+            assert previous_end <= span.start < span.end <= len(text)
+            previous_end = span.end
+
+
+@FAST
+@given(chat)
+def test_redaction_is_idempotent(text):
+    for redactor in (REDACTOR, ALL_LOCAL):
+        once = redactor.redact(text, now=NOW).text
+        assert redactor.redact(once, now=NOW).text == once
+
+
+@FAST
+@given(st.text(max_size=60))
+def test_normalised_spans_map_inside_the_original(text):
+    result = normalize(text)
+    for start in range(len(result.text)):
+        original_start, original_end = result.span(start, start + 1)
+        assert 0 <= original_start < original_end <= len(text)
+
+
+@FAST
+@given(st.text(max_size=200), st.floats(min_value=0, max_value=4e9), st.integers(min_value=-5, max_value=50))
+def test_any_text_and_any_stored_context_is_handled(text, until, left):
+    context = RedactionContext.from_item({"card_context_until": until, "card_messages_left": left})
+    result = REDACTOR.redact(text, context, NOW)
+    assert isinstance(result.text, str)
+    assert result.context.card_messages_left >= 0
