@@ -243,7 +243,7 @@ def test_transient_failure_then_the_retry_delivers_once(world):
 def test_redaction_unavailable_is_transient_and_sends_nothing(world):
     class Down:
         def redact(self, *args):
-            raise RedactionUnavailable()
+            raise RedactionUnavailable("comprehend_unavailable")
 
     world.inbound._redactor = Down()
     with pytest.raises(TransientError) as info:
@@ -364,7 +364,7 @@ def test_redaction_context_is_kept_in_the_session_between_messages(world):
     handle(world, text_item("next", mid="m_2"))
 
     assert redactor.seen == [RedactionContext(), RedactionContext(card_context_until=1235)]
-    assert world.sessions.find_by_contact("contact-1").redaction == {"card_context_until": 1236}
+    assert world.sessions.find_by_contact("contact-1").redaction == RedactionContext(card_context_until=1236).to_item()
 
 
 def test_sticker_and_untitled_postback_become_notes(world):
