@@ -70,6 +70,7 @@ class AttachmentService:
     # ------------------------------------------------------------------------------------- participant API
 
     def start_upload(self, connection_token: str | None, request: dict) -> dict:
+        self._model.count("StartAttachmentUpload")
         participant, chat = self._model.connected(connection_token)
         token = request.get("ClientToken")
         if not isinstance(token, str) or not 1 <= len(token) <= 500:
@@ -81,6 +82,7 @@ class AttachmentService:
         return self._start(participant, chat, request, token)
 
     def complete_upload(self, connection_token: str | None, request: dict) -> dict:
+        self._model.count("CompleteAttachmentUpload")
         participant, chat = self._model.connected(connection_token)
         ids = request.get("AttachmentIds")
         token = request.get("ClientToken")
@@ -107,6 +109,7 @@ class AttachmentService:
         return {}
 
     def get_attachment(self, connection_token: str | None, request: dict) -> dict:
+        self._model.count("GetAttachment")
         participant, chat = self._model.connected(connection_token)
         seconds = request.get("UrlExpiryInSeconds", 300)
         if not isinstance(seconds, int) or not 5 <= seconds <= 300:

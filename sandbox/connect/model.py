@@ -101,7 +101,7 @@ class ConnectModel:
 
     def start_chat_contact(self, request: dict) -> dict:
         with self._lock:
-            self._count("StartChatContact")
+            self.count("StartChatContact")
             self._check_instance(request.get("InstanceId"))
             if request.get("ContactFlowId") != self.contact_flow_id:
                 raise ConnectError("ResourceNotFoundException", "Contact flow not found")
@@ -140,7 +140,7 @@ class ConnectModel:
 
     def start_contact_streaming(self, request: dict) -> dict:
         with self._lock:
-            self._count("StartContactStreaming")
+            self.count("StartContactStreaming")
             self._check_instance(request.get("InstanceId"))
             token = request.get("ClientToken")
             _check_client_token(token, "InvalidParameterException")
@@ -167,7 +167,7 @@ class ConnectModel:
 
     def create_participant_connection(self, participant_token: str | None, request: dict) -> dict:
         with self._lock:
-            self._count("CreateParticipantConnection")
+            self.count("CreateParticipantConnection")
             participant = self._by_participant_token.get(participant_token or "")
             if participant is None:
                 raise access_denied()
@@ -200,7 +200,7 @@ class ConnectModel:
 
     def send_message(self, connection_token: str | None, request: dict) -> dict:
         with self._lock:
-            self._count("SendMessage")
+            self.count("SendMessage")
             participant, chat = self._connected(connection_token)
             token = request.get("ClientToken")
             if token is not None:
@@ -218,7 +218,7 @@ class ConnectModel:
 
     def send_event(self, connection_token: str | None, request: dict) -> dict:
         with self._lock:
-            self._count("SendEvent")
+            self.count("SendEvent")
             participant, chat = self._connected(connection_token)
             token = request.get("ClientToken")
             if token is not None:
@@ -237,7 +237,7 @@ class ConnectModel:
 
     def disconnect_participant(self, connection_token: str | None, request: dict) -> dict:
         with self._lock:
-            self._count("DisconnectParticipant")
+            self.count("DisconnectParticipant")
             participant, chat = self._connected(connection_token)
             self._end(chat, participant, "CUSTOMER_DISCONNECT")
             return {}
@@ -309,8 +309,9 @@ class ConnectModel:
 
     # ------------------------------------------------------------------------------------- internals
 
-    def _count(self, operation: str) -> None:
-        self.calls[operation] = self.calls.get(operation, 0) + 1
+    def count(self, operation: str) -> None:
+        with self._lock:
+            self.calls[operation] = self.calls.get(operation, 0) + 1
 
     def _check_instance(self, instance_id: Any) -> None:
         if instance_id != self.instance_id:

@@ -32,11 +32,9 @@ class RunningSandbox:
         self.base = urls["sandbox"].rstrip("/").removesuffix("/sandbox")
         self.functions = requests.get(urls["lambda_host"] + "/health", timeout=5).json()["functions"]
 
-    def api(self, path: str, body=None, **kwargs):
-        url = f"{self.base}/sandbox/api/{path}"
-        answer = requests.get(url, timeout=30) if body is None and "data" not in kwargs else \
-            requests.post(url, json=body, timeout=60, **kwargs)
-        return answer
+    def api(self, path: str, body=None, **kwargs) -> requests.Response:
+        """POST to the sandbox's API (what the page does): JSON `body`, or raw `data=` with headers."""
+        return requests.post(f"{self.base}/sandbox/api/{path}", json=body, timeout=60, **kwargs)
 
     def state(self, psid: str | None = None) -> dict:
         return requests.get(f"{self.base}/sandbox/api/state", params={"psid": psid} if psid else None,

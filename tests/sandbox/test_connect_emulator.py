@@ -188,6 +188,10 @@ def test_attachment_upload_scan_and_download(emulator):
     item = emulator.streamed[-1]
     assert item["Type"] == "ATTACHMENT" and item["Attachments"][0]["Status"] == "APPROVED"
     url = emulator.participant.get_attachment(ConnectionToken=token, AttachmentId=attachment_id)["Url"]
+    assert {op: emulator.model.calls[op] for op in ("StartAttachmentUpload", "CompleteAttachmentUpload",
+                                                    "GetAttachment")} == {"StartAttachmentUpload": 1,
+                                                                          "CompleteAttachmentUpload": 2,
+                                                                          "GetAttachment": 1}
     with urllib.request.urlopen(url) as answer:
         assert answer.read() == b"\x89PNG\r\n\x1a\n-bytes"
 
