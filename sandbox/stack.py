@@ -107,8 +107,12 @@ class Stack:
 
         invoker = LambdaInvoker(lambda_url)
         stream = StreamDelivery(invoker, stage.topic_arn, stage.instance_id)
-        model = ConnectModel(stage.instance_id, stage.contact_flow_id, lambda arn: _topic_exists(sns, arn),
-                             lambda chat, item: [stream.publish(topic, item) for topic in chat.topics],
+
+        def publish(chat, item: dict) -> None:  # Connect publishes each item to every streaming topic of the chat
+            for topic in chat.topics:
+                stream.publish(topic, item)
+
+        model = ConnectModel(stage.instance_id, stage.contact_flow_id, lambda arn: _topic_exists(sns, arn), publish,
                              connection_ttl_seconds=self.options.connection_ttl_seconds)
         attachments = AttachmentService(model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX,
                                         invoker, connect_url)
