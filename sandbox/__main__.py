@@ -33,6 +33,7 @@ def main() -> int:
         return 1
     finally:
         stack.stop()
+    print("sandbox: stopped", file=sys.stderr, flush=True)
     return 0
 
 
