@@ -20,7 +20,6 @@ venv: $(STAMP)
 $(STAMP): requirements.txt requirements-sandbox.txt requirements-dev.txt
 	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 not found: install it (pyenv install 3.13.0) or set PYTHON313=/path/to/python3.13" >&2; exit 1; fi
 	@if [ ! -x $(BIN)/python ]; then $(PYTHON313) -m venv $(VENV); fi
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
