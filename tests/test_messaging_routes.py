@@ -44,7 +44,6 @@ VERIFY = {"hub.mode": "subscribe", "hub.verify_token": SECRET["VERIFY_TOKEN"], "
 @pytest.fixture
 def messenger(chalice_client, monkeypatch):
     """The app with moto behind it and Stubbers for both Connect services."""
-    wiring.reset()
     with mock_aws():
         create_sessions_table()
         create_messenger_secret()
@@ -57,7 +56,6 @@ def messenger(chalice_client, monkeypatch):
             yield SimpleNamespace(http=chalice_client.http, connect=connect_stub, participant=participant_stub)
             connect_stub.assert_no_pending_responses()
             participant_stub.assert_no_pending_responses()
-    wiring.reset()
 
 
 def get(messenger, query):
@@ -287,14 +285,12 @@ def test_no_card_ssn_token_or_secret_reaches_the_logs(messenger, captured_logs):
 @pytest.fixture
 def fake_backed(chalice_client, monkeypatch):
     """The real route, parser and use case over in-memory adapters (fast enough to fuzz)."""
-    wiring.reset()
     chat = MemoryChat()
     inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load_settings().redaction))
     monkeypatch.setattr(wiring, "inbound_messages", lambda *args: inbound)
     with mock_aws():
         create_messenger_secret()
         yield SimpleNamespace(http=chalice_client.http, chat=chat)
-    wiring.reset()
 
 
 _scalar = st.none() | st.booleans() | st.integers() | st.text(max_size=12)

@@ -13,7 +13,6 @@ from botocore.stub import ANY
 from moto import mock_aws
 
 from chalicelib import aws
-from chalicelib.messaging import wiring
 from chalicelib.messaging.outbound import RetryLater
 from tests import stream_fixtures as sf
 from tests.messaging_fixtures import (
@@ -34,7 +33,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
 
 @pytest.fixture
 def stack(chalice_client, monkeypatch):
-    wiring.reset()
     with mock_aws(), responses.RequestsMock(assert_all_requests_are_fired=False) as web:
         create_sessions_table()
         create_messenger_secret()
@@ -47,7 +45,6 @@ def stack(chalice_client, monkeypatch):
             yield SimpleNamespace(client=chalice_client, connect=connect_stub, participant=participant_stub, web=web)
             connect_stub.assert_no_pending_responses()
             participant_stub.assert_no_pending_responses()
-    wiring.reset()
 
 
 def stream(stack, *items):
