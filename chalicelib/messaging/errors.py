@@ -14,6 +14,8 @@ so `str(exc)` is always safe to log.
 
 from __future__ import annotations
 
+from chalicelib import aws
+
 
 class MessagingError(Exception):
     def __init__(self, reason: str, code: str | None = None):
@@ -32,3 +34,13 @@ class PermanentError(MessagingError):
 
 class ConfigurationError(MessagingError):
     """The deployment is broken for every message; do not acknowledge, alert."""
+
+
+def aws_failure(exc: BaseException, unavailable: str, unusable: str) -> TransientError | ConfigurationError:
+    """A failed AWS call on a resource the deployment provides (table, secret): throttling, 5xx and
+    timeouts are `unavailable` and retried; anything else (missing resource, no permission, KMS key
+    disabled) is the deployment's fault, `unusable`. Both carry the AWS error code."""
+    code = aws.error_code(exc)
+    if aws.is_transient(exc):
+        return TransientError(unavailable, code)
+    return ConfigurationError(unusable, code)
