@@ -61,6 +61,16 @@ def test_hostile_pdf_is_rejected_by_reason_code(chalice_client, s3, captured_log
     captured_logs.assert_absent("John", "Smith", "078-05-1120", "J#61vaScript")
 
 
+def test_an_id_shaped_file_name_and_key_never_reach_the_logs(chalice_client, s3, captured_logs):
+    """The log sanitiser would let these through (no spaces, no digit runs): only not logging them keeps them out."""
+    name, key = "jane.doe-passport-canary.pdf", "connect/inst/Attachments/chat/jane.doe-key-canary.pdf"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=files.pdf())
+    response = chalice_client.lambda_.invoke("attachment_scanner", event(name, len(files.pdf()), key=key))
+    assert response.payload == {"Status": "APPROVED"}
+    assert decision_lines(captured_logs)
+    captured_logs.assert_absent("jane.doe", "canary", "Attachments/chat")
+
+
 def test_image_is_moderated_by_s3_location(chalice_client, s3, captured_logs):
     request = upload(s3, "selfie.jpg", files.jpeg())
     rekognition = aws.client("rekognition")
