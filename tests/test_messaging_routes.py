@@ -21,6 +21,7 @@ from tests.messaging_fakes import MemoryChat, MemoryDedupe, MemorySessions
 from tests.messaging_fixtures import (
     SECRET,
     body_of,
+    connect_stubbed_behind_aws,
     connection_response,
     create_messenger_secret,
     create_sessions_table,
@@ -29,7 +30,6 @@ from tests.messaging_fixtures import (
     item,
     sign,
     start_chat_response,
-    stubbed_client,
     table_items,
     text_item,
 )
@@ -47,15 +47,8 @@ def messenger(chalice_client, monkeypatch):
     with mock_aws():
         create_sessions_table()
         create_messenger_secret()
-        connect, connect_stub = stubbed_client("connect")
-        participant, participant_stub = stubbed_client("connectparticipant")
-        real_client = aws.client
-        stubs = {"connect": connect, "connectparticipant": participant}
-        monkeypatch.setattr(aws, "client", lambda service: stubs.get(service) or real_client(service))
-        with connect_stub, participant_stub:
+        with connect_stubbed_behind_aws(monkeypatch) as (connect_stub, participant_stub):
             yield SimpleNamespace(http=chalice_client.http, connect=connect_stub, participant=participant_stub)
-            connect_stub.assert_no_pending_responses()
-            participant_stub.assert_no_pending_responses()
 
 
 def get(messenger, query):
