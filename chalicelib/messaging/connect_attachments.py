@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from chalicelib.messaging.connect_chat import classify, client_token
+from chalicelib.messaging.connect_chat import call, client_token
 from chalicelib.messaging.errors import PermanentError, TransientError
 
 # requests adds these to every request unless told not to; the presigned PUT gets only Connect's headers.
@@ -88,9 +88,4 @@ class ConnectAttachments:
             raise PermanentError("attachment_put_rejected", str(response.status_code))
 
     def _call(self, operation: str, **request: Any) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self._participant, operation)(**request)
-        except (ClientError, BotoCoreError) as exc:
-            raise classify(exc, participant=True) from None
+        return call(self._participant, operation, participant=True, **request)

@@ -160,12 +160,17 @@ class ConnectChat:
     # -- errors
 
     def _call(self, client: Any, operation: str, **request: Any) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
+        return call(client, operation, participant=client is self._participant, **request)
 
-        try:
-            return getattr(client, operation)(**request)
-        except (ClientError, BotoCoreError) as exc:
-            raise classify(exc, participant=client is self._participant) from None
+
+def call(client: Any, operation: str, *, participant: bool, **request: Any) -> dict[str, Any]:
+    """One Connect (or, with `participant`, Connect Participant) call; its failure as a domain error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return getattr(client, operation)(**request)
+    except (ClientError, BotoCoreError) as exc:
+        raise classify(exc, participant=participant) from None
 
 
 def classify(exc: BaseException, participant: bool) -> MessagingError:
