@@ -44,3 +44,12 @@ def aws_failure(exc: BaseException, unavailable: str, unusable: str) -> Transien
     if aws.is_transient(exc):
         return TransientError(unavailable, code)
     return ConfigurationError(unusable, code)
+
+
+def check_http_status(status: int, unavailable: str, refused: str) -> None:
+    """A plain HTTP call's answer: 5xx and 429 are `unavailable` and retried; any other status from 300 up
+    (an expired or mis-signed URL) is `refused`, as the same request cannot succeed. Both carry the status."""
+    if status >= 500 or status == 429:
+        raise TransientError(unavailable, str(status))
+    if status >= 300:
+        raise PermanentError(refused, str(status))
