@@ -6,7 +6,6 @@ import json
 
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from chalicelib import aws
 from chalicelib.scanning.deadline import Deadline
@@ -22,14 +21,6 @@ PII_NAME = "John Smith SSN 078-05-1120 passport.pdf"
 def whole_test_client_budget(monkeypatch):
     """Chalice's test context gives 3 s; use all of it so a loaded CI machine cannot hit the deadline."""
     monkeypatch.setenv("SCAN_DEADLINE_MARGIN_MS", "0")
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = aws.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def upload(s3, name: str, data: bytes) -> dict:
