@@ -8,8 +8,10 @@
   contact flow). Every message would fail the same way, so the caller does NOT acknowledge: Meta keeps
   retrying while someone fixes it, and nothing is lost.
 
-Both carry only a `reason` code (and optionally the AWS error code): never request data, text or tokens,
-so `str(exc)` is always safe to log.
+Each carries only a `reason` code (and optionally the AWS error code or HTTP status): never request data,
+text or tokens, so `str(exc)` is always safe to log. `aws_failure` and `check_http_status` are the shared
+rules for AWS calls on deployment resources and for plain HTTP calls; Connect's own rules are in
+connect_chat.classify.
 """
 
 from __future__ import annotations
