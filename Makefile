@@ -4,7 +4,9 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-sandbox.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# `make run` installs only what the sandbox needs (no test tools, no browser driver): ready sooner on a fresh clone.
+RUN_STAMP := $(VENV)/.run-installed-$(shell cat requirements.txt requirements-sandbox.txt | cksum | cut -d' ' -f1)
 
 # A working Python 3.13: pyenv shims fail unless the version is selected, so try the explicit forms too.
 PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
@@ -15,19 +17,36 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-sandbox.txt requirements-dev.txt
 	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 not found: install it (pyenv install 3.13.0) or set PYTHON313=/path/to/python3.13" >&2; exit 1; fi
 	@if [ ! -x $(BIN)/python ]; then $(PYTHON313) -m venv $(VENV); fi
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-test: venv
+test: venv chromium
 	$(BIN)/python -m pytest
 
-run: venv
-	$(BIN)/chalice local --stage local --host 127.0.0.1 --port 8000
+# The whole product on this machine (sandbox/): the page at http://127.0.0.1:8000/sandbox/. Ctrl-C stops it.
+run: $(RUN_STAMP)
+	$(BIN)/python -m sandbox --port 8000
+
+$(RUN_STAMP): requirements.txt requirements-sandbox.txt
+	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 not found: install it (pyenv install 3.13.0) or set PYTHON313=/path/to/python3.13" >&2; exit 1; fi
+	@if [ ! -x $(BIN)/python ]; then $(PYTHON313) -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet -r requirements-sandbox.txt
+	@rm -f $(VENV)/.run-installed-*
+	@touch $@
+
+# The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+.PHONY: chromium
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=none; fi; \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$SUDO" != none ]; then \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	  else echo "chromium missing and cannot apt-get install it: the browser tests will be skipped" >&2; fi; \
+	fi
 
 bench: venv
 	@# Bench-only peers (presidio-analyzer): installed here, never by `make test` or into a Lambda.

@@ -53,7 +53,7 @@ def _messenger(call) -> Response:
         webhook = messaging_wiring.messenger_webhook(_settings())
     except settings.SettingsError as exc:
         # The message starts with the variable's name and never holds its value.
-        logs.log_event(_webhook_log, "settings_invalid", logging.ERROR, variable=str(exc).split(" ", 1)[0])
+        logs.log_event(_webhook_log, "settings_invalid", logging.ERROR, variable=exc.variable)
         return Response(body="misconfigured", status_code=500, headers={"Content-Type": "text/plain"})
     reply = call(webhook)
     return Response(body=reply.body, status_code=reply.status, headers={"Content-Type": "text/plain"})
@@ -79,7 +79,7 @@ def connect_stream_handler(event):
         relay = outbound_wiring.outbound_relay(_settings())
     except settings.SettingsError as exc:
         # Raised again so nothing is acknowledged; the message names the variable, never its value.
-        logs.log_event(logs.get_logger("app.stream"), "settings_invalid", logging.ERROR, variable=str(exc).split(" ", 1)[0])
+        logs.log_event(logs.get_logger("app.stream"), "settings_invalid", logging.ERROR, variable=exc.variable)
         raise
     result = relay.handle_event(event.to_dict())
     if result.retry:
@@ -126,7 +126,7 @@ def ivr_decryptor(event, context):
         config = _settings().ivr
     except settings.SettingsError as exc:
         # The message names the variable and never its value; the flow gets a code, not the message.
-        logs.log_event(logs.get_logger("ivr"), "ivr_misconfigured", logging.ERROR, setting=str(exc).split()[0])
+        logs.log_event(logs.get_logger("ivr"), "ivr_misconfigured", logging.ERROR, setting=exc.variable)
         return failure(Reason.MISCONFIGURED)
     return decryptor.handle_event(event, config)
 

@@ -12,6 +12,7 @@ runs at import time; `load()` is called per invocation and is cached by the envi
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Callable, Mapping, TypeVar
@@ -34,6 +35,12 @@ MiB = 1024 * 1024
 
 class SettingsError(ValueError):
     """A setting is missing or malformed. The message names the variable, never its value."""
+
+    @property
+    def variable(self) -> str | None:
+        """The variable's name, safe to log: every message starts with it."""
+        first_word = str(self).split(" ", 1)[0]
+        return first_word if re.fullmatch(r"[A-Z][A-Z0-9_]+", first_word) else None
 
 
 # ---------------------------------------------------------------------------------------------- parsing helpers

@@ -31,13 +31,23 @@ for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k in 
 
 
 @pytest.fixture(autouse=True)
-def _fresh_clients():
-    """Every test builds its own boto3 clients (moto contexts and Stubbers are per test)."""
+def _cold_container():
+    """Every test starts as a cold Lambda container: its own boto3 clients (moto contexts and Stubbers
+    are per test) and nothing built on older ones."""
+    _forget_container_state()
+    yield
+    _forget_container_state()
+
+
+def _forget_container_state() -> None:
+    """Everything a warm container caches across invocations, in one place."""
     from chalicelib import aws
+    from chalicelib.ivr import decryptor
+    from chalicelib.messaging import wiring
 
     aws.reset()
-    yield
-    aws.reset()
+    wiring.reset()  # and the outbound composition built on it
+    decryptor.container_decryptor.cache_clear()  # its key store caches keys fetched from SSM
 
 
 @pytest.fixture

@@ -112,6 +112,24 @@ def stubbed_client(service: str):
     return client, Stubber(client)
 
 
+@contextlib.contextmanager
+def connect_stubbed_behind_aws(monkeypatch):
+    """`aws.client("connect")` and `aws.client("connectparticipant")` become Stubbed clients (every other
+    service stays real, e.g. moto's). Yields (connect stub, participant stub); on a clean exit, every
+    queued response must have been used."""
+    from chalicelib import aws
+
+    connect, connect_stub = stubbed_client("connect")
+    participant, participant_stub = stubbed_client("connectparticipant")
+    real_client = aws.client
+    stubs = {"connect": connect, "connectparticipant": participant}
+    monkeypatch.setattr(aws, "client", lambda service: stubs.get(service) or real_client(service))
+    with connect_stub, participant_stub:
+        yield connect_stub, participant_stub
+        connect_stub.assert_no_pending_responses()
+        participant_stub.assert_no_pending_responses()
+
+
 def start_chat_response(contact_id: str = "contact-1", participant_token: str = "participant-token-1") -> dict:
     return {"ContactId": contact_id, "ParticipantId": f"participant-of-{contact_id}", "ParticipantToken": participant_token}
 

@@ -21,6 +21,7 @@ from tests.messaging_fakes import MemoryChat, MemoryDedupe, MemorySessions
 from tests.messaging_fixtures import (
     SECRET,
     body_of,
+    connect_stubbed_behind_aws,
     connection_response,
     create_messenger_secret,
     create_sessions_table,
@@ -29,7 +30,6 @@ from tests.messaging_fixtures import (
     item,
     sign,
     start_chat_response,
-    stubbed_client,
     table_items,
     text_item,
 )
@@ -44,20 +44,11 @@ VERIFY = {"hub.mode": "subscribe", "hub.verify_token": SECRET["VERIFY_TOKEN"], "
 @pytest.fixture
 def messenger(chalice_client, monkeypatch):
     """The app with moto behind it and Stubbers for both Connect services."""
-    wiring.reset()
     with mock_aws():
         create_sessions_table()
         create_messenger_secret()
-        connect, connect_stub = stubbed_client("connect")
-        participant, participant_stub = stubbed_client("connectparticipant")
-        real_client = aws.client
-        stubs = {"connect": connect, "connectparticipant": participant}
-        monkeypatch.setattr(aws, "client", lambda service: stubs.get(service) or real_client(service))
-        with connect_stub, participant_stub:
+        with connect_stubbed_behind_aws(monkeypatch) as (connect_stub, participant_stub):
             yield SimpleNamespace(http=chalice_client.http, connect=connect_stub, participant=participant_stub)
-            connect_stub.assert_no_pending_responses()
-            participant_stub.assert_no_pending_responses()
-    wiring.reset()
 
 
 def get(messenger, query):
@@ -287,14 +278,12 @@ def test_no_card_ssn_token_or_secret_reaches_the_logs(messenger, captured_logs):
 @pytest.fixture
 def fake_backed(chalice_client, monkeypatch):
     """The real route, parser and use case over in-memory adapters (fast enough to fuzz)."""
-    wiring.reset()
     chat = MemoryChat()
     inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load_settings().redaction))
     monkeypatch.setattr(wiring, "inbound_messages", lambda *args: inbound)
     with mock_aws():
         create_messenger_secret()
         yield SimpleNamespace(http=chalice_client.http, chat=chat)
-    wiring.reset()
 
 
 _scalar = st.none() | st.booleans() | st.integers() | st.text(max_size=12)

@@ -5,7 +5,8 @@ import json
 from hypothesis import given, settings, strategies as st
 
 from chalicelib.messaging import rendering
-from chalicelib.messaging.rendering import markdown_to_text, render_interactive, split_text, utf16_units
+from chalicelib.messaging.rendering import markdown_to_text, render_interactive, split_text
+from chalicelib.messaging.text_units import utf16_units
 
 
 def test_markdown_emphasis_links_lists_and_headings_read_as_plain_text():

@@ -30,6 +30,13 @@ def test_malformed_values_fail_fast_without_echoing_the_value(monkeypatch):
         current.redaction
     assert "PII_MIN_SCORE" in str(info.value)
     assert "high-secret-value" not in str(info.value)
+    assert info.value.variable == "PII_MIN_SCORE"
+
+
+def test_the_logged_variable_is_a_variable_name_or_nothing():
+    assert settings.SettingsError("IVR_KEYS_PATH must be an SSM parameter path").variable == "IVR_KEYS_PATH"
+    assert settings.SettingsError("jane@example.com is not valid").variable is None
+    assert settings.SettingsError("").variable is None
 
 
 def test_instance_arn_is_refused(monkeypatch, stage_env):

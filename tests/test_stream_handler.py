@@ -12,13 +12,11 @@ import responses
 from botocore.stub import ANY
 from moto import mock_aws
 
-from chalicelib import aws
-from chalicelib.messaging import wiring
 from chalicelib.messaging.outbound import RetryLater
 from tests import stream_fixtures as sf
 from tests.messaging_fixtures import (
-    SECRET, body_of, connection_response, create_messenger_secret, create_sessions_table, envelope, item, sign,
-    start_chat_response, stubbed_client, table_items, text_item,
+    SECRET, body_of, connect_stubbed_behind_aws, connection_response, create_messenger_secret, create_sessions_table,
+    envelope, item, sign, start_chat_response, table_items, text_item,
 )
 from tests.stream_fixtures import attachment, sns_event, stream_item
 
@@ -34,20 +32,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
 
 @pytest.fixture
 def stack(chalice_client, monkeypatch):
-    wiring.reset()
     with mock_aws(), responses.RequestsMock(assert_all_requests_are_fired=False) as web:
         create_sessions_table()
         create_messenger_secret()
-        connect, connect_stub = stubbed_client("connect")
-        participant, participant_stub = stubbed_client("connectparticipant")
-        real_client = aws.client
-        stubs = {"connect": connect, "connectparticipant": participant}
-        monkeypatch.setattr(aws, "client", lambda service: stubs.get(service) or real_client(service))
-        with connect_stub, participant_stub:
+        with connect_stubbed_behind_aws(monkeypatch) as (connect_stub, participant_stub):
             yield SimpleNamespace(client=chalice_client, connect=connect_stub, participant=participant_stub, web=web)
-            connect_stub.assert_no_pending_responses()
-            participant_stub.assert_no_pending_responses()
-    wiring.reset()
 
 
 def stream(stack, *items):

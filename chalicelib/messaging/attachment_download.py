@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, BinaryIO, Callable, Iterator
 
-from chalicelib.messaging.errors import PermanentError, TransientError
+from chalicelib.messaging.errors import PermanentError, TransientError, check_http_status
 
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 CHUNK_BYTES = 64 * 1024
@@ -44,7 +44,8 @@ class AttachmentDownloader:
         except requests.RequestException:
             raise TransientError("attachment_download_failed") from None
         with response, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
-            _check_status(response.status_code)
+            # Meta's CDN URLs expire: a 403/404 will not get better on retry.
+            check_http_status(response.status_code, "attachment_download_failed", "attachment_download_refused")
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > self._max:
                 raise TooLarge("attachment_too_large")
@@ -71,11 +72,3 @@ class AttachmentDownloader:
         except requests.RequestException:
             raise TransientError("attachment_download_failed") from None
         return size
-
-
-def _check_status(status: int) -> None:
-    if status >= 500 or status == 429:
-        raise TransientError("attachment_download_failed", str(status))
-    if status >= 300:
-        # Meta's CDN URLs expire; a 403/404 will not get better on retry.
-        raise PermanentError("attachment_download_refused", str(status))

@@ -16,12 +16,12 @@ import logging
 from typing import Any, Protocol
 
 from chalicelib.logs import get_logger, log_event
-from chalicelib.messaging import file_sniffing
 from chalicelib.messaging.attachment_download import AttachmentDownloader, TooLarge
 from chalicelib.messaging.connect_attachments import ConnectAttachments
 from chalicelib.messaging.connect_chat import client_token
 from chalicelib.messaging.errors import PermanentError
 from chalicelib.messaging.messenger import Delivery, GraphUnavailable
+from chalicelib.messaging.upload_type import upload_type
 
 log = get_logger("attachment_relay")
 
@@ -89,7 +89,7 @@ class AttachmentRelay:
 
     def _relay(self, session: Any, attachment: IncomingAttachment, key: str) -> str:
         with self._downloader.fetch(attachment.url) as (body, size):
-            kind = file_sniffing.sniff(body)
+            kind = upload_type(body)
             if kind is None or kind.extension not in self._allowed:
                 return self._refuse(session, key, "attachment_type_not_accepted",
                                     "[customer tried to send a type of file that cannot be shared here; not delivered]",

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from chalicelib.messaging.connect_chat import classify, client_token
-from chalicelib.messaging.errors import PermanentError, TransientError
+from chalicelib.messaging.connect_chat import call, client_token
+from chalicelib.messaging.errors import TransientError, check_http_status
 
 # requests adds these to every request unless told not to; the presigned PUT gets only Connect's headers.
 _DEFAULT_HEADERS_OFF = {"User-Agent": None, "Accept": None, "Accept-Encoding": None, "Connection": None}
@@ -81,16 +81,7 @@ class ConnectAttachments:
                                       timeout=self._put_timeout)
         except requests.RequestException:
             raise TransientError("attachment_put_failed") from None
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TransientError("attachment_put_failed", str(response.status_code))
-        if response.status_code >= 300:
-            # An expired or mis-signed URL: the same request cannot succeed.
-            raise PermanentError("attachment_put_rejected", str(response.status_code))
+        check_http_status(response.status_code, "attachment_put_failed", "attachment_put_rejected")
 
     def _call(self, operation: str, **request: Any) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self._participant, operation)(**request)
-        except (ClientError, BotoCoreError) as exc:
-            raise classify(exc, participant=True) from None
+        return call(self._participant, operation, participant=True, **request)

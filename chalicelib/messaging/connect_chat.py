@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.messaging.errors import ConfigurationError, MessagingError, PermanentError, TransientError
+from chalicelib.messaging.text_units import utf16_prefix, utf16_units
 
 TEXT_LIMIT = 1024  # text/plain and text/markdown per SendMessage (SDK docs); counted in UTF-16 units to be safe
 CONTENT_TYPES = ["text/plain", "text/markdown"]
@@ -52,8 +53,8 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split text into pieces of at most `limit` UTF-16 code units, at whitespace where possible."""
     pieces: list[str] = []
     rest = text
-    while _utf16_len(rest) > limit:
-        cut = _prefix_fitting(rest, limit)
+    while utf16_units(rest) > limit:
+        cut = len(utf16_prefix(rest, limit))
         space = rest.rfind(" ", 0, cut)
         newline = rest.rfind("\n", 0, cut)
         boundary = max(space, newline)
@@ -159,12 +160,17 @@ class ConnectChat:
     # -- errors
 
     def _call(self, client: Any, operation: str, **request: Any) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
+        return call(client, operation, participant=client is self._participant, **request)
 
-        try:
-            return getattr(client, operation)(**request)
-        except (ClientError, BotoCoreError) as exc:
-            raise classify(exc, participant=client is self._participant) from None
+
+def call(client: Any, operation: str, *, participant: bool, **request: Any) -> dict[str, Any]:
+    """One Connect (or, with `participant`, Connect Participant) call; its failure as a domain error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return getattr(client, operation)(**request)
+    except (ClientError, BotoCoreError) as exc:
+        raise classify(exc, participant=participant) from None
 
 
 def classify(exc: BaseException, participant: bool) -> MessagingError:
@@ -204,18 +210,3 @@ def _epoch(expiry: Any) -> float:
         except ValueError:
             return 0.0
     return 0.0
-
-
-def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
-def _prefix_fitting(text: str, limit: int) -> int:
-    """Length in code points of the longest prefix within `limit` UTF-16 units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from chalicelib.messaging.errors import ConfigurationError, TransientError
+from chalicelib.messaging.errors import TransientError, aws_failure
 
 
 class Table:
@@ -67,19 +67,15 @@ class Table:
         method: Callable[..., dict[str, Any]] = getattr(self._client, _SNAKE[operation])
         try:
             return method(**request)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             code = aws.error_code(exc)
             if code == "ConditionalCheckFailedException":
                 raise Conflict() from None
-            if code == "TransactionCanceledException" and _only_condition_failures(exc):
-                raise Conflict() from None
-            if aws.is_transient(exc) or code == "TransactionCanceledException":
-                raise TransientError("sessions_unavailable", code) from None
-            raise ConfigurationError("sessions_unusable", code) from None
-        except BotoCoreError as exc:
-            if aws.is_transient(exc):
-                raise TransientError("sessions_unavailable", aws.error_code(exc)) from None
-            raise ConfigurationError("sessions_unusable", aws.error_code(exc)) from None
+            if code == "TransactionCanceledException":
+                if _only_condition_failures(exc):
+                    raise Conflict() from None
+                raise TransientError("sessions_unavailable", code) from None  # lost to a concurrent write
+            raise aws_failure(exc, "sessions_unavailable", "sessions_unusable") from None
 
 
 _SNAKE = {

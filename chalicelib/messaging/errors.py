@@ -8,11 +8,15 @@
   contact flow). Every message would fail the same way, so the caller does NOT acknowledge: Meta keeps
   retrying while someone fixes it, and nothing is lost.
 
-Both carry only a `reason` code (and optionally the AWS error code): never request data, text or tokens,
-so `str(exc)` is always safe to log.
+Each carries only a `reason` code (and optionally the AWS error code or HTTP status): never request data,
+text or tokens, so `str(exc)` is always safe to log. `aws_failure` and `check_http_status` are the shared
+rules for AWS calls on deployment resources and for plain HTTP calls; Connect's own rules are in
+connect_chat.classify.
 """
 
 from __future__ import annotations
+
+from chalicelib import aws
 
 
 class MessagingError(Exception):
@@ -32,3 +36,22 @@ class PermanentError(MessagingError):
 
 class ConfigurationError(MessagingError):
     """The deployment is broken for every message; do not acknowledge, alert."""
+
+
+def aws_failure(exc: BaseException, unavailable: str, unusable: str) -> TransientError | ConfigurationError:
+    """A failed AWS call on a resource the deployment provides (table, secret): throttling, 5xx and
+    timeouts are `unavailable` and retried; anything else (missing resource, no permission, KMS key
+    disabled) is the deployment's fault, `unusable`. Both carry the AWS error code."""
+    code = aws.error_code(exc)
+    if aws.is_transient(exc):
+        return TransientError(unavailable, code)
+    return ConfigurationError(unusable, code)
+
+
+def check_http_status(status: int, unavailable: str, refused: str) -> None:
+    """A plain HTTP call's answer: 5xx and 429 are `unavailable` and retried; any other status from 300 up
+    (an expired or mis-signed URL) is `refused`, as the same request cannot succeed. Both carry the status."""
+    if status >= 500 or status == 429:
+        raise TransientError(unavailable, str(status))
+    if status >= 300:
+        raise PermanentError(refused, str(status))

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
+from chalicelib.messaging.text_units import utf16_prefix, utf16_units
+
 # Messenger accepts text "< 2000 characters" without saying whether it counts code points or UTF-16 units.
 # We count UTF-16 units (never fewer than code points) and keep a margin: 1900.
 MAX_TEXT_UNITS = 1900
@@ -169,10 +171,6 @@ def _clean(value: Any) -> str:
 # ------------------------------------------------------------------------------------------------ splitting
 
 
-def utf16_units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """Ordered parts of at most `limit` UTF-16 units, cut at the latest paragraph, line, sentence or word end."""
     text = text.strip()
@@ -184,7 +182,7 @@ _BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?â
 
 def _parts(text: str, limit: int) -> Iterator[str]:
     while utf16_units(text) > limit:
-        window = _prefix_within(text, limit)
+        window = utf16_prefix(text, limit)
         cut = _last_boundary(window)
         head, text = (window[:cut[0]], text[cut[1]:]) if cut else (window, text[len(window):])
         head, text = head.rstrip(), text.lstrip()
@@ -192,18 +190,6 @@ def _parts(text: str, limit: int) -> Iterator[str]:
             yield head
     if text:
         yield text
-
-
-def _prefix_within(text: str, limit: int) -> str:
-    """The longest prefix of at most `limit` UTF-16 units (never splitting a surrogate pair)."""
-    if len(text) * 2 <= limit:
-        return text
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return text[:index]
-    return text
 
 
 def _last_boundary(window: str) -> tuple[int, int] | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from chalicelib.logs import get_logger, log_event
-from chalicelib.messaging.errors import ConfigurationError, TransientError
+from chalicelib.messaging.errors import ConfigurationError, TransientError, aws_failure
 
 _KEYS = ("APP_SECRET", "PAGE_TOKEN", "VERIFY_TOKEN")
 _log = get_logger("messaging.secrets")
@@ -102,15 +102,10 @@ class MessengerSecrets:
     def _fetch(self) -> MessengerCredentials:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from chalicelib import aws
-
         try:
             response = self._client_factory().get_secret_value(SecretId=self._secret_id)
         except (ClientError, BotoCoreError) as exc:
-            if aws.is_transient(exc):
-                raise TransientError("secret_unavailable", aws.error_code(exc)) from None
-            # Missing secret, no permission, KMS key disabled: a deployment problem.
-            raise ConfigurationError("secret_unreadable", aws.error_code(exc)) from None
+            raise aws_failure(exc, "secret_unavailable", "secret_unreadable") from None
         return MessengerCredentials.from_secret_string(response.get("SecretString"))
 
 

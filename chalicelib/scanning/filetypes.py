@@ -2,6 +2,8 @@
 
 The uploader controls the file name and the Content-Type, so neither decides anything here: the
 first bytes do. Executables and archives are named as such so that the decision log says why.
+The Messenger relay names customer files with this same sniffer (messaging/upload_type.py), so it
+refuses early what the scanner would reject by type.
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PNG = b"\x89PNG\r\n\x1a\n"
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 _MOV_BRANDS = frozenset({b"qt  "})
-_MP4_BRANDS = frozenset({
+# Audio-only MP4 (AAC voice clips, audiobooks): the same container, so still a `.mp4`.
+_AUDIO_MP4_BRANDS = frozenset({b"M4A ", b"M4B "})
+_MP4_BRANDS = _AUDIO_MP4_BRANDS | frozenset({
     b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP",
     b"mmp4", b"dash", b"3gp4", b"3gp5", b"3gp6", b"3g2a", b"MSNV", b"f4v ",
 })
@@ -115,6 +119,11 @@ def _iso_media(head: bytes) -> Kind:
     if brand in _MP4_BRANDS:
         return Kind.MP4
     return Kind.UNKNOWN
+
+
+def is_audio_only_mp4(head: bytes) -> bool:
+    """An MP4 whose brand says it holds sound only (audio/mp4 rather than video/mp4 to a player)."""
+    return head[4:8] == b"ftyp" and head[8:12] in _AUDIO_MP4_BRANDS
 
 
 def looks_like_text(data: bytes) -> bool:

@@ -29,7 +29,7 @@ from chalicelib.scanning.source import ByteSource, Prefetched, head_and_tail
 
 if TYPE_CHECKING:
     from chalicelib.scanning.event import ScanRequest
-    from chalicelib.settings import ScannerSettings
+    from chalicelib.settings import ScannerSettings, SettingsError
 
 log = logs.get_logger("scanner")
 
@@ -181,9 +181,8 @@ def _log_decision(verdict: Verdict, progress: _Progress, timer: logs.Timer) -> N
     )
 
 
-def reject_unconfigured(error: Exception) -> dict:
+def reject_unconfigured(error: SettingsError) -> dict:
     """The answer when the scanner's own settings are invalid: fail closed; log the variable's name."""
-    first_word = str(error).split(" ", 1)[0]
-    verdict = Verdict(Reason.SETTINGS_INVALID, detail=first_word if re.fullmatch(r"[A-Z][A-Z0-9_]+", first_word) else None)
+    verdict = Verdict(Reason.SETTINGS_INVALID, detail=error.variable)
     _log_decision(verdict, _Progress(), logs.Timer())
     return verdict.response()

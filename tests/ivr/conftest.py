@@ -58,16 +58,6 @@ def second_key(keygen_files) -> ConnectKey:
     )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_decryptor():
-    """Each test starts with a cold container: no cached key store."""
-    from chalicelib.ivr import decryptor
-
-    decryptor.container_decryptor.cache_clear()
-    yield
-    decryptor.container_decryptor.cache_clear()
-
-
 @pytest.fixture
 def ssm():
     from moto import mock_aws

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from chalicelib import aws
 from chalicelib.scanning.deadline import Deadline
@@ -22,14 +21,6 @@ PII_NAME = "John Smith SSN 078-05-1120 passport.pdf"
 def whole_test_client_budget(monkeypatch):
     """Chalice's test context gives 3 s; use all of it so a loaded CI machine cannot hit the deadline."""
     monkeypatch.setenv("SCAN_DEADLINE_MARGIN_MS", "0")
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = aws.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def upload(s3, name: str, data: bytes) -> dict:
@@ -59,6 +50,16 @@ def test_hostile_pdf_is_rejected_by_reason_code(chalice_client, s3, captured_log
     assert response.payload == {"Status": "REJECTED"}
     assert decision_lines(captured_logs)[0]["reason"] == "pdf_javascript"
     captured_logs.assert_absent("John", "Smith", "078-05-1120", "J#61vaScript")
+
+
+def test_an_id_shaped_file_name_and_key_never_reach_the_logs(chalice_client, s3, captured_logs):
+    """The log sanitiser would let these through (no spaces, no digit runs): only not logging them keeps them out."""
+    name, key = "jane.doe-passport-canary.pdf", "connect/inst/Attachments/chat/jane.doe-key-canary.pdf"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=files.pdf())
+    response = chalice_client.lambda_.invoke("attachment_scanner", event(name, len(files.pdf()), key=key))
+    assert response.payload == {"Status": "APPROVED"}
+    assert decision_lines(captured_logs)
+    captured_logs.assert_absent("jane.doe", "canary", "Attachments/chat")
 
 
 def test_image_is_moderated_by_s3_location(chalice_client, s3, captured_logs):

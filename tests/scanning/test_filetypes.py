@@ -18,6 +18,7 @@ from tests.scanning import files
         (files.wav(), Kind.WAV),
         (files.mp4(), Kind.MP4),
         (files.mov(), Kind.MOV),
+        (b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00isom", Kind.MP4),  # audio only: still an .mp4
         (files.txt(), Kind.TEXT),
         (b"\xff\xfe" + "héllo\r\n".encode("utf-16-le"), Kind.TEXT),
         (files.windows_exe(), Kind.EXECUTABLE),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from moto import mock_aws
 
 from chalicelib import aws
 from chalicelib.scanning.deadline import Deadline
@@ -12,14 +11,6 @@ from chalicelib.scanning.scanner import AttachmentScanner, build
 from chalicelib.scanning.s3_object import S3Object
 from tests.scanning import files
 from tests.scanning.helpers import BUCKET, FakeModerator, event, key_for, scanner_settings
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = aws.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 class Recorder:

@@ -1,0 +1,124 @@
+"""Meta's side of the conversation: the sandbox customer's messages as signed webhook POSTs.
+
+Each message becomes the envelope Meta sends (REFERENCE.md §1.2), signed with the app secret over
+the exact bytes posted. Like Meta, a non-200 answer is retried with the same body. Files the customer
+attaches are served from a local stand-in for Meta's CDN, whose URLs expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+
+PAGE_ID = "100000000000001"
+DEFAULT_PSID = "7000000000000001"
+RETRY_DELAYS = (0.5, 1.0)  # Meta retries for hours; two quick retries show the behaviour
+CDN_URL_SECONDS = 600
+
+
+@dataclass
+class Sent:
+    mid: str
+    psid: str
+    at: float
+    text: str | None = None
+    attachment: dict | None = None
+    status: int = 0
+    attempts: int = 0
+
+
+@dataclass
+class CdnFile:
+    data: bytes
+    content_type: str
+    expires_at: float
+
+
+@dataclass
+class MetaCustomers:
+    webhook_url: str
+    app_secret: str
+    cdn_base_url: str
+    sent: list[Sent] = field(default_factory=list)
+    _cdn: dict[str, CdnFile] = field(default_factory=dict)
+    _bodies: dict[str, bytes] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send_text(self, psid: str, text: str) -> Sent:
+        return self._post(Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), text=text), {"text": text})
+
+    def send_file(self, psid: str, name: str, content_type: str, data: bytes) -> Sent:
+        token = secrets.token_urlsafe(16)
+        with self._lock:
+            self._cdn[token] = CdnFile(data, content_type, time.time() + CDN_URL_SECONDS)
+        kind = next((k for k in ("image", "video", "audio") if content_type.startswith(k + "/")), "file")
+        attachment = {"type": kind, "payload": {"url": f"{self.cdn_base_url}/{token}/{_safe(name)}"}}
+        sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), attachment={"type": kind, "name": name,
+                                                                            "content_type": content_type})
+        return self._post(sent, {"attachments": [attachment]})
+
+    def resend(self, mid: str) -> Sent | None:
+        """Post a message's webhook delivery again, byte for byte: Meta redelivers after a timeout."""
+        with self._lock:
+            found = next((sent for sent in self.sent if sent.mid == mid), None)
+            body = self._bodies.get(mid)
+        if found is None or body is None:
+            return None
+        found.status = _post(self.webhook_url, body, self._sign(body))
+        found.attempts += 1
+        return found
+
+    def cdn_file(self, token: str) -> CdnFile | None:
+        with self._lock:
+            found = self._cdn.get(token)
+        return found if found is not None and found.expires_at > time.time() else None
+
+    def _post(self, sent: Sent, message: dict) -> Sent:
+        with self._lock:
+            self.sent.append(sent)
+        now_ms = int(sent.at * 1000)
+        envelope = {"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
+            "sender": {"id": sent.psid}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms,
+            "message": {"mid": sent.mid, **message},
+        }]}]}
+        # Meta escapes non-ASCII as \uXXXX and signs exactly the bytes it sends.
+        body = json.dumps(envelope, ensure_ascii=True).encode()
+        signature = self._sign(body)
+        with self._lock:
+            self._bodies[sent.mid] = body
+        for delay in (0.0, *RETRY_DELAYS):
+            time.sleep(delay)
+            sent.attempts += 1
+            sent.status = _post(self.webhook_url, body, signature)
+            if sent.status == 200:
+                break
+        return sent
+
+    def _sign(self, body: bytes) -> str:
+        return "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _post(url: str, body: bytes, signature: str) -> int:
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-Hub-Signature-256": signature,
+        "User-Agent": "facebookexternalua"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, TimeoutError, ConnectionError):
+        return 0
+
+
+def _safe(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[-80:]
+    return cleaned or "file"

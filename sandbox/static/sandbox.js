@@ -1,0 +1,201 @@
+// The sandbox page: two chat panes and an IVR panel over /sandbox/api. No framework, no build step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let lastRendered = { customer: "", agent: "" };
+
+async function api(path, body, headers) {
+  const options = body === undefined ? {} : {
+    method: "POST",
+    body: body instanceof Blob ? body : JSON.stringify(body),
+    headers: headers || { "Content-Type": "application/json" },
+  };
+  const answer = await fetch("/sandbox/api/" + path, options);
+  const payload = await answer.json().catch(() => ({}));
+  if (!answer.ok) throw new Error(payload.message || answer.statusText);
+  return payload;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function time(at) {
+  const date = typeof at === "number" ? new Date(at * 1000) : new Date(at);
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+function bubbleRow(side, body, meta) {
+  const row = element("li", side);
+  const bubble = element("div", "bubble");
+  if (typeof body === "string") bubble.textContent = body; else bubble.append(body);
+  row.append(bubble);
+  if (meta) row.append(element("span", "meta", meta));
+  return row;
+}
+
+function attachmentNode(name, url, contentType) {
+  if (url && contentType && contentType.startsWith("image/")) {
+    const image = element("img");
+    image.src = url;
+    image.alt = name || "image";
+    // The image grows its row once loaded: keep the newest item in view.
+    image.addEventListener("load", () => {
+      const list = image.closest(".transcript");
+      if (list) list.scrollTop = list.scrollHeight;
+    });
+    return image;
+  }
+  if (url) {
+    const link = element("a", "", "file: " + (name || "file"));
+    link.href = url;
+    link.target = "_blank";
+    return link;
+  }
+  return element("span", "", "file: " + (name || "file"));
+}
+
+function renderCustomer(state) {
+  const list = $("customer-transcript");
+  const key = JSON.stringify(state.customer);
+  if (key === lastRendered.customer) return;
+  lastRendered.customer = key;
+  list.replaceChildren(...state.customer.map((entry) => {
+    const mine = entry.from === "customer";
+    // Files sent by URL carry no name on Messenger: label them by type.
+    const body = entry.attachment
+      ? attachmentNode(entry.attachment.name || entry.attachment.content_type, entry.attachment.url,
+                       entry.attachment.content_type)
+      : entry.text;
+    const meta = mine
+      ? time(entry.at) + (entry.webhook_status === 200 ? " · delivered to webhook" : " · webhook answered " + entry.webhook_status)
+      : time(entry.at);
+    const row = bubbleRow(mine ? "mine" : "theirs", body, meta);
+    if (entry.quick_replies && entry.quick_replies.length) row.append(element("span", "meta", "quick replies: " + entry.quick_replies.join(" · ")));
+    return row;
+  }));
+  list.scrollTop = list.scrollHeight;
+}
+
+function renderAgent(state) {
+  const list = $("agent-transcript");
+  const key = JSON.stringify(state.contacts);
+  if (key === lastRendered.agent) return;
+  lastRendered.agent = key;
+  const rows = [];
+  for (const contact of state.contacts) {
+    rows.push(element("li", "event", "— contact " + contact.contact_id.slice(0, 8) + " · " + contact.display_name + " —"));
+    for (const item of contact.items) {
+      if (item.kind === "event") {
+        rows.push(element("li", "event", item.text + " · " + time(item.at)));
+      } else if (item.kind === "message") {
+        rows.push(bubbleRow(item.role === "CUSTOMER" ? "theirs" : "mine", item.text, item.role.toLowerCase() + " · " + time(item.at)));
+      } else if (item.kind === "attachment") {
+        const body = element("span");
+        body.append(attachmentNode(item.name, item.url, item.content_type), " ", element("span", "status-" + item.status, item.status));
+        rows.push(bubbleRow(item.role === "CUSTOMER" ? "theirs" : "mine", body, item.role.toLowerCase() + " file · scanned · " + time(item.at)));
+      }
+    }
+  }
+  list.replaceChildren(...rows);
+  list.scrollTop = list.scrollHeight;
+  $("agent-contact").textContent = state.active_contact ? "contact " + state.active_contact.slice(0, 8) : "no active chat";
+}
+
+function renderStatus(state) {
+  const calls = Object.entries(state.connect_calls).map(([name, count]) => name + " " + count).join(", ") || "none yet";
+  const stream = state.stream;
+  const errors = state.graph_errors.length ? " · Graph errors: " + state.graph_errors.length : "";
+  $("status").textContent = "Connect calls: " + calls + " · streamed to connect_stream_handler: " + stream.DELIVERED +
+    (stream.FAILED ? " (failed " + stream.FAILED + ")" : "") + errors;
+  $("customer-typing").hidden = !state.customer_typing;
+  $("customer-psid").textContent = state.psid;
+  $("ivr-send").disabled = !state.ivr_available;
+}
+
+async function refresh() {
+  try {
+    const state = await api("state");
+    renderCustomer(state);
+    renderAgent(state);
+    renderStatus(state);
+  } catch (error) {
+    $("status").textContent = "sandbox not answering: " + error.message;
+  }
+}
+
+function flash(message) {
+  $("status").textContent = message;
+  $("status").className = "error";
+  setTimeout(() => { $("status").className = ""; }, 4000);
+}
+
+async function sendFile(input, path) {
+  const file = input.files[0];
+  if (!file) return;
+  input.value = "";
+  try {
+    await api(path + "?name=" + encodeURIComponent(file.name), file, { "Content-Type": file.type || "application/octet-stream" });
+  } catch (error) { flash(error.message); }
+  refresh();
+}
+
+$("customer-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("customer-input").value.trim();
+  if (!text) return;
+  $("customer-input").value = "";
+  try { await api("customer/message", { text }); } catch (error) { flash(error.message); }
+  refresh();
+});
+
+$("agent-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("agent-input").value.trim();
+  if (!text) return;
+  $("agent-input").value = "";
+  try { await api("agent/message", { text }); } catch (error) { flash(error.message); }
+  refresh();
+});
+
+let typingSent = 0;
+$("agent-input").addEventListener("input", () => {
+  if (Date.now() - typingSent > 5000) {
+    typingSent = Date.now();
+    api("agent/typing", {}).catch(() => {});
+  }
+});
+
+$("agent-end").addEventListener("click", async () => {
+  try { await api("agent/end", {}); } catch (error) { flash(error.message); }
+  refresh();
+});
+
+$("customer-file").addEventListener("change", () => sendFile($("customer-file"), "customer/file"));
+$("agent-file").addEventListener("change", () => sendFile($("agent-file"), "agent/file"));
+
+$("ivr-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const digits = $("ivr-input").value.trim();
+  if (!digits) return;
+  $("ivr-result").textContent = "encrypting…";
+  try {
+    const result = await api("ivr", { digits });
+    $("ivr-result").textContent = "$.External = " + JSON.stringify(result.external, null, 2) +
+      "\n\nciphertext: " + result.ciphertext_chars + " base64 chars (" + result.ciphertext_head + "…), key id " +
+      result.key_id + "; invoke round trip " + result.elapsed_ms + " ms" + (result.function_error ? "\nfunction error: " + result.function_error : "");
+  } catch (error) {
+    $("ivr-result").textContent = "error: " + error.message;
+  }
+});
+
+$("expire-tokens").addEventListener("click", async () => {
+  const answer = await api("expire-tokens", {});
+  flash("expired " + answer.expired + " connection token(s): the next customer message must recover");
+});
+
+refresh();
+setInterval(refresh, 700);
