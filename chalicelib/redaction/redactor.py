@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Mapping, NamedTuple
 
 from chalicelib.logs import log_event
@@ -98,7 +98,7 @@ class Redactor:
 
     def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Analysis:
         """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
-        context = context or RedactionContext()
+        context = context or _NO_CONTEXT
         if not text or not self.entity_types:
             return Analysis([], context, False)
         now = time.time() if now is None else now
@@ -108,7 +108,10 @@ class Redactor:
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now)
             local.extend(extra)
-        spans = [_to_original(d, normalized) for d in local] if local else []
+        if not local or normalized.starts is None:  # the text was already plain: offsets are the same
+            spans = local
+        else:
+            spans = [_to_original(d, normalized) for d in local]
         degraded = False
         if self._comprehend is not None:
             try:
@@ -120,8 +123,11 @@ class Redactor:
                 log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
         merged = masking.merge(spans, text, PRIORITY) if spans else spans
         if merged:
-            context = replace(context, redacted_messages=context.redacted_messages + 1)
+            context = context.counted()
         return Analysis(merged, context, degraded)
+
+
+_NO_CONTEXT = RedactionContext()  # frozen: one shared instance for conversations without context
 
 
 class Analysis(NamedTuple):
