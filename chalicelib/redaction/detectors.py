@@ -141,10 +141,15 @@ def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
     """`run_start`: the window starts the digit run (a window inside a longer number needs a card word)."""
     if not 12 <= len(digits) <= 19 or not check.luhn_ok(digits):
         return None
-    # 12-13 digits look like tracking and account numbers too often: those need a card word nearby.
-    if len(digits) > 13 and run_start and check.known_issuer(digits) and first_group in (4, len(digits)):
+    if _certain_shape(digits, run_start, first_group):
         return VALID
     return NEEDS_CONTEXT  # Luhn passes for 1 in 10 random numbers: an issuer or a word must back it
+
+
+def _certain_shape(digits: str, run_start: bool, first_group: int) -> bool:
+    """Shaped as a card with no word needed (if Luhn agrees). 12-13 digits look like tracking and account
+    numbers too often: those always need a card word nearby."""
+    return len(digits) > 13 and run_start and first_group in (4, len(digits)) and check.known_issuer(digits)
 
 
 class CardDetector(Detector):
@@ -152,15 +157,22 @@ class CardDetector(Detector):
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         found: list[Detection] = []
+        # In a chat message the whole message is the context: one search says whether a card word can back
+        # an uncertain window. Without one, only a window that starts its run and is card-shaped can match,
+        # so the Luhn sums of all the others are skipped (most long numbers are tracking or order ids).
+        worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or self.context.search(lowered) is not None
         for offset, run in runs:
             if len(run) >= 12:
                 groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
-                self._windows(groups, lowered, text, found)
+                self._windows(groups, lowered, text, found, worded)
         return found
 
-    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection]) -> None:
+    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection],
+                 worded: bool) -> None:
         first = 0
         while first < len(groups):
+            if first and not worded:
+                return  # a window inside the run needs a word, and there is none
             candidates = []
             digits = ""
             for last in range(first, len(groups)):
@@ -171,8 +183,10 @@ class CardDetector(Detector):
                     candidates.append((last, digits))
             matched = None
             for last, digits in reversed(candidates):  # longest window first
-                verdict = card_verdict(digits, first == 0 and not _grouping_continues(groups, last, text),
-                                       len(groups[first][2]))
+                run_start = first == 0 and not _grouping_continues(groups, last, text)
+                if not worded and not _certain_shape(digits, run_start, len(groups[first][2])):
+                    continue
+                verdict = card_verdict(digits, run_start, len(groups[first][2]))
                 start, end = groups[first][0], groups[last][1]
                 if verdict == VALID or verdict == NEEDS_CONTEXT and self.has_context(lowered, start, end):
                     found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
