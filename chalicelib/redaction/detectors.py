@@ -124,7 +124,9 @@ def _words_after(count: int) -> re.Pattern:
 
 # Separators inside a digit run: space, dash, dot, slash, underscore (NBSP is a space after normalising).
 SEP = r"(?:[ \t]{0,3}[-./_][ \t]{0,3}|[ \t]{1,3})"
-_DIGIT_RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
+# "A digit not after a word character", written digit-first: a pattern that opens with a look-behind is tried at
+# every position, one that opens with \d lets the engine skip to the digits (~1.5x faster on chat lines).
+_DIGIT_RUN = re.compile(rf"\d(?<!\w\d)\d*(?:{SEP}\d+)*(?!\w)")
 _GROUP = re.compile(r"\d+")
 # Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "cvv? it's 123".
 _FILLER = r"(?:[\s:=#?.,'\"-]*(?:is|was|number|num|no|code|it's|its|it is|my|the|of|es|=|:|#)\b)*[\s:=#?.,'\"-]*"
@@ -412,8 +414,13 @@ class DetectorSet:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
         plan = tuple((d, d.min_digits, d.hints, d.gate) for d in self.detectors)
+        hints = {hint for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)
         object.__setattr__(self, "_digitless", tuple(step for step in plan if step[1] == 0))
+        # Most messages hold none of the hint words: one search over a prefix tree of all of them (~2x faster
+        # than testing each) leaves only the detectors that need no hint.
+        object.__setattr__(self, "_any_hint", re.compile(_prefix_tree(hints)) if hints else None)
+        object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
 
     @classmethod
     def for_types(cls, entity_types) -> "DetectorSet":
@@ -452,7 +459,13 @@ class DetectorSet:
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
-        for detector, min_digits, hints, gate in self._plan if digits else self._digitless:
+        if not digits:
+            plan = self._digitless
+        elif self._any_hint is None or self._any_hint.search(lowered) is None:
+            plan = self._unhinted
+        else:
+            plan = self._plan
+        for detector, min_digits, hints, gate in plan:
             if digits < min_digits:
                 continue
             if hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
@@ -468,6 +481,24 @@ class DetectorSet:
                     continue
             found.extend(detector.find(text, lowered, runs))
         return found
+
+
+def _prefix_tree(words) -> str:
+    """A regex matching any of `words` literally, factored by common prefixes ("ab(?:a|ia)"): Python's engine
+    tries alternatives one by one, so sharing prefixes is what makes one search beat many `in` tests."""
+    branches: dict[str, list[str]] = {}
+    for word in words:
+        branches.setdefault(word[:1], []).append(word[1:])
+    alternatives = []
+    for head, tails in sorted(branches.items()):
+        if not head:
+            continue
+        rest = [tail for tail in tails if tail]
+        body = _prefix_tree(rest) if rest else ""
+        if body and len(rest) < len(tails):  # the head alone is a word too: the rest is optional
+            body = f"(?:{body})?"
+        alternatives.append(re.escape(head) + body)
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 
 _MAX_EXTRA_PASSES = 3
@@ -540,9 +571,14 @@ def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "", lowere
         masked = [m.span() for m in masks.finditer(lowered)]
         if masked:
             lowered = masks.sub(lambda m: " " * len(m.group()), lowered)
-    digits = len(_ASCII_DIGIT.findall(text))
-    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text)] if digits else []
+    first = _ASCII_DIGIT.search(text)
+    if first is None:
+        return Scan(text, lowered, 0, [], masked)
+    start = first.start()  # both scans below begin at the first digit
+    digits = sum(map(len, _DIGITS.findall(text, start)))
+    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text, start)]
     return Scan(text, lowered, digits, runs, masked)
 
 
 _ASCII_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
