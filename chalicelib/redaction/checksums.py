@@ -10,11 +10,17 @@ Luhn is written here: it runs on every card-shaped candidate, and measured 1.0 u
 from __future__ import annotations
 
 import datetime
+import re
 from functools import lru_cache
 
 
 def digits_of(value: str) -> str:
+    if value.isascii():  # the usual case, and there str.isdigit means 0-9: one C call instead of a loop
+        return _NON_DIGITS.sub("", value)
     return "".join(ch for ch in value if ch.isdigit())
+
+
+_NON_DIGITS = re.compile(r"[^0-9]+")
 
 
 _LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, minus 9 above 9
@@ -76,12 +82,16 @@ def issuer_prefix(digits: str) -> bool:
 
 
 def ssn_ok(digits: str) -> bool:
+    if digits[:1] == "9":  # area 9xx is never an SSN (it is an ITIN's): no need to ask stdnum
+        return False
     from stdnum.us import ssn
 
     return ssn.is_valid(digits)
 
 
 def itin_ok(digits: str) -> bool:
+    if digits[:1] != "9":  # every ITIN starts with 9 (the SSN-shaped numbers that do not are asked of ssn_ok)
+        return False
     from stdnum.us import itin
 
     return itin.is_valid(digits)

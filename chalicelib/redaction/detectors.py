@@ -435,8 +435,12 @@ class DetectorSet:
         return self.detect_scan(scan(text))
 
     def detect_scan(self, message: "Scan") -> list[Detection]:
+        found = self._detect_once(message)
+        if not found:  # most messages: nothing found, so no neighbour to unmask
+            return found
         masks = Coverage(len(message.text), message.masked) if message.masked else None
-        found = [d for d in self._detect_once(message) if masks is None or not masks.holds(d.start, d.end)]
+        if masks is not None:
+            found = [d for d in found if not masks.holds(d.start, d.end)]
         # Find now what a second redaction of the masked text would find: an entity can stand alone only once
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
         # redacted text never changes it.

@@ -89,12 +89,13 @@ class Redactor:
 
     def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Redaction:
         """`text` with every detected entity masked, and the conversation's context after it."""
-        analysis = self.analyze(text, context, now)
+        spans, context, degraded = self.analyze(text, context, now)
+        if not spans:  # most messages: nothing to count or mask
+            return Redaction(text or "", {}, context, degraded)
         counts: dict[str, int] = {}
-        for span in analysis.spans:
+        for span in spans:
             counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
-        masked = masking.mask(text or "", analysis.spans, self._template)
-        return Redaction(masked, counts, analysis.context, analysis.degraded)
+        return Redaction(masking.mask(text, spans, self._template), counts, context, degraded)
 
     def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Analysis:
         """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
