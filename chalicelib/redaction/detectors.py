@@ -106,9 +106,11 @@ class Detector:
 
 # ---------------------------------------------------------------------------------------------- shapes
 
-# IBANs and NINOs start a word with two letters and two digits ("DE89", "AB 12"): one scan gates both detectors.
-# The word boundary is their patterns' own, so "order 18" or "SAVE33" opens neither.
-_LETTERS_THEN_DIGITS = re.compile(r"\b[A-Za-z]{2} ?\d\d")
+# IBANs and NINOs start a word with two letters and two digits ("DE89", "AB 12"): cheap scans that rule out
+# their long patterns. The word boundary is the patterns' own, so "order 18" or "SAVE33" opens neither, and
+# only a NINO may have a space there ("is 4111 ..." opens the NINO pattern, not the IBAN one).
+_IBAN_START = re.compile(r"\b[A-Za-z]{2}\d\d")
+_NINO_START = re.compile(r"\b[A-Za-z]{2} ?\d\d")
 WHOLE_MESSAGE_CONTEXT = 300  # characters: a chat message up to this long is one context
 
 
@@ -324,7 +326,7 @@ def all_detectors() -> tuple[Detector, ...]:
         Detector(
             "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
             (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
-            _iban, min_digits=2, gate=_LETTERS_THEN_DIGITS,
+            _iban, min_digits=2, gate=_IBAN_START,
         ),
         Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9,
                  context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
@@ -340,7 +342,7 @@ def all_detectors() -> tuple[Detector, ...]:
                  hints=("nhs", "health")),
         Detector("UK_NATIONAL_INSURANCE_NUMBER",
                  (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6,
-                 gate=_LETTERS_THEN_DIGITS),
+                 gate=_NINO_START),
         Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
                  run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
                  context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),

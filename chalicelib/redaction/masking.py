@@ -24,6 +24,9 @@ _DIGIT = re.compile(r"\d")
 
 def merge(detections: Iterable[Detection], text: str, priority: Mapping[str, int]) -> list[Detection]:
     """Non-overlapping spans sorted by start; digit-bearing spans widened over touching digits."""
+    if isinstance(detections, list) and len(detections) == 1:  # the usual case: nothing to sort or merge
+        only = detections[0]
+        return [_widen(only, text)] if 0 <= only.start < only.end <= len(text) else []
     spans = sorted((_widen(d, text) for d in detections if 0 <= d.start < d.end <= len(text)),
                    key=lambda d: (d.start, -d.end))
     merged: list[Detection] = []

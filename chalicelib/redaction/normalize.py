@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 _WORDS_EN = {
@@ -112,27 +112,38 @@ def normalize(text: str, language: str = "en") -> Normalized:
     return _rewrite(text, plain, starts, ends, edits)
 
 
-def _unicode_digits(text: str) -> tuple[str, list[int], list[int]]:
-    """Any Unicode decimal digit -> ASCII, any space -> " ", other compatibility forms via NFKC."""
+def _unicode_digits(text: str) -> tuple[str, list[int] | None, list[int] | None]:
+    """Any Unicode decimal digit -> ASCII, any space -> " ", other compatibility forms via NFKC.
+
+    Almost every such character becomes exactly one character (full-width digits, NBSP, emoji), and then the
+    text keeps its length and offsets: one `translate` and no offset map (None, None).
+    """
+    forms = {ord(char): _form(char) for char in set(_NON_ASCII.findall(text))}
+    if all(len(form) == 1 for form in forms.values()):
+        return text.translate(forms), None, None
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     for index, char in enumerate(text):
-        if char.isascii():
-            out = char
-        elif unicodedata.decimal(char, None) is not None:
-            out = str(unicodedata.decimal(char))
-        elif char.isspace():
-            out = " "
-        elif unicodedata.category(char) == "No":  # superscripts, circled digits: not a typed number
-            out = char
-        else:
-            out = unicodedata.normalize("NFKC", char) or char
-        for piece in out:
+        for piece in forms.get(ord(char), char):
             chars.append(piece)
             starts.append(index)
             ends.append(index + 1)
     return "".join(chars), starts, ends
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=1024)  # one character at a time: a full-width digit, a space, an emoji
+def _form(char: str) -> str:
+    if unicodedata.decimal(char, None) is not None:
+        return str(unicodedata.decimal(char))
+    if char.isspace():
+        return " "
+    if unicodedata.category(char) == "No":  # superscripts, circled digits: not a typed number
+        return char
+    return unicodedata.normalize("NFKC", char) or char
 
 
 def _fix_lookalikes(match: re.Match) -> str:
