@@ -186,8 +186,8 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
     a run that mixes several spoken sequences ("use this one 4597 ..." keeps its "one").
     """
     offset = match.start()
-    tokens = [(m.start() + offset, m.end() + offset, m.group(0).lower()) for m in _TOKEN.finditer(match.group(0))]
-    strong_words = sum(1 for *_, word in tokens if word in table and word not in _WEAK)
+    tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(match.string, offset, match.end())]
+    strong_words = sum(1 for token in tokens if token[2] in table and token[2] not in _WEAK)
     allow_homophones = strong_words >= _MIN_HOMOPHONE_RUN
     sequences: list[list[tuple[int, int, str]]] = [[]]
     previous_word = _word_before(match.string, offset)
@@ -243,6 +243,9 @@ def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str]) 
         value = table.get(word) or _HOMOPHONES.get(word)
         if value is None:
             return None
-        pieces.extend((digit, start, end) for digit in value * repeat)
-        repeat = 1
+        if repeat == 1:
+            pieces.append((value, start, end))  # every table value is one digit
+        else:
+            pieces.extend([(digit, start, end) for digit in value * repeat])
+            repeat = 1
     return pieces or None
