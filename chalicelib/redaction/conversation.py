@@ -44,14 +44,24 @@ _CARD_PROMPT_ALONE = words("card number", "card no", "card #", "card num", "card
                            "number on the card", "cc number", "numero de tarjeta")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RedactionContext:
     """Per-conversation redaction state. Holds no PII: only flags, counts and timestamps."""
 
-    card_context_until: float = 0.0  # epoch seconds; card context is on before this time ...
-    card_messages_left: int = 0  # ... and for at most this many more customer messages
-    redacted_messages: int = 0  # how many messages of this conversation had something masked
-    card_context_soft: bool = False  # a possible first fragment only: mask just messages that are mostly digits
+    card_context_until: float  # epoch seconds; card context is on before this time ...
+    card_messages_left: int  # ... and for at most this many more customer messages
+    redacted_messages: int  # how many messages of this conversation had something masked
+    card_context_soft: bool  # a possible first fragment only: mask just messages that are mostly digits
+
+    def __init__(self, card_context_until: float = 0.0, card_messages_left: int = 0, redacted_messages: int = 0,
+                 card_context_soft: bool = False):
+        # Made for most messages: filling the instance dict directly costs half what the generated frozen
+        # __init__ does (an object.__setattr__ call per field). Still frozen: assigning an attribute later raises.
+        fields = self.__dict__
+        fields["card_context_until"] = card_context_until
+        fields["card_messages_left"] = card_messages_left
+        fields["redacted_messages"] = redacted_messages
+        fields["card_context_soft"] = card_context_soft
 
     def card_context_active(self, now: float) -> bool:
         return now < self.card_context_until and self.card_messages_left > 0

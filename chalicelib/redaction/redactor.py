@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, NamedTuple
 
 from chalicelib.logs import log_event
@@ -45,12 +45,22 @@ class RedactionUnavailable(RuntimeError):
         self.transient = transient
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Redaction:
     text: str
-    entity_counts: Mapping[str, int] = field(default_factory=dict)
-    context: RedactionContext = field(default_factory=RedactionContext)
-    degraded: bool = False
+    entity_counts: Mapping[str, int]
+    context: RedactionContext
+    degraded: bool
+
+    def __init__(self, text: str, entity_counts: Mapping[str, int] | None = None,
+                 context: RedactionContext | None = None, degraded: bool = False):
+        # One per message: filling the instance dict directly costs half what the generated frozen __init__
+        # does (an object.__setattr__ call per field). Still frozen: assigning an attribute later raises.
+        fields = self.__dict__
+        fields["text"] = text
+        fields["entity_counts"] = {} if entity_counts is None else entity_counts
+        fields["context"] = RedactionContext() if context is None else context
+        fields["degraded"] = degraded
 
     @property
     def changed(self) -> bool:
@@ -89,7 +99,7 @@ class Redactor:
 
     def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Redaction:
         """`text` with every detected entity masked, and the conversation's context after it."""
-        spans, context, degraded = self.analyze(text, context, now)
+        spans, context, degraded = self._analyze(text, context, now)
         if not spans:  # most messages: nothing to count or mask
             return Redaction(text or "", {}, context, degraded)
         counts: dict[str, int] = {}
@@ -99,9 +109,13 @@ class Redactor:
 
     def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Analysis:
         """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
+        return Analysis(*self._analyze(text, context, now))
+
+    def _analyze(self, text: str, context: RedactionContext | None,
+                 now: float | None) -> tuple[list[Detection], RedactionContext, bool]:
         context = context or _NO_CONTEXT
         if not text or not self.entity_types:
-            return Analysis([], context, False)
+            return [], context, False
         now = time.time() if now is None else now
         normalized = normalize(text, self._language)
         message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
@@ -125,7 +139,7 @@ class Redactor:
         merged = masking.merge(spans, text, PRIORITY) if spans else spans
         if merged:
             context = context.counted()
-        return Analysis(merged, context, degraded)
+        return merged, context, degraded
 
 
 _NO_CONTEXT = RedactionContext()  # frozen: one shared instance for conversations without context
