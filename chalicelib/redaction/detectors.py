@@ -64,7 +64,7 @@ class Detector:
     min_digits: int = 1  # the fewest digits a text must hold to contain this entity
     window: int = 7  # words
     run_patterns: tuple[re.Pattern, ...] = ()
-    gate: re.Pattern | None = None  # a cheap pattern that must match first; shared gates are searched once
+    gate: tuple[re.Pattern, ...] = ()  # cheap patterns that must all match first; each searched once per message
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
@@ -107,10 +107,10 @@ class Detector:
 # ---------------------------------------------------------------------------------------------- shapes
 
 # IBANs and NINOs start a word with two letters and two digits ("DE89", "AB 12"): cheap scans that rule out
-# their long patterns. The word boundary is the patterns' own, so "order 18" or "SAVE33" opens neither, and
-# only a NINO may have a space there ("is 4111 ..." opens the NINO pattern, not the IBAN one).
-_IBAN_START = re.compile(r"\b[A-Za-z]{2}\d\d")
-_NINO_START = re.compile(r"\b[A-Za-z]{2} ?\d\d")
+# their long patterns. The word boundary is the patterns' own, so "order 18" or "SAVE33" opens neither. Only a
+# NINO may have a space there: the IBAN gate adds a second scan, made only when the shared one passes.
+_LETTERS_DIGITS = re.compile(r"\b[A-Za-z]{2} ?\d\d")
+_LETTERS_DIGITS_UNSPACED = re.compile(r"\b[A-Za-z]{2}\d\d")
 WHOLE_MESSAGE_CONTEXT = 300  # characters: a chat message up to this long is one context
 
 
@@ -326,7 +326,7 @@ def all_detectors() -> tuple[Detector, ...]:
         Detector(
             "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
             (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
-            _iban, min_digits=2, gate=_IBAN_START,
+            _iban, min_digits=2, gate=(_LETTERS_DIGITS, _LETTERS_DIGITS_UNSPACED),
         ),
         Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9,
                  context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
@@ -342,7 +342,7 @@ def all_detectors() -> tuple[Detector, ...]:
                  hints=("nhs", "health")),
         Detector("UK_NATIONAL_INSURANCE_NUMBER",
                  (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6,
-                 gate=_NINO_START),
+                 gate=(_LETTERS_DIGITS,)),
         Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
                  run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
                  context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
@@ -480,13 +480,19 @@ class DetectorSet:
                         break
                 else:
                     continue
-            if gate is not None:
-                if gate not in gates:
-                    gates[gate] = gate.search(text) is not None
-                if not gates[gate]:
-                    continue
+            if gate and not _gate_passes(gate, text, gates):
+                continue
             found.extend(detector.find(text, lowered, runs))
         return found
+
+
+def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool]) -> bool:
+    for pattern in gate:
+        if pattern not in searched:
+            searched[pattern] = pattern.search(text) is not None
+        if not searched[pattern]:
+            return False
+    return True
 
 
 def _prefix_tree(words) -> str:
