@@ -66,7 +66,8 @@ _HINTS = {
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
 # A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
 _LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
-_LOOKALIKE_HINT = re.compile(r"\d[OoIl]|[OoIl]\d")
+# A digit with a look-alike letter beside it, written digit-first so the engine skips straight to digits.
+_LOOKALIKE_HINT = re.compile(r"\d(?:[OoIl]|(?<=[OoIl]\d))")
 _DIGIT = re.compile(r"\d")
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
@@ -93,8 +94,8 @@ def normalize(text: str, language: str = "en") -> Normalized:
     plain = text
     if not text.isascii():
         plain, starts, ends = _unicode_digits(text)
-    first_digit = _DIGIT.search(plain)  # a look-alike pair holds a digit: start one character before the first
-    if first_digit is not None and _LOOKALIKE_HINT.search(plain, max(0, first_digit.start() - 1)):
+    first_digit = _DIGIT.search(plain)  # a look-alike pair holds a digit: search from the first one
+    if first_digit is not None and _LOOKALIKE_HINT.search(plain, first_digit.start()):
         plain = _LOOKALIKE.sub(_fix_lookalikes, plain)  # same length: the mapping is unchanged
     edits = []
     lowered = plain.lower()
