@@ -141,18 +141,11 @@ def _keyword_value(keywords: str, value: str) -> re.Pattern:
 
 # ---------------------------------------------------------------------------------------------- cards
 
-def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
-    """`run_start`: the window starts the digit run (a window inside a longer number needs a card word)."""
-    if not 12 <= len(digits) <= 19 or not check.luhn_ok(digits):
-        return None
-    if _certain_shape(digits, run_start, first_group):
-        return VALID
-    return NEEDS_CONTEXT  # Luhn passes for 1 in 10 random numbers: an issuer or a word must back it
-
-
 def _certain_shape(digits: str, run_start: bool, first_group: int) -> bool:
-    """Shaped as a card with no word needed (if Luhn agrees). 12-13 digits look like tracking and account
-    numbers too often: those always need a card word nearby."""
+    """A card with no word needed, if Luhn agrees: a known issuer's range and length, grouped in fours (or not
+    at all), starting its digit run (`run_start`: a window inside a longer number needs a card word). Luhn
+    passes for 1 in 10 random numbers, so anything else needs a card word; 12-13 digits look like tracking and
+    account numbers too often, so those always do."""
     return len(digits) > 13 and run_start and first_group in (4, len(digits)) and check.known_issuer(digits)
 
 
@@ -173,6 +166,7 @@ class CardDetector(Detector):
 
     def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection],
                  worded: bool) -> None:
+        whole_message = len(lowered) <= WHOLE_MESSAGE_CONTEXT  # then `worded` is has_context's answer too
         first = 0
         while first < len(groups):
             if first and not worded:
@@ -186,14 +180,14 @@ class CardDetector(Detector):
                 if len(digits) >= 12:
                     candidates.append((last, digits))
             matched = None
-            for last, digits in reversed(candidates):  # longest window first
+            for last, digits in reversed(candidates):  # longest window first (all hold 12-19 digits)
                 run_start = first == 0 and not _grouping_continues(groups, last, text)
-                if not worded and not _certain_shape(digits, run_start, len(groups[first][2])):
+                certain = _certain_shape(digits, run_start, len(groups[first][2]))
+                if not (certain or worded) or not check.luhn_ok(digits):
                     continue
-                verdict = card_verdict(digits, run_start, len(groups[first][2]))
                 start, end = groups[first][0], groups[last][1]
-                if verdict == VALID or verdict == NEEDS_CONTEXT and self.has_context(lowered, start, end):
-                    found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
+                if certain or (worded if whole_message else self.has_context(lowered, start, end)):
+                    found.append(Detection(self.entity_type, start, end, SCORE[VALID if certain else NEEDS_CONTEXT]))
                     matched = last
                     break
             first = matched + 1 if matched is not None else first + 1
