@@ -134,19 +134,21 @@ class CardContextPolicy:
                 if not covered.touches(match.start(), match.start() + 1):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
                     covered.add(*match.span())
-        signs = _Signs(message.lowered, covered)
+        signs = None  # made on first need: most runs are not card-like and never ask
         for start, run in uncovered_runs(message.runs, covered) if covered is not None else message.runs:
             end = start + len(run)
             groups = _GROUP.findall(run)
             if active or (after_card is not None and start >= after_card):
                 if _is_amount(text, start, run):
                     continue
+                signs = signs or _Signs(message.lowered, covered)
                 fragment = signs.almost_all_digits if soft else signs.mostly_digits
                 if fragment or (not soft and sum(map(len, groups)) >= 3):
                     extra.append(Detection(_label(run, groups), start, end, 0.8))
                     arm = HARD if fragment else arm  # only more card-like digits extend the context
             elif _starts_a_card(groups) and not _is_amount(text, start, run):  # the cheaper test first
                 digits = sum(map(len, groups))
+                signs = signs or _Signs(message.lowered, covered)
                 if _grouped_like_a_card(groups) or signs.mostly_digits or signs.card_word:
                     arm = HARD
                     if digits > FRAGMENT_VISIBLE_DIGITS:
