@@ -10,23 +10,25 @@ Luhn is written here: it runs on every card-shaped candidate, and measured 1.0 u
 from __future__ import annotations
 
 import datetime
+import re
 from functools import lru_cache
 
 
 def digits_of(value: str) -> str:
+    if value.isascii():  # the usual case, and there str.isdigit means 0-9: one C call instead of a loop
+        return _NON_DIGITS.sub("", value)
     return "".join(ch for ch in value if ch.isdigit())
 
 
+_NON_DIGITS = re.compile(r"[^0-9]+")
+
+
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, minus 9 above 9
+
+
 def luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if index & 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    """Every second digit from the right doubled (a table, not arithmetic: ~3x faster than a loop)."""
+    return (sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))) % 10 == 0
 
 
 # Issuer ranges (prefix ranges, inclusive) and the PAN lengths each issues (REFERENCE.md §9).
@@ -56,11 +58,17 @@ _IIN_RANGES: tuple[tuple[str, str, frozenset[int]], ...] = (
 
 def known_issuer(digits: str) -> bool:
     """The PAN starts with a known issuer range and has a length that issuer uses."""
-    length = len(digits)
-    for low, high, lengths in _IIN_RANGES:
-        if length in lengths and low <= digits[: len(low)] <= high:
-            return True
-    return False
+    return len(digits) in _issuer_lengths(digits[:6])
+
+
+@lru_cache(maxsize=4096)  # keyed by the first six digits, the BIN PCI DSS allows to be shown
+def _issuer_lengths(prefix: str) -> frozenset[int]:
+    """Every PAN length issued under ranges that `prefix` (the first six digits) falls in."""
+    lengths: frozenset[int] = frozenset()
+    for low, high, issued in _IIN_RANGES:
+        if low <= prefix[: len(low)] <= high:
+            lengths |= issued
+    return lengths
 
 
 @lru_cache(maxsize=4096)
@@ -74,12 +82,16 @@ def issuer_prefix(digits: str) -> bool:
 
 
 def ssn_ok(digits: str) -> bool:
+    if digits[:1] == "9":  # area 9xx is never an SSN (it is an ITIN's): no need to ask stdnum
+        return False
     from stdnum.us import ssn
 
     return ssn.is_valid(digits)
 
 
 def itin_ok(digits: str) -> bool:
+    if digits[:1] != "9":  # every ITIN starts with 9 (the SSN-shaped numbers that do not are asked of ssn_ok)
+        return False
     from stdnum.us import itin
 
     return itin.is_valid(digits)
@@ -114,15 +126,36 @@ def iban_ok(compact: str) -> bool:
 
     National BBAN checksums are not required: mod-97 over the right shape is already a 1-in-97 filter, and
     a transcription slip in a bank-internal check digit must not let a real account number through.
+    Same verdict as `stdnum.iban.is_valid(compact, check_country=False)` (a test compares them), at a tenth of
+    the cost: stdnum looks the country up in its registry file on every call, here each country's format is
+    read from that registry once.
     """
-    from stdnum import iban
-    from stdnum.exceptions import ValidationError
-
-    try:
-        iban.validate(compact, check_country=False)
-    except ValidationError:
+    if len(compact) < 5 or not (compact.isascii() and compact.isalnum()):
         return False
-    return True
+    compact = compact.upper()
+    bban = _iban_bban(compact[:2])
+    if bban is None or not bban.match(compact[4:]):
+        return False
+    # ISO 7064 mod 97-10: country and check digits moved to the end, letters read as 10..35.
+    return int((compact[4:] + compact[:4]).translate(_IBAN_LETTERS)) % 97 == 1
+
+
+_IBAN_LETTERS = {ord(letter): str(value) for value, letter in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
+
+
+@lru_cache(maxsize=None)  # keyed by two letters: at most 676 entries, never a number
+def _iban_bban(country: str):
+    """The compiled BBAN format stdnum's registry gives a country ("8!n10!n"), or None for no such country."""
+    import re
+
+    from stdnum import numdb
+
+    structure = numdb.get("iban").info(country)[0][1].get("bban")
+    if not structure:
+        return None
+    kinds = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
+    body = re.sub(r"([1-9][0-9]*)!([nac])", lambda m: f"{kinds[m.group(2)]}{{{m.group(1)}}}", structure)
+    return re.compile(f"^{body}$")
 
 
 def bic_ok(code: str) -> bool:

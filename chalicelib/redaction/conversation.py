@@ -44,17 +44,32 @@ _CARD_PROMPT_ALONE = words("card number", "card no", "card #", "card num", "card
                            "number on the card", "cc number", "numero de tarjeta")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RedactionContext:
     """Per-conversation redaction state. Holds no PII: only flags, counts and timestamps."""
 
-    card_context_until: float = 0.0  # epoch seconds; card context is on before this time ...
-    card_messages_left: int = 0  # ... and for at most this many more customer messages
-    redacted_messages: int = 0  # how many messages of this conversation had something masked
-    card_context_soft: bool = False  # a possible first fragment only: mask just messages that are mostly digits
+    card_context_until: float  # epoch seconds; card context is on before this time ...
+    card_messages_left: int  # ... and for at most this many more customer messages
+    redacted_messages: int  # how many messages of this conversation had something masked
+    card_context_soft: bool  # a possible first fragment only: mask just messages that are mostly digits
+
+    def __init__(self, card_context_until: float = 0.0, card_messages_left: int = 0, redacted_messages: int = 0,
+                 card_context_soft: bool = False):
+        # Made for most messages: filling the instance dict directly costs half what the generated frozen
+        # __init__ does (an object.__setattr__ call per field). Still frozen: assigning an attribute later raises.
+        fields = self.__dict__
+        fields["card_context_until"] = card_context_until
+        fields["card_messages_left"] = card_messages_left
+        fields["redacted_messages"] = redacted_messages
+        fields["card_context_soft"] = card_context_soft
 
     def card_context_active(self, now: float) -> bool:
         return now < self.card_context_until and self.card_messages_left > 0
+
+    def counted(self) -> "RedactionContext":
+        """This context after one more message had something masked (dataclasses.replace costs ~10x more)."""
+        return RedactionContext(self.card_context_until, self.card_messages_left, self.redacted_messages + 1,
+                                self.card_context_soft)
 
     def to_item(self) -> dict[str, Any]:
         return {
@@ -106,29 +121,34 @@ class CardContextPolicy:
                     prompt = _CARD_PROMPT_ALONE.search(text) is not None
                     break
             return [], self._next(context, now, active, HARD if cards or prompt else None)
-        covered = Coverage(len(text), [(d.start, d.end) for d in detections])
+        # Built only when something is covered: most messages with digits have no detection at all.
+        covered = Coverage(len(text), [(d.start, d.end) for d in detections]) if detections else None
         extra: list[Detection] = []
         arm = HARD if cards else None
         after_card = cards[0].end if cards else None
         soft = active and context.card_context_soft
         if (active and not soft) or after_card is not None:
             for match in _MONTH_YEAR.finditer(text, after_card or 0):
+                if covered is None:
+                    covered = Coverage(len(text))
                 if not covered.touches(match.start(), match.start() + 1):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
                     covered.add(*match.span())
-        signs = _Signs(message.lowered, covered)
-        for start, run in uncovered_runs(message.runs, covered):
+        signs = None  # made on first need: most runs are not card-like and never ask
+        for start, run in uncovered_runs(message.runs, covered) if covered is not None else message.runs:
             end = start + len(run)
-            if _is_amount(text, start, run):
-                continue
             groups = _GROUP.findall(run)
-            digits = sum(len(g) for g in groups)
             if active or (after_card is not None and start >= after_card):
+                if _is_amount(text, start, run):
+                    continue
+                signs = signs or _Signs(message.lowered, covered)
                 fragment = signs.almost_all_digits if soft else signs.mostly_digits
-                if fragment or (digits >= 3 and not soft):
+                if fragment or (not soft and sum(map(len, groups)) >= 3):
                     extra.append(Detection(_label(run, groups), start, end, 0.8))
                     arm = HARD if fragment else arm  # only more card-like digits extend the context
-            elif _starts_a_card(groups):
+            elif _starts_a_card(groups) and not _is_amount(text, start, run):  # the cheaper test first
+                digits = sum(map(len, groups))
+                signs = signs or _Signs(message.lowered, covered)
                 if _grouped_like_a_card(groups) or signs.mostly_digits or signs.card_word:
                     arm = HARD
                     if digits > FRAGMENT_VISIBLE_DIGITS:
@@ -150,7 +170,7 @@ class CardContextPolicy:
 
 def _starts_a_card(groups: list[str]) -> bool:
     """A run shaped like the first part of a card number: a 4-6 digit issuer prefix leading 4-19 digits."""
-    if not 4 <= len(groups[0]) <= 6 or not 4 <= sum(len(g) for g in groups) <= 19:
+    if not 4 <= len(groups[0]) <= 6 or not 4 <= sum(map(len, groups)) <= 19:
         return False
     return check.issuer_prefix(groups[0][:6])
 
@@ -188,7 +208,7 @@ class _Signs:
     detected entities or earlier masks, so "jane@example.com 4111 1111" and its redacted "[EMAIL] 4111 1111"
     answer alike), and whether it mentions a card."""
 
-    def __init__(self, lowered: str, covered: Coverage):
+    def __init__(self, lowered: str, covered: Coverage | None):
         self._lowered = lowered
         self._covered = covered
         self._counts: tuple[int, int] | None = None
@@ -196,7 +216,7 @@ class _Signs:
 
     def _digits_and_letters(self) -> tuple[int, int]:
         if self._counts is None:
-            rest = self._covered.outside(self._lowered)
+            rest = self._covered.outside(self._lowered) if self._covered is not None else self._lowered
             self._counts = sum(map(str.isdigit, rest)), sum(map(str.isalpha, rest))
         return self._counts
 

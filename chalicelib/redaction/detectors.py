@@ -64,24 +64,7 @@ class Detector:
     min_digits: int = 1  # the fewest digits a text must hold to contain this entity
     window: int = 7  # words
     run_patterns: tuple[re.Pattern, ...] = ()
-    gate: re.Pattern | None = None  # a cheap pattern that must match first; shared gates are searched once
-
-    def applies(self, message: "Scan", gates: dict[re.Pattern, bool]) -> bool:
-        """Cheap checks before any pattern runs: enough digits, a hint word, the gate (cached per message)."""
-        if message.digits < self.min_digits:
-            return False
-        if self.hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
-            lowered = message.lowered
-            for hint in self.hints:
-                if hint in lowered:
-                    break
-            else:
-                return False
-        if self.gate is not None:
-            if self.gate not in gates:
-                gates[self.gate] = self.gate.search(message.text) is not None
-            return gates[self.gate]
-        return True
+    gate: tuple[re.Pattern, ...] = ()  # cheap patterns that must all match first; each searched once per message
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
@@ -123,8 +106,11 @@ class Detector:
 
 # ---------------------------------------------------------------------------------------------- shapes
 
-# IBANs and NINOs start with two letters and two digits ("DE89", "AB 12"): one scan gates both detectors.
-_LETTERS_THEN_DIGITS = re.compile(r"[A-Za-z]{2} ?\d\d")
+# IBANs and NINOs start a word with two letters and two digits ("DE89", "AB 12"): cheap scans that rule out
+# their long patterns. The word boundary is the patterns' own, so "order 18" or "SAVE33" opens neither. Only a
+# NINO may have a space there: the IBAN gate adds a second scan, made only when the shared one passes.
+_LETTERS_DIGITS = re.compile(r"\b[A-Za-z]{2} ?\d\d")
+_LETTERS_DIGITS_UNSPACED = re.compile(r"\b[A-Za-z]{2}\d\d")
 WHOLE_MESSAGE_CONTEXT = 300  # characters: a chat message up to this long is one context
 
 
@@ -140,7 +126,9 @@ def _words_after(count: int) -> re.Pattern:
 
 # Separators inside a digit run: space, dash, dot, slash, underscore (NBSP is a space after normalising).
 SEP = r"(?:[ \t]{0,3}[-./_][ \t]{0,3}|[ \t]{1,3})"
-_DIGIT_RUN = re.compile(rf"(?<![\w])\d+(?:{SEP}\d+)*(?![\w])")
+# "A digit not after a word character", written digit-first: a pattern that opens with a look-behind is tried at
+# every position, one that opens with \d lets the engine skip to the digits (~1.5x faster on chat lines).
+_DIGIT_RUN = re.compile(rf"\d(?<!\w\d)\d*(?:{SEP}\d+)*(?!\w)")
 _GROUP = re.compile(r"\d+")
 # Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "cvv? it's 123".
 _FILLER = r"(?:[\s:=#?.,'\"-]*(?:is|was|number|num|no|code|it's|its|it is|my|the|of|es|=|:|#)\b)*[\s:=#?.,'\"-]*"
@@ -153,14 +141,12 @@ def _keyword_value(keywords: str, value: str) -> re.Pattern:
 
 # ---------------------------------------------------------------------------------------------- cards
 
-def card_verdict(digits: str, run_start: bool, first_group: int) -> Verdict:
-    """`run_start`: the window starts the digit run (a window inside a longer number needs a card word)."""
-    if not 12 <= len(digits) <= 19 or not check.luhn_ok(digits):
-        return None
-    # 12-13 digits look like tracking and account numbers too often: those need a card word nearby.
-    if len(digits) > 13 and run_start and check.known_issuer(digits) and first_group in (4, len(digits)):
-        return VALID
-    return NEEDS_CONTEXT  # Luhn passes for 1 in 10 random numbers: an issuer or a word must back it
+def _certain_shape(digits: str, run_start: bool, first_group: int) -> bool:
+    """A card with no word needed, if Luhn agrees: a known issuer's range and length, grouped in fours (or not
+    at all), starting its digit run (`run_start`: a window inside a longer number needs a card word). Luhn
+    passes for 1 in 10 random numbers, so anything else needs a card word; 12-13 digits look like tracking and
+    account numbers too often, so those always do."""
+    return len(digits) > 13 and run_start and first_group in (4, len(digits)) and check.known_issuer(digits)
 
 
 class CardDetector(Detector):
@@ -168,15 +154,23 @@ class CardDetector(Detector):
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         found: list[Detection] = []
+        # In a chat message the whole message is the context: one search says whether a card word can back
+        # an uncertain window. Without one, only a window that starts its run and is card-shaped can match,
+        # so the Luhn sums of all the others are skipped (most long numbers are tracking or order ids).
+        worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or self.context.search(lowered) is not None
         for offset, run in runs:
             if len(run) >= 12:
                 groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
-                self._windows(groups, lowered, text, found)
+                self._windows(groups, lowered, text, found, worded)
         return found
 
-    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection]) -> None:
+    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection],
+                 worded: bool) -> None:
+        whole_message = len(lowered) <= WHOLE_MESSAGE_CONTEXT  # then `worded` is has_context's answer too
         first = 0
         while first < len(groups):
+            if first and not worded:
+                return  # a window inside the run needs a word, and there is none
             candidates = []
             digits = ""
             for last in range(first, len(groups)):
@@ -186,12 +180,14 @@ class CardDetector(Detector):
                 if len(digits) >= 12:
                     candidates.append((last, digits))
             matched = None
-            for last, digits in reversed(candidates):  # longest window first
-                verdict = card_verdict(digits, first == 0 and not _grouping_continues(groups, last, text),
-                                       len(groups[first][2]))
+            for last, digits in reversed(candidates):  # longest window first (all hold 12-19 digits)
+                run_start = first == 0 and not _grouping_continues(groups, last, text)
+                certain = _certain_shape(digits, run_start, len(groups[first][2]))
+                if not (certain or worded) or not check.luhn_ok(digits):
+                    continue
                 start, end = groups[first][0], groups[last][1]
-                if verdict == VALID or verdict == NEEDS_CONTEXT and self.has_context(lowered, start, end):
-                    found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
+                if certain or (worded if whole_message else self.has_context(lowered, start, end)):
+                    found.append(Detection(self.entity_type, start, end, SCORE[VALID if certain else NEEDS_CONTEXT]))
                     matched = last
                     break
             first = matched + 1 if matched is not None else first + 1
@@ -324,7 +320,7 @@ def all_detectors() -> tuple[Detector, ...]:
         Detector(
             "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
             (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
-            _iban, min_digits=2, gate=_LETTERS_THEN_DIGITS,
+            _iban, min_digits=2, gate=(_LETTERS_DIGITS, _LETTERS_DIGITS_UNSPACED),
         ),
         Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9,
                  context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
@@ -340,7 +336,7 @@ def all_detectors() -> tuple[Detector, ...]:
                  hints=("nhs", "health")),
         Detector("UK_NATIONAL_INSURANCE_NUMBER",
                  (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6,
-                 gate=_LETTERS_THEN_DIGITS),
+                 gate=(_LETTERS_DIGITS,)),
         Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
                  run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
                  context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
@@ -411,7 +407,16 @@ class DetectorSet:
     detectors: tuple[Detector, ...] = field(default_factory=all_detectors)
 
     def __post_init__(self):
-        object.__setattr__(self, "_digitless", tuple(d for d in self.detectors if d.min_digits == 0))
+        # What each detector needs before its patterns are worth running, flattened once: the per-message
+        # loop below then costs a few comparisons per detector instead of a method call.
+        plan = tuple((d, d.min_digits, d.hints, d.gate) for d in self.detectors)
+        hints = {hint for d in self.detectors for hint in d.hints}
+        object.__setattr__(self, "_plan", plan)
+        object.__setattr__(self, "_digitless", tuple(step for step in plan if step[1] == 0))
+        # Most messages hold none of the hint words: one search over a prefix tree of all of them (~2x faster
+        # than testing each) leaves only the detectors that need no hint.
+        object.__setattr__(self, "_any_hint", re.compile(_prefix_tree(hints)) if hints else None)
+        object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
 
     @classmethod
     def for_types(cls, entity_types) -> "DetectorSet":
@@ -426,8 +431,12 @@ class DetectorSet:
         return self.detect_scan(scan(text))
 
     def detect_scan(self, message: "Scan") -> list[Detection]:
+        found = self._detect_once(message)
+        if not found:  # most messages: nothing found, so no neighbour to unmask
+            return found
         masks = Coverage(len(message.text), message.masked) if message.masked else None
-        found = [d for d in self._detect_once(message) if masks is None or not masks.holds(d.start, d.end)]
+        if masks is not None:
+            found = [d for d in found if not masks.holds(d.start, d.end)]
         # Find now what a second redaction of the masked text would find: an entity can stand alone only once
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
         # redacted text never changes it.
@@ -445,13 +454,57 @@ class DetectorSet:
         return found
 
     def _detect_once(self, message: "Scan") -> list[Detection]:
+        """Each detector whose cheap preconditions hold: enough digits, one of its hint words, its gate
+        (a gate shared by several detectors is searched once)."""
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
-        for detector in self.detectors if digits else self._digitless:
-            if detector.applies(message, gates):
-                found.extend(detector.find(text, lowered, runs))
+        if not digits:
+            plan = self._digitless
+        elif self._any_hint is None or self._any_hint.search(lowered) is None:
+            plan = self._unhinted
+        else:
+            plan = self._plan
+        for detector, min_digits, hints, gate in plan:
+            if digits < min_digits:
+                continue
+            if hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
+                for hint in hints:
+                    if hint in lowered:
+                        break
+                else:
+                    continue
+            if gate and not _gate_passes(gate, text, gates):
+                continue
+            found.extend(detector.find(text, lowered, runs))
         return found
+
+
+def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool]) -> bool:
+    for pattern in gate:
+        if pattern not in searched:
+            searched[pattern] = pattern.search(text) is not None
+        if not searched[pattern]:
+            return False
+    return True
+
+
+def _prefix_tree(words) -> str:
+    """A regex matching any of `words` literally, factored by common prefixes ("ab(?:a|ia)"): Python's engine
+    tries alternatives one by one, so sharing prefixes is what makes one search beat many `in` tests."""
+    branches: dict[str, list[str]] = {}
+    for word in words:
+        branches.setdefault(word[:1], []).append(word[1:])
+    alternatives = []
+    for head, tails in sorted(branches.items()):
+        if not head:
+            continue
+        rest = [tail for tail in tails if tail]
+        body = _prefix_tree(rest) if rest else ""
+        if body and len(rest) < len(tails):  # the head alone is a word too: the rest is optional
+            body = f"(?:{body})?"
+        alternatives.append(re.escape(head) + body)
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 
 _MAX_EXTRA_PASSES = 3
@@ -524,9 +577,14 @@ def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "", lowere
         masked = [m.span() for m in masks.finditer(lowered)]
         if masked:
             lowered = masks.sub(lambda m: " " * len(m.group()), lowered)
-    digits = len(_ASCII_DIGIT.findall(text))
-    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text)] if digits else []
+    first = _ASCII_DIGIT.search(text)
+    if first is None:
+        return Scan(text, lowered, 0, [], masked)
+    start = first.start()  # both scans below begin at the first digit
+    digits = sum(map(len, _DIGITS.findall(text, start)))
+    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text, start)]
     return Scan(text, lowered, digits, runs, masked)
 
 
 _ASCII_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")

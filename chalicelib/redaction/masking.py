@@ -19,10 +19,14 @@ from chalicelib.redaction.detectors import Detection
 _GROUPED = frozenset({"CREDIT_DEBIT_NUMBER"})
 _CONTINUES = {True: re.compile("[ \u00a0\u3000-]?\\d"), False: re.compile(r"\d")}
 _ENDS = {True: re.compile("\\d[ \u00a0\u3000-]?$"), False: re.compile(r"\d$")}
+_DIGIT = re.compile(r"\d")
 
 
 def merge(detections: Iterable[Detection], text: str, priority: Mapping[str, int]) -> list[Detection]:
     """Non-overlapping spans sorted by start; digit-bearing spans widened over touching digits."""
+    if isinstance(detections, list) and len(detections) == 1:  # the usual case: nothing to sort or merge
+        only = detections[0]
+        return [_widen(only, text)] if 0 <= only.start < only.end <= len(text) else []
     spans = sorted((_widen(d, text) for d in detections if 0 <= d.start < d.end <= len(text)),
                    key=lambda d: (d.start, -d.end))
     merged: list[Detection] = []
@@ -56,7 +60,8 @@ def _rank(detection: Detection, priority: Mapping[str, int]) -> int:
 
 def _widen(detection: Detection, text: str) -> Detection:
     start, end = detection.start, detection.end
-    if not any(ch.isdigit() for ch in text[start:end]):
+    # str.isdigit also counts superscripts and the like, which \d does not: asked only of non-ASCII text.
+    if _DIGIT.search(text, start, end) is None and (text.isascii() or not any(ch.isdigit() for ch in text[start:end])):
         return detection
     grouped = detection.entity_type in _GROUPED
     continues, ends = _CONTINUES[grouped], _ENDS[grouped]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 _WORDS_EN = {
@@ -66,7 +66,9 @@ _HINTS = {
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
 # A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
 _LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
-_LOOKALIKE_HINT = re.compile(r"\d[OoIl]|[OoIl]\d")
+# A digit with a look-alike letter beside it, written digit-first so the engine skips straight to digits.
+_LOOKALIKE_HINT = re.compile(r"\d(?:[OoIl]|(?<=[OoIl]\d))")
+_DIGIT = re.compile(r"\d")
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
@@ -92,7 +94,8 @@ def normalize(text: str, language: str = "en") -> Normalized:
     plain = text
     if not text.isascii():
         plain, starts, ends = _unicode_digits(text)
-    if _LOOKALIKE_HINT.search(plain):
+    first_digit = _DIGIT.search(plain)  # a look-alike pair holds a digit: search from the first one
+    if first_digit is not None and _LOOKALIKE_HINT.search(plain, first_digit.start()):
         plain = _LOOKALIKE.sub(_fix_lookalikes, plain)  # same length: the mapping is unchanged
     edits = []
     lowered = plain.lower()
@@ -110,27 +113,38 @@ def normalize(text: str, language: str = "en") -> Normalized:
     return _rewrite(text, plain, starts, ends, edits)
 
 
-def _unicode_digits(text: str) -> tuple[str, list[int], list[int]]:
-    """Any Unicode decimal digit -> ASCII, any space -> " ", other compatibility forms via NFKC."""
+def _unicode_digits(text: str) -> tuple[str, list[int] | None, list[int] | None]:
+    """Any Unicode decimal digit -> ASCII, any space -> " ", other compatibility forms via NFKC.
+
+    Almost every such character becomes exactly one character (full-width digits, NBSP, emoji), and then the
+    text keeps its length and offsets: one `translate` and no offset map (None, None).
+    """
+    forms = {ord(char): _form(char) for char in set(_NON_ASCII.findall(text))}
+    if all(len(form) == 1 for form in forms.values()):
+        return text.translate(forms), None, None
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     for index, char in enumerate(text):
-        if char.isascii():
-            out = char
-        elif unicodedata.decimal(char, None) is not None:
-            out = str(unicodedata.decimal(char))
-        elif char.isspace():
-            out = " "
-        elif unicodedata.category(char) == "No":  # superscripts, circled digits: not a typed number
-            out = char
-        else:
-            out = unicodedata.normalize("NFKC", char) or char
-        for piece in out:
+        for piece in forms.get(ord(char), char):
             chars.append(piece)
             starts.append(index)
             ends.append(index + 1)
     return "".join(chars), starts, ends
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=1024)  # one character at a time: a full-width digit, a space, an emoji
+def _form(char: str) -> str:
+    if unicodedata.decimal(char, None) is not None:
+        return str(unicodedata.decimal(char))
+    if char.isspace():
+        return " "
+    if unicodedata.category(char) == "No":  # superscripts, circled digits: not a typed number
+        return char
+    return unicodedata.normalize("NFKC", char) or char
 
 
 def _fix_lookalikes(match: re.Match) -> str:
@@ -173,8 +187,8 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
     a run that mixes several spoken sequences ("use this one 4597 ..." keeps its "one").
     """
     offset = match.start()
-    tokens = [(m.start() + offset, m.end() + offset, m.group(0).lower()) for m in _TOKEN.finditer(match.group(0))]
-    strong_words = sum(1 for *_, word in tokens if word in table and word not in _WEAK)
+    tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(match.string, offset, match.end())]
+    strong_words = sum(1 for token in tokens if token[2] in table and token[2] not in _WEAK)
     allow_homophones = strong_words >= _MIN_HOMOPHONE_RUN
     sequences: list[list[tuple[int, int, str]]] = [[]]
     previous_word = _word_before(match.string, offset)
@@ -230,6 +244,9 @@ def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str]) 
         value = table.get(word) or _HOMOPHONES.get(word)
         if value is None:
             return None
-        pieces.extend((digit, start, end) for digit in value * repeat)
-        repeat = 1
+        if repeat == 1:
+            pieces.append((value, start, end))  # every table value is one digit
+        else:
+            pieces.extend([(digit, start, end) for digit in value * repeat])
+            repeat = 1
     return pieces or None

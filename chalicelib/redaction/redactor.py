@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Mapping, NamedTuple
 
 from chalicelib.logs import log_event
@@ -45,12 +45,22 @@ class RedactionUnavailable(RuntimeError):
         self.transient = transient
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Redaction:
     text: str
-    entity_counts: Mapping[str, int] = field(default_factory=dict)
-    context: RedactionContext = field(default_factory=RedactionContext)
-    degraded: bool = False
+    entity_counts: Mapping[str, int]
+    context: RedactionContext
+    degraded: bool
+
+    def __init__(self, text: str, entity_counts: Mapping[str, int] | None = None,
+                 context: RedactionContext | None = None, degraded: bool = False):
+        # One per message: filling the instance dict directly costs half what the generated frozen __init__
+        # does (an object.__setattr__ call per field). Still frozen: assigning an attribute later raises.
+        fields = self.__dict__
+        fields["text"] = text
+        fields["entity_counts"] = {} if entity_counts is None else entity_counts
+        fields["context"] = RedactionContext() if context is None else context
+        fields["degraded"] = degraded
 
     @property
     def changed(self) -> bool:
@@ -89,18 +99,23 @@ class Redactor:
 
     def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Redaction:
         """`text` with every detected entity masked, and the conversation's context after it."""
-        analysis = self.analyze(text, context, now)
+        spans, context, degraded = self._analyze(text, context, now)
+        if not spans:  # most messages: nothing to count or mask
+            return Redaction(text or "", {}, context, degraded)
         counts: dict[str, int] = {}
-        for span in analysis.spans:
+        for span in spans:
             counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
-        masked = masking.mask(text or "", analysis.spans, self._template)
-        return Redaction(masked, counts, analysis.context, analysis.degraded)
+        return Redaction(masking.mask(text, spans, self._template), counts, context, degraded)
 
     def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Analysis:
         """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
-        context = context or RedactionContext()
+        return Analysis(*self._analyze(text, context, now))
+
+    def _analyze(self, text: str, context: RedactionContext | None,
+                 now: float | None) -> tuple[list[Detection], RedactionContext, bool]:
+        context = context or _NO_CONTEXT
         if not text or not self.entity_types:
-            return Analysis([], context, False)
+            return [], context, False
         now = time.time() if now is None else now
         normalized = normalize(text, self._language)
         message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
@@ -108,7 +123,10 @@ class Redactor:
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now)
             local.extend(extra)
-        spans = [_to_original(d, normalized) for d in local] if local else []
+        if not local or normalized.starts is None:  # the text was already plain: offsets are the same
+            spans = local
+        else:
+            spans = [_to_original(d, normalized) for d in local]
         degraded = False
         if self._comprehend is not None:
             try:
@@ -120,8 +138,11 @@ class Redactor:
                 log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
         merged = masking.merge(spans, text, PRIORITY) if spans else spans
         if merged:
-            context = replace(context, redacted_messages=context.redacted_messages + 1)
-        return Analysis(merged, context, degraded)
+            context = context.counted()
+        return merged, context, degraded
+
+
+_NO_CONTEXT = RedactionContext()  # frozen: one shared instance for conversations without context
 
 
 class Analysis(NamedTuple):
