@@ -102,8 +102,11 @@ def attachment_scanner(event, context):
         config = _settings().scanner
     except settings.SettingsError as exc:
         return scanner.reject_unconfigured(exc)
-    deadline = Deadline.for_invocation(context, config.time_budget_ms, config.deadline_margin_ms)
-    return scanner.build(config).decide(event, deadline).response()
+    try:
+        deadline = Deadline.for_invocation(context, config.time_budget_ms, config.deadline_margin_ms)
+        return scanner.build(config).decide(event, deadline).response()
+    except Exception as exc:  # setup itself failed: still a decision, never an escaped exception
+        return scanner.reject_internal(exc)
 
 
 # </entry:scanner>

@@ -7,7 +7,7 @@ The rules, enforced here rather than trusted to each caller:
 - the event name must be a short identifier;
 - numbers, booleans and None pass as they are;
 - a string passes only if it looks like an id or a reason code (no spaces, <= 128 chars) and holds no
-  run of 7+ digits unless it is a UUID (a card number, SSN, phone or PIN-like value never fits an id we
+  run of 7+ digits (separators ignored) or e-mail address unless it is a UUID (a card number, SSN, phone or PIN-like value never fits an id we
   log); anything else is replaced by its length: `"<redacted:len=42>"`;
 - exceptions are logged by `error_code(exc)` (AWS code or class name), never `str(exc)` or a traceback.
 
@@ -26,7 +26,9 @@ from typing import Any
 
 _ROOT = "connect_guard"
 _SAFE_STRING = re.compile(r"^[A-Za-z0-9_.:@/+=#-]{0,128}$")
-_LONG_DIGIT_RUN = re.compile(r"\d{7,}")
+# 7+ digits, even broken up by separators: 4111-1111-..., 123-45-6789, +1 (555) 123-4567.
+_LONG_DIGIT_RUN = re.compile(r"\d(?:[ .\-+/()]*\d){6,}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 # Connect contact ids, file ids and key ids are UUIDs: a digit run inside one is not a PAN or an SSN.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
@@ -38,7 +40,9 @@ def safe_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
-        if _SAFE_STRING.match(value) and (_UUID.match(value) or not _LONG_DIGIT_RUN.search(value)):
+        if _SAFE_STRING.match(value) and (
+            _UUID.match(value) or not (_LONG_DIGIT_RUN.search(value) or _EMAIL.search(value))
+        ):
             return value
         return f"<redacted:len={len(value)}>"
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -66,31 +70,42 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, separators=(",", ":"), default=str)
 
 
-class _StdoutHandler(logging.StreamHandler):
-    """Writes to whatever sys.stdout is at emit time (test runners swap it)."""
+class _StdStreamHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout (or sys.stderr) is at emit time (test runners swap them)."""
+
+    to_stderr = False
 
     @property
     def stream(self):
-        return sys.stdout
+        return sys.stderr if self.to_stderr else sys.stdout
 
     @stream.setter
     def stream(self, _value) -> None:
         pass
 
 
-def configure(level: str = "INFO") -> None:
-    """Install the JSON formatter on the root logger once per process (idempotent)."""
+_handler = _StdStreamHandler()
+_handler.setFormatter(JsonFormatter())
+
+
+def configure(level: str = "INFO", to_stderr: bool = False) -> None:
+    """Install the JSON formatter on the root logger once per process (idempotent).
+
+    Lambdas log to stdout (CloudWatch); command-line tools pass `to_stderr` to keep stdout for results.
+    """
     global _configured
     root = logging.getLogger()
+    _handler.to_stderr = to_stderr
     if not _configured:
-        handler = _StdoutHandler()
-        handler.setFormatter(JsonFormatter())
+        handler = _handler
         # Lambda's runtime pre-installs a plain-text handler; ours replaces it so every line is safe JSON.
         for existing in list(root.handlers):
             root.removeHandler(existing)
         root.addHandler(handler)
-        for noisy in ("botocore", "boto3", "urllib3", "aws_encryption_sdk"):
+        for noisy in ("botocore", "boto3", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        # The Encryption SDK logs a traceback on every failed decrypt ("Error on closing"): never wanted.
+        logging.getLogger("aws_encryption_sdk").setLevel(logging.CRITICAL)
         _configured = True
     project = logging.getLogger(_ROOT)
     if logging.getLevelName(project.level) != level:  # setLevel clears every logger's cache: only on change

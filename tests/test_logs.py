@@ -54,3 +54,16 @@ def test_uuids_pass_even_with_long_digit_runs(captured_logs):
     event = captured_logs.events()[-1]
     assert event["contact_id"] == contact
     assert event["other"].startswith("<redacted")
+
+
+def test_formatted_numbers_and_emails_are_redacted(captured_logs):
+    values = ["4111-1111-1111-1111", "123-45-6789", "+1-555-123-4567", "john.doe@example.com", "4111.1111.1111.1111"]
+    logs.log_event(logs.get_logger("test"), "values", **{f"v{i}": v for i, v in enumerate(values)})
+    captured_logs.assert_absent(*values)
+    event = captured_logs.events()[-1]
+    assert all(event[f"v{i}"].startswith("<redacted") for i in range(len(values)))
+
+
+def test_ids_codes_and_versions_still_pass():
+    for value in ("chat_started", "m_abc123", "7.0", "ThrottlingException", "a5ecd749-4bd8-4a94-bfde-27eefe4f12b1"):
+        assert logs.safe_value(value) == value

@@ -113,3 +113,18 @@ def test_a_stale_value_is_served_while_secrets_manager_is_briefly_down(secretsma
     assert secrets.current().app_secret == SECRET["APP_SECRET"]  # retried only after 30 s
     clock.now += 2
     assert secrets.current().app_secret == "rotated"
+
+
+def test_refresh_during_a_secrets_manager_outage_learns_nothing_instead_of_failing(secretsmanager, monkeypatch):
+    """A forged signature during an outage stays a 403 (nothing new to learn), not a 503."""
+    clock = Clock()
+    secrets = MessengerSecrets(SECRET_ID, ttl_seconds=300, min_refresh_seconds=30, clock=clock)
+    secrets.current()
+    clock.now += 31
+
+    def down():
+        raise TransientError("secret_unavailable")
+
+    monkeypatch.setattr(secrets, "_fetch", down)
+    assert secrets.refresh() is None
+    assert secrets.current().app_secret == SECRET["APP_SECRET"]

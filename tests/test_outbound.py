@@ -373,3 +373,19 @@ def test_no_token_text_or_url_reaches_the_logs(world, captured_logs):
         stream_item("contact-1", attachments=[attachment(name="canary-filename.png")]))
     captured_logs.assert_absent("123-45-6789", "SSN canary", CONNECTION_TOKEN, PARTICIPANT_TOKEN, SIGNED_URL,
                                 "canary-filename", SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"], PSID)
+
+
+def test_a_failed_dedupe_completion_after_a_send_never_causes_a_resend(world, monkeypatch, captured_logs):
+    """Graph has no idempotency key: once the customer has the message, a DynamoDB hiccup must not
+    turn into a Lambda retry that sends it again."""
+    world.seed()
+    world.graph_ok()
+
+    def throttled(*args, **kwargs):
+        raise TransientError("dynamodb_throttled")
+
+    monkeypatch.setattr(world.dedupe, "complete", throttled)
+    result = run(world, stream_item("contact-1", content="Your refund is on its way."))
+    assert [o.reason for o in result.outcomes] == ["sent"] and not result.retry
+    assert world.texts() == ["Your refund is on its way."]
+    assert any(e["event"] == "dedupe_complete_failed" for e in captured_logs.events())

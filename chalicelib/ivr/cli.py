@@ -125,6 +125,9 @@ def check(ciphertext: str, private_key_pem: bytes, key_id: str | None = None) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from chalicelib import logs
+
+    logs.configure("WARNING", to_stderr=True)  # stdout carries results (a ciphertext, a result map) only
     try:
         return args.run(args)
     except (ValueError, TypeError, OSError) as exc:  # bad key file, bad key id, unreadable path

@@ -327,7 +327,10 @@ class OutboundRelay:
         except BaseException:
             self._dedupe.release(DEDUPE_SCOPE, key)
             raise
-        self._dedupe.complete(DEDUPE_SCOPE, key, now, reason)
+        try:
+            self._dedupe.complete(DEDUPE_SCOPE, key, now, reason)
+        except Exception as exc:  # the send happened: a retry would resend it (Graph has no idempotency key)
+            log_error(log, "dedupe_complete_failed", exc, item_id=item.item_id, part=part)
         return reason
 
     def _connection_token(self, session: ChatSession, now: float) -> str:

@@ -90,7 +90,12 @@ class MessengerSecrets:
         with self._lock:
             if self._value is not None and self._clock() - self._fetched_at < self._min_refresh:
                 return None
-            fresh = self._fetch()
+            try:
+                fresh = self._fetch()
+            except TransientError:
+                # Secrets Manager is down: nothing new can be learnt, so the request stays what it
+                # was (a bad signature is 403, not 503).
+                return None
             changed = fresh != self._value
             self._store(fresh)
             return fresh if changed else None

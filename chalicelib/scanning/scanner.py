@@ -181,6 +181,15 @@ def _log_decision(verdict: Verdict, progress: _Progress, timer: logs.Timer) -> N
     )
 
 
+def reject_internal(error: Exception) -> dict:
+    """The answer when building the scanner failed: fail closed at once (not after Connect's retries)."""
+    from chalicelib.aws import error_code
+
+    verdict = Verdict(Reason.INTERNAL_ERROR, detail=error_code(error))
+    _log_decision(verdict, _Progress(), logs.Timer())
+    return verdict.response()
+
+
 def reject_unconfigured(error: SettingsError) -> dict:
     """The answer when the scanner's own settings are invalid: fail closed; log the variable's name."""
     verdict = Verdict(Reason.SETTINGS_INVALID, detail=error.variable)

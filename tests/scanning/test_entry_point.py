@@ -191,3 +191,16 @@ def test_deadline_from_context_respects_budget_and_margin():
     assert 3.0 < Deadline.for_invocation(Context(5000), 20000, 1000).remaining() <= 4.0
     assert Deadline.for_invocation(Context(500), 20000, 1000).remaining() <= 0
     assert 19.0 < Deadline.for_invocation(None, 20000, 1000).remaining() <= 20.0
+
+
+def test_a_failure_while_building_the_scanner_is_a_rejection_not_an_exception(chalice_client, monkeypatch, captured_logs):
+    from chalicelib.scanning import scanner
+
+    def broken(config):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(scanner, "build", broken)
+    response = chalice_client.lambda_.invoke("attachment_scanner", event("a.pdf", 10))
+    assert response.payload == {"Status": "REJECTED"}
+    [line] = decision_lines(captured_logs)
+    assert line["reason"] == "internal_error"
