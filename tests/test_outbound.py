@@ -8,6 +8,7 @@ import responses
 from botocore.stub import ANY
 from moto import mock_aws
 
+from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.outbound import ATTACHMENT_FALLBACK_TEXT, WINDOW_CLOSED_NOTE
 from tests import stream_fixtures as sf
 from tests.messaging_fixtures import SECRET, create_sessions_table
