@@ -28,7 +28,7 @@ class SignedAttachment:
 
 
 class ConnectAttachments:
-    def __init__(self, participant: Any, http: Any, put_timeout: tuple[float, float] = (3.05, 60.0)):
+    def __init__(self, participant: Any, http: Any, put_timeout: tuple[float, float] = (3.05, 10.0)):
         self._participant = participant
         self._http = http
         self._put_timeout = put_timeout
