@@ -90,8 +90,8 @@ def per_message() -> list[tuple[str, float, float, float]]:
     from chalicelib.messaging.webhook_endpoint import MessengerWebhook
     from chalicelib.redaction.redactor import build_redactor
     from chalicelib.settings import load
-    from tests.messaging_fakes import MemoryChat, MemoryDedupe, MemorySessions
-    from tests.messaging_fixtures import SECRET, body_of, envelope, sign, text_item
+    from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemorySessions
+    from tests.messaging.fixtures import SECRET, body_of, envelope, sign, text_item
 
     class SecretsClient:
         def get_secret_value(self, SecretId):

@@ -13,12 +13,12 @@ from botocore.stub import ANY
 from moto import mock_aws
 
 from chalicelib.messaging.outbound import RetryLater
-from tests import stream_fixtures as sf
-from tests.messaging_fixtures import (
+from tests.messaging import stream_fixtures as sf
+from tests.messaging.fixtures import (
     SECRET, body_of, connect_stubbed_behind_aws, connection_response, create_messenger_secret, create_sessions_table,
     envelope, item, sign, start_chat_response, table_items, text_item,
 )
-from tests.stream_fixtures import attachment, sns_event, stream_item
+from tests.messaging.stream_fixtures import attachment, sns_event, stream_item
 
 PSID = "psid-1"
 SEND_URL = "https://graph.facebook.com/v25.0/me/messages"

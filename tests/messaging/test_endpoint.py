@@ -8,7 +8,7 @@ from moto import mock_aws
 from chalicelib import aws
 from chalicelib.messaging.secrets import MessengerSecrets
 from chalicelib.messaging.webhook_endpoint import MessengerWebhook
-from tests.messaging_fixtures import (
+from tests.messaging.fixtures import (
     SECRET,
     SECRET_ID,
     body_of,

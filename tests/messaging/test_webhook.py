@@ -24,7 +24,7 @@ from chalicelib.messaging.webhook import (
     dedupe_key,
     parse_payload,
 )
-from tests.messaging_fixtures import PAGE_ID, SECRET, body_of, echo_item, envelope, item, sign, text_item
+from tests.messaging.fixtures import PAGE_ID, SECRET, body_of, echo_item, envelope, item, sign, text_item
 
 APP_SECRET = SECRET["APP_SECRET"]
 

@@ -17,8 +17,8 @@ from chalicelib.messaging import wiring
 from chalicelib.messaging.inbound import InboundMessages
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import load as load_settings
-from tests.messaging_fakes import MemoryChat, MemoryDedupe, MemorySessions
-from tests.messaging_fixtures import (
+from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemorySessions
+from tests.messaging.fixtures import (
     SECRET,
     body_of,
     connect_stubbed_behind_aws,

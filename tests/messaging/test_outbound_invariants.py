@@ -11,7 +11,7 @@ from chalicelib.messaging.messenger import SendResult
 from chalicelib.messaging.outbound import OutboundRelay
 from chalicelib.messaging.sessions import ChatSession, Claim
 from chalicelib.redaction.redactor import Redactor
-from tests.stream_fixtures import sns_event, stream_item
+from tests.messaging.stream_fixtures import sns_event, stream_item
 
 ROLES = ["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR", "", "agent"]
 VISIBILITY = ["ALL", "CUSTOMER", "AGENT", "", "all"]

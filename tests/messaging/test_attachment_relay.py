@@ -18,7 +18,7 @@ from chalicelib.messaging.errors import PermanentError, TransientError
 from chalicelib.messaging.messenger import MessengerClient, build_session
 from chalicelib.messaging.sessions import ChatSession
 from chalicelib.messaging.webhook import Attachment
-from tests.messaging_fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
+from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 
 CDN = "https://lookaside.fbsbx.test/ig_messaging_cdn/?asset_id=1&signature=canary-cdn-sig"
 UPLOAD = "https://connect-staging.test/upload/att-1?X-Amz-Signature=s3sig"

@@ -17,7 +17,7 @@ from chalicelib.messaging.inbound import InboundMessages
 from chalicelib.messaging.sessions import CustomerState, DedupeLog, SessionStore
 from chalicelib.messaging.webhook import parse_item
 from chalicelib.redaction.redactor import RedactionUnavailable, build_redactor
-from tests.messaging_fixtures import (
+from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
     SESSIONS_TABLE,
@@ -45,7 +45,7 @@ class Clock:
 @pytest.fixture
 def world():
     with mock_aws():
-        from tests.messaging_fixtures import create_sessions_table
+        from tests.messaging.fixtures import create_sessions_table
 
         create_sessions_table()
         connect, connect_stub = stubbed_client("connect")
@@ -302,7 +302,7 @@ class FakeChat:
 
 
 def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
-    from tests.messaging_fixtures import atomic_moto_dynamodb, create_sessions_table
+    from tests.messaging.fixtures import atomic_moto_dynamodb, create_sessions_table
 
     with mock_aws(), atomic_moto_dynamodb():
 

@@ -5,7 +5,7 @@ import json
 from hypothesis import given, settings, strategies as st
 
 from chalicelib.messaging.stream_items import MalformedRecord, StreamItem, parse_event, parse_record
-from tests.stream_fixtures import CHAT_ENDED, LEFT, TYPING, attachment, sns_event, stream_item
+from tests.messaging.stream_fixtures import CHAT_ENDED, LEFT, TYPING, attachment, sns_event, stream_item
 
 
 def test_agent_message_is_read_from_attributes_and_body():

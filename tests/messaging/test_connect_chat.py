@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from chalicelib.messaging.connect_chat import ChatGone, ConnectChat, client_token, split_text
 from chalicelib.messaging.errors import ConfigurationError, PermanentError, TransientError
-from tests.messaging_fixtures import (
+from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
     TOPIC_ARN,

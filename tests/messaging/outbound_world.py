@@ -19,7 +19,7 @@ from chalicelib.messaging.outbound import OutboundPolicy, OutboundRelay
 from chalicelib.messaging.sessions import ChatSession, DedupeLog, SessionStore
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import RedactionSettings, _Reader
-from tests.messaging_fixtures import FLOW_ID, INSTANCE_ID, SECRET, SESSIONS_TABLE, TOPIC_ARN, stubbed_client
+from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, SESSIONS_TABLE, TOPIC_ARN, stubbed_client
 
 GRAPH = "https://graph.facebook.com/v25.0"
 SEND_URL = GRAPH + "/me/messages"

@@ -7,7 +7,7 @@ from moto import mock_aws
 
 from chalicelib.messaging.errors import ConfigurationError, TransientError
 from chalicelib.messaging.secrets import MessengerCredentials, MessengerSecrets
-from tests.messaging_fixtures import SECRET, SECRET_ID, create_messenger_secret, rotate_messenger_secret
+from tests.messaging.fixtures import SECRET, SECRET_ID, create_messenger_secret, rotate_messenger_secret
 
 
 class Clock:
