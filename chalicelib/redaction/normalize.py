@@ -184,7 +184,9 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
 
     Digit groups typed between the words keep their separators ("four one one one 1111 ..." becomes
     "4111 1111 ..."), so detectors still see the customer's grouping. A lone number word converts only in
-    a run that mixes several spoken sequences ("use this one 4597 ..." keeps its "one").
+    a run that also holds a spoken sequence of two or more words ("four one one one 1111 one 1111"): alone
+    ("use this one 4597 ...", "one 4111 ... one 4111") it is far more often a word, and reading it as a digit
+    would also hide the issuer prefix that opens a card number behind it.
     """
     offset = match.start()
     tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(match.string, offset, match.end())]
@@ -202,12 +204,13 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
         previous_word = word
     sequences = [seq for seq in (_trim(seq) for seq in sequences) if seq]
     digit_total = sum(len(t[2]) for t in tokens if t[2].isdigit())
+    spoken = any(len(sequence) >= 2 for sequence in sequences)
     edits: list[_Edit] = []
     for sequence in sequences:
         pieces = _sequence_digits(sequence, table)
         if pieces is None:
             continue
-        if len(sequence) < 2 and len(sequences) < 2:
+        if len(sequence) < 2 and not spoken:
             continue
         if len(pieces) + digit_total < _MIN_RUN_DIGITS:
             continue

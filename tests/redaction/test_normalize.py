@@ -65,6 +65,12 @@ def test_ordinary_number_words_stay_text(text):
     assert not re.search(r"\d{3}", normalize(text).text.replace("4597 0181", ""))
 
 
+def test_lone_number_words_stay_text_unless_a_spoken_number_is_beside_them():
+    # Reading them as digits would hide the issuer prefix of the card fragment behind each ("1 4111 ...").
+    assert normalize("one 4111 12/28 one 4111 4111").text == "one 4111 12/28 one 4111 4111"
+    assert normalize("four one one one 1111 one 1111").text == "4111 1111 1 1111"
+
+
 def test_homophones_count_only_inside_long_runs():
     assert normalize("one for two to three four five six").text == "14223456"
     assert normalize("I want two for me").text == "I want two for me"
