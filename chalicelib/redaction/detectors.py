@@ -434,9 +434,11 @@ class DetectorSet:
         found = self._detect_once(message)
         if not found:  # most messages: nothing found, so no neighbour to unmask
             return found
+        # Our own masks from an earlier redaction are never (part of) an entity: "password: [PASSWORD]/[PHONE]"
+        # holds no password, and a value read across masks would merge them into one on every redaction.
         masks = Coverage(len(message.text), message.masked) if message.masked else None
         if masks is not None:
-            found = [d for d in found if not masks.holds(d.start, d.end)]
+            found = [d for d in found if not masks.touches(d.start, d.end)]
         # Find now what a second redaction of the masked text would find: an entity can stand alone only once
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
         # redacted text never changes it.
@@ -447,7 +449,7 @@ class DetectorSet:
             coverage = Coverage(len(message.text), covered)
             again = self._detect_once(_as_masked(message, covered))
             new = [d for d in again if not coverage.touches(d.start, d.end)
-                   and (masks is None or not masks.holds(d.start, d.end))]
+                   and (masks is None or not masks.touches(d.start, d.end))]
             if not new:
                 break
             found.extend(new)
