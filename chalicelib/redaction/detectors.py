@@ -390,7 +390,8 @@ def all_detectors() -> tuple[Detector, ...]:
         Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
                  min_digits=0, hints=("@",)),
         Detector("PHONE",
-                 (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
+                 # "/" is no phone separator: a phone never starts inside "12/28", which would leave "12/" visible.
+                 (re.compile(r"(?<![\w+])(?<!\d/)(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
                              r"\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
                  _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
                                "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
