@@ -13,14 +13,15 @@ from typing import Iterable, Mapping
 
 from chalicelib.redaction.detectors import Detection
 
-# For card numbers, one space or dash followed by a digit continues the number ("4111 1111", "4111-1111"): a
-# detector that ends inside the grouping (Comprehend can) must not leave a group visible. For the rest only
-# touching digits do: their formats are fixed, and a date or an IP address beside them is another number.
+# For card numbers, one space, dash, dot or slash followed by a digit continues the number ("4111 1111",
+# "4111-1111"), as in the digit runs detectors read: a detector that ends inside the grouping (Comprehend can)
+# must not leave a group visible, nor end inside "10.0", leaving "10." to read as the start of a card. For the
+# rest only touching digits do: their formats are fixed, and a date or an IP address beside them is another number.
 # For every type a slash between digits joins one token ("12/28", "10.0.0.0/24"): a mask never ends inside it,
 # which would leave "/28" visible.
 _GROUPED = frozenset({"CREDIT_DEBIT_NUMBER"})
-_CONTINUES = {True: re.compile("[ \u00a0\u3000/-]?\\d"), False: re.compile(r"/?\d")}
-_ENDS = {True: re.compile("\\d[ \u00a0\u3000/-]?$"), False: re.compile(r"\d/?$")}
+_CONTINUES = {True: re.compile("[ \u00a0\u3000./-]?\\d"), False: re.compile(r"/?\d")}
+_ENDS = {True: re.compile("\\d[ \u00a0\u3000./-]?$"), False: re.compile(r"\d/?$")}
 _DIGIT = re.compile(r"\d")
 
 

@@ -62,6 +62,9 @@ IDEMPOTENCE_REGRESSIONS = [
     "nine ᪃𝟔᠒7៦ cc oh password: account number - password: ᪃𝟔᠒7៦ 12/28 ୮߀໒௮෭𝟔",
     # Same, and the first pass's mask ended inside "12/28", leaving "/28" visible.
     "password: 2342961153 3 12/28 four account number password: 606 03026",
+    # The card mask grew back over space-joined groups but stopped inside "10.0": "4111 394211 10." was left, a
+    # card start the second pass masked.
+    "4111 394211 10.0 4111 394211 4111 1111 1111 1111 call phone card",
 ]
 
 
@@ -71,6 +74,7 @@ IDEMPOTENCE_REGRESSIONS = [
 @example(IDEMPOTENCE_REGRESSIONS[1])
 @example(IDEMPOTENCE_REGRESSIONS[2])
 @example(IDEMPOTENCE_REGRESSIONS[3])
+@example(IDEMPOTENCE_REGRESSIONS[4])
 def test_redaction_is_idempotent(text):
     for redactor in (REDACTOR, ALL_LOCAL):
         once = redactor.redact(text, now=NOW).text
