@@ -58,10 +58,11 @@ def _runs(language: str) -> re.Pattern:
 
 
 _TABLES = {"en": _WORDS_EN, "es": {**_WORDS_EN, **_WORDS_ES}}
-# A spoken number has at least one of these; "oh" and "o" count only beside them.
+# A spoken number has at least one of these; "oh" and "o" count only beside them, in the same sequence.
+_LETTER_ZEROS = frozenset({"oh", "o"})
 _HINTS = {
-    "en": tuple(w for w in _WORDS_EN if w not in ("oh", "o")),
-    "es": tuple(w for w in _WORDS_EN if w not in ("oh", "o")) + tuple(_WORDS_ES),
+    "en": tuple(w for w in _WORDS_EN if w not in _LETTER_ZEROS),
+    "es": tuple(w for w in _WORDS_EN if w not in _LETTER_ZEROS) + tuple(_WORDS_ES),
 }
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
 # A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
@@ -207,6 +208,10 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
     spoken = any(len(sequence) >= 2 for sequence in sequences)
     edits: list[_Edit] = []
     for sequence in sequences:
+        if all(token[2] in _LETTER_ZEROS or token[2] in _REPEATS for token in sequence):
+            # "oh oh" counts as digits only beside a number word of its own sequence: were a number word anywhere
+            # else enough (even the "one" of "phone" or of a mask token), its reading would change with the text.
+            continue
         pieces = _sequence_digits(sequence, table)
         if pieces is None:
             continue

@@ -71,6 +71,12 @@ def test_lone_number_words_stay_text_unless_a_spoken_number_is_beside_them():
     assert normalize("four one one one 1111 one 1111").text == "4111 1111 1 1111"
 
 
+def test_letter_zeros_need_a_number_word_in_their_own_sequence():
+    # A number word elsewhere (the "one" of "phone") must not change how "oh oh" reads.
+    assert normalize("call 097603 oh oh on my phone").text == "call 097603 oh oh on my phone"
+    assert normalize("nine oh oh one").text == "9001"
+
+
 def test_homophones_count_only_inside_long_runs():
     assert normalize("one for two to three four five six").text == "14223456"
     assert normalize("I want two for me").text == "I want two for me"
