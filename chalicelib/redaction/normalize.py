@@ -184,10 +184,9 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
     """Edits turning the spoken-number word sequences of a run into digits.
 
     Digit groups typed between the words keep their separators ("four one one one 1111 ..." becomes
-    "4111 1111 ..."), so detectors still see the customer's grouping. A lone number word converts only in
-    a run that also holds a spoken sequence of two or more words ("four one one one 1111 one 1111"): alone
-    ("use this one 4597 ...", "one 4111 ... one 4111") it is far more often a word, and reading it as a digit
-    would also hide the issuer prefix that opens a card number behind it.
+    "4111 1111 ..."), so detectors still see the customer's grouping. A lone number word stays text ("use this
+    one 4597 ..."): it is far more often a word, and whether it reads as a digit must not depend on other words
+    of the run, which an earlier mask may have taken ("one 4111 ... four two" redacted twice).
     """
     offset = match.start()
     tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(match.string, offset, match.end())]
@@ -205,17 +204,16 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
         previous_word = word
     sequences = [seq for seq in (_trim(seq) for seq in sequences) if seq]
     digit_total = sum(len(t[2]) for t in tokens if t[2].isdigit())
-    spoken = any(len(sequence) >= 2 for sequence in sequences)
     edits: list[_Edit] = []
     for sequence in sequences:
+        if len(sequence) < 2:
+            continue
         if all(token[2] in _LETTER_ZEROS or token[2] in _REPEATS for token in sequence):
             # "oh oh" counts as digits only beside a number word of its own sequence: were a number word anywhere
             # else enough (even the "one" of "phone" or of a mask token), its reading would change with the text.
             continue
         pieces = _sequence_digits(sequence, table)
         if pieces is None:
-            continue
-        if len(sequence) < 2 and not spoken:
             continue
         if len(pieces) + digit_total < _MIN_RUN_DIGITS:
             continue

@@ -65,10 +65,11 @@ def test_ordinary_number_words_stay_text(text):
     assert not re.search(r"\d{3}", normalize(text).text.replace("4597 0181", ""))
 
 
-def test_lone_number_words_stay_text_unless_a_spoken_number_is_beside_them():
-    # Reading them as digits would hide the issuer prefix of the card fragment behind each ("1 4111 ...").
+def test_lone_number_words_stay_text_whatever_else_the_run_holds():
+    # Reading them as digits would hide the issuer prefix of the card fragment behind each ("1 4111 ..."), and
+    # the reading would change once a mask takes the spoken number that allowed it.
     assert normalize("one 4111 12/28 one 4111 4111").text == "one 4111 12/28 one 4111 4111"
-    assert normalize("four one one one 1111 one 1111").text == "4111 1111 1 1111"
+    assert normalize("four one one one 1111 one 1111").text == "4111 1111 one 1111"
 
 
 def test_letter_zeros_need_a_number_word_in_their_own_sequence():
