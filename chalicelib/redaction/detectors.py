@@ -18,6 +18,7 @@ from typing import Callable, NamedTuple
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction.spans import Coverage
+from chalicelib.redaction.widening import widen
 
 VALID = "valid"
 NEEDS_CONTEXT = "needs_context"
@@ -442,11 +443,13 @@ class DetectorSet:
             found = [d for d in found if not masks.touches(d.start, d.end)]
         # Find now what a second redaction of the masked text would find: an entity can stand alone only once
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
-        # redacted text never changes it.
+        # redacted text never changes it. The masked text is judged as far as each mask will reach (widening.py),
+        # or a group masking takes would still be read as part of a neighbouring number here.
         for _ in range(_MAX_EXTRA_PASSES):
-            if not _digits_beside(message.text, found):  # masking changes only neighbouring numbers
+            reach = [widen(d, message.text) for d in found]
+            if not _digits_beside(message.text, reach):  # masking changes only neighbouring numbers
                 break
-            covered = [(d.start, d.end) for d in found]
+            covered = [(d.start, d.end) for d in reach]
             coverage = Coverage(len(message.text), covered)
             again = self._detect_once(_as_masked(message, covered))
             new = [d for d in again if not coverage.touches(d.start, d.end)
