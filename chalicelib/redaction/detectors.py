@@ -18,6 +18,7 @@ from typing import Callable, NamedTuple
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction.spans import Coverage
+from chalicelib.redaction.widening import widen
 
 VALID = "valid"
 NEEDS_CONTEXT = "needs_context"
@@ -390,7 +391,8 @@ def all_detectors() -> tuple[Detector, ...]:
         Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
                  min_digits=0, hints=("@",)),
         Detector("PHONE",
-                 (re.compile(r"(?<![\w+])(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
+                 # "/" is no phone separator: a phone never starts inside "12/28", which would leave "12/" visible.
+                 (re.compile(r"(?<![\w+])(?<!\d/)(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
                              r"\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
                  _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
                                "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
@@ -434,20 +436,24 @@ class DetectorSet:
         found = self._detect_once(message)
         if not found:  # most messages: nothing found, so no neighbour to unmask
             return found
+        # Our own masks from an earlier redaction are never (part of) an entity: "password: [PASSWORD]/[PHONE]"
+        # holds no password, and a value read across masks would merge them into one on every redaction.
         masks = Coverage(len(message.text), message.masked) if message.masked else None
         if masks is not None:
-            found = [d for d in found if not masks.holds(d.start, d.end)]
+            found = [d for d in found if not masks.touches(d.start, d.end)]
         # Find now what a second redaction of the masked text would find: an entity can stand alone only once
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
-        # redacted text never changes it.
+        # redacted text never changes it. The masked text is judged as far as each mask will reach (widening.py),
+        # or a group masking takes would still be read as part of a neighbouring number here.
         for _ in range(_MAX_EXTRA_PASSES):
-            if not _digits_beside(message.text, found):  # masking changes only neighbouring numbers
+            reach = [widen(d, message.text) for d in found]
+            if not _digits_beside(message.text, reach):  # masking changes only neighbouring numbers
                 break
-            covered = [(d.start, d.end) for d in found]
+            covered = [(d.start, d.end) for d in reach]
             coverage = Coverage(len(message.text), covered)
             again = self._detect_once(_as_masked(message, covered))
             new = [d for d in again if not coverage.touches(d.start, d.end)
-                   and (masks is None or not masks.holds(d.start, d.end))]
+                   and (masks is None or not masks.touches(d.start, d.end))]
             if not new:
                 break
             found.extend(new)

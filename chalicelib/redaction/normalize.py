@@ -58,10 +58,11 @@ def _runs(language: str) -> re.Pattern:
 
 
 _TABLES = {"en": _WORDS_EN, "es": {**_WORDS_EN, **_WORDS_ES}}
-# A spoken number has at least one of these; "oh" and "o" count only beside them.
+# A spoken number has at least one of these; "oh" and "o" count only beside them, in the same sequence.
+_LETTER_ZEROS = frozenset({"oh", "o"})
 _HINTS = {
-    "en": tuple(w for w in _WORDS_EN if w not in ("oh", "o")),
-    "es": tuple(w for w in _WORDS_EN if w not in ("oh", "o")) + tuple(_WORDS_ES),
+    "en": tuple(w for w in _WORDS_EN if w not in _LETTER_ZEROS),
+    "es": tuple(w for w in _WORDS_EN if w not in _LETTER_ZEROS) + tuple(_WORDS_ES),
 }
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
 # A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
@@ -183,8 +184,9 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
     """Edits turning the spoken-number word sequences of a run into digits.
 
     Digit groups typed between the words keep their separators ("four one one one 1111 ..." becomes
-    "4111 1111 ..."), so detectors still see the customer's grouping. A lone number word converts only in
-    a run that mixes several spoken sequences ("use this one 4597 ..." keeps its "one").
+    "4111 1111 ..."), so detectors still see the customer's grouping. A lone number word stays text ("use this
+    one 4597 ..."): it is far more often a word, and whether it reads as a digit must not depend on other words
+    of the run, which an earlier mask may have taken ("one 4111 ... four two" redacted twice).
     """
     offset = match.start()
     tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(match.string, offset, match.end())]
@@ -204,10 +206,14 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
     digit_total = sum(len(t[2]) for t in tokens if t[2].isdigit())
     edits: list[_Edit] = []
     for sequence in sequences:
+        if len(sequence) < 2:
+            continue
+        if all(token[2] in _LETTER_ZEROS or token[2] in _REPEATS for token in sequence):
+            # "oh oh" counts as digits only beside a number word of its own sequence: were a number word anywhere
+            # else enough (even the "one" of "phone" or of a mask token), its reading would change with the text.
+            continue
         pieces = _sequence_digits(sequence, table)
         if pieces is None:
-            continue
-        if len(sequence) < 2 and len(sequences) < 2:
             continue
         if len(pieces) + digit_total < _MIN_RUN_DIGITS:
             continue

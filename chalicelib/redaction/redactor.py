@@ -28,6 +28,7 @@ from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii
 from chalicelib.redaction.conversation import CardContextPolicy, RedactionContext
 from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet, scan
 from chalicelib.redaction.normalize import normalize
+from chalicelib.redaction.widening import widen
 
 __all__ = ["Redaction", "RedactionContext", "RedactionUnavailable", "Redactor", "build_redactor"]
 
@@ -119,7 +120,9 @@ class Redactor:
         now = time.time() if now is None else now
         normalized = normalize(text, self._language)
         message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
-        local = self._local.detect_scan(message)
+        # Widened here, over the normalised text: "four four 355074 ..." is one number there, and the masked text
+        # must show what detection (and the card rules below) reasoned about.
+        local = [widen(d, message.text) for d in self._local.detect_scan(message)]
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now)
             local.extend(extra)

@@ -65,6 +65,19 @@ def test_ordinary_number_words_stay_text(text):
     assert not re.search(r"\d{3}", normalize(text).text.replace("4597 0181", ""))
 
 
+def test_lone_number_words_stay_text_whatever_else_the_run_holds():
+    # Reading them as digits would hide the issuer prefix of the card fragment behind each ("1 4111 ..."), and
+    # the reading would change once a mask takes the spoken number that allowed it.
+    assert normalize("one 4111 12/28 one 4111 4111").text == "one 4111 12/28 one 4111 4111"
+    assert normalize("four one one one 1111 one 1111").text == "4111 1111 one 1111"
+
+
+def test_letter_zeros_need_a_number_word_in_their_own_sequence():
+    # A number word elsewhere (the "one" of "phone") must not change how "oh oh" reads.
+    assert normalize("call 097603 oh oh on my phone").text == "call 097603 oh oh on my phone"
+    assert normalize("nine oh oh one").text == "9001"
+
+
 def test_homophones_count_only_inside_long_runs():
     assert normalize("one for two to three four five six").text == "14223456"
     assert normalize("I want two for me").text == "I want two for me"

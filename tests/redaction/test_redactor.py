@@ -80,8 +80,18 @@ def test_a_card_right_after_another_number_is_found_the_first_time(text):
 def test_a_number_that_stands_alone_only_once_its_neighbour_is_masked_is_masked_the_first_time():
     redactor = build_redactor(redaction_settings(PII_ENTITY_TYPES="INTERNATIONAL_BANK_ACCOUNT_NUMBER,PHONE"), "inbound")
     once = redactor.redact("GB82 WEST 1234 5698 7654 32 1 000000 12/28", now=NOW).text
-    assert once == "[INTERNATIONAL_BANK_ACCOUNT_NUMBER] [PHONE]/28"
+    assert once == "[INTERNATIONAL_BANK_ACCOUNT_NUMBER] [PHONE]"  # the mask takes all of "12/28", not "12" of it
     assert redactor.redact(once, now=NOW).text == once
+
+
+@pytest.mark.parametrize("detection, text, masked", [
+    (Detection("PHONE", 5, 17, 0.9), "call 555 123 4567/12 ok", "555 123 4567/12"),
+    (Detection("PHONE", 7, 21, 0.9), "ref 12/28 555 123 4567", "12/28 555 123 4567"),
+    (Detection("CREDIT_DEBIT_NUMBER", 0, 19, 0.9), "4111 1111 1111 1111/12 ok", "4111 1111 1111 1111/12"),
+])
+def test_a_mask_never_ends_inside_a_slashed_number(detection, text, masked):
+    [span] = merge([detection], text, {})
+    assert text[span.start:span.end] == masked
 
 
 def test_oversized_and_hostile_text_is_redacted_everywhere():
