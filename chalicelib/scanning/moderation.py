@@ -59,7 +59,9 @@ V7_PARENTS: Mapping[str, str] = {
     "Extremist": "Hate Symbols",
 }
 # Rekognition's answer for an image it cannot read or size: the unsupported-image policy decides.
-_UNSUPPORTED = frozenset({"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"})
+# InvalidParameterException is not among them: it also answers a request of ours that is wrong, and
+# images.fits_rekognition already sends out-of-range dimensions to the policy before any call.
+_UNSUPPORTED = frozenset({"InvalidImageFormatException", "ImageTooLargeException"})
 
 
 @dataclass(frozen=True)

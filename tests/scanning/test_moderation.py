@@ -104,6 +104,8 @@ def test_object_version_is_pinned(rekognition):
         ("InvalidS3ObjectException", Reason.MODERATION_ERROR),
         ("InvalidImageFormatException", Reason.IMAGE_UNSUPPORTED),
         ("ImageTooLargeException", Reason.IMAGE_UNSUPPORTED),
+        # Also what a bad request of ours gets: never mistaken for "unsupported image" (which may be allowed).
+        ("InvalidParameterException", Reason.MODERATION_ERROR),
     ],
 )
 def test_errors_become_rejections(rekognition, code, reason):
