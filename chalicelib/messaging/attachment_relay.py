@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Protocol
+import time
+from typing import Any, Callable, Protocol
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.attachment_download import AttachmentDownloader, TooLarge
@@ -25,6 +26,7 @@ from chalicelib.messaging.upload_type import upload_type
 
 log = get_logger("attachment_relay")
 
+NOTICE_SCOPE = "attachment_notice"
 MEDIA_TYPES = frozenset({"image", "video", "audio", "file"})
 # Messenger attachment kinds without a file behind them, named in the agent's note.
 _NAMED_KINDS = {"location": "a location", "fallback": "a link", "template": "a card", "sticker": "a sticker"}
@@ -53,7 +55,11 @@ class AttachmentRelay:
         customer: CustomerMessages,
         allowed_extensions: frozenset[str],
         max_bytes: int,
+        notices: Any = None,  # sessions.DedupeLog: the customer's notice is sent once across webhook retries
+        clock: Callable[[], float] = time.time,
     ):
+        self._notices = notices
+        self._clock = clock
         self._downloader = downloader
         self._attachments = attachments
         self._agent = agent
@@ -110,12 +116,23 @@ class AttachmentRelay:
     def _refuse(self, session: Any, key: str, reason: str, agent_note: str, customer_text: str) -> str:
         log_event(log, "attachment_not_relayed", logging.WARNING, contact_id=session.contact_id, reason=reason)
         self._note(session, key, agent_note)
+        self._notify_customer_once(session, key, customer_text)
+        return reason
+
+    def _notify_customer_once(self, session: Any, key: str, text: str) -> None:
+        """The agent's note is idempotent through its ClientToken; Graph has none, so when a later step of
+        the same webhook fails and Meta retries, the dedupe log keeps the customer from hearing it twice."""
+        from chalicelib.messaging.sessions import Claim
+
+        if self._notices is not None and self._notices.claim(NOTICE_SCOPE, key, self._clock()) is not Claim.CLAIMED:
+            return
         try:
-            self._customer.send_text(session.customer_id, customer_text, Delivery("RESPONSE"))
+            self._customer.send_text(session.customer_id, text, Delivery("RESPONSE"))
         except GraphUnavailable as problem:
             # The agent has the note; the customer's notice is a courtesy, not worth a webhook retry.
             log_event(log, "attachment_notice_failed", logging.WARNING, reason=problem.reason)
-        return reason
+        if self._notices is not None:
+            self._notices.complete(NOTICE_SCOPE, key, self._clock())
 
     def _note(self, session: Any, key: str, text: str) -> None:
         self._agent.send_text(session.connection_token, text, client_token(key, "attachment-note"))

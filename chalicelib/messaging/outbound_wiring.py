@@ -63,6 +63,7 @@ def attachment_relay(messaging: MessagingSettings):
         customer=messenger_client(messaging),
         allowed_extensions=messaging.attachment_allowed_extensions,
         max_bytes=messaging.attachment_max_bytes,
+        notices=wiring.dedupe_log(messaging),
     )
 
 

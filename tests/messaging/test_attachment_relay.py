@@ -206,3 +206,17 @@ def test_nothing_about_the_file_reaches_the_logs(relay, captured_logs):
     relay.relay(Session.session, Attachment("image", CDN), "token-10")
     captured_logs.assert_absent("canary-cdn-sig", "s3sig", CONNECTION, "lookaside")
     assert any(e["event"] == "attachment_relayed" and e["size"] == len(PNG) for e in captured_logs.events())
+
+
+def test_the_customer_hears_of_a_refused_file_once_across_webhook_retries(relay):
+    """Meta redelivers the whole message when a later step failed: the agent's note is idempotent through
+    its ClientToken, the customer's notice through the dedupe log."""
+    from tests.messaging.fakes import MemoryDedupe
+
+    relay._notices = MemoryDedupe()
+    for _ in range(2):
+        relay.web.get(CDN, body=b"GIF89a\x01\x00\x01\x00\x80\x00\x00")
+        relay.web.post(SEND_URL, json={"message_id": "m"})
+        expect_note(relay, "[customer tried to send a type of file that cannot be shared here; not delivered]")
+        assert relay.relay(Session.session, Attachment("image", CDN), "token-5") == "attachment_type_not_accepted"
+    assert len(customer_texts(relay)) == 1
