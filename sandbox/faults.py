@@ -6,7 +6,7 @@ faults injected. It wraps the emulators' routers without changing them:
 - Connect (`connect`, `connectparticipant`, presigned attachment URLs): 429 `ThrottlingException` or 500
   `InternalServerException` *before* the call runs, and 500 *after* it ran (the answer was lost: only the
   ClientToken keeps the retry from adding a second message);
-- DynamoDB: a proxy in front of moto answering `ThrottlingException` before the call, or 500 after a write
+- DynamoDB: a proxy in front of moto (which it also makes write atomically, as DynamoDB does) answering `ThrottlingException` before the call, or 500 after a write
   was applied (the client cannot tell; a claim must recognise its own item);
 - Graph: 500 before the send, or a "timeout": the message is delivered and the answer comes later than
   the client waits (Graph has no idempotency key, so a blind resend is a duplicate);
@@ -132,12 +132,19 @@ class Faults:
         """A router forwarding every request to moto, with DynamoDB's throttling and lost answers."""
         target = urlsplit(moto_url)
         plan = self.plan
+        # moto checks a condition and then writes without a lock, so two concurrent conditional writes can
+        # both pass: a race DynamoDB never has. Writes go through one at a time, as they are atomic on AWS.
+        writes = threading.Lock()
 
         def forward(request: Request) -> Response:
             operation = (request.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
             if self.roll("dynamodb_throttle", plan.dynamodb_throttle):
                 return _aws_json_error(400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
-            response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
+            if operation in _DYNAMODB_WRITES:
+                with writes:
+                    response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
+            else:
+                response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
             if (operation in _DYNAMODB_WRITES and response.status == 200
                     and self.roll("dynamodb_lost_answer", plan.dynamodb_lost_answer)):
                 return _aws_json_error(500, "InternalServerError", "Internal server error")
