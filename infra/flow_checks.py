@@ -283,11 +283,13 @@ def secure_input_problems(flow: Flow, decryptor_arns: Iterable[str] = (DECRYPTOR
         if action is None:
             continue
         off = not state.logging and not state.recording
+        exposed = " and ".join((["flow logging is on"] if state.logging else [])
+                               + (["recording is not suspended"] if state.recording else []))
         kind = action.get("Type")
         if stores_input(action) and not off:
-            report(node, "store", "digits are stored while flow logging is on or recording is not suspended")
+            report(node, "store", f"digits are stored while {exposed}")
         if (reads_external(action) or reads_stored_input(action)) and not off and state.phase != "clear":
-            report(node, "read", "reads the decryptor's result or the stored input while logging or recording is on")
+            report(node, "read", f"reads the decryptor's result or the stored input while {exposed}")
         if kind in ENDING_TYPES and (not state.logging or not state.recording):
             report(node, "restore", "the contact leaves this flow with logging or recording still off")
         if kind in ENDING_TYPES and state.phase in ("stored", "decrypted"):

@@ -132,7 +132,8 @@ def _input_block_deleted(flow: Flow) -> None:
 
 SECURE_IVR_BREAKS: dict[str, tuple[Mutation, str]] = {
     "logging never disabled": (_logging_never_disabled, "card-input-1: digits are stored while flow logging is on"),
-    "recording never suspended": (_recording_never_suspended, "card-input-1: digits are stored while"),
+    "recording never suspended": (_recording_never_suspended,
+                                  "card-input-1: digits are stored while recording is not suspended"),
     "logging restored before the result is read": (_logging_restored_before_the_result_is_read,
                                                    "restore-logging-ok: logging or recording is restored before"),
     "result never read": (_result_never_read, "restore-logging-failure: logging or recording is restored before"),
@@ -140,7 +141,7 @@ SECURE_IVR_BREAKS: dict[str, tuple[Mutation, str]] = {
     "stored input in an attribute": (_stored_input_in_an_attribute_bracket_spelling,
                                      "save-card: UpdateContactAttributes copies"),
     "last digits read after restoring": (_last_digits_read_out_after_restoring,
-                                         "say-ok: reads the decryptor's result or the stored input while logging"),
+                                         "say-ok: reads the decryptor's result or the stored input while flow logging"),
     "ciphertext to another Lambda": (_ciphertext_to_another_lambda, "decrypt-2: $.StoredCustomerInput may go only"),
     "decryptor error unhandled": (_decryptor_error_unhandled, "decrypt-1: error branch NoMatchingError not handled"),
     "transition to a missing block": (_transition_to_a_missing_block, "which is not an action"),
