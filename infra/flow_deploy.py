@@ -87,6 +87,7 @@ class FlowDeployment:
         """Creates or updates every flow the stage can fill; returns flow key -> flow id."""
         values = self.values()
         settings = stage_settings(self.stage, self.project_dir)
+        self.step("Contact flows of infra/flows/ in the instance")
         existing = self.existing_flows()
         deployed: dict[str, str] = {}
         for flow_file in self.flows:
@@ -169,6 +170,7 @@ class FlowDeployment:
     # ---------------------------------------------------------------- destroy
 
     def destroy(self) -> None:
+        self.step("Contact flows of infra/flows/ in the instance")
         existing = self.existing_flows()
         for flow_file in self.flows:
             name = flow_name(self.stage, flow_file)
