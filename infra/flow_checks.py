@@ -305,6 +305,21 @@ def secure_input_problems(flow: Flow, decryptor_arns: Iterable[str] = (DECRYPTOR
     return list(problems.values())
 
 
+def states_seen(flow: Flow, decryptor_arns: Iterable[str] = (DECRYPTOR_PLACEHOLDER,)) -> dict[str, set[State]]:
+    """Every state each action can start in, over all paths (the diagrams shade the always-quiet ones)."""
+    by_id = {a["Identifier"]: a for a in flow["Actions"]}
+    decryptors = set(decryptor_arns)
+    seen: dict[str, set[State]] = {}
+    queue = deque([(flow["StartAction"], State())])
+    while queue:
+        action_id, state = queue.popleft()
+        if action_id not in by_id or state in seen.setdefault(action_id, set()):
+            continue
+        seen[action_id].add(state)
+        queue.extend(successors(by_id[action_id], state, decryptors))
+    return seen
+
+
 def successors(action: Mapping[str, Any], state: State, decryptors: set[str]) -> list[tuple[str, State]]:
     """Each transition with the state the next action sees."""
     moves = action.get("Transitions", {})

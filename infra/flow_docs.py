@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from infra.flow_checks import states_seen, stores_input
 from infra.flow_files import FlowFile, load_all, transitions
 
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "flows.md"
@@ -106,6 +107,12 @@ def mermaid(flow: Mapping[str, Any]) -> str:
     if switched:
         lines.append("  classDef switch fill:#fff3cd,stroke:#8a6d3b")
         lines.append(f"  class {','.join(switched)} switch")
+    if any(stores_input(a) for a in flow["Actions"]):
+        quiet = [node_id(action_id) for action_id, states in states_seen(dict(flow)).items()
+                 if states and all(not s.logging and not s.recording for s in states)
+                 and node_id(action_id) not in switched]
+        lines.append("  classDef quiet fill:#d4edda,stroke:#2e7d32")
+        lines.append(f"  class {','.join(quiet)} quiet")
     return "\n".join(lines)
 
 
