@@ -87,7 +87,7 @@ class Text:
 
 
 @dataclass(frozen=True)
-class QuickReply:
+class QuickReplyTap:
     origin: Origin
     mid: str
     text: str  # the button title the customer tapped
@@ -129,7 +129,7 @@ class Echo:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliveryReceipt:
     origin: Origin
     mids: tuple[str, ...]
     watermark: int
@@ -168,8 +168,8 @@ class Unparseable:
     kind = "unparseable"
 
 
-CustomerMessage = Union[Text, QuickReply, Postback, Attachments]
-Event = Union[Text, QuickReply, Postback, Attachments, Echo, Delivery, Read, Reaction, Other, Unparseable]
+CustomerMessage = Union[Text, QuickReplyTap, Postback, Attachments]
+Event = Union[Text, QuickReplyTap, Postback, Attachments, Echo, DeliveryReceipt, Read, Reaction, Other, Unparseable]
 
 _OTHER_KINDS = (
     "message_edit", "optin", "referral", "account_linking", "pass_thread_control", "take_thread_control",
@@ -177,7 +177,7 @@ _OTHER_KINDS = (
 )
 
 
-def dedupe_key(event: CustomerMessage) -> str:
+def message_key(event: CustomerMessage) -> str:
     """Meta's message id; items without one by sender, timestamp and kind (REFERENCE.md §1.5)."""
     if event.mid:
         return event.mid
@@ -234,7 +234,7 @@ def parse_item(item: Any, standby: bool = False) -> Event:
         delivery = _dict(item["delivery"])
         mids = delivery.get("mids")
         mids = tuple(m for m in mids if isinstance(m, str)) if isinstance(mids, list) else ()
-        return Delivery(origin, mids, _int(delivery.get("watermark")))
+        return DeliveryReceipt(origin, mids, _int(delivery.get("watermark")))
     if "read" in item:
         return Read(origin, _int(_dict(item["read"]).get("watermark")))
     if "reaction" in item:
@@ -267,7 +267,7 @@ def _message(origin: Origin, message: Any) -> Event:
         return Unparseable("message_without_content")
     quick_reply = message.get("quick_reply")
     if isinstance(quick_reply, dict):
-        return QuickReply(origin, mid, text, _str(quick_reply.get("payload")) or "")
+        return QuickReplyTap(origin, mid, text, _str(quick_reply.get("payload")) or "")
     reply_to = _dict(message.get("reply_to")).get("mid")
     return Text(origin, mid, text, _str(reply_to))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from chalicelib.messaging.connect_chat import call, client_token
+from chalicelib.messaging.connect.chat import call, client_token
 from chalicelib.messaging.errors import TransientError, check_http_status
 
 # requests adds these to every request unless told not to; the presigned PUT gets only Connect's headers.

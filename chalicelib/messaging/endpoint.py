@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from chalicelib.logs import Timer, get_logger, log_error, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError
-from chalicelib.messaging.webhook import (
+from chalicelib.messaging.meta.webhook import (
     PayloadError,
     Subscription,
     parse_payload,
