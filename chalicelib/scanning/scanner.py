@@ -139,22 +139,6 @@ class AttachmentScanner:
         return kind
 
 
-def build(settings: ScannerSettings) -> AttachmentScanner:
-    """The scanner wired to S3 and Rekognition through the shared lazy clients."""
-    from chalicelib import aws
-    from chalicelib.scanning.moderation import ModerationPolicy, RekognitionModerator
-    from chalicelib.scanning.s3_object import S3Object
-
-    def open_object(bucket: str, key: str, deadline: Deadline) -> S3Object:
-        return S3Object(aws.client("s3"), bucket, key, deadline).open(HEAD_BYTES)
-
-    policy = ModerationPolicy.from_pairs(settings.moderation_categories)
-    moderator = None
-    if settings.moderation_enabled and policy.thresholds:
-        moderator = RekognitionModerator(lambda: aws.client("rekognition"), policy)
-    return AttachmentScanner(settings, open_object, moderator)
-
-
 def _log_safe(detail: str | None) -> str | None:
     # Category names have spaces and '&' ("Drugs & Tobacco"), which the log sanitiser would blank out.
     return re.sub(r"[^A-Za-z0-9_.:-]", "_", detail)[:64] if detail else None

@@ -1,0 +1,31 @@
+"""Composition: the attachment scanner over S3 and Rekognition, built from the scanner settings.
+
+Imports the scanner when it first builds one, never on `import app`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.deadline import Deadline
+    from chalicelib.scanning.s3_object import S3Object
+    from chalicelib.scanning.scanner import AttachmentScanner
+    from chalicelib.settings import ScannerSettings
+
+
+def build(settings: ScannerSettings) -> AttachmentScanner:
+    """The scanner wired to S3 and Rekognition through the shared lazy clients."""
+    from chalicelib import aws
+    from chalicelib.scanning.moderation import ModerationPolicy, RekognitionModerator
+    from chalicelib.scanning.s3_object import S3Object
+    from chalicelib.scanning.scanner import HEAD_BYTES, AttachmentScanner
+
+    def open_object(bucket: str, key: str, deadline: Deadline) -> S3Object:
+        return S3Object(aws.client("s3"), bucket, key, deadline).open(HEAD_BYTES)
+
+    policy = ModerationPolicy.from_pairs(settings.moderation_categories)
+    moderator = None
+    if settings.moderation_enabled and policy.thresholds:
+        moderator = RekognitionModerator(lambda: aws.client("rekognition"), policy)
+    return AttachmentScanner(settings, open_object, moderator)
