@@ -2,7 +2,7 @@
 
 The encryption is the IVR module's own Connect-format `encrypt_like_connect` (public key + key id,
 suite 0x0378, frame 4096); the decryption is the real entry point, invoked with the contact-flow
-event a Connect flow sends (REFERENCE.md §7.5). The panel shows what the flow reads as `$.External`.
+event a Connect flow sends (docs/reference/ivr-encryption.md). The panel shows what the flow reads as `$.External`.
 """
 
 from __future__ import annotations

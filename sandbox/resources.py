@@ -104,7 +104,7 @@ class IvrKey:
 
 
 def new_ivr_key() -> IvrKey:
-    """An RSA-4096 key pair, as `openssl req -newkey rsa:4096` makes for Connect (REFERENCE.md §7.6)."""
+    """An RSA-4096 key pair, as `openssl req -newkey rsa:4096` makes for Connect (docs/reference/ivr-encryption.md)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 

@@ -1,4 +1,4 @@
-"""The AWS Encryption SDK set up exactly as Amazon Connect uses it, both ways (REFERENCE.md §7.2).
+"""The AWS Encryption SDK set up exactly as Amazon Connect uses it, both ways (docs/reference/ivr-encryption.md).
 
 Import this module lazily: it loads aws_encryption_sdk, which imports boto3 and cryptography (~170 ms).
 Only the IVR decryptor's invocation path, the operator CLI and tests import it — never `import app`.

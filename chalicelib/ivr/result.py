@@ -1,6 +1,6 @@
 """What the contact flow reads as `$.External.<key>`: a flat map of short strings.
 
-Connect wants a flat string map whose values are alphanumerics, `-` and `_` (REFERENCE.md §7.5), so
+Connect wants a flat string map whose values are alphanumerics, `-` and `_` (docs/reference/ivr-encryption.md), so
 every value here is a code, a count, `true`/`false` or digits. A flow branches on `Status`, `Reason`,
 `Length`, `LuhnValid` and `Last4` without touching the digits; `Value` is left out when the
 deployment hands the digits off another way (`IVR_RETURN_VALUE=false`).

@@ -1,6 +1,6 @@
 """Use case: Amazon Connect chat stream -> the customer on Messenger.
 
-For every record of an SNS event (REFERENCE.md §4):
+For every record of an SNS event (docs/reference/connect-chat.md):
 - decide from the item alone whether the customer should see it: MESSAGE/ATTACHMENT/typing items from
   AGENT, SYSTEM or CUSTOM_BOT with visibility CUSTOMER or ALL. The customer's own messages, receipts,
   joins, transfers and whispers are ignored before any lookup;
@@ -302,7 +302,7 @@ class OutboundRelay:
         return connection.connection_token
 
     def _tell_agent_window_closed(self, session: ChatSession, item: StreamItem, now: float) -> None:
-        """Let the agent know the reply never left (REFERENCE.md §2: tell the agent the window closed)."""
+        """Let the agent know the reply never left (docs/reference/graph-send-api.md: tell the agent the window closed)."""
         if not self._policy.notify_agent_when_window_closed or item.role != "AGENT":
             return
         try:

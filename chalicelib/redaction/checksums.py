@@ -1,4 +1,4 @@
-"""Validators behind the detectors: checksums, issuer ranges and number-format rules (REFERENCE.md §9).
+"""Validators behind the detectors: checksums, issuer ranges and number-format rules (docs/reference/pii-validation.md).
 
 python-stdnum supplies the checksums where it has them (IBAN, SSN, ITIN, ABA routing, SIN, NHS, BIC). It is
 imported inside each function: `import stdnum.util` alone costs ~55 ms (it pulls in pydoc), which would land
@@ -31,7 +31,7 @@ def luhn_ok(digits: str) -> bool:
     return (sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))) % 10 == 0
 
 
-# Issuer ranges (prefix ranges, inclusive) and the PAN lengths each issues (REFERENCE.md §9).
+# Issuer ranges (prefix ranges, inclusive) and the PAN lengths each issues (docs/reference/pii-validation.md).
 _IIN_RANGES: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("4", "4", frozenset({13, 16, 19})),  # Visa
     ("51", "55", frozenset({16})),  # Mastercard

@@ -25,7 +25,7 @@ _WORDS_ES = {
     "cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
     "siete": "7", "ocho": "8", "nueve": "9",
 }
-# Homophones count as digits only inside a run of at least this many real number words (REFERENCE §9).
+# Homophones count as digits only inside a run of at least this many real number words (docs/reference/pii-validation.md).
 _HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 _MIN_HOMOPHONE_RUN = 4
 _REPEATS = {"double": 2, "triple": 3, "doble": 2}

@@ -1,4 +1,4 @@
-"""Attachment scanning for Amazon Connect's FILE_SCANNER integration (REFERENCE.md §5, §6).
+"""Attachment scanning for Amazon Connect's FILE_SCANNER integration (docs/reference/file-scanner.md, docs/reference/rekognition.md).
 
 scanner.py      use case: event -> Verdict (APPROVED / REJECTED + reason), one decision log line
 wiring.py       builds the scanner over S3 and Rekognition

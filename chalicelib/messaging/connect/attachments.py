@@ -1,4 +1,4 @@
-"""Amazon Connect chat attachments on the customer's side (REFERENCE.md §3.1).
+"""Amazon Connect chat attachments on the customer's side (docs/reference/connect-chat.md).
 
 Upload (customer -> agent): StartAttachmentUpload -> PUT the bytes to the presigned URL with exactly the
 headers Connect asked for -> CompleteAttachmentUpload. Connect's FILE_SCANNER runs around the last step.

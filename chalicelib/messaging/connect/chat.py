@@ -1,6 +1,6 @@
 """Amazon Connect chat gateway: start a chat, stream it, connect the customer, send messages.
 
-Two services (REFERENCE.md §3): `connect` (IAM) starts contacts and streaming; `connectparticipant`
+Two services (docs/reference/connect-chat.md): `connect` (IAM) starts contacts and streaming; `connectparticipant`
 (authorised only by the participant/connection bearer token) carries the customer's side.
 
 Errors come out as a small domain set, each with the AWS error code only (never its message):
@@ -176,7 +176,7 @@ def classify(exc: BaseException, participant: bool) -> MessagingError:
     return PermanentError("connect_rejected", code)
 
 
-# Participant calls: a chat that ended, or an expired or invalid ConnectionToken (REFERENCE.md §3.2).
+# Participant calls: a chat that ended, or an expired or invalid ConnectionToken (docs/reference/connect-chat.md).
 _GONE = frozenset({"AccessDeniedException", "ResourceNotFoundException"})
 # Connect calls that fail the same way for every customer until someone fixes the deployment.
 _MISCONFIGURED = frozenset({

@@ -1,6 +1,6 @@
 """Graph Send API client: text, quick replies, attachments by URL and typing, to one Messenger customer.
 
-Every call ends in exactly one of two ways (REFERENCE.md §2):
+Every call ends in exactly one of two ways (docs/reference/graph-send-api.md):
 - a `SendResult`: delivered, or refused for good with a reason code (outside the window, unknown user,
   bad token, policy block...). The caller logs it and moves on; retrying would not help.
 - `GraphUnavailable` raised: throttled or failing on Meta's side after our own retries. The caller lets

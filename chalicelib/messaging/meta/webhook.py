@@ -1,4 +1,4 @@
-"""The Messenger webhook's contract (REFERENCE.md §1): verification, signature, and typed events.
+"""The Messenger webhook's contract (docs/reference/messenger-webhook.md): verification, signature, and typed events.
 
 Pure functions over bytes and dicts, no I/O: `parse_payload(raw_body)` turns a POST body into a tuple of
 small frozen dataclasses, one per `messaging[]`/`standby[]` item, in order. An item that does not fit
@@ -106,7 +106,7 @@ class Postback:
 
 @dataclass(frozen=True)
 class Attachment:
-    type: str  # image, video, audio, file, ... (REFERENCE.md §1.3)
+    type: str  # image, video, audio, file, ... (docs/reference/messenger-webhook.md)
     url: str | None
     sticker_id: str | None = None
 
@@ -178,7 +178,7 @@ _OTHER_KINDS = (
 
 
 def message_key(event: CustomerMessage) -> str:
-    """Meta's message id; items without one by sender, timestamp and kind (REFERENCE.md §1.5)."""
+    """Meta's message id; items without one by sender, timestamp and kind (docs/reference/messenger-webhook.md)."""
     if event.mid:
         return event.mid
     origin = event.origin
