@@ -7,7 +7,7 @@ modules (~140 ms and ~60 ms of imports) load inside their entry point, so only t
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice import Chalice, Response
 
@@ -25,6 +25,7 @@ logs.take_over(app.log)
 
 _log = logs.get_logger("app")
 _TEXT = {"Content-Type": "text/plain"}
+T = TypeVar("T")
 
 
 def _settings() -> settings.Settings:
@@ -33,23 +34,11 @@ def _settings() -> settings.Settings:
     return current
 
 
-def _misconfigured(trigger: str, exc: settings.SettingsError) -> Any:
-    """Each trigger's documented answer to a missing or malformed setting. Every log line names the
-    variable (the message starts with it), never its value."""
-    if trigger == "attachment_scanner":
-        from chalicelib.scanning import scanner
-
-        return scanner.reject_unconfigured(exc)  # REJECTED, its decision line says settings_invalid
-    if trigger == "ivr_decryptor":
-        from chalicelib.ivr.result import Reason, failure
-
-        # The flow gets a code, not the message.
-        logs.log_event(logs.get_logger("ivr"), "ivr_misconfigured", logging.ERROR, setting=exc.variable)
-        return failure(Reason.MISCONFIGURED)
+def _misconfigured(trigger: str, exc: settings.SettingsError, answer: T) -> T:
+    """`answer`, this trigger's documented reply to a missing or malformed setting, after one log line that
+    names the variable (every message starts with it) and never its value."""
     logs.log_event(_log, "settings_invalid", logging.ERROR, trigger=trigger, variable=exc.variable)
-    if trigger == "api_handler":
-        return Response(body="misconfigured", status_code=500, headers=_TEXT)
-    raise exc  # connect_stream_handler: nothing is acknowledged, Lambda retries the event
+    return answer
 
 
 # ----------------------------------------------------------------------------------------- api_handler
@@ -78,7 +67,7 @@ def _messenger(call: "Callable[[MessengerWebhook], Reply]") -> Response:
     try:
         webhook = messaging_wiring.messenger_webhook(_settings())
     except settings.SettingsError as exc:
-        return _misconfigured("api_handler", exc)
+        return _misconfigured("api_handler", exc, Response(body="misconfigured", status_code=500, headers=_TEXT))
     reply = call(webhook)
     return Response(body=reply.body, status_code=reply.status, headers=_TEXT)
 
@@ -94,7 +83,7 @@ def connect_stream_handler(event: Any) -> None:
     try:
         relay = messaging_wiring.outbound_relay(_settings())
     except settings.SettingsError as exc:
-        return _misconfigured("connect_stream_handler", exc)
+        raise _misconfigured("connect_stream_handler", exc, exc)  # nothing acknowledged: Lambda retries
     relay.handle_event(event.to_dict()).raise_for_retry()
 
 
@@ -110,7 +99,7 @@ def attachment_scanner(event: Any, context: Any) -> dict[str, str]:
     try:
         config = _settings().scanner
     except settings.SettingsError as exc:
-        return _misconfigured("attachment_scanner", exc)
+        return _misconfigured("attachment_scanner", exc, scanner.reject_unconfigured(exc))  # REJECTED
     try:
         deadline = Deadline.for_invocation(context, config.time_budget_ms, config.deadline_margin_ms)
         return scanning_wiring.build(config).decide(event, deadline).response()
@@ -125,9 +114,10 @@ def attachment_scanner(event: Any, context: Any) -> dict[str, str]:
 def ivr_decryptor(event: Any, context: Any) -> dict[str, str]:
     """Decrypt digits a contact flow encrypted with *Store customer input*; the flow reads `$.External`."""
     from chalicelib.ivr import decryptor
+    from chalicelib.ivr.result import Reason, failure
 
     try:
         config = _settings().ivr
     except settings.SettingsError as exc:
-        return _misconfigured("ivr_decryptor", exc)
+        return _misconfigured("ivr_decryptor", exc, failure(Reason.MISCONFIGURED))  # a code, not the message
     return decryptor.handle_event(event, lambda: ivr_wiring.container_decryptor(config))
