@@ -1,15 +1,31 @@
 """Connect Guard: the four entry points. Each parses its trigger, calls one use case, maps errors.
 
-Nothing heavy happens at import: every Lambda of this app imports this whole module on cold start.
+Nothing heavy happens at import: every Lambda of this app imports this whole module on cold start. The
+wiring modules imported here build their use cases on first call; the scanner's and the decryptor's own
+modules (~140 ms and ~60 ms of imports) load inside their entry point, so only their Lambda pays for them.
 """
 
-from chalice import Chalice
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chalice import Chalice, Response
 
 from chalicelib import logs, settings
+from chalicelib.ivr import wiring as ivr_wiring
+from chalicelib.messaging import wiring as messaging_wiring
+
+if TYPE_CHECKING:
+    from chalicelib.messaging.endpoint import MessengerWebhook, Reply
 
 app = Chalice(app_name="connect-guard")
-# Chalice's own logger would print free text; ours writes sanitised JSON (chalicelib/logs.py).
-app.log.propagate = True
+# Chalice's own handler on app.log prints free text (an escaped exception's message and traceback); ours
+# writes sanitised JSON (chalicelib/logs.py).
+logs.take_over(app.log)
+
+_log = logs.get_logger("app")
+_TEXT = {"Content-Type": "text/plain"}
+T = TypeVar("T")
 
 
 def _settings() -> settings.Settings:
@@ -18,120 +34,90 @@ def _settings() -> settings.Settings:
     return current
 
 
+def _misconfigured(trigger: str, exc: settings.SettingsError, answer: T) -> T:
+    """`answer`, this trigger's documented reply to a missing or malformed setting, after one log line that
+    names the variable (every message starts with it) and never its value."""
+    logs.log_event(_log, "settings_invalid", logging.ERROR, trigger=trigger, variable=exc.variable)
+    return answer
+
+
 # ----------------------------------------------------------------------------------------- api_handler
 
 
 @app.route("/health", methods=["GET"])
-def health():
+def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-# <entry:webhook> Messenger webhook routes (inbound issue)
-import logging  # noqa: E402
-
-from chalice import Response  # noqa: E402
-
-from chalicelib.messaging import wiring as messaging_wiring  # noqa: E402  (light: no boto3 at import)
-
-
 @app.route("/webhook/messenger", methods=["GET"])
-def messenger_verify():
+def messenger_verify() -> Response:
     """Meta's subscription check: the challenge back as text/plain when mode and verify token match."""
     return _messenger(lambda webhook: webhook.verify(app.current_request.query_params))
 
 
 # Meta posts `application/json` (Chalice also accepts it with a charset); anything else gets 415.
 @app.route("/webhook/messenger", methods=["POST"], content_types=["application/json"])
-def messenger_receive():
+def messenger_receive() -> Response:
     """Customer events: signature over the raw body first, then each event to the inbound use case."""
     request = app.current_request
     return _messenger(lambda webhook: webhook.receive(request.raw_body, request.headers.get("x-hub-signature-256")))
 
 
-def _messenger(call) -> Response:
+def _messenger(call: "Callable[[MessengerWebhook], Reply]") -> Response:
     try:
         webhook = messaging_wiring.messenger_webhook(_settings())
     except settings.SettingsError as exc:
-        # The message starts with the variable's name and never holds its value.
-        logs.log_event(_webhook_log, "settings_invalid", logging.ERROR, variable=exc.variable)
-        return Response(body="misconfigured", status_code=500, headers={"Content-Type": "text/plain"})
+        return _misconfigured("api_handler", exc, Response(body="misconfigured", status_code=500, headers=_TEXT))
     reply = call(webhook)
-    return Response(body=reply.body, status_code=reply.status, headers={"Content-Type": "text/plain"})
-
-
-_webhook_log = logs.get_logger("app.webhook")
-# </entry:webhook>
+    return Response(body=reply.body, status_code=reply.status, headers=_TEXT)
 
 
 # ----------------------------------------------------------------------------------------- connect_stream_handler
 
-# <entry:stream> connect_stream_handler (outbound issue)
+
 @app.on_sns_message(topic=settings.stream_topic_for_subscription())
-def connect_stream_handler(event):
+def connect_stream_handler(event: Any) -> None:
     """Connect chat streaming -> the customer on Messenger. Every record of the event is handled (Chalice
     maps only Records[0]); raising after all of them makes Lambda retry the event, and the dedupe log makes
     that retry skip what was already delivered."""
-    import logging
-
-    from chalicelib.messaging import outbound, outbound_wiring
-
     try:
-        relay = outbound_wiring.outbound_relay(_settings())
+        relay = messaging_wiring.outbound_relay(_settings())
     except settings.SettingsError as exc:
-        # Raised again so nothing is acknowledged; the message names the variable, never its value.
-        logs.log_event(logs.get_logger("app.stream"), "settings_invalid", logging.ERROR, variable=exc.variable)
-        raise
-    result = relay.handle_event(event.to_dict())
-    if result.retry:
-        raise outbound.RetryLater(failed=result.failed, total=len(result.outcomes))
-# </entry:stream>
+        raise _misconfigured("connect_stream_handler", exc, exc)  # nothing acknowledged: Lambda retries
+    relay.handle_event(event.to_dict()).raise_for_retry()
 
 
 # ----------------------------------------------------------------------------------------- attachment_scanner
 
-# <entry:scanner> attachment_scanner (scanner issue)
-
 
 @app.lambda_function(name="attachment_scanner")
-def attachment_scanner(event, context):
+def attachment_scanner(event: Any, context: Any) -> dict[str, str]:
     """Amazon Connect FILE_SCANNER: {"Status": "APPROVED" | "REJECTED"}, REJECTED on any failure."""
-    from chalicelib.scanning import scanner
+    from chalicelib.scanning import scanner, wiring as scanning_wiring
     from chalicelib.scanning.deadline import Deadline
 
     try:
         config = _settings().scanner
     except settings.SettingsError as exc:
-        return scanner.reject_unconfigured(exc)
+        return _misconfigured("attachment_scanner", exc, scanner.reject_unconfigured(exc))  # REJECTED
     try:
         deadline = Deadline.for_invocation(context, config.time_budget_ms, config.deadline_margin_ms)
-        return scanner.build(config).decide(event, deadline).response()
+        return scanning_wiring.build(config).decide(event, deadline).response()
     except Exception as exc:  # setup itself failed: still a decision, never an escaped exception
         return scanner.reject_internal(exc)
 
 
-# </entry:scanner>
-
-
 # ----------------------------------------------------------------------------------------- ivr_decryptor
-
-# <entry:ivr>
 
 
 @app.lambda_function(name="ivr_decryptor")
-def ivr_decryptor(event, context):
+def ivr_decryptor(event: Any, context: Any) -> dict[str, str]:
     """Decrypt digits a contact flow encrypted with *Store customer input*; the flow reads `$.External`."""
-    import logging
-
     from chalicelib.ivr import decryptor
     from chalicelib.ivr.result import Reason, failure
 
     try:
         config = _settings().ivr
     except settings.SettingsError as exc:
-        # The message names the variable and never its value; the flow gets a code, not the message.
-        logs.log_event(logs.get_logger("ivr"), "ivr_misconfigured", logging.ERROR, setting=exc.variable)
-        return failure(Reason.MISCONFIGURED)
-    return decryptor.handle_event(event, config)
-
-
-# </entry:ivr>
+        return _misconfigured("ivr_decryptor", exc, failure(Reason.MISCONFIGURED))  # a code, not the message
+    return decryptor.handle_event(event, lambda: ivr_wiring.container_decryptor(config))

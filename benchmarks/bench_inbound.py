@@ -86,11 +86,11 @@ def per_message() -> list[tuple[str, float, float, float]]:
     import app as application
     from chalicelib.messaging import wiring
     from chalicelib.messaging.inbound import InboundMessages
-    from chalicelib.messaging.secrets import MessengerCredentials, MessengerSecrets
-    from chalicelib.messaging.webhook_endpoint import MessengerWebhook
+    from chalicelib.messaging.meta.secrets import MessengerCredentials, MessengerSecrets
+    from chalicelib.messaging.endpoint import MessengerWebhook
     from chalicelib.redaction.redactor import build_redactor
     from chalicelib.settings import load
-    from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemorySessions
+    from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
     from tests.messaging.fixtures import SECRET, body_of, envelope, sign, text_item
 
     class SecretsClient:
@@ -98,7 +98,8 @@ def per_message() -> list[tuple[str, float, float, float]]:
             return {"SecretString": json.dumps(SECRET)}
 
     chat = MemoryChat()
-    inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load().redaction))
+    inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load().redaction),
+                              MemoryForwarder())
     secrets = MessengerSecrets("bench", ttl_seconds=3600, client_factory=SecretsClient)
     assert isinstance(secrets.current(), MessengerCredentials)
     webhook = MessengerWebhook(secrets, lambda: inbound, 1024 * 1024)

@@ -61,7 +61,7 @@ class FakeDedupe:
         self.state = {}
 
     def claim(self, scope, key, now, lease_seconds=30.0):
-        from chalicelib.messaging.sessions import Claim
+        from chalicelib.messaging.store.dedupe import Claim
 
         if (scope, key) in self.state:
             return Claim.DUPLICATE
@@ -80,7 +80,7 @@ class FakeMessenger:
         self.sent = 0
 
     def send_text(self, psid, text, delivery, quick_replies=()):
-        from chalicelib.messaging.messenger import SendResult
+        from chalicelib.messaging.meta.send_api import SendResult
 
         self.sent += 1
         return SendResult(delivered=True, message_id="m")
@@ -94,7 +94,7 @@ class FakeMessenger:
 def _fake_relay():
     from chalicelib import settings
     from chalicelib.messaging.outbound import OutboundPolicy, OutboundRelay
-    from chalicelib.messaging.sessions import ChatSession
+    from chalicelib.messaging.store.sessions import ChatSession
     from chalicelib.redaction.redactor import build_redactor
 
     now = time.time()
@@ -151,7 +151,7 @@ def latency_rows() -> list[tuple[str, float, float]]:
 
     import app as application
     from chalicelib import logs
-    from chalicelib.messaging import outbound_wiring
+    from chalicelib.messaging import wiring
 
     _stage_env()
     logs.configure("INFO")
@@ -164,7 +164,7 @@ def latency_rows() -> list[tuple[str, float, float]]:
         return len(event.to_dict()["Records"])
 
     relay = _fake_relay()
-    outbound_wiring.outbound_relay = lambda settings: relay  # the handler's composition, with fakes behind it
+    wiring.outbound_relay = lambda settings: relay  # the handler's composition, with fakes behind it
     handler = application.app.handler_map["connect_stream_handler"]
     markdown = "**Your order** is on its way. Track it [here](https://example.com/t/1).\n- item one\n- item two\n" * 4
     cases = [
@@ -253,6 +253,10 @@ class Chat:
     def send_text(self, *args, **kwargs):
         return []
 
+class Notices:  # the dedupe log: only a refused file would use it
+    def claim(self, *args, **kwargs):
+        raise AssertionError("no notice expected")
+
 class Session:
     contact_id, customer_id, connection_token = "contact", "psid", "token"
 
@@ -263,14 +267,14 @@ class Small:
     type, url, sticker_id = "file", base + "/small", None
 
 import requests
-from chalicelib.messaging.messenger import build_session
-from chalicelib.messaging.attachment_download import AttachmentDownloader
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.cdn import AttachmentDownloader
 from chalicelib.messaging.attachment_relay import AttachmentRelay
-from chalicelib.messaging.connect_attachments import ConnectAttachments
+from chalicelib.messaging.connect.attachments import ConnectAttachments
 
 http = build_session()
 relay = AttachmentRelay(AttachmentDownloader(http, 25 * 1024 * 1024), ConnectAttachments(Participant(), http), Chat(), None,
-                        frozenset({"pdf"}), 25 * 1024 * 1024)
+                        frozenset({"pdf"}), 25 * 1024 * 1024, notices=Notices())
 
 def streamed(attachment):
     assert relay.relay(Session, attachment, "key") == "attachment_uploaded"

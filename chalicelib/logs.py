@@ -112,6 +112,15 @@ def configure(level: str = "INFO", to_stderr: bool = False) -> None:
         project.setLevel(level)
 
 
+def take_over(logger: logging.Logger) -> None:
+    """Give `logger` our sanitising JSON handler in place of its own (Chalice puts a plain-text handler on
+    `app.log`, which would print an escaped exception's message and traceback as free text)."""
+    for existing in list(logger.handlers):
+        logger.removeHandler(existing)
+    logger.addHandler(_handler)
+    logger.propagate = False
+
+
 def get_logger(name: str) -> logging.Logger:
     """A logger under the project's namespace (`connect_guard.<name>`)."""
     return logging.getLogger(f"{_ROOT}.{name}")

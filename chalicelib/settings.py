@@ -19,13 +19,13 @@ from typing import Callable, Mapping, TypeVar
 
 T = TypeVar("T")
 
-# Comprehend entity types redacted customer -> agent by default (REFERENCE.md §8: financial, government ids, secrets).
+# Comprehend entity types redacted customer -> agent by default (docs/reference/comprehend.md: financial, government ids, secrets).
 DEFAULT_PII_ENTITY_TYPES = (
     "CREDIT_DEBIT_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,PIN,BANK_ACCOUNT_NUMBER,BANK_ROUTING,"
     "INTERNATIONAL_BANK_ACCOUNT_NUMBER,SSN,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,PASSPORT_NUMBER,DRIVER_ID,"
     "UK_NATIONAL_INSURANCE_NUMBER,CA_SOCIAL_INSURANCE_NUMBER,PASSWORD,AWS_ACCESS_KEY,AWS_SECRET_KEY"
 )
-# Amazon Connect's default attachment allow-list (REFERENCE.md §5).
+# Amazon Connect's default attachment allow-list (docs/reference/file-scanner.md).
 DEFAULT_SCAN_EXTENSIONS = "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx"
 DEFAULT_SCAN_EXTENSIONS_SET = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
 STREAM_TOPIC_FALLBACK = "connect-guard-chat-stream"
@@ -164,7 +164,7 @@ class MessagingSettings:
 
 @dataclass(frozen=True)
 class RedactionSettings:
-    """PII redaction engine (REFERENCE.md §8, §9)."""
+    """PII redaction engine (docs/reference/comprehend.md, docs/reference/pii-validation.md)."""
 
     engine: str
     entity_types: frozenset[str]
@@ -209,7 +209,7 @@ PII_LANGUAGES = ("en", "es", "fr", "pt", "de", "it")  # chalicelib/redaction/lan
 COMPREHEND_PII_LANGUAGES = ("en", "es")  # docs/reference/comprehend.md
 
 
-# Every entity type DetectPiiEntities knows (REFERENCE.md §8); ALL is not a type we can mask by name.
+# Every entity type DetectPiiEntities knows (docs/reference/comprehend.md); ALL is not a type we can mask by name.
 COMPREHEND_PII_TYPES = frozenset((
     "ADDRESS,AGE,AWS_ACCESS_KEY,AWS_SECRET_KEY,BANK_ACCOUNT_NUMBER,BANK_ROUTING,CA_HEALTH_NUMBER,"
     "CA_SOCIAL_INSURANCE_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,CREDIT_DEBIT_NUMBER,DATE_TIME,DRIVER_ID,EMAIL,"
@@ -222,12 +222,12 @@ COMPREHEND_PII_TYPES = frozenset((
 
 @dataclass(frozen=True)
 class ScannerSettings:
-    """FILE_SCANNER attachment scanner (REFERENCE.md §5, §6). Owned by the scanner issue.
+    """FILE_SCANNER attachment scanner (docs/reference/file-scanner.md, docs/reference/rekognition.md). Owned by the scanner issue.
 
     Every default is the safe choice; each variable is documented in the README's scanner section.
     """
 
-    # Rekognition moderation taxonomy v7 top-level categories rejected by default (REFERENCE.md §6).
+    # Rekognition moderation taxonomy v7 top-level categories rejected by default (docs/reference/rekognition.md).
     DEFAULT_MODERATION_CATEGORIES = "Explicit,Violence,Visually Disturbing,Hate Symbols"  # not a field: no annotation
 
     allowed_extensions: frozenset[str]
@@ -305,7 +305,7 @@ def _categories(items: tuple[str, ...], default_confidence: float) -> tuple[tupl
 
 @dataclass(frozen=True)
 class IvrSettings:
-    """Secure IVR decryptor (REFERENCE.md §7). Owned by the IVR issue; documented in the README."""
+    """Secure IVR decryptor (docs/reference/ivr-encryption.md). Owned by the IVR issue; documented in the README."""
 
     keys_path: str
     key_cache_seconds: int

@@ -27,7 +27,7 @@ from infra.aws_calls import DryRunAws, RealAws
 from infra.flow_deploy import FlowDeployError, FlowDeployment
 from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
-# Saves invocations for chat items only the agent sees (REFERENCE.md §4). It must never drop what the
+# Saves invocations for chat items only the agent sees (docs/reference/connect-chat.md). It must never drop what the
 # handler acts on, and the handler applies the same rule itself: so the end of a chat passes whatever its
 # visibility, and so does an item Connect sent without a visibility (a filter would otherwise drop it).
 CHAT_ENDED = "application/vnd.amazonaws.connect.event.chat.ended"

@@ -49,12 +49,12 @@ def _cold_container():
 def _forget_container_state() -> None:
     """Everything a warm container caches across invocations, in one place."""
     from chalicelib import aws
-    from chalicelib.ivr import decryptor
-    from chalicelib.messaging import wiring
+    from chalicelib.ivr import wiring as ivr_wiring
+    from chalicelib.messaging import wiring as messaging_wiring
 
     aws.reset()
-    wiring.reset()  # and the outbound composition built on it
-    decryptor.container_decryptor.cache_clear()  # its key store caches keys fetched from SSM
+    messaging_wiring.reset()
+    ivr_wiring.reset()  # the decryptor's key store caches keys fetched from SSM
 
 
 @pytest.fixture

@@ -93,6 +93,19 @@ def operations(service: str) -> dict[str, str]:
     return {xform_name(op): op for op in _service_model(service).operation_names}
 
 
+def _runtime_walk(node: ast.AST):
+    """`ast.walk`, without the bodies of `if TYPE_CHECKING:` (imports there never run)."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        yield item
+        for child in ast.iter_child_nodes(item):
+            if isinstance(child, ast.If) and isinstance(child.test, ast.Name) and child.test.id == "TYPE_CHECKING":
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
+
+
 def _signing_name(service: str) -> str:
     metadata = _service_model(service).metadata
     return metadata.get("signingName") or metadata["endpointPrefix"]
@@ -127,7 +140,7 @@ class Project:
     def imported_modules(self, node: ast.AST, current: str) -> dict[str, str]:
         """{local name: module} for our modules imported anywhere under `node`."""
         names: dict[str, str] = {}
-        for item in ast.walk(node):
+        for item in _runtime_walk(node):
             if isinstance(item, ast.Import):
                 for alias in item.names:
                     if self.is_ours(alias.name):

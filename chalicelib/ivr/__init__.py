@@ -6,5 +6,6 @@
     esdk.py       the Encryption SDK set up as Connect uses it (imported lazily): decrypt, and encrypt
     decryptor.py  the use case: request -> result map, never an exception
     result.py     the flat `$.External` map and its reason codes
+    wiring.py     builds the decryptor over its SSM key store, once per container
     cli.py        operator commands: keygen, put-key, encrypt, check (not on the Lambda path)
 """

@@ -10,17 +10,13 @@ ciphertext, the digits and exception messages never reach a log line.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from chalicelib import logs
 from chalicelib.ivr.envelope import ConnectEnvelope, Rejected, open_envelope
-from chalicelib.ivr.keys import KeyStore, KeyUnavailable, UnknownKey, load_rsa_private_key, ssm_key_fetcher
+from chalicelib.ivr.keys import KeyStore, KeyUnavailable, UnknownKey
 from chalicelib.ivr.request import IvrRequest
 from chalicelib.ivr.result import Reason, failure, is_valid_value, success
-
-if TYPE_CHECKING:
-    from chalicelib.settings import IvrSettings
 
 _log = logs.get_logger("ivr")
 
@@ -80,23 +76,11 @@ class Decryptor:
         return value
 
 
-@lru_cache(maxsize=4)
-def container_decryptor(config: "IvrSettings") -> Decryptor:
-    """The decryptor for these settings, built once per container so its keys stay cached."""
-    full_validation = config.key_validation == "full"
-    keys = KeyStore(
-        ssm_key_fetcher(config),
-        ttl_seconds=config.key_cache_seconds,
-        refresh_min_seconds=config.key_refresh_min_seconds,
-        parse=lambda pem: load_rsa_private_key(pem, full_validation),
-    )
-    return Decryptor(keys, max_ciphertext_chars=config.max_ciphertext_chars, return_value=config.return_value)
-
-
-def handle_event(event: Any, config: "IvrSettings") -> dict[str, str]:
-    """The entry point's whole job: event -> result map, never an exception."""
+def handle_event(event: Any, decryptor: Callable[[], Decryptor]) -> dict[str, str]:
+    """The entry point's whole job: event -> result map, never an exception (`decryptor` builds or returns
+    the container's decryptor: ivr/wiring.py)."""
     try:
-        return container_decryptor(config).handle(IvrRequest.from_event(event))
+        return decryptor().handle(IvrRequest.from_event(event))
     except Exception as exc:  # a bug: the flow still gets a documented result, the log gets the class name
         logs.log_error(_log, "ivr_internal_error", exc)
         return failure(Reason.INTERNAL_ERROR)

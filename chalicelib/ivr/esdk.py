@@ -1,4 +1,4 @@
-"""The AWS Encryption SDK set up exactly as Amazon Connect uses it, both ways (REFERENCE.md §7.2).
+"""The AWS Encryption SDK set up exactly as Amazon Connect uses it, both ways (docs/reference/ivr-encryption.md).
 
 Import this module lazily: it loads aws_encryption_sdk, which imports boto3 and cryptography (~170 ms).
 Only the IVR decryptor's invocation path, the operator CLI and tests import it — never `import app`.
@@ -21,8 +21,6 @@ from aws_encryption_sdk.identifiers import Algorithm, CommitmentPolicy, Encrypti
 from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
 from aws_encryption_sdk.key_providers.raw import RawMasterKey, RawMasterKeyProvider
 from aws_encryption_sdk.materials_managers.default import DefaultCryptoMaterialsManager
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -76,26 +74,8 @@ class ConnectKeyProvider(RawMasterKeyProvider):
         return _ParsedRsaKey(self._keys[key_id.decode("ascii")])
 
 
-class _ConnectMaterialsManager(DefaultCryptoMaterialsManager):
-    """The default materials manager, with the message's P-384 verification key decoded by OpenSSL.
-
-    The SDK decompresses that point (the `aws-crypto-public-key` context entry, new for every message)
-    with a 384-bit modular square root in pure Python: ~0.4-0.8 ms, most of its overhead over the
-    floor. `from_encoded_point` gives the same key (and checks it is on the curve) in microseconds.
-    Everything else, commitment policy check included, is the SDK's own `decrypt_materials`.
-    """
-
-    def _load_verification_key_from_encryption_context(self, algorithm, encryption_context):
-        encoded = encryption_context.get("aws-crypto-public-key")
-        if algorithm.signing_algorithm_info is None or encoded is None:
-            return super()._load_verification_key_from_encryption_context(algorithm, encryption_context)
-        point = base64.b64decode(encoded, validate=True)
-        key = ec.EllipticCurvePublicKey.from_encoded_point(algorithm.signing_algorithm_info(), point)
-        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-
-
 # One materials manager per parsed key object, reused across invocations (building one costs ~40 µs).
-_managers: dict[str, tuple["RSAPrivateKey", _ConnectMaterialsManager]] = {}
+_managers: dict[str, tuple["RSAPrivateKey", DefaultCryptoMaterialsManager]] = {}
 
 
 def decrypt(message: bytes, key_id: str, private_key: "RSAPrivateKey") -> bytes:
@@ -103,7 +83,7 @@ def decrypt(message: bytes, key_id: str, private_key: "RSAPrivateKey") -> bytes:
     cached = _managers.get(key_id)
     if cached is None or cached[0] is not private_key:
         provider = ConnectKeyProvider().bind({key_id: private_key})
-        cached = (private_key, _ConnectMaterialsManager(master_key_provider=provider))
+        cached = (private_key, DefaultCryptoMaterialsManager(master_key_provider=provider))
         _managers[key_id] = cached
     # `client.decrypt` would wrap this stream in `with`: on any failure its close() raises "Footer not
     # read", which the SDK logs with a traceback, and io.IOBase's finalizer prints a second traceback

@@ -15,9 +15,7 @@ Caching, per container:
 - if a refresh fails while keys are cached, the cached keys keep working and the refresh is retried
   after `IVR_KEY_REFRESH_MIN_SECONDS`; with nothing cached the failure is `KeyUnavailable`.
 
-Not aws-lambda-powertools' parameters utility: it caches values by TTL, but not parsed key objects,
-not "refresh once on an unknown id, rate-limited", not "keep serving cached keys when SSM fails", and
-it would add its import to every Lambda of the app for ~60 lines of logic.
+The key set's caching is chalicelib/cache.py (shared with the Messenger secrets); parsed keys are kept here.
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from chalicelib import aws, logs
+from chalicelib.cache import RefreshingCache
 
 if TYPE_CHECKING:
     from chalicelib.settings import IvrSettings
@@ -57,42 +56,27 @@ class KeyStore:
                  parse: KeyParser | None = None, clock: Callable[[], float] = time.monotonic):
         self._fetch = fetch
         self._parse = parse or load_rsa_private_key
-        self._ttl = ttl_seconds
-        self._refresh_min = refresh_min_seconds
-        self._clock = clock
         self._lock = threading.Lock()
-        self._pems: dict[str, bytes] | None = None
-        self._expires_at = 0.0
-        self._last_attempt = float("-inf")
+        self._pems = RefreshingCache(self._load, ttl_seconds=ttl_seconds, min_refresh_seconds=refresh_min_seconds,
+                                     keep_on=(KeyUnavailable,), on_kept=_log_kept, clock=clock)
         self._parsed: dict[str, tuple[bytes, Any]] = {}
 
     def private_key(self, key_id: str) -> Any:
         """The parsed private key for `key_id`. Raises `UnknownKey` or `KeyUnavailable`."""
         with self._lock:
-            now = self._clock()
-            if self._pems is None or now >= self._expires_at:
-                self._refresh(now)
-            elif key_id not in self._pems and now - self._last_attempt >= self._refresh_min:
-                self._refresh(now)  # perhaps a key added since: one refresh, then a clear error
-            pem = self._pems.get(key_id)
+            pems = self._pems.get()
+            if key_id not in pems:
+                pems = self._pems.refresh() or pems  # perhaps a key added since: one refresh, then a clear error
+            pem = pems.get(key_id)
             if pem is None:
                 raise UnknownKey(key_id)
             return self._parsed_key(key_id, pem)
 
-    def _refresh(self, now: float) -> None:
-        self._last_attempt = now
-        try:
-            pems = dict(self._fetch())
-        except KeyUnavailable as exc:
-            if self._pems is None:
-                raise
-            logs.log_event(_log, "ivr_keys_refresh_failed", logging.WARNING, error=exc.code, cached_keys=len(self._pems))
-            self._expires_at = now + self._refresh_min
-            return
-        self._pems = pems
-        self._expires_at = now + self._ttl
+    def _load(self) -> dict[str, bytes]:
+        pems = dict(self._fetch())
         self._parsed = {key_id: entry for key_id, entry in self._parsed.items() if pems.get(key_id) == entry[0]}
         logs.log_event(_log, "ivr_keys_loaded", key_ids=sorted(pems), count=len(pems))
+        return pems
 
     def _parsed_key(self, key_id: str, pem: bytes) -> Any:
         entry = self._parsed.get(key_id)
@@ -107,6 +91,11 @@ class KeyStore:
         self._parsed[key_id] = (pem, key)
         logs.log_event(_log, "ivr_key_parsed", key_id=key_id, elapsed_ms=timer.ms)
         return key
+
+
+def _log_kept(error: Exception, pems: dict[str, bytes]) -> None:
+    code = error.code if isinstance(error, KeyUnavailable) else type(error).__name__
+    logs.log_event(_log, "ivr_keys_refresh_failed", logging.WARNING, error=code, cached_keys=len(pems))
 
 
 def load_rsa_private_key(pem: bytes, full_validation: bool = True) -> Any:

@@ -1,4 +1,4 @@
-"""Typed view of the contact-flow Lambda event (REFERENCE.md §7.5).
+"""Typed view of the contact-flow Lambda event (docs/reference/ivr-encryption.md).
 
 The ciphertext should arrive as a function input parameter (`Details.Parameters.<name>` set to
 `$.StoredCustomerInput`): that keeps it out of contact attributes and contact records. The AWS blog's

@@ -171,7 +171,7 @@ def _clean(value: Any) -> str:
 # ------------------------------------------------------------------------------------------------ splitting
 
 
-def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+def split_for_messenger(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """Ordered parts of at most `limit` UTF-16 units, cut at the latest paragraph, line, sentence or word end."""
     text = text.strip()
     return list(_parts(text, limit)) if text else []

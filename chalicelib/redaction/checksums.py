@@ -1,4 +1,4 @@
-"""Validators behind the detectors: checksums, issuer ranges and number-format rules (REFERENCE.md §9).
+"""Validators behind the detectors: checksums, issuer ranges and number-format rules (docs/reference/pii-validation.md).
 
 python-stdnum supplies the checksums where it has them (IBAN, SSN, ITIN, ABA routing, SIN, NHS, BIC). It is
 imported inside each function: `import stdnum.util` alone costs ~55 ms (it pulls in pydoc), which would land

@@ -1,4 +1,4 @@
-"""Amazon Comprehend `DetectPiiEntities` adapter (REFERENCE.md §8).
+"""Amazon Comprehend `DetectPiiEntities` adapter (docs/reference/comprehend.md).
 
 - Offsets are Unicode code points, `EndOffset` exclusive: exactly Python's `text[begin:end]`. (The AWS
   sample applied them to UTF-16 strings, so an emoji before a card number shifted the mask and leaked

@@ -1,7 +1,7 @@
 """Card numbers split across messages: what a conversation remembers, and what it masks because of it.
 
 Customers send "4111 1111" and then "1111 1111", or one group per message. A forwarded fragment cannot
-be recalled, so the rule is PCI DSS's display rule turned into a policy (REFERENCE.md §9):
+be recalled, so the rule is PCI DSS's display rule turned into a policy (docs/reference/pii-validation.md):
 
 - a message that looks like the start of a card number (a 4-6 digit group in an issuer range leading a
   run that is grouped in fours, or in a message that is mostly digits or mentions a card) turns *card

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from chalicelib.redaction import languages as lang
 
 _WORDS_EN = lang.NUMBER_WORDS["en"]
-# Homophones count as digits only inside a run of at least this many real number words (REFERENCE §9).
+# Homophones count as digits only inside a run of at least this many real number words (docs/reference/pii-validation.md).
 _HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 _MIN_HOMOPHONE_RUN = 4
 # "o" alone is too common a letter to start or carry a run; it counts only between other number words.

@@ -1,6 +1,7 @@
-"""Attachment scanning for Amazon Connect's FILE_SCANNER integration (REFERENCE.md §5, §6).
+"""Attachment scanning for Amazon Connect's FILE_SCANNER integration (docs/reference/file-scanner.md, docs/reference/rekognition.md).
 
 scanner.py      use case: event -> Verdict (APPROVED / REJECTED + reason), one decision log line
+wiring.py       builds the scanner over S3, Rekognition and the antivirus engine
 event.py        typed view of the request          reasons.py   reason codes, Verdict, Rejected
 deadline.py     when the answer is due             inspectors.py  true type -> structure check
 source.py       ByteSource port, in-memory source  s3_object.py   S3 adapter: ranged GETs, ETag-pinned

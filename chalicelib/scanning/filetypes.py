@@ -2,7 +2,7 @@
 
 The uploader controls the file name and the Content-Type, so neither decides anything here: the
 first bytes do. Executables and archives are named as such so that the decision log says why.
-The Messenger relay names customer files with this same sniffer (messaging/upload_type.py), so it
+The Messenger relay names customer files with this same sniffer (messaging/connect/upload_type.py), so it
 refuses early what the scanner would reject by type.
 """
 

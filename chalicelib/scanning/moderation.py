@@ -1,6 +1,6 @@
 """Rekognition DetectModerationLabels on the object in S3, judged by per-category thresholds.
 
-Categories are taxonomy v7 names (REFERENCE.md §6), top level or second level. Accounts still on an
+Categories are taxonomy v7 names (docs/reference/rekognition.md), top level or second level. Accounts still on an
 older model, and settings written for it, use v6 names: both sides are mapped to v7 so a filter
 never silently stops matching after Rekognition's migration.
 """

@@ -150,36 +150,6 @@ class AttachmentScanner:
         return kind
 
 
-def build(settings: ScannerSettings) -> AttachmentScanner:
-    """The scanner wired to S3 and Rekognition through the shared lazy clients."""
-    from chalicelib import aws
-    from chalicelib.scanning.moderation import ModerationPolicy, RekognitionModerator
-    from chalicelib.scanning.s3_object import S3Object
-
-    def open_object(bucket: str, key: str, deadline: Deadline) -> S3Object:
-        return S3Object(aws.client("s3"), bucket, key, deadline).open(HEAD_BYTES)
-
-    policy = ModerationPolicy.from_pairs(settings.moderation_categories)
-    moderator = None
-    if settings.moderation_enabled and policy.thresholds:
-        moderator = RekognitionModerator(lambda: aws.client("rekognition"), policy)
-    return AttachmentScanner(settings, open_object, moderator, antivirus_for(settings))
-
-
-def antivirus_for(settings: ScannerSettings) -> Antivirus | None:
-    """The engine SCAN_ANTIVIRUS names (docs/scanner.md#engines), built without any network call."""
-    if settings.antivirus == "clamav" and settings.clamav_address:
-        from chalicelib.scanning.clamav import Address, ClamavEngine, ClamdClient
-
-        return ClamavEngine(ClamdClient(Address.parse(settings.clamav_address)))
-    if settings.antivirus == "guardduty":
-        from chalicelib import aws
-        from chalicelib.scanning.guardduty import GuardDutyEngine
-
-        return GuardDutyEngine(lambda: aws.client("s3"))
-    return None
-
-
 def _log_safe(detail: str | None) -> str | None:
     # Category names have spaces and '&' ("Drugs & Tobacco"), which the log sanitiser would blank out.
     return re.sub(r"[^A-Za-z0-9_.:-]", "_", detail)[:64] if detail else None

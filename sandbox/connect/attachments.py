@@ -28,7 +28,7 @@ SCANNER = "attachment_scanner"
 SCAN_TIME_LIMIT_SECONDS = 60.0  # Connect's hard limit; errors are retried up to 3 times within it
 SCAN_ATTEMPTS = 3
 UPLOAD_URL_SECONDS = 300
-# The instance's attachment configuration (Connect's defaults, REFERENCE.md §5).
+# The instance's attachment configuration (Connect's defaults, docs/reference/file-scanner.md).
 ALLOWED_EXTENSIONS = frozenset("csv doc docx heic jfif jpeg jpg mov mp4 pdf png ppt pptx rtf txt wav xls xlsx".split())
 MAX_BYTES = 20 * 1024 * 1024
 

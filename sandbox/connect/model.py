@@ -30,7 +30,7 @@ MESSAGE_CONTENT_TYPES = {
     "application/vnd.amazonaws.connect.message.interactive.response",
 }
 EVENT_CONTENT_TYPES = {TYPING, EVENT + "message.delivered", EVENT + "message.read", EVENT + "connection.acknowledged"}
-TEXT_LIMIT = 1024  # SDK docs: text/plain and text/markdown 1-1024 characters (REFERENCE.md §3.1)
+TEXT_LIMIT = 1024  # SDK docs: text/plain and text/markdown 1-1024 characters (docs/reference/connect-chat.md)
 CONTENT_LIMIT = 16384
 CONNECT_WINDOW_SECONDS = 300  # CreateParticipantConnection must follow StartChatContact within 5 minutes
 MAX_TOPICS = 2

@@ -1,7 +1,7 @@
 """Chat streaming: every transcript item reaches `connect_stream_handler` as an SNS notification.
 
 Connect publishes each item to the contact's streaming topic; SNS invokes the subscribed Lambda
-asynchronously, and Lambda retries a failed invocation twice before dropping it (REFERENCE.md §4).
+asynchronously, and Lambda retries a failed invocation twice before dropping it (docs/reference/connect-chat.md).
 Deliveries run in order on one worker thread, so the app sees a chat's items in the order they
 happened, and slow handlers never block the API calls that produced the items.
 """
@@ -24,7 +24,7 @@ RETRY_DELAYS = (0.5, 1.0)  # Lambda's async retries, compressed (real: ~1 min, t
 
 
 def sns_event(topic_arn: str, instance_id: str, item: dict) -> dict:
-    """The Lambda event SNS builds for one Connect streaming message (REFERENCE.md §4)."""
+    """The Lambda event SNS builds for one Connect streaming message (docs/reference/connect-chat.md)."""
     attributes = {
         "InitialContactId": item["InitialContactId"],
         "ContactId": item["ContactId"],

@@ -11,8 +11,8 @@ from infra.stage import FUNCTIONS, STAGES
 from tests.conftest import PROJECT_DIR
 
 CONFIG = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-CONNECT_FLOW_LIMIT_S = 8      # Invoke AWS Lambda function block (REFERENCE.md §7.5)
-CONNECT_SCANNER_LIMIT_S = 60  # FILE_SCANNER, retries included (REFERENCE.md §5)
+CONNECT_FLOW_LIMIT_S = 8      # Invoke AWS Lambda function block (docs/reference/ivr-encryption.md)
+CONNECT_SCANNER_LIMIT_S = 60  # FILE_SCANNER, retries included (docs/reference/file-scanner.md)
 API_GATEWAY_LIMIT_S = 29
 
 

@@ -73,7 +73,7 @@ def put_key(ssm, key: ConnectKey, path: str = KEYS_PATH) -> None:
 
 
 def flow_event(ciphertext: str | None, parameter: str = "EncryptedValue") -> dict:
-    """A contact-flow Lambda event as Connect sends it (REFERENCE.md §7.5)."""
+    """A contact-flow Lambda event as Connect sends it (docs/reference/ivr-encryption.md)."""
     parameters = {} if ciphertext is None else {parameter: ciphertext}
     return {
         "Details": {

@@ -239,7 +239,8 @@ def test_misconfigured_settings_give_a_code(chalice_client, monkeypatch, capture
     monkeypatch.setenv("IVR_LEGACY_KEY_PARAMETER", "CONNECT_INPUT_DECRYPTION_KEY")  # without its key id partner
 
     assert invoke(chalice_client, flow_event("AYAD")) == {"Status": "ERROR", "Reason": "MISCONFIGURED"}
-    assert events_named(captured_logs, "ivr_misconfigured")[0]["setting"] == "IVR_LEGACY_KEY_PARAMETER"
+    line = events_named(captured_logs, "settings_invalid")[0]
+    assert (line["trigger"], line["variable"]) == ("ivr_decryptor", "IVR_LEGACY_KEY_PARAMETER")
 
 
 def test_an_unexpected_bug_still_answers_with_a_code(chalice_client, monkeypatch, fixture_ciphertext):

@@ -9,12 +9,11 @@ import threading
 import time
 from dataclasses import replace
 
-from chalicelib.messaging.connect_chat import Connection, StartedChat
-from chalicelib.messaging.sessions import (
-    DEDUPE_RETENTION_SECONDS,
+from chalicelib.messaging.connect.chat import Connection, StartedChat
+from chalicelib.messaging.store.dedupe import DEDUPE_RETENTION_SECONDS, Claim
+from chalicelib.messaging.store.sessions import (
     ENDED_RETENTION_SECONDS,
     ChatSession,
-    Claim,
     CustomerRecord,
     CustomerState,
 )
@@ -141,3 +140,15 @@ class MemoryChat:
         with self._lock:
             self.sent.append((connection_token, text))
         return ["id"]
+
+
+class MemoryForwarder:
+    """The attachment relay: records (contact id, attachment type, sticker id, token) per attachment."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.forwarded: list[tuple[str, str, str | None, str]] = []
+
+    def forward(self, session, attachment, token):
+        with self._lock:
+            self.forwarded.append((session.contact_id, attachment.type, attachment.sticker_id, token))

@@ -12,11 +12,13 @@ from typing import Any
 import boto3
 import responses
 
-from chalicelib.messaging.connect_attachments import ConnectAttachments
-from chalicelib.messaging.connect_chat import ConnectChat
-from chalicelib.messaging.messenger import MessengerClient, build_session
+from chalicelib.messaging.connect.attachments import ConnectAttachments
+from chalicelib.messaging.connect.chat import ConnectChat
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.send_api import MessengerClient
 from chalicelib.messaging.outbound import OutboundPolicy, OutboundRelay
-from chalicelib.messaging.sessions import ChatSession, DedupeLog, SessionStore
+from chalicelib.messaging.store.dedupe import DedupeLog
+from chalicelib.messaging.store.sessions import ChatSession, SessionStore
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import RedactionSettings, _Reader
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, SESSIONS_TABLE, TOPIC_ARN, stubbed_client

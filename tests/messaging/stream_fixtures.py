@@ -1,4 +1,4 @@
-"""Amazon Connect chat streaming messages as SNS delivers them (REFERENCE.md §4), for outbound tests.
+"""Amazon Connect chat streaming messages as SNS delivers them (docs/reference/connect-chat.md), for outbound tests.
 
 `stream_item(...)` gives (Message JSON string, MessageAttributes) for one transcript item, shaped like
 the real ones; `sns_event(*items)` wraps several into one Lambda event through Chalice's own generator.

@@ -10,14 +10,16 @@ import pytest
 import responses
 from botocore.stub import ANY
 
-from chalicelib.messaging.attachment_download import AttachmentDownloader
+from chalicelib.messaging.meta.cdn import AttachmentDownloader
 from chalicelib.messaging.attachment_relay import AttachmentRelay
-from chalicelib.messaging.connect_attachments import ConnectAttachments
-from chalicelib.messaging.connect_chat import ChatGone, ConnectChat
+from chalicelib.messaging.connect.attachments import ConnectAttachments
+from chalicelib.messaging.connect.chat import ChatGone, ConnectChat
 from chalicelib.messaging.errors import PermanentError, TransientError
-from chalicelib.messaging.messenger import MessengerClient, build_session
-from chalicelib.messaging.sessions import ChatSession
-from chalicelib.messaging.webhook import Attachment
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.send_api import MessengerClient
+from chalicelib.messaging.store.sessions import ChatSession
+from chalicelib.messaging.meta.webhook import Attachment
+from tests.messaging.fakes import MemoryDedupe
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 
 CDN = "https://lookaside.fbsbx.test/ig_messaging_cdn/?asset_id=1&signature=canary-cdn-sig"
@@ -43,7 +45,8 @@ def relay():
                                     session=http, sleep=lambda s: None)
         chat = ConnectChat(None, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500)
         built = AttachmentRelay(AttachmentDownloader(http, max_bytes=1000), ConnectAttachments(participant, http), chat,
-                                messenger, frozenset({"png", "jpg", "pdf", "docx"}), max_bytes=1000)
+                                messenger, frozenset({"png", "jpg", "pdf", "docx"}), max_bytes=1000,
+                                notices=MemoryDedupe())
         built.stub, built.web, built.calls = stub, web, []
         participant.meta.events.register(
             "provide-client-params.connectparticipant",
@@ -211,9 +214,6 @@ def test_nothing_about_the_file_reaches_the_logs(relay, captured_logs):
 def test_the_customer_hears_of_a_refused_file_once_across_webhook_retries(relay):
     """Meta redelivers the whole message when a later step failed: the agent's note is idempotent through
     its ClientToken, the customer's notice through the dedupe log."""
-    from tests.messaging.fakes import MemoryDedupe
-
-    relay._notices = MemoryDedupe()
     for _ in range(2):
         relay.web.get(CDN, body=b"GIF89a\x01\x00\x01\x00\x80\x00\x00")
         relay.web.post(SEND_URL, json={"message_id": "m"})

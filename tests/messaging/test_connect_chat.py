@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from chalicelib.messaging.connect_chat import ChatGone, ConnectChat, client_token, split_text
+from chalicelib.messaging.connect.chat import ChatGone, ConnectChat, client_token, split_for_connect
 from chalicelib.messaging.errors import ConfigurationError, PermanentError, TransientError
 from tests.messaging.fixtures import (
     FLOW_ID,
@@ -66,7 +66,7 @@ def test_streaming_and_connection(stubs):
 def test_long_text_is_split_with_one_token_per_piece(stubs):
     gateway, _, participant_stub = stubs
     text = ("word " * 300).strip()  # 1499 chars
-    pieces = split_text(text)
+    pieces = split_for_connect(text)
     assert len(pieces) == 2
     for index, piece in enumerate(pieces):
         participant_stub.add_response("send_message", {"Id": f"id-{index}"}, {
@@ -104,12 +104,6 @@ def test_errors_map_to_the_domain_set(stubs, service, code, status, expected):
     assert "secret-canary" not in str(info.value)
 
 
-def test_disconnect_of_an_ended_chat_is_done(stubs):
-    gateway, _, participant_stub = stubs
-    participant_stub.add_client_error("disconnect_participant", "AccessDeniedException", http_status_code=403)
-    gateway.disconnect("ctoken", "tok")
-
-
 def test_timeouts_are_transient():
     from botocore.exceptions import ReadTimeoutError
 
@@ -131,7 +125,7 @@ def test_client_tokens_are_deterministic_and_short():
 @settings(max_examples=60, deadline=None)
 @given(st.text(min_size=0, max_size=3000))
 def test_split_text_keeps_every_character_within_the_limit(text):
-    pieces = split_text(text, limit=100)
+    pieces = split_for_connect(text, limit=100)
     for piece in pieces:
         assert len(piece.encode("utf-16-le")) // 2 <= 100
     assert "".join(pieces).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")

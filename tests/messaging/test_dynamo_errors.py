@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError
 
-from chalicelib.messaging.dynamo import Table
+from chalicelib.messaging.store.table import Table
 from chalicelib.messaging.errors import ConfigurationError, TransientError
 
 

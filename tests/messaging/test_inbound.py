@@ -11,12 +11,14 @@ from botocore.stub import ANY
 from moto import mock_aws
 
 from chalicelib import aws, settings
-from chalicelib.messaging.connect_chat import ConnectChat, Connection, StartedChat, client_token
+from chalicelib.messaging.connect.chat import ConnectChat, Connection, StartedChat, client_token
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.inbound import InboundMessages
-from chalicelib.messaging.sessions import CustomerState, DedupeLog, SessionStore
-from chalicelib.messaging.webhook import parse_item
+from chalicelib.messaging.store.dedupe import DedupeLog
+from chalicelib.messaging.store.sessions import CustomerState, SessionStore
+from chalicelib.messaging.meta.webhook import parse_item
 from chalicelib.redaction.redactor import RedactionUnavailable, build_redactor
+from tests.messaging.fakes import MemoryForwarder
 from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
@@ -53,16 +55,18 @@ def world():
         db = aws.client("dynamodb")
         clock = Clock()
         sessions = SessionStore(db, SESSIONS_TABLE)
+        forwarder = MemoryForwarder()
         inbound = InboundMessages(
             sessions=sessions,
             dedupe=DedupeLog(db, SESSIONS_TABLE),
             chat=ConnectChat(connect, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500),
             redactor=build_redactor(settings.load().redaction),
+            attachments=forwarder,
             clock=clock,
         )
         with connect_stub, participant_stub:
             yield SimpleNamespace(inbound=inbound, sessions=sessions, connect=connect_stub,
-                                  participant=participant_stub, clock=clock)
+                                  participant=participant_stub, clock=clock, forwarder=forwarder)
             connect_stub.assert_no_pending_responses()
             participant_stub.assert_no_pending_responses()
 
@@ -143,16 +147,18 @@ def test_quick_reply_sends_its_title_not_the_payload(world):
     assert handle(world, text_item("Yes please", mid="m_q", quick_reply={"payload": "DEV_YES"})).result == "delivered"
 
 
-def test_attachment_becomes_a_note_without_the_url(world):
+def test_attachments_go_to_the_forwarder_in_order_then_the_text_to_the_chat(world):
     expect_new_chat(world)
-    expect_send(world, "[customer sent an image]")
-    expect_send(world, "[customer sent a file]")
     expect_send(world, "see this")
     raw = item(message={"mid": "m_a", "text": "see this", "attachments": [
         {"type": "image", "payload": {"url": "https://cdn.example/secret.jpg"}},
         {"type": "file", "payload": {"url": "https://cdn.example/doc.pdf"}},
     ]})
     assert handle(world, raw).result == "delivered"
+    assert [(contact, kind) for contact, kind, _, _ in world.forwarder.forwarded] == [
+        ("contact-1", "image"), ("contact-1", "file")]
+    tokens = [token for *_, token in world.forwarder.forwarded]
+    assert len(set(tokens)) == 2  # one idempotency token per attachment
 
 
 @pytest.mark.parametrize("raw, result, reason", [
@@ -174,7 +180,7 @@ def test_echo_is_ignored_before_any_session_lookup():
         def __getattr__(self, name):
             raise AssertionError("echo reached an adapter")
 
-    inbound = InboundMessages(Untouchable(), Untouchable(), Untouchable(), Untouchable())
+    inbound = InboundMessages(Untouchable(), Untouchable(), Untouchable(), Untouchable(), Untouchable())
     assert inbound.handle(parse_item(echo_item())).reason == "echo"
     assert inbound.handle(parse_item(text_item("hi"), standby=True)).reason == "standby"
 
@@ -310,7 +316,7 @@ def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
         db = aws.client("dynamodb")
         chat = FakeChat()
         inbound = InboundMessages(SessionStore(db, SESSIONS_TABLE), DedupeLog(db, SESSIONS_TABLE), chat,
-                                  build_redactor(settings.load().redaction))
+                                  build_redactor(settings.load().redaction), MemoryForwarder())
         barrier = threading.Barrier(3)
         outcomes, errors = [], []
 
@@ -367,13 +373,13 @@ def test_redaction_context_is_kept_in_the_session_between_messages(world):
     assert world.sessions.find_by_contact("contact-1").redaction == RedactionContext(card_context_until=1236).to_item()
 
 
-def test_sticker_and_untitled_postback_become_notes(world):
+def test_sticker_goes_to_the_forwarder_and_untitled_postback_becomes_a_note(world):
     expect_new_chat(world)
-    expect_send(world, "[customer sent a sticker]")
     expect_send(world, "[customer tapped a button]")
     sticker = item(message={"mid": "m_s", "attachments": [
         {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}}]})
     assert handle(world, sticker).result == "delivered"
+    assert [(kind, sticker_id) for _, kind, sticker_id, _ in world.forwarder.forwarded] == [("image", "369239263222822")]
     assert handle(world, item(postback={"payload": "DEV_ONLY", "mid": "m_p"})).result == "delivered"
 
 

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import responses
 
-from chalicelib.messaging.messenger import (
-    Delivery, GraphUnavailable, MessengerClient, attachment_kind, build_session, delivery_for,
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.send_api import (
+    Delivery, GraphUnavailable, MessengerClient, attachment_kind, delivery_for,
 )
 from chalicelib.messaging.rendering import QuickReply
 
@@ -189,7 +190,7 @@ def test_attachment_kind_from_content_type():
 def test_page_credentials_adapter_rereads_only_when_asked():
     from types import SimpleNamespace
 
-    from chalicelib.messaging.outbound_wiring import page_credentials
+    from chalicelib.messaging.wiring import page_credentials
 
     class Secrets:
         reads = 0

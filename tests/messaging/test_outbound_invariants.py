@@ -7,9 +7,10 @@ import time
 
 from hypothesis import given, settings, strategies as st
 
-from chalicelib.messaging.messenger import SendResult
+from chalicelib.messaging.meta.send_api import SendResult
 from chalicelib.messaging.outbound import OutboundRelay
-from chalicelib.messaging.sessions import ChatSession, Claim
+from chalicelib.messaging.store.dedupe import Claim
+from chalicelib.messaging.store.sessions import ChatSession
 from chalicelib.redaction.redactor import Redactor
 from tests.messaging.stream_fixtures import sns_event, stream_item
 
@@ -70,7 +71,7 @@ class Dedupe:
 
 class Attachments:
     def signed_url(self, token, attachment_id, seconds):
-        from chalicelib.messaging.connect_attachments import SignedAttachment
+        from chalicelib.messaging.connect.attachments import SignedAttachment
 
         return SignedAttachment("https://files.test/x", 10)
 

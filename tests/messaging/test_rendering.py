@@ -5,7 +5,7 @@ import json
 from hypothesis import given, settings, strategies as st
 
 from chalicelib.messaging import rendering
-from chalicelib.messaging.rendering import markdown_to_text, render_interactive, split_text
+from chalicelib.messaging.rendering import markdown_to_text, render_interactive, split_for_messenger
 from chalicelib.messaging.text_units import utf16_units
 
 
@@ -98,14 +98,14 @@ def test_unreadable_interactive_content_yields_nothing_never_raw_json():
 
 
 def test_split_keeps_short_text_whole():
-    assert split_text("  hello  ") == ["hello"]
-    assert split_text("   ") == []
+    assert split_for_messenger("  hello  ") == ["hello"]
+    assert split_for_messenger("   ") == []
 
 
 def test_split_prefers_sentence_boundaries_and_keeps_order():
     sentence = "This is a sentence that goes on for a while. "
     text = sentence * 100  # 4500 characters
-    parts = split_text(text)
+    parts = split_for_messenger(text)
     assert len(parts) == 3
     assert all(utf16_units(p) <= rendering.MAX_TEXT_UNITS for p in parts)
     assert all(p.endswith(".") for p in parts)
@@ -114,7 +114,7 @@ def test_split_prefers_sentence_boundaries_and_keeps_order():
 
 def test_split_counts_utf16_units_so_emoji_never_overflow():
     text = "😀" * 1500  # 1500 code points, 3000 UTF-16 units, no spaces at all
-    parts = split_text(text)
+    parts = split_for_messenger(text)
     assert "".join(parts) == text
     assert all(utf16_units(p) <= rendering.MAX_TEXT_UNITS for p in parts)
 
@@ -122,7 +122,7 @@ def test_split_counts_utf16_units_so_emoji_never_overflow():
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=5000), st.integers(20, 300))
 def test_split_never_exceeds_the_limit_and_loses_no_visible_text(text, limit):
-    parts = split_text(text, limit)
+    parts = split_for_messenger(text, limit)
     assert all(0 < utf16_units(p) <= limit for p in parts)
     assert "".join("".join(p.split()) for p in parts) == "".join(text.split())
 

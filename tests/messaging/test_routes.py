@@ -17,7 +17,7 @@ from chalicelib.messaging import wiring
 from chalicelib.messaging.inbound import InboundMessages
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import load as load_settings
-from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemorySessions
+from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
 from tests.messaging.fixtures import (
     SECRET,
     body_of,
@@ -279,7 +279,8 @@ def test_no_card_ssn_token_or_secret_reaches_the_logs(messenger, captured_logs):
 def fake_backed(chalice_client, monkeypatch):
     """The real route, parser and use case over in-memory adapters (fast enough to fuzz)."""
     chat = MemoryChat()
-    inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load_settings().redaction))
+    inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load_settings().redaction),
+                              MemoryForwarder())
     monkeypatch.setattr(wiring, "inbound_messages", lambda *args: inbound)
     with mock_aws():
         create_messenger_secret()

@@ -6,7 +6,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.messaging.errors import ConfigurationError, TransientError
-from chalicelib.messaging.secrets import MessengerCredentials, MessengerSecrets
+from chalicelib.messaging.meta.secrets import MessengerCredentials, MessengerSecrets
 from tests.messaging.fixtures import SECRET, SECRET_ID, create_messenger_secret, rotate_messenger_secret
 
 

@@ -7,21 +7,21 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from chalicelib.messaging import webhook
-from chalicelib.messaging.webhook import (
+from chalicelib.messaging.meta import webhook
+from chalicelib.messaging.meta.webhook import (
     Attachments,
-    Delivery,
+    DeliveryReceipt,
     Echo,
     Other,
     PayloadError,
     Postback,
-    QuickReply,
+    QuickReplyTap,
     Reaction,
     Read,
     Subscription,
     Text,
     Unparseable,
-    dedupe_key,
+    message_key,
     parse_payload,
 )
 from tests.messaging.fixtures import PAGE_ID, SECRET, body_of, echo_item, envelope, item, sign, text_item
@@ -76,7 +76,7 @@ def test_text():
 
 def test_quick_reply_keeps_title_and_payload_apart():
     event = _one(text_item("Yes please", mid="m_2", quick_reply={"payload": "DEV_YES"}))
-    assert isinstance(event, QuickReply) and event.text == "Yes please" and event.payload == "DEV_YES"
+    assert isinstance(event, QuickReplyTap) and event.text == "Yes please" and event.payload == "DEV_YES"
 
 
 def test_postback():
@@ -87,7 +87,7 @@ def test_postback():
 def test_postback_without_mid_has_a_stable_dedupe_key():
     event = _one(item(postback={"title": "Get Started", "payload": "GET_STARTED"}))
     assert event.mid is None
-    assert dedupe_key(event) == "psid-1:1458692752478:postback"
+    assert message_key(event) == "psid-1:1458692752478:postback"
 
 
 def test_attachments_and_sticker():
@@ -108,7 +108,7 @@ def test_echo_is_recognised_whatever_else_it_carries():
 
 
 @pytest.mark.parametrize("raw, kind", [
-    (item(delivery={"mids": ["m_1"], "watermark": 1458668856253}), Delivery),
+    (item(delivery={"mids": ["m_1"], "watermark": 1458668856253}), DeliveryReceipt),
     (item(read={"watermark": 1458668856253}), Read),
     (item(reaction={"reaction": "love", "emoji": "\u2764", "action": "react", "mid": "m_1"}), Reaction),
     (item(optin={"ref": "x"}), Other),

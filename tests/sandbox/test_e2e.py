@@ -235,7 +235,7 @@ def test_ivr_digits_round_trip_through_connect_encryption(sandbox):
     answer = sandbox.api("ivr", {"digits": "4111111111111111"})
     assert answer.status_code == 200, answer.text
     result = answer.json()
-    # An ESDK v1 message, type 0x80, suite 0x0378: the header Connect writes (REFERENCE.md §7.1).
+    # An ESDK v1 message, type 0x80, suite 0x0378: the header Connect writes (docs/reference/ivr-encryption.md).
     assert base64.b64decode(result["ciphertext_head"][:8])[:4] == b"\x01\x80\x03\x78"
     external = result["external"]
     assert external["Status"] == "OK"

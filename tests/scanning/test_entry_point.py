@@ -194,12 +194,12 @@ def test_deadline_from_context_respects_budget_and_margin():
 
 
 def test_a_failure_while_building_the_scanner_is_a_rejection_not_an_exception(chalice_client, monkeypatch, captured_logs):
-    from chalicelib.scanning import scanner
+    from chalicelib.scanning import wiring
 
     def broken(config):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(scanner, "build", broken)
+    monkeypatch.setattr(wiring, "build", broken)
     response = chalice_client.lambda_.invoke("attachment_scanner", event("a.pdf", 10))
     assert response.payload == {"Status": "REJECTED"}
     [line] = decision_lines(captured_logs)

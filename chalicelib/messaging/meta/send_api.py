@@ -1,6 +1,6 @@
 """Graph Send API client: text, quick replies, attachments by URL and typing, to one Messenger customer.
 
-Every call ends in exactly one of two ways (REFERENCE.md §2):
+Every call ends in exactly one of two ways (docs/reference/graph-send-api.md):
 - a `SendResult`: delivered, or refused for good with a reason code (outside the window, unknown user,
   bad token, policy block...). The caller logs it and moves on; retrying would not help.
 - `GraphUnavailable` raised: throttled or failing on Meta's side after our own retries. The caller lets
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 from chalicelib.logs import get_logger, log_event
+from chalicelib.messaging.http import build_session
 
 log = get_logger("messenger")
 
@@ -203,35 +204,10 @@ class MessengerClient:
             payload = None
         return response.status_code, payload
 
-    def _http(self):
+    def _http(self) -> Any:
         if self._session is None:
             self._session = build_session()
         return self._session
-
-
-def build_session(total_retries: int = 3, backoff_factor: float = 0.5):
-    """A `requests.Session` retrying 5xx, 429 and connection failures with backoff (POST included)."""
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    retry = Retry(
-        total=total_retries,
-        connect=total_retries,
-        read=0,  # a POST that timed out after sending may have been delivered: no blind resend
-        status=total_retries,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "POST", "PUT"}),
-        backoff_factor=backoff_factor,
-        backoff_max=8,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=8)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 def _classify(status: int, payload: Any) -> SendResult | GraphUnavailable:

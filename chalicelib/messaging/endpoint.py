@@ -1,4 +1,4 @@
-"""The Messenger webhook as HTTP: status codes for verification and delivery (REFERENCE.md §1).
+"""The Messenger webhook as HTTP: status codes for verification and delivery (docs/reference/messenger-webhook.md).
 
 GET  -> 200 + challenge (text/plain) | 400 parameters missing | 403 wrong mode or token
 POST -> 413 too large | 403 signature missing or wrong (before anything is parsed) | 400 not JSON or not
@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from chalicelib.logs import Timer, get_logger, log_error, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError
-from chalicelib.messaging.webhook import (
+from chalicelib.messaging.meta.webhook import (
     PayloadError,
     Subscription,
     parse_payload,

@@ -1,4 +1,4 @@
-"""Typed view of the Amazon Connect chat streaming messages that arrive on SNS (REFERENCE.md §4).
+"""Typed view of the Amazon Connect chat streaming messages that arrive on SNS (docs/reference/connect-chat.md).
 
 Each SNS record carries MessageAttributes (role, visibility, ids) and a Message: the JSON of one chat
 transcript item. `parse_event` turns a whole Lambda event into stream items, one per record, and never
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-# Connect content types (REFERENCE.md §4).
+# Connect content types (docs/reference/connect-chat.md).
 TEXT_PLAIN = "text/plain"
 TEXT_MARKDOWN = "text/markdown"
 JSON = "application/json"

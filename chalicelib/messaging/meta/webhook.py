@@ -1,4 +1,4 @@
-"""The Messenger webhook's contract (REFERENCE.md §1): verification, signature, and typed events.
+"""The Messenger webhook's contract (docs/reference/messenger-webhook.md): verification, signature, and typed events.
 
 Pure functions over bytes and dicts, no I/O: `parse_payload(raw_body)` turns a POST body into a tuple of
 small frozen dataclasses, one per `messaging[]`/`standby[]` item, in order. An item that does not fit
@@ -87,7 +87,7 @@ class Text:
 
 
 @dataclass(frozen=True)
-class QuickReply:
+class QuickReplyTap:
     origin: Origin
     mid: str
     text: str  # the button title the customer tapped
@@ -106,7 +106,7 @@ class Postback:
 
 @dataclass(frozen=True)
 class Attachment:
-    type: str  # image, video, audio, file, ... (REFERENCE.md §1.3)
+    type: str  # image, video, audio, file, ... (docs/reference/messenger-webhook.md)
     url: str | None
     sticker_id: str | None = None
 
@@ -129,7 +129,7 @@ class Echo:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliveryReceipt:
     origin: Origin
     mids: tuple[str, ...]
     watermark: int
@@ -168,8 +168,8 @@ class Unparseable:
     kind = "unparseable"
 
 
-CustomerMessage = Union[Text, QuickReply, Postback, Attachments]
-Event = Union[Text, QuickReply, Postback, Attachments, Echo, Delivery, Read, Reaction, Other, Unparseable]
+CustomerMessage = Union[Text, QuickReplyTap, Postback, Attachments]
+Event = Union[Text, QuickReplyTap, Postback, Attachments, Echo, DeliveryReceipt, Read, Reaction, Other, Unparseable]
 
 _OTHER_KINDS = (
     "message_edit", "optin", "referral", "account_linking", "pass_thread_control", "take_thread_control",
@@ -177,8 +177,8 @@ _OTHER_KINDS = (
 )
 
 
-def dedupe_key(event: CustomerMessage) -> str:
-    """Meta's message id; items without one by sender, timestamp and kind (REFERENCE.md §1.5)."""
+def message_key(event: CustomerMessage) -> str:
+    """Meta's message id; items without one by sender, timestamp and kind (docs/reference/messenger-webhook.md)."""
     if event.mid:
         return event.mid
     origin = event.origin
@@ -234,7 +234,7 @@ def parse_item(item: Any, standby: bool = False) -> Event:
         delivery = _dict(item["delivery"])
         mids = delivery.get("mids")
         mids = tuple(m for m in mids if isinstance(m, str)) if isinstance(mids, list) else ()
-        return Delivery(origin, mids, _int(delivery.get("watermark")))
+        return DeliveryReceipt(origin, mids, _int(delivery.get("watermark")))
     if "read" in item:
         return Read(origin, _int(_dict(item["read"]).get("watermark")))
     if "reaction" in item:
@@ -267,7 +267,7 @@ def _message(origin: Origin, message: Any) -> Event:
         return Unparseable("message_without_content")
     quick_reply = message.get("quick_reply")
     if isinstance(quick_reply, dict):
-        return QuickReply(origin, mid, text, _str(quick_reply.get("payload")) or "")
+        return QuickReplyTap(origin, mid, text, _str(quick_reply.get("payload")) or "")
     reply_to = _dict(message.get("reply_to")).get("mid")
     return Text(origin, mid, text, _str(reply_to))
 

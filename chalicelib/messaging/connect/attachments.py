@@ -1,4 +1,4 @@
-"""Amazon Connect chat attachments on the customer's side (REFERENCE.md §3.1).
+"""Amazon Connect chat attachments on the customer's side (docs/reference/connect-chat.md).
 
 Upload (customer -> agent): StartAttachmentUpload -> PUT the bytes to the presigned URL with exactly the
 headers Connect asked for -> CompleteAttachmentUpload. Connect's FILE_SCANNER runs around the last step.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from chalicelib.messaging.connect_chat import call, client_token
+from chalicelib.messaging.connect.chat import call, client_token
 from chalicelib.messaging.errors import TransientError, check_http_status
 
 # requests adds these to every request unless told not to; the presigned PUT gets only Connect's headers.
