@@ -44,17 +44,23 @@ class Rendered:
 
 # ------------------------------------------------------------------------------------------------ markdown
 
-_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE)
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
+# Every pattern runs on agent-sized input (16 KiB), so none may rescan: a repeated part never crosses its
+# own closing delimiter (an opener without a closer then costs the distance to the next delimiter, not the
+# rest of the text), and line rules work on one line. Unclosed `**`, `[a](b` or `<http://` used to cost
+# O(n^2): 1-4 s at 16 KB (issue 17). tests/adversarial/test_markdown_cost.py keeps it that way.
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)[^\n]*$", re.MULTILINE)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+([^\n]*)$", re.MULTILINE)
 _BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+", re.MULTILINE)
 _QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
-_RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.MULTILINE)
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*(\S+?)(?:\s+\"[^\"]*\")?\s*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(\s*(\S+?)(?:\s+\"[^\"]*\")?\s*\)")
-_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
-_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])", re.DOTALL)
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~", re.DOTALL)
+_RULE = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
+_LINK_LABEL = r"\[([^\[\]]*)\]"
+_LINK_TARGET = r"\([ \t]*([^\s()<>]+)(?:[ \t]+\"[^\"\n]*\")?[ \t]*\)"
+_IMAGE = re.compile(r"!" + _LINK_LABEL + _LINK_TARGET)
+_LINK = re.compile(_LINK_LABEL.replace("*", "+") + _LINK_TARGET)
+_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^<>\s]+)>")
+_STRONG = re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])|(?<![\w*])_(?=\S)([^_]+?)(?<=\S)_(?![\w*])")
+_STRIKE = re.compile(r"~~(?=\S)((?:[^~]|~(?!~))+?)(?<=\S)~~")
 _CODE = re.compile(r"`([^`]+)`")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])")
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -67,18 +73,31 @@ def markdown_to_text(markdown: str) -> str:
     text = _ESCAPE.sub(lambda m: chr(_PARK_BASE + ord(m.group(1))), markdown.replace("\r\n", "\n"))
     text = _FENCE.sub("", text)
     text = _RULE.sub("", text)
-    text = _HEADING.sub(r"\1", text)
+    text = _HEADING.sub(lambda m: _heading_text(m.group(1)), text)
     text = _QUOTE.sub("", text)
     text = _BULLET.sub(r"\1• ", text)
     text = _IMAGE.sub(lambda m: _link_text(m.group(1) or "image", m.group(2)), text)
     text = _LINK.sub(lambda m: _link_text(m.group(1), m.group(2)), text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _CODE.sub(r"\1", text)
-    text = _STRONG.sub(r"\2", text)
+    text = _STRONG.sub(_either_group, text)
     text = _STRIKE.sub(r"\1", text)
-    text = _EMPHASIS.sub(r"\2", text)
+    text = _EMPHASIS.sub(_either_group, text)
     text = _unpark(text)
     return _BLANK_RUNS.sub("\n\n", text).strip()
+
+
+def _heading_text(rest: str) -> str:
+    """A heading's text without its optional closing `#`s (string operations: no backtracking)."""
+    text = rest.rstrip(" \t")
+    closed = text.rstrip("#")
+    if closed != text and (closed == "" or closed[-1] in " \t"):
+        text = closed.rstrip(" \t")
+    return text
+
+
+def _either_group(match: re.Match[str]) -> str:
+    return match.group(1) if match.group(1) is not None else match.group(2)
 
 
 def _unpark(text: str) -> str:
