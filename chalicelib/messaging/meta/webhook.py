@@ -218,6 +218,11 @@ def parse_payload(raw_body: bytes) -> tuple[Event, ...]:
     return tuple(events)
 
 
+# DynamoDB allows 2,048 bytes in a partition key; ids go into one with a short prefix. Real PSIDs and mids
+# are under 200 bytes.
+MAX_ID_BYTES = 1024
+
+
 def parse_item(item: Any, standby: bool = False) -> Event:
     """One `messaging[]` item as a typed event; never raises."""
     if not isinstance(item, dict):
@@ -225,11 +230,33 @@ def parse_item(item: Any, standby: bool = False) -> Event:
     origin = _origin(item, standby)
     if origin is None:
         return Unparseable("item_without_sender")
+    if not storable(origin.sender_id):
+        return Unparseable("id_not_storable")
     message = item.get("message")
     if message is not None:
-        return _message(origin, message)
-    if "postback" in item:
-        return _postback(origin, item["postback"])
+        event = _message(origin, message)
+    elif "postback" in item:
+        event = _postback(origin, item["postback"])
+    else:
+        return _other(item, origin)
+    if not storable(getattr(event, "mid", None)):
+        return Unparseable("id_not_storable")
+    return event
+
+
+def storable(value: str | None) -> bool:
+    """An id that can become part of a DynamoDB key (store/): valid UTF-8 (JSON allows a lone surrogate such
+    as `\\ud800`, which no encoder accepts) and at most `MAX_ID_BYTES`. Before issue 17 such an id made the
+    whole batch answer 500, and Meta retried it forever; now the item alone is refused with a reason code."""
+    if value is None:
+        return True
+    try:
+        return len(value.encode("utf-8")) <= MAX_ID_BYTES
+    except UnicodeEncodeError:
+        return False
+
+
+def _other(item: Mapping[str, Any], origin: Origin) -> Event:
     if "delivery" in item:
         delivery = _dict(item["delivery"])
         mids = delivery.get("mids")
