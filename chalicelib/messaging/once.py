@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -38,7 +39,10 @@ class Once:
         self._clock = clock
 
     def run(self, key: str, work: Callable[[], T], outcome: Callable[[T], str], busy: str | None) -> T | None:
-        claim = self._log.claim(self._scope, key, self._clock(), lease_seconds=self._lease)
+        # A fresh clock per claim (a slow earlier part must not make this lease start in the past) and a
+        # holder token per attempt (only our own claim is taken back or released).
+        holder = uuid.uuid4().hex
+        claim = self._log.claim(self._scope, key, self._clock(), lease_seconds=self._lease, holder=holder)
         if claim is Claim.DUPLICATE:
             return None
         if claim is Claim.IN_PROGRESS:
@@ -48,7 +52,7 @@ class Once:
         try:
             result = work()
         except BaseException:
-            self._release(key)
+            self._release(key, holder)
             raise
         try:
             self._log.complete(self._scope, key, self._clock(), outcome(result))
@@ -56,9 +60,9 @@ class Once:
             log_error(_log, "dedupe_complete_failed", exc, scope=self._scope)
         return result
 
-    def _release(self, key: str) -> None:
+    def _release(self, key: str, holder: str) -> None:
         try:
-            self._log.release(self._scope, key)
+            self._log.release(self._scope, key, holder=holder)
         except Exception as exc:
             log_event(_log, "dedupe_release_failed", logging.WARNING, scope=self._scope,
                       error=type(exc).__name__)

@@ -98,7 +98,7 @@ class MemoryDedupe:
         self._lock = threading.Lock()
         self.records: dict[tuple[str, str], tuple[str, float]] = {}
 
-    def claim(self, scope, key, now, lease_seconds=30.0):
+    def claim(self, scope, key, now, lease_seconds=30.0, holder=""):
         with self._lock:
             record = self.records.get((scope, key))
             if record is None or (record[0] == "processing" and record[1] < now):
@@ -110,7 +110,7 @@ class MemoryDedupe:
         with self._lock:
             self.records[(scope, key)] = ("done", now + DEDUPE_RETENTION_SECONDS)
 
-    def release(self, scope, key):
+    def release(self, scope, key, holder=""):
         with self._lock:
             if self.records.get((scope, key), ("",))[0] == "processing":
                 del self.records[(scope, key)]

@@ -59,13 +59,13 @@ class Sessions:
 
 
 class Dedupe:
-    def claim(self, scope, key, now, lease_seconds=30.0):
+    def claim(self, scope, key, now, lease_seconds=30.0, holder=""):
         return Claim.CLAIMED
 
     def complete(self, scope, key, now, outcome="done"):
         pass
 
-    def release(self, scope, key):
+    def release(self, scope, key, holder=""):
         pass
 
 

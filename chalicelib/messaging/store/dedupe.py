@@ -34,7 +34,10 @@ class DedupeLog:
     def __init__(self, client: Any, table: str):
         self._db = Table(client, table)
 
-    def claim(self, scope: str, key: str, now: float, lease_seconds: float = 30.0) -> Claim:
+    def claim(self, scope: str, key: str, now: float, lease_seconds: float = 30.0, holder: str = "") -> Claim:
+        """`holder` (a random token per attempt) marks the claim as ours: a write whose answer was lost and
+        that the SDK retried finds our own claim and takes it (it was IN_PROGRESS, for 30 s, before issue 17),
+        and `release` removes only our own claim, never one another attempt took over after our lease."""
         pk = dedupe_pk(scope, key)
         item = {
             "pk": pk,
@@ -46,21 +49,33 @@ class DedupeLog:
         condition = (
             "attribute_not_exists(pk) OR expires_at < :now OR (#state = :processing AND lease_until < :now)"
         )
-        if self._db.put(item, condition, {":now": now, ":processing": "processing"}):
+        values: dict[str, Any] = {":now": now, ":processing": "processing"}
+        if holder:
+            item["holder"] = holder
+            condition += " OR (#state = :processing AND holder = :holder)"
+            values[":holder"] = holder
+        if self._db.put(item, condition, values):
             return Claim.CLAIMED
         existing = self._db.get(pk, now)
         if existing is None:  # released between the two calls: the caller retries later
             return Claim.IN_PROGRESS
-        return Claim.DUPLICATE if existing.get("state") == "done" else Claim.IN_PROGRESS
+        if existing.get("state") == "done":
+            return Claim.DUPLICATE
+        return Claim.CLAIMED if holder and existing.get("holder") == holder else Claim.IN_PROGRESS
 
     def complete(self, scope: str, key: str, now: float, outcome: str = "done") -> None:
         self._db.update(
             dedupe_pk(scope, key),
-            "SET #state = :done, outcome = :outcome, expires_at = :expires REMOVE lease_until",
+            "SET #state = :done, outcome = :outcome, expires_at = :expires REMOVE lease_until, holder",
             {":done": "done", ":outcome": outcome, ":expires": int(now + DEDUPE_RETENTION_SECONDS)},
             None,
         )
 
-    def release(self, scope: str, key: str) -> None:
-        """Give up a claim after a transient failure, so Meta's retry can claim it at once."""
+    def release(self, scope: str, key: str, holder: str = "") -> None:
+        """Give up a claim after a transient failure, so Meta's retry can claim it at once. With `holder`,
+        only our own claim is released."""
+        if holder:
+            self._db.delete(dedupe_pk(scope, key), "#state = :processing AND holder = :holder",
+                            {":processing": "processing", ":holder": holder})
+            return
         self._db.delete(dedupe_pk(scope, key), "#state = :processing", {":processing": "processing"})
