@@ -32,8 +32,8 @@ from chalicelib.messaging.connect.chat import ChatGone, client_token
 from chalicelib.messaging.connect.stream_items import MalformedRecord, StreamItem
 from chalicelib.messaging.errors import ConfigurationError, MessagingError, PermanentError, TransientError
 from chalicelib.messaging.meta.send_api import (
-    MAX_ATTACHMENT_URL_BYTES, MAX_IMAGE_URL_BYTES, Delivery, GraphUnavailable, SendResult, attachment_kind,
-    delivery_for,
+    MAX_ATTACHMENT_URL_BYTES, MAX_IMAGE_URL_BYTES, UNCONFIRMED, Delivery, GraphUnavailable, SendResult,
+    attachment_kind, delivery_for,
 )
 from chalicelib.messaging.once import Once
 from chalicelib.messaging.ports import AttachmentUrls, CustomerConnection, CustomerMessenger, Dedupe, Sessions, TextRedactor
@@ -51,7 +51,7 @@ WINDOW_CLOSED_NOTE = "[Connect Guard: the customer's Messenger reply window has 
 # Graph refusals after which a text saying "a file was sent" would fail the same way.
 _NO_FALLBACK_REASONS = frozenset({
     "outside_window", "unknown_recipient", "invalid_token", "permission_denied", "messaging_disabled",
-    "recipient_unavailable", "policy_blocked",
+    "recipient_unavailable", "policy_blocked", UNCONFIRMED,  # maybe delivered: no second message about it
 })
 
 
@@ -246,7 +246,7 @@ class OutboundRelay:
             last = index == len(parts) - 1
             reason = self._send_once(item, index, lambda: self._messenger.send_text(
                 session.customer_id, part, delivery, replies if last else ()))
-            if reason not in ("sent", "duplicate"):
+            if reason not in ("sent", "duplicate", UNCONFIRMED):
                 break  # a permanent refusal applies to the remaining parts too
         return RecordOutcome(reason)
 

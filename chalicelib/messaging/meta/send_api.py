@@ -59,6 +59,11 @@ _PERMANENT_CODE_REASONS = {
 }
 
 
+# A send whose answer did not arrive in time (read timeout): maybe delivered, never resent.
+UNCONFIRMED = "graph_timeout_unconfirmed"
+UNCONFIRMED_STATUS = -1
+
+
 class GraphUnavailable(Exception):
     """Meta is throttling or failing: retry the whole record later. The message is a reason code only."""
 
@@ -166,12 +171,21 @@ class MessengerClient:
         token, secret = self._credentials()
         while True:
             status, payload = self._request(body, token, secret)
+            if status == UNCONFIRMED_STATUS:
+                log_event(log, "graph_send_unconfirmed", logging.WARNING, kind=kind)
+                return SendResult(delivered=False, reason=UNCONFIRMED)
             result = _classify(status, payload)
             if isinstance(result, SendResult):
                 if result.reason == "invalid_token" and not refreshed:
                     refreshed = True  # the secret may have been rotated since we cached it: reread once
                     token, secret = self._credentials(refresh=True)
                     continue
+                if result.reason == "invalid_token":
+                    # Still refused after rereading the secret: a rotation half done (Meta revoked the old
+                    # token before the secret holds the new one, or our reread was rate limited). Retried
+                    # later (Lambda's retries, then the dead-letter queue), never dropped (issue 17).
+                    _log_result(result, kind, payload)
+                    raise GraphUnavailable("graph_token_rejected")
                 _log_result(result, kind, payload)
                 return result
             if result.reason.startswith("graph_code_") and attempt < self._graph_retries:
@@ -194,8 +208,13 @@ class MessengerClient:
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=self._timeout,
             )
+        except requests.ConnectTimeout:
+            raise GraphUnavailable("graph_unreachable") from None  # never sent: safe to retry
         except requests.Timeout:
-            raise GraphUnavailable("graph_timeout") from None
+            # Sent, and no answer in time: Graph may have delivered it, and it has no idempotency key. Not
+            # resent (the whole SNS event used to be retried, and the customer got the message twice):
+            # the part is recorded as unconfirmed and the rest of the message goes on (issue 17).
+            return UNCONFIRMED_STATUS, None
         except requests.RequestException:
             raise GraphUnavailable("graph_unreachable") from None
         try:
