@@ -286,3 +286,56 @@ class FlowDryRunAnswers:
     def _connect_create_contact_flow(self, params: dict[str, Any]) -> dict[str, Any]:
         key = params["Name"].removeprefix(f"{self._stage.app}-{self._stage.name}-")
         return {"ContactFlowId": f"<{key}-id>", "ContactFlowArn": f"{self._stage.instance_arn}/contact-flow/<{key}-id>"}
+
+
+def render_files(stage: Stage, out_dir: Path, printer: Printer = print, project_dir: Path = PROJECT_DIR) -> list[Path]:
+    """Each flow rendered for the stage into `out_dir`, ready for the console's *Import* (docs/flows.md)."""
+    deployment = FlowDeployment(stage, None, printer, project_dir)
+    values, settings = deployment.values(), stage_settings(stage, project_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for flow_file in deployment.flows:
+        missing = deployment.missing(flow_file, flow_file.select(settings), values)
+        if missing:
+            printer(f"{flow_file.key}: skipped, no value for {', '.join(missing)}")
+            continue
+        flow = render(flow_file, values, settings)
+        found = flow_checks.problems(flow, [values["IvrDecryptorArn"]], flow_file.key, settings)
+        if found:
+            raise FlowDeployError(f"{flow_file.key} breaks its invariants: " + "; ".join(found))
+        path = out_dir / f"{flow_name(stage, flow_file)}.json"
+        path.write_text(json.dumps(flow, indent=2, ensure_ascii=False) + "\n")
+        printer(f"wrote {path}")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None, printer: Printer = print) -> int:
+    import argparse
+
+    from infra.stage import EXAMPLE_PARAMS_PATH, StageError, params_path
+
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.flow_deploy", description="Render the contact flows of infra/flows/ for a stage (no AWS)."
+    )
+    parser.add_argument("action", choices=("render",))
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--params", type=Path, help="stage parameters (default: infra/params-<stage>.json)")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "flows")
+    args = parser.parse_args(argv)
+    path = args.params or params_path(args.stage)
+    if args.params is None and not path.exists():
+        printer(f"({path.name} not found: using {EXAMPLE_PARAMS_PATH.name})")
+        path = EXAMPLE_PARAMS_PATH
+    try:
+        render_files(Stage.load(args.stage, path), args.out, printer)
+    except (StageError, FlowDeployError) as exc:
+        printer(f"error: {exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -291,3 +291,17 @@ def test_a_hand_edited_flow_is_put_back(tmp_path):
             target, aws, printer=lambda _: None, project_dir=config_dir(tmp_path), flows=[flow_file]
         ).deploy()
     aws.stub.assert_no_pending_responses()
+
+
+def test_render_writes_importable_files_that_pass_the_command_line_check(tmp_path, capsys):
+    from infra import flow_deploy
+
+    assert flow_deploy.main(["render", "--stage", "prod", "--out", str(tmp_path)]) == 0
+    files = sorted(tmp_path.glob("*.json"))
+    assert [f.name for f in files] == sorted(f"{flow_name(stage(), f)}.json" for f in deployable(stage()))
+    for path in files:
+        assert not PLACEHOLDER.search(path.read_text())
+        assert "ConnectGuard" not in json.loads(path.read_text())["Metadata"]
+    capsys.readouterr()
+    assert flow_checks.main([str(f) for f in files]) == 0
+    assert capsys.readouterr().out.count(": ok") == len(files)
