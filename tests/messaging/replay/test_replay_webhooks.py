@@ -12,7 +12,6 @@ import pytest
 
 from tests.messaging.replay import corpus, oracle
 from tests.messaging.replay.known_failures import KNOWN
-from tests.messaging.replay.world import replay_world
 
 
 def _params():
@@ -22,20 +21,19 @@ def _params():
 
 
 @pytest.mark.parametrize("case", _params())
-def test_public_payload_is_answered_and_nothing_is_lost(case, monkeypatch):
-    with replay_world(monkeypatch) as world:
-        reply = world.post_until_done(case.raw)
-        assert reply.status_code == 200, f"{case.id} ({case.origin}) answered {reply.status_code}"
-        items_after_first = world.agent_items()
-        chats_after_first = len(world.connect.chats())
+def test_public_payload_is_answered_and_nothing_is_lost(case, world):
+    reply = world.post_until_done(case.raw)
+    assert reply.status_code == 200, f"{case.id} ({case.origin}) answered {reply.status_code}"
+    items_after_first = world.agent_items()
+    chats_after_first = len(world.connect.chats())
 
-        # Meta delivers at least once: the same body again changes nothing.
-        assert world.post(case.raw).status_code == 200
-        assert world.agent_items() == items_after_first, "a redelivery reached the agent twice"
-        assert len(world.connect.chats()) == chats_after_first
+    # Meta delivers at least once: the same body again changes nothing.
+    assert world.post(case.raw).status_code == 200
+    assert world.agent_items() == items_after_first, "a redelivery reached the agent twice"
+    assert len(world.connect.chats()) == chats_after_first
 
-        verdict = check(case, world)
-        assert not verdict, f"{case.id} ({case.origin}): " + "; ".join(verdict)
+    verdict = check(case, world)
+    assert not verdict, f"{case.id} ({case.origin}): " + "; ".join(verdict)
 
 
 def check(case: corpus.WebhookCase, world) -> list[str]:

@@ -85,6 +85,37 @@ class ReplayWorld:
 @contextlib.contextmanager
 def replay_world(monkeypatch, secret: dict[str, Any] | None = None, environment: dict[str, str] | None = None,
                  ) -> Iterator[ReplayWorld]:
+    """A fresh deployment for one test."""
+    with replay_deployment(monkeypatch, secret, environment) as deployment:
+        yield deployment.fresh()
+
+
+class ReplayDeployment:
+    """moto, the secret, the Chalice client and the web doubles, kept for many tests; `fresh()` gives each
+    test an empty sessions table and a new Connect (a corpus replay then costs requests, not set-up)."""
+
+    def __init__(self, client: Any, graph: responses.RequestsMock, doubles: dict[str, Any]):
+        self._client, self._graph, self._doubles = client, graph, doubles
+        self._connect: ConnectDouble | None = None
+
+    def fresh(self) -> ReplayWorld:
+        table = boto3.resource("dynamodb").Table(LOCAL_STAGE["SESSIONS_TABLE"])
+        with table.batch_writer() as batch:
+            for item in table.scan(ProjectionExpression="pk")["Items"]:
+                batch.delete_item(Key={"pk": item["pk"]})
+        self._connect = ConnectDouble(LOCAL_STAGE["CONNECT_INSTANCE_ID"], LOCAL_STAGE["CONNECT_CONTACT_FLOW_ID"])
+        self._doubles.update(connect=self._connect.connect, connectparticipant=self._connect.participant)
+        self._graph.calls.reset()
+        return ReplayWorld(self._client, self._connect, self._graph)
+
+    def upload(self, attachment_id: str, body: bytes) -> None:
+        if self._connect is not None and attachment_id in self._connect.uploads:
+            self._connect.receive_upload(attachment_id, body)
+
+
+@contextlib.contextmanager
+def replay_deployment(monkeypatch, secret: dict[str, Any] | None = None,
+                      environment: dict[str, str] | None = None) -> Iterator[ReplayDeployment]:
     from chalice.test import Client
 
     from app import app
@@ -98,21 +129,21 @@ def replay_world(monkeypatch, secret: dict[str, Any] | None = None, environment:
             **SECRET, "PAGE_TOKENS": {account: token_for(account) for account in served_accounts()}}
         boto3.client("secretsmanager").create_secret(Name=LOCAL_STAGE["MESSENGER_SECRET_ID"],
                                                      SecretString=json.dumps(document))
-        connect = ConnectDouble(LOCAL_STAGE["CONNECT_INSTANCE_ID"], LOCAL_STAGE["CONNECT_CONTACT_FLOW_ID"])
         real_client = aws.client
-        doubles = {"connect": connect.connect, "connectparticipant": connect.participant}
+        doubles: dict[str, Any] = {}
         monkeypatch.setattr(aws, "client", lambda service: doubles.get(service) or real_client(service))
         with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
-            _serve_meta_and_uploads(graph, connect)
             with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as client:
-                yield ReplayWorld(client, connect, graph)
+                deployment = ReplayDeployment(client, graph, doubles)
+                _serve_meta_and_uploads(graph, deployment)
+                yield deployment
 
 
-def _serve_meta_and_uploads(graph: responses.RequestsMock, connect: ConnectDouble) -> None:
+def _serve_meta_and_uploads(graph: responses.RequestsMock, deployment: ReplayDeployment) -> None:
     def upload(request: Any) -> tuple[int, dict, bytes]:
         attachment_id = request.url.rsplit("/", 1)[-1]
         body = request.body if isinstance(request.body, bytes) else (request.body.read() if request.body else b"")
-        connect.receive_upload(attachment_id, body)
+        deployment.upload(attachment_id, body)
         return 200, {}, b""
 
     def send(request: Any) -> tuple[int, dict, str]:
