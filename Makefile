@@ -1,4 +1,4 @@
-# Connect Guard: `make run` (sandbox), `make test`, `make bench`.
+# Connect Guard: `make run` (sandbox), `make test`, `make docs`, `make bench`.
 # Everything installs itself into .venv with Python 3.13 (Chalice takes the Lambda runtime from it).
 
 SHELL := /bin/bash
@@ -13,7 +13,7 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 	"$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13" /usr/bin/python3.13 /usr/local/bin/python3.13; do \
 	if env $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then echo "env $$c"; break; fi; done)
 
-.PHONY: venv test run bench clean
+.PHONY: venv test run bench clean docs
 
 venv: $(STAMP)
 
@@ -48,15 +48,20 @@ chromium:
 	  else echo "chromium missing and cannot apt-get install it: the browser tests will be skipped" >&2; fi; \
 	fi
 
+# The documentation site (docs/, mkdocs.yml) into site/; strict: a broken link or a page left out of the nav fails.
+# tests/test_docs.py runs the same build, so `make test` fails on it too.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
+
 bench: venv
 	@# Bench-only peers (presidio-analyzer): installed here, never by `make test` or into a Lambda.
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt || echo "requirements-bench.txt could not be installed: benches run without their peers" >&2
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis site
 
-# Deployment to AWS (README, section Deploy): `make deploy STAGE=prod`, `make destroy STAGE=prod`.
+# Deployment to AWS (docs/deploy.md): `make deploy STAGE=prod`, `make destroy STAGE=prod`.
 # DRY_RUN=1 prints every AWS call and command without credentials. Parameters: infra/params-$(STAGE).json.
 DEPLOY_ARGS = --stage $(STAGE) $(if $(DRY_RUN),--dry-run) $(if $(PARAMS),--params $(PARAMS))
 

@@ -1,7 +1,7 @@
 """A real browser on the sandbox page: Debian's headless Chromium driven by Playwright.
 
 Never downloads a browser: `make test` / .ci/run install Debian's `chromium` when it is missing.
-Screenshots land in artifacts/ (the README's docs/sandbox.png is one of them).
+Screenshots land in artifacts/ (docs/sandbox.png, shown by the README, is one of them).
 """
 
 from __future__ import annotations
