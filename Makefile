@@ -1,4 +1,4 @@
-# Connect Guard: `make run` (sandbox), `make test`, `make docs`, `make bench`.
+# Connect Guard: `make run` (sandbox), `make local` (chalice local), `make test`, `make docs`, `make bench`.
 # Everything installs itself into .venv with Python 3.13 (Chalice takes the Lambda runtime from it).
 
 SHELL := /bin/bash
@@ -30,6 +30,12 @@ test: venv chromium
 # The whole product on this machine (sandbox/): the page at http://127.0.0.1:8000/sandbox/. Ctrl-C stops it.
 run: $(RUN_STAMP)
 	$(BIN)/python -m sandbox --port 8000
+
+# Webhook testing by hand: `chalice local --stage local` on http://127.0.0.1:8000 wired to the embedded emulators
+# (no page). In another terminal: .venv/bin/python -m tools.messenger_send "my card is 4111 1111 1111 1111"
+.PHONY: local
+local: $(RUN_STAMP)
+	$(BIN)/python -m sandbox --local --port 8000
 
 $(RUN_STAMP): requirements.txt requirements-sandbox.txt
 	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 not found: install it (pyenv install 3.13.0) or set PYTHON313=/path/to/python3.13" >&2; exit 1; fi

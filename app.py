@@ -3,12 +3,17 @@
 Nothing heavy happens at import: every Lambda of this app imports this whole module on cold start.
 """
 
+import sys
+
 from chalice import Chalice
 
 from chalicelib import logs, settings
 from chalicelib.version import VERSION
 
 app = Chalice(app_name="connect-guard")
+# Plain `chalice local` lacks settings or emulators: say so in one line instead of a bare 500 (docs/local.md).
+if _local_problem := settings.chalice_local_problem():
+    print(_local_problem, file=sys.stderr, flush=True)
 # Chalice's own logger would print free text; ours writes sanitised JSON (chalicelib/logs.py).
 app.log.propagate = True
 
