@@ -46,8 +46,9 @@ class IvrPanel:
         return True
 
     def run(self, digits: str) -> dict:
-        if not digits or len(digits) > MAX_DIGITS or not all(ch in "0123456789*#" for ch in digits):
-            return {"error": f"enter 1-{MAX_DIGITS} keypad characters (0-9, * and #)"}
+        # What ivr_decryptor accepts as a value (1-64 ASCII digits; anything else decrypts to INVALID_VALUE).
+        if not digits or len(digits) > MAX_DIGITS or not all(ch in "0123456789" for ch in digits):
+            return {"error": f"enter 1-{MAX_DIGITS} digits (0-9): what ivr_decryptor accepts"}
         from chalicelib.ivr.esdk import encrypt_like_connect
 
         ciphertext = encrypt_like_connect(digits, self._key.public_pem, self._key.key_id)

@@ -131,7 +131,10 @@ class SandboxSite:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise HttpError(400, {"message": "text is required"})
-        item = self._model.agent_message(self._contact(body), text)
+        content_type = body.get("content_type") or "text/plain"
+        if content_type not in ("text/plain", "text/markdown"):
+            raise HttpError(400, {"message": "content_type must be text/plain or text/markdown"})
+        item = self._model.agent_message(self._contact(body), text, content_type)
         return Response.json({"id": item["Id"]})
 
     def _agent_typing(self, request: Request) -> Response:
