@@ -59,8 +59,8 @@ def settings_variables() -> dict[str, object]:
         if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
             continue
         name = node.args[0].value
-        if not (isinstance(name, str) and re.fullmatch(r"[A-Z][A-Z0-9_]{2,}", name)):
-            continue
+        if not (isinstance(name, str) and re.fullmatch(r"[A-Z][A-Z0-9_]{2,}", name)) or name.startswith("AWS_"):
+            continue  # AWS_* belong to boto3 and Chalice (documented under "Not settings")
         func = node.func
         is_reader = isinstance(func, ast.Attribute) and func.attr in READER_METHODS
         is_environ = isinstance(func, ast.Attribute) and func.attr == "get" and "environ" in ast.unparse(func.value)
