@@ -209,8 +209,8 @@ $("ivr-form").addEventListener("submit", async (event) => {
   if (!digits) return;
   // What the panel can play: 1–64 keypad characters per try, up to 3 tries (the decryptor's value is 0–9 only).
   if (!/^[0-9*#]{1,64}(\s*,\s*[0-9*#]{1,64}){0,2}$/.test(digits)) {
-    showError("The IVR takes 1–64 digits (0–9) per try, up to 3 tries separated by commas; " +
-              "* and # are keypad keys the decryptor answers with INVALID_VALUE.");
+    showError("The IVR takes keypad entries (digits 0–9, * and #), up to 3 tries separated by commas; " +
+              "only digits 0–9 come back as a value.");
     return;
   }
   $("ivr-result").textContent = "encrypting…";

@@ -197,15 +197,27 @@ def test_the_customer_sees_their_files_as_messenger_shows_them(page, sandbox):
 
 
 def test_the_ivr_hint_matches_what_the_decryptor_accepts(page, sandbox):
+    """The hint states the flow's MaximumLength and the decryptor's rule (digits 0-9; else INVALID_VALUE)."""
+    import json
+
     sandbox.require("ivr_decryptor", webhook=False)
-    assert "1–64 digits" in page.get_attribute("#ivr-input", "placeholder")
-    page.fill("#ivr-input", "12*#")  # keypad symbols: not a value the decryptor returns
+    flow = json.loads((ARTIFACTS.parent / "infra" / "flows" / "secure-ivr.json").read_text())
+    lengths = {a["Parameters"]["InputValidation"]["CustomValidation"]["MaximumLength"]
+               for a in flow["Actions"] if a["Type"] == "GetParticipantInput"}
+    note = page.inner_text("section.ivr .note")
+    assert lengths == {page.inner_text("#ivr-max-length")}, "the hint states the flow's MaximumLength"
+    assert "0–9" in note and "INVALID_VALUE" in note
+
+    page.fill("#ivr-input", "12ab")  # not keypad input at all: refused on the page, text kept
     page.click("#ivr-send")
     page.locator("#error").wait_for(state="visible", timeout=5000)
-    assert "1–64 digits" in page.inner_text("#error-text")
-    assert page.input_value("#ivr-input") == "12*#"
+    assert "digits 0–9" in page.inner_text("#error-text")
+    assert page.input_value("#ivr-input") == "12ab"
     page.click("#error-dismiss")
-    page.fill("#ivr-input", "1" * 64)  # the longest value the decryptor accepts
+
+    page.fill("#ivr-input", "12*#, 4111111111111111")  # keypad keys are no value: the flow asks again
     page.click("#ivr-send")
     page.wait_for_function("document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')",
-                           timeout=20000)
+                           timeout=30000)
+    result = page.inner_text("#ivr-result")
+    assert "INVALID_VALUE" in result or "card-input-2" in result, "the first entry was refused, the second decrypted"
