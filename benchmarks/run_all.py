@@ -12,6 +12,8 @@ RESULTS.md layout, made here:
 
 `python benchmarks/run_all.py --reformat` rebuilds that layout from an existing RESULTS.md without running
 anything (sections are matched to scripts in sorted order, as a full run writes them).
+`python benchmarks/run_all.py --update <name>...` runs only the matching scripts and replaces (or adds) their
+sections in RESULTS.md, keeping every other section as it was; the header notes which sections a later run updated.
 """
 
 from __future__ import annotations
@@ -56,10 +58,40 @@ def reformat(path: Path = RESULTS) -> str:
     return compose(header, list(zip(stems, bodies)))
 
 
+def sections_of(text: str) -> tuple[str, dict[str, str]]:
+    """(header, {script stem: section}) of a RESULTS.md written by compose()."""
+    header = text.split("## Budgets at a glance", 1)[0]
+    found = dict(re.findall(r"<!-- --8<-- \[start:([\w-]+)\] -->\n(.*?)<!-- --8<-- \[end:\1\] -->", text, re.DOTALL))
+    return header, found
+
+
+def update(selected: list[str]) -> int:
+    """Run the selected scripts; splice their sections into RESULTS.md (sorted by script, like a full run)."""
+    header, found = sections_of(RESULTS.read_text())
+    scripts = [s for s in sorted(HERE.glob("bench_*.py")) if any(name in s.stem for name in selected)]
+    failed = []
+    for script in scripts:
+        print(f"== {script.name}", file=sys.stderr, flush=True)
+        result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent, capture_output=True, text=True)
+        sys.stderr.write(result.stderr[-4000:])
+        if result.returncode != 0:
+            failed.append(script.name)
+            continue
+        found[script.stem] = result.stdout.strip() + "\n"
+    note = (f"Sections updated alone on {time.strftime('%Y-%m-%d')} (`run_all.py --update`, Python "
+            f"{platform.python_version()}): {', '.join(s.stem for s in scripts if s.name not in failed)}.")
+    header = header.rstrip() + "\n\n" + note + "\n" if scripts else header
+    order = [s.stem for s in sorted(HERE.glob("bench_*.py")) if s.stem in found]
+    RESULTS.write_text(compose(header, [(stem, found[stem]) for stem in order]))
+    return 1 if failed else 0
+
+
 def main(selected: list[str]) -> int:
     if selected == ["--reformat"]:
         RESULTS.write_text(reformat())
         return 0
+    if selected[:1] == ["--update"]:
+        return update(selected[1:])
     scripts = sorted(HERE.glob("bench_*.py"))
     if selected:
         scripts = [s for s in scripts if any(name in s.stem for name in selected)]
