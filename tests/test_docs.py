@@ -186,3 +186,12 @@ def test_every_data_folder_has_a_licence_and_is_listed():
         assert (folder / "LICENSE").is_file() or "licen" in readme.read_text().lower(), \
             f"{folder.relative_to(ROOT)} states no licence (a LICENSE file, or the licences in its README)"
         assert f"{folder.relative_to(ROOT)}/" in third_party, f"list {folder.relative_to(ROOT)}/ in THIRD_PARTY.md"
+
+
+def test_paths_named_in_the_docs_exist():
+    """A file the docs name (`chalicelib/...`, `tests/...`) must exist: moved code takes its docs along."""
+    pattern = re.compile(r"`((?:chalicelib|sandbox|tests|benchmarks|infra|tools|docs)/[A-Za-z0-9_./-]+)`")
+    pages = [ROOT / "README.md", *DOCS.rglob("*.md")]
+    missing = sorted({f"{page.relative_to(ROOT)}: {path}" for page in pages for path in pattern.findall(page.read_text())
+                      if not (ROOT / path).exists()})
+    assert not missing, "the docs name paths that do not exist:\n" + "\n".join(missing)
