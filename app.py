@@ -7,9 +7,10 @@ modules (~140 ms and ~60 ms of imports) load inside their entry point, so only t
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from chalice import Chalice, Response
+from chalice.app import Request
 
 from chalicelib import logs, settings
 from chalicelib.ivr import wiring as ivr_wiring
@@ -24,7 +25,7 @@ app = Chalice(app_name="connect-guard")
 logs.take_over(app.log)
 
 _log = logs.get_logger("app")
-_TEXT = {"Content-Type": "text/plain"}
+_TEXT: dict[str, str | list[str]] = {"Content-Type": "text/plain"}
 T = TypeVar("T")
 
 
@@ -52,15 +53,23 @@ def health() -> dict[str, str]:
 @app.route("/webhook/messenger", methods=["GET"])
 def messenger_verify() -> Response:
     """Meta's subscription check: the challenge back as text/plain when mode and verify token match."""
-    return _messenger(lambda webhook: webhook.verify(app.current_request.query_params))
+    request = _request()
+    return _messenger(lambda webhook: webhook.verify(request.query_params))
 
 
 # Meta posts `application/json` (Chalice also accepts it with a charset); anything else gets 415.
 @app.route("/webhook/messenger", methods=["POST"], content_types=["application/json"])
 def messenger_receive() -> Response:
     """Customer events: signature over the raw body first, then each event to the inbound use case."""
+    request = _request()
+    body = cast(bytes, request.raw_body)  # bytes at run time; Chalice's annotation also allows str
+    return _messenger(lambda webhook: webhook.receive(body, request.headers.get("x-hub-signature-256")))
+
+
+def _request() -> Request:
     request = app.current_request
-    return _messenger(lambda webhook: webhook.receive(request.raw_body, request.headers.get("x-hub-signature-256")))
+    assert request is not None  # Chalice sets it before it calls a route
+    return request
 
 
 def _messenger(call: "Callable[[MessengerWebhook], Reply]") -> Response:

@@ -76,11 +76,11 @@ class _StdStreamHandler(logging.StreamHandler):
     to_stderr = False
 
     @property
-    def stream(self):
+    def stream(self) -> Any:
         return sys.stderr if self.to_stderr else sys.stdout
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: Any) -> None:
         pass
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Callable, Mapping, TypeVar
 
-T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 # Comprehend entity types redacted customer -> agent by default (docs/reference/comprehend.md: financial, government ids, secrets).
 DEFAULT_PII_ENTITY_TYPES = (
@@ -94,7 +94,7 @@ class _Reader:
             value = default
         return tuple(item.strip() for item in value.split(",") if item.strip())
 
-    def _number(self, name: str, default: T, kind: Callable[[str], T], minimum, maximum) -> T:
+    def _number(self, name: str, default: N, kind: Callable[[str], N], minimum: N | None, maximum: N | None) -> N:
         value = self.raw(name)
         if value is None:
             return default

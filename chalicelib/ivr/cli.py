@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _cmd_keygen(args) -> int:
+def _cmd_keygen(args: argparse.Namespace) -> int:
     files = generate_key_files(Path(args.out), args.name, args.days, args.common_name)
     print(f"private key  {files.private_key}  (keep secret; store it with put-key, then delete this file)")
     print(f"certificate  {files.certificate}  (paste into the flow's Store customer input block)")
@@ -150,7 +150,7 @@ def _cmd_keygen(args) -> int:
     return 0
 
 
-def _cmd_put_key(args) -> int:
+def _cmd_put_key(args: argparse.Namespace) -> int:
     from chalicelib import settings
 
     path = args.path or settings.load().ivr.keys_path
@@ -159,12 +159,12 @@ def _cmd_put_key(args) -> int:
     return 0
 
 
-def _cmd_encrypt(args) -> int:
+def _cmd_encrypt(args: argparse.Namespace) -> int:
     print(encrypt(_value_or_stdin(args.digits), Path(args.public_key).read_bytes(), args.key_id))
     return 0
 
 
-def _cmd_check(args) -> int:
+def _cmd_check(args: argparse.Namespace) -> int:
     result = check(_value_or_stdin(args.ciphertext), Path(args.private_key).read_bytes(), args.key_id)
     if not args.show_value:
         result.pop("Value", None)

@@ -88,6 +88,7 @@ class AttachmentRelay:
                                 "Sorry, we couldn't receive your file. Please try sending it again.")
 
     def _relay(self, session: ChatSession, attachment: IncomingAttachment, key: str) -> str:
+        assert attachment.url is not None  # `relay` answered a missing URL with a note
         with self._downloader.fetch(attachment.url) as (body, size):
             kind = upload_type(body)
             if kind is None or kind.extension not in self._allowed:

@@ -56,14 +56,14 @@ class MessengerWebhook:
             log_event(_log, "webhook_verify_refused", logging.WARNING, reason="wrong_mode")
             return Reply(403, "forbidden")
         try:
-            accepted = self._with_fresh_secret(lambda c: token_matches(c.verify_token, subscription.verify_token))
+            accepted = self._with_fresh_secret(lambda c: token_matches(c.verify_token, subscription.verify_token or ""))
         except (TransientError, ConfigurationError) as exc:
             return self._dependency_failed("webhook_verify_failed", exc)
         if not accepted:
             log_event(_log, "webhook_verify_refused", logging.WARNING, reason="wrong_token")
             return Reply(403, "forbidden")
         log_event(_log, "webhook_verified")
-        return Reply(200, subscription.challenge)
+        return Reply(200, subscription.challenge or "")
 
     # -- POST
 

@@ -163,7 +163,7 @@ class InboundMessages:
         deadline = time.monotonic() + self._start_wait
         while True:
             now = self._clock()
-            if record is not None and record.state is CustomerState.ACTIVE:
+            if record is not None and record.state is CustomerState.ACTIVE and record.session is not None:
                 try:
                     return self._connected(record.session, now), False
                 except ChatGone as gone:
@@ -174,8 +174,8 @@ class InboundMessages:
                     self._sessions.end_contact(record.session.contact_id, now)
             elif record is None or record.state is CustomerState.ENDED or record.start_lease_expired(now):
                 # A start that crashed is taken over with ITS token: Connect then returns the same contact.
-                taking_over = record is not None and record.state is CustomerState.STARTING and record.start_token
-                token = record.start_token if taking_over else client_token("start", CHANNEL, customer_id, key)
+                taken_over = record.start_token if record is not None and record.state is CustomerState.STARTING else None
+                token = taken_over or client_token("start", CHANNEL, customer_id, key)
                 version = record.version if record is not None else None
                 if self._sessions.claim_start(CHANNEL, customer_id, token, now, self._start_lease, version):
                     return self._open_chat(customer_id, token, (version or 0) + 1, now), True

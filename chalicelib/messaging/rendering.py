@@ -105,7 +105,8 @@ def render_interactive(content: str | None) -> Rendered | None:
     data = template.get("data")
     if not isinstance(data, dict):
         return None
-    body = data.get("content") if isinstance(data.get("content"), dict) else data
+    content = data.get("content")
+    body: dict[str, Any] = content if isinstance(content, dict) else data
     if kind == "TimePicker":
         choices = [(_timeslot_label(slot, body.get("timeZoneOffset")), "") for slot in _dicts(body.get("timeslots"))]
     elif kind == "Carousel":
@@ -140,7 +141,8 @@ def _element_choice(element: dict) -> tuple[str, str]:
 
 def _carousel_choices(panel: dict) -> list[tuple[str, str]]:
     data = panel.get("data")
-    inner = data.get("content") if isinstance(data, dict) and isinstance(data.get("content"), dict) else panel
+    content = data.get("content") if isinstance(data, dict) else None
+    inner: dict[str, Any] = content if isinstance(content, dict) else panel
     return [_element_choice(e) for e in _dicts(inner.get("elements"))] or [(_clean(inner.get("title")), "")]
 
 

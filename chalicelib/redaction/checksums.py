@@ -170,7 +170,7 @@ def iban_length(country: str) -> int | None:
 
 
 @lru_cache(maxsize=None)  # keyed by two letters: at most 676 entries, never a number
-def _iban_bban(country: str):
+def _iban_bban(country: str) -> re.Pattern[str] | None:
     """The compiled BBAN format stdnum's registry gives a country ("8!n10!n"), or None for no such country."""
     import re
 

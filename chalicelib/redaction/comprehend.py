@@ -51,7 +51,7 @@ class ComprehendPii:
     def __init__(self, client_factory: Callable[[], Any], language: str, min_score: float,
                  entity_types: Iterable[str], max_bytes: int = MAX_REQUEST_BYTES):
         self._client_factory = client_factory
-        self._client = None
+        self._client: Any = None
         self.language = language
         self.min_score = min_score
         self.entity_types = frozenset(entity_types)

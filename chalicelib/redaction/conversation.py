@@ -23,12 +23,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple, TypeVar
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
 from chalicelib.redaction.detectors import Detection, Scan, uncovered_runs, words
 from chalicelib.redaction.spans import Coverage
+
+N = TypeVar("N", int, float)
 
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
 HARD, SOFT = "hard", "soft"  # card context: mask every digit run / only messages that are mostly digits
@@ -124,7 +126,7 @@ class RedactionContext:
         )
 
 
-def _number(value: Any, kind):
+def _number(value: Any, kind: Callable[[Any], N]) -> N:
     try:
         number = kind(value or 0)
     except (TypeError, ValueError, OverflowError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
@@ -114,7 +114,8 @@ class Detector:
             return self.context.search(lowered) is not None
         before = _words_before(self.window).search(lowered, max(0, start - 40 * self.window), start)
         after = _words_after(self.window).match(lowered, end, min(len(lowered), end + 40 * self.window))
-        return self.context.search(lowered, before.start(), after.end()) is not None
+        # Both patterns match at least the empty string; the fallbacks only satisfy the type checker.
+        return self.context.search(lowered, before.start() if before else start, after.end() if after else end) is not None
 
 
 # ---------------------------------------------------------------------------------------------- shapes
@@ -177,7 +178,7 @@ class CardDetector(Detector):
         # In a chat message the whole message is the context: one search says whether a card word can back
         # an uncertain window. Without one, only a window that starts its run and is card-shaped can match,
         # so the Luhn sums of all the others are skipped (most long numbers are tracking or order ids).
-        worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or self.context.search(lowered) is not None
+        worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or (self.context is not None and self.context.search(lowered) is not None)
         labelled = not worded and self.labels is not None and self.labels.search(lowered) is not None
         for offset, run in runs:
             if len(run) >= 12:
@@ -553,7 +554,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     return detectors
 
 
-def _alternation(phrases) -> str:
+def _alternation(phrases: Iterable[str]) -> str:
     return _prefix_tree(phrases)
 
 
@@ -564,13 +565,22 @@ def _filler(language: str) -> str:
     return rf"(?:[\s:=#?.,'\"-]*(?:(?:{fillers})(?!\w)|=|:|#))*[\s:=#?.,'\"-]*"
 
 
+# (detector, its min digits, its hint words, its gate): what the per-message loop reads.
+_Step = tuple[Any, int, Any, Any]
+
+
 @dataclass(frozen=True)
 class DetectorSet:
     """The detectors for a set of entity types, run together over one normalised text."""
 
     detectors: tuple[Detector, ...] = field(default_factory=all_detectors)
+    # Derived in __post_init__ (see there); not compared, not shown.
+    _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _digitless: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _any_hint: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _unhinted: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
         plan = tuple((d, d.min_digits, d.hints, d.gate) for d in self.detectors)
@@ -583,7 +593,7 @@ class DetectorSet:
         object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
 
     @classmethod
-    def for_types(cls, entity_types, language: str = "en") -> "DetectorSet":
+    def for_types(cls, entity_types: Iterable[str], language: str = "en") -> "DetectorSet":
         wanted = frozenset(entity_types)
         return cls(tuple(d for d in all_detectors(language) if d.entity_type in wanted))
 
@@ -657,7 +667,7 @@ def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Patt
     return True
 
 
-def _prefix_tree(words) -> str:
+def _prefix_tree(words: Iterable[str]) -> str:
     """A regex matching any of `words` literally (a space: any run of whitespace), factored by common prefixes
     ("ab(?:a|ia)"): Python's engine tries alternatives one by one, so sharing prefixes is what makes one search
     beat many `in` tests. A longer word is tried before its prefix ("card number" before "card")."""

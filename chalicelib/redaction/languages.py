@@ -18,6 +18,7 @@ Every accented phrase also matches without its accents ("numero", "telefono"): c
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 
 LANGUAGES = ("en", "es", "fr", "pt", "de", "it")
@@ -260,7 +261,7 @@ def _unaccented(phrase: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", phrase) if unicodedata.category(ch) != "Mn")
 
 
-def _with_variants(phrases) -> tuple[str, ...]:
+def _with_variants(phrases: Iterable[str]) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for phrase in phrases:
         out[phrase] = None

@@ -97,7 +97,7 @@ class Normalized(NamedTuple):
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span behind normalised `[start, end)` (end exclusive, end > start)."""
-        if self.starts is None:
+        if self.starts is None or self.ends is None:
             return start, end
         return self.starts[start], self.ends[end - 1]
 
@@ -120,10 +120,10 @@ def normalize(text: str, language: str = "en") -> Normalized:
                      for edit in _spelled_edits(match, vocabulary)]
             break
     if not edits:
-        if starts is None:
+        if starts is None or ends is None:
             return Normalized(plain, text, None, None, lowered)
         return Normalized(plain, text, tuple(starts), tuple(ends), lowered)
-    if starts is None:
+    if starts is None or ends is None:
         starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
     return _rewrite(text, plain, starts, ends, edits)
 

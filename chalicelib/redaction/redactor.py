@@ -21,7 +21,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from chalicelib.logs import log_event
 from chalicelib.redaction import masking
@@ -29,8 +29,11 @@ from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii
 from chalicelib.redaction.conversation import CardContextPolicy, RedactionContext
 from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet, scan
 from chalicelib.redaction.languages import check_language
-from chalicelib.redaction.normalize import normalize
+from chalicelib.redaction.normalize import Normalized, normalize
 from chalicelib.redaction.widening import widen
+
+if TYPE_CHECKING:
+    from chalicelib.settings import RedactionSettings
 
 __all__ = ["Redaction", "RedactionContext", "RedactionUnavailable", "Redactor", "build_redactor"]
 
@@ -175,12 +178,12 @@ class Analysis(NamedTuple):
     degraded: bool
 
 
-def _to_original(detection: Detection, normalized) -> Detection:
+def _to_original(detection: Detection, normalized: Normalized) -> Detection:
     start, end = normalized.span(detection.start, detection.end)
     return Detection(detection.entity_type, start, end, detection.score)
 
 
-def build_redactor(settings, direction: str = "inbound", comprehend: ComprehendPii | None = None) -> Redactor:
+def build_redactor(settings: RedactionSettings, direction: str = "inbound", comprehend: ComprehendPii | None = None) -> Redactor:
     """The redactor for customer -> agent (`inbound`) or agent -> customer (`outbound`) text.
 
     `comprehend` lets tests hand in an adapter over a stubbed client; otherwise one is made whose boto3
@@ -203,7 +206,7 @@ def build_redactor(settings, direction: str = "inbound", comprehend: ComprehendP
                     comprehend=comprehend, card_context=card_context)
 
 
-def _comprehend_client():
+def _comprehend_client() -> Any:
     from chalicelib import aws
 
     return aws.client("comprehend")

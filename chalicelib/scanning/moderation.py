@@ -82,7 +82,7 @@ class ModerationPolicy:
 
     def flagged(self, labels: list[dict]) -> str | None:
         """The configured category that one of `labels` reaches, if any."""
-        parents = {label.get("Name"): label.get("ParentName") or "" for label in labels}
+        parents: dict[str, str] = {label.get("Name") or "": label.get("ParentName") or "" for label in labels}
         for label in labels:
             confidence = float(label.get("Confidence") or 0.0)
             for name in _lineage(label.get("Name") or "", label.get("ParentName") or "", parents):

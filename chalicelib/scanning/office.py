@@ -12,9 +12,13 @@ no macro, is searched for in the document body by office_content.py.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.scanning import office_content, zipdir
 from chalicelib.scanning.reasons import Reason, Rejected
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
 MAIN_CONTENT_TYPES = {
@@ -34,7 +38,7 @@ _EXTERNAL_OK = ("/hyperlink",)  # a link the reader must click; everything else 
 _MAX_PART = 4 * 1024 * 1024
 
 
-def inspect(source, extension: str, limits: zipdir.ZipLimits) -> None:
+def inspect(source: ByteSource, extension: str, limits: zipdir.ZipLimits) -> None:
     directory = zipdir.read_directory(source, limits)
     by_name = {entry.name.lower(): entry for entry in directory.entries}
     content_types = by_name.get("[content_types].xml")
@@ -74,7 +78,7 @@ def _judge_part_name(name: str) -> None:
         raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT)
 
 
-def _parse_xml(content: bytes):
+def _parse_xml(content: bytes) -> Any:
     from xml.etree import ElementTree
 
     # OPC forbids DTDs; refusing them also rules out entity-expansion tricks in the parser.
@@ -115,7 +119,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _judge_content_types(root, extension: str) -> None:
+def _judge_content_types(root: Any, extension: str) -> None:
     declared = {element.get("ContentType", "").strip().lower() for element in root.iter() if _local(element.tag) in ("Default", "Override")}
     if any(marker in ctype for ctype in declared for marker in _MACRO_TYPES):
         raise Rejected(Reason.OFFICE_MACROS)
@@ -131,7 +135,7 @@ def _judge_content_types(root, extension: str) -> None:
         raise Rejected(Reason.TYPE_MISMATCH, "MainPart")
 
 
-def _judge_relationships(root) -> None:
+def _judge_relationships(root: Any) -> None:
     for element in root.iter():
         if _local(element.tag) != "Relationship":
             continue

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import TYPE_CHECKING, Iterable
 
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _DELIMS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
 # Either a name that is dangerous as written, or any name with a `#` escape (decoded, then judged).
@@ -66,7 +70,7 @@ class _NameScanner:
     def __init__(self) -> None:
         self.encrypted = False
 
-    def scan(self, data: bytes, matches) -> None:
+    def scan(self, data: bytes, matches: Iterable[re.Match[bytes]]) -> None:
         for match in matches:
             name = decode_name(match.group(1))
             reason = _ALWAYS.get(name)
@@ -74,7 +78,8 @@ class _NameScanner:
                 raise Rejected(reason)
             rule = _WITH_VALUE.get(name)
             if rule is not None:
-                value_at = _GAP.match(data, match.end()).end()
+                gap = _GAP.match(data, match.end())  # always matches (possibly empty)
+                value_at = gap.end() if gap else match.end()
                 if value_at - match.end() >= _MAX_GAP or rule[1].match(data, value_at):
                     raise Rejected(rule[0])
             if name == b"Encrypt":
@@ -113,7 +118,7 @@ class _ObjectStream:
         self._pending = b"" if final else text[limit:]
 
 
-def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
+def inspect(source: ByteSource, *, allow_encrypted: bool, max_inflated: int) -> None:
     """Raise Rejected unless the PDF is free of active content."""
     names = _NameScanner()
     budget = [max_inflated]

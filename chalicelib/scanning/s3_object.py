@@ -112,7 +112,7 @@ class S3Object:
             params["VersionId"] = self.version_id
         return self._call(self._s3.get_object, **params)["Body"]
 
-    def _call(self, operation, **params) -> dict:
+    def _call(self, operation: Any, **params: Any) -> dict[str, Any]:
         self._deadline.check()
         self.requests += 1
         try:

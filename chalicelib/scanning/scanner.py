@@ -96,9 +96,9 @@ class AttachmentScanner:
     def _decide(self, raw_event: Any, deadline: Deadline, progress: _Progress) -> Verdict:
         deadline.check()
         request = self._admit(scan_event.parse(raw_event), progress)
-        source = self._open(request, deadline, progress)
-        head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
-        source = Prefetched(source, head, tail)
+        opened = self._open(request, deadline, progress)
+        head, tail = head_and_tail(opened, HEAD_BYTES, TAIL_BYTES)
+        source = Prefetched(opened, head, tail)
         antivirus = self._antivirus
         if antivirus is not None and not getattr(antivirus, "runs_last", False):
             antivirus.check(source, deadline, request.bucket, request.key, source.version_id)

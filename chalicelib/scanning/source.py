@@ -12,9 +12,12 @@ CHUNK = 1024 * 1024
 
 
 class ByteSource(Protocol):
-    size: int
-    bytes_read: int
-    requests: int
+    @property
+    def size(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def requests(self) -> int: ...
 
     def read(self, offset: int, length: int) -> bytes:
         """Exactly bytes [offset, offset+length) clipped to the object (one request)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 import time
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator, cast
 
 from chalicelib.messaging.errors import PermanentError, TransientError, check_http_status
 
@@ -43,7 +43,8 @@ class AttachmentDownloader:
             response = self._http.get(url, stream=True, timeout=self._timeout)
         except requests.RequestException:
             raise TransientError("attachment_download_failed") from None
-        with response, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
+        with response, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:
+            spool = cast(BinaryIO, spooled)
             # Meta's CDN URLs expire: a 403/404 will not get better on retry.
             check_http_status(response.status_code, "attachment_download_failed", "attachment_download_refused")
             declared = response.headers.get("Content-Length", "")

@@ -89,7 +89,7 @@ def _log_kept(error: Exception, _value: MessengerCredentials) -> None:
     log_event(_log, "secret_refresh_failed", logging.WARNING, error=getattr(error, "code", None))
 
 
-def _secretsmanager():
+def _secretsmanager() -> Any:
     from chalicelib import aws
 
     return aws.client("secretsmanager")

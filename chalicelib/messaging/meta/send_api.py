@@ -222,7 +222,7 @@ def _classify(status: int, payload: Any) -> SendResult | GraphUnavailable:
         return GraphUnavailable(f"graph_code_{code}")
     if code is None:
         return SendResult(delivered=False, reason=f"graph_http_{status}")
-    reason = _PERMANENT_REASONS.get((code, subcode)) or _PERMANENT_CODE_REASONS.get(code) or f"graph_error_{code}"
+    reason = (_PERMANENT_REASONS.get((code, subcode)) if subcode is not None else None) or _PERMANENT_CODE_REASONS.get(code) or f"graph_error_{code}"
     return SendResult(delivered=False, reason=reason, code=code, subcode=subcode)
 
 

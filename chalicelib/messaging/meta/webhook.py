@@ -39,7 +39,7 @@ def signature_matches(app_secret: str, raw_body: bytes, header: str | None) -> b
 
 def signature_well_formed(header: str | None) -> bool:
     """Worth checking at all (a missing or foreign header never triggers a secret refresh)."""
-    return bool(header) and header.startswith(SIGNATURE_PREFIX) and len(header) == len(SIGNATURE_PREFIX) + 64
+    return header is not None and header.startswith(SIGNATURE_PREFIX) and len(header) == len(SIGNATURE_PREFIX) + 64
 
 
 def token_matches(expected: str, given: str) -> bool:
