@@ -92,7 +92,8 @@ def connect_stream_handler(event: Any) -> None:
     try:
         relay = messaging_wiring.outbound_relay(_settings())
     except settings.SettingsError as exc:
-        raise _misconfigured("connect_stream_handler", exc, exc)  # nothing acknowledged: Lambda retries
+        _misconfigured("connect_stream_handler", exc, None)
+        raise  # nothing acknowledged: Lambda retries the event
     relay.handle_event(event.to_dict()).raise_for_retry()
 
 
@@ -102,7 +103,8 @@ def connect_stream_handler(event: Any) -> None:
 @app.lambda_function(name="attachment_scanner")
 def attachment_scanner(event: Any, context: Any) -> dict[str, str]:
     """Amazon Connect FILE_SCANNER: {"Status": "APPROVED" | "REJECTED"}, REJECTED on any failure."""
-    from chalicelib.scanning import scanner, wiring as scanning_wiring
+    from chalicelib.scanning import scanner
+    from chalicelib.scanning import wiring as scanning_wiring
     from chalicelib.scanning.deadline import Deadline
 
     try:

@@ -85,9 +85,9 @@ def per_message() -> list[tuple[str, float, float, float]]:
 
     import app as application
     from chalicelib.messaging import wiring
+    from chalicelib.messaging.endpoint import MessengerWebhook
     from chalicelib.messaging.inbound import InboundMessages
     from chalicelib.messaging.meta.secrets import MessengerCredentials, MessengerSecrets
-    from chalicelib.messaging.endpoint import MessengerWebhook
     from chalicelib.redaction.redactor import build_redactor
     from chalicelib.settings import load
     from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions

@@ -67,10 +67,11 @@ def event(ciphertext: str) -> dict:
 
 def floor_operations(ciphertext: str):
     """The RSA unwrap and the ECDSA verify of this exact message, with keys already parsed."""
+    import io
+
     from aws_encryption_sdk.internal.formatting.deserialize import deserialize_header
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding
-    import io
 
     message = base64.b64decode(ciphertext)
     header, _ = deserialize_header(io.BytesIO(message))

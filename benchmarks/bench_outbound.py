@@ -187,8 +187,8 @@ def latency_rows() -> list[tuple[str, float, float]]:
 
 def _serve(directory: str) -> tuple[str, object]:
     """A local HTTP server: GET /file streams the test file from disk; PUT /upload reads and discards."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import shutil
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     path = os.path.join(directory, "file.pdf")
 

@@ -139,8 +139,9 @@ def main() -> None:
     presidio_speed = engine_speed = None
     presidio_note = ""
     try:
-        import presidio_analyzer  # noqa: F401
         from importlib.metadata import version
+
+        import presidio_analyzer  # noqa: F401
 
         reports_presidio_set["Presidio"] = ev.evaluate_presidio_set(ev.presidio_detect(ev.PRESIDIO_SET_TYPES))
         reports_chat["Presidio"] = ev.evaluate_chat_set(ev.presidio_conversation())

@@ -103,7 +103,7 @@ def main() -> None:
     print(rw.corpus_table(reports))
     print("\nFully masked, by the language of the message:\n")
     print(rw.language_table(reports))
-    print(f"\n### Presidio's own recognizer tests, run as a peer's test suite\n")
+    print("\n### Presidio's own recognizer tests, run as a peer's test suite\n")
     print(f"Cases from presidio-analyzer's unit tests for our types (benchmarks/data/realworld/presidio_cases.jsonl); "
           f"a case passes when exactly the letters and digits of its expected values are masked. "
           f"{suite.excluded} positive cases Presidio itself scores below {rw.PRESIDIO_MIN_SCORE} without context "

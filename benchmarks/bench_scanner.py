@@ -17,7 +17,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -139,7 +138,6 @@ def part_in_process() -> list[str]:
     from moto import mock_aws
 
     from chalicelib import aws, settings
-    from chalicelib.scanning.deadline import Deadline
     from chalicelib.scanning.s3_object import S3Object
     from chalicelib.scanning.scanner import AttachmentScanner
     from chalicelib.scanning.source import MemorySource

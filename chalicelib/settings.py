@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 N = TypeVar("N", int, float)
 
@@ -130,7 +131,7 @@ class MessagingSettings:
     attachment_url_expiry_seconds: int = 300
 
     @classmethod
-    def parse(cls, env: _Reader) -> "MessagingSettings":
+    def parse(cls, env: _Reader) -> MessagingSettings:
         instance_id = env.required("CONNECT_INSTANCE_ID")
         if instance_id.startswith("arn:"):
             raise SettingsError("CONNECT_INSTANCE_ID must be the instance id, not its ARN")
@@ -176,7 +177,7 @@ class RedactionSettings:
     card_context_messages: int = 5
 
     @classmethod
-    def parse(cls, env: _Reader) -> "RedactionSettings":
+    def parse(cls, env: _Reader) -> RedactionSettings:
         template = env.text("PII_MASK_TEMPLATE", "[{type}]")
         if any(ch.isdigit() for ch in template):
             raise SettingsError("PII_MASK_TEMPLATE must not contain digits")
@@ -210,14 +211,7 @@ COMPREHEND_PII_LANGUAGES = ("en", "es")  # docs/reference/comprehend.md
 
 
 # Every entity type DetectPiiEntities knows (docs/reference/comprehend.md); ALL is not a type we can mask by name.
-COMPREHEND_PII_TYPES = frozenset((
-    "ADDRESS,AGE,AWS_ACCESS_KEY,AWS_SECRET_KEY,BANK_ACCOUNT_NUMBER,BANK_ROUTING,CA_HEALTH_NUMBER,"
-    "CA_SOCIAL_INSURANCE_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,CREDIT_DEBIT_NUMBER,DATE_TIME,DRIVER_ID,EMAIL,"
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER,IN_AADHAAR,IN_NREGA,IN_PERMANENT_ACCOUNT_NUMBER,IN_VOTER_NUMBER,IP_ADDRESS,"
-    "LICENSE_PLATE,MAC_ADDRESS,NAME,PASSPORT_NUMBER,PASSWORD,PHONE,PIN,SSN,SWIFT_CODE,UK_NATIONAL_HEALTH_SERVICE_NUMBER,"
-    "UK_NATIONAL_INSURANCE_NUMBER,UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER,URL,USERNAME,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
-    "VEHICLE_IDENTIFICATION_NUMBER"
-).split(","))
+COMPREHEND_PII_TYPES = frozenset(["ADDRESS", "AGE", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "BANK_ACCOUNT_NUMBER", "BANK_ROUTING", "CA_HEALTH_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER", "CREDIT_DEBIT_CVV", "CREDIT_DEBIT_EXPIRY", "CREDIT_DEBIT_NUMBER", "DATE_TIME", "DRIVER_ID", "EMAIL", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "IN_AADHAAR", "IN_NREGA", "IN_PERMANENT_ACCOUNT_NUMBER", "IN_VOTER_NUMBER", "IP_ADDRESS", "LICENSE_PLATE", "MAC_ADDRESS", "NAME", "PASSPORT_NUMBER", "PASSWORD", "PHONE", "PIN", "SSN", "SWIFT_CODE", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER", "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER", "URL", "USERNAME", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "VEHICLE_IDENTIFICATION_NUMBER"])
 
 
 @dataclass(frozen=True)
@@ -248,7 +242,7 @@ class ScannerSettings:
     clamav_address: str | None = None
 
     @classmethod
-    def parse(cls, env: _Reader) -> "ScannerSettings":
+    def parse(cls, env: _Reader) -> ScannerSettings:
         known = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
         extensions = frozenset(e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS))
         if not extensions <= known:
@@ -317,7 +311,7 @@ class IvrSettings:
     legacy_key_id_parameter: str | None
 
     @classmethod
-    def parse(cls, env: _Reader) -> "IvrSettings":
+    def parse(cls, env: _Reader) -> IvrSettings:
         path = env.text("IVR_KEYS_PATH", "/connect-guard/ivr-keys/")
         if not _is_ssm_name(path) or not path.startswith("/"):
             raise SettingsError("IVR_KEYS_PATH must be an SSM parameter path such as /connect-guard/ivr-keys/")

@@ -11,7 +11,8 @@ import json
 import re
 import shlex
 import subprocess
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from infra.flow_deploy import FlowDryRunAnswers
 from infra.stage import TEMPLATE_PATH, Stage

@@ -19,8 +19,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws

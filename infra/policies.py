@@ -9,9 +9,10 @@ statement for a capability the function's configuration leaves off (Comprehend w
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
-from typing import Any, Mapping
+from typing import Any
 
 from infra.stage import FUNCTIONS, INFRA_DIR, PROJECT_DIR, Stage
 

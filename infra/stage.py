@@ -60,7 +60,7 @@ class Stage:
     params: dict[str, str]
 
     @classmethod
-    def load(cls, stage: str, path: Path, app: str | None = None) -> "Stage":
+    def load(cls, stage: str, path: Path, app: str | None = None) -> Stage:
         if stage not in STAGES:
             raise StageError(f"STAGE must be one of {', '.join(STAGES)} (the local stage is never deployed)")
         try:
@@ -72,7 +72,7 @@ class Stage:
         return cls.from_params(stage, given, app or app_name())
 
     @classmethod
-    def from_params(cls, stage: str, given: dict, app: str) -> "Stage":
+    def from_params(cls, stage: str, given: dict, app: str) -> Stage:
         unknown = sorted(set(given) - set(REQUIRED_PARAMS) - set(OPTIONAL_PARAMS) - set(FLOW_PARAMS))
         if unknown:
             raise StageError(f"unknown parameter(s): {', '.join(unknown)}")

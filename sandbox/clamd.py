@@ -99,7 +99,7 @@ class LocalClamd:
     def address(self) -> str:
         return f"{HOST}:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> "LocalClamd":
+    def start(self, timeout: float = 60.0) -> LocalClamd:
         executable = binary()
         if executable is None:
             raise RuntimeError("clamd is not installed: `make clamav` installs Debian's clamav-daemon")
@@ -149,7 +149,7 @@ class LocalClamd:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "LocalClamd":
+    def __enter__(self) -> LocalClamd:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

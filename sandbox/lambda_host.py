@@ -25,9 +25,8 @@ STAGE = "local"
 
 
 def build_router(app, config) -> Router:
-    from chalice.local import LambdaContext
-
     from chalice.app import EventSourceHandler, LambdaFunction
+    from chalice.local import LambdaContext
 
     functions = {name: handler for name, handler in app.handler_map.items()
                  if isinstance(handler, (LambdaFunction, EventSourceHandler))}  # not the routes

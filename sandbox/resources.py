@@ -46,7 +46,7 @@ class LocalStage:
     env: dict[str, str]
 
     @classmethod
-    def load(cls) -> "LocalStage":
+    def load(cls) -> LocalStage:
         config = json.loads(CONFIG_PATH.read_text())
         env = {**config.get("environment_variables", {}), **config["stages"]["local"].get("environment_variables", {})}
         return cls(env)
@@ -116,7 +116,7 @@ def new_ivr_key() -> IvrKey:
 
     private = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "connect-guard sandbox")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
                    .serial_number(x509.random_serial_number()).not_valid_before(now)
                    .not_valid_after(now + datetime.timedelta(days=730)).sign(private, hashes.SHA256()))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 # Services whose calls need no IAM permission (Connect Participant authorises by bearer token).
@@ -78,14 +78,14 @@ class EntryPoint:
 # ------------------------------------------------------------------------------------------ botocore
 
 
-@lru_cache(maxsize=None)
+@cache
 def _service_model(service: str):
     import botocore.session
 
     return botocore.session.get_session().get_service_model(service)
 
 
-@lru_cache(maxsize=None)
+@cache
 def operations(service: str) -> dict[str, str]:
     """{snake_case method: OperationName} for a service."""
     from botocore import xform_name
@@ -238,7 +238,7 @@ class Project:
                     todo.extend(self._defs(known).get(name, []))
         return reached
 
-    @lru_cache(maxsize=None)
+    @cache
     def _defs(self, module: str) -> dict[str, list[tuple[str, ast.AST]]]:
         """{name: [(module, def)]}; a class name maps to its dunder methods, a module-level variable to
         its assignment (a table of functions is reached only when something reads the table)."""
@@ -332,7 +332,7 @@ _OPERATION_NAME = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+$")
 _SNAKE_METHOD = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_services() -> frozenset[str]:
     import botocore.session
 

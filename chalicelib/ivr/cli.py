@@ -16,9 +16,9 @@ import datetime
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from chalicelib.ivr.envelope import Rejected, open_envelope
 from chalicelib.ivr.keys import KeyStore, load_rsa_private_key
@@ -44,7 +44,7 @@ def generate_key_files(directory: Path, name: str = "connect", days: int = 730,
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     public = key.public_key()
     certificate = (
         x509.CertificateBuilder()

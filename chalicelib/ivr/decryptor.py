@@ -10,7 +10,8 @@ ciphertext, the digits and exception messages never reach a log line.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib import logs
 from chalicelib.ivr.envelope import ConnectEnvelope, Rejected, open_envelope

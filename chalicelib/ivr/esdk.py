@@ -50,7 +50,7 @@ class _ParsedRsaKey(WrappingKey):
     `decrypt` reads (aws-encryption-sdk 4.0.7, pinned); the real-vector test guards the coupling.
     """
 
-    def __init__(self, private_key: "RSAPrivateKey"):  # pylint: disable=super-init-not-called
+    def __init__(self, private_key: RSAPrivateKey):  # pylint: disable=super-init-not-called
         self.wrapping_algorithm = WRAPPING
         self.wrapping_key_type = EncryptionKeyType.PRIVATE
         self._wrapping_key = private_key
@@ -64,7 +64,7 @@ class ConnectKeyProvider(RawMasterKeyProvider):
 
     provider_id = PROVIDER_ID
 
-    def bind(self, keys: dict[str, "RSAPrivateKey"]) -> "ConnectKeyProvider":
+    def bind(self, keys: dict[str, RSAPrivateKey]) -> ConnectKeyProvider:
         self._keys = keys
         for key_id in keys:
             self.add_master_key(key_id.encode("ascii"))
@@ -75,10 +75,10 @@ class ConnectKeyProvider(RawMasterKeyProvider):
 
 
 # One materials manager per parsed key object, reused across invocations (building one costs ~40 µs).
-_managers: dict[str, tuple["RSAPrivateKey", DefaultCryptoMaterialsManager]] = {}
+_managers: dict[str, tuple[RSAPrivateKey, DefaultCryptoMaterialsManager]] = {}
 
 
-def decrypt(message: bytes, key_id: str, private_key: "RSAPrivateKey") -> bytes:
+def decrypt(message: bytes, key_id: str, private_key: RSAPrivateKey) -> bytes:
     """Decrypt and authenticate one Connect message. Raises whatever the SDK raises on bad input."""
     cached = _managers.get(key_id)
     if cached is None or cached[0] is not private_key:

@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws, logs
 from chalicelib.cache import RefreshingCache
@@ -129,7 +130,7 @@ def _consistent(key: Any) -> bool:
     )
 
 
-def ssm_key_fetcher(config: "IvrSettings") -> KeyFetcher:
+def ssm_key_fetcher(config: IvrSettings) -> KeyFetcher:
     """Read every key under the path (and the blog's two parameters when configured) from SSM."""
     path = config.keys_path.rstrip("/") or "/"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.connect.chat import client_token

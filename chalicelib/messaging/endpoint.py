@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.logs import Timer, get_logger, log_error, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError

@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.connect.chat import ChatGone, client_token, split_for_connect

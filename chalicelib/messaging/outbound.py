@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from chalicelib.logs import get_logger, log_error, log_event
 from chalicelib.messaging import rendering
@@ -32,11 +34,23 @@ from chalicelib.messaging.connect.chat import ChatGone, client_token
 from chalicelib.messaging.connect.stream_items import MalformedRecord, StreamItem
 from chalicelib.messaging.errors import ConfigurationError, MessagingError, PermanentError, TransientError
 from chalicelib.messaging.meta.send_api import (
-    MAX_ATTACHMENT_URL_BYTES, MAX_IMAGE_URL_BYTES, Delivery, GraphUnavailable, SendResult, attachment_kind,
+    MAX_ATTACHMENT_URL_BYTES,
+    MAX_IMAGE_URL_BYTES,
+    Delivery,
+    GraphUnavailable,
+    SendResult,
+    attachment_kind,
     delivery_for,
 )
 from chalicelib.messaging.once import Once
-from chalicelib.messaging.ports import AttachmentUrls, CustomerConnection, CustomerMessenger, Dedupe, Sessions, TextRedactor
+from chalicelib.messaging.ports import (
+    AttachmentUrls,
+    CustomerConnection,
+    CustomerMessenger,
+    Dedupe,
+    Sessions,
+    TextRedactor,
+)
 from chalicelib.messaging.store.sessions import ChatSession
 from chalicelib.redaction.redactor import RedactionUnavailable
 
@@ -244,8 +258,8 @@ class OutboundRelay:
         reason = "sent"
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            reason = self._send_once(item, index, lambda: self._messenger.send_text(
-                session.customer_id, part, delivery, replies if last else ()))
+            send = partial(self._messenger.send_text, session.customer_id, part, delivery, replies if last else ())
+            reason = self._send_once(item, index, send)
             if reason not in ("sent", "duplicate"):
                 break  # a permanent refusal applies to the remaining parts too
         return RecordOutcome(reason)
@@ -256,7 +270,7 @@ class OutboundRelay:
             if ref.status == "REJECTED":
                 reason = "attachment_rejected"  # the scanner refused it; the agent sees that in Connect
                 continue
-            reason = self._send_once(item, index, lambda: self._send_attachment(ref, session, delivery, now))
+            reason = self._send_once(item, index, partial(self._send_attachment, ref, session, delivery, now))
         return RecordOutcome(reason)
 
     def _send_attachment(self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery,
@@ -314,8 +328,8 @@ class OutboundRelay:
 
 def _delivery(session: ChatSession, now: float, human_agent_tag: bool) -> Delivery:
     last = session.last_customer_message_at
-    last_at = datetime.fromtimestamp(last, timezone.utc) if last > 0 else None
-    return delivery_for(last_at, datetime.fromtimestamp(now, timezone.utc), human_agent_tag)
+    last_at = datetime.fromtimestamp(last, UTC) if last > 0 else None
+    return delivery_for(last_at, datetime.fromtimestamp(now, UTC), human_agent_tag)
 
 
 def _result_reason(result: SendResult) -> str:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from chalicelib.messaging.text_units import utf16_prefix, utf16_units
 
@@ -152,7 +153,7 @@ def _timeslot_label(slot: dict, offset_minutes: Any) -> str:
     except ValueError:
         return ""
     if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
+        start = start.replace(tzinfo=UTC)
     if isinstance(offset_minutes, (int, float)) and not isinstance(offset_minutes, bool) and abs(offset_minutes) <= 24 * 60:
         start = start.astimezone(timezone(timedelta(minutes=offset_minutes)))
     label = start.strftime("%a %d %b %H:%M")

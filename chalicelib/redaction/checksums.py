@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 
 def digits_of(value: str) -> str:
@@ -156,7 +156,7 @@ def iban_ok(compact: str) -> bool:
 _IBAN_LETTERS = {ord(letter): str(value) for value, letter in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
 
 
-@lru_cache(maxsize=None)  # keyed by two letters: at most 676 entries, never a number
+@cache  # keyed by two letters: at most 676 entries, never a number
 def iban_length(country: str) -> int | None:
     """The IBAN length the registry gives `country` (upper case), or None for a country without IBANs."""
     if not (len(country) == 2 and country.isascii() and country.isalpha() and country.isupper()):
@@ -169,7 +169,7 @@ def iban_length(country: str) -> int | None:
     return 4 + sum(int(count) for count in re.findall(r"([1-9][0-9]*)!", structure))
 
 
-@lru_cache(maxsize=None)  # keyed by two letters: at most 676 entries, never a number
+@cache  # keyed by two letters: at most 676 entries, never a number
 def _iban_bban(country: str) -> re.Pattern[str] | None:
     """The compiled BBAN format stdnum's registry gives a country ("8!n10!n"), or None for no such country."""
     import re

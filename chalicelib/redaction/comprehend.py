@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from chalicelib.logs import log_event
 from chalicelib.redaction.detectors import Detection

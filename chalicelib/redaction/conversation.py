@@ -21,9 +21,10 @@ expiry time and a message count (`RedactionContext`), never a digit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable, Mapping, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
@@ -99,7 +100,7 @@ class RedactionContext:
     def card_context_active(self, now: float) -> bool:
         return now < self.card_context_until and self.card_messages_left > 0
 
-    def counted(self) -> "RedactionContext":
+    def counted(self) -> RedactionContext:
         """This context after one more message had something masked (dataclasses.replace costs ~10x more)."""
         return RedactionContext(self.card_context_until, self.card_messages_left, self.redacted_messages + 1,
                                 self.card_context_soft)
@@ -113,7 +114,7 @@ class RedactionContext:
         }
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any] | None) -> "RedactionContext":
+    def from_item(cls, item: Mapping[str, Any] | None) -> RedactionContext:
         """Tolerates missing, old or malformed items: a bad value means "no context", never an error."""
         if not isinstance(item, Mapping):
             return cls()

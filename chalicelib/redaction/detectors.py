@@ -12,9 +12,10 @@ must occur) and the fewest digits its entity holds, which keeps the common short
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
@@ -593,7 +594,7 @@ class DetectorSet:
         object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
 
     @classmethod
-    def for_types(cls, entity_types: Iterable[str], language: str = "en") -> "DetectorSet":
+    def for_types(cls, entity_types: Iterable[str], language: str = "en") -> DetectorSet:
         wanted = frozenset(entity_types)
         return cls(tuple(d for d in all_detectors(language) if d.entity_type in wanted))
 
@@ -604,7 +605,7 @@ class DetectorSet:
     def detect(self, text: str) -> list[Detection]:
         return self.detect_scan(scan(text))
 
-    def detect_scan(self, message: "Scan") -> list[Detection]:
+    def detect_scan(self, message: Scan) -> list[Detection]:
         found = self._detect_once(message)
         if not found:  # most messages: nothing found, so no neighbour to unmask
             return found
@@ -631,7 +632,7 @@ class DetectorSet:
             found.extend(new)
         return found
 
-    def _detect_once(self, message: "Scan") -> list[Detection]:
+    def _detect_once(self, message: Scan) -> list[Detection]:
         """Each detector whose cheap preconditions hold: enough digits, one of its hint words, its gate
         (a gate shared by several detectors is searched once)."""
         text, lowered, digits, runs, _ = message
@@ -697,7 +698,7 @@ def _digits_beside(text: str, found: list[Detection]) -> bool:
     return False
 
 
-def _as_masked(message: "Scan", covered: list[tuple[int, int]]) -> "Scan":
+def _as_masked(message: Scan, covered: list[tuple[int, int]]) -> Scan:
     """The message as it reads once `covered` is masked: same length, each span a bracketed token."""
     text, lowered = list(message.text), list(message.lowered)
     for start, end in covered:

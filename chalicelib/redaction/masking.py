@@ -8,7 +8,7 @@ Rules:
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from chalicelib.redaction.detectors import Detection
 from chalicelib.redaction.widening import widen

@@ -18,7 +18,6 @@ import unicodedata
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-
 from chalicelib.redaction import languages as lang
 
 _WORDS_EN = lang.NUMBER_WORDS["en"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Protocol, Self, TypeVar
 
+
 class _Detection(Protocol):
     """What widening reads of a detection (detectors.Detection, a NamedTuple, so `_replace`)."""
 

@@ -47,7 +47,7 @@ class Address:
     port: int
 
     @classmethod
-    def parse(cls, text: str) -> "Address":
+    def parse(cls, text: str) -> Address:
         """`host:port` (IPv6 as `[::1]:3310`). Raises ValueError."""
         host, colon, port = text.strip().rpartition(":")
         host = host[1:-1] if host.startswith("[") and host.endswith("]") else host

@@ -7,8 +7,9 @@ never silently stops matching after Rekognition's migration.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
 from chalicelib import logs
 from chalicelib.scanning.reasons import Reason, Rejected
@@ -69,7 +70,7 @@ class ModerationPolicy:
     thresholds: Mapping[str, float]  # v7 category name -> minimum confidence that rejects
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, float]]) -> "ModerationPolicy":
+    def from_pairs(cls, pairs: Iterable[tuple[str, float]]) -> ModerationPolicy:
         thresholds: dict[str, float] = {}
         for name, confidence in pairs:
             for v7 in V6_TO_V7.get(name, (name,)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from chalicelib.scanning import zipdir
 from chalicelib.scanning.reasons import Reason, Rejected

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows

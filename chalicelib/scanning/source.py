@@ -6,7 +6,8 @@ and count every byte that crossed the network.
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 CHUNK = 1024 * 1024
 
@@ -83,7 +84,7 @@ class Prefetched:
 
     def read(self, offset: int, length: int) -> bytes:
         end = min(offset + length, self.size)
-        if 0 <= offset and end <= len(self._head):
+        if offset >= 0 and end <= len(self._head):
             return self._head[offset:end]
         tail_start = self.size - len(self._tail)
         if offset >= tail_start:

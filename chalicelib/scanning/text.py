@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import TYPE_CHECKING, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning.filetypes import UTF16_BOMS, looks_like_text
 from chalicelib.scanning.reasons import Reason, Rejected

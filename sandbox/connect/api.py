@@ -8,7 +8,8 @@ always does (the app needs credentials even for bearer-token calls).
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.errors import ConnectError

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -29,7 +29,7 @@ SCAN_TIME_LIMIT_SECONDS = 60.0  # Connect's hard limit; errors are retried up to
 SCAN_ATTEMPTS = 3
 UPLOAD_URL_SECONDS = 300
 # The instance's attachment configuration (Connect's defaults, docs/reference/file-scanner.md).
-ALLOWED_EXTENSIONS = frozenset("csv doc docx heic jfif jpeg jpg mov mp4 pdf png ppt pptx rtf txt wav xls xlsx".split())
+ALLOWED_EXTENSIONS = frozenset(["csv", "doc", "docx", "heic", "jfif", "jpeg", "jpg", "mov", "mp4", "pdf", "png", "ppt", "pptx", "rtf", "txt", "wav", "xls", "xlsx"])
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -193,7 +193,7 @@ class AttachmentService:
 
     def _finish(self, chat: Chat, attachment: Attachment) -> None:
         """Move to the final key, scan, delete if rejected, and stream the decision."""
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
         attachment.final_key = (f"{self._prefix}/{moment:%Y/%m/%d}/{attachment.attachment_id}_"
                                 f"{moment:%Y%m%dT%H:%M}_UTC{attachment.extension}")
         self._s3.copy_object(Bucket=self._bucket, Key=attachment.final_key,

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sandbox.lambdas import LambdaInvoker
 from sandbox.resources import ACCOUNT_ID
@@ -47,7 +47,7 @@ def sns_event(topic_arn: str, instance_id: str, item: dict) -> dict:
             "TopicArn": topic_arn,
             "Subject": None,
             "Message": json.dumps(item),
-            "Timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "SignatureVersion": "1",
             "Signature": "c2FuZGJveA==",
             "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-sandbox.pem",

@@ -206,7 +206,7 @@ def test_the_scanner_reads_attachments_under_the_configured_prefix(deployed_clie
         pytest.skip("attachment_scanner has not landed in app.py yet")
     s3 = session.client("s3")
     s3.create_bucket(Bucket="connect-attachments-example")  # Connect's bucket, made here as Connect would
-    key = f"connect/example/Attachments/chat/2026/11/20/f1_20261120T22:00_UTC.txt"
+    key = "connect/example/Attachments/chat/2026/11/20/f1_20261120T22:00_UTC.txt"
     body = b"order 1234 arrives on tuesday\n"
     s3.put_object(Bucket="connect-attachments-example", Key=key, Body=body)
     event = {"Version": "1.0", "InstanceId": INSTANCE_ID, "File": {

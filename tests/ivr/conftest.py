@@ -102,9 +102,9 @@ def sdk_message(key: ConnectKey, digits: str = "4111111111111111", *, suite: str
     import aws_encryption_sdk
     from aws_encryption_sdk.identifiers import Algorithm, CommitmentPolicy, EncryptionKeyType, WrappingAlgorithm
     from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
-    from chalicelib.ivr.esdk import public_key_from_pem
-
     from aws_encryption_sdk.key_providers.raw import RawMasterKeyProvider
+
+    from chalicelib.ivr.esdk import public_key_from_pem
 
     keys = {k.key_id.encode(): k for k in (key, extra_key) if k is not None}
     wanted_provider_id = provider_id

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.ivr.decryptor import Decryptor
 from chalicelib.ivr.keys import KeyStore

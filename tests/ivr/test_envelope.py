@@ -6,7 +6,8 @@ import base64
 import io
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.ivr.envelope import Rejected, check_header, decode_base64, open_envelope
 from chalicelib.ivr.result import Reason

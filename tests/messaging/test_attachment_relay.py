@@ -10,15 +10,15 @@ import pytest
 import responses
 from botocore.stub import ANY
 
-from chalicelib.messaging.meta.cdn import AttachmentDownloader
 from chalicelib.messaging.attachment_relay import AttachmentRelay
 from chalicelib.messaging.connect.attachments import ConnectAttachments
 from chalicelib.messaging.connect.chat import ChatGone, ConnectChat
 from chalicelib.messaging.errors import PermanentError, TransientError
 from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.cdn import AttachmentDownloader
 from chalicelib.messaging.meta.send_api import MessengerClient
-from chalicelib.messaging.store.sessions import ChatSession
 from chalicelib.messaging.meta.webhook import Attachment
+from chalicelib.messaging.store.sessions import ChatSession
 from tests.messaging.fakes import MemoryDedupe
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 
@@ -182,9 +182,8 @@ def test_a_trickling_download_is_abandoned_at_the_deadline():
                                       clock=lambda: next(ticks))
     with responses.RequestsMock() as web:
         web.get(CDN, body=b"%PDF-" + b"x" * 300_000)  # five chunks; the clock passes 15 s after two
-        with pytest.raises(PermanentError) as raised:
-            with downloader.fetch(CDN):
-                pass
+        with pytest.raises(PermanentError) as raised, downloader.fetch(CDN):
+            pass
     assert raised.value.reason == "attachment_download_too_slow"
 
 

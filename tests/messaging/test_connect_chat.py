@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging.connect.chat import ChatGone, ConnectChat, client_token, split_for_connect
 from chalicelib.messaging.errors import ConfigurationError, PermanentError, TransientError

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError
 
-from chalicelib.messaging.store.table import Table
 from chalicelib.messaging.errors import ConfigurationError, TransientError
+from chalicelib.messaging.store.table import Table
 
 
 def client_error(code: str, status: int = 400, reasons: list[str] | None = None) -> ClientError:

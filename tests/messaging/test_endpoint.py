@@ -6,8 +6,8 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import aws
-from chalicelib.messaging.meta.secrets import MessengerSecrets
 from chalicelib.messaging.endpoint import MessengerWebhook
+from chalicelib.messaging.meta.secrets import MessengerSecrets
 from tests.messaging.fixtures import (
     SECRET,
     SECRET_ID,

@@ -14,9 +14,9 @@ from chalicelib import aws, settings
 from chalicelib.messaging.connect.chat import ConnectChat, Connection, StartedChat, client_token
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.inbound import InboundMessages
+from chalicelib.messaging.meta.webhook import parse_item
 from chalicelib.messaging.store.dedupe import DedupeLog
 from chalicelib.messaging.store.sessions import CustomerState, SessionStore
-from chalicelib.messaging.meta.webhook import parse_item
 from chalicelib.redaction.redactor import RedactionUnavailable, build_redactor
 from tests.messaging.fakes import MemoryForwarder
 from tests.messaging.fixtures import (

@@ -3,14 +3,18 @@
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
 
 from chalicelib.messaging.http import build_session
 from chalicelib.messaging.meta.send_api import (
-    Delivery, GraphUnavailable, MessengerClient, attachment_kind, delivery_for,
+    Delivery,
+    GraphUnavailable,
+    MessengerClient,
+    attachment_kind,
+    delivery_for,
 )
 from chalicelib.messaging.rendering import QuickReply
 
@@ -174,7 +178,7 @@ def test_non_json_4xx_is_permanent_with_the_http_status():
 
 
 def test_delivery_window_rules():
-    now = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 10, tzinfo=UTC)
     assert delivery_for(now - timedelta(hours=23), now, False) == Delivery("RESPONSE")
     assert delivery_for(now - timedelta(hours=25), now, True) == Delivery("MESSAGE_TAG", tag="HUMAN_AGENT")
     assert delivery_for(now - timedelta(hours=25), now, False).skip_reason == "outside_window_tag_disabled"

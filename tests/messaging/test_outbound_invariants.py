@@ -5,7 +5,8 @@ and no item, however odd, makes the handler raise."""
 import json
 import time
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging.meta.send_api import SendResult
 from chalicelib.messaging.outbound import OutboundRelay

@@ -2,7 +2,8 @@
 
 import json
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging import rendering
 from chalicelib.messaging.rendering import markdown_to_text, render_interactive, split_for_messenger

@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from chalicelib import aws

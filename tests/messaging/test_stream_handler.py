@@ -15,8 +15,18 @@ from moto import mock_aws
 from chalicelib.messaging.outbound import RetryLater
 from tests.messaging import stream_fixtures as sf
 from tests.messaging.fixtures import (
-    SECRET, body_of, connect_stubbed_behind_aws, connection_response, create_messenger_secret, create_sessions_table,
-    envelope, item, sign, start_chat_response, table_items, text_item,
+    SECRET,
+    body_of,
+    connect_stubbed_behind_aws,
+    connection_response,
+    create_messenger_secret,
+    create_sessions_table,
+    envelope,
+    item,
+    sign,
+    start_chat_response,
+    table_items,
+    text_item,
 )
 from tests.messaging.stream_fixtures import attachment, sns_event, stream_item
 
@@ -129,9 +139,8 @@ def test_missing_setting_fails_loudly_naming_the_variable(stack, monkeypatch, ca
     from app import app
     from tests.conftest import PROJECT_DIR
 
-    with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as bare:
-        with pytest.raises(Exception) as raised:
-            bare.lambda_.invoke("connect_stream_handler", sns_event(stream_item("contact-1")))
+    with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as bare, pytest.raises(Exception) as raised:
+        bare.lambda_.invoke("connect_stream_handler", sns_event(stream_item("contact-1")))
     assert "CONNECT_INSTANCE_ID" in str(raised.value)
     assert any(e["event"] == "settings_invalid" and e["variable"] == "CONNECT_INSTANCE_ID" for e in captured_logs.events())
 

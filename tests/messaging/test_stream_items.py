@@ -2,7 +2,8 @@
 
 import json
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging.connect.stream_items import MalformedRecord, StreamItem, parse_event, parse_record
 from tests.messaging.stream_fixtures import CHAT_ENDED, LEFT, TYPING, attachment, sns_event, stream_item

@@ -1,6 +1,7 @@
 """UTF-16 lengths, as Connect's and Messenger's text limits count them."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging.text_units import utf16_prefix, utf16_units
 

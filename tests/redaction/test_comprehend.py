@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from chalicelib import aws
 from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii, chunks

@@ -199,7 +199,6 @@ def test_iban_check_gives_python_stdnum_verdict():
     """iban_ok reads each country's format from stdnum's registry once; its verdict must stay stdnum's."""
     import random
     import string
-
     from importlib.resources import files
 
     from stdnum import iban

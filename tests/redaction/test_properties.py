@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from chalicelib import settings
 from chalicelib.redaction.normalize import normalize

@@ -12,7 +12,7 @@ from chalicelib import aws, settings
 from chalicelib.redaction.comprehend import ComprehendPii
 from chalicelib.redaction.detectors import Detection
 from chalicelib.redaction.masking import merge
-from chalicelib.redaction.redactor import (RedactionContext, RedactionUnavailable, Redactor, build_redactor)
+from chalicelib.redaction.redactor import RedactionContext, RedactionUnavailable, Redactor, build_redactor
 
 CARD = "4111111111111111"
 NOW = 1_790_000_000.0

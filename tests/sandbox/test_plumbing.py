@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
 import hmac
+import http.client
 import json
 
 import pytest

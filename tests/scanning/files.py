@@ -80,7 +80,7 @@ def mov() -> bytes:
 
 
 def txt() -> bytes:
-    return "Order 42 arrived damaged.\r\nPlease call me back.\nMerci, ça va.\n".encode("utf-8")
+    return "Order 42 arrived damaged.\r\nPlease call me back.\nMerci, ça va.\n".encode()
 
 
 def csv(*rows: str) -> bytes:

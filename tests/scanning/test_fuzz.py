@@ -3,7 +3,8 @@ only when they really are that type (judged by an oracle independent of the scan
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.scanning.reasons import Reason
 from tests.scanning import files

@@ -9,9 +9,9 @@ from chalicelib import aws
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.guardduty import TAG, GuardDutyEngine
 from chalicelib.scanning.reasons import Reason
+from chalicelib.scanning.s3_object import S3Object
 from chalicelib.scanning.scanner import AttachmentScanner
 from chalicelib.scanning.wiring import antivirus_for
-from chalicelib.scanning.s3_object import S3Object
 from tests.scanning import files
 from tests.scanning.helpers import BUCKET, event, key_for, scanner_settings
 

@@ -9,9 +9,10 @@ cannot take the others down with it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 # Connect content types (docs/reference/connect-chat.md).
 TEXT_PLAIN = "text/plain"
@@ -194,7 +195,7 @@ def _epoch(value: Any) -> float | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _string(value: Any) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Callable, Iterator, cast
+from typing import Any, BinaryIO, cast
 
 from chalicelib.messaging.errors import PermanentError, TransientError, check_http_status
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.cache import RefreshingCache
 from chalicelib.logs import get_logger, log_event
@@ -33,7 +34,7 @@ class MessengerCredentials:
     verify_token: str = field(repr=False)
 
     @classmethod
-    def from_secret_string(cls, secret_string: str) -> "MessengerCredentials":
+    def from_secret_string(cls, secret_string: str) -> MessengerCredentials:
         try:
             document = json.loads(secret_string)
         except (TypeError, ValueError):

@@ -18,9 +18,10 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.http import build_session

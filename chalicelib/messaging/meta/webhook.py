@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Union
+from typing import Any
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -55,7 +56,7 @@ class Subscription:
     challenge: str | None
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str] | None) -> "Subscription":
+    def from_query(cls, query: Mapping[str, str] | None) -> Subscription:
         query = query or {}
         return cls(query.get("hub.mode"), query.get("hub.verify_token"), query.get("hub.challenge"))
 
@@ -168,8 +169,8 @@ class Unparseable:
     kind = "unparseable"
 
 
-CustomerMessage = Union[Text, QuickReplyTap, Postback, Attachments]
-Event = Union[Text, QuickReplyTap, Postback, Attachments, Echo, DeliveryReceipt, Read, Reaction, Other, Unparseable]
+CustomerMessage = Text | QuickReplyTap | Postback | Attachments
+Event = Text | QuickReplyTap | Postback | Attachments | Echo | DeliveryReceipt | Read | Reaction | Other | Unparseable
 
 _OTHER_KINDS = (
     "message_edit", "optin", "referral", "account_linking", "pass_thread_control", "take_thread_control",

@@ -8,7 +8,8 @@ few flat types sessions hold (boto3's TypeSerializer insists on Decimal for ever
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from chalicelib.messaging.errors import TransientError, aws_failure
 
