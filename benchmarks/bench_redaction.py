@@ -1,6 +1,6 @@
 """`make bench`: PII redaction quality and speed, beside Presidio's pattern recognizers in the same run.
 
-Quality: benchmarks/redaction_eval.py on the presidio-research set and on our chat set.
+Quality: tests/redaction/evaluation.py on the presidio-research set and on our chat set.
 Speed: every message of the chat set (short customer chat lines) through the production redactor
 (`build_redactor` with the default settings: local engine, 16 default types, card context kept per
 conversation), and the same messages through Presidio's recognizers for the same types. One process,
@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import redaction_eval as ev  # noqa: E402
 from chalicelib import settings  # noqa: E402
 from chalicelib.redaction.comprehend import ComprehendPii  # noqa: E402
 from chalicelib.redaction.redactor import build_redactor  # noqa: E402
+from tests.redaction import evaluation as ev  # noqa: E402
 
 MIN_SECONDS = 2.0  # each engine's throughput passes last at least this long
 LATENCY_PASSES = 3  # timed passes over every message, for p50 and p99

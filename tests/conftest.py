@@ -9,10 +9,11 @@ import io
 import json
 import logging
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+
+from tests.support import LOCAL_STAGE, PROJECT_DIR, REGION, forget_container_state
 
 # CI must judge the code, not the luck of the draw: there, property tests replay the same examples on
 # every run (a failure found while developing is added as an explicit example). Locally they explore.
@@ -20,9 +21,6 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None, prin
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-REGION = "us-east-1"
-LOCAL_STAGE = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["local"]["environment_variables"]
 
 # boto3 signs every call (even Connect Participant's bearer-token calls), so credentials must exist.
 os.environ.update({
@@ -41,20 +39,9 @@ for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k in 
 def _cold_container():
     """Every test starts as a cold Lambda container: its own boto3 clients (moto contexts and Stubbers
     are per test) and nothing built on older ones."""
-    _forget_container_state()
+    forget_container_state()
     yield
-    _forget_container_state()
-
-
-def _forget_container_state() -> None:
-    """Everything a warm container caches across invocations, in one place."""
-    from chalicelib import aws
-    from chalicelib.ivr import wiring as ivr_wiring
-    from chalicelib.messaging import wiring as messaging_wiring
-
-    aws.reset()
-    messaging_wiring.reset()
-    ivr_wiring.reset()  # the decryptor's key store caches keys fetched from SSM
+    forget_container_state()
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pytest
 
 from infra import chalice_config, policies
 from infra.stage import FUNCTIONS, Stage
-from tests.conftest import PROJECT_DIR, REGION
 from tests.iam_scan import Project
+from tests.support import PROJECT_DIR, REGION
 
 EXAMPLE = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
 

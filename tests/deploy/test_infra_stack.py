@@ -13,7 +13,7 @@ from infra import chalice_config
 from infra.aws_calls import RealAws
 from infra.deploy import Deployment
 from infra.stage import FUNCTIONS, TEMPLATE_PATH, Stage
-from tests.conftest import PROJECT_DIR, REGION
+from tests.support import PROJECT_DIR, REGION
 
 # moto's CloudFormation skips resource types it does not model (alarms, policies, metric filters).
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::")

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import settings
 from infra.stage import FUNCTIONS, STAGES
-from tests.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 CONFIG = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
 CONNECT_FLOW_LIMIT_S = 8      # Invoke AWS Lambda function block (docs/reference/ivr-encryption.md)

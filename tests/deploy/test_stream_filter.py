@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from infra.deploy import CHAT_ENDED, PARTICIPANT_LEFT, STREAM_FILTER_POLICY
-from tests.conftest import REGION
+from tests.support import REGION
 
 ROLES = ("AGENT", "SYSTEM", "CUSTOMER", "CUSTOM_BOT", "SUPERVISOR")
 VISIBILITIES = ("AGENT", "CUSTOMER", "ALL", None)

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from chalicelib.ivr.cli import main
-from tests.ivr.conftest import FIXTURE_DIR, FIXTURE_KEY_ID, FIXTURE_PLAINTEXT, flow_event
+from tests.ivr.vectors import FIXTURE_DIR, FIXTURE_KEY_ID, FIXTURE_PLAINTEXT, flow_event
 
 
 def run(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:

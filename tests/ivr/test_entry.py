@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
-from tests.ivr.conftest import FIXTURE_PLAINTEXT, flip_byte, flow_event, put_key
+from tests.ivr.vectors import FIXTURE_PLAINTEXT, flip_byte, flow_event, put_key
+from tests.support import PROJECT_DIR
 
 
 def invoke(client, event) -> dict:
@@ -273,7 +273,7 @@ def test_importing_the_app_loads_no_crypto_and_no_sdk():
 ])
 def test_messages_connect_never_sends_are_refused_before_rsa(chalice_client, ssm, fixture_key, second_key, variant,
                                                             captured_logs):
-    from tests.ivr.conftest import sdk_message
+    from tests.ivr.vectors import sdk_message
 
     put_key(ssm, fixture_key)
     put_key(ssm, second_key)

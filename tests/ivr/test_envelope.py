@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from chalicelib.ivr.envelope import Rejected, check_header, decode_base64, open_envelope
 from chalicelib.ivr.result import Reason
-from tests.ivr.conftest import FIXTURE_KEY_ID, sdk_message
+from tests.ivr.vectors import FIXTURE_KEY_ID, sdk_message
 
 
 def reason_of(text: str, max_chars: int = 4096) -> Reason | None:

@@ -245,7 +245,7 @@ def test_missing_setting_answers_500_naming_the_variable(monkeypatch, captured_l
     from chalice.test import Client
 
     from app import app
-    from tests.conftest import PROJECT_DIR
+    from tests.support import PROJECT_DIR
 
     monkeypatch.delenv("CONNECT_INSTANCE_ID", raising=False)  # the `dev` stage sets none
     wiring.reset()

@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.settings import DEFAULT_SCAN_EXTENSIONS, MessagingSettings, SettingsError, _Reader
-from tests.conftest import LOCAL_STAGE
+from tests.support import LOCAL_STAGE
 
 
 def messaging(**extra):

@@ -137,7 +137,7 @@ def test_missing_setting_fails_loudly_naming_the_variable(stack, monkeypatch, ca
     from chalice.test import Client
 
     from app import app
-    from tests.conftest import PROJECT_DIR
+    from tests.support import PROJECT_DIR
 
     with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as bare, pytest.raises(Exception) as raised:
         bare.lambda_.invoke("connect_stream_handler", sns_event(stream_item("contact-1")))

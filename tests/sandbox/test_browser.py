@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from tests.sandbox import files
-from tests.sandbox.conftest import ARTIFACTS
+from tests.sandbox.stack import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -52,7 +52,6 @@ def test_the_page_renders_its_three_panes(page):
 
 
 def test_a_conversation_in_the_browser(page, sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     marker = uuid.uuid4().hex[:6]
     agent, customer = page.locator("#agent-transcript"), page.locator("#customer-transcript")
     page.fill("#customer-input", f"Hi {marker}! My card is 4111 1111 1111 1111")
@@ -81,7 +80,6 @@ def test_a_conversation_in_the_browser(page, sandbox):
 
 
 def test_ivr_in_the_browser(page, sandbox):
-    sandbox.require("ivr_decryptor", webhook=False)
     page.fill("#ivr-input", "4111111111111111")
     page.click("#ivr-send")
     page.wait_for_function("document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')",

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.sandbox import files
-from tests.sandbox.conftest import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
+from tests.sandbox.stack import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -86,7 +86,6 @@ def test_ctrl_c_stops_every_process():
 
 
 def test_a_card_number_reaches_the_agent_masked(sandbox):
-    sandbox.require("connect_stream_handler")
     marker = uuid.uuid4().hex[:8]
     customer_says(sandbox, new_psid(), f"order {marker}: my card is {CARD}, thanks")
     contact = contact_with(sandbox, marker)
@@ -96,7 +95,6 @@ def test_a_card_number_reaches_the_agent_masked(sandbox):
 
 
 def test_an_agent_reply_reaches_the_right_customer(sandbox):
-    sandbox.require("connect_stream_handler")
     alice, bob = new_psid(), new_psid()
     marker_a, marker_b = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
     customer_says(sandbox, alice, f"hello from {marker_a}")
@@ -112,7 +110,6 @@ def test_an_agent_reply_reaches_the_right_customer(sandbox):
 
 
 def test_a_redelivered_webhook_reaches_the_agent_once(sandbox):
-    sandbox.require("connect_stream_handler")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     mid = sandbox.api("customer/message", {"psid": psid, "text": f"just once {marker}"}).json()["mid"]
     contact_with(sandbox, marker)
@@ -123,7 +120,6 @@ def test_a_redelivered_webhook_reaches_the_agent_once(sandbox):
 
 
 def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
-    sandbox.require("connect_stream_handler")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"hello {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
@@ -136,7 +132,6 @@ def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
 
 
 def test_after_the_chat_ends_the_next_message_starts_a_new_contact(sandbox):
-    sandbox.require("connect_stream_handler")
     psid = new_psid()
     first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"first {first}")
@@ -151,7 +146,6 @@ def test_after_the_chat_ends_the_next_message_starts_a_new_contact(sandbox):
 
 
 def test_an_expired_connection_token_is_recovered_and_the_message_delivered_once(sandbox):
-    sandbox.require("connect_stream_handler")
     psid = new_psid()
     first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"before {first}")
@@ -172,7 +166,6 @@ def attachment_items(sandbox, role: str) -> dict[str, dict]:
 
 
 def test_a_customer_photo_is_scanned_and_shown_to_the_agent(sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     psid = new_psid()
     before = attachment_items(sandbox, "CUSTOMER")
     answer = sandbox.api(f"customer/file?name=photo.png&psid={psid}", data=files.png(),
@@ -186,7 +179,6 @@ def test_a_customer_photo_is_scanned_and_shown_to_the_agent(sandbox):
 
 
 def test_agent_files_are_scanned_and_only_clean_ones_reach_the_customer(sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"send me the receipt {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
@@ -211,7 +203,6 @@ def test_eicar_is_rejected_as_malware_by_the_sandbox_clamd(sandbox):
     """The sandbox runs clamd with the repository's test signatures when Debian's clamav-daemon is installed."""
     from sandbox import clamd
 
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     if clamd.binary() is None:
         pytest.skip("clamd is not installed (make clamav)")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
@@ -231,7 +222,6 @@ def test_eicar_is_rejected_as_malware_by_the_sandbox_clamd(sandbox):
 
 
 def test_ivr_digits_round_trip_through_connect_encryption(sandbox):
-    sandbox.require("ivr_decryptor", webhook=False)
     answer = sandbox.api("ivr", {"digits": "4111111111111111"})
     assert answer.status_code == 200, answer.text
     result = answer.json()
@@ -244,5 +234,4 @@ def test_ivr_digits_round_trip_through_connect_encryption(sandbox):
 
 
 def test_ivr_rejects_non_keypad_input(sandbox):
-    sandbox.require("ivr_decryptor", webhook=False)
     assert sandbox.api("ivr", {"digits": "12ab"}).status_code == 400

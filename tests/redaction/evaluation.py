@@ -11,7 +11,8 @@ Scoring: a labelled span is *found* when a detection of the same type overlaps i
 labelled card/CVV/PIN/SSN/IBAN values with any digit left visible after masking, and PII-free messages
 that were altered at all.
 
-Usable on its own: `python benchmarks/redaction_eval.py` prints the tables (ours only, unless
+Used by tests/redaction/test_chat_set.py and benchmarks/bench_redaction.py (benchmarks import tests, never the
+reverse). Usable on its own: `python tests/redaction/evaluation.py` prints the tables (ours only, unless
 presidio-analyzer is importable).
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
