@@ -3,7 +3,7 @@
 The corpus is benchmarks/data/realworld/ (sources and licences in its README): processors' test cards,
 registry and authority examples, python-stdnum's and Presidio's test values, in chat templates for en, es, fr,
 pt, de and it, cards also typed over 2-4 messages, and PII-free customer-service messages. Scoring is
-benchmarks/realworld_eval.py. Speed: every corpus message through the production redactor (`build_redactor`
+tests/redaction/realworld_evaluation.py. Speed: every corpus message through the production redactor (`build_redactor`
 with default settings, the message's language passed per call, card context kept per conversation). One
 process, one thread: one core.
 
@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import realworld_eval as rw  # noqa: E402
 from benchmarks.bench_redaction import _measure  # noqa: E402
 from chalicelib import settings  # noqa: E402
 from chalicelib.redaction.redactor import build_redactor  # noqa: E402
+from tests.redaction import realworld_evaluation as rw  # noqa: E402
 
 LEAK_BUDGET = 0.01
 FREE_ALTERED_BUDGET = 0.02

@@ -15,7 +15,7 @@ Scores, per engine:
 - Presidio's own recognizer unit tests, as a peer's test suite: each case passes when the engine finds exactly
   the expected values (its spans may add separators or spaces, never a letter or digit).
 
-Usable alone: `python benchmarks/realworld_eval.py` prints the tables (ours only, unless presidio-analyzer is
+Usable alone: `python tests/redaction/realworld_evaluation.py` prints the tables (ours only, unless presidio-analyzer is
 importable).
 """
 
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
