@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import redaction_eval as ev  # noqa: E402
+from tests.redaction import evaluation as ev  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data" / "realworld"
 LANGUAGES = ("en", "es", "fr", "pt", "de", "it")
