@@ -60,7 +60,7 @@ def measure_ours(conversations: list[tuple[str, list[str]]]) -> dict:
 
 
 def measure_presidio(conversations: list[tuple[str, list[str]]]) -> dict:
-    from benchmarks import redaction_eval as ev
+    from tests.redaction import evaluation as ev
 
     detect = ev.presidio_detect(ev.DEFAULT_TYPES)
     texts = [text for _, conversation in conversations for text in conversation]
