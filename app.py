@@ -2,7 +2,8 @@
 
 Nothing heavy happens at import: every Lambda of this app imports this whole module on cold start. The
 wiring modules imported here build their use cases on first call; the scanner's and the decryptor's own
-modules (~140 ms and ~60 ms of imports) load inside their entry point, so only their Lambda pays for them.
+modules (~30 ms and ~10 ms of imports after boto3 and this module, CPU time) load inside their entry point,
+so only their Lambda pays for them.
 """
 
 import logging
