@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = FaultPlan(**{**plan.describe(), "seed": args.seed})
     faults = Faults(plan)
     args.log.parent.mkdir(parents=True, exist_ok=True)
-    log = open(args.log, "w")
+    log = open(args.log, "w")  # noqa: SIM115 (the stack writes to it until it stops)
     stack = Stack(Options(ports=Ports(front=free_port()), connection_ttl_seconds=plan.connection_ttl_seconds,
                           log=log, faults=faults))
     cdn = SlowCdn(faults)

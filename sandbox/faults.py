@@ -24,8 +24,9 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.httpkit import HttpError, Request, Response, Router
@@ -50,7 +51,7 @@ class FaultPlan:
     seed: int = 17
 
     @classmethod
-    def none(cls) -> "FaultPlan":
+    def none(cls) -> FaultPlan:
         """No faults: the baseline run."""
         zero = {f.name: 0.0 for f in fields(cls) if f.name.endswith(("_throttle", "_5xx", "_lost_answer",
                                                                       "_timeout", "_slow", "_redelivery"))}
@@ -87,7 +88,7 @@ class Faults:
 
     # ------------------------------------------------------------------------------------- Connect
 
-    def connect(self, router: Router) -> "FaultyRouter":
+    def connect(self, router: Router) -> FaultyRouter:
         plan = self.plan
 
         def before(request: Request) -> Response | None:
@@ -110,7 +111,7 @@ class Faults:
 
     # ------------------------------------------------------------------------------------- Graph
 
-    def graph(self, router: Router) -> "FaultyRouter":
+    def graph(self, router: Router) -> FaultyRouter:
         plan = self.plan
 
         def before(request: Request) -> Response | None:

@@ -50,6 +50,8 @@ def test_the_contracts_hold_in_the_copy(copy):
     ("chalicelib/messaging/meta/ring.py", "from chalicelib.messaging.connect import chat\n", "messaging: wiring"),
     # production code importing a test helper
     ("chalicelib/scanning/helper.py", "import tests\n", "chalicelib never imports"),
+    # a test importing a conftest instead of a helper module
+    ("tests/uses_conftest.py", "from tests.conftest import x\n", "nothing imports a conftest"),
     # a cycle between two capabilities
     ("chalicelib/scanning/back.py", "from chalicelib.ivr import result\n", "capabilities -> base"),
 ])

@@ -21,7 +21,6 @@ from chalicelib.scanning.source import MemorySource
 from tests.scanning import files
 from tests.scanning.helpers import decide
 
-
 # ------------------------------------------------------------------------------------------------ CSV
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -115,7 +116,7 @@ class ConnectDouble:
         self.uploads[attachment_id].body = body
 
 
-@lru_cache(maxsize=None)
+@cache
 def _real_client(service: str) -> Any:
     """One real client per service for its model and exception classes (building one costs ~100 ms)."""
     return boto3.session.Session().client(service, region_name="us-east-1")

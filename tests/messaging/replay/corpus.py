@@ -4,10 +4,11 @@ records written by others, each with its source. See that directory's README for
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures_public"
 # A Page the replay deployment deliberately does not serve: its events must be ignored with 200 and counted.

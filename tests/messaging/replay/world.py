@@ -13,17 +13,18 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import responses
 from moto import mock_aws
 
-from tests.conftest import LOCAL_STAGE, PROJECT_DIR
 from tests.messaging.fixtures import SECRET, create_sessions_table
 from tests.messaging.replay.connect_double import UPLOAD_HOST, ConnectDouble
 from tests.messaging.replay.corpus import served_accounts
+from tests.support import LOCAL_STAGE, PROJECT_DIR
 
 # The smallest valid PNG: what the CDN double serves for every media URL.
 PNG = bytes.fromhex(
