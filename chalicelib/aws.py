@@ -68,9 +68,22 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-_TRANSIENT_CODES = frozenset({
-    "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
-    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException",
-    "InternalServerException", "InternalServiceException", "InternalServerError", "InternalFailure",
-    "ServiceUnavailable", "ServiceUnavailableException", "TransactionConflictException", "RequestTimeout",
-})
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "InternalServerException",
+        "InternalServiceException",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TransactionConflictException",
+        "RequestTimeout",
+    }
+)

@@ -157,7 +157,8 @@ class MessagingSettings:
             webhook_max_body_bytes=env.integer("WEBHOOK_MAX_BODY_BYTES", 1 * MiB, 1024, 6 * MiB),
             # File types relayed customer -> agent: the instance's attachment allow-list (Connect's default).
             attachment_allowed_extensions=frozenset(
-                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
+                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)
+            ),
             # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
             attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
         )
@@ -191,8 +192,10 @@ class RedactionSettings:
         # Connect's six chat languages (Contact Lens redacts these): the local detectors' context and number words.
         language = env.choice("PII_LANGUAGE", "en", PII_LANGUAGES)
         if engine != "local" and language not in COMPREHEND_PII_LANGUAGES:
-            raise SettingsError(f"PII_LANGUAGE={language} needs PII_ENGINE=local: Comprehend's DetectPiiEntities "
-                                f"accepts {' and '.join(COMPREHEND_PII_LANGUAGES)} only")
+            raise SettingsError(
+                f"PII_LANGUAGE={language} needs PII_ENGINE=local: Comprehend's DetectPiiEntities "
+                f"accepts {' and '.join(COMPREHEND_PII_LANGUAGES)} only"
+            )
         return cls(
             engine=engine,
             entity_types=inbound,
@@ -211,7 +214,46 @@ COMPREHEND_PII_LANGUAGES = ("en", "es")  # docs/reference/comprehend.md
 
 
 # Every entity type DetectPiiEntities knows (docs/reference/comprehend.md); ALL is not a type we can mask by name.
-COMPREHEND_PII_TYPES = frozenset(["ADDRESS", "AGE", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "BANK_ACCOUNT_NUMBER", "BANK_ROUTING", "CA_HEALTH_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER", "CREDIT_DEBIT_CVV", "CREDIT_DEBIT_EXPIRY", "CREDIT_DEBIT_NUMBER", "DATE_TIME", "DRIVER_ID", "EMAIL", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "IN_AADHAAR", "IN_NREGA", "IN_PERMANENT_ACCOUNT_NUMBER", "IN_VOTER_NUMBER", "IP_ADDRESS", "LICENSE_PLATE", "MAC_ADDRESS", "NAME", "PASSPORT_NUMBER", "PASSWORD", "PHONE", "PIN", "SSN", "SWIFT_CODE", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER", "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER", "URL", "USERNAME", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "VEHICLE_IDENTIFICATION_NUMBER"])
+COMPREHEND_PII_TYPES = frozenset(
+    [
+        "ADDRESS",
+        "AGE",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "BANK_ACCOUNT_NUMBER",
+        "BANK_ROUTING",
+        "CA_HEALTH_NUMBER",
+        "CA_SOCIAL_INSURANCE_NUMBER",
+        "CREDIT_DEBIT_CVV",
+        "CREDIT_DEBIT_EXPIRY",
+        "CREDIT_DEBIT_NUMBER",
+        "DATE_TIME",
+        "DRIVER_ID",
+        "EMAIL",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "IN_AADHAAR",
+        "IN_NREGA",
+        "IN_PERMANENT_ACCOUNT_NUMBER",
+        "IN_VOTER_NUMBER",
+        "IP_ADDRESS",
+        "LICENSE_PLATE",
+        "MAC_ADDRESS",
+        "NAME",
+        "PASSPORT_NUMBER",
+        "PASSWORD",
+        "PHONE",
+        "PIN",
+        "SSN",
+        "SWIFT_CODE",
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+        "URL",
+        "USERNAME",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        "VEHICLE_IDENTIFICATION_NUMBER",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -244,9 +286,13 @@ class ScannerSettings:
     @classmethod
     def parse(cls, env: _Reader) -> ScannerSettings:
         known = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
-        extensions = frozenset(e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS))
+        extensions = frozenset(
+            e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)
+        )
         if not extensions <= known:
-            raise SettingsError(f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}")
+            raise SettingsError(
+                f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}"
+            )
         default_confidence = env.number("MODERATION_MIN_CONFIDENCE", 80.0, 0.0, 100.0)
         antivirus = env.choice("SCAN_ANTIVIRUS", "off", ("off", "clamav", "guardduty"))
         clamav_address = env.raw("SCAN_CLAMAV_ADDRESS")
@@ -371,8 +417,20 @@ class Settings:
         return IvrSettings.parse(_Reader(self.env))
 
 
-_PREFIXES = ("CONNECT_", "SESSIONS_", "MESSENGER_", "GRAPH_", "PII_", "SCAN_", "MODERATION_", "IVR_", "CHAT_",
-             "ATTACHMENT_", "WEBHOOK_", "LOG_")
+_PREFIXES = (
+    "CONNECT_",
+    "SESSIONS_",
+    "MESSENGER_",
+    "GRAPH_",
+    "PII_",
+    "SCAN_",
+    "MODERATION_",
+    "IVR_",
+    "CHAT_",
+    "ATTACHMENT_",
+    "WEBHOOK_",
+    "LOG_",
+)
 
 
 def load() -> Settings:

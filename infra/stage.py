@@ -119,8 +119,11 @@ class Stage:
         return f"{self.app}-{self.name}-infra"
 
     def template_parameters(self) -> list[dict[str, str]]:
-        values = {"AppName": self.app, "Stage": self.name,
-                  **{k: v for k, v in self.params.items() if k not in FLOW_PARAMS}}
+        values = {
+            "AppName": self.app,
+            "Stage": self.name,
+            **{k: v for k, v in self.params.items() if k not in FLOW_PARAMS},
+        }
         return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
 
     @property
@@ -138,8 +141,10 @@ class Stage:
         return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.function_name(function)}"
 
     def log_group_arn(self, function: str) -> str:
-        return (f"arn:{self.partition}:logs:{self.region}:{self.account}"
-                f":log-group:/aws/lambda/{self.function_name(function)}")
+        return (
+            f"arn:{self.partition}:logs:{self.region}:{self.account}"
+            f":log-group:/aws/lambda/{self.function_name(function)}"
+        )
 
     # -------------------------------------------------------------------- the stack's outputs, predicted
 

@@ -14,8 +14,12 @@ from sandbox.stack import Options, Ports, Stack, ready_line
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="the page and the app (default 8000)")
-    parser.add_argument("--connection-ttl", type=float, default=86400.0,
-                        help="seconds a Connect connection token lives (default 86400; try 60 to see recovery)")
+    parser.add_argument(
+        "--connection-ttl",
+        type=float,
+        default=86400.0,
+        help="seconds a Connect connection token lives (default 86400; try 60 to see recovery)",
+    )
     args = parser.parse_args()
 
     stop = threading.Event()

@@ -117,7 +117,9 @@ class LocalClamd:
         conf.write_text("".join(f"{key} {value}\n" for key, value in lines.items()))
         self.process = subprocess.Popen(
             [executable, "--config-file", str(conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         started = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -158,8 +160,10 @@ class LocalClamd:
 
 def main() -> int:
     with LocalClamd() as clamd:
-        print(f"clamd ready at {clamd.address} (SCAN_ANTIVIRUS=clamav SCAN_CLAMAV_ADDRESS={clamd.address}); Ctrl-C stops",
-              flush=True)
+        print(
+            f"clamd ready at {clamd.address} (SCAN_ANTIVIRUS=clamav SCAN_CLAMAV_ADDRESS={clamd.address}); Ctrl-C stops",
+            flush=True,
+        )
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     return 0

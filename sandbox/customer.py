@@ -61,8 +61,12 @@ class MetaCustomers:
             self._cdn[token] = CdnFile(data, content_type, time.time() + CDN_URL_SECONDS)
         kind = next((k for k in ("image", "video", "audio") if content_type.startswith(k + "/")), "file")
         attachment = {"type": kind, "payload": {"url": f"{self.cdn_base_url}/{token}/{_safe(name)}"}}
-        sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), attachment={"type": kind, "name": name,
-                                                                            "content_type": content_type})
+        sent = Sent(
+            f"m_{uuid.uuid4().hex}",
+            psid,
+            time.time(),
+            attachment={"type": kind, "name": name, "content_type": content_type},
+        )
         return self._post(sent, {"attachments": [attachment]})
 
     def resend(self, mid: str) -> Sent | None:
@@ -85,10 +89,23 @@ class MetaCustomers:
         with self._lock:
             self.sent.append(sent)
         now_ms = int(sent.at * 1000)
-        envelope = {"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
-            "sender": {"id": sent.psid}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms,
-            "message": {"mid": sent.mid, **message},
-        }]}]}
+        envelope = {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE_ID,
+                    "time": now_ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": sent.psid},
+                            "recipient": {"id": PAGE_ID},
+                            "timestamp": now_ms,
+                            "message": {"mid": sent.mid, **message},
+                        }
+                    ],
+                }
+            ],
+        }
         # Meta escapes non-ASCII as \uXXXX and signs exactly the bytes it sends.
         body = json.dumps(envelope, ensure_ascii=True).encode()
         signature = self._sign(body)
@@ -107,9 +124,16 @@ class MetaCustomers:
 
 
 def _post(url: str, body: bytes, signature: str) -> int:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": signature,
-        "User-Agent": "facebookexternalua"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature,
+            "User-Agent": "facebookexternalua",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status

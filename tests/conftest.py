@@ -23,14 +23,16 @@ if os.environ.get("CI"):
 
 
 # boto3 signs every call (even Connect Participant's bearer-token calls), so credentials must exist.
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "CONNECT_STREAMING_TOPIC_ARN": LOCAL_STAGE["CONNECT_STREAMING_TOPIC_ARN"],
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "CONNECT_STREAMING_TOPIC_ARN": LOCAL_STAGE["CONNECT_STREAMING_TOPIC_ARN"],
+    }
+)
 for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k in ("AWS_PROFILE", "GRAPH_API_URL")]:
     del os.environ[_name]
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
-LOCAL_STAGE = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["local"]["environment_variables"]
+LOCAL_STAGE = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["local"][
+    "environment_variables"
+]
 
 
 def forget_container_state() -> None:

@@ -17,8 +17,13 @@ OTHER_ROOTS = ("sandbox", "infra", "tests", "benchmarks")  # stand-ins: the cont
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=root, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)})
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +44,25 @@ def test_the_contracts_hold_in_the_copy(copy):
     assert "0 broken" in result.stdout
 
 
-@pytest.mark.parametrize("path, source, contract", [
-    # a base module reaching up into a capability
-    ("chalicelib/settings.py", "from chalicelib.redaction import redactor\n", "capabilities -> base"),
-    # redaction learning about messaging
-    ("chalicelib/redaction/leak.py", "from chalicelib.messaging import inbound\n", "know nothing of messaging"),
-    # an adapter reaching up to a use case
-    ("chalicelib/messaging/store/upward.py", "from chalicelib.messaging import outbound\n", "messaging: wiring"),
-    # Meta and Connect adapters importing each other (a cycle between siblings)
-    ("chalicelib/messaging/meta/ring.py", "from chalicelib.messaging.connect import chat\n", "messaging: wiring"),
-    # production code importing a test helper
-    ("chalicelib/scanning/helper.py", "import tests\n", "chalicelib never imports"),
-    # a test importing a conftest instead of a helper module
-    ("tests/uses_conftest.py", "from tests.conftest import x\n", "nothing imports a conftest"),
-    # a cycle between two capabilities
-    ("chalicelib/scanning/back.py", "from chalicelib.ivr import result\n", "capabilities -> base"),
-])
+@pytest.mark.parametrize(
+    "path, source, contract",
+    [
+        # a base module reaching up into a capability
+        ("chalicelib/settings.py", "from chalicelib.redaction import redactor\n", "capabilities -> base"),
+        # redaction learning about messaging
+        ("chalicelib/redaction/leak.py", "from chalicelib.messaging import inbound\n", "know nothing of messaging"),
+        # an adapter reaching up to a use case
+        ("chalicelib/messaging/store/upward.py", "from chalicelib.messaging import outbound\n", "messaging: wiring"),
+        # Meta and Connect adapters importing each other (a cycle between siblings)
+        ("chalicelib/messaging/meta/ring.py", "from chalicelib.messaging.connect import chat\n", "messaging: wiring"),
+        # production code importing a test helper
+        ("chalicelib/scanning/helper.py", "import tests\n", "chalicelib never imports"),
+        # a test importing a conftest instead of a helper module
+        ("tests/uses_conftest.py", "from tests.conftest import x\n", "nothing imports a conftest"),
+        # a cycle between two capabilities
+        ("chalicelib/scanning/back.py", "from chalicelib.ivr import result\n", "capabilities -> base"),
+    ],
+)
 def test_a_violating_module_breaks_its_contract(copy, path, source, contract):
     module = copy / path
     original = module.read_text() if module.exists() else None

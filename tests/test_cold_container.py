@@ -7,8 +7,13 @@ from chalicelib.ivr import wiring as ivr_wiring
 from chalicelib.messaging import wiring
 from tests.support import forget_container_state
 
-CACHES = (wiring.connect_chat, wiring.inbound_messages, wiring.attachment_relay,
-          wiring.messenger_client, ivr_wiring.container_decryptor)
+CACHES = (
+    wiring.connect_chat,
+    wiring.inbound_messages,
+    wiring.attachment_relay,
+    wiring.messenger_client,
+    ivr_wiring.container_decryptor,
+)
 
 
 def warm_up() -> None:

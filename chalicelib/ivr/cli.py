@@ -34,8 +34,13 @@ class KeyFiles:
     public_key: Path  # SubjectPublicKeyInfo PEM: upload it to the Connect instance to get a key id
 
 
-def generate_key_files(directory: Path, name: str = "connect", days: int = 730,
-                       common_name: str = "Connect Guard IVR", key_size: int = 4096) -> KeyFiles:
+def generate_key_files(
+    directory: Path,
+    name: str = "connect",
+    days: int = 730,
+    common_name: str = "Connect Guard IVR",
+    key_size: int = 4096,
+) -> KeyFiles:
     """What `openssl req -x509 -sha256 -nodes -newkey rsa:4096 ...` and `openssl x509 -pubkey` produce."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -76,8 +81,9 @@ def generate_key_files(directory: Path, name: str = "connect", days: int = 730,
     return files
 
 
-def put_key(private_key_pem: bytes, key_id: str, path: str, kms_key_id: str | None = None,
-            overwrite: bool = False) -> str:
+def put_key(
+    private_key_pem: bytes, key_id: str, path: str, kms_key_id: str | None = None, overwrite: bool = False
+) -> str:
     """Validate the key, store it as a SecureString named `<path><key id>`; returns the parameter name."""
     from chalicelib import aws
 

@@ -40,7 +40,9 @@ _DECRYPT_CLIENT = aws_encryption_sdk.EncryptionSDKClient(
     commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT, max_encrypted_data_keys=1
 )
 # REQUIRE_* policies refuse to encrypt with a non-committing suite; Connect's format needs one.
-_ENCRYPT_CLIENT = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT)
+_ENCRYPT_CLIENT = aws_encryption_sdk.EncryptionSDKClient(
+    commitment_policy=CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
+)
 
 
 class _ParsedRsaKey(WrappingKey):
@@ -111,7 +113,9 @@ def encrypt_like_connect(digits: str | bytes, public_key_pem: bytes, key_id: str
             wrapping_key_type=EncryptionKeyType.PUBLIC,
         ),
     )
-    message, _header = _ENCRYPT_CLIENT.encrypt(source=plaintext, key_provider=key, algorithm=SUITE, frame_length=FRAME_LENGTH)
+    message, _header = _ENCRYPT_CLIENT.encrypt(
+        source=plaintext, key_provider=key, algorithm=SUITE, frame_length=FRAME_LENGTH
+    )
     return base64.b64encode(message).decode("ascii")
 
 

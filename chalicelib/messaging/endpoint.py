@@ -104,8 +104,13 @@ class MessengerWebhook:
                 return Reply(500, "internal error")
             counts[f"{outcome.result}.{outcome.reason}"] += 1
             if outcome.result in ("delivered", "rejected"):
-                log_event(_log, f"message_{outcome.result}", kind=event.kind, reason=outcome.reason,
-                          contact_id=outcome.contact_id)
+                log_event(
+                    _log,
+                    f"message_{outcome.result}",
+                    kind=event.kind,
+                    reason=outcome.reason,
+                    contact_id=outcome.contact_id,
+                )
         log_event(_log, "webhook_processed", events=len(events), outcomes=dict(counts), elapsed_ms=timer.ms)
         return OK
 

@@ -60,13 +60,22 @@ DEDUPE_SCOPE = "stream"
 UNKNOWN_CONTACT_GRACE_SECONDS = 120
 # Connect caps a message at 16 KiB, about 9 Messenger parts; anything longer is not a chat message.
 MAX_PARTS = 10
-ATTACHMENT_FALLBACK_TEXT = "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
+ATTACHMENT_FALLBACK_TEXT = (
+    "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
+)
 WINDOW_CLOSED_NOTE = "[Connect Guard: the customer's Messenger reply window has closed; your message was not delivered]"
 # Graph refusals after which a text saying "a file was sent" would fail the same way.
-_NO_FALLBACK_REASONS = frozenset({
-    "outside_window", "unknown_recipient", "invalid_token", "permission_denied", "messaging_disabled",
-    "recipient_unavailable", "policy_blocked",
-})
+_NO_FALLBACK_REASONS = frozenset(
+    {
+        "outside_window",
+        "unknown_recipient",
+        "invalid_token",
+        "permission_denied",
+        "messaging_disabled",
+        "recipient_unavailable",
+        "policy_blocked",
+    }
+)
 
 
 # ------------------------------------------------------------------------------------------------ values
@@ -192,12 +201,22 @@ class OutboundRelay:
     def handle(self, record: StreamItem | MalformedRecord) -> RecordOutcome:
         """One record; never raises."""
         if isinstance(record, MalformedRecord):
-            log_event(log, "stream_record_malformed", logging.WARNING, reason=record.reason, index=record.index,
-                      sns_message_id=record.sns_message_id)
+            log_event(
+                log,
+                "stream_record_malformed",
+                logging.WARNING,
+                reason=record.reason,
+                index=record.index,
+                sns_message_id=record.sns_message_id,
+            )
             return RecordOutcome(f"malformed:{record.reason}")
         action = route(record)
-        fields = {"item_id": record.item_id, "contact_id": record.initial_contact_id, "role": record.role,
-                  "content_type": record.content_type}
+        fields = {
+            "item_id": record.item_id,
+            "contact_id": record.initial_contact_id,
+            "role": record.role,
+            "content_type": record.content_type,
+        }
         if action.startswith("ignore:"):
             log_event(log, "stream_item_ignored", logging.DEBUG, reason=action[7:], **fields)
             return RecordOutcome(action[7:])
@@ -212,8 +231,15 @@ class OutboundRelay:
             log_error(log, "stream_item_crashed", problem, **fields)
             outcome = RecordOutcome("unexpected_error", transient=True)
         level = logging.WARNING if outcome.transient else logging.INFO
-        log_event(log, "stream_item_handled", level, action=action, outcome=outcome.reason,
-                  transient=outcome.transient, **fields)
+        log_event(
+            log,
+            "stream_item_handled",
+            level,
+            action=action,
+            outcome=outcome.reason,
+            transient=outcome.transient,
+            **fields,
+        )
         return outcome
 
     # -------------------------------------------------------------------------------------------- actions
@@ -248,7 +274,9 @@ class OutboundRelay:
         if rendered is None:
             return RecordOutcome("message_unreadable")
         text = self._redactor.redact(rendered.text, None, now).text
-        replies = tuple(replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies)
+        replies = tuple(
+            replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies
+        )
         parts = rendering.split_for_messenger(text)
         if not parts:
             return RecordOutcome("message_empty")
@@ -264,7 +292,9 @@ class OutboundRelay:
                 break  # a permanent refusal applies to the remaining parts too
         return RecordOutcome(reason)
 
-    def _send_attachments(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> RecordOutcome:
+    def _send_attachments(
+        self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float
+    ) -> RecordOutcome:
         reason = "attachment_missing"
         for index, ref in enumerate(item.attachments):
             if ref.status == "REJECTED":
@@ -273,14 +303,17 @@ class OutboundRelay:
             reason = self._send_once(item, index, partial(self._send_attachment, ref, session, delivery, now))
         return RecordOutcome(reason)
 
-    def _send_attachment(self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery,
-                         now: float) -> SendResult:
+    def _send_attachment(
+        self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery, now: float
+    ) -> SendResult:
         try:
-            signed = self._attachments.signed_url(self._connection_token(session, now), ref.attachment_id,
-                                                  self._policy.attachment_url_seconds)
+            signed = self._attachments.signed_url(
+                self._connection_token(session, now), ref.attachment_id, self._policy.attachment_url_seconds
+            )
         except (ChatGone, PermanentError) as problem:
-            log_event(log, "attachment_unavailable", logging.WARNING, reason=_reason(problem),
-                      attachment_id=ref.attachment_id)
+            log_event(
+                log, "attachment_unavailable", logging.WARNING, reason=_reason(problem), attachment_id=ref.attachment_id
+            )
             return self._fallback(session, delivery)
         content_type = ref.content_type or "application/octet-stream"
         kind = attachment_kind(content_type)

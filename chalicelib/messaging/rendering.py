@@ -154,7 +154,11 @@ def _timeslot_label(slot: dict, offset_minutes: Any) -> str:
         return ""
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    if isinstance(offset_minutes, (int, float)) and not isinstance(offset_minutes, bool) and abs(offset_minutes) <= 24 * 60:
+    if (
+        isinstance(offset_minutes, (int, float))
+        and not isinstance(offset_minutes, bool)
+        and abs(offset_minutes) <= 24 * 60
+    ):
         start = start.astimezone(timezone(timedelta(minutes=offset_minutes)))
     label = start.strftime("%a %d %b %H:%M")
     duration = slot.get("duration")
@@ -187,7 +191,7 @@ def _parts(text: str, limit: int) -> Iterator[str]:
     while utf16_units(text) > limit:
         window = utf16_prefix(text, limit)
         cut = _last_boundary(window)
-        head, text = (window[:cut[0]], text[cut[1]:]) if cut else (window, text[len(window):])
+        head, text = (window[: cut[0]], text[cut[1] :]) if cut else (window, text[len(window) :])
         head, text = head.rstrip(), text.lstrip()
         if head:
             yield head

@@ -199,8 +199,13 @@ def nino_shape(compact: str) -> bool:
     """Two letters, six digits, A-D: what every NINO looks like, allocated or not ("QQ 12 34 56 A", HMRC's
     own example, uses a prefix never allocated)."""
     compact = compact.upper()
-    return (len(compact) == 9 and compact[:2].isascii() and compact[:2].isalpha() and compact[2:8].isdigit()
-            and compact[8] in "ABCD")
+    return (
+        len(compact) == 9
+        and compact[:2].isascii()
+        and compact[:2].isalpha()
+        and compact[2:8].isdigit()
+        and compact[8] in "ABCD"
+    )
 
 
 def nino_ok(compact: str) -> bool:
@@ -219,8 +224,14 @@ def dvla_ok(compact: str) -> bool:
     if len(compact) not in (16, 18) or not compact.isascii() or not compact.isalnum():
         return False
     surname, birth, initials, rest = compact[:5], compact[5:11], compact[11:13], compact[13:]
-    if not (surname[0].isalpha() and all(c.isalpha() or c == "9" for c in surname) and birth.isdigit()
-            and all(c.isalpha() or c == "9" for c in initials) and rest[0].isdigit() and rest[1:3].isalnum()):
+    if not (
+        surname[0].isalpha()
+        and all(c.isalpha() or c == "9" for c in surname)
+        and birth.isdigit()
+        and all(c.isalpha() or c == "9" for c in initials)
+        and rest[0].isdigit()
+        and rest[1:3].isalnum()
+    ):
         return False
     month, day = int(birth[1:3]), int(birth[3:5])
     return (1 <= month <= 12 or 51 <= month <= 62) and 1 <= day <= 31 and (not rest[3:] or rest[3:].isdigit())

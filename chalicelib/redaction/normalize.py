@@ -115,8 +115,7 @@ def normalize(text: str, language: str = "en") -> Normalized:
     vocabulary = _vocabulary(language)
     for word in vocabulary.hints:  # substring scans are cheap; the run pattern is not
         if word in lowered:
-            edits = [edit for match in _runs(language).finditer(plain)
-                     for edit in _spelled_edits(match, vocabulary)]
+            edits = [edit for match in _runs(language).finditer(plain) for edit in _spelled_edits(match, vocabulary)]
             break
     if not edits:
         if starts is None or ends is None:
@@ -237,8 +236,30 @@ def _spelled_edits(match: re.Match, vocabulary: _Vocabulary) -> list[_Edit]:
 
 
 # "this one", "the one", "no one": the word is a pronoun, not a digit.
-_DETERMINERS = frozenset({"this", "that", "the", "which", "each", "every", "no", "any", "another", "other", "new", "old",
-                          "only", "last", "first", "next", "same", "a", "one", "someone"})
+_DETERMINERS = frozenset(
+    {
+        "this",
+        "that",
+        "the",
+        "which",
+        "each",
+        "every",
+        "no",
+        "any",
+        "another",
+        "other",
+        "new",
+        "old",
+        "only",
+        "last",
+        "first",
+        "next",
+        "same",
+        "a",
+        "one",
+        "someone",
+    }
+)
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)\W*$")
 
 
@@ -255,8 +276,9 @@ def _trim(tokens: list[tuple[int, int, str]], repeats: dict[str, int]) -> list[t
     return tokens
 
 
-def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str],
-                     repeats: dict[str, int]) -> list[tuple[str, int, int]] | None:
+def _sequence_digits(
+    tokens: list[tuple[int, int, str]], table: dict[str, str], repeats: dict[str, int]
+) -> list[tuple[str, int, int]] | None:
     pieces: list[tuple[str, int, int]] = []
     repeat = 1
     for start, end, word in tokens:

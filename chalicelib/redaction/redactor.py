@@ -59,8 +59,13 @@ class Redaction:
     context: RedactionContext
     degraded: bool
 
-    def __init__(self, text: str, entity_counts: Mapping[str, int] | None = None,
-                 context: RedactionContext | None = None, degraded: bool = False):
+    def __init__(
+        self,
+        text: str,
+        entity_counts: Mapping[str, int] | None = None,
+        context: RedactionContext | None = None,
+        degraded: bool = False,
+    ):
         # One per message: filling the instance dict directly costs half what the generated frozen __init__
         # does (an object.__setattr__ call per field). Still frozen: assigning an attribute later raises.
         fields = self.__dict__
@@ -115,8 +120,14 @@ class Redactor:
             self._by_language[language] = detectors
         return detectors
 
-    def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None, *,
-               language: str | None = None) -> Redaction:
+    def redact(
+        self,
+        text: str,
+        context: RedactionContext | None = None,
+        now: float | None = None,
+        *,
+        language: str | None = None,
+    ) -> Redaction:
         """`text` with every detected entity masked, and the conversation's context after it.
 
         `language` (en, es, fr, pt, de, it) selects the context and number words for this call, e.g. a contact's
@@ -130,13 +141,20 @@ class Redactor:
             counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
         return Redaction(masking.mask(text, spans, self._template), counts, context, degraded)
 
-    def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None, *,
-                language: str | None = None) -> Analysis:
+    def analyze(
+        self,
+        text: str,
+        context: RedactionContext | None = None,
+        now: float | None = None,
+        *,
+        language: str | None = None,
+    ) -> Analysis:
         """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
         return Analysis(*self._analyze(text, context, now, language))
 
-    def _analyze(self, text: str, context: RedactionContext | None, now: float | None,
-                 language: str | None = None) -> tuple[list[Detection], RedactionContext, bool]:
+    def _analyze(
+        self, text: str, context: RedactionContext | None, now: float | None, language: str | None = None
+    ) -> tuple[list[Detection], RedactionContext, bool]:
         context = context or _NO_CONTEXT
         if not text or not self.entity_types:
             return [], context, False
@@ -184,7 +202,9 @@ def _to_original(detection: Detection, normalized: Normalized) -> Detection:
     return Detection(detection.entity_type, start, end, detection.score)
 
 
-def build_redactor(settings: RedactionSettings, direction: str = "inbound", comprehend: ComprehendPii | None = None) -> Redactor:
+def build_redactor(
+    settings: RedactionSettings, direction: str = "inbound", comprehend: ComprehendPii | None = None
+) -> Redactor:
     """The redactor for customer -> agent (`inbound`) or agent -> customer (`outbound`) text.
 
     `comprehend` lets tests hand in an adapter over a stubbed client; otherwise one is made whose boto3
@@ -203,8 +223,14 @@ def build_redactor(settings: RedactionSettings, direction: str = "inbound", comp
     card_context = None
     if direction == "inbound":  # split numbers come from customers; agents do not type card numbers in pieces
         card_context = CardContextPolicy(settings.card_context_seconds, settings.card_context_messages)
-    return Redactor(types, settings.mask_template, engine=engine, language=settings.language,
-                    comprehend=comprehend, card_context=card_context)
+    return Redactor(
+        types,
+        settings.mask_template,
+        engine=engine,
+        language=settings.language,
+        comprehend=comprehend,
+        card_context=card_context,
+    )
 
 
 def _comprehend_client() -> Any:

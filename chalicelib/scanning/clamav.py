@@ -115,7 +115,7 @@ class ClamdClient:
                 conn.sendall(b"zINSTREAM\0")
                 for chunk in chunks:
                     for start in range(0, len(chunk), CHUNK_BYTES):
-                        piece = chunk[start:start + CHUNK_BYTES]
+                        piece = chunk[start : start + CHUNK_BYTES]
                         conn.settimeout(_timeout(deadline))
                         conn.sendall(struct.pack(">I", len(piece)) + piece)
                 conn.settimeout(_timeout(deadline))

@@ -144,7 +144,10 @@ class RekognitionModerator:
         result = ModerationResult(self._policy.flagged(labels), response.get("ModerationModelVersion"))
         # AWS advises recording the model version: a taxonomy change shows up here first.
         logs.log_event(
-            log, "moderation_result", model_version=result.model_version, labels=len(labels),
+            log,
+            "moderation_result",
+            model_version=result.model_version,
+            labels=len(labels),
             flagged=result.category is not None,
         )
         return result

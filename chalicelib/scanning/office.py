@@ -30,10 +30,30 @@ _ANY_MAIN = re.compile(r"\.main\+xml$")
 _MACRO_TYPES = ("macroenabled", "vbaproject", "vbadata", "macrosheet", "ms-office.vba")
 _SAFE_EMBEDDINGS = (".xlsx", ".docx", ".pptx", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf", ".bmp", ".tif", ".tiff")
 _MACRO_PACKAGES = frozenset({"docm", "dotm", "xlsm", "xltm", "xlsb", "xlam", "pptm", "potm", "ppsm", "ppam", "sldm"})
-_PROGRAMS = frozenset({
-    "exe", "dll", "scr", "com", "cpl", "msi", "bat", "cmd", "ps1", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta",
-    "lnk", "jar", "sh", "app",
-})
+_PROGRAMS = frozenset(
+    {
+        "exe",
+        "dll",
+        "scr",
+        "com",
+        "cpl",
+        "msi",
+        "bat",
+        "cmd",
+        "ps1",
+        "vbs",
+        "vbe",
+        "js",
+        "jse",
+        "wsf",
+        "wsh",
+        "hta",
+        "lnk",
+        "jar",
+        "sh",
+        "app",
+    }
+)
 _EXTERNAL_OK = ("/hyperlink",)  # a link the reader must click; everything else fetches on open
 _MAX_PART = 4 * 1024 * 1024
 
@@ -120,7 +140,11 @@ def _local(tag: str) -> str:
 
 
 def _judge_content_types(root: Any, extension: str) -> None:
-    declared = {element.get("ContentType", "").strip().lower() for element in root.iter() if _local(element.tag) in ("Default", "Override")}
+    declared = {
+        element.get("ContentType", "").strip().lower()
+        for element in root.iter()
+        if _local(element.tag) in ("Default", "Override")
+    }
     if any(marker in ctype for ctype in declared for marker in _MACRO_TYPES):
         raise Rejected(Reason.OFFICE_MACROS)
     if any("activex" in ctype for ctype in declared):

@@ -64,7 +64,7 @@ class _CachedReader(io.RawIOBase):
         while self._position < end:
             index, within = divmod(self._position, _BLOCK)
             block = self._block(index)
-            piece = block[within:within + end - self._position]
+            piece = block[within : within + end - self._position]
             if not piece:
                 break
             parts.append(piece)

@@ -64,7 +64,7 @@ class S3Object:
         if length <= 0 or offset >= self.size:
             return b""
         if offset < len(self._first):  # the opening read already holds a prefix of this range
-            cached = self._first[offset:offset + length]
+            cached = self._first[offset : offset + length]
             if len(cached) == min(length, self.size - offset):
                 return cached
             return cached + self.read(offset + len(cached), length - len(cached))

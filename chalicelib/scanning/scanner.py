@@ -105,8 +105,15 @@ class AttachmentScanner:
             antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
         kind = self._true_type(request.extension, head, tail, progress)
         job = Inspection(
-            source=source, kind=kind, extension=request.extension, head=head, settings=self._settings,
-            moderator=self._moderator, bucket=request.bucket, key=request.key, version=source.version_id,
+            source=source,
+            kind=kind,
+            extension=request.extension,
+            head=head,
+            settings=self._settings,
+            moderator=self._moderator,
+            bucket=request.bucket,
+            key=request.key,
+            version=source.version_id,
         )
         reason = INSPECTORS[kind](job)
         if antivirus is not None and getattr(antivirus, "runs_last", False):

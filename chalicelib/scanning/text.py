@@ -43,7 +43,7 @@ def inspect(source: ByteSource, *, check_formulas: bool) -> None:
     if head in UTF16_BOMS:
         chunks = _utf16_as_utf8(chunks, "utf-16-le" if head == b"\xff\xfe" else "utf-16-be")
     for window in windows(chunks, keep=_KEEP):
-        if not looks_like_text(window.data[window.start:window.limit]):
+        if not looks_like_text(window.data[window.start : window.limit]):
             raise Rejected(Reason.TEXT_BINARY)
         if check_formulas:
             if window.base == 0 and _FIRST_CELL.match(window.data):

@@ -115,13 +115,30 @@ def _parse_central(raw: bytes, total: int) -> list[ZipEntry]:
     for _ in range(total):
         if at + _CENTRAL.size > len(raw):
             raise Rejected(Reason.ZIP_MALFORMED, "Truncated")
-        (sig, _made, _need, flags, method, _time, _date, crc, compressed, uncompressed,
-         name_len, extra_len, comment_len, _disk, _internal, _external, offset) = _CENTRAL.unpack_from(raw, at)
+        (
+            sig,
+            _made,
+            _need,
+            flags,
+            method,
+            _time,
+            _date,
+            crc,
+            compressed,
+            uncompressed,
+            name_len,
+            extra_len,
+            comment_len,
+            _disk,
+            _internal,
+            _external,
+            offset,
+        ) = _CENTRAL.unpack_from(raw, at)
         if sig != b"PK\x01\x02":
             raise Rejected(Reason.ZIP_MALFORMED, "EntrySignature")
         name_at = at + _CENTRAL.size
-        name_bytes = raw[name_at:name_at + name_len]
-        extra = raw[name_at + name_len:name_at + name_len + extra_len]
+        name_bytes = raw[name_at : name_at + name_len]
+        extra = raw[name_at + name_len : name_at + name_len + extra_len]
         uncompressed, compressed, offset = _zip64_sizes(extra, uncompressed, compressed, offset)
         name = name_bytes.decode("utf-8" if flags & 0x800 else "cp437", "replace")
         entries.append(ZipEntry(name, flags, method, crc, compressed, uncompressed, offset, name_bytes))
@@ -215,13 +232,15 @@ def _inflate(entry: ZipEntry, data: bytes, at: int) -> bytes:
     begin = _data_start(entry, data, at)
     if begin is None:
         raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")
-    compressed = data[begin:begin + entry.compressed]
+    compressed = data[begin : begin + entry.compressed]
     if len(compressed) != entry.compressed:
         raise Rejected(Reason.ZIP_MALFORMED, "Truncated")
     return b"".join(_verified(entry, _decoded(entry, (compressed,))))
 
 
-def member_chunks(source: ByteSource, entries: list[ZipEntry], small: int = 256 * 1024) -> Iterator[tuple[ZipEntry, Iterable[bytes]]]:
+def member_chunks(
+    source: ByteSource, entries: list[ZipEntry], small: int = 256 * 1024
+) -> Iterator[tuple[ZipEntry, Iterable[bytes]]]:
     """Each member's inflated content as chunks: small members from coalesced reads, large ones streamed."""
     little = [entry for entry in entries if entry.compressed <= small and entry.uncompressed <= 4 * small]
     for entry, content in read_members(source, little, 4 * small):
@@ -301,6 +320,6 @@ def _data_start(entry: ZipEntry, data: bytes, at: int) -> int | None:
     begin = name_at + name_len + extra_len
     if begin > len(data):
         return None
-    if data[name_at:name_at + name_len] != entry.name_bytes:
+    if data[name_at : name_at + name_len] != entry.name_bytes:
         raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")
     return begin

@@ -53,8 +53,15 @@ def flip_byte(ciphertext: str, index: int) -> str:
     return base64.b64encode(bytes(raw)).decode()
 
 
-def sdk_message(key: ConnectKey, digits: str = "4111111111111111", *, suite: str = "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
-                provider_id: str = "AmazonConnect", extra_key: ConnectKey | None = None, frame_length: int = 4096) -> str:
+def sdk_message(
+    key: ConnectKey,
+    digits: str = "4111111111111111",
+    *,
+    suite: str = "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+    provider_id: str = "AmazonConnect",
+    extra_key: ConnectKey | None = None,
+    frame_length: int = 4096,
+) -> str:
     """A real Encryption SDK message that differs from Connect's in one chosen way."""
     import aws_encryption_sdk
     from aws_encryption_sdk.identifiers import Algorithm, CommitmentPolicy, EncryptionKeyType, WrappingAlgorithm
@@ -70,14 +77,22 @@ def sdk_message(key: ConnectKey, digits: str = "4111111111111111", *, suite: str
         provider_id = wanted_provider_id
 
         def _get_raw_key(self, key_id):
-            return WrappingKey(WrappingAlgorithm.RSA_OAEP_SHA512_MGF1, public_key_from_pem(keys[key_id].public_pem),
-                               EncryptionKeyType.PUBLIC)
+            return WrappingKey(
+                WrappingAlgorithm.RSA_OAEP_SHA512_MGF1,
+                public_key_from_pem(keys[key_id].public_pem),
+                EncryptionKeyType.PUBLIC,
+            )
 
     algorithm = getattr(Algorithm, suite)
     committing = algorithm.is_committing()
-    policy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT if committing else CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
+    policy = (
+        CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+        if committing
+        else CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
+    )
     provider = PublicKeys()
     provider.add_master_keys_from_list(list(keys))
     message, _ = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=policy).encrypt(
-        source=digits.encode(), key_provider=provider, algorithm=algorithm, frame_length=frame_length)
+        source=digits.encode(), key_provider=provider, algorithm=algorithm, frame_length=frame_length
+    )
     return base64.b64encode(message).decode()

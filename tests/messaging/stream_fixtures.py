@@ -73,8 +73,12 @@ def stream_item(
     return json.dumps(body), {k: {"Type": "String", "Value": v} for k, v in attributes.items()}
 
 
-def attachment(attachment_id: str = "att-0001", content_type: str = "image/png", status: str = "APPROVED",
-               name: str = "invoice-for-jane.png") -> dict[str, str]:
+def attachment(
+    attachment_id: str = "att-0001",
+    content_type: str = "image/png",
+    status: str = "APPROVED",
+    name: str = "invoice-for-jane.png",
+) -> dict[str, str]:
     return {"AttachmentId": attachment_id, "AttachmentName": name, "ContentType": content_type, "Status": status}
 
 

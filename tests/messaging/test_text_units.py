@@ -23,4 +23,4 @@ def test_a_prefix_never_splits_a_pair():
 def test_the_prefix_is_the_longest_that_fits(text, limit):
     prefix = utf16_prefix(text, limit)
     assert text.startswith(prefix) and utf16_units(prefix) <= limit
-    assert prefix == text or utf16_units(text[:len(prefix) + 1]) > limit
+    assert prefix == text or utf16_units(text[: len(prefix) + 1]) > limit

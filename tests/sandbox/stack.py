@@ -35,15 +35,22 @@ class RunningSandbox:
         return requests.post(f"{self.base}/sandbox/api/{path}", json=body, timeout=60, **kwargs)
 
     def state(self, psid: str | None = None) -> dict:
-        return requests.get(f"{self.base}/sandbox/api/state", params={"psid": psid} if psid else None,
-                            timeout=10).json()
+        return requests.get(
+            f"{self.base}/sandbox/api/state", params={"psid": psid} if psid else None, timeout=10
+        ).json()
 
 
 def start_sandbox(log_name: str) -> tuple[subprocess.Popen, dict[str, str]]:
     ARTIFACTS.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(free_port())], cwd=PROJECT_DIR,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(free_port())],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     log = open(ARTIFACTS / log_name, "w")
     ready: dict = {}
     got_ready = threading.Event()

@@ -17,8 +17,15 @@ from tests.sandbox.stack import ARTIFACTS
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +66,9 @@ def test_a_conversation_in_the_browser(page, sandbox):
     agent.get_by_text(f"Hi {marker}! My card is").wait_for(timeout=20000)
     assert "4111" not in agent.inner_text()
 
-    page.set_input_files("#customer-file", files=[
-        {"name": "photo.png", "mimeType": "image/png", "buffer": files.png(160, 100)}])
+    page.set_input_files(
+        "#customer-file", files=[{"name": "photo.png", "mimeType": "image/png", "buffer": files.png(160, 100)}]
+    )
     agent.locator(".status-APPROVED").first.wait_for(timeout=20000)
 
     reply = f"Thanks {marker}, I never see your card number. Here is your invoice."
@@ -68,11 +76,14 @@ def test_a_conversation_in_the_browser(page, sandbox):
     page.click("#agent-send")
     customer.get_by_text(reply).wait_for(timeout=20000)
 
-    page.set_input_files("#agent-file", files=[
-        {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.windows_executable()}])
+    page.set_input_files(
+        "#agent-file",
+        files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.windows_executable()}],
+    )
     agent.locator(".status-REJECTED").last.wait_for(timeout=20000)
-    page.set_input_files("#agent-file", files=[
-        {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.pdf()}])
+    page.set_input_files(
+        "#agent-file", files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.pdf()}]
+    )
     customer.get_by_text("application/pdf").wait_for(timeout=20000)
     assert customer.locator("a").count() == 1  # the clean file only
     ARTIFACTS.mkdir(exist_ok=True)
@@ -82,8 +93,9 @@ def test_a_conversation_in_the_browser(page, sandbox):
 def test_ivr_in_the_browser(page, sandbox):
     page.fill("#ivr-input", "4111111111111111")
     page.click("#ivr-send")
-    page.wait_for_function("document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')",
-                           timeout=20000)
+    page.wait_for_function(
+        "document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')", timeout=20000
+    )
     assert '"Last4": "1111"' in page.inner_text("#ivr-result")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sandbox.png"), full_page=True)

@@ -31,7 +31,6 @@ def customer_says(sandbox, psid: str, text: str) -> None:
     assert answer.json()["webhook_status"] == 200
 
 
-
 def agent_messages(contact: dict) -> list[str]:
     return [item["text"] for item in contact["items"] if item["kind"] == "message" and item["role"] == "CUSTOMER"]
 
@@ -42,6 +41,7 @@ def contact_with(sandbox, marker: str) -> dict:
             if any(marker in text for text in agent_messages(contact)):
                 return contact
         return None
+
     return eventually(find)
 
 
@@ -55,8 +55,19 @@ def page_texts(sandbox, psid: str) -> list[str]:
 def test_the_page_is_served_and_the_app_is_behind_it(sandbox):
     page = requests.get(sandbox.urls["sandbox"], timeout=10)
     assert page.status_code == 200
-    for element_id in ("customer-input", "customer-send", "customer-transcript", "customer-file", "agent-input",
-                       "agent-send", "agent-transcript", "agent-end", "ivr-input", "ivr-send", "ivr-result"):
+    for element_id in (
+        "customer-input",
+        "customer-send",
+        "customer-transcript",
+        "customer-file",
+        "agent-input",
+        "agent-send",
+        "agent-transcript",
+        "agent-end",
+        "ivr-input",
+        "ivr-send",
+        "ivr-result",
+    ):
         assert f'id="{element_id}"' in page.text
     assert requests.get(f"{sandbox.base}/health", timeout=10).json() == {"status": "ok"}
 
@@ -161,15 +172,20 @@ def test_an_expired_connection_token_is_recovered_and_the_message_delivered_once
 
 
 def attachment_items(sandbox, role: str) -> dict[str, dict]:
-    return {item["id"]: item for contact in sandbox.state()["contacts"] for item in contact["items"]
-            if item["kind"] == "attachment" and item["role"] == role}
+    return {
+        item["id"]: item
+        for contact in sandbox.state()["contacts"]
+        for item in contact["items"]
+        if item["kind"] == "attachment" and item["role"] == role
+    }
 
 
 def test_a_customer_photo_is_scanned_and_shown_to_the_agent(sandbox):
     psid = new_psid()
     before = attachment_items(sandbox, "CUSTOMER")
-    answer = sandbox.api(f"customer/file?name=photo.png&psid={psid}", data=files.png(),
-                         headers={"Content-Type": "image/png"})
+    answer = sandbox.api(
+        f"customer/file?name=photo.png&psid={psid}", data=files.png(), headers={"Content-Type": "image/png"}
+    )
     assert answer.status_code == 200 and answer.json()["webhook_status"] == 200, answer.text
     # The app names the file itself (customers put personal data in file names).
     new = eventually(lambda: [item for key, item in attachment_items(sandbox, "CUSTOMER").items() if key not in before])
@@ -183,15 +199,22 @@ def test_agent_files_are_scanned_and_only_clean_ones_reach_the_customer(sandbox)
     customer_says(sandbox, psid, f"send me the receipt {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
 
-    bad = sandbox.api(f"agent/file?name=receipt.pdf&contact_id={contact}", data=files.windows_executable(),
-                      headers={"Content-Type": "application/pdf"})
+    bad = sandbox.api(
+        f"agent/file?name=receipt.pdf&contact_id={contact}",
+        data=files.windows_executable(),
+        headers={"Content-Type": "application/pdf"},
+    )
     assert bad.status_code == 200 and bad.json()["status"] == "REJECTED"
-    good = sandbox.api(f"agent/file?name=receipt-{marker}.pdf&contact_id={contact}", data=files.pdf(),
-                       headers={"Content-Type": "application/pdf"})
+    good = sandbox.api(
+        f"agent/file?name=receipt-{marker}.pdf&contact_id={contact}",
+        data=files.pdf(),
+        headers={"Content-Type": "application/pdf"},
+    )
     assert good.status_code == 200 and good.json()["status"] == "APPROVED"
 
     def received():
         return [e for e in sandbox.state(psid)["customer"] if e["from"] == "page" and e.get("attachment")]
+
     attachments = eventually(received)
     eventually(lambda: sandbox.state()["stream"]["QUEUED"] == 0)
     assert len(received()) == 1
@@ -208,12 +231,18 @@ def test_eicar_is_rejected_as_malware_by_the_sandbox_clamd(sandbox):
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"send me the notes {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
-    answer = sandbox.api(f"agent/file?name=notes-{marker}.txt&contact_id={contact}", data=clamd.EICAR,
-                         headers={"Content-Type": "text/plain"})
+    answer = sandbox.api(
+        f"agent/file?name=notes-{marker}.txt&contact_id={contact}",
+        data=clamd.EICAR,
+        headers={"Content-Type": "text/plain"},
+    )
     assert answer.status_code == 200 and answer.json()["status"] == "REJECTED"
     log = PROJECT_DIR / "artifacts" / "sandbox-stack.log"
-    decisions = eventually(lambda: [line for line in log.read_text().splitlines()
-                                    if "scan_decision" in line and clamd.EICAR_SIGNATURE in line])
+    decisions = eventually(
+        lambda: [
+            line for line in log.read_text().splitlines() if "scan_decision" in line and clamd.EICAR_SIGNATURE in line
+        ]
+    )
     assert '"reason": "malware"' in decisions[-1] or '"reason":"malware"' in decisions[-1]
     assert marker not in decisions[-1]  # the signature name is logged, never the file name
 

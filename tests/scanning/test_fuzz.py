@@ -66,7 +66,7 @@ STRUCTURED = sorted(files.SAMPLES.items()) + [
     ("pdf", lambda: files.pdf_with_object_stream("/PageMode /UseNone")),
     ("xls", lambda: files.xls(sheet_type=0x01)),
     ("docx", lambda: files.ooxml("docx", main_body=b'<w:document><w:fldSimple w:instr=" PAGE "/></w:document>')),
-    ("xlsx", lambda: files.ooxml("xlsx", extra_parts={"xl/worksheets/sheet1.xml": b"<f>SUM(A1)&amp;\"|\"</f>"})),
+    ("xlsx", lambda: files.ooxml("xlsx", extra_parts={"xl/worksheets/sheet1.xml": b'<f>SUM(A1)&amp;"|"</f>'})),
     ("rtf", lambda: files.rtf(r"{\field{\*\fldinst PAGE}{\fldrslt 1}}")),
 ]
 

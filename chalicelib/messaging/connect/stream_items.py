@@ -67,7 +67,9 @@ class StreamItem:
 
     @property
     def is_customer_leaving(self) -> bool:
-        return self.role == "CUSTOMER" and (self.content_type == PARTICIPANT_LEFT or self.item_type == "PARTICIPANT_LEFT")
+        return self.role == "CUSTOMER" and (
+            self.content_type == PARTICIPANT_LEFT or self.item_type == "PARTICIPANT_LEFT"
+        )
 
     @property
     def ends_conversation(self) -> bool:
@@ -180,11 +182,13 @@ def _attachments(raw: Any) -> tuple[AttachmentRef, ...]:
     refs = []
     for entry in raw:
         if isinstance(entry, Mapping) and _string(entry.get("AttachmentId")):
-            refs.append(AttachmentRef(
-                attachment_id=_string(entry.get("AttachmentId")),
-                content_type=_string(entry.get("ContentType")).lower(),
-                status=_string(entry.get("Status")).upper(),
-            ))
+            refs.append(
+                AttachmentRef(
+                    attachment_id=_string(entry.get("AttachmentId")),
+                    content_type=_string(entry.get("ContentType")).lower(),
+                    status=_string(entry.get("Status")).upper(),
+                )
+            )
     return tuple(refs)
 
 

@@ -24,8 +24,14 @@ class TooLarge(PermanentError):
 
 
 class AttachmentDownloader:
-    def __init__(self, http: Any, max_bytes: int, timeout: tuple[float, float] = (3.05, 10.0),
-                 deadline_seconds: float = 15.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        http: Any,
+        max_bytes: int,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        deadline_seconds: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._http = http
         self._max = max_bytes
         self._timeout = timeout

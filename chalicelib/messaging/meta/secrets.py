@@ -61,8 +61,14 @@ class MessengerSecrets:
         self._secret_id = secret_id
         self._client_factory = client_factory or _secretsmanager
         # Secrets Manager briefly unavailable: keep the value we have, try again soon.
-        self._cache = RefreshingCache(self._fetch, ttl_seconds=ttl_seconds, min_refresh_seconds=min_refresh_seconds,
-                                      keep_on=(TransientError,), on_kept=_log_kept, clock=clock)
+        self._cache = RefreshingCache(
+            self._fetch,
+            ttl_seconds=ttl_seconds,
+            min_refresh_seconds=min_refresh_seconds,
+            keep_on=(TransientError,),
+            on_kept=_log_kept,
+            clock=clock,
+        )
 
     def current(self) -> MessengerCredentials:
         """The cached credentials, read again once the TTL has passed."""

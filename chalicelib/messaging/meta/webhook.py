@@ -35,7 +35,9 @@ def signature_matches(app_secret: str, raw_body: bytes, header: str | None) -> b
     if not header or not header.startswith(SIGNATURE_PREFIX):
         return False
     expected = hmac.new(app_secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode("ascii"), header[len(SIGNATURE_PREFIX):].strip().lower().encode("utf-8"))
+    return hmac.compare_digest(
+        expected.encode("ascii"), header[len(SIGNATURE_PREFIX) :].strip().lower().encode("utf-8")
+    )
 
 
 def signature_well_formed(header: str | None) -> bool:
@@ -173,8 +175,18 @@ CustomerMessage = Text | QuickReplyTap | Postback | Attachments
 Event = Text | QuickReplyTap | Postback | Attachments | Echo | DeliveryReceipt | Read | Reaction | Other | Unparseable
 
 _OTHER_KINDS = (
-    "message_edit", "optin", "referral", "account_linking", "pass_thread_control", "take_thread_control",
-    "request_thread_control", "app_roles", "policy_enforcement", "game_play", "checkout_update", "payment",
+    "message_edit",
+    "optin",
+    "referral",
+    "account_linking",
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "app_roles",
+    "policy_enforcement",
+    "game_play",
+    "checkout_update",
+    "payment",
 )
 
 
@@ -240,8 +252,13 @@ def parse_item(item: Any, standby: bool = False) -> Event:
         return Read(origin, _int(_dict(item["read"]).get("watermark")))
     if "reaction" in item:
         reaction = _dict(item["reaction"])
-        return Reaction(origin, _str(reaction.get("mid")), _str(reaction.get("reaction")),
-                        _str(reaction.get("emoji")), _str(reaction.get("action")))
+        return Reaction(
+            origin,
+            _str(reaction.get("mid")),
+            _str(reaction.get("reaction")),
+            _str(reaction.get("emoji")),
+            _str(reaction.get("action")),
+        )
     for name in _OTHER_KINDS:
         if name in item:
             return Other(origin, name)

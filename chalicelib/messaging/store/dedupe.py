@@ -22,7 +22,6 @@ class Claim(str, enum.Enum):
     IN_PROGRESS = "in_progress"  # another attempt holds the lease right now: retry later
 
 
-
 def dedupe_pk(scope: str, key: str) -> str:
     # Hashed: keys may be long (mids) or include a PSID; the record only has to be unique.
     return f"dedupe#{scope}#{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
@@ -43,9 +42,7 @@ class DedupeLog:
             "lease_until": now + lease_seconds,
             "expires_at": int(now + DEDUPE_RETENTION_SECONDS),
         }
-        condition = (
-            "attribute_not_exists(pk) OR expires_at < :now OR (#state = :processing AND lease_until < :now)"
-        )
+        condition = "attribute_not_exists(pk) OR expires_at < :now OR (#state = :processing AND lease_until < :now)"
         if self._db.put(item, condition, {":now": now, ":processing": "processing"}):
             return Claim.CLAIMED
         existing = self._db.get(pk, now)

@@ -142,7 +142,7 @@ def _encode(value: Any) -> dict[str, Any]:
 
 
 def _decode(attr: Mapping[str, Any]) -> Any:
-    (kind, value), = attr.items()
+    ((kind, value),) = attr.items()
     if kind == "S":
         return value
     if kind == "N":

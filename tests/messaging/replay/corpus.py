@@ -55,14 +55,22 @@ def _documents() -> Iterator[dict[str, Any]]:
 
 @lru_cache(maxsize=1)
 def webhook_cases() -> tuple[WebhookCase, ...]:
-    return tuple(WebhookCase(p["id"], doc["source"], p["origin"], p["body"])
-                 for doc in _documents() for p in doc["payloads"] if "body" in p)
+    return tuple(
+        WebhookCase(p["id"], doc["source"], p["origin"], p["body"])
+        for doc in _documents()
+        for p in doc["payloads"]
+        if "body" in p
+    )
 
 
 @lru_cache(maxsize=1)
 def stream_cases() -> tuple[StreamCase, ...]:
-    return tuple(StreamCase(p["id"], doc["source"], p["origin"], p["record"]["message"], p["record"]["attributes"])
-                 for doc in _documents() for p in doc["payloads"] if "record" in p)
+    return tuple(
+        StreamCase(p["id"], doc["source"], p["origin"], p["record"]["message"], p["record"]["attributes"])
+        for doc in _documents()
+        for p in doc["payloads"]
+        if "record" in p
+    )
 
 
 def case(case_id: str) -> WebhookCase:
