@@ -1,6 +1,6 @@
 """Meta's side of the conversation: the sandbox customer's messages as signed webhook POSTs.
 
-Each message becomes the envelope Meta sends (docs/reference/messenger-webhook.md), signed with the app secret over
+Each message becomes the envelope Meta sends (REFERENCE.md §1.2), signed with the app secret over
 the exact bytes posted. Like Meta, a non-200 answer is retried with the same body. Files the customer
 attaches are served from a local stand-in for Meta's CDN, whose URLs expire.
 """
@@ -60,12 +60,14 @@ class MetaCustomers:
         with self._lock:
             self._cdn[token] = CdnFile(data, content_type, time.time() + CDN_URL_SECONDS)
         kind = next((k for k in ("image", "video", "audio") if content_type.startswith(k + "/")), "file")
-        attachment = {"type": kind, "payload": {"url": f"{self.cdn_base_url}/{token}/{_safe(name)}"}}
+        url = f"{self.cdn_base_url}/{token}/{_safe(name)}"
+        attachment = {"type": kind, "payload": {"url": url}}
+        # The customer's own view keeps the name they chose and the file itself, as Messenger shows it to them.
         sent = Sent(
             f"m_{uuid.uuid4().hex}",
             psid,
             time.time(),
-            attachment={"type": kind, "name": name, "content_type": content_type},
+            attachment={"type": kind, "name": name, "content_type": content_type, "url": url},
         )
         return self._post(sent, {"attachments": [attachment]})
 

@@ -13,6 +13,7 @@ import uuid
 import pytest
 import requests
 
+from chalicelib.version import VERSION
 from tests.sandbox import files
 from tests.sandbox.stack import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
 
@@ -69,7 +70,7 @@ def test_the_page_is_served_and_the_app_is_behind_it(sandbox):
         "ivr-result",
     ):
         assert f'id="{element_id}"' in page.text
-    assert requests.get(f"{sandbox.base}/health", timeout=10).json() == {"status": "ok"}
+    assert requests.get(f"{sandbox.base}/health", timeout=10).json() == {"status": "ok", "version": VERSION}
 
 
 def test_the_sandbox_api_refuses_bad_input(sandbox):
