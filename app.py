@@ -6,6 +6,7 @@ modules (~140 ms and ~60 ms of imports) load inside their entry point, so only t
 """
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,11 +15,15 @@ from chalice import Chalice, Response
 from chalicelib import logs, settings
 from chalicelib.ivr import wiring as ivr_wiring
 from chalicelib.messaging import wiring as messaging_wiring
+from chalicelib.version import VERSION
 
 if TYPE_CHECKING:
     from chalicelib.messaging.endpoint import MessengerWebhook, Reply
 
 app = Chalice(app_name="connect-guard")
+# Plain `chalice local` lacks settings or emulators: say so in one line instead of a bare 500 (docs/local.md).
+if _local_problem := settings.chalice_local_problem():
+    print(_local_problem, file=sys.stderr, flush=True)
 # Chalice's own handler on app.log prints free text (an escaped exception's message and traceback); ours
 # writes sanitised JSON (chalicelib/logs.py).
 logs.take_over(app.log)
@@ -26,12 +31,22 @@ logs.take_over(app.log)
 _log = logs.get_logger("app")
 _TEXT = {"Content-Type": "text/plain"}
 T = TypeVar("T")
+_started = False
 
 
 def _settings() -> settings.Settings:
     current = settings.load()
     logs.configure(current.log_level)
+    _log_start_once()
     return current
+
+
+def _log_start_once() -> None:
+    """One `function_started` line per container, with the version, at the first invocation (not at import)."""
+    global _started
+    if not _started:
+        _started = True
+        logs.log_event(_log, "function_started", version=VERSION)
 
 
 def _misconfigured(trigger: str, exc: settings.SettingsError, answer: T) -> T:
@@ -46,7 +61,7 @@ def _misconfigured(trigger: str, exc: settings.SettingsError, answer: T) -> T:
 
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
-    return {"status": "ok"}
+    return {"status": "ok", "version": VERSION}
 
 
 @app.route("/webhook/messenger", methods=["GET"])
