@@ -178,8 +178,7 @@ def test_no_horizontal_scroll_at_360_px(browser, sandbox):
     page = context.new_page()
     page.goto(sandbox.urls["sandbox"])
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Connect calls')")
-    if sandbox.has_webhook():
-        _customer_writes(page, "a long line without spaces " + "9" * 3 + "x" * 120)
+    _customer_writes(page, "a long line without spaces " + "9" * 3 + "x" * 120)
     page.fill("#agent-input", "y" * 200)
     widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
     ARTIFACTS.mkdir(exist_ok=True)
