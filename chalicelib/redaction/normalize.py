@@ -18,11 +18,10 @@ import unicodedata
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-
 from chalicelib.redaction import languages as lang
 
 _WORDS_EN = lang.NUMBER_WORDS["en"]
-# Homophones count as digits only inside a run of at least this many real number words (REFERENCE §9).
+# Homophones count as digits only inside a run of at least this many real number words (docs/reference/pii-validation.md).
 _HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 _MIN_HOMOPHONE_RUN = 4
 # "o" alone is too common a letter to start or carry a run; it counts only between other number words.
@@ -97,7 +96,7 @@ class Normalized(NamedTuple):
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span behind normalised `[start, end)` (end exclusive, end > start)."""
-        if self.starts is None:
+        if self.starts is None or self.ends is None:
             return start, end
         return self.starts[start], self.ends[end - 1]
 
@@ -116,14 +115,13 @@ def normalize(text: str, language: str = "en") -> Normalized:
     vocabulary = _vocabulary(language)
     for word in vocabulary.hints:  # substring scans are cheap; the run pattern is not
         if word in lowered:
-            edits = [edit for match in _runs(language).finditer(plain)
-                     for edit in _spelled_edits(match, vocabulary)]
+            edits = [edit for match in _runs(language).finditer(plain) for edit in _spelled_edits(match, vocabulary)]
             break
     if not edits:
-        if starts is None:
+        if starts is None or ends is None:
             return Normalized(plain, text, None, None, lowered)
         return Normalized(plain, text, tuple(starts), tuple(ends), lowered)
-    if starts is None:
+    if starts is None or ends is None:
         starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
     return _rewrite(text, plain, starts, ends, edits)
 
@@ -238,8 +236,30 @@ def _spelled_edits(match: re.Match, vocabulary: _Vocabulary) -> list[_Edit]:
 
 
 # "this one", "the one", "no one": the word is a pronoun, not a digit.
-_DETERMINERS = frozenset({"this", "that", "the", "which", "each", "every", "no", "any", "another", "other", "new", "old",
-                          "only", "last", "first", "next", "same", "a", "one", "someone"})
+_DETERMINERS = frozenset(
+    {
+        "this",
+        "that",
+        "the",
+        "which",
+        "each",
+        "every",
+        "no",
+        "any",
+        "another",
+        "other",
+        "new",
+        "old",
+        "only",
+        "last",
+        "first",
+        "next",
+        "same",
+        "a",
+        "one",
+        "someone",
+    }
+)
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)\W*$")
 
 
@@ -256,8 +276,9 @@ def _trim(tokens: list[tuple[int, int, str]], repeats: dict[str, int]) -> list[t
     return tokens
 
 
-def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str],
-                     repeats: dict[str, int]) -> list[tuple[str, int, int]] | None:
+def _sequence_digits(
+    tokens: list[tuple[int, int, str]], table: dict[str, str], repeats: dict[str, int]
+) -> list[tuple[str, int, int]] | None:
     pieces: list[tuple[str, int, int]] = []
     repeat = 1
     for start, end, word in tokens:
