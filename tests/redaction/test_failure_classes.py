@@ -214,6 +214,16 @@ def test_split_card_rule_reads_labels(messages):
         context = result.context
 
 
+@pytest.mark.parametrize("text, value", [
+    ("my order was charged to 4111 1111 1111 1111", "4111 1111 1111 1111"),
+    ("order 5512 was paid with 3782 822463 10005", "3782 822463 10005"),
+    ("invoice 4471-0093: 5555555555554444", "5555555555554444"),
+])
+def test_a_label_never_hides_an_unmistakable_card(text, value):
+    """Labels name the number right after them, and only one that could be something else (13-15 digits)."""
+    assert (CARD, value) in masked(text)
+
+
 def test_expiry_after_a_card_word_still_masked():
     assert ("CREDIT_DEBIT_EXPIRY", "03/2029") in masked("card expires 03/2029")
     assert masked("exp 03/29") == [("CREDIT_DEBIT_EXPIRY", "03/29")]
