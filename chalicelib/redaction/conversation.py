@@ -211,9 +211,8 @@ class CardContextPolicy:
 
 
 def _card_start_shape(groups: list[str]) -> bool:
-    """A run shaped like the first part of a card number: a 4-6 digit group leading 4-19 digits (and no card
-    number starts with 0)."""
-    return 4 <= len(groups[0]) <= 6 and 4 <= sum(map(len, groups)) <= 19 and groups[0][0] != "0"
+    """A run shaped like the first part of a card number: a 4-6 digit group leading 4-19 digits."""
+    return 4 <= len(groups[0]) <= 6 and 4 <= sum(map(len, groups)) <= 19
 
 
 def _ends_the_message(text: str, start: int, end: int, run: str) -> bool:

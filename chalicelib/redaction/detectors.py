@@ -215,10 +215,12 @@ class CardDetector(Detector):
                 shaped = _certain_shape(digits, run_start, len(groups[first][2]))
                 # A label ("IMEI", "tracking number") names a number unless it is unmistakably a card: 16-19 digits
                 # of a known issuer, or Amex's and Diners' 4-6-5 / 4-6-4 grouping.
+                # Alone, any issuer but none starting with 0 (ISO's own industry digit: "0000 0000 0000 0000" is a
+                # placeholder; the legacy Maestro range 0604 needs a card word).
                 certain = (shaped and (not labelled or _unmistakable(groups[first:last + 1], digits))) or (
-                    not labelled and alone and last == len(groups) - 1 and len(digits) >= 14)
-                if not (certain or worded) or digits[0] == "0" or not check.luhn_ok(digits):
-                    continue  # (no card number starts with 0: that industry digit is ISO's own)
+                    not labelled and alone and last == len(groups) - 1 and len(digits) >= 14 and digits[0] != "0")
+                if not (certain or worded) or not check.luhn_ok(digits):
+                    continue
                 start, end = groups[first][0], groups[last][1]
                 if certain or (worded if whole_message else self.has_context(lowered, start, end)):
                     found.append(Detection(self.entity_type, start, end, SCORE[VALID if certain else NEEDS_CONTEXT]))

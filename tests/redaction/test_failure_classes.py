@@ -88,9 +88,9 @@ def test_luhn_valid_number_alone_is_a_card_but_not_thirteen_digits_of_no_issuer(
     assert masked("1748503543012") == []  # Presidio's own negative case: 13 digits, no issuer issues 13 there
 
 
-def test_no_card_starts_with_zero():
-    assert masked("0000 0000 0000 0000") == []
-    assert masked("card 0000 0000 0000 0000") == []
+def test_a_number_alone_starting_with_zero_is_no_card_but_a_worded_one_is():
+    assert masked("0000 0000 0000 0000") == []  # a placeholder
+    assert masked("credit card 060426070011") == [(CARD, "060426070011")]  # legacy Maestro 0604, beside its word
 
 
 # ---------------------------------------------------------------------------------------------- SSN, ITIN, SIN, routing
