@@ -94,7 +94,6 @@ def main() -> None:
     ours, suite = reports["ours"], suites["ours"]
     messages = sum(len(texts) for _, texts in conversations)
     print("## PII redaction on real-world values (`benchmarks/bench_redaction_realworld.py`)\n")
-    print("<!-- --8<-- [start:redaction-realworld] -->\n")
     print(f"Peer: {peer}. Corpus: benchmarks/data/realworld/ ({ours.values:,} PII values in chat messages in "
           f"en, es, fr, pt, de, it, {ours.split.values} of them cards typed over 2-4 messages; {ours.free} PII-free "
           f"messages; {messages:,} messages in all). Fully masked: no letter or digit of the value visible (a split "
@@ -139,7 +138,6 @@ def main() -> None:
           f"one core (>= {THROUGHPUT_BUDGET:,})")
     print(f"- {verdict(speed['p99_ms'] <= P99_BUDGET_MS)}: p99 {speed['p99_ms']:.3f} ms per message "
           f"(<= {P99_BUDGET_MS} ms)")
-    print("\n<!-- --8<-- [end:redaction-realworld] -->")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sandbox import resources
 from sandbox.connect.api import router as connect_router
@@ -45,6 +45,7 @@ class Ports:
     connect: int = 0
     graph: int = 0
     lambda_host: int = 0
+    dynamodb_proxy: int = 0  # only with faults: DynamoDB through the fault proxy in front of moto
 
 
 @dataclass
@@ -52,6 +53,11 @@ class Options:
     ports: Ports = field(default_factory=Ports)
     connection_ttl_seconds: float = 86400.0
     log: IO[str] = field(default_factory=lambda: sys.stderr)
+    # `make local`: `chalice local` itself on ports.front (no page, no proxy); the sandbox API on a free port,
+    # for tools/messenger_send.py, which finds both in state_file.
+    local: bool = False
+    state_file: Path | None = None
+    faults: Any = None  # sandbox.faults.Faults: `make chaos` injects faults into the emulators
 
 
 def _check_free(port: int) -> None:
@@ -81,7 +87,10 @@ class Stack:
     def start(self) -> dict[str, str]:
         ports = self.options.ports
         _check_free(ports.front)
-        for name in ("app", "moto", "connect", "graph", "lambda_host"):
+        if self.options.local:
+            ports.app, ports.front = ports.front, 0
+        faults = self.options.faults
+        for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (("dynamodb_proxy",) if faults else ()):
             if not getattr(ports, name):
                 setattr(ports, name, free_port())
         stage = resources.LocalStage.load()
@@ -90,6 +99,8 @@ class Stack:
 
         # The app's processes take seconds to import; they start first and need the rest only when called.
         env = self._app_environment(moto_url, connect_url, graph_url)
+        if faults is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{HOST}:{ports.dynamodb_proxy}"
         env.update(self._start_clamd())
         lambda_host = self._spawn([sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)],
                                   env, "lambda")
@@ -103,6 +114,8 @@ class Stack:
         self._moto.start()
         ivr_key = resources.new_ivr_key()
         resources.seed(moto_url, stage, ivr_key)
+        if faults is not None:
+            self._servers.append(serve("dynamodb-faults", HOST, ports.dynamodb_proxy, faults.dynamodb_proxy(moto_url)))
         s3 = _moto_client("s3", moto_url)
         sns = _moto_client("sns", moto_url)
 
@@ -117,10 +130,16 @@ class Stack:
                              connection_ttl_seconds=self.options.connection_ttl_seconds)
         attachments = AttachmentService(model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX,
                                         invoker, connect_url)
-        self._servers.append(serve("connect-emulator", HOST, ports.connect, connect_router(model, attachments, s3)))
+        connect_routes, graph_routes = connect_router(model, attachments, s3), None
         secret = resources.MESSENGER_SECRET
         graph = GraphEmulator(secret["PAGE_TOKEN"], secret["APP_SECRET"])
-        self._servers.append(serve("graph-emulator", HOST, ports.graph, graph.router()))
+        graph_routes = graph.router()
+        if faults is not None:
+            connect_routes, graph_routes = faults.connect(connect_routes), faults.graph(graph_routes)
+        self._servers.append(serve("connect-emulator", HOST, ports.connect, connect_routes))
+        self._servers.append(serve("graph-emulator", HOST, ports.graph, graph_routes))
+        # What a driver of the running stack (sandbox/chaos.py) looks at.
+        self.model, self.graph, self.stream, self.attachments, self.s3 = model, graph, stream, attachments, s3
 
         _wait_http(f"{lambda_url}/health", lambda_host, "the Lambda host")
         _wait_http(f"{app_url}/health", chalice, "chalice local")
@@ -128,13 +147,22 @@ class Stack:
         front_url = f"http://{HOST}:{ports.front}"
         customers = MetaCustomers(f"{app_url}/webhook/messenger", secret["APP_SECRET"], f"{front_url}/sandbox/cdn")
         site = SandboxSite(app_url, model, attachments, stream, graph, customers,
-                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET)
+                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET,
+                           page=not self.options.local)
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
         threading.Thread(target=self._warm_up, args=(site,), name="warm-up", daemon=True).start()
         self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
                      "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+        if self.options.local:
+            self.urls = {"webhook": f"{app_url}/webhook/messenger", "app": app_url, "api": url_of(front),
+                         "moto": moto_url, "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+        if self.options.state_file is not None:
+            # Local sandbox values only (sandbox/resources.py): what a client needs to sign and to look.
+            state = {**self.urls, "app_secret": secret["APP_SECRET"], "verify_token": secret["VERIFY_TOKEN"],
+                     "pid": os.getpid()}
+            self.options.state_file.write_text(json.dumps(state, indent=2) + "\n")
         return self.urls
 
     def _start_clamd(self) -> dict[str, str]:
@@ -202,6 +230,8 @@ class Stack:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.options.state_file is not None:
+            self.options.state_file.unlink(missing_ok=True)
         for process in self._processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
