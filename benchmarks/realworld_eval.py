@@ -436,7 +436,7 @@ def corpus_table(reports: dict[str, CorpusReport]) -> str:
         f" | **{reports[n].leaked} ({reports[n].leaked / reports[n].values:.1%})**" for n in names)
     lines.append(f"| all values | {first.values} | {total} |")
     lines.append("| PII-free messages altered | " + str(first.free) + " | "
-                 + " | ".join(f"{reports[n].free_altered} ({reports[n].free_altered_rate:.1%}) | " for n in names) + "")
+                 + " | ".join(f"{reports[n].free_altered} ({reports[n].free_altered_rate:.1%}) | —" for n in names) + " |")
     return "\n".join(lines)
 
 

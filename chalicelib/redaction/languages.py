@@ -27,7 +27,7 @@ CONTEXT: dict[str, dict[str, tuple[str, ...]]] = {
     "CREDIT_DEBIT_NUMBER": {
         "en": ("card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express", "discover",
                "maestro", "jcb", "unionpay", "diners", "cc", "pan", "card number", "card no", "charge", "charge it",
-               "pay with", "pay by", "payment", "bill it", "uatp", "elo", "rupay", "mir", "dankort", "bancontact"),
+               "charged", "charged to", "pay with", "pay by", "paid with", "paid by", "payment", "bill it", "uatp", "elo", "rupay", "mir", "dankort", "bancontact"),
         "es": ("tarjeta", "tarjeta de crédito", "tarjeta de débito", "número de tarjeta", "crédito", "débito", "cobrar",
                "cobren", "pagar con", "pago con", "cárguenlo"),
         "fr": ("carte", "carte bancaire", "carte de crédit", "carte bleue", "cb", "numéro de carte", "débiter",
