@@ -28,7 +28,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
-from chalicelib.redaction.detectors import Detection, Scan, uncovered_runs, words
+from chalicelib.redaction.detectors import Detection, Scan, label_pattern, labelled_before, uncovered_runs, words
 from chalicelib.redaction.spans import Coverage
 
 N = TypeVar("N", int, float)
@@ -68,7 +68,7 @@ class _Words(NamedTuple):
     prompt_hints: tuple[str, ...]  # cheap substrings: no card prompt without one of these
     card_prompt: re.Pattern  # a card word: a digit run beside it may start a card number
     card_prompt_alone: re.Pattern  # "card number" with no digits: the number follows
-    labels: re.Pattern  # "invoice", "reservation", "build": the number is something else
+    labels: re.Pattern  # "invoice", "reservation", "build" just before a number: it is something else
 
 
 @cache
@@ -80,7 +80,10 @@ def _words(language: str) -> _Words:
     alone = _CARD_PROMPT_ALONE_WORDS["en"] + (_CARD_PROMPT_ALONE_WORDS.get(language, ()) if language != "en" else ())
     prompt = _CARD_PROMPT_WORDS + nouns
     return _Words(
-        lang.hints_of(prompt) + lang.hints_of(alone), words(*prompt), words(*alone), words(*lang.label_words(language))
+        lang.hints_of(prompt) + lang.hints_of(alone),
+        words(*prompt),
+        words(*alone),
+        label_pattern(lang.label_words(language)),
     )
 
 
@@ -227,7 +230,7 @@ class CardContextPolicy:
                     if not signs.card_word:  # any issuer, or none known, once the customer says "card"
                         continue
                 signs = signs or _Signs(message.lowered, covered, vocabulary)
-                if signs.labelled and not signs.card_word:
+                if not signs.card_word and labelled_before(vocabulary.labels, message.lowered, start):
                     continue  # "invoice number 4471-0093": the message says what the number is
                 if grouped or signs.mostly_digits or signs.card_word:
                     arm = HARD
@@ -258,9 +261,8 @@ class CardContextPolicy:
 
 
 def _card_start_shape(groups: list[str]) -> bool:
-    """A run shaped like the first part of a card number: a 4-6 digit group leading 4-19 digits (and no card
-    number starts with 0)."""
-    return 4 <= len(groups[0]) <= 6 and 4 <= sum(map(len, groups)) <= 19 and groups[0][0] != "0"
+    """A run shaped like the first part of a card number: a 4-6 digit group leading 4-19 digits."""
+    return 4 <= len(groups[0]) <= 6 and 4 <= sum(map(len, groups)) <= 19
 
 
 def _ends_the_message(text: str, start: int, end: int, run: str) -> bool:
@@ -325,7 +327,3 @@ class _Signs:
         if self._card_word is None:
             self._card_word = self._vocabulary.card_prompt.search(self._lowered) is not None
         return self._card_word
-
-    @property
-    def labelled(self) -> bool:
-        return self._vocabulary.labels.search(self._lowered) is not None

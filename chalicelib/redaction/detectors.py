@@ -73,6 +73,9 @@ class Detector:
     worded: bool = False  # `patterns` match only right after a context word: their NEEDS_CONTEXT is met already
     # Words saying a number is something else ("invoice", "tracking"): a shape-only VALID then needs a context word.
     labels: re.Pattern | None = None
+    # The entity holds exactly this many digits, in consecutive groups of one digit run: a message without such
+    # a run (a card's 4-4-4-4 never sums to 9) skips the detector. 0: no such rule.
+    window_digits: int = 0
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
@@ -101,7 +104,7 @@ class Detector:
         if (
             verdict == VALID
             and self.labels is not None
-            and self.labels.search(lowered) is not None
+            and labelled_before(self.labels, lowered, start)
             and not self.has_context(lowered, start, end)
         ):
             return
@@ -184,16 +187,21 @@ class CardDetector(Detector):
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         found: list[Detection] = []
+        for _, run in runs:
+            if len(run) >= 12:
+                break
+        else:
+            return found  # no run long enough to hold 12 digits: no word search needed
         # In a chat message the whole message is the context: one search says whether a card word can back
         # an uncertain window. Without one, only a window that starts its run and is card-shaped can match,
         # so the Luhn sums of all the others are skipped (most long numbers are tracking or order ids).
         worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or (
             self.context is not None and self.context.search(lowered) is not None
         )
-        labelled = not worded and self.labels is not None and self.labels.search(lowered) is not None
         for offset, run in runs:
             if len(run) >= 12:
                 groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
+                labelled = not worded and self.labels is not None and labelled_before(self.labels, lowered, offset)
                 alone = (
                     not labelled
                     and len(runs) == 1
@@ -228,18 +236,46 @@ class CardDetector(Detector):
             matched = None
             for last, digits in reversed(candidates):  # longest window first (all hold 12-19 digits)
                 run_start = first == 0 and not _grouping_continues(groups, last, text)
-                certain = not labelled and (
-                    _certain_shape(digits, run_start, len(groups[first][2]))
-                    or (alone and last == len(groups) - 1 and len(digits) >= 14)
+                shaped = _certain_shape(digits, run_start, len(groups[first][2]))
+                # A label ("IMEI", "tracking number") names a number unless it is unmistakably a card: 16-19 digits
+                # of a known issuer, or Amex's and Diners' 4-6-5 / 4-6-4 grouping.
+                # Alone, any issuer but none starting with 0 (ISO's own industry digit: "0000 0000 0000 0000" is a
+                # placeholder; the legacy Maestro range 0604 needs a card word).
+                certain = (shaped and (not labelled or _unmistakable(groups[first : last + 1], digits))) or (
+                    not labelled and alone and last == len(groups) - 1 and len(digits) >= 14 and digits[0] != "0"
                 )
-                if not (certain or worded) or digits[0] == "0" or not check.luhn_ok(digits):
-                    continue  # (no card number starts with 0: that industry digit is ISO's own)
+                if not (certain or worded) or not check.luhn_ok(digits):
+                    continue
                 start, end = groups[first][0], groups[last][1]
                 if certain or (worded if whole_message else self.has_context(lowered, start, end)):
                     found.append(Detection(self.entity_type, start, end, SCORE[VALID if certain else NEEDS_CONTEXT]))
                     matched = last
                     break
             first = matched + 1 if matched is not None else first + 1
+
+
+def _unmistakable(groups: list[tuple[int, int, str]], digits: str) -> bool:
+    if len(digits) >= 16:
+        return True
+    sizes = [len(group[2]) for group in groups]
+    return sizes in ([4, 6, 5], [4, 6, 4])
+
+
+def labelled_before(labels: re.Pattern, lowered: str, start: int) -> bool:
+    """A label word ("IMEI", "tracking number", "Rechnungsnummer") in the few words just before `start`: the
+    message says what this number is. `labels` is built by `label_pattern`."""
+    return labels.search(lowered, max(0, start - _LABEL_REACH), start) is not None
+
+
+def label_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Label words followed by at most three words ("the phone's IMEI is", "l'IMEI du téléphone est") and then the
+    end of the searched text, which is where the number starts."""
+    return re.compile(
+        rf"(?<![^\W_])(?:{_prefix_tree(phrases)})(?![^\W_])(?:[^\w]+[^\W\d_]+){{0,3}}[^\w]*$", re.IGNORECASE
+    )
+
+
+_LABEL_REACH = 80  # characters before a number searched for its label
 
 
 # What may surround a number that is the whole message: "4111111111111111", "4111 1111 1111 1111." or "(…)".
@@ -276,43 +312,62 @@ class IbanDetector(Detector):
             length = check.iban_length(country)
             if length is None:
                 continue
-            end = _iban_end(text, match.end(), length - 4)
-            if end is not None and check.iban_ok(country + match.group(2) + _alnum(text[match.end() : end])):
-                found.append(Detection(self.entity_type, match.start(), end, SCORE[VALID]))
+            body = _iban_body(length - 4).match(text, match.end())
+            if body is None or not all(map(_number_like, _IBAN_GROUPS.split(body.group().lstrip(_IBAN_SEPARATORS)))):
+                continue
+            if check.iban_ok(country + match.group(2) + _IBAN_GROUPS.sub("", body.group())):
+                found.append(Detection(self.entity_type, match.start(), body.end(), SCORE[VALID]))
         return found
 
 
-def _iban_end(text: str, position: int, count: int) -> int | None:
-    """Where the `count` letters and digits after `position` end, read across single separators, if each group
-    holds a digit or is upper case (a lower-case word is text, not part of a number) and the number stops there."""
-    seen = 0
-    group_start = position
-    while seen < count:
-        if position >= len(text):
-            return None
-        char = text[position]
-        if char.isascii() and char.isalnum():
-            seen += 1
-            position += 1
-            continue
-        if char in _IBAN_SEPARATORS and position + 1 < len(text) and text[position + 1].isalnum():
-            if position > group_start and not _number_like(text[group_start:position]):
-                return None
-            position += 1
-            group_start = position
-            continue
-        return None
-    if position < len(text) and text[position].isalnum():
-        return None  # the number goes on: this is not an IBAN of that country
-    return position if _number_like(text[group_start:position]) else None
+_IBAN_GROUPS = re.compile(r"[ .-]")
+
+
+@cache  # one per BBAN length (at most ~30)
+def _iban_body(count: int) -> re.Pattern:
+    """`count` ASCII letters and digits read across single separators, ending there (the number stops)."""
+    return re.compile(rf"[ .-]?[A-Za-z0-9](?:[ .-]?[A-Za-z0-9]){{{count - 1}}}(?![^\W_])")
 
 
 def _number_like(group: str) -> bool:
-    return any(ch.isdigit() for ch in group) or group.isupper()
+    """A group of a written IBAN holds a digit or is upper case ("WEST"): a lower-case word is text."""
+    return group.isupper() or not group.isalpha()
 
 
-def _alnum(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum())
+# ---------------------------------------------------------------------------------------------- driving licences
+
+# A UK (DVLA) number: 5 surname characters, 6 digits, 2 initials, a digit, 2 check characters, an issue number.
+_DVLA_DIGITS = re.compile(r"\d{6}(?= ?[A-Za-z9]{2}\d[A-Za-z0-9]{2})")
+_DVLA_AT = re.compile(r"[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?(?![^\W_])")
+
+
+@dataclass(frozen=True)
+class DriverDetector(Detector):
+    """Licences after a licence word (`patterns`, tried only when a `keyword_hints` word occurs), and DVLA numbers
+    anywhere: found from their six birth-date digits (a digit-first search, cheap on every message), the whole
+    shape then matched from five characters before them."""
+
+    keyword_hints: tuple[str, ...] = ()
+
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
+        found: list[Detection] = []
+        for hint in self.keyword_hints:
+            if hint in lowered:
+                found = super().find(text, lowered, runs)
+                break
+        for digits in _DVLA_DIGITS.finditer(text):
+            offset = digits.start()
+            start = offset - 6 if offset and text[offset - 1] == " " else offset - 5
+            if start < 0 or (start > 0 and text[start - 1].isalnum()):
+                continue
+            match = _DVLA_AT.match(text, start)
+            if (
+                match is not None
+                and check.dvla_ok(match.group().replace(" ", ""))
+                and not any(d.start <= match.start() < d.end for d in found)
+            ):
+                found.append(Detection(self.entity_type, match.start(), match.end(), SCORE[VALID]))
+        return found
 
 
 # ---------------------------------------------------------------------------------------------- expiry
@@ -378,13 +433,8 @@ def _account(value: str) -> Verdict:
     return NEEDS_CONTEXT if 8 <= len(check.digits_of(value)) <= 17 else None
 
 
-_DVLA = re.compile(r"[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?")
-
-
 def _driver_id(value: str) -> Verdict:
-    """A DVLA number when it has that shape (its birth date checked); otherwise a value after a licence word."""
-    if _DVLA.fullmatch(value):
-        return VALID if check.dvla_ok(value.replace(" ", "")) else None
+    """A value after a licence word (DVLA numbers: DriverDetector)."""
     return VALID if sum(ch.isdigit() for ch in value) >= 5 else None
 
 
@@ -513,7 +563,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     # SSN and ITIN: 3-2-4 digits; with one separator used throughout (dash, dot or space) the shape says it all
     # (see _ssn), while none, a mixed or an odd grouping ("911-701234") needs a context word.
     ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{3}[-. ]\d{6}|\d{5}[-. ]\d{4})(?![\w-])")
-    labels = words(*lang.label_words(language))
+    labels = label_pattern(lang.label_words(language))
     card = CardDetector(
         "CREDIT_DEBIT_NUMBER", (), context=context("CREDIT_DEBIT_NUMBER"), window=6, min_digits=12, labels=labels
     )
@@ -522,7 +572,16 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     detectors = (
         card,
         IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, gate=(_LETTERS_DIGITS,)),
-        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9, context=context("SSN"), labels=labels),
+        Detector(
+            "SSN",
+            (),
+            _ssn,
+            run_patterns=(ssn_shape,),
+            min_digits=9,
+            context=context("SSN"),
+            labels=labels,
+            window_digits=9,
+        ),
         Detector(
             "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
             (),
@@ -531,6 +590,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             min_digits=9,
             context=context("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER"),
             labels=labels,
+            window_digits=9,
         ),
         # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.
         Detector(
@@ -541,6 +601,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
             context=context("CA_SOCIAL_INSURANCE_NUMBER"),
             labels=labels,
+            window_digits=9,
         ),
         Detector(
             "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
@@ -550,6 +611,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
             context=context("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
             hints=hints("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
+            window_digits=10,
         ),
         # 2-2-2 or 3-3 digit grouping ("AB 12 34 56 C", "AZ 123 456 A"); a prefix HMRC never allocates (its own
         # example "QQ 12 34 56 A") only with a context word.
@@ -570,6 +632,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),),
             context=context("BANK_ROUTING"),
             labels=labels,
+            window_digits=9,
         ),
         # 8-17 digits where the message speaks of an account; or right after the word "account" itself.
         Detector(
@@ -591,14 +654,12 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             min_digits=5,
         ),
         # A DVLA number anywhere (its shape holds a birth date: checked); other licences after a licence word.
-        Detector(
+        DriverDetector(
             "DRIVER_ID",
-            (
-                re.compile(r"\b(?P<v>[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?)\b"),
-                _keyword_value(keywords("DRIVER_ID"), r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b", filler),
-            ),
+            (_keyword_value(keywords("DRIVER_ID"), r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b", filler),),
             _driver_id,
             min_digits=5,
+            keyword_hints=hints("DRIVER_ID"),
         ),
         Detector(
             "AWS_ACCESS_KEY",
@@ -721,7 +782,7 @@ def _filler(language: str) -> str:
 
 
 # (detector, its min digits, its hint words, its gate): what the per-message loop reads.
-_Step = tuple[Any, int, Any, Any]
+_Step = tuple[Any, int, Any, Any, Any]
 
 
 @dataclass(frozen=True)
@@ -738,7 +799,7 @@ class DetectorSet:
     def __post_init__(self) -> None:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
-        plan = tuple((d, d.min_digits, d.hints, d.gate) for d in self.detectors)
+        plan = tuple((d, d.min_digits, d.hints, d.gate, d.window_digits) for d in self.detectors)
         hints = {hint for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)
         object.__setattr__(self, "_digitless", tuple(step for step in plan if step[1] == 0))
@@ -795,15 +856,21 @@ class DetectorSet:
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
+        windows: dict[int, bool] = {}
         if not digits:
             plan = self._digitless
         elif self._any_hint is None or self._any_hint.search(lowered) is None:
             plan = self._unhinted
         else:
             plan = self._plan
-        for detector, min_digits, hints, gate in plan:
+        for detector, min_digits, hints, gate, window in plan:
             if digits < min_digits:
                 continue
+            if window:
+                if window not in windows:
+                    windows[window] = _has_window(runs, window)
+                if not windows[window]:
+                    continue
             if hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
                 for hint in hints:
                     if hint in lowered:
@@ -814,6 +881,23 @@ class DetectorSet:
                 continue
             found.extend(detector.find(text, lowered, runs))
         return found
+
+
+def _has_window(runs: list[tuple[int, str]], count: int) -> bool:
+    """Some run holds consecutive digit groups of `count` digits in all ("123 45 6789", "0711-0130-7")."""
+    for _, run in runs:
+        if len(run) < count:
+            continue
+        lengths = [len(group) for group in _GROUP.findall(run)]
+        for first in range(len(lengths)):
+            total = 0
+            for length in lengths[first:]:
+                total += length
+                if total >= count:
+                    break
+            if total == count:
+                return True
+    return False
 
 
 def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool]) -> bool:

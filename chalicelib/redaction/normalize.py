@@ -132,6 +132,8 @@ def _unicode_digits(text: str) -> tuple[str, list[int] | None, list[int] | None]
     Almost every such character becomes exactly one character (full-width digits, NBSP, emoji), and then the
     text keeps its length and offsets: one `translate` and no offset map (None, None).
     """
+    if _CHANGING.search(text) is None:  # accented letters, quotes, currency signs only: nothing changes
+        return text, None, None
     forms = {ord(char): _form(char) for char in set(_NON_ASCII.findall(text))}
     if all(len(form) == 1 for form in forms.values()):
         return text.translate(forms), None, None
@@ -147,6 +149,12 @@ def _unicode_digits(text: str) -> tuple[str, list[int] | None, list[int] | None]
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# A non-ASCII character NFKC or the digit and space rules may change. Latin-1 letters (French, Spanish, Portuguese,
+# German and Italian text is full of them), typographic quotes, dashes and currency signs are their own form.
+_CHANGING = re.compile(
+    "[^\x00-\x7f\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u2018\u2019\u201c\u201d\u00ab\u00bb"
+    "\u20ac\u00a3\u00a5\u00b0\u2013\u2014\u00e7]"
+)
 
 
 @lru_cache(maxsize=1024)  # one character at a time: a full-width digit, a space, an emoji

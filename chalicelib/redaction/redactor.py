@@ -168,7 +168,7 @@ class Redactor:
         local = [widen(d, message.text) for d in detectors.detect_scan(message)]
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now, language)
-            local.extend(extra)
+            local.extend(widen(d, message.text) for d in extra)
         if not local or normalized.starts is None:  # the text was already plain: offsets are the same
             spans = local
         else:
@@ -182,7 +182,9 @@ class Redactor:
                     raise RedactionUnavailable(exc.code, exc.transient) from None
                 degraded = True
                 log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
-        merged = masking.merge(spans, text, PRIORITY) if spans else spans
+        # Local spans were widened over the normalised text; when that is the text itself, not again.
+        widened = normalized.starts is None and self._comprehend is None
+        merged = masking.merge(spans, text, PRIORITY, widened) if spans else spans
         if merged:
             context = context.counted()
         return merged, context, degraded

@@ -452,8 +452,8 @@ def corpus_table(reports: dict[str, CorpusReport]) -> str:
         "| PII-free messages altered | "
         + str(first.free)
         + " | "
-        + " | ".join(f"{reports[n].free_altered} ({reports[n].free_altered_rate:.1%}) | " for n in names)
-        + ""
+        + " | ".join(f"{reports[n].free_altered} ({reports[n].free_altered_rate:.1%}) | —" for n in names)
+        + " |"
     )
     return "\n".join(lines)
 

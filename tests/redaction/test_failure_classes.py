@@ -97,9 +97,9 @@ def test_luhn_valid_number_alone_is_a_card_but_not_thirteen_digits_of_no_issuer(
     assert masked("1748503543012") == []  # Presidio's own negative case: 13 digits, no issuer issues 13 there
 
 
-def test_no_card_starts_with_zero():
-    assert masked("0000 0000 0000 0000") == []
-    assert masked("card 0000 0000 0000 0000") == []
+def test_a_number_alone_starting_with_zero_is_no_card_but_a_worded_one_is():
+    assert masked("0000 0000 0000 0000") == []  # a placeholder
+    assert masked("credit card 060426070011") == [(CARD, "060426070011")]  # legacy Maestro 0604, beside its word
 
 
 # ---------------------------------------------------------------------------------------------- SSN, ITIN, SIN, routing
@@ -245,6 +245,19 @@ def test_split_card_rule_reads_labels(messages):
         result = redactor.redact(text, context, 1_790_000_000.0 + t, language=language)
         assert result.text == text
         context = result.context
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("my order was charged to 4111 1111 1111 1111", "4111 1111 1111 1111"),
+        ("order 5512 was paid with 3782 822463 10005", "3782 822463 10005"),
+        ("invoice 4471-0093: 5555555555554444", "5555555555554444"),
+    ],
+)
+def test_a_label_never_hides_an_unmistakable_card(text, value):
+    """Labels name the number right after them, and only one that could be something else (13-15 digits)."""
+    assert (CARD, value) in masked(text)
 
 
 def test_expiry_after_a_card_word_still_masked():
