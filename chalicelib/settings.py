@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
-T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 # Comprehend entity types redacted customer -> agent by default (docs/reference/comprehend.md: financial, government ids, secrets).
 DEFAULT_PII_ENTITY_TYPES = (
@@ -94,7 +95,7 @@ class _Reader:
             value = default
         return tuple(item.strip() for item in value.split(",") if item.strip())
 
-    def _number(self, name: str, default: T, kind: Callable[[str], T], minimum, maximum) -> T:
+    def _number(self, name: str, default: N, kind: Callable[[str], N], minimum: N | None, maximum: N | None) -> N:
         value = self.raw(name)
         if value is None:
             return default
@@ -130,7 +131,7 @@ class MessagingSettings:
     attachment_url_expiry_seconds: int = 300
 
     @classmethod
-    def parse(cls, env: _Reader) -> "MessagingSettings":
+    def parse(cls, env: _Reader) -> MessagingSettings:
         instance_id = env.required("CONNECT_INSTANCE_ID")
         if instance_id.startswith("arn:"):
             raise SettingsError("CONNECT_INSTANCE_ID must be the instance id, not its ARN")
@@ -156,7 +157,8 @@ class MessagingSettings:
             webhook_max_body_bytes=env.integer("WEBHOOK_MAX_BODY_BYTES", 1 * MiB, 1024, 6 * MiB),
             # File types relayed customer -> agent: the instance's attachment allow-list (Connect's default).
             attachment_allowed_extensions=frozenset(
-                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
+                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)
+            ),
             # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
             attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
         )
@@ -176,7 +178,7 @@ class RedactionSettings:
     card_context_messages: int = 5
 
     @classmethod
-    def parse(cls, env: _Reader) -> "RedactionSettings":
+    def parse(cls, env: _Reader) -> RedactionSettings:
         template = env.text("PII_MASK_TEMPLATE", "[{type}]")
         if any(ch.isdigit() for ch in template):
             raise SettingsError("PII_MASK_TEMPLATE must not contain digits")
@@ -190,8 +192,10 @@ class RedactionSettings:
         # Connect's six chat languages (Contact Lens redacts these): the local detectors' context and number words.
         language = env.choice("PII_LANGUAGE", "en", PII_LANGUAGES)
         if engine != "local" and language not in COMPREHEND_PII_LANGUAGES:
-            raise SettingsError(f"PII_LANGUAGE={language} needs PII_ENGINE=local: Comprehend's DetectPiiEntities "
-                                f"accepts {' and '.join(COMPREHEND_PII_LANGUAGES)} only")
+            raise SettingsError(
+                f"PII_LANGUAGE={language} needs PII_ENGINE=local: Comprehend's DetectPiiEntities "
+                f"accepts {' and '.join(COMPREHEND_PII_LANGUAGES)} only"
+            )
         return cls(
             engine=engine,
             entity_types=inbound,
@@ -210,14 +214,46 @@ COMPREHEND_PII_LANGUAGES = ("en", "es")  # docs/reference/comprehend.md
 
 
 # Every entity type DetectPiiEntities knows (docs/reference/comprehend.md); ALL is not a type we can mask by name.
-COMPREHEND_PII_TYPES = frozenset((
-    "ADDRESS,AGE,AWS_ACCESS_KEY,AWS_SECRET_KEY,BANK_ACCOUNT_NUMBER,BANK_ROUTING,CA_HEALTH_NUMBER,"
-    "CA_SOCIAL_INSURANCE_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,CREDIT_DEBIT_NUMBER,DATE_TIME,DRIVER_ID,EMAIL,"
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER,IN_AADHAAR,IN_NREGA,IN_PERMANENT_ACCOUNT_NUMBER,IN_VOTER_NUMBER,IP_ADDRESS,"
-    "LICENSE_PLATE,MAC_ADDRESS,NAME,PASSPORT_NUMBER,PASSWORD,PHONE,PIN,SSN,SWIFT_CODE,UK_NATIONAL_HEALTH_SERVICE_NUMBER,"
-    "UK_NATIONAL_INSURANCE_NUMBER,UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER,URL,USERNAME,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
-    "VEHICLE_IDENTIFICATION_NUMBER"
-).split(","))
+COMPREHEND_PII_TYPES = frozenset(
+    [
+        "ADDRESS",
+        "AGE",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "BANK_ACCOUNT_NUMBER",
+        "BANK_ROUTING",
+        "CA_HEALTH_NUMBER",
+        "CA_SOCIAL_INSURANCE_NUMBER",
+        "CREDIT_DEBIT_CVV",
+        "CREDIT_DEBIT_EXPIRY",
+        "CREDIT_DEBIT_NUMBER",
+        "DATE_TIME",
+        "DRIVER_ID",
+        "EMAIL",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "IN_AADHAAR",
+        "IN_NREGA",
+        "IN_PERMANENT_ACCOUNT_NUMBER",
+        "IN_VOTER_NUMBER",
+        "IP_ADDRESS",
+        "LICENSE_PLATE",
+        "MAC_ADDRESS",
+        "NAME",
+        "PASSPORT_NUMBER",
+        "PASSWORD",
+        "PHONE",
+        "PIN",
+        "SSN",
+        "SWIFT_CODE",
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+        "URL",
+        "USERNAME",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        "VEHICLE_IDENTIFICATION_NUMBER",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -248,11 +284,15 @@ class ScannerSettings:
     clamav_address: str | None = None
 
     @classmethod
-    def parse(cls, env: _Reader) -> "ScannerSettings":
+    def parse(cls, env: _Reader) -> ScannerSettings:
         known = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
-        extensions = frozenset(e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS))
+        extensions = frozenset(
+            e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)
+        )
         if not extensions <= known:
-            raise SettingsError(f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}")
+            raise SettingsError(
+                f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}"
+            )
         default_confidence = env.number("MODERATION_MIN_CONFIDENCE", 80.0, 0.0, 100.0)
         antivirus = env.choice("SCAN_ANTIVIRUS", "off", ("off", "clamav", "guardduty"))
         clamav_address = env.raw("SCAN_CLAMAV_ADDRESS")
@@ -317,7 +357,7 @@ class IvrSettings:
     legacy_key_id_parameter: str | None
 
     @classmethod
-    def parse(cls, env: _Reader) -> "IvrSettings":
+    def parse(cls, env: _Reader) -> IvrSettings:
         path = env.text("IVR_KEYS_PATH", "/connect-guard/ivr-keys/")
         if not _is_ssm_name(path) or not path.startswith("/"):
             raise SettingsError("IVR_KEYS_PATH must be an SSM parameter path such as /connect-guard/ivr-keys/")
@@ -377,8 +417,20 @@ class Settings:
         return IvrSettings.parse(_Reader(self.env))
 
 
-_PREFIXES = ("CONNECT_", "SESSIONS_", "MESSENGER_", "GRAPH_", "PII_", "SCAN_", "MODERATION_", "IVR_", "CHAT_",
-             "ATTACHMENT_", "WEBHOOK_", "LOG_")
+_PREFIXES = (
+    "CONNECT_",
+    "SESSIONS_",
+    "MESSENGER_",
+    "GRAPH_",
+    "PII_",
+    "SCAN_",
+    "MODERATION_",
+    "IVR_",
+    "CHAT_",
+    "ATTACHMENT_",
+    "WEBHOOK_",
+    "LOG_",
+)
 
 
 def load() -> Settings:
@@ -392,6 +444,37 @@ def _load(snapshot: tuple[tuple[str, str], ...]) -> Settings:
     env = dict(snapshot)
     level = _Reader(env).choice("LOG_LEVEL", "INFO", ("debug", "info", "warning", "error", "critical")).upper()
     return Settings(env=env, log_level=level)
+
+
+LOCAL_HINT_SHOWN = "CONNECT_GUARD_LOCAL_HINT_SHOWN"
+
+
+def chalice_local_problem() -> str | None:
+    """Under `chalice local` only: one line saying what is missing and what to run instead, else None.
+
+    `chalice local` (stage dev: no settings) answers 500 `misconfigured`, and `chalice local --stage local` alone
+    has no AWS region or emulators (botocore's NoRegionError); both are set up by `make local` (docs/local.md).
+    Cheap and silent everywhere else: deploy, package, tests and Lambda never see a line. The line is shown once:
+    chalice's reloader imports the app in two processes, and the second inherits the marker set here.
+    """
+    import sys
+
+    if os.environ.get("AWS_CHALICE_CLI_MODE") != "true" or sys.argv[1:2] != ["local"]:
+        return None
+    if os.environ.get(LOCAL_HINT_SHOWN):
+        return None
+    os.environ[LOCAL_HINT_SHOWN] = "1"
+    fix = "run `make local` instead (chalice local --stage local wired to the embedded emulators; docs/local.md)"
+    try:
+        load().messaging  # noqa: B018 (reading the section validates it)
+    except SettingsError as exc:
+        return f"connect-guard: chalice local cannot serve the webhook ({exc}); {fix}"
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        return (
+            "connect-guard: chalice local has no AWS region and no emulators (the webhook would answer 500, "
+            f"NoRegionError); {fix}"
+        )
+    return None
 
 
 def stream_topic_for_subscription() -> str:

@@ -1,6 +1,6 @@
 """Meta's side of the conversation: the sandbox customer's messages as signed webhook POSTs.
 
-Each message becomes the envelope Meta sends (docs/reference/messenger-webhook.md), signed with the app secret over
+Each message becomes the envelope Meta sends (REFERENCE.md §1.2), signed with the app secret over
 the exact bytes posted. Like Meta, a non-200 answer is retried with the same body. Files the customer
 attaches are served from a local stand-in for Meta's CDN, whose URLs expire.
 """
@@ -60,9 +60,15 @@ class MetaCustomers:
         with self._lock:
             self._cdn[token] = CdnFile(data, content_type, time.time() + CDN_URL_SECONDS)
         kind = next((k for k in ("image", "video", "audio") if content_type.startswith(k + "/")), "file")
-        attachment = {"type": kind, "payload": {"url": f"{self.cdn_base_url}/{token}/{_safe(name)}"}}
-        sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), attachment={"type": kind, "name": name,
-                                                                            "content_type": content_type})
+        url = f"{self.cdn_base_url}/{token}/{_safe(name)}"
+        attachment = {"type": kind, "payload": {"url": url}}
+        # The customer's own view keeps the name they chose and the file itself, as Messenger shows it to them.
+        sent = Sent(
+            f"m_{uuid.uuid4().hex}",
+            psid,
+            time.time(),
+            attachment={"type": kind, "name": name, "content_type": content_type, "url": url},
+        )
         return self._post(sent, {"attachments": [attachment]})
 
     def resend(self, mid: str) -> Sent | None:
@@ -85,10 +91,23 @@ class MetaCustomers:
         with self._lock:
             self.sent.append(sent)
         now_ms = int(sent.at * 1000)
-        envelope = {"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
-            "sender": {"id": sent.psid}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms,
-            "message": {"mid": sent.mid, **message},
-        }]}]}
+        envelope = {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE_ID,
+                    "time": now_ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": sent.psid},
+                            "recipient": {"id": PAGE_ID},
+                            "timestamp": now_ms,
+                            "message": {"mid": sent.mid, **message},
+                        }
+                    ],
+                }
+            ],
+        }
         # Meta escapes non-ASCII as \uXXXX and signs exactly the bytes it sends.
         body = json.dumps(envelope, ensure_ascii=True).encode()
         signature = self._sign(body)
@@ -107,9 +126,16 @@ class MetaCustomers:
 
 
 def _post(url: str, body: bytes, signature: str) -> int:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": signature,
-        "User-Agent": "facebookexternalua"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature,
+            "User-Agent": "facebookexternalua",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status

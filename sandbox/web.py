@@ -1,7 +1,9 @@
 """The front server on :8000: the sandbox page and its API under /sandbox/, the app behind it.
 
-Everything outside /sandbox/ is proxied byte for byte to `chalice local` (the real routes, e.g.
-/webhook/messenger and /health), so the app serves exactly what it would serve alone.
+Everything outside /sandbox/ (but `/`, which redirects to the page) is proxied byte for byte to
+`chalice local` (the real routes, e.g. /webhook/messenger and /health), so the app serves exactly what it
+would serve alone. Under `make local` the same API runs without the page (`page=False`): `chalice local` owns
+the public port and `tools/messenger_send.py` reads what the agent received from `/sandbox/api/state`.
 """
 
 from __future__ import annotations
@@ -20,19 +22,44 @@ from sandbox.httpkit import HttpError, Request, Response, Router
 from sandbox.ivr_panel import IvrPanel
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".css": "text/css; charset=utf-8", ".png": "image/png"}
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-              "proxy-authorization", "proxy-authenticate", "content-length"}
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "content-length",
+}
 MAX_FILE_BYTES = 25 * 1024 * 1024
 TYPING_SECONDS = 20  # Messenger clears a typing indicator after 20 s
 
 
 class SandboxSite:
-    def __init__(self, app_url: str, model: ConnectModel, attachments: AttachmentService,
-                 stream: StreamDelivery, graph: GraphEmulator, customers: MetaCustomers, ivr: IvrPanel,
-                 s3, bucket: str):
+    def __init__(
+        self,
+        app_url: str,
+        model: ConnectModel,
+        attachments: AttachmentService,
+        stream: StreamDelivery,
+        graph: GraphEmulator,
+        customers: MetaCustomers,
+        ivr: IvrPanel,
+        s3,
+        bucket: str,
+        page: bool = True,
+    ):
         self._app = urlsplit(app_url)
+        self._page = page
         self._model = model
         self._attachments = attachments
         self._stream = stream
@@ -45,9 +72,13 @@ class SandboxSite:
 
     def router(self) -> Router:
         routes = Router(fallback=self._proxy)
-        routes.add("GET", "/sandbox", lambda r: Response(308, b"", {"Location": "/sandbox/"}))
-        routes.add("GET", "/sandbox/", lambda r: _static("index.html"))
-        routes.add("GET", "/sandbox/static/{name}", lambda r: _static(r.params["name"]))
+        if self._page:
+            routes.add("GET", "/", lambda r: Response(302, b"", {"Location": "/sandbox/"}))
+            routes.add("GET", "/sandbox", lambda r: Response(308, b"", {"Location": "/sandbox/"}))
+            routes.add("GET", "/sandbox/", lambda r: _static("index.html"))
+            routes.add("GET", "/sandbox/static/{name}", lambda r: _static(r.params["name"]))
+            routes.add("GET", "/favicon.ico", lambda r: _static("favicon.svg"))
+        routes.add("POST", "/sandbox/api/customer/register", self._customer_register)
         routes.add("GET", "/sandbox/api/state", self._state)
         routes.add("POST", "/sandbox/api/customer/message", self._customer_message)
         routes.add("POST", "/sandbox/api/customer/file", self._customer_file)
@@ -74,6 +105,12 @@ class SandboxSite:
         self._graph.register_customer(psid)
         sent = self._customers.send_text(psid, text)
         return Response.json({"mid": sent.mid, "webhook_status": sent.status, "attempts": sent.attempts})
+
+    def _customer_register(self, request: Request) -> Response:
+        """A customer who writes to the webhook directly (`tools/messenger_send.py`): Graph must know the PSID."""
+        psid = str(request.json().get("psid") or DEFAULT_PSID)
+        self._graph.register_customer(psid)
+        return Response.json({"psid": psid})
 
     def _customer_file(self, request: Request) -> Response:
         name, psid = request.query.get("name") or "file", request.query.get("psid") or DEFAULT_PSID
@@ -118,7 +155,10 @@ class SandboxSite:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise HttpError(400, {"message": "text is required"})
-        item = self._model.agent_message(self._contact(body), text)
+        content_type = body.get("content_type") or "text/plain"
+        if content_type not in ("text/plain", "text/markdown"):
+            raise HttpError(400, {"message": "content_type must be text/plain or text/markdown"})
+        item = self._model.agent_message(self._contact(body), text, content_type)
         return Response.json({"id": item["Id"]})
 
     def _agent_typing(self, request: Request) -> Response:
@@ -130,8 +170,11 @@ class SandboxSite:
             raise HttpError(400, {"message": "a file of 1 byte to 25 MB is required"})
         contact_id = self._contact(dict(request.query))
         attachment = self._attachments.agent_upload(
-            contact_id, request.query.get("name") or "file",
-            request.headers.get("Content-Type") or "application/octet-stream", request.body)
+            contact_id,
+            request.query.get("name") or "file",
+            request.headers.get("Content-Type") or "application/octet-stream",
+            request.body,
+        )
         return Response.json({"attachment_id": attachment.attachment_id, "status": attachment.status})
 
     def _agent_end(self, request: Request) -> Response:
@@ -174,33 +217,54 @@ class SandboxSite:
 
     def _state(self, request: Request) -> Response:
         psid = request.query.get("psid") or DEFAULT_PSID
-        return Response.json({
-            "psid": psid,
-            "customer": self._customer_view(psid),
-            "customer_typing": self._customer_typing(psid),
-            "contacts": [self._contact_view(chat) for chat in self._model.chats()],
-            "active_contact": getattr(self._model.latest_active(), "contact_id", None),
-            "connect_calls": dict(self._model.calls),
-            "stream": {status: sum(1 for d in self._stream.deliveries if d.status == status)
-                       for status in ("QUEUED", "DELIVERED", "FAILED", "NOT_SUBSCRIBED")},
-            "graph_errors": self._graph.rejected[-5:],
-            "ivr": self.ivr_results[-5:],
-            "ivr_available": self._ivr.available(),
-        })
+        return Response.json(
+            {
+                "psid": psid,
+                "customer": self._customer_view(psid),
+                "customer_typing": self._customer_typing(psid),
+                "contacts": [self._contact_view(chat) for chat in self._model.chats()],
+                "active_contact": getattr(self._model.latest_active(), "contact_id", None),
+                "connect_calls": dict(self._model.calls),
+                "stream": {
+                    status: sum(1 for d in self._stream.deliveries if d.status == status)
+                    for status in ("QUEUED", "DELIVERED", "FAILED", "NOT_SUBSCRIBED")
+                },
+                "graph_errors": self._graph.rejected[-5:],
+                "ivr": self.ivr_results[-5:],
+                "ivr_available": self._ivr.available(),
+            }
+        )
 
     def _customer_view(self, psid: str) -> list[dict]:
         entries = []
         for sent in self._customers.sent:
             if sent.psid == psid:
-                entries.append({"from": "customer", "at": sent.at, "text": sent.text, "attachment": sent.attachment,
-                                "webhook_status": sent.status, "mid": sent.mid})
+                entries.append(
+                    {
+                        "from": "customer",
+                        "at": sent.at,
+                        "text": sent.text,
+                        "attachment": sent.attachment,
+                        "webhook_status": sent.status,
+                        "mid": sent.mid,
+                    }
+                )
         for delivered in self._graph.messages_for(psid):
             if delivered.sender_action is None:
-                entry = {"from": "page", "at": delivered.at, "text": delivered.text, "mid": delivered.message_id,
-                         "messaging_type": delivered.messaging_type, "quick_replies": delivered.quick_replies}
+                entry = {
+                    "from": "page",
+                    "at": delivered.at,
+                    "text": delivered.text,
+                    "mid": delivered.message_id,
+                    "messaging_type": delivered.messaging_type,
+                    "quick_replies": delivered.quick_replies,
+                }
                 if delivered.attachment_type:
-                    entry["attachment"] = {"type": delivered.attachment_type, "content_type": delivered.content_type,
-                                           "url": f"/sandbox/media/{delivered.message_id}"}
+                    entry["attachment"] = {
+                        "type": delivered.attachment_type,
+                        "content_type": delivered.content_type,
+                        "url": f"/sandbox/media/{delivered.message_id}",
+                    }
                 entries.append(entry)
         return sorted(entries, key=lambda entry: entry["at"])
 
@@ -219,16 +283,31 @@ class SandboxSite:
                 items.append({**view, "kind": "message", "text": item["Content"]})
             elif item["Type"] == "ATTACHMENT":
                 attachment = item["Attachments"][0]
-                link = (f"/sandbox/agent-files/{attachment['AttachmentId']}"
-                        if attachment["Status"] == "APPROVED" else None)
-                items.append({**view, "kind": "attachment", "name": attachment["AttachmentName"],
-                              "content_type": attachment["ContentType"], "status": attachment["Status"], "url": link})
+                link = (
+                    f"/sandbox/agent-files/{attachment['AttachmentId']}" if attachment["Status"] == "APPROVED" else None
+                )
+                items.append(
+                    {
+                        **view,
+                        "kind": "attachment",
+                        "name": attachment["AttachmentName"],
+                        "content_type": attachment["ContentType"],
+                        "status": attachment["Status"],
+                        "url": link,
+                    }
+                )
             elif content_type in (JOINED, LEFT, CHAT_ENDED):
                 words = {JOINED: "joined", LEFT: "left", CHAT_ENDED: "chat ended"}[content_type]
                 text = words if content_type == CHAT_ENDED else f"{role.lower()} {words}"
                 items.append({**view, "kind": "event", "text": text})
-        return {"contact_id": chat.contact_id, "ended": chat.ended, "end_reason": chat.end_reason,
-                "display_name": chat.customer.display_name, "attributes": chat.attributes, "items": items}
+        return {
+            "contact_id": chat.contact_id,
+            "ended": chat.ended,
+            "end_reason": chat.end_reason,
+            "display_name": chat.customer.display_name,
+            "attributes": chat.attributes,
+            "items": items,
+        }
 
     # ------------------------------------------------------------------------------------- the app
 

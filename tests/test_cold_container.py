@@ -5,10 +5,15 @@ from __future__ import annotations
 from chalicelib import aws, settings
 from chalicelib.ivr import wiring as ivr_wiring
 from chalicelib.messaging import wiring
-from tests.conftest import _forget_container_state
+from tests.support import forget_container_state
 
-CACHES = (wiring.connect_chat, wiring.inbound_messages, wiring.attachment_relay,
-          wiring.messenger_client, ivr_wiring.container_decryptor)
+CACHES = (
+    wiring.connect_chat,
+    wiring.inbound_messages,
+    wiring.attachment_relay,
+    wiring.messenger_client,
+    ivr_wiring.container_decryptor,
+)
 
 
 def warm_up() -> None:
@@ -22,7 +27,7 @@ def warm_up() -> None:
 def test_a_warm_container_is_forgotten_in_one_place(stage_env):
     warm_up()
     assert all(cache.cache_info().currsize for cache in CACHES)
-    _forget_container_state()
+    forget_container_state()
     assert not any(cache.cache_info().currsize for cache in CACHES)
     assert aws._clients == {}
 

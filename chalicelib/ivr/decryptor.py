@@ -10,7 +10,8 @@ ciphertext, the digits and exception messages never reach a log line.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib import logs
 from chalicelib.ivr.envelope import ConnectEnvelope, Rejected, open_envelope
@@ -33,8 +34,9 @@ def sdk_decrypt(message: bytes, key_id: str, private_key: Any) -> bytes:
 class Decryptor:
     """Decrypts Connect's encrypted customer input with keys from a `KeyStore`."""
 
-    def __init__(self, keys: KeyStore, *, max_ciphertext_chars: int, return_value: bool,
-                 decrypt: DecryptFn = sdk_decrypt):
+    def __init__(
+        self, keys: KeyStore, *, max_ciphertext_chars: int, return_value: bool, decrypt: DecryptFn = sdk_decrypt
+    ):
         self._keys = keys
         self._max_chars = max_ciphertext_chars
         self._return_value = return_value
@@ -51,8 +53,9 @@ class Decryptor:
             fields["key_id"] = envelope.key_id
             value = self._decrypt_value(envelope, fields)
         except Rejected as rejected:
-            logs.log_event(_log, "ivr_rejected", logging.WARNING, reason=rejected.reason.value,
-                           elapsed_ms=timer.ms, **fields)
+            logs.log_event(
+                _log, "ivr_rejected", logging.WARNING, reason=rejected.reason.value, elapsed_ms=timer.ms, **fields
+            )
             return failure(rejected.reason)
         logs.log_event(_log, "ivr_decrypted", length=len(value), elapsed_ms=timer.ms, **fields)
         return success(value, self._return_value)

@@ -121,7 +121,7 @@ class _Reader:
         """A 2-byte length followed by that many bytes."""
         (size,) = self.unpack(">H")
         self._need(size)
-        value = self._data[self._offset:self._offset + size]
+        value = self._data[self._offset : self._offset + size]
         self._offset += size
         return value
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws, logs
 from chalicelib.cache import RefreshingCache
@@ -52,13 +53,26 @@ class KeyUnavailable(RuntimeError):
 class KeyStore:
     """Private keys by Connect key id, with the caching rules in the module docstring. Thread safe."""
 
-    def __init__(self, fetch: KeyFetcher, *, ttl_seconds: float, refresh_min_seconds: float,
-                 parse: KeyParser | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        fetch: KeyFetcher,
+        *,
+        ttl_seconds: float,
+        refresh_min_seconds: float,
+        parse: KeyParser | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._fetch = fetch
         self._parse = parse or load_rsa_private_key
         self._lock = threading.Lock()
-        self._pems = RefreshingCache(self._load, ttl_seconds=ttl_seconds, min_refresh_seconds=refresh_min_seconds,
-                                     keep_on=(KeyUnavailable,), on_kept=_log_kept, clock=clock)
+        self._pems = RefreshingCache(
+            self._load,
+            ttl_seconds=ttl_seconds,
+            min_refresh_seconds=refresh_min_seconds,
+            keep_on=(KeyUnavailable,),
+            on_kept=_log_kept,
+            clock=clock,
+        )
         self._parsed: dict[str, tuple[bytes, Any]] = {}
 
     def private_key(self, key_id: str) -> Any:
@@ -123,13 +137,18 @@ def _consistent(key: Any) -> bool:
     p, q, d = numbers.p, numbers.q, numbers.d
     n, e = numbers.public_numbers.n, numbers.public_numbers.e
     return (
-        1 < p < n and 1 < q < n and p * q == n
-        and (e * d - 1) % (p - 1) == 0 and (e * d - 1) % (q - 1) == 0
-        and numbers.dmp1 == d % (p - 1) and numbers.dmq1 == d % (q - 1) and (numbers.iqmp * q) % p == 1
+        1 < p < n
+        and 1 < q < n
+        and p * q == n
+        and (e * d - 1) % (p - 1) == 0
+        and (e * d - 1) % (q - 1) == 0
+        and numbers.dmp1 == d % (p - 1)
+        and numbers.dmq1 == d % (q - 1)
+        and (numbers.iqmp * q) % p == 1
     )
 
 
-def ssm_key_fetcher(config: "IvrSettings") -> KeyFetcher:
+def ssm_key_fetcher(config: IvrSettings) -> KeyFetcher:
     """Read every key under the path (and the blog's two parameters when configured) from SSM."""
     path = config.keys_path.rstrip("/") or "/"
 
@@ -139,7 +158,9 @@ def ssm_key_fetcher(config: "IvrSettings") -> KeyFetcher:
         try:
             ssm = aws.client("ssm")
             keys: dict[str, bytes] = {}
-            pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=False, WithDecryption=True)
+            pages = ssm.get_paginator("get_parameters_by_path").paginate(
+                Path=path, Recursive=False, WithDecryption=True
+            )
             for page in pages:
                 for parameter in page["Parameters"]:
                     keys[parameter["Name"].rsplit("/", 1)[-1]] = parameter["Value"].encode("utf-8")
@@ -158,6 +179,8 @@ def _legacy_key(ssm: Any, key_parameter: str, key_id_parameter: str) -> dict[str
     response = ssm.get_parameters(Names=[key_parameter, key_id_parameter], WithDecryption=True)
     values = {parameter["Name"]: parameter["Value"] for parameter in response["Parameters"]}
     if key_parameter not in values or key_id_parameter not in values:
-        logs.log_event(_log, "ivr_legacy_key_missing", logging.WARNING, missing=len(response.get("InvalidParameters", [])))
+        logs.log_event(
+            _log, "ivr_legacy_key_missing", logging.WARNING, missing=len(response.get("InvalidParameters", []))
+        )
         return {}
     return {values[key_id_parameter].strip(): values[key_parameter].encode("utf-8")}

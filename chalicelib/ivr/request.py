@@ -21,7 +21,7 @@ class IvrRequest:
     contact_id: str | None
 
     @classmethod
-    def from_event(cls, event: Any) -> "IvrRequest":
+    def from_event(cls, event: Any) -> IvrRequest:
         """Never raises: any shape that is not the documented one simply carries no ciphertext."""
         details = _mapping(_mapping(event).get("Details"))
         parameters = _mapping(details.get("Parameters"))

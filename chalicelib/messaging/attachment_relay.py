@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.connect.chat import client_token
@@ -78,23 +78,35 @@ class AttachmentRelay:
         try:
             return self._relay(session, attachment, key)
         except TooLarge:
-            return self._refuse(session, key, "attachment_too_large",
-                                f"[customer tried to send a file over the {self._max_mb} MB limit; not delivered]",
-                                f"Sorry, that file is too large to send here (the limit is {self._max_mb} MB). "
-                                "Could you send a smaller one?")
+            return self._refuse(
+                session,
+                key,
+                "attachment_too_large",
+                f"[customer tried to send a file over the {self._max_mb} MB limit; not delivered]",
+                f"Sorry, that file is too large to send here (the limit is {self._max_mb} MB). "
+                "Could you send a smaller one?",
+            )
         except PermanentError as problem:
-            return self._refuse(session, key, problem.reason,
-                                "[customer sent a file that could not be delivered]",
-                                "Sorry, we couldn't receive your file. Please try sending it again.")
+            return self._refuse(
+                session,
+                key,
+                problem.reason,
+                "[customer sent a file that could not be delivered]",
+                "Sorry, we couldn't receive your file. Please try sending it again.",
+            )
 
     def _relay(self, session: ChatSession, attachment: IncomingAttachment, key: str) -> str:
+        assert attachment.url is not None  # `relay` answered a missing URL with a note
         with self._downloader.fetch(attachment.url) as (body, size):
             kind = upload_type(body)
             if kind is None or kind.extension not in self._allowed:
-                return self._refuse(session, key, "attachment_type_not_accepted",
-                                    "[customer tried to send a type of file that cannot be shared here; not delivered]",
-                                    "Sorry, we can't accept that type of file here. "
-                                    "Photos, PDFs and Office documents are fine.")
+                return self._refuse(
+                    session,
+                    key,
+                    "attachment_type_not_accepted",
+                    "[customer tried to send a type of file that cannot be shared here; not delivered]",
+                    "Sorry, we can't accept that type of file here. Photos, PDFs and Office documents are fine.",
+                )
             attachment_id = self._attachments.upload(
                 session.connection_token,
                 name=f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}",
@@ -103,8 +115,15 @@ class AttachmentRelay:
                 body=body,
                 idempotency_key=key,
             )
-        log_event(log, "attachment_relayed", contact_id=session.contact_id, attachment_id=attachment_id,
-                  kind=attachment.type, extension=kind.extension, size=size)
+        log_event(
+            log,
+            "attachment_relayed",
+            contact_id=session.contact_id,
+            attachment_id=attachment_id,
+            kind=attachment.type,
+            extension=kind.extension,
+            size=size,
+        )
         return "attachment_uploaded"
 
     def _refuse(self, session: ChatSession, key: str, reason: str, agent_note: str, customer_text: str) -> str:

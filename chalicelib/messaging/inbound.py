@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.connect.chat import ChatGone, client_token, split_for_connect
@@ -95,8 +95,9 @@ class InboundMessages:
 
     def _deliver_once(self, event: CustomerMessage) -> Outcome:
         key = message_key(event)
-        outcome = self._once.run(key, lambda: self._deliver_or_reject(event, key), _completion,
-                                 busy="message_in_progress")
+        outcome = self._once.run(
+            key, lambda: self._deliver_or_reject(event, key), _completion, busy="message_in_progress"
+        )
         return Outcome("duplicate", event.kind) if outcome is None else outcome
 
     def _deliver_or_reject(self, event: CustomerMessage, key: str) -> Outcome:
@@ -150,9 +151,13 @@ class InboundMessages:
         # Tokens include the contact: after a recovery the same message goes to a new chat.
         if isinstance(event, Attachments):
             for index, attachment in enumerate(event.attachments):
-                self._attachments.forward(session, attachment, client_token(key, session.contact_id, "file", str(index)))
+                self._attachments.forward(
+                    session, attachment, client_token(key, session.contact_id, "file", str(index))
+                )
         for index, text in enumerate(texts):
-            self._chat.send_text(session.connection_token, _bounded(text), client_token(key, session.contact_id, str(index)))
+            self._chat.send_text(
+                session.connection_token, _bounded(text), client_token(key, session.contact_id, str(index))
+            )
 
     # -- the chat a message goes to
 
@@ -163,7 +168,7 @@ class InboundMessages:
         deadline = time.monotonic() + self._start_wait
         while True:
             now = self._clock()
-            if record is not None and record.state is CustomerState.ACTIVE:
+            if record is not None and record.state is CustomerState.ACTIVE and record.session is not None:
                 try:
                     return self._connected(record.session, now), False
                 except ChatGone as gone:
@@ -174,8 +179,10 @@ class InboundMessages:
                     self._sessions.end_contact(record.session.contact_id, now)
             elif record is None or record.state is CustomerState.ENDED or record.start_lease_expired(now):
                 # A start that crashed is taken over with ITS token: Connect then returns the same contact.
-                taking_over = record is not None and record.state is CustomerState.STARTING and record.start_token
-                token = record.start_token if taking_over else client_token("start", CHANNEL, customer_id, key)
+                taken_over = (
+                    record.start_token if record is not None and record.state is CustomerState.STARTING else None
+                )
+                token = taken_over or client_token("start", CHANNEL, customer_id, key)
                 version = record.version if record is not None else None
                 if self._sessions.claim_start(CHANNEL, customer_id, token, now, self._start_lease, version):
                     return self._open_chat(customer_id, token, (version or 0) + 1, now), True
@@ -194,8 +201,9 @@ class InboundMessages:
         updated = self._sessions.update_connection(session, connection.connection_token, connection.expires_at)
         log_event(_log, "chat_connection_renewed", contact_id=session.contact_id)
         if updated is None:  # ended or replaced meanwhile: the next call will tell
-            return replace(session, connection_token=connection.connection_token,
-                           connection_expires_at=connection.expires_at)
+            return replace(
+                session, connection_token=connection.connection_token, connection_expires_at=connection.expires_at
+            )
         return updated
 
     def _open_chat(self, customer_id: str, token: str, version: int, now: float) -> ChatSession:
@@ -247,4 +255,4 @@ def _bounded(text: str) -> str:
     if len(pieces) <= MAX_TEXT_PIECES:
         return text
     log_event(_log, "customer_text_truncated", pieces=len(pieces))
-    return "\n".join(pieces[:MAX_TEXT_PIECES - 1]) + "\n[message truncated]"
+    return "\n".join(pieces[: MAX_TEXT_PIECES - 1]) + "\n[message truncated]"

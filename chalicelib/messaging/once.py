@@ -31,8 +31,7 @@ _log = get_logger("messaging.once")
 
 
 class Once:
-    def __init__(self, log: Dedupe, scope: str, *, lease_seconds: float = 30.0,
-                 clock: Callable[[], float] = time.time):
+    def __init__(self, log: Dedupe, scope: str, *, lease_seconds: float = 30.0, clock: Callable[[], float] = time.time):
         self._log = log
         self._scope = scope
         self._lease = lease_seconds
@@ -64,5 +63,4 @@ class Once:
         try:
             self._log.release(self._scope, key, holder=holder)
         except Exception as exc:
-            log_event(_log, "dedupe_release_failed", logging.WARNING, scope=self._scope,
-                      error=type(exc).__name__)
+            log_event(_log, "dedupe_release_failed", logging.WARNING, scope=self._scope, error=type(exc).__name__)

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from chalicelib.logs import get_logger, log_error, log_event
 from chalicelib.messaging import rendering
@@ -32,11 +34,24 @@ from chalicelib.messaging.connect.chat import ChatGone, client_token
 from chalicelib.messaging.connect.stream_items import MalformedRecord, StreamItem
 from chalicelib.messaging.errors import ConfigurationError, MessagingError, PermanentError, TransientError
 from chalicelib.messaging.meta.send_api import (
-    MAX_ATTACHMENT_URL_BYTES, MAX_IMAGE_URL_BYTES, UNCONFIRMED, Delivery, GraphUnavailable, SendResult,
-    attachment_kind, delivery_for,
+    MAX_ATTACHMENT_URL_BYTES,
+    MAX_IMAGE_URL_BYTES,
+    UNCONFIRMED,
+    Delivery,
+    GraphUnavailable,
+    SendResult,
+    attachment_kind,
+    delivery_for,
 )
 from chalicelib.messaging.once import Once
-from chalicelib.messaging.ports import AttachmentUrls, CustomerConnection, CustomerMessenger, Dedupe, Sessions, TextRedactor
+from chalicelib.messaging.ports import (
+    AttachmentUrls,
+    CustomerConnection,
+    CustomerMessenger,
+    Dedupe,
+    Sessions,
+    TextRedactor,
+)
 from chalicelib.messaging.store.sessions import ChatSession
 from chalicelib.redaction.redactor import RedactionUnavailable
 
@@ -46,13 +61,23 @@ DEDUPE_SCOPE = "stream"
 UNKNOWN_CONTACT_GRACE_SECONDS = 120
 # Connect caps a message at 16 KiB, about 9 Messenger parts; anything longer is not a chat message.
 MAX_PARTS = 10
-ATTACHMENT_FALLBACK_TEXT = "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
+ATTACHMENT_FALLBACK_TEXT = (
+    "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
+)
 WINDOW_CLOSED_NOTE = "[Connect Guard: the customer's Messenger reply window has closed; your message was not delivered]"
 # Graph refusals after which a text saying "a file was sent" would fail the same way.
-_NO_FALLBACK_REASONS = frozenset({
-    "outside_window", "unknown_recipient", "invalid_token", "permission_denied", "messaging_disabled",
-    "recipient_unavailable", "policy_blocked", UNCONFIRMED,  # maybe delivered: no second message about it
-})
+_NO_FALLBACK_REASONS = frozenset(
+    {
+        "outside_window",
+        "unknown_recipient",
+        "invalid_token",
+        "permission_denied",
+        "messaging_disabled",
+        "recipient_unavailable",
+        "policy_blocked",
+        UNCONFIRMED,  # maybe delivered: no second message about it
+    }
+)
 
 
 # ------------------------------------------------------------------------------------------------ values
@@ -178,12 +203,22 @@ class OutboundRelay:
     def handle(self, record: StreamItem | MalformedRecord) -> RecordOutcome:
         """One record; never raises."""
         if isinstance(record, MalformedRecord):
-            log_event(log, "stream_record_malformed", logging.WARNING, reason=record.reason, index=record.index,
-                      sns_message_id=record.sns_message_id)
+            log_event(
+                log,
+                "stream_record_malformed",
+                logging.WARNING,
+                reason=record.reason,
+                index=record.index,
+                sns_message_id=record.sns_message_id,
+            )
             return RecordOutcome(f"malformed:{record.reason}")
         action = route(record)
-        fields = {"item_id": record.item_id, "contact_id": record.initial_contact_id, "role": record.role,
-                  "content_type": record.content_type}
+        fields = {
+            "item_id": record.item_id,
+            "contact_id": record.initial_contact_id,
+            "role": record.role,
+            "content_type": record.content_type,
+        }
         if action.startswith("ignore:"):
             log_event(log, "stream_item_ignored", logging.DEBUG, reason=action[7:], **fields)
             return RecordOutcome(action[7:])
@@ -198,8 +233,15 @@ class OutboundRelay:
             log_error(log, "stream_item_crashed", problem, **fields)
             outcome = RecordOutcome("unexpected_error", transient=True)
         level = logging.WARNING if outcome.transient else logging.INFO
-        log_event(log, "stream_item_handled", level, action=action, outcome=outcome.reason,
-                  transient=outcome.transient, **fields)
+        log_event(
+            log,
+            "stream_item_handled",
+            level,
+            action=action,
+            outcome=outcome.reason,
+            transient=outcome.transient,
+            **fields,
+        )
         return outcome
 
     # -------------------------------------------------------------------------------------------- actions
@@ -234,7 +276,9 @@ class OutboundRelay:
         if rendered is None:
             return RecordOutcome("message_unreadable")
         text = self._redactor.redact(rendered.text, None, now).text
-        replies = tuple(replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies)
+        replies = tuple(
+            replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies
+        )
         parts = rendering.split_for_messenger(text)
         if not parts:
             return RecordOutcome("message_empty")
@@ -244,29 +288,34 @@ class OutboundRelay:
         reason = "sent"
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            reason = self._send_once(item, index, lambda: self._messenger.send_text(
-                session.customer_id, part, delivery, replies if last else ()))
+            send = partial(self._messenger.send_text, session.customer_id, part, delivery, replies if last else ())
+            reason = self._send_once(item, index, send)
             if reason not in ("sent", "duplicate", UNCONFIRMED):
                 break  # a permanent refusal applies to the remaining parts too
         return RecordOutcome(reason)
 
-    def _send_attachments(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> RecordOutcome:
+    def _send_attachments(
+        self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float
+    ) -> RecordOutcome:
         reason = "attachment_missing"
         for index, ref in enumerate(item.attachments):
             if ref.status == "REJECTED":
                 reason = "attachment_rejected"  # the scanner refused it; the agent sees that in Connect
                 continue
-            reason = self._send_once(item, index, lambda: self._send_attachment(ref, session, delivery, now))
+            reason = self._send_once(item, index, partial(self._send_attachment, ref, session, delivery, now))
         return RecordOutcome(reason)
 
-    def _send_attachment(self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery,
-                         now: float) -> SendResult:
+    def _send_attachment(
+        self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery, now: float
+    ) -> SendResult:
         try:
-            signed = self._attachments.signed_url(self._connection_token(session, now), ref.attachment_id,
-                                                  self._policy.attachment_url_seconds)
+            signed = self._attachments.signed_url(
+                self._connection_token(session, now), ref.attachment_id, self._policy.attachment_url_seconds
+            )
         except (ChatGone, PermanentError) as problem:
-            log_event(log, "attachment_unavailable", logging.WARNING, reason=_reason(problem),
-                      attachment_id=ref.attachment_id)
+            log_event(
+                log, "attachment_unavailable", logging.WARNING, reason=_reason(problem), attachment_id=ref.attachment_id
+            )
             return self._fallback(session, delivery)
         content_type = ref.content_type or "application/octet-stream"
         kind = attachment_kind(content_type)
@@ -314,8 +363,8 @@ class OutboundRelay:
 
 def _delivery(session: ChatSession, now: float, human_agent_tag: bool) -> Delivery:
     last = session.last_customer_message_at
-    last_at = datetime.fromtimestamp(last, timezone.utc) if last > 0 else None
-    return delivery_for(last_at, datetime.fromtimestamp(now, timezone.utc), human_agent_tag)
+    last_at = datetime.fromtimestamp(last, UTC) if last > 0 else None
+    return delivery_for(last_at, datetime.fromtimestamp(now, UTC), human_agent_tag)
 
 
 def _result_reason(result: SendResult) -> str:

@@ -26,12 +26,20 @@ class Sessions(Protocol):
 
     def customer(self, channel: str, customer_id: str, now: float) -> CustomerRecord | None: ...
     def find_by_contact(self, initial_contact_id: str, now: float | None = None) -> ChatSession | None: ...
-    def claim_start(self, channel: str, customer_id: str, start_token: str, now: float, lease_seconds: float,
-                    expected_version: int | None) -> bool: ...
+    def claim_start(
+        self,
+        channel: str,
+        customer_id: str,
+        start_token: str,
+        now: float,
+        lease_seconds: float,
+        expected_version: int | None,
+    ) -> bool: ...
     def activate(self, session: ChatSession, start_token: str, version: int, now: float) -> bool: ...
     def abandon_start(self, channel: str, customer_id: str, start_token: str, version: int, now: float) -> None: ...
-    def update_connection(self, session: ChatSession, connection_token: str,
-                          expires_at: float) -> ChatSession | None: ...
+    def update_connection(
+        self, session: ChatSession, connection_token: str, expires_at: float
+    ) -> ChatSession | None: ...
     def touch(self, session: ChatSession, at: float, redaction: Mapping[str, Any]) -> None: ...
     def end_contact(self, initial_contact_id: str, now: float | None = None) -> None: ...
 
@@ -50,8 +58,9 @@ class Dedupe(Protocol):
 class AgentNotes(Protocol):
     """Text into the agent's chat, as the customer participant."""
 
-    def send_text(self, connection_token: str, text: str, token: str,
-                  content_type: str = "text/plain") -> list[str]: ...
+    def send_text(
+        self, connection_token: str, text: str, token: str, content_type: str = "text/plain"
+    ) -> list[str]: ...
 
 
 class CustomerConnection(AgentNotes, Protocol):
@@ -68,8 +77,9 @@ class AgentChat(CustomerConnection, Protocol):
 
 
 class AttachmentUploads(Protocol):
-    def upload(self, connection_token: str, *, name: str, content_type: str, size: int, body: BinaryIO,
-               idempotency_key: str) -> str: ...
+    def upload(
+        self, connection_token: str, *, name: str, content_type: str, size: int, body: BinaryIO, idempotency_key: str
+    ) -> str: ...
 
 
 class AttachmentUrls(Protocol):
@@ -82,8 +92,9 @@ class AttachmentUrls(Protocol):
 class CustomerMessenger(Protocol):
     """The Graph Send API client (meta/send_api.py)."""
 
-    def send_text(self, psid: str, text: str, delivery: Delivery,
-                  quick_replies: Iterable[QuickReply] = ()) -> SendResult: ...
+    def send_text(
+        self, psid: str, text: str, delivery: Delivery, quick_replies: Iterable[QuickReply] = ()
+    ) -> SendResult: ...
     def send_attachment_url(self, psid: str, kind: str, url: str, delivery: Delivery) -> SendResult: ...
     def send_typing(self, psid: str) -> SendResult: ...
 

@@ -85,8 +85,9 @@ def page_credentials(secrets: MessengerSecrets) -> Callable[..., tuple[str, str]
 def messenger_client(messaging: MessagingSettings) -> MessengerClient:
     from chalicelib.messaging.meta.send_api import MessengerClient
 
-    return MessengerClient(messaging.graph_api_url, page_credentials(messenger_secrets(messaging)),
-                           session=http_session())
+    return MessengerClient(
+        messaging.graph_api_url, page_credentials(messenger_secrets(messaging)), session=http_session()
+    )
 
 
 @lru_cache(maxsize=4)
@@ -194,6 +195,17 @@ def reset() -> None:
     """Forget every cached object (tests: a new moto context, a rotated secret)."""
     # Listed here, not at module level: the IAM check (tests/iam_scan.py) would count a module-level
     # mention as every Lambda reaching every builder.
-    for cached in (http_session, messenger_secrets, messenger_client, connect_chat, connect_attachments,
-                   session_store, dedupe_log, attachment_relay, inbound_messages, _webhook, _outbound_relay):
+    for cached in (
+        http_session,
+        messenger_secrets,
+        messenger_client,
+        connect_chat,
+        connect_attachments,
+        session_store,
+        dedupe_log,
+        attachment_relay,
+        inbound_messages,
+        _webhook,
+        _outbound_relay,
+    ):
         cached.cache_clear()

@@ -15,4 +15,6 @@ pdf.py          PDF active content, object streams inflated
 rtf.py          RTF objects and DDE fields        text.py   TXT/CSV text-only, CSV formulas
 media.py        WAV/MP4/MOV headers               images.py image headers, Rekognition limits
 moderation.py   Rekognition DetectModerationLabels adapter and category policy (v6 -> v7)
+antivirus.py    the antivirus port (SCAN_ANTIVIRUS)   clamav.py  a warm clamd over INSTREAM
+guardduty.py    GuardDuty Malware Protection for S3: the object tag as the verdict
 """

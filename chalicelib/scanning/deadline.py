@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.scanning.reasons import Reason, Rejected
 
@@ -15,11 +16,11 @@ class Deadline:
     clock: Callable[[], float] = time.monotonic
 
     @classmethod
-    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> "Deadline":
+    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
         return cls(clock() + seconds, clock)
 
     @classmethod
-    def for_invocation(cls, context: Any, budget_ms: int, margin_ms: int) -> "Deadline":
+    def for_invocation(cls, context: Any, budget_ms: int, margin_ms: int) -> Deadline:
         """Our own budget, cut short by the Lambda's remaining time less a margin to answer in.
 
         Connect allows 60 s in total *including its retries* (docs/reference/file-scanner.md), so the budget, not the

@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import logs
 from chalicelib.scanning import event as scan_event
@@ -96,16 +97,23 @@ class AttachmentScanner:
     def _decide(self, raw_event: Any, deadline: Deadline, progress: _Progress) -> Verdict:
         deadline.check()
         request = self._admit(scan_event.parse(raw_event), progress)
-        source = self._open(request, deadline, progress)
-        head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
-        source = Prefetched(source, head, tail)
+        opened = self._open(request, deadline, progress)
+        head, tail = head_and_tail(opened, HEAD_BYTES, TAIL_BYTES)
+        source = Prefetched(opened, head, tail)
         antivirus = self._antivirus
         if antivirus is not None and not getattr(antivirus, "runs_last", False):
             antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
         kind = self._true_type(request.extension, head, tail, progress)
         job = Inspection(
-            source=source, kind=kind, extension=request.extension, head=head, settings=self._settings,
-            moderator=self._moderator, bucket=request.bucket, key=request.key, version=source.version_id,
+            source=source,
+            kind=kind,
+            extension=request.extension,
+            head=head,
+            settings=self._settings,
+            moderator=self._moderator,
+            bucket=request.bucket,
+            key=request.key,
+            version=source.version_id,
         )
         reason = INSPECTORS[kind](job)
         if antivirus is not None and getattr(antivirus, "runs_last", False):

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sandbox.lambdas import LambdaInvoker
 from sandbox.resources import ACCOUNT_ID
@@ -37,24 +37,30 @@ def sns_event(topic_arn: str, instance_id: str, item: dict) -> dict:
     }
     message_id = str(uuid.uuid4())
     subscription = f"{topic_arn}:{uuid.uuid5(uuid.NAMESPACE_URL, topic_arn + FUNCTION)}"
-    return {"Records": [{
-        "EventSource": "aws:sns",
-        "EventVersion": "1.0",
-        "EventSubscriptionArn": subscription,
-        "Sns": {
-            "Type": "Notification",
-            "MessageId": message_id,
-            "TopicArn": topic_arn,
-            "Subject": None,
-            "Message": json.dumps(item),
-            "Timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "SignatureVersion": "1",
-            "Signature": "c2FuZGJveA==",
-            "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-sandbox.pem",
-            "UnsubscribeUrl": f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription}",
-            "MessageAttributes": {name: {"Type": "String", "Value": value} for name, value in attributes.items()},
-        },
-    }]}
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription,
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": topic_arn,
+                    "Subject": None,
+                    "Message": json.dumps(item),
+                    "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "SignatureVersion": "1",
+                    "Signature": "c2FuZGJveA==",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-sandbox.pem",
+                    "UnsubscribeUrl": f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription}",
+                    "MessageAttributes": {
+                        name: {"Type": "String", "Value": value} for name, value in attributes.items()
+                    },
+                },
+            }
+        ]
+    }
 
 
 @dataclass

@@ -52,8 +52,9 @@ def test_a_connect_timeout_is_retried_later():
 
 @responses.activate
 def test_a_token_refused_after_rereading_the_secret_is_retried_not_dropped():
-    refused = {"error": {"message": "Invalid OAuth access token", "type": "OAuthException", "code": 190,
-                         "fbtrace_id": "t"}}
+    refused = {
+        "error": {"message": "Invalid OAuth access token", "type": "OAuthException", "code": 190, "fbtrace_id": "t"}
+    }
     responses.post(GRAPH + "/me/messages", json=refused, status=401)
     with pytest.raises(GraphUnavailable) as later:
         client(("old-token", "still-old-token")).send_text("123", "hello", Delivery("RESPONSE"))

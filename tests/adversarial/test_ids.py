@@ -7,14 +7,31 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging.meta.webhook import MAX_ID_BYTES, Unparseable, parse_payload
 
 
 def body(sender: str = "123", mid: str = "m_1", text: str = "hi") -> bytes:
-    return json.dumps({"object": "page", "entry": [{"id": "1", "time": 1, "messaging": [
-        {"sender": {"id": sender}, "recipient": {"id": "1"}, "timestamp": 1, "message": {"mid": mid, "text": text}}]}]}
+    return json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": "1",
+                    "time": 1,
+                    "messaging": [
+                        {
+                            "sender": {"id": sender},
+                            "recipient": {"id": "1"},
+                            "timestamp": 1,
+                            "message": {"mid": mid, "text": text},
+                        }
+                    ],
+                }
+            ],
+        }
     ).encode()
 
 

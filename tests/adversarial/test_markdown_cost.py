@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging import rendering
 
@@ -19,8 +20,11 @@ _UNBOUNDED_LAZY = re.compile(r"(?<!\\)(?:\.|\\S|\\s)[+*]\?")
 
 
 def inline_patterns() -> dict[str, re.Pattern[str]]:
-    return {name: value for name, value in vars(rendering).items()
-            if name.startswith("_") and name.isupper() and isinstance(value, re.Pattern)}
+    return {
+        name: value
+        for name, value in vars(rendering).items()
+        if name.startswith("_") and name.isupper() and isinstance(value, re.Pattern)
+    }
 
 
 def test_no_pattern_has_a_lazy_group_that_can_run_past_its_delimiter():
@@ -35,7 +39,9 @@ def test_no_pattern_matches_across_lines_unless_it_is_meant_to():
         assert not pattern.flags & re.DOTALL, name
 
 
-@pytest.mark.parametrize("unit", ["**a ", "__a ", "[a](b", "![a](b", "<http://a", "*a ", "_a ", "~~a ", "`a", "[[[", "# a #"])
+@pytest.mark.parametrize(
+    "unit", ["**a ", "__a ", "[a](b", "![a](b", "<http://a", "*a ", "_a ", "~~a ", "`a", "[[[", "# a #"]
+)
 def test_the_worst_families_come_back_unchanged(unit):
     text = unit * (16 * 1024 // len(unit))
     flattened = rendering.markdown_to_text(text)
@@ -51,4 +57,5 @@ def test_flattening_never_grows_text_more_than_link_addresses(text):
 def test_readable_markdown_still_flattens():
     text = "# Title #\n**bold** and *it* and ~~gone~~ and [the guide](https://x.example/a) <https://y.example>"
     assert rendering.markdown_to_text(text) == (
-        "Title\nbold and it and gone and the guide (https://x.example/a) https://y.example")
+        "Title\nbold and it and gone and the guide (https://x.example/a) https://y.example"
+    )

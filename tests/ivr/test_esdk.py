@@ -6,7 +6,6 @@ import base64
 import io
 
 
-
 def header_of(ciphertext: str):
     from aws_encryption_sdk.internal.formatting.deserialize import deserialize_header
 

@@ -2,7 +2,8 @@
 
 import json
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging import rendering
 from chalicelib.messaging.rendering import markdown_to_text, render_interactive, split_for_messenger
@@ -36,7 +37,10 @@ def test_markdown_keeps_snake_case_and_arithmetic_untouched():
 
 
 def test_markdown_link_whose_label_is_the_url_is_not_doubled():
-    assert markdown_to_text("[https://a.example](https://a.example) <https://b.example>") == "https://a.example https://b.example"
+    assert (
+        markdown_to_text("[https://a.example](https://a.example) <https://b.example>")
+        == "https://a.example https://b.example"
+    )
 
 
 def _template(kind, content):
@@ -44,56 +48,112 @@ def _template(kind, content):
 
 
 def test_list_picker_with_short_titles_becomes_quick_replies():
-    rendered = render_interactive(_template("ListPicker", {
-        "title": "What produce would you like to buy?", "subtitle": "Tap to select option",
-        "elements": [{"title": "Apple"}, {"title": "Orange"}, {"title": "Banana"}],
-    }))
+    rendered = render_interactive(
+        _template(
+            "ListPicker",
+            {
+                "title": "What produce would you like to buy?",
+                "subtitle": "Tap to select option",
+                "elements": [{"title": "Apple"}, {"title": "Orange"}, {"title": "Banana"}],
+            },
+        )
+    )
     assert rendered.text == "What produce would you like to buy?\nTap to select option"
-    assert [(r.title, r.payload) for r in rendered.quick_replies] == [("Apple", "Apple"), ("Orange", "Orange"), ("Banana", "Banana")]
+    assert [(r.title, r.payload) for r in rendered.quick_replies] == [
+        ("Apple", "Apple"),
+        ("Orange", "Orange"),
+        ("Banana", "Banana"),
+    ]
 
 
 def test_quick_reply_template_too_many_or_too_long_falls_back_to_a_numbered_list():
-    long_titles = render_interactive(_template("QuickReply", {
-        "title": "How was your experience?",
-        "elements": [{"title": "Very unsatisfied with everything"}, {"title": "Fine"}],
-    }))
+    long_titles = render_interactive(
+        _template(
+            "QuickReply",
+            {
+                "title": "How was your experience?",
+                "elements": [{"title": "Very unsatisfied with everything"}, {"title": "Fine"}],
+            },
+        )
+    )
     assert long_titles.quick_replies == ()
-    assert long_titles.text == "How was your experience?\n1. Very unsatisfied with everything\n2. Fine\nReply with your choice."
+    assert (
+        long_titles.text
+        == "How was your experience?\n1. Very unsatisfied with everything\n2. Fine\nReply with your choice."
+    )
 
-    many = render_interactive(_template("Panel", {"title": "Pick", "elements": [{"title": f"o{i}"} for i in range(14)]}))
+    many = render_interactive(
+        _template("Panel", {"title": "Pick", "elements": [{"title": f"o{i}"} for i in range(14)]})
+    )
     assert many.quick_replies == () and "14. o13" in many.text
 
 
 def test_subtitles_are_shown_in_the_text_while_quick_replies_carry_the_bare_title():
-    rendered = render_interactive(_template("ListPicker", {"title": "Fruit", "elements": [{"title": "Apple", "subtitle": "$1.00"}]}))
+    rendered = render_interactive(
+        _template("ListPicker", {"title": "Fruit", "elements": [{"title": "Apple", "subtitle": "$1.00"}]})
+    )
     assert rendered.text == "Fruit\n• Apple — $1.00"
     assert [r.title for r in rendered.quick_replies] == ["Apple"]
-    numbered = render_interactive(_template("ListPicker", {"title": "Fruit", "elements": [
-        {"title": "A very long fruit name indeed", "subtitle": "$1.00"}]}))
+    numbered = render_interactive(
+        _template(
+            "ListPicker",
+            {"title": "Fruit", "elements": [{"title": "A very long fruit name indeed", "subtitle": "$1.00"}]},
+        )
+    )
     assert numbered.text == "Fruit\n1. A very long fruit name indeed — $1.00\nReply with your choice."
 
 
 def test_time_picker_lists_slots_in_the_templates_time_zone():
-    rendered = render_interactive(_template("TimePicker", {
-        "title": "Schedule appointment", "timeZoneOffset": 60,
-        "timeslots": [{"date": "2026-10-31T18:00+00:00", "duration": 60}, {"date": "not a date"}],
-    }))
+    rendered = render_interactive(
+        _template(
+            "TimePicker",
+            {
+                "title": "Schedule appointment",
+                "timeZoneOffset": 60,
+                "timeslots": [{"date": "2026-10-31T18:00+00:00", "duration": 60}, {"date": "not a date"}],
+            },
+        )
+    )
     assert rendered.quick_replies == ()  # "Sat 31 Oct 19:00 (60 min)" is longer than 20 characters
     assert "1. Sat 31 Oct 19:00 (60 min)" in rendered.text
 
 
 def test_carousel_offers_the_choices_of_every_panel():
-    rendered = render_interactive(json.dumps({"templateType": "Carousel", "version": "1.0", "data": {"content": {
-        "title": "Rooms", "elements": [
-            {"templateType": "Panel", "data": {"content": {"title": "Room A", "elements": [{"title": "Book A"}]}}},
-            {"templateType": "Panel", "data": {"content": {"title": "Room B", "elements": [{"title": "Book B"}]}}},
-        ]}}}))
+    rendered = render_interactive(
+        json.dumps(
+            {
+                "templateType": "Carousel",
+                "version": "1.0",
+                "data": {
+                    "content": {
+                        "title": "Rooms",
+                        "elements": [
+                            {
+                                "templateType": "Panel",
+                                "data": {"content": {"title": "Room A", "elements": [{"title": "Book A"}]}},
+                            },
+                            {
+                                "templateType": "Panel",
+                                "data": {"content": {"title": "Room B", "elements": [{"title": "Book B"}]}},
+                            },
+                        ],
+                    }
+                },
+            }
+        )
+    )
     assert [r.title for r in rendered.quick_replies] == ["Book A", "Book B"]
 
 
 def test_unreadable_interactive_content_yields_nothing_never_raw_json():
-    for content in (None, "", "not json", "[1,2]", json.dumps({"templateType": "ListPicker"}),
-                    json.dumps({"templateType": "X", "data": {"content": {"elements": "nope"}}})):
+    for content in (
+        None,
+        "",
+        "not json",
+        "[1,2]",
+        json.dumps({"templateType": "ListPicker"}),
+        json.dumps({"templateType": "X", "data": {"content": {"elements": "nope"}}}),
+    ):
         assert render_interactive(content) is None
 
 
@@ -129,10 +189,30 @@ def test_split_never_exceeds_the_limit_and_loses_no_visible_text(text, limit):
 
 json_like = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
-        st.sampled_from(["templateType", "data", "content", "title", "subtitle", "elements", "timeslots", "date",
-                         "duration", "timeZoneOffset", "x"]), inner, max_size=6),
-    max_leaves=30)
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "templateType",
+                    "data",
+                    "content",
+                    "title",
+                    "subtitle",
+                    "elements",
+                    "timeslots",
+                    "date",
+                    "duration",
+                    "timeZoneOffset",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=30,
+)
 
 
 @settings(max_examples=150, deadline=None)

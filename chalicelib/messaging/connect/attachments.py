@@ -33,8 +33,9 @@ class ConnectAttachments:
         self._http = http
         self._put_timeout = put_timeout
 
-    def upload(self, connection_token: str, *, name: str, content_type: str, size: int, body: BinaryIO,
-               idempotency_key: str) -> str:
+    def upload(
+        self, connection_token: str, *, name: str, content_type: str, size: int, body: BinaryIO, idempotency_key: str
+    ) -> str:
         """Upload `size` bytes from `body` (streamed from its start) as the customer; the attachment id."""
         started = self._call(
             "start_attachment_upload",
@@ -77,8 +78,9 @@ class ConnectAttachments:
 
         body.seek(0)
         try:
-            response = self._http.put(url, data=body, headers={**_DEFAULT_HEADERS_OFF, **headers},
-                                      timeout=self._put_timeout)
+            response = self._http.put(
+                url, data=body, headers={**_DEFAULT_HEADERS_OFF, **headers}, timeout=self._put_timeout
+            )
         except requests.RequestException:
             raise TransientError("attachment_put_failed") from None
         check_http_status(response.status_code, "attachment_put_failed", "attachment_put_rejected")

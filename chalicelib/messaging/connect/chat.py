@@ -179,10 +179,17 @@ def classify(exc: BaseException, participant: bool) -> MessagingError:
 # Participant calls: a chat that ended, or an expired or invalid ConnectionToken (docs/reference/connect-chat.md).
 _GONE = frozenset({"AccessDeniedException", "ResourceNotFoundException"})
 # Connect calls that fail the same way for every customer until someone fixes the deployment.
-_MISCONFIGURED = frozenset({
-    "AccessDeniedException", "ResourceNotFoundException", "InvalidParameterException", "InvalidRequestException",
-    "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
-})
+_MISCONFIGURED = frozenset(
+    {
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "InvalidParameterException",
+        "InvalidRequestException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+    }
+)
 
 
 def _epoch(expiry: Any) -> float:

@@ -9,9 +9,10 @@ cannot take the others down with it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 # Connect content types (docs/reference/connect-chat.md).
 TEXT_PLAIN = "text/plain"
@@ -66,7 +67,9 @@ class StreamItem:
 
     @property
     def is_customer_leaving(self) -> bool:
-        return self.role == "CUSTOMER" and (self.content_type == PARTICIPANT_LEFT or self.item_type == "PARTICIPANT_LEFT")
+        return self.role == "CUSTOMER" and (
+            self.content_type == PARTICIPANT_LEFT or self.item_type == "PARTICIPANT_LEFT"
+        )
 
     @property
     def ends_conversation(self) -> bool:
@@ -179,11 +182,13 @@ def _attachments(raw: Any) -> tuple[AttachmentRef, ...]:
     refs = []
     for entry in raw:
         if isinstance(entry, Mapping) and _string(entry.get("AttachmentId")):
-            refs.append(AttachmentRef(
-                attachment_id=_string(entry.get("AttachmentId")),
-                content_type=_string(entry.get("ContentType")).lower(),
-                status=_string(entry.get("Status")).upper(),
-            ))
+            refs.append(
+                AttachmentRef(
+                    attachment_id=_string(entry.get("AttachmentId")),
+                    content_type=_string(entry.get("ContentType")).lower(),
+                    status=_string(entry.get("Status")).upper(),
+                )
+            )
     return tuple(refs)
 
 
@@ -194,7 +199,7 @@ def _epoch(value: Any) -> float | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _string(value: Any) -> str:

@@ -50,8 +50,15 @@ TXT = UploadType("txt", "text/plain")
 
 # Executables, archives and unknown bytes have no entry: they are refused.
 _BY_KIND = {
-    Kind.JPEG: JPEG, Kind.PNG: PNG, Kind.PDF: PDF, Kind.RTF: RTF, Kind.WAV: WAV, Kind.MP4: MP4, Kind.MOV: MOV,
-    Kind.HEIC: HEIC, Kind.TEXT: TXT,
+    Kind.JPEG: JPEG,
+    Kind.PNG: PNG,
+    Kind.PDF: PDF,
+    Kind.RTF: RTF,
+    Kind.WAV: WAV,
+    Kind.MP4: MP4,
+    Kind.MOV: MOV,
+    Kind.HEIC: HEIC,
+    Kind.TEXT: TXT,
 }
 _OOXML_PARTS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
 _OLE_STREAMS = (("WordDocument", DOC), ("Workbook", XLS), ("PowerPoint Document", PPT))

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.cache import RefreshingCache
 from chalicelib.logs import get_logger, log_event
@@ -33,7 +34,7 @@ class MessengerCredentials:
     verify_token: str = field(repr=False)
 
     @classmethod
-    def from_secret_string(cls, secret_string: str) -> "MessengerCredentials":
+    def from_secret_string(cls, secret_string: str) -> MessengerCredentials:
         try:
             document = json.loads(secret_string)
         except (TypeError, ValueError):
@@ -60,8 +61,14 @@ class MessengerSecrets:
         self._secret_id = secret_id
         self._client_factory = client_factory or _secretsmanager
         # Secrets Manager briefly unavailable: keep the value we have, try again soon.
-        self._cache = RefreshingCache(self._fetch, ttl_seconds=ttl_seconds, min_refresh_seconds=min_refresh_seconds,
-                                      keep_on=(TransientError,), on_kept=_log_kept, clock=clock)
+        self._cache = RefreshingCache(
+            self._fetch,
+            ttl_seconds=ttl_seconds,
+            min_refresh_seconds=min_refresh_seconds,
+            keep_on=(TransientError,),
+            on_kept=_log_kept,
+            clock=clock,
+        )
 
     def current(self) -> MessengerCredentials:
         """The cached credentials, read again once the TTL has passed."""
@@ -89,7 +96,7 @@ def _log_kept(error: Exception, _value: MessengerCredentials) -> None:
     log_event(_log, "secret_refresh_failed", logging.WARNING, error=getattr(error, "code", None))
 
 
-def _secretsmanager():
+def _secretsmanager() -> Any:
     from chalicelib import aws
 
     return aws.client("secretsmanager")

@@ -18,9 +18,10 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.http import build_session
@@ -160,7 +161,11 @@ class MessengerClient:
     # ------------------------------------------------------------------------------------- transport
 
     def _send_message(self, psid: str, message: dict, delivery: Delivery, kind: str) -> SendResult:
-        body: dict[str, Any] = {"recipient": {"id": psid}, "messaging_type": delivery.messaging_type, "message": message}
+        body: dict[str, Any] = {
+            "recipient": {"id": psid},
+            "messaging_type": delivery.messaging_type,
+            "message": message,
+        }
         if delivery.tag:
             body["tag"] = delivery.tag
         return self._post(body, kind)
@@ -189,11 +194,18 @@ class MessengerClient:
                 _log_result(result, kind, payload)
                 return result
             if result.reason.startswith("graph_code_") and attempt < self._graph_retries:
-                self._sleep(self._backoff * (2 ** attempt))
+                self._sleep(self._backoff * (2**attempt))
                 attempt += 1
                 continue
-            log_event(log, "graph_send_transient", logging.WARNING, kind=kind, reason=result.reason,
-                      attempts=attempt + 1, **_error_fields(payload))
+            log_event(
+                log,
+                "graph_send_transient",
+                logging.WARNING,
+                kind=kind,
+                reason=result.reason,
+                attempts=attempt + 1,
+                **_error_fields(payload),
+            )
             raise result
 
     def _request(self, body: dict, token: str, secret: str) -> tuple[int, Any]:
@@ -241,7 +253,11 @@ def _classify(status: int, payload: Any) -> SendResult | GraphUnavailable:
         return GraphUnavailable(f"graph_code_{code}")
     if code is None:
         return SendResult(delivered=False, reason=f"graph_http_{status}")
-    reason = _PERMANENT_REASONS.get((code, subcode)) or _PERMANENT_CODE_REASONS.get(code) or f"graph_error_{code}"
+    reason = (
+        (_PERMANENT_REASONS.get((code, subcode)) if subcode is not None else None)
+        or _PERMANENT_CODE_REASONS.get(code)
+        or f"graph_error_{code}"
+    )
     return SendResult(delivered=False, reason=reason, code=code, subcode=subcode)
 
 
@@ -256,8 +272,11 @@ def _error_fields(payload: Any) -> dict[str, Any]:
     if not isinstance(error, dict):
         return {}
     trace = error.get("fbtrace_id")
-    return {"code": _int(error, "code"), "subcode": _int(error, "error_subcode"),
-            "fbtrace_id": trace if isinstance(trace, str) else None}
+    return {
+        "code": _int(error, "code"),
+        "subcode": _int(error, "error_subcode"),
+        "fbtrace_id": trace if isinstance(trace, str) else None,
+    }
 
 
 def _log_result(result: SendResult, kind: str, payload: Any) -> None:

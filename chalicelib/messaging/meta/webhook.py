@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Union
+from typing import Any
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -34,12 +35,14 @@ def signature_matches(app_secret: str, raw_body: bytes, header: str | None) -> b
     if not header or not header.startswith(SIGNATURE_PREFIX):
         return False
     expected = hmac.new(app_secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode("ascii"), header[len(SIGNATURE_PREFIX):].strip().lower().encode("utf-8"))
+    return hmac.compare_digest(
+        expected.encode("ascii"), header[len(SIGNATURE_PREFIX) :].strip().lower().encode("utf-8")
+    )
 
 
 def signature_well_formed(header: str | None) -> bool:
     """Worth checking at all (a missing or foreign header never triggers a secret refresh)."""
-    return bool(header) and header.startswith(SIGNATURE_PREFIX) and len(header) == len(SIGNATURE_PREFIX) + 64
+    return header is not None and header.startswith(SIGNATURE_PREFIX) and len(header) == len(SIGNATURE_PREFIX) + 64
 
 
 def token_matches(expected: str, given: str) -> bool:
@@ -55,7 +58,7 @@ class Subscription:
     challenge: str | None
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str] | None) -> "Subscription":
+    def from_query(cls, query: Mapping[str, str] | None) -> Subscription:
         query = query or {}
         return cls(query.get("hub.mode"), query.get("hub.verify_token"), query.get("hub.challenge"))
 
@@ -168,12 +171,22 @@ class Unparseable:
     kind = "unparseable"
 
 
-CustomerMessage = Union[Text, QuickReplyTap, Postback, Attachments]
-Event = Union[Text, QuickReplyTap, Postback, Attachments, Echo, DeliveryReceipt, Read, Reaction, Other, Unparseable]
+CustomerMessage = Text | QuickReplyTap | Postback | Attachments
+Event = Text | QuickReplyTap | Postback | Attachments | Echo | DeliveryReceipt | Read | Reaction | Other | Unparseable
 
 _OTHER_KINDS = (
-    "message_edit", "optin", "referral", "account_linking", "pass_thread_control", "take_thread_control",
-    "request_thread_control", "app_roles", "policy_enforcement", "game_play", "checkout_update", "payment",
+    "message_edit",
+    "optin",
+    "referral",
+    "account_linking",
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "app_roles",
+    "policy_enforcement",
+    "game_play",
+    "checkout_update",
+    "payment",
 )
 
 
@@ -266,8 +279,13 @@ def _other(item: Mapping[str, Any], origin: Origin) -> Event:
         return Read(origin, _int(_dict(item["read"]).get("watermark")))
     if "reaction" in item:
         reaction = _dict(item["reaction"])
-        return Reaction(origin, _str(reaction.get("mid")), _str(reaction.get("reaction")),
-                        _str(reaction.get("emoji")), _str(reaction.get("action")))
+        return Reaction(
+            origin,
+            _str(reaction.get("mid")),
+            _str(reaction.get("reaction")),
+            _str(reaction.get("emoji")),
+            _str(reaction.get("action")),
+        )
     for name in _OTHER_KINDS:
         if name in item:
             return Other(origin, name)

@@ -22,7 +22,6 @@ class Claim(str, enum.Enum):
     IN_PROGRESS = "in_progress"  # another attempt holds the lease right now: retry later
 
 
-
 def dedupe_pk(scope: str, key: str) -> str:
     # Hashed: keys may be long (mids) or include a PSID; the record only has to be unique.
     return f"dedupe#{scope}#{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
@@ -46,9 +45,7 @@ class DedupeLog:
             "lease_until": now + lease_seconds,
             "expires_at": int(now + DEDUPE_RETENTION_SECONDS),
         }
-        condition = (
-            "attribute_not_exists(pk) OR expires_at < :now OR (#state = :processing AND lease_until < :now)"
-        )
+        condition = "attribute_not_exists(pk) OR expires_at < :now OR (#state = :processing AND lease_until < :now)"
         values: dict[str, Any] = {":now": now, ":processing": "processing"}
         if holder:
             item["holder"] = holder
@@ -75,7 +72,10 @@ class DedupeLog:
         """Give up a claim after a transient failure, so Meta's retry can claim it at once. With `holder`,
         only our own claim is released."""
         if holder:
-            self._db.delete(dedupe_pk(scope, key), "#state = :processing AND holder = :holder",
-                            {":processing": "processing", ":holder": holder})
+            self._db.delete(
+                dedupe_pk(scope, key),
+                "#state = :processing AND holder = :holder",
+                {":processing": "processing", ":holder": holder},
+            )
             return
         self._db.delete(dedupe_pk(scope, key), "#state = :processing", {":processing": "processing"})
