@@ -112,7 +112,6 @@ def _customer_writes(page, text: str) -> None:
 
 
 def test_errors_stay_until_dismissed_and_the_typed_text_is_kept(page, sandbox):
-    sandbox.require("connect_stream_handler")
     _customer_writes(page, f"hello {uuid.uuid4().hex[:6]}")
     too_long = "x" * 1100  # Connect refuses text over 1,024 characters
     page.fill("#agent-input", too_long)
@@ -137,7 +136,6 @@ def test_errors_stay_until_dismissed_and_the_typed_text_is_kept(page, sandbox):
 
 
 def test_agent_markdown_reaches_the_customer_flattened(page, sandbox):
-    sandbox.require("connect_stream_handler")
     marker = uuid.uuid4().hex[:6]
     _customer_writes(page, f"where is my order {marker}?")
     page.check("#agent-markdown")
@@ -191,7 +189,6 @@ def test_no_horizontal_scroll_at_360_px(browser, sandbox):
 
 
 def test_the_customer_sees_their_files_as_messenger_shows_them(page, sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     _customer_writes(page, f"sending files {uuid.uuid4().hex[:6]}")
     customer, agent = page.locator("#customer-transcript"), page.locator("#agent-transcript")
     accepted, refused = "Relevé d'identité (1).pdf", "setup (2).exe"
@@ -219,7 +216,6 @@ def test_the_ivr_hint_matches_what_the_decryptor_accepts(page, sandbox):
     """The hint states the flow's MaximumLength and the decryptor's rule (digits 0-9; else INVALID_VALUE)."""
     import json
 
-    sandbox.require("ivr_decryptor", webhook=False)
     flow = json.loads((ARTIFACTS.parent / "infra" / "flows" / "secure-ivr.json").read_text())
     lengths = {
         a["Parameters"]["InputValidation"]["CustomValidation"]["MaximumLength"]
