@@ -129,6 +129,8 @@ class MessagingSettings:
     # Outbound (connect_stream_handler) and the attachment relay.
     attachment_allowed_extensions: frozenset[str] = DEFAULT_SCAN_EXTENSIONS_SET
     attachment_url_expiry_seconds: int = 300
+    # What the agent sees of a location a customer shares (personal data): none | area | exact.
+    location_precision: str = "none"
 
     @classmethod
     def parse(cls, env: _Reader) -> MessagingSettings:
@@ -161,7 +163,14 @@ class MessagingSettings:
             ),
             # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
             attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
+            location_precision=_location_precision(env),
         )
+
+
+def _location_precision(env: _Reader) -> str:
+    """A shared location is personal data: by default the agent is told one was shared, without coordinates
+    (docs/messenger.md#location-is-personal-data)."""
+    return env.choice("MESSENGER_LOCATION_PRECISION", "none", ("none", "area", "exact"))
 
 
 @dataclass(frozen=True)
