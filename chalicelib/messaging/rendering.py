@@ -230,14 +230,26 @@ def _dicts(value: Any) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-_REHYPE = re.compile(r"<!--.*?-->", re.DOTALL)
+def _without_comments(value: str) -> str:
+    """`value` without its `<!-- ... -->` (rehype) comments, in one left-to-right pass: a lazy `<!--.*?-->`
+    pattern rescans to the end of the text for every unclosed `<!--`, which is quadratic on hostile input."""
+    kept: list[str] = []
+    position = 0
+    while (start := value.find("<!--", position)) != -1:
+        end = value.find("-->", start + 4)
+        if end == -1:
+            break  # unclosed: the rest is kept as text, as a renderer would show it
+        kept.append(value[position:start])
+        position = end + 3
+    kept.append(value[position:])
+    return "".join(kept)
 
 
 def _clean(value: Any) -> str:
     """One line of plain text from a template field, which may be rich text (markdown + rehype comments)."""
     if not isinstance(value, str):
         return ""
-    return " ".join(markdown_to_text(_REHYPE.sub("", value)).split())
+    return " ".join(markdown_to_text(_without_comments(value)).split())
 
 
 # ------------------------------------------------------------------------------------------------ splitting

@@ -27,7 +27,7 @@ GRAPH = "https://graph.test/v25.0"
 def client(tokens=("old-token",)):
     tokens = list(tokens)
 
-    def credentials(refresh=False):
+    def credentials(refresh=False, account=None):
         if refresh and len(tokens) > 1:
             tokens.pop(0)
         return tokens[0], "app-secret"
