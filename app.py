@@ -135,3 +135,25 @@ def ivr_decryptor(event, context):
 
 
 # </entry:ivr>
+
+
+# ----------------------------------------------------------------------------------------- message_processor
+
+# <entry:processor>
+
+
+@app.lambda_function(name="message_processor")
+def message_processor(event, context):
+    """Amazon Connect MESSAGE_PROCESSOR: every chat message, both directions, redacted before delivery.
+    Always an answer (PROCESSED | APPROVED | REJECTED), never an exception: docs/message-processor.md."""
+    from chalicelib.processor import processor, wiring
+
+    try:
+        current = _settings()
+        use_case = wiring.message_processor(current.processor, current.redaction)
+    except Exception as exc:  # invalid settings or setup: the policy is unknown, so fail closed
+        return processor.unconfigured(exc)
+    return use_case.process(event)
+
+
+# </entry:processor>

@@ -211,6 +211,31 @@ COMPREHEND_PII_TYPES = frozenset((
 
 
 @dataclass(frozen=True)
+class ProcessorSettings:
+    """Connect MESSAGE_PROCESSOR (docs/reference/message-processor.md). Owned by the message processor issue.
+
+    `on_error` decides what an event we cannot judge gets (malformed, store outage, internal error):
+    `reject` (default, fail closed) or `approve`. `reject_entity_types` are rejected outright instead of masked.
+    """
+
+    on_error: str
+    reject_entity_types: frozenset[str]
+    sessions_table: str
+
+    @classmethod
+    def parse(cls, env: _Reader) -> "ProcessorSettings":
+        reject = frozenset(t.upper() for t in env.csv("PROCESSOR_REJECT_ENTITY_TYPES", ""))
+        unknown = reject - COMPREHEND_PII_TYPES
+        if unknown:
+            raise SettingsError(f"PROCESSOR_REJECT_ENTITY_TYPES has unknown entity types: {', '.join(sorted(unknown))}")
+        return cls(
+            on_error=env.choice("PROCESSOR_ON_ERROR", "reject", ("reject", "approve")),
+            reject_entity_types=reject,
+            sessions_table=env.required("SESSIONS_TABLE"),
+        )
+
+
+@dataclass(frozen=True)
 class ScannerSettings:
     """FILE_SCANNER attachment scanner (REFERENCE.md §5, §6). Owned by the scanner issue.
 
@@ -342,6 +367,10 @@ class Settings:
         return RedactionSettings.parse(_Reader(self.env))
 
     @cached_property
+    def processor(self) -> ProcessorSettings:
+        return ProcessorSettings.parse(_Reader(self.env))
+
+    @cached_property
     def scanner(self) -> ScannerSettings:
         return ScannerSettings.parse(_Reader(self.env))
 
@@ -351,7 +380,7 @@ class Settings:
 
 
 _PREFIXES = ("CONNECT_", "SESSIONS_", "MESSENGER_", "GRAPH_", "PII_", "SCAN_", "MODERATION_", "IVR_", "CHAT_",
-             "ATTACHMENT_", "WEBHOOK_", "LOG_")
+             "ATTACHMENT_", "WEBHOOK_", "LOG_", "PROCESSOR_")
 
 
 def load() -> Settings:

@@ -51,8 +51,10 @@ def _forget_container_state() -> None:
     from chalicelib import aws
     from chalicelib.ivr import decryptor
     from chalicelib.messaging import wiring
+    from chalicelib.processor import wiring as processor_wiring
 
     aws.reset()
+    processor_wiring.reset()
     wiring.reset()  # and the outbound composition built on it
     decryptor.container_decryptor.cache_clear()  # its key store caches keys fetched from SSM
 
