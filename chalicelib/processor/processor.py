@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping
 from chalicelib.logs import Timer, get_logger, log_event
 from chalicelib.processor import response
 from chalicelib.processor.content_types import reader
-from chalicelib.processor.context_store import ContextStore
+from chalicelib.processor.context_store import ContextStore, StoreUnavailable
 from chalicelib.processor.event import ChatMessage, Malformed, read
 from chalicelib.redaction.normalize import normalize
 from chalicelib.redaction.redactor import Analysis, RedactionContext, Redactor
@@ -48,6 +48,7 @@ class Decision:
     answer: dict[str, Any]
     reason: str
     entities: Mapping[str, int] = field(default_factory=dict)
+    error: str | None = None  # set when the message could not be judged (PROCESSOR_ON_ERROR decided)
 
 
 class MessageProcessor:
@@ -91,7 +92,12 @@ class MessageProcessor:
 
             content = message.content if isinstance(message, ChatMessage) else None
             content_type = message.content_type if isinstance(message, ChatMessage) else None
-            decision = self._failure("error_" + error_code(exc), content, content_type)
+            if isinstance(exc, StoreUnavailable):
+                decision = self._failure("store_unavailable", content, content_type, error=exc.code)
+            elif isinstance(exc, Contention):
+                decision = self._failure("store_contention", content, content_type, error="Contention")
+            else:
+                decision = self._failure("internal_error", content, content_type, error=error_code(exc))
         self._log(message, decision, timer, (self._store.round_trips - trips) if self._store is not None else 0)
         return decision.answer
 
@@ -154,10 +160,11 @@ class MessageProcessor:
 
     # -- failing closed (or open, if so configured)
 
-    def _failure(self, reason: str, content: str | None, content_type: str | None, hostile: bool = False) -> Decision:
+    def _failure(self, reason: str, content: str | None, content_type: str | None, hostile: bool = False,
+                 error: str | None = None) -> Decision:
         if self._approve_on_error and not hostile and content is not None:
-            return Decision(response.approved(content, content_type), reason)
-        return Decision(response.rejected(), reason)
+            return Decision(response.approved(content, content_type), reason, error=error or reason)
+        return Decision(response.rejected(), reason, error=error or reason)
 
     def _log(self, message: ChatMessage | Malformed, decision: Decision, timer: Timer, trips: int) -> None:
         try:
@@ -174,9 +181,9 @@ class MessageProcessor:
             if isinstance(message, ChatMessage):
                 fields["initial_contact_id"] = message.initial_contact_id
                 fields["role"] = message.role
-            level = logging.WARNING if decision.reason.startswith(("error_", "event_", "chat_", "content_")) \
-                and decision.reason != "content_type_not_processed" else logging.INFO
-            log_event(_log, "message_processed", level, **fields)
+            if decision.error is not None:
+                fields["error"] = decision.error
+            log_event(_log, "message_processed", logging.WARNING if decision.error else logging.INFO, **fields)
         except Exception:  # a log line is never worth a failed answer
             pass
 

@@ -127,3 +127,11 @@ def test_canaries_never_reach_the_logs(chalice_client, table, monkeypatch, captu
     invoke(chalice_client, event("**canary-words-alpha** 4111 1111 1111 1111", "text/markdown"))
     invoke(chalice_client, event("{broken canary-words-alpha", "application/json"))
     captured_logs.assert_absent(*canaries, "4111", "canary")
+
+
+def test_a_failure_is_logged_by_reason_and_aws_error_code(chalice_client, monkeypatch, captured_logs):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+    invoke(chalice_client, event("then 4111 1111"))
+    [line] = [e for e in captured_logs.events() if e["event"] == "message_processed"]
+    assert line["level"] == "WARNING" and line["reason"] == "store_unavailable" and line["status"] == "REJECTED"
+    assert line["error"] and line["error"] != "StoreUnavailable"
