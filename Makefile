@@ -24,11 +24,11 @@ $(STAMP): requirements.txt requirements-sandbox.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-test: venv chromium
+test: venv chromium clamav
 	$(BIN)/python -m pytest
 
 # The whole product on this machine (sandbox/): the page at http://127.0.0.1:8000/sandbox/. Ctrl-C stops it.
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) clamav
 	$(BIN)/python -m sandbox --port 8000
 
 $(RUN_STAMP): requirements.txt requirements-sandbox.txt
@@ -48,7 +48,18 @@ chromium:
 	  else echo "chromium missing and cannot apt-get install it: the browser tests will be skipped" >&2; fi; \
 	fi
 
-bench: venv
+# The scanner's antivirus tests, benchmarks and the sandbox run Debian's clamd with the repository's own test
+# signatures (sandbox/clamd.py; the real database cannot be downloaded here): install it when missing.
+.PHONY: clamav
+clamav:
+	@if [ ! -x /usr/sbin/clamd ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=none; fi; \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$SUDO" != none ]; then \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends clamav-daemon; \
+	  else echo "clamd missing and cannot apt-get install it: the antivirus tests will be skipped" >&2; fi; \
+	fi
+
+bench: venv clamav
 	@# Bench-only peers (presidio-analyzer): installed here, never by `make test` or into a Lambda.
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt || echo "requirements-bench.txt could not be installed: benches run without their peers" >&2
 	$(BIN)/python benchmarks/run_all.py

@@ -258,6 +258,9 @@ class ScannerSettings:
     allow_unsupported_images: bool
     moderation_enabled: bool
     moderation_categories: tuple[tuple[str, float], ...]  # (taxonomy name, minimum confidence that rejects)
+    # Antivirus engine (docs/scanner.md#engines): off | clamav (a warm clamd at host:port) | guardduty.
+    antivirus: str = "off"
+    clamav_address: str | None = None
 
     @classmethod
     def parse(cls, env: _Reader) -> "ScannerSettings":
@@ -266,6 +269,13 @@ class ScannerSettings:
         if not extensions <= known:
             raise SettingsError(f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}")
         default_confidence = env.number("MODERATION_MIN_CONFIDENCE", 80.0, 0.0, 100.0)
+        antivirus = env.choice("SCAN_ANTIVIRUS", "off", ("off", "clamav", "guardduty"))
+        clamav_address = env.raw("SCAN_CLAMAV_ADDRESS")
+        if antivirus == "clamav":
+            if clamav_address is None:
+                raise SettingsError("SCAN_CLAMAV_ADDRESS is required when SCAN_ANTIVIRUS is clamav")
+            if not _is_host_port(clamav_address):
+                raise SettingsError("SCAN_CLAMAV_ADDRESS must be host:port")
         return cls(
             allowed_extensions=extensions,
             max_bytes=env.integer("SCAN_MAX_BYTES", 20 * MiB, 1, 100 * MiB),
@@ -282,7 +292,14 @@ class ScannerSettings:
             moderation_categories=_categories(
                 env.csv("MODERATION_CATEGORIES", cls.DEFAULT_MODERATION_CATEGORIES), default_confidence
             ),
+            antivirus=antivirus,
+            clamav_address=clamav_address,
         )
+
+
+def _is_host_port(value: str) -> bool:
+    host, colon, port = value.rpartition(":")
+    return bool(colon and host and port.isdigit() and 0 < int(port) < 65536 and not any(c.isspace() for c in host))
 
 
 def _categories(items: tuple[str, ...], default_confidence: float) -> tuple[tuple[str, float], ...]:

@@ -6,8 +6,9 @@ deploy:  infra stack (create or update) -> stage env + policy files in .chalice/
          -> SNS filter + redrive on the stream subscription -> async failures to the DLQ
          -> Connect: decryptor associated, FILE_SCANNER and MESSAGE_PROCESSOR associations, invoke permissions
             scoped to the instance -> (parameters) the transcripts' `Unprocessed` prefix expired and locked down
+         -> contact flows of infra/flows/ created or updated, published, their Lambdas associated
          -> prints the webhook URL and what to do in the Messenger and Connect consoles.
-destroy: the same, undone in reverse order.
+destroy: the same, undone in reverse order (the flows first).
 
 Every step first looks at what exists, so re-running after a failure (or on a deployed stage) is safe.
 """
@@ -24,6 +25,7 @@ from typing import Any, Callable
 
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
+from infra.flow_deploy import FlowDeployError, FlowDeployment
 from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
 # Saves invocations for chat items only the agent sees (REFERENCE.md §4). It must never drop what the
@@ -68,6 +70,7 @@ class Deployment:
         self.allow_connect_to_invoke("message_processor")
         self.associate_processor()
         self.protect_unprocessed_transcripts()
+        self.deploy_flows()
         self.print_next_steps(outputs)
 
     def ensure_stack(self) -> dict[str, str]:
@@ -273,6 +276,13 @@ class Deployment:
                 return found
             request["NextToken"] = page["NextToken"]
 
+    def deploy_flows(self) -> None:
+        """The contact flows of infra/flows/, created or updated and published (infra/flow_deploy.py)."""
+        try:
+            self.flow_ids = FlowDeployment(self.stage, self.aws, self.say, self.project_dir).deploy()
+        except FlowDeployError as exc:
+            raise DeployError(str(exc)) from None
+
     def print_next_steps(self, outputs: dict[str, str]) -> None:
         base = self.chalice("url", capture=True).strip().rstrip("/")
         secret = outputs["MessengerSecretArn"]
@@ -286,6 +296,18 @@ class Deployment:
         self.say("  Message processor: in each chat flow, block 'Set recording, analytics and processing behavior' ->")
         self.say(f"    Set message processor -> {self.stage.function_name('message_processor')}, "
                  "'Do not deliver unprocessed messages' (docs/message-processor.md)")
+        self.print_flow_steps(outputs)
+
+    def print_flow_steps(self, outputs: dict[str, str]) -> None:
+        flow_ids = getattr(self, "flow_ids", {})
+        if "secure-ivr" in flow_ids:
+            self.say(f"  Secure IVR: transfer callers to flow {flow_ids['secure-ivr']} (or assign it to a number)")
+        if "chat-redaction" in flow_ids:
+            self.say(f"  Native chat (web, SMS, WhatsApp): start chats in flow {flow_ids['chat-redaction']}")
+        inbound = flow_ids.get("messenger-inbound")
+        if inbound and inbound != outputs["ConnectContactFlowId"]:
+            self.say(f"  Messenger chats start in ConnectContactFlowId={outputs['ConnectContactFlowId']}: to start them "
+                     f"in messenger-inbound, set ConnectContactFlowId to {inbound} in the parameters and deploy again")
 
     def render_policies(self) -> None:
         """The policy files alone, from the outputs the parameters imply (for `chalice package`)."""
@@ -295,6 +317,7 @@ class Deployment:
     # ======================================================================== destroy
 
     def destroy(self) -> None:
+        self.remove_flows()
         self.remove_processor_association()
         self.remove_scanner_association()
         self.remove_decryptor_association()
@@ -303,6 +326,9 @@ class Deployment:
         else:
             self.step(f"chalice delete --stage {self.stage.name}: nothing deployed, skipped")
         self.delete_stack()
+
+    def remove_flows(self) -> None:
+        FlowDeployment(self.stage, self.aws, self.say, self.project_dir).destroy()
 
     def remove_scanner_association(self) -> None:
         self.step("attachment_scanner: FILE_SCANNER association removed")

@@ -22,8 +22,12 @@ def uses_comprehend(environment: Mapping[str, str]) -> bool:
     return environment.get("PII_ENGINE", "local").strip().lower() in ("comprehend", "both")
 
 
+def uses_guardduty(environment: Mapping[str, str]) -> bool:
+    return environment.get("SCAN_ANTIVIRUS", "off").strip().lower() == "guardduty"
+
+
 # Statements (by Sid) granted only when the function's environment turns their capability on.
-CONFIGURED_STATEMENTS = {"RedactWithComprehend": uses_comprehend}
+CONFIGURED_STATEMENTS = {"RedactWithComprehend": uses_comprehend, "ReadGuardDutyScanTag": uses_guardduty}
 
 
 def policy_file_name(stage: str, function: str) -> str:

@@ -90,6 +90,7 @@ class Stack:
 
         # The app's processes take seconds to import; they start first and need the rest only when called.
         env = self._app_environment(moto_url, connect_url, graph_url)
+        env.update(self._start_clamd())
         lambda_host = self._spawn([sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)],
                                   env, "lambda")
         chalice = self._spawn([str(Path(sys.executable).with_name("chalice")), "local", "--stage", "local",
@@ -135,6 +136,23 @@ class Stack:
         self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
                      "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
         return self.urls
+
+    def _start_clamd(self) -> dict[str, str]:
+        """Debian's clamd with the repository's test signatures (sandbox/clamd.py), so that the scanner runs
+        with `SCAN_ANTIVIRUS=clamav` as in production and an EICAR file is rejected as malware. Without
+        clamd installed (`make clamav`), the scanner runs its structure checks only, and says so."""
+        from sandbox import clamd
+
+        if clamd.binary() is None:
+            self.options.log.write("[clamd] not installed (make clamav): the scanner runs without an antivirus engine\n")
+            return {"SCAN_ANTIVIRUS": "off"}
+        try:
+            self._clamd = clamd.LocalClamd().start()
+        except RuntimeError as exc:
+            self.options.log.write(f"[clamd] did not start ({exc}): the scanner runs without an antivirus engine\n")
+            return {"SCAN_ANTIVIRUS": "off"}
+        self.options.log.write(f"[clamd] ready at {self._clamd.address} with the test signatures\n")
+        return {"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": self._clamd.address}
 
     def _app_environment(self, moto_url: str, connect_url: str, graph_url: str) -> dict[str, str]:
         """What the app's processes see: every AWS service on this machine, dummy credentials."""
@@ -196,6 +214,9 @@ class Stack:
         for server in self._servers:
             server.shutdown()
             server.server_close()
+        local_clamd = getattr(self, "_clamd", None)
+        if local_clamd is not None:
+            local_clamd.stop()
         moto = getattr(self, "_moto", None)
         if moto is not None:
             moto.stop()

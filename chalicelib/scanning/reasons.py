@@ -23,6 +23,14 @@ class Reason(StrEnum):
     S3_ERROR = "s3_error"
     DEADLINE_EXCEEDED = "deadline_exceeded"
     INTERNAL_ERROR = "internal_error"
+    # antivirus engine (SCAN_ANTIVIRUS): clamd or GuardDuty Malware Protection for S3
+    MALWARE = "malware"  # detail: the signature / threat name, never the file name
+    ANTIVIRUS_UNAVAILABLE = "antivirus_unavailable"  # clamd unreachable
+    ANTIVIRUS_ERROR = "antivirus_error"  # clamd answered an error; GuardDuty FAILED / ACCESS_DENIED
+    ANTIVIRUS_LIMIT = "antivirus_limit"  # over clamd's StreamMaxLength or a scan limit (AlertExceedsMax)
+    ANTIVIRUS_ENCRYPTED = "antivirus_encrypted"  # encrypted archive/document the engine cannot see into
+    ANTIVIRUS_UNSUPPORTED = "antivirus_unsupported"  # GuardDuty UNSUPPORTED
+    ANTIVIRUS_PENDING = "antivirus_pending"  # GuardDuty's tag did not arrive within the deadline
     # true type
     EXECUTABLE = "executable"
     ARCHIVE = "archive"

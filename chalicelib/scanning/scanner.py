@@ -1,8 +1,11 @@
 """Use case: a FILE_SCANNER event -> APPROVED or REJECTED, with one decision log line.
 
 Order of checks, cheapest first: the event's shape, extension and size; the object's real size
-(from the opening ranged GET of its first bytes); its true type from those bytes and its tail;
-then the structure check for that type, which reads only what it needs. Any exception, AWS error or missed
+(from the opening ranged GET of its first bytes); then the antivirus engine when it reads the bytes
+(clamd: the whole object streamed, so a known malware is named as such whatever else is wrong with
+the file); its true type from the first bytes and its tail; the structure check for that type, which
+reads only what it needs; last the antivirus engine whose verdict arrives on its own (GuardDuty's
+object tag, which the other checks' time lets arrive). Any exception, AWS error or missed
 deadline is a rejection: Connect deletes a rejected file, so failing closed loses nothing that
 cannot be sent again, while failing open could deliver malware to an agent.
 
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib import logs
 from chalicelib.scanning import event as scan_event
+from chalicelib.scanning.antivirus import Antivirus
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.filetypes import EXTENSION_KINDS, Kind, is_polyglot, sniff
 from chalicelib.scanning.inspectors import INSPECTORS, Inspection
@@ -57,10 +61,12 @@ class AttachmentScanner:
         settings: ScannerSettings,
         open_object: Callable[[str, str, Deadline], ByteSource],  # bucket, key -> opened source (S3Object)
         moderator: Moderator | None,  # None: moderation disabled
+        antivirus: Antivirus | None = None,  # None: SCAN_ANTIVIRUS=off
     ):
         self._settings = settings
         self._open_object = open_object
         self._moderator = moderator
+        self._antivirus = antivirus
 
     def decide(self, raw_event: Any, deadline: Deadline) -> Verdict:
         timer = logs.Timer()
@@ -93,12 +99,17 @@ class AttachmentScanner:
         source = self._open(request, deadline, progress)
         head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
         source = Prefetched(source, head, tail)
+        antivirus = self._antivirus
+        if antivirus is not None and not getattr(antivirus, "runs_last", False):
+            antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
         kind = self._true_type(request.extension, head, tail, progress)
         job = Inspection(
             source=source, kind=kind, extension=request.extension, head=head, settings=self._settings,
             moderator=self._moderator, bucket=request.bucket, key=request.key, version=source.version_id,
         )
         reason = INSPECTORS[kind](job)
+        if antivirus is not None and getattr(antivirus, "runs_last", False):
+            antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
         deadline.check()  # a verdict reached after the deadline was not heard by Connect anyway
         return Verdict(reason, kind.value)
 
@@ -152,7 +163,21 @@ def build(settings: ScannerSettings) -> AttachmentScanner:
     moderator = None
     if settings.moderation_enabled and policy.thresholds:
         moderator = RekognitionModerator(lambda: aws.client("rekognition"), policy)
-    return AttachmentScanner(settings, open_object, moderator)
+    return AttachmentScanner(settings, open_object, moderator, antivirus_for(settings))
+
+
+def antivirus_for(settings: ScannerSettings) -> Antivirus | None:
+    """The engine SCAN_ANTIVIRUS names (docs/scanner.md#engines), built without any network call."""
+    if settings.antivirus == "clamav" and settings.clamav_address:
+        from chalicelib.scanning.clamav import Address, ClamavEngine, ClamdClient
+
+        return ClamavEngine(ClamdClient(Address.parse(settings.clamav_address)))
+    if settings.antivirus == "guardduty":
+        from chalicelib import aws
+        from chalicelib.scanning.guardduty import GuardDutyEngine
+
+        return GuardDutyEngine(lambda: aws.client("s3"))
+    return None
 
 
 def _log_safe(detail: str | None) -> str | None:

@@ -105,6 +105,17 @@ def test_cli_line_quotes_values_for_a_shell():
 # ------------------------------------------------------------------------------------ idempotency
 
 
+def deployed_flows(target: Stage) -> dict[str, str]:
+    """Name -> content of the flows a previous `make deploy` of this stage published."""
+    from infra.flow_deploy import FlowDeployment, flow_name
+    from infra.flow_files import content_text, load_all, render
+
+    deployment = FlowDeployment(target, None)
+    values = deployment.values()
+    return {flow_name(target, f): content_text(render(f, values, {})) for f in load_all()
+            if not deployment.missing(f, f.select({}), values)}
+
+
 class DeployedAccount:
     """Answers like an account where `make deploy` already ran; records every call."""
 
@@ -141,7 +152,12 @@ class DeployedAccount:
                 {"IntegrationAssociationId": "a2", "IntegrationArn": self.target.function_arn("message_processor")}]},
             "get_bucket_lifecycle_configuration": {"Rules": self.lifecycle_rules},
             "get_bucket_policy": {"Policy": json.dumps(self.bucket_policy)},
+            "list_contact_flows": {"ContactFlowSummaryList": [
+                {"Id": f"id-{name}", "Name": name} for name in deployed_flows(self.target)]},
         }
+        if operation == "describe_contact_flow":
+            name = params["ContactFlowId"].removeprefix("id-")
+            return {"ContactFlow": {"Status": "PUBLISHED", "Content": deployed_flows(self.target)[name]}}
         return answers.get(operation, {})
 
     def wait(self, service, waiter, **params):

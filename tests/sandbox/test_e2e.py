@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.sandbox import files
-from tests.sandbox.conftest import eventually, start_sandbox, stop_sandbox
+from tests.sandbox.conftest import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -205,6 +205,26 @@ def test_agent_files_are_scanned_and_only_clean_ones_reach_the_customer(sandbox)
     assert len(received()) == 1
     media = requests.get(sandbox.base + attachments[0]["attachment"]["url"], timeout=10)
     assert media.content == files.pdf()
+
+
+def test_eicar_is_rejected_as_malware_by_the_sandbox_clamd(sandbox):
+    """The sandbox runs clamd with the repository's test signatures when Debian's clamav-daemon is installed."""
+    from sandbox import clamd
+
+    sandbox.require("connect_stream_handler", "attachment_scanner")
+    if clamd.binary() is None:
+        pytest.skip("clamd is not installed (make clamav)")
+    psid, marker = new_psid(), uuid.uuid4().hex[:8]
+    customer_says(sandbox, psid, f"send me the notes {marker}")
+    contact = contact_with(sandbox, marker)["contact_id"]
+    answer = sandbox.api(f"agent/file?name=notes-{marker}.txt&contact_id={contact}", data=clamd.EICAR,
+                         headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 200 and answer.json()["status"] == "REJECTED"
+    log = PROJECT_DIR / "artifacts" / "sandbox-stack.log"
+    decisions = eventually(lambda: [line for line in log.read_text().splitlines()
+                                    if "scan_decision" in line and clamd.EICAR_SIGNATURE in line])
+    assert '"reason": "malware"' in decisions[-1] or '"reason":"malware"' in decisions[-1]
+    assert marker not in decisions[-1]  # the signature name is logged, never the file name
 
 
 # ------------------------------------------------------------------------------------------ IVR

@@ -34,11 +34,11 @@ def scanner_settings(**env: str) -> settings.ScannerSettings:
     return settings.ScannerSettings.parse(settings._Reader(env))
 
 
-def decide(name: str, data: bytes, moderator=None, **env: str):
+def decide(name: str, data: bytes, moderator=None, antivirus=None, **env: str):
     """The verdict for `data` uploaded as `name`, read from memory (no S3)."""
     env.setdefault("MODERATION_ENABLED", "false" if moderator is None else "true")
     source = MemorySource(data)
-    scanner = AttachmentScanner(scanner_settings(**env), lambda bucket, key, deadline: source, moderator)
+    scanner = AttachmentScanner(scanner_settings(**env), lambda bucket, key, deadline: source, moderator, antivirus)
     return scanner.decide(event(name, len(data)), Deadline.after(30))
 
 

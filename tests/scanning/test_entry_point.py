@@ -204,3 +204,28 @@ def test_a_failure_while_building_the_scanner_is_a_rejection_not_an_exception(ch
     assert response.payload == {"Status": "REJECTED"}
     [line] = decision_lines(captured_logs)
     assert line["reason"] == "internal_error"
+
+
+def test_eicar_is_rejected_as_malware_through_clamd(chalice_client, s3, captured_logs, clamd, monkeypatch):
+    from sandbox.clamd import EICAR, EICAR_SIGNATURE
+
+    monkeypatch.setenv("SCAN_ANTIVIRUS", "clamav")
+    monkeypatch.setenv("SCAN_CLAMAV_ADDRESS", clamd.address)
+    response = chalice_client.lambda_.invoke("attachment_scanner", upload(s3, PII_NAME.replace(".pdf", ".txt"), EICAR))
+    assert response.payload == {"Status": "REJECTED"}
+    [line] = decision_lines(captured_logs)
+    assert line["reason"] == "malware" and line["detail"] == EICAR_SIGNATURE  # the signature, never the file name
+    captured_logs.assert_absent("John", "Smith", "078-05-1120", "passport")
+
+
+def test_clamd_down_is_rejected_through_the_entry_point(chalice_client, s3, captured_logs, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("SCAN_ANTIVIRUS", "clamav")
+    monkeypatch.setenv("SCAN_CLAMAV_ADDRESS", f"127.0.0.1:{port}")
+    response = chalice_client.lambda_.invoke("attachment_scanner", upload(s3, "notes.txt", files.txt()))
+    assert response.payload == {"Status": "REJECTED"}
+    assert decision_lines(captured_logs)[0]["reason"] == "antivirus_unavailable"

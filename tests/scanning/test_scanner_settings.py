@@ -43,3 +43,22 @@ def test_malformed_settings_name_the_variable_not_the_value(env, variable):
 
 def test_extensions_are_normalised():
     assert scanner_settings(SCAN_ALLOWED_EXTENSIONS=".PDF, png").allowed_extensions == frozenset({"pdf", "png"})
+
+
+def test_antivirus_is_off_unless_chosen_and_clamav_needs_an_address():
+    assert scanner_settings().antivirus == "off"
+    config = scanner_settings(SCAN_ANTIVIRUS="clamav", SCAN_CLAMAV_ADDRESS="clamd.internal:3310")
+    assert (config.antivirus, config.clamav_address) == ("clamav", "clamd.internal:3310")
+    assert scanner_settings(SCAN_ANTIVIRUS="GuardDuty").antivirus == "guardduty"
+
+
+@pytest.mark.parametrize("env, variable", [
+    ({"SCAN_ANTIVIRUS": "clamscan"}, "SCAN_ANTIVIRUS"),
+    ({"SCAN_ANTIVIRUS": "clamav"}, "SCAN_CLAMAV_ADDRESS"),
+    ({"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": "clamd.internal"}, "SCAN_CLAMAV_ADDRESS"),
+    ({"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": "clamd:99999"}, "SCAN_CLAMAV_ADDRESS"),
+])
+def test_antivirus_settings_fail_fast(env, variable):
+    with pytest.raises(SettingsError) as caught:
+        scanner_settings(**env)
+    assert str(caught.value).startswith(variable)
