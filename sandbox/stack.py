@@ -24,6 +24,7 @@ from sandbox import resources
 from sandbox.connect.api import router as connect_router
 from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.model import ConnectModel
+from sandbox.connect.processing import MessageProcessing
 from sandbox.connect.streaming import StreamDelivery
 from sandbox.customer import MetaCustomers
 from sandbox.graph import GraphEmulator
@@ -31,6 +32,7 @@ from sandbox.httpkit import serve, url_of
 from sandbox.ivr_panel import IvrPanel
 from sandbox.lambdas import LambdaInvoker
 from sandbox.web import SandboxSite
+from sandbox.webchat import WebChat
 
 HOST = "127.0.0.1"
 PROJECT_DIR = resources.PROJECT_DIR
@@ -113,8 +115,9 @@ class Stack:
             for topic in chat.topics:
                 stream.publish(topic, item)
 
+        processing = MessageProcessing(invoker, stage.instance_id, resources.REGION, resources.ACCOUNT_ID)
         model = ConnectModel(stage.instance_id, stage.contact_flow_id, lambda arn: _topic_exists(sns, arn), publish,
-                             connection_ttl_seconds=self.options.connection_ttl_seconds)
+                             connection_ttl_seconds=self.options.connection_ttl_seconds, processing=processing)
         attachments = AttachmentService(model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX,
                                         invoker, connect_url)
         self._servers.append(serve("connect-emulator", HOST, ports.connect, connect_router(model, attachments, s3)))
@@ -128,7 +131,8 @@ class Stack:
         front_url = f"http://{HOST}:{ports.front}"
         customers = MetaCustomers(f"{app_url}/webhook/messenger", secret["APP_SECRET"], f"{front_url}/sandbox/cdn")
         site = SandboxSite(app_url, model, attachments, stream, graph, customers,
-                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET)
+                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET,
+                           WebChat(model, processing, resources.REGION, resources.ACCOUNT_ID))
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
