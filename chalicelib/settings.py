@@ -128,6 +128,8 @@ class MessagingSettings:
     # Outbound (connect_stream_handler) and the attachment relay.
     attachment_allowed_extensions: frozenset[str] = DEFAULT_SCAN_EXTENSIONS_SET
     attachment_url_expiry_seconds: int = 300
+    # The bridge's chats are redacted by message_processor too (the messenger-inbound flow turns it on).
+    use_processor: bool = False
 
     @classmethod
     def parse(cls, env: _Reader) -> "MessagingSettings":
@@ -159,6 +161,7 @@ class MessagingSettings:
                 e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
             # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
             attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
+            use_processor=env.flag("MESSENGER_USE_PROCESSOR", False),
         )
 
 

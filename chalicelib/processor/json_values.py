@@ -1,6 +1,6 @@
 """application/json and interactive messages: PII masked inside string values only, same keys, same shape.
 
-The redactor reads every key, string value and number of the document, one per line (so context words
+The redactor reads every key, string value and number of the document, one per paragraph (so context words
 in a key or a title count for the value beside them, as they would in one chat message). Masks are written
 into string values only: each changed value is re-encoded and spliced into the original text, so
 everything else (key order, spacing, escapes, number spellings) stays byte for byte. A detection in a key or
@@ -23,6 +23,9 @@ from chalicelib.redaction.detectors import Detection
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
 _SPACE = " \t\r\n"
 VALUE, KEY, NUMBER = 0, 1, 2
+# Between values: a paragraph break. A number never runs on across it, and detection stays linear when a list
+# holds many numbers (a single line break lets the redactor read them as one long digit run: quadratic).
+SEPARATOR = "\n\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +95,11 @@ def project(content: str) -> JsonText | Unparsed:
             decoded, kind = raw, NUMBER
         segments.append(_Segment(kind, token.start(), token.end(), at, at + len(decoded), decoded))
         parts.append(decoded)
-        at += len(decoded) + 1
-    text = "\n".join(parts)
+        at += len(decoded) + len(SEPARATOR)
+    text = SEPARATOR.join(parts)
     separators = bytearray(len(text))
     for segment in segments[:-1]:
-        separators[segment.end] = 1
+        separators[segment.end:segment.end + len(SEPARATOR)] = b"\x01" * len(SEPARATOR)
     return JsonText(content, text, separators, tuple(segments))
 
 

@@ -13,6 +13,7 @@ leaves everything else as text, which is only ever masked more, never less.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -25,6 +26,8 @@ _PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 # Two digits at most: "4111. 1111 ..." is a card typed with a dot, not item 4111 of a list.
 _BLOCK_MARKER = re.compile(r"(?:#{1,6}|[-+*]|\d{1,2}[.)])(?=[ \t\n]|\Z)")
 _NEWLINE = re.compile(r"\n")
+_BACKTICKS = re.compile(r"`+")
+_PAREN_EVENTS = re.compile(r"\\[^\n]|[\n()]")
 _INTERESTING = re.compile(r"[\n\\`*~\[\]_!<]")
 _AUTOLINK = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>@]+)>")
 
@@ -73,6 +76,8 @@ class _Syntax:
         self.source = source
         self.marks = bytearray(len(source))
         self.code = bytearray(len(source))
+        self._parens: dict[int, int] | None = None
+        self._runs: dict[int, list[int]] | None = None
         self._scan()
 
     def _mark(self, start: int, end: int) -> None:
@@ -101,7 +106,7 @@ class _Syntax:
             if ch in "*~[]":
                 self._mark(i, i + 1)
                 if ch == "]" and i + 1 < n and s[i + 1] == "(":
-                    close = _destination_end(s, i + 2)
+                    close = self._closing_paren(i + 1)
                     if close is not None:
                         self._mark(i + 1, i + 2)
                         self._mark(close, close + 1)
@@ -116,6 +121,14 @@ class _Syntax:
                     self._mark(i, i + 1)
                     self._mark(link.end() - 1, link.end())
             i += 1
+
+    def _closing_paren(self, opening: int) -> int | None:
+        """The `)` that closes the `(` at `opening` on the same line (a link's destination and title), or None.
+        All pairs are found in one pass on first need: scanning forward from each `](` would be quadratic on
+        hostile input such as "[a](" repeated."""
+        if self._parens is None:
+            self._parens = _paren_pairs(self.source)
+        return self._parens.get(opening)
 
     def _line_start(self, i: int) -> int:
         """Past the block markers of the line starting at `i` (quotes, headings, list markers)."""
@@ -137,41 +150,37 @@ class _Syntax:
             # A bullet may hold a heading or another bullet ("- # title", "- - item"): read on.
 
     def _code_span(self, i: int) -> int:
+        """A backtick run opens a code span closed by the next run of the same length. The runs are indexed by
+        length once, so hostile input (runs of every length) costs a lookup per run, not a scan."""
         s = self.source
-        j = i
-        while j < len(s) and s[j] == "`":
-            j += 1
-        run = s[i:j]
+        j = _BACKTICKS.match(s, i).end()  # type: ignore[union-attr]  # s[i] is a backtick
         self._mark(i, j)
-        close = s.find(run, j)
-        while close != -1 and (close + len(run) < len(s) and s[close + len(run)] == "`"):
-            end = close
-            while end < len(s) and s[end] == "`":
-                end += 1
-            close = s.find(run, end)
-        if close == -1:
+        if self._runs is None:
+            self._runs = {}
+            for run in _BACKTICKS.finditer(s):
+                self._runs.setdefault(run.end() - run.start(), []).append(run.start())
+        starts = self._runs.get(j - i, [])
+        k = bisect.bisect_right(starts, i)
+        if k == len(starts):
             return j  # an unmatched run is literal backticks: marked, never masked
+        close = starts[k]
         self.code[j:close] = b"\x01" * (close - j)
-        self._mark(close, close + len(run))
-        return close + len(run)
+        self._mark(close, close + (j - i))
+        return close + (j - i)
 
 
-def _destination_end(s: str, start: int) -> int | None:
-    """Where the `)` closing a link destination (and optional title) is, on the same line."""
-    depth = 0
-    i = start
-    while i < len(s):
-        ch = s[i]
+def _paren_pairs(s: str) -> dict[int, int]:
+    """Every balanced `(` -> `)` pair within a line, backslash escapes skipped: one pass."""
+    pairs: dict[int, int] = {}
+    open_at: list[int] = []
+    for found in _PAREN_EVENTS.finditer(s):
+        ch, at = found.group(), found.start()
         if ch == "\n":
-            return None
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "(":
-            depth += 1
+            open_at.clear()
+        elif ch == "(":
+            open_at.append(at)
         elif ch == ")":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
-    return None
+            if open_at:
+                pairs[open_at.pop()] = at
+        # an escape (backslash and the character after it) is skipped by the pattern itself
+    return pairs
