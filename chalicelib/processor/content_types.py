@@ -1,4 +1,4 @@
-"""Which reading a content type gets (docs/reference/message-processor.md#which-messages-pass-through).
+"""Which reading a content type gets (docs/reference/message-processor.md#scope).
 
     text/plain                                              plain.project
     text/markdown                                           markdown.project

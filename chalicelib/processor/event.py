@@ -1,6 +1,6 @@
 """A typed view of the MESSAGE_PROCESSOR event; reading it never raises.
 
-Connect sends (docs/reference/message-processor.md#lambda-contract):
+Connect sends (docs/reference/message-processor.md#contract):
 
     {"version", "instanceId", "associatedResourceArn",
      "chatContent": {"absoluteTime", "content", "contentType", "id", "participantId", "displayName",

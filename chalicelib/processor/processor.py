@@ -1,6 +1,6 @@
 """Use case: one MESSAGE_PROCESSOR event -> PROCESSED | APPROVED | REJECTED, never an exception.
 
-    MessageProcessor.process(event) -> dict        (docs/reference/message-processor.md#lambda-contract)
+    MessageProcessor.process(event) -> dict        (docs/reference/message-processor.md#contract)
 
 - Direction by role: CUSTOMER is redacted with PII_ENTITY_TYPES and the split-number rules; every other role
   (AGENT, SYSTEM, CUSTOM_BOT, SUPERVISOR, ...) with PII_OUTBOUND_ENTITY_TYPES (none: approved unchanged).

@@ -1,4 +1,4 @@
-"""The three answers Connect understands (docs/reference/message-processor.md#lambda-contract).
+"""The three answers Connect understands (docs/reference/message-processor.md#contract).
 
     {"status": "PROCESSED" | "APPROVED" | "REJECTED",
      "result": {"processedChatContent": {"content": str, "contentType": str}}}
