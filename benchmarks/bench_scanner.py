@@ -17,16 +17,19 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
 
 MiB = 1024 * 1024
 BUCKET = "bench-attachments"
@@ -120,14 +123,20 @@ def big_pdf(size: int) -> bytes:
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
     text = b"BT /F1 10 Tf 72 720 Td (" + b"Statement line 42: paid in full. " * 2000 + b") Tj ET"
     packed = zlib.compress(b"9 0 << /Type /Annot /Subtype /Link /Rect [0 0 1 1] >>" * 200)
-    objects.append(b"<< /Type /ObjStm /N 200 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed) + packed + b"\nendstream")
+    objects.append(
+        b"<< /Type /ObjStm /N 200 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed)
+        + packed
+        + b"\nendstream"
+    )
     objects.append(b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream")
     photo = 512 * 1024
     for i in range(max((size - 200_000) // photo, 1)):
         data = files.noise(photo, seed=i)
         objects.append(
-            b"<< /Type /XObject /Subtype /Image /Width 800 /Height 600 /Filter /DCTDecode /Length %d >>\nstream\n" % len(data)
-            + data + b"\nendstream"
+            b"<< /Type /XObject /Subtype /Image /Width 800 /Height 600 /Filter /DCTDecode /Length %d >>\nstream\n"
+            % len(data)
+            + data
+            + b"\nendstream"
         )
     return files.assemble_pdf(objects)
 
@@ -139,7 +148,6 @@ def part_in_process() -> list[str]:
     from moto import mock_aws
 
     from chalicelib import aws, settings
-    from chalicelib.scanning.deadline import Deadline
     from chalicelib.scanning.s3_object import S3Object
     from chalicelib.scanning.scanner import AttachmentScanner
     from chalicelib.scanning.source import MemorySource
@@ -177,7 +185,9 @@ def part_in_process() -> list[str]:
                 f"| {base['ms']:.1f} | {_size(base['bytes'])} |"
             )
             if extension in ("png", "jpg"):
-                checks.append((f"{label}: bytes read from S3 <= 64 KiB", ours["bytes"] <= 64 * 1024, _size(ours["bytes"])))
+                checks.append(
+                    (f"{label}: bytes read from S3 <= 64 KiB", ours["bytes"] <= 64 * 1024, _size(ours["bytes"]))
+                )
     lines.append("")
     lines += [f"- **{'PASS' if ok else 'MISS'}** {what} (measured {value})" for what, ok, value in checks]
     return lines
@@ -193,8 +203,12 @@ def _timed(scanner, request, opened) -> dict:
         verdict = scanner.decide(request, Deadline.after(30))
         times.append((time.perf_counter() - start) * 1000)
     source = opened[0]
-    return {"ms": statistics.median(times), "bytes": source.bytes_read, "requests": getattr(source, "requests", 1),
-            "reason": verdict.reason.value}
+    return {
+        "ms": statistics.median(times),
+        "bytes": source.bytes_read,
+        "requests": getattr(source, "requests", 1),
+        "reason": verdict.reason.value,
+    }
 
 
 def _size(n: int) -> str:
@@ -208,7 +222,8 @@ def part_subprocess() -> list[str]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     lines = [
         "| File (20 MB) | Mode | Decision ms (median of 3) | Peak memory above pre-decision RSS (max of 3) | Bytes read |",
@@ -234,7 +249,10 @@ def part_subprocess() -> list[str]:
             for mode in ("ours", "baseline"):
                 out = subprocess.run(
                     [sys.executable, __file__, "--measure", mode, key, extension, str(len(data))],
-                    env=env, capture_output=True, text=True, cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
                 )
                 if out.returncode != 0:
                     lines.append(f"| {label} ({_size(len(data))}) | {mode} | failed: {out.stderr.strip()[-200:]} | | |")
@@ -246,8 +264,13 @@ def part_subprocess() -> list[str]:
                 )
                 if mode == "ours":
                     checks.append((f"{label} 20 MB decided in <= 1 s", result["ms"] <= 1000, f"{result['ms']:.0f} ms"))
-                    checks.append((f"{label} 20 MB peak memory <= 64 MiB above baseline", result["peak"] <= 64 * MiB,
-                                   _size(result["peak"])))
+                    checks.append(
+                        (
+                            f"{label} 20 MB peak memory <= 64 MiB above baseline",
+                            result["peak"] <= 64 * MiB,
+                            _size(result["peak"]),
+                        )
+                    )
     finally:
         server.terminate()
         server.wait(10)
@@ -290,7 +313,12 @@ def measure(mode: str, key: str, extension: str, size: int) -> None:
         verdict = scanner.decide(event(f"big.{extension}", size, key, BUCKET), Deadline.after(30))
         times.append((time.perf_counter() - start) * 1000)
         peaks.append(_status("VmHWM") - before)
-    result = {"ms": statistics.median(times), "peak": max(peaks), "bytes": opened[0].bytes_read, "reason": verdict.reason.value}
+    result = {
+        "ms": statistics.median(times),
+        "peak": max(peaks),
+        "bytes": opened[0].bytes_read,
+        "reason": verdict.reason.value,
+    }
     print(json.dumps(result))
 
 

@@ -7,8 +7,8 @@ touched; everything else (other stages, memory, timeouts, variables you added) i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from infra.policies import policy_file_name
 from infra.stage import FUNCTIONS, PROJECT_DIR

@@ -20,24 +20,27 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
 from infra.flow_deploy import FlowDeployError, FlowDeployment
 from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
-# Saves invocations for chat items only the agent sees (REFERENCE.md §4). It must never drop what the
+# Saves invocations for chat items only the agent sees (docs/reference/connect-chat.md). It must never drop what the
 # handler acts on, and the handler applies the same rule itself: so the end of a chat passes whatever its
 # visibility, and so does an item Connect sent without a visibility (a filter would otherwise drop it).
 CHAT_ENDED = "application/vnd.amazonaws.connect.event.chat.ended"
 PARTICIPANT_LEFT = "application/vnd.amazonaws.connect.event.participant.left"
-STREAM_FILTER_POLICY = {"$or": [
-    {"MessageVisibility": ["CUSTOMER", "ALL"]},
-    {"MessageVisibility": [{"exists": False}]},
-    {"ContentType": [CHAT_ENDED, PARTICIPANT_LEFT]},
-]}
+STREAM_FILTER_POLICY = {
+    "$or": [
+        {"MessageVisibility": ["CUSTOMER", "ALL"]},
+        {"MessageVisibility": [{"exists": False}]},
+        {"ContentType": [CHAT_ENDED, PARTICIPANT_LEFT]},
+    ]
+}
 PERMISSION_SID = "connect-guard-connect-instance"
 UNPROCESSED_RULE_ID = "connect-guard-unprocessed-transcripts"
 UNPROCESSED_POLICY_SID = "ConnectGuardUnprocessedTranscriptsReader"
@@ -76,9 +79,12 @@ class Deployment:
     def ensure_stack(self) -> dict[str, str]:
         self.step("Infrastructure stack " + self.stage.stack_name)
         name = self.stage.stack_name
-        request = {"StackName": name, "TemplateBody": TEMPLATE_PATH.read_text(),
-                   "Parameters": self.stage.template_parameters(),
-                   "Tags": [{"Key": "app", "Value": self.stage.app}, {"Key": "stage", "Value": self.stage.name}]}
+        request = {
+            "StackName": name,
+            "TemplateBody": TEMPLATE_PATH.read_text(),
+            "Parameters": self.stage.template_parameters(),
+            "Tags": [{"Key": "app", "Value": self.stage.app}, {"Key": "stage", "Value": self.stage.name}],
+        }
         status = self.stack_status()
         if status is None:
             self.aws.call("cloudformation", "create_stack", **request)
@@ -124,19 +130,29 @@ class Deployment:
         # The chalice installed beside this Python, relative to the project (where it runs) for readable output.
         executable = os.path.relpath(Path(sys.executable).with_name("chalice"), self.project_dir)
         env = {**os.environ, "AWS_DEFAULT_REGION": self.stage.region}
-        return self.aws.run([executable, command, "--stage", self.stage.name], env=env, cwd=str(self.project_dir),
-                            capture=capture)
+        return self.aws.run(
+            [executable, command, "--stage", self.stage.name], env=env, cwd=str(self.project_dir), capture=capture
+        )
 
     def filter_stream_subscription(self, outputs: dict[str, str]) -> None:
         """Chalice subscribes the stream handler but cannot set a filter or a redrive policy."""
         self.step("Stream subscription: visibility filter and dead-letter queue")
         subscription = self.stream_subscription(outputs["StreamingTopicArn"])
         if subscription is None:
-            raise DeployError("connect_stream_handler is not subscribed to the streaming topic: did chalice deploy run?")
-        for name, value in (("FilterPolicy", STREAM_FILTER_POLICY),
-                            ("RedrivePolicy", {"deadLetterTargetArn": outputs["DeadLetterQueueArn"]})):
-            self.aws.call("sns", "set_subscription_attributes", SubscriptionArn=subscription,
-                          AttributeName=name, AttributeValue=json.dumps(value, separators=(",", ":")))
+            raise DeployError(
+                "connect_stream_handler is not subscribed to the streaming topic: did chalice deploy run?"
+            )
+        for name, value in (
+            ("FilterPolicy", STREAM_FILTER_POLICY),
+            ("RedrivePolicy", {"deadLetterTargetArn": outputs["DeadLetterQueueArn"]}),
+        ):
+            self.aws.call(
+                "sns",
+                "set_subscription_attributes",
+                SubscriptionArn=subscription,
+                AttributeName=name,
+                AttributeValue=json.dumps(value, separators=(",", ":")),
+            )
 
     def stream_subscription(self, topic_arn: str) -> str | None:
         endpoint = self.stage.function_arn("connect_stream_handler")
@@ -152,10 +168,14 @@ class Deployment:
 
     def route_async_failures(self, outputs: dict[str, str]) -> None:
         self.step("connect_stream_handler: failed events to the dead-letter queue")
-        self.aws.call("lambda", "put_function_event_invoke_config",
-                      FunctionName=self.stage.function_name("connect_stream_handler"),
-                      MaximumRetryAttempts=2, MaximumEventAgeInSeconds=3600,
-                      DestinationConfig={"OnFailure": {"Destination": outputs["DeadLetterQueueArn"]}})
+        self.aws.call(
+            "lambda",
+            "put_function_event_invoke_config",
+            FunctionName=self.stage.function_name("connect_stream_handler"),
+            MaximumRetryAttempts=2,
+            MaximumEventAgeInSeconds=3600,
+            DestinationConfig={"OnFailure": {"Destination": outputs["DeadLetterQueueArn"]}},
+        )
 
     def allow_connect_to_invoke(self, function: str) -> None:
         """Only our instance, in our account, may invoke it (the decryptor is a decryption oracle)."""
@@ -168,9 +188,16 @@ class Deployment:
                 self.say("  (already in place)")
                 return
             self.aws.call("lambda", "remove_permission", FunctionName=name, StatementId=PERMISSION_SID)
-        self.aws.call("lambda", "add_permission", FunctionName=name, StatementId=PERMISSION_SID,
-                      Action="lambda:InvokeFunction", Principal="connect.amazonaws.com",
-                      SourceArn=self.stage.instance_arn, SourceAccount=self.stage.account)
+        self.aws.call(
+            "lambda",
+            "add_permission",
+            FunctionName=name,
+            StatementId=PERMISSION_SID,
+            Action="lambda:InvokeFunction",
+            Principal="connect.amazonaws.com",
+            SourceArn=self.stage.instance_arn,
+            SourceAccount=self.stage.account,
+        )
 
     def permission_statement(self, function_name: str) -> dict | None:
         try:
@@ -207,10 +234,17 @@ class Deployment:
             return
         if current:
             others = ", ".join(a.get("IntegrationArn", "?") for a in current)
-            raise DeployError(f"the instance already has a FILE_SCANNER ({others}): remove it first "
-                              "(aws connect delete-integration-association) if this app should replace it")
-        self.aws.call("connect", "create_integration_association", InstanceId=self.stage.instance_id,
-                      IntegrationType="FILE_SCANNER", IntegrationArn=arn)
+            raise DeployError(
+                f"the instance already has a FILE_SCANNER ({others}): remove it first "
+                "(aws connect delete-integration-association) if this app should replace it"
+            )
+        self.aws.call(
+            "connect",
+            "create_integration_association",
+            InstanceId=self.stage.instance_id,
+            IntegrationType="FILE_SCANNER",
+            IntegrationArn=arn,
+        )
 
     def associate_processor(self) -> None:
         """Allows chats to name the function as their message processor (flow block or StartContactMediaProcessing).
@@ -306,8 +340,10 @@ class Deployment:
             self.say(f"  Native chat (web, SMS, WhatsApp): start chats in flow {flow_ids['chat-redaction']}")
         inbound = flow_ids.get("messenger-inbound")
         if inbound and inbound != outputs["ConnectContactFlowId"]:
-            self.say(f"  Messenger chats start in ConnectContactFlowId={outputs['ConnectContactFlowId']}: to start them "
-                     f"in messenger-inbound, set ConnectContactFlowId to {inbound} in the parameters and deploy again")
+            self.say(
+                f"  Messenger chats start in ConnectContactFlowId={outputs['ConnectContactFlowId']}: to start them "
+                f"in messenger-inbound, set ConnectContactFlowId to {inbound} in the parameters and deploy again"
+            )
 
     def render_policies(self) -> None:
         """The policy files alone, from the outputs the parameters imply (for `chalice package`)."""
@@ -335,8 +371,12 @@ class Deployment:
         arn = self.stage.function_arn("attachment_scanner")
         for association in self.scanner_associations():
             if association.get("IntegrationArn") == arn:
-                self.aws.call("connect", "delete_integration_association", InstanceId=self.stage.instance_id,
-                              IntegrationAssociationId=association["IntegrationAssociationId"])
+                self.aws.call(
+                    "connect",
+                    "delete_integration_association",
+                    InstanceId=self.stage.instance_id,
+                    IntegrationAssociationId=association["IntegrationAssociationId"],
+                )
 
     def remove_processor_association(self) -> None:
         self.step("message_processor: MESSAGE_PROCESSOR association removed")
@@ -368,8 +408,11 @@ class Deployment:
 
 def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=("deploy", "destroy", "policies"),
-                        help="policies: only render .chalice/policy-<stage>-*.json from the parameters (no AWS)")
+    parser.add_argument(
+        "action",
+        choices=("deploy", "destroy", "policies"),
+        help="policies: only render .chalice/policy-<stage>-*.json from the parameters (no AWS)",
+    )
     parser.add_argument("--stage", required=True)
     parser.add_argument("--params", type=Path, help="stage parameters (default: infra/params-<stage>.json)")
     parser.add_argument("--dry-run", action="store_true", help="print every AWS call; needs no credentials")
@@ -386,13 +429,17 @@ def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) 
         else:
             aws = RealAws(stage, printer)
         deployment = Deployment(stage, aws, printer)
-        {"deploy": deployment.deploy, "destroy": deployment.destroy, "policies": deployment.render_policies}[args.action]()
+        {"deploy": deployment.deploy, "destroy": deployment.destroy, "policies": deployment.render_policies}[
+            args.action
+        ]()
     except (StageError, DeployError) as exc:
         printer(f"error: {exc}")
         return 2
     except subprocess.CalledProcessError as exc:
-        printer(f"error: `{' '.join(Path(exc.cmd[0]).name if i == 0 else a for i, a in enumerate(exc.cmd))}` "
-                f"failed (exit {exc.returncode}); fix the cause above and run the same command again")
+        printer(
+            f"error: `{' '.join(Path(exc.cmd[0]).name if i == 0 else a for i, a in enumerate(exc.cmd))}` "
+            f"failed (exit {exc.returncode}); fix the cause above and run the same command again"
+        )
         return 1
     except Exception as exc:
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError

@@ -72,7 +72,7 @@ class Stage:
     params: dict[str, str]
 
     @classmethod
-    def load(cls, stage: str, path: Path, app: str | None = None) -> "Stage":
+    def load(cls, stage: str, path: Path, app: str | None = None) -> Stage:
         if stage not in STAGES:
             raise StageError(f"STAGE must be one of {', '.join(STAGES)} (the local stage is never deployed)")
         try:
@@ -84,7 +84,7 @@ class Stage:
         return cls.from_params(stage, given, app or app_name())
 
     @classmethod
-    def from_params(cls, stage: str, given: dict, app: str) -> "Stage":
+    def from_params(cls, stage: str, given: dict, app: str) -> Stage:
         unknown = sorted(set(given) - set(REQUIRED_PARAMS) - set(OPTIONAL_PARAMS) - set(FLOW_PARAMS))
         if unknown:
             raise StageError(f"unknown parameter(s): {', '.join(unknown)}")
@@ -141,8 +141,11 @@ class Stage:
         return f"{self.app}-{self.name}-infra"
 
     def template_parameters(self) -> list[dict[str, str]]:
-        values = {"AppName": self.app, "Stage": self.name,
-                  **{k: v for k, v in self.params.items() if k not in FLOW_PARAMS and k not in DEPLOY_ONLY_PARAMS}}
+        values = {
+            "AppName": self.app,
+            "Stage": self.name,
+            **{k: v for k, v in self.params.items() if k not in FLOW_PARAMS and k not in DEPLOY_ONLY_PARAMS},
+        }
         return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
 
     @property
@@ -170,8 +173,10 @@ class Stage:
         return f"{head}/Unprocessed{last}" if head else f"Unprocessed{last}"
 
     def log_group_arn(self, function: str) -> str:
-        return (f"arn:{self.partition}:logs:{self.region}:{self.account}"
-                f":log-group:/aws/lambda/{self.function_name(function)}")
+        return (
+            f"arn:{self.partition}:logs:{self.region}:{self.account}"
+            f":log-group:/aws/lambda/{self.function_name(function)}"
+        )
 
     # -------------------------------------------------------------------- the stack's outputs, predicted
 

@@ -63,8 +63,12 @@ class MetaCustomers:
         url = f"{self.cdn_base_url}/{token}/{_safe(name)}"
         attachment = {"type": kind, "payload": {"url": url}}
         # The customer's own view keeps the name they chose and the file itself, as Messenger shows it to them.
-        sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), attachment={"type": kind, "name": name,
-                                                                            "content_type": content_type, "url": url})
+        sent = Sent(
+            f"m_{uuid.uuid4().hex}",
+            psid,
+            time.time(),
+            attachment={"type": kind, "name": name, "content_type": content_type, "url": url},
+        )
         return self._post(sent, {"attachments": [attachment]})
 
     def resend(self, mid: str) -> Sent | None:
@@ -87,10 +91,23 @@ class MetaCustomers:
         with self._lock:
             self.sent.append(sent)
         now_ms = int(sent.at * 1000)
-        envelope = {"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
-            "sender": {"id": sent.psid}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms,
-            "message": {"mid": sent.mid, **message},
-        }]}]}
+        envelope = {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE_ID,
+                    "time": now_ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": sent.psid},
+                            "recipient": {"id": PAGE_ID},
+                            "timestamp": now_ms,
+                            "message": {"mid": sent.mid, **message},
+                        }
+                    ],
+                }
+            ],
+        }
         # Meta escapes non-ASCII as \uXXXX and signs exactly the bytes it sends.
         body = json.dumps(envelope, ensure_ascii=True).encode()
         signature = self._sign(body)
@@ -109,9 +126,16 @@ class MetaCustomers:
 
 
 def _post(url: str, body: bytes, signature: str) -> int:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": signature,
-        "User-Agent": "facebookexternalua"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature,
+            "User-Agent": "facebookexternalua",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status

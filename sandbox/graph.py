@@ -110,7 +110,7 @@ class GraphEmulator:
 
     def _authorise(self, request: Request, body: dict) -> None:
         header = request.headers.get("Authorization") or ""
-        token = header[len("Bearer "):] if header.startswith("Bearer ") else body.get("access_token")
+        token = header[len("Bearer ") :] if header.startswith("Bearer ") else body.get("access_token")
         if not token:
             raise _graph_error(2500, "An active access token must be used to query information about the current user.")
         if not hmac.compare_digest(str(token), self._page_token):
@@ -180,8 +180,12 @@ class GraphEmulator:
 
 
 def _graph_error(code: int, message: str, subcode: int | None = None, status: int = 400) -> HttpError:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
-                             "fbtrace_id": uuid.uuid4().hex[:11]}
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": uuid.uuid4().hex[:11],
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return HttpError(status, {"error": error})

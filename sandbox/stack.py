@@ -92,11 +92,15 @@ class Stack:
         if self.options.local:
             ports.app, ports.front = ports.front, 0
         faults = self.options.faults
-        for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (("dynamodb_proxy",) if faults else ()):
+        for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (
+            ("dynamodb_proxy",) if faults else ()
+        ):
             if not getattr(ports, name):
                 setattr(ports, name, free_port())
         stage = resources.LocalStage.load()
-        moto_url, connect_url, graph_url = (f"http://{HOST}:{port}" for port in (ports.moto, ports.connect, ports.graph))
+        moto_url, connect_url, graph_url = (
+            f"http://{HOST}:{port}" for port in (ports.moto, ports.connect, ports.graph)
+        )
         app_url, lambda_url = f"http://{HOST}:{ports.app}", f"http://{HOST}:{ports.lambda_host}"
 
         # The app's processes take seconds to import; they start first and need the rest only when called.
@@ -104,10 +108,24 @@ class Stack:
         if faults is not None:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{HOST}:{ports.dynamodb_proxy}"
         env.update(self._start_clamd())
-        lambda_host = self._spawn([sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)],
-                                  env, "lambda")
-        chalice = self._spawn([str(Path(sys.executable).with_name("chalice")), "local", "--stage", "local",
-                               "--host", HOST, "--port", str(ports.app), "--no-autoreload"], env, "app")
+        lambda_host = self._spawn(
+            [sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)], env, "lambda"
+        )
+        chalice = self._spawn(
+            [
+                str(Path(sys.executable).with_name("chalice")),
+                "local",
+                "--stage",
+                "local",
+                "--host",
+                HOST,
+                "--port",
+                str(ports.app),
+                "--no-autoreload",
+            ],
+            env,
+            "app",
+        )
 
         from moto.server import ThreadedMotoServer  # imported here: its second of imports overlaps the app's
 
@@ -157,15 +175,32 @@ class Stack:
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
         threading.Thread(target=self._warm_up, args=(site,), name="warm-up", daemon=True).start()
-        self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
-                     "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+        self.urls = {
+            "sandbox": f"{url_of(front)}/sandbox/",
+            "app": app_url,
+            "moto": moto_url,
+            "connect": connect_url,
+            "graph": graph_url,
+            "lambda_host": lambda_url,
+        }
         if self.options.local:
-            self.urls = {"webhook": f"{app_url}/webhook/messenger", "app": app_url, "api": url_of(front),
-                         "moto": moto_url, "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+            self.urls = {
+                "webhook": f"{app_url}/webhook/messenger",
+                "app": app_url,
+                "api": url_of(front),
+                "moto": moto_url,
+                "connect": connect_url,
+                "graph": graph_url,
+                "lambda_host": lambda_url,
+            }
         if self.options.state_file is not None:
             # Local sandbox values only (sandbox/resources.py): what a client needs to sign and to look.
-            state = {**self.urls, "app_secret": secret["APP_SECRET"], "verify_token": secret["VERIFY_TOKEN"],
-                     "pid": os.getpid()}
+            state = {
+                **self.urls,
+                "app_secret": secret["APP_SECRET"],
+                "verify_token": secret["VERIFY_TOKEN"],
+                "pid": os.getpid(),
+            }
             self.options.state_file.write_text(json.dumps(state, indent=2) + "\n")
         return self.urls
 
@@ -176,7 +211,9 @@ class Stack:
         from sandbox import clamd
 
         if clamd.binary() is None:
-            self.options.log.write("[clamd] not installed (make clamav): the scanner runs without an antivirus engine\n")
+            self.options.log.write(
+                "[clamd] not installed (make clamav): the scanner runs without an antivirus engine\n"
+            )
             return {"SCAN_ANTIVIRUS": "off"}
         try:
             self._clamd = clamd.LocalClamd().start()
@@ -188,27 +225,39 @@ class Stack:
 
     def _app_environment(self, moto_url: str, connect_url: str, graph_url: str) -> dict[str, str]:
         """What the app's processes see: every AWS service on this machine, dummy credentials."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("AWS_") and k not in ("GRAPH_API_URL", "PYTHONPATH")}
-        env.update({
-            "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
-            "AWS_DEFAULT_REGION": resources.REGION, "AWS_REGION": resources.REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            # Any service not emulated below goes to moto, so nothing ever leaves the machine.
-            "AWS_ENDPOINT_URL": moto_url,
-            "AWS_ENDPOINT_URL_CONNECT": connect_url,
-            "AWS_ENDPOINT_URL_CONNECTPARTICIPANT": connect_url,
-            "AWS_ENDPOINT_URL_REKOGNITION": connect_url,
-            "GRAPH_API_URL": f"{graph_url}/v25.0",
-            "PYTHONPATH": str(PROJECT_DIR),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("GRAPH_API_URL", "PYTHONPATH")
+        }
+        env.update(
+            {
+                "AWS_ACCESS_KEY_ID": "sandbox",
+                "AWS_SECRET_ACCESS_KEY": "sandbox",
+                "AWS_DEFAULT_REGION": resources.REGION,
+                "AWS_REGION": resources.REGION,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                # Any service not emulated below goes to moto, so nothing ever leaves the machine.
+                "AWS_ENDPOINT_URL": moto_url,
+                "AWS_ENDPOINT_URL_CONNECT": connect_url,
+                "AWS_ENDPOINT_URL_CONNECTPARTICIPANT": connect_url,
+                "AWS_ENDPOINT_URL_REKOGNITION": connect_url,
+                "GRAPH_API_URL": f"{graph_url}/v25.0",
+                "PYTHONPATH": str(PROJECT_DIR),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         return env
 
     def _spawn(self, command: list[str], env: dict[str, str], label: str) -> subprocess.Popen:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                                   preexec_fn=_die_with_parent)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         self._processes.append(process)
         threading.Thread(target=self._forward, args=(process, label), daemon=True).start()
         return process
@@ -269,8 +318,13 @@ def _die_with_parent() -> None:
 def _moto_client(service: str, url: str):
     import boto3
 
-    return boto3.session.Session().client(service, endpoint_url=url, region_name=resources.REGION,
-                                          aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=url,
+        region_name=resources.REGION,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
 
 
 def _topic_exists(sns, arn: str) -> bool:

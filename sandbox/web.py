@@ -23,10 +23,24 @@ from sandbox.ivr_panel import IvrPanel
 from sandbox.webchat import WebChat
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-              "proxy-authorization", "proxy-authenticate", "content-length"}
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "content-length",
+}
 MAX_FILE_BYTES = 25 * 1024 * 1024
 TYPING_SECONDS = 20  # Messenger clears a typing indicator after 20 s
 
@@ -151,8 +165,11 @@ class SandboxSite:
             raise HttpError(400, {"message": "a file of 1 byte to 25 MB is required"})
         contact_id = self._contact(dict(request.query))
         attachment = self._attachments.agent_upload(
-            contact_id, request.query.get("name") or "file",
-            request.headers.get("Content-Type") or "application/octet-stream", request.body)
+            contact_id,
+            request.query.get("name") or "file",
+            request.headers.get("Content-Type") or "application/octet-stream",
+            request.body,
+        )
         return Response.json({"attachment_id": attachment.attachment_id, "status": attachment.status})
 
     def _agent_end(self, request: Request) -> Response:
@@ -235,15 +252,32 @@ class SandboxSite:
         entries = []
         for sent in self._customers.sent:
             if sent.psid == psid:
-                entries.append({"from": "customer", "at": sent.at, "text": sent.text, "attachment": sent.attachment,
-                                "webhook_status": sent.status, "mid": sent.mid})
+                entries.append(
+                    {
+                        "from": "customer",
+                        "at": sent.at,
+                        "text": sent.text,
+                        "attachment": sent.attachment,
+                        "webhook_status": sent.status,
+                        "mid": sent.mid,
+                    }
+                )
         for delivered in self._graph.messages_for(psid):
             if delivered.sender_action is None:
-                entry = {"from": "page", "at": delivered.at, "text": delivered.text, "mid": delivered.message_id,
-                         "messaging_type": delivered.messaging_type, "quick_replies": delivered.quick_replies}
+                entry = {
+                    "from": "page",
+                    "at": delivered.at,
+                    "text": delivered.text,
+                    "mid": delivered.message_id,
+                    "messaging_type": delivered.messaging_type,
+                    "quick_replies": delivered.quick_replies,
+                }
                 if delivered.attachment_type:
-                    entry["attachment"] = {"type": delivered.attachment_type, "content_type": delivered.content_type,
-                                           "url": f"/sandbox/media/{delivered.message_id}"}
+                    entry["attachment"] = {
+                        "type": delivered.attachment_type,
+                        "content_type": delivered.content_type,
+                        "url": f"/sandbox/media/{delivered.message_id}",
+                    }
                 entries.append(entry)
         return sorted(entries, key=lambda entry: entry["at"])
 
@@ -262,10 +296,19 @@ class SandboxSite:
                 items.append({**view, "kind": "message", "text": item["Content"]})
             elif item["Type"] == "ATTACHMENT":
                 attachment = item["Attachments"][0]
-                link = (f"/sandbox/agent-files/{attachment['AttachmentId']}"
-                        if attachment["Status"] == "APPROVED" else None)
-                items.append({**view, "kind": "attachment", "name": attachment["AttachmentName"],
-                              "content_type": attachment["ContentType"], "status": attachment["Status"], "url": link})
+                link = (
+                    f"/sandbox/agent-files/{attachment['AttachmentId']}" if attachment["Status"] == "APPROVED" else None
+                )
+                items.append(
+                    {
+                        **view,
+                        "kind": "attachment",
+                        "name": attachment["AttachmentName"],
+                        "content_type": attachment["ContentType"],
+                        "status": attachment["Status"],
+                        "url": link,
+                    }
+                )
             elif content_type in (JOINED, LEFT, CHAT_ENDED):
                 words = {JOINED: "joined", LEFT: "left", CHAT_ENDED: "chat ended"}[content_type]
                 text = words if content_type == CHAT_ENDED else f"{role.lower()} {words}"

@@ -32,7 +32,11 @@ def test_site_builds_strict(tmp_path):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     problems = [line for line in (result.stdout + result.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
     assert result.returncode == 0, "mkdocs build --strict failed:\n" + "\n".join(problems or [result.stderr[-3000:]])
@@ -143,8 +147,12 @@ def _text_files():
         rel = path.relative_to(ROOT)
         if any(part in SKIP_DIRS for part in rel.parts) or str(rel).startswith(".chalice/deployed"):
             continue
-        if path.is_file() and path.suffix in {".md", ".py", ".yml", ".yaml", ".json", ".txt", ".html", ".js", ".css",
-                                              ".ini", ".toml", ".cfg", ""} and path.stat().st_size < 2_000_000:
+        if (
+            path.is_file()
+            and path.suffix
+            in {".md", ".py", ".yml", ".yaml", ".json", ".txt", ".html", ".js", ".css", ".ini", ".toml", ".cfg", ""}
+            and path.stat().st_size < 2_000_000
+        ):
             try:
                 yield rel, path.read_text()
             except UnicodeDecodeError:
@@ -181,10 +189,13 @@ def test_project_files_exist(name):
 
 def test_every_data_folder_has_a_licence_and_is_listed():
     third_party = (ROOT / "THIRD_PARTY.md").read_text()
-    for readme in list((ROOT / "tests" / "fixtures").glob("*/README.md")) + list((ROOT / "benchmarks" / "data").glob("*/README.md")):
+    for readme in list((ROOT / "tests" / "fixtures").glob("*/README.md")) + list(
+        (ROOT / "benchmarks" / "data").glob("*/README.md")
+    ):
         folder = readme.parent
-        assert (folder / "LICENSE").is_file() or "licen" in readme.read_text().lower(), \
+        assert (folder / "LICENSE").is_file() or "licen" in readme.read_text().lower(), (
             f"{folder.relative_to(ROOT)} states no licence (a LICENSE file, or the licences in its README)"
+        )
         assert f"{folder.relative_to(ROOT)}/" in third_party, f"list {folder.relative_to(ROOT)}/ in THIRD_PARTY.md"
 
 
@@ -192,6 +203,38 @@ def test_paths_named_in_the_docs_exist():
     """A file the docs name (`chalicelib/...`, `tests/...`) must exist: moved code takes its docs along."""
     pattern = re.compile(r"`((?:chalicelib|sandbox|tests|benchmarks|infra|tools|docs)/[A-Za-z0-9_./-]+)`")
     pages = [ROOT / "README.md", *DOCS.rglob("*.md")]
-    missing = sorted({f"{page.relative_to(ROOT)}: {path}" for page in pages for path in pattern.findall(page.read_text())
-                      if not (ROOT / path).exists()})
+    missing = sorted(
+        {
+            f"{page.relative_to(ROOT)}: {path}"
+            for page in pages
+            for path in pattern.findall(page.read_text())
+            if not (ROOT / path).exists()
+        }
+    )
     assert not missing, "the docs name paths that do not exist:\n" + "\n".join(missing)
+
+
+def _anchors(page: Path) -> set[str]:
+    """Explicit `{#id}` anchors and the slugs MkDocs gives headings (lowercase, punctuation dropped, `-` for spaces)."""
+    anchors = set()
+    for line in page.read_text().splitlines():
+        anchors.update(re.findall(r"\{#([\w-]+)\}", line))
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*(?:\{#[\w-]+\})?\s*$", line)
+        if heading:
+            slug = re.sub(r"[^\w\s-]", "", heading.group(1).lower()).strip()
+            anchors.add(re.sub(r"[\s]+", "-", slug))
+    return anchors
+
+
+def test_citations_of_reference_pages_resolve():
+    """Code comments cite `docs/reference/<page>.md#<anchor>`: the page and the anchor must exist."""
+    cited = re.compile(r"docs/reference/([a-z0-9-]+\.md)(?:#([\w-]+))?")
+    broken = []
+    for rel, text in _text_files():
+        for page, anchor in cited.findall(text):
+            target = DOCS / "reference" / page
+            if not target.is_file():
+                broken.append(f"{rel}: docs/reference/{page} does not exist")
+            elif anchor and anchor not in _anchors(target):
+                broken.append(f"{rel}: docs/reference/{page}#{anchor} has no such anchor")
+    assert not broken, "\n".join(sorted(set(broken)))

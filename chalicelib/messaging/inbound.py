@@ -17,36 +17,28 @@
 
 from __future__ import annotations
 
-import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Protocol
 
 from chalicelib.logs import get_logger, log_event
-from chalicelib.messaging.connect_chat import ChatGone, ConnectChat, client_token, split_text
+from chalicelib.messaging.connect.chat import ChatGone, client_token, split_for_connect
 from chalicelib.messaging.errors import PermanentError, TransientError
-from chalicelib.messaging.sessions import (
-    SESSION_MARGIN_SECONDS,
-    ChatSession,
-    Claim,
-    CustomerRecord,
-    CustomerState,
-    DedupeLog,
-    SessionStore,
-)
-from chalicelib.messaging.webhook import (
-    Attachment,
+from chalicelib.messaging.meta.webhook import (
     Attachments,
     CustomerMessage,
     Echo,
     Event,
     Postback,
-    QuickReply,
+    QuickReplyTap,
     Text,
     Unparseable,
-    dedupe_key,
+    message_key,
 )
-from chalicelib.redaction.redactor import RedactionContext, RedactionUnavailable, Redactor
+from chalicelib.messaging.once import Once
+from chalicelib.messaging.ports import AgentChat, AttachmentForwarder, Dedupe, Sessions, TextRedactor
+from chalicelib.messaging.store.sessions import SESSION_MARGIN_SECONDS, ChatSession, CustomerRecord, CustomerState
+from chalicelib.redaction.redactor import RedactionContext, RedactionUnavailable
 
 CHANNEL = "messenger"
 DEDUPE_SCOPE = "inbound"
@@ -54,34 +46,6 @@ DISPLAY_NAME = "Messenger customer"  # what the agent sees; never the PSID
 MAX_TEXT_PIECES = 8  # 8 x 1024 chars reach the agent; the rest is cut with a visible note
 
 _log = get_logger("messaging.inbound")
-
-
-class AttachmentForwarder(Protocol):
-    """Gets one customer attachment to the agent's chat. Raises `ChatGone`, `TransientError` or
-    `PermanentError` like the Connect gateway; `token` is idempotent across Meta's redeliveries."""
-
-    def forward(self, session: ChatSession, attachment: Attachment, token: str) -> None: ...
-
-
-class AttachmentNote:
-    """Until attachments are relayed as real Connect attachments: a short note, never the CDN URL."""
-
-    def __init__(self, chat: ConnectChat):
-        self._chat = chat
-
-    def forward(self, session: ChatSession, attachment: Attachment, token: str) -> None:
-        self._chat.send_text(session.connection_token, attachment_note(attachment), token)
-
-
-def attachment_note(attachment: Attachment) -> str:
-    if attachment.sticker_id:
-        return "[customer sent a sticker]"
-    noun = _ATTACHMENT_NOUNS.get(attachment.type, "an attachment")
-    return f"[customer sent {noun}]"
-
-
-_ATTACHMENT_NOUNS = {"image": "an image", "video": "a video", "audio": "an audio message", "file": "a file",
-                     "location": "a location", "fallback": "a link"}
 
 
 @dataclass(frozen=True)
@@ -94,11 +58,11 @@ class Outcome:
 class InboundMessages:
     def __init__(
         self,
-        sessions: SessionStore,
-        dedupe: DedupeLog,
-        chat: ConnectChat,
-        redactor: Redactor,
-        attachments: AttachmentForwarder | None = None,
+        sessions: Sessions,
+        dedupe: Dedupe,
+        chat: AgentChat,
+        redactor: TextRedactor,
+        attachments: AttachmentForwarder,
         chat_duration_minutes: int = 1500,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -106,10 +70,10 @@ class InboundMessages:
         start_wait_seconds: float = 4.0,
     ):
         self._sessions = sessions
-        self._dedupe = dedupe
+        self._once = Once(dedupe, DEDUPE_SCOPE, lease_seconds=start_lease_seconds, clock=clock)
         self._chat = chat
         self._redactor = redactor
-        self._attachments = attachments or AttachmentNote(chat)
+        self._attachments = attachments
         self._chat_lifetime = chat_duration_minutes * 60 + SESSION_MARGIN_SECONDS
         self._clock = clock
         self._sleep = sleep
@@ -123,35 +87,24 @@ class InboundMessages:
             return Outcome("rejected", event.reason)
         if event.origin.standby:
             return Outcome("ignored", "standby")
-        if not isinstance(event, (Text, QuickReply, Postback, Attachments)):
+        if not isinstance(event, (Text, QuickReplyTap, Postback, Attachments)):
             return Outcome("ignored", event.kind)
         return self._deliver_once(event)
 
     # -- exactly once
 
     def _deliver_once(self, event: CustomerMessage) -> Outcome:
-        key = dedupe_key(event)
-        claim = self._dedupe.claim(DEDUPE_SCOPE, key, self._clock(), lease_seconds=self._start_lease)
-        if claim is Claim.DUPLICATE:
-            return Outcome("duplicate", event.kind)
-        if claim is Claim.IN_PROGRESS:
-            raise TransientError("message_in_progress")
-        try:
-            outcome = self._deliver(event, key)
-        except PermanentError as exc:
-            self._dedupe.complete(DEDUPE_SCOPE, key, self._clock(), outcome=exc.reason)
-            return Outcome("rejected", exc.reason)
-        except BaseException:
-            self._release(key)
-            raise
-        self._dedupe.complete(DEDUPE_SCOPE, key, self._clock(), outcome="delivered")
-        return outcome
+        key = message_key(event)
+        outcome = self._once.run(
+            key, lambda: self._deliver_or_reject(event, key), _completion, busy="message_in_progress"
+        )
+        return Outcome("duplicate", event.kind) if outcome is None else outcome
 
-    def _release(self, key: str) -> None:
+    def _deliver_or_reject(self, event: CustomerMessage, key: str) -> Outcome:
         try:
-            self._dedupe.release(DEDUPE_SCOPE, key)
-        except Exception:  # the lease runs out on its own; the original error matters more
-            log_event(_log, "dedupe_release_failed", logging.WARNING)
+            return self._deliver(event, key)
+        except PermanentError as exc:
+            return Outcome("rejected", exc.reason)
 
     # -- delivery
 
@@ -198,9 +151,13 @@ class InboundMessages:
         # Tokens include the contact: after a recovery the same message goes to a new chat.
         if isinstance(event, Attachments):
             for index, attachment in enumerate(event.attachments):
-                self._attachments.forward(session, attachment, client_token(key, session.contact_id, "file", str(index)))
+                self._attachments.forward(
+                    session, attachment, client_token(key, session.contact_id, "file", str(index))
+                )
         for index, text in enumerate(texts):
-            self._chat.send_text(session.connection_token, _bounded(text), client_token(key, session.contact_id, str(index)))
+            self._chat.send_text(
+                session.connection_token, _bounded(text), client_token(key, session.contact_id, str(index))
+            )
 
     # -- the chat a message goes to
 
@@ -211,7 +168,7 @@ class InboundMessages:
         deadline = time.monotonic() + self._start_wait
         while True:
             now = self._clock()
-            if record is not None and record.state is CustomerState.ACTIVE:
+            if record is not None and record.state is CustomerState.ACTIVE and record.session is not None:
                 try:
                     return self._connected(record.session, now), False
                 except ChatGone as gone:
@@ -222,8 +179,10 @@ class InboundMessages:
                     self._sessions.end_contact(record.session.contact_id, now)
             elif record is None or record.state is CustomerState.ENDED or record.start_lease_expired(now):
                 # A start that crashed is taken over with ITS token: Connect then returns the same contact.
-                taking_over = record is not None and record.state is CustomerState.STARTING and record.start_token
-                token = record.start_token if taking_over else client_token("start", CHANNEL, customer_id, key)
+                taken_over = (
+                    record.start_token if record is not None and record.state is CustomerState.STARTING else None
+                )
+                token = taken_over or client_token("start", CHANNEL, customer_id, key)
                 version = record.version if record is not None else None
                 if self._sessions.claim_start(CHANNEL, customer_id, token, now, self._start_lease, version):
                     return self._open_chat(customer_id, token, (version or 0) + 1, now), True
@@ -242,8 +201,9 @@ class InboundMessages:
         updated = self._sessions.update_connection(session, connection.connection_token, connection.expires_at)
         log_event(_log, "chat_connection_renewed", contact_id=session.contact_id)
         if updated is None:  # ended or replaced meanwhile: the next call will tell
-            return replace(session, connection_token=connection.connection_token,
-                           connection_expires_at=connection.expires_at)
+            return replace(
+                session, connection_token=connection.connection_token, connection_expires_at=connection.expires_at
+            )
         return updated
 
     def _open_chat(self, customer_id: str, token: str, version: int, now: float) -> ChatSession:
@@ -274,8 +234,13 @@ class InboundMessages:
         return session
 
 
+def _completion(outcome: Outcome) -> str:
+    """What the dedupe log records: `delivered`, or the reason the message was rejected for good."""
+    return outcome.reason if outcome.result == "rejected" else outcome.result
+
+
 def _customer_texts(event: CustomerMessage) -> list[str]:
-    if isinstance(event, (Text, QuickReply)):
+    if isinstance(event, (Text, QuickReplyTap)):
         return [event.text]
     if isinstance(event, Postback):
         # The title is what the customer tapped; the payload is the Page developer's, not theirs.
@@ -286,8 +251,8 @@ def _customer_texts(event: CustomerMessage) -> list[str]:
 
 
 def _bounded(text: str) -> str:
-    pieces = split_text(text)
+    pieces = split_for_connect(text)
     if len(pieces) <= MAX_TEXT_PIECES:
         return text
     log_event(_log, "customer_text_truncated", pieces=len(pieces))
-    return "\n".join(pieces[:MAX_TEXT_PIECES - 1]) + "\n[message truncated]"
+    return "\n".join(pieces[: MAX_TEXT_PIECES - 1]) + "\n[message truncated]"

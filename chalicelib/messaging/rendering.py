@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from chalicelib.messaging.text_units import utf16_prefix, utf16_units
 
@@ -105,7 +106,8 @@ def render_interactive(content: str | None) -> Rendered | None:
     data = template.get("data")
     if not isinstance(data, dict):
         return None
-    body = data.get("content") if isinstance(data.get("content"), dict) else data
+    content = data.get("content")
+    body: dict[str, Any] = content if isinstance(content, dict) else data
     if kind == "TimePicker":
         choices = [(_timeslot_label(slot, body.get("timeZoneOffset")), "") for slot in _dicts(body.get("timeslots"))]
     elif kind == "Carousel":
@@ -140,7 +142,8 @@ def _element_choice(element: dict) -> tuple[str, str]:
 
 def _carousel_choices(panel: dict) -> list[tuple[str, str]]:
     data = panel.get("data")
-    inner = data.get("content") if isinstance(data, dict) and isinstance(data.get("content"), dict) else panel
+    content = data.get("content") if isinstance(data, dict) else None
+    inner: dict[str, Any] = content if isinstance(content, dict) else panel
     return [_element_choice(e) for e in _dicts(inner.get("elements"))] or [(_clean(inner.get("title")), "")]
 
 
@@ -150,8 +153,12 @@ def _timeslot_label(slot: dict, offset_minutes: Any) -> str:
     except ValueError:
         return ""
     if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
-    if isinstance(offset_minutes, (int, float)) and not isinstance(offset_minutes, bool) and abs(offset_minutes) <= 24 * 60:
+        start = start.replace(tzinfo=UTC)
+    if (
+        isinstance(offset_minutes, (int, float))
+        and not isinstance(offset_minutes, bool)
+        and abs(offset_minutes) <= 24 * 60
+    ):
         start = start.astimezone(timezone(timedelta(minutes=offset_minutes)))
     label = start.strftime("%a %d %b %H:%M")
     duration = slot.get("duration")
@@ -171,7 +178,7 @@ def _clean(value: Any) -> str:
 # ------------------------------------------------------------------------------------------------ splitting
 
 
-def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+def split_for_messenger(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """Ordered parts of at most `limit` UTF-16 units, cut at the latest paragraph, line, sentence or word end."""
     text = text.strip()
     return list(_parts(text, limit)) if text else []
@@ -184,7 +191,7 @@ def _parts(text: str, limit: int) -> Iterator[str]:
     while utf16_units(text) > limit:
         window = utf16_prefix(text, limit)
         cut = _last_boundary(window)
-        head, text = (window[:cut[0]], text[cut[1]:]) if cut else (window, text[len(window):])
+        head, text = (window[: cut[0]], text[cut[1] :]) if cut else (window, text[len(window) :])
         head, text = head.rstrip(), text.lstrip()
         if head:
             yield head

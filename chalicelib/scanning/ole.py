@@ -15,8 +15,12 @@ from __future__ import annotations
 import io
 import re
 import struct
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.scanning.reasons import Reason, Rejected
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _MAIN_STREAM = {"doc": "worddocument", "xls": "workbook", "ppt": "powerpoint document"}
 _MACRO_STORAGES = frozenset({"macros", "_vba_project_cur", "vba", "_vba_project"})
@@ -34,7 +38,7 @@ _PPT_VBA_INFO = b"\x0f\x00\xff\x03\x14\x00\x00\x00\x02\x00\x00\x04\x0c\x00\x00\x
 class _CachedReader(io.RawIOBase):
     """A seekable file over a ByteSource, fetching aligned blocks and keeping a few of them."""
 
-    def __init__(self, source):
+    def __init__(self, source: ByteSource) -> None:
         self._source = source
         self._position = 0
         self._blocks: dict[int, bytes] = {}
@@ -60,7 +64,7 @@ class _CachedReader(io.RawIOBase):
         while self._position < end:
             index, within = divmod(self._position, _BLOCK)
             block = self._block(index)
-            piece = block[within:within + end - self._position]
+            piece = block[within : within + end - self._position]
             if not piece:
                 break
             parts.append(piece)
@@ -81,7 +85,7 @@ class _CachedReader(io.RawIOBase):
         return block
 
 
-def inspect(source, extension: str) -> None:
+def inspect(source: ByteSource, extension: str) -> None:
     import olefile
 
     reader = _CachedReader(source)
@@ -114,7 +118,7 @@ def _judge_paths(paths: list[list[str]], extension: str) -> None:
         raise Rejected(Reason.TYPE_MISMATCH, "MainStream")
 
 
-def _judge_workbook_globals(ole) -> None:
+def _judge_workbook_globals(ole: Any) -> None:
     """BIFF records of the workbook globals: macro sheets (XLM) and password protection."""
     name = "Workbook" if ole.exists("Workbook") else "Book"
     stream = ole.openstream(name)
@@ -134,11 +138,11 @@ def _judge_workbook_globals(ole) -> None:
             return
 
 
-def _judge_presentation(ole) -> None:
+def _judge_presentation(ole: Any) -> None:
     if _PPT_VBA_INFO in ole.openstream("PowerPoint Document").read():
         raise Rejected(Reason.OFFICE_MACROS, "PptVba")
 
 
-def _judge_word_fields(ole) -> None:
+def _judge_word_fields(ole: Any) -> None:
     if _DOC_DDE_FIELD.search(ole.openstream("WordDocument").read()):
         raise Rejected(Reason.OFFICE_DDE)

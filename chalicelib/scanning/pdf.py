@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _DELIMS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
 # Either a name that is dangerous as written, or any name with a `#` escape (decoded, then judged).
@@ -25,7 +30,9 @@ _NAME = re.compile(
 _STREAM = re.compile(rb"stream(?:\r\n|\n|\r)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # Filters a reader would decode before parsing objects, which we do not: an object stream using one is opaque.
-_OPAQUE_FILTERS = re.compile(rb"/(?:LZWDecode|LZW|ASCIIHexDecode|AHx|ASCII85Decode|A85|RunLengthDecode|RL|Crypt)(?![A-Za-z])")
+_OPAQUE_FILTERS = re.compile(
+    rb"/(?:LZWDecode|LZW|ASCIIHexDecode|AHx|ASCII85Decode|A85|RunLengthDecode|RL|Crypt)(?![A-Za-z])"
+)
 _OBJECT_STREAM_HEADER = re.compile(rb"\s*\d+\s+\d+\s")
 
 _ALWAYS = {
@@ -66,7 +73,7 @@ class _NameScanner:
     def __init__(self) -> None:
         self.encrypted = False
 
-    def scan(self, data: bytes, matches) -> None:
+    def scan(self, data: bytes, matches: Iterable[re.Match[bytes]]) -> None:
         for match in matches:
             name = decode_name(match.group(1))
             reason = _ALWAYS.get(name)
@@ -74,7 +81,8 @@ class _NameScanner:
                 raise Rejected(reason)
             rule = _WITH_VALUE.get(name)
             if rule is not None:
-                value_at = _GAP.match(data, match.end()).end()
+                gap = _GAP.match(data, match.end())  # always matches (possibly empty)
+                value_at = gap.end() if gap else match.end()
                 if value_at - match.end() >= _MAX_GAP or rule[1].match(data, value_at):
                     raise Rejected(rule[0])
             if name == b"Encrypt":
@@ -113,7 +121,7 @@ class _ObjectStream:
         self._pending = b"" if final else text[limit:]
 
 
-def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
+def inspect(source: ByteSource, *, allow_encrypted: bool, max_inflated: int) -> None:
     """Raise Rejected unless the PDF is free of active content."""
     names = _NameScanner()
     budget = [max_inflated]
@@ -124,7 +132,7 @@ def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
         data, base = window.data, window.base
         names.scan(data, window.matches(_NAME))
         for match in window.matches(_STREAM):
-            if data[max(match.start() - 3, 0):match.start()] == b"end":
+            if data[max(match.start() - 3, 0) : match.start()] == b"end":
                 continue
             if active is not None and not active.done:
                 raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
@@ -169,7 +177,7 @@ def _open_object_stream(
     if declared and (_OPAQUE_FILTERS.search(dictionary) or b"/DecodeParms" in dictionary):
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Filter")
     try:
-        first = zlib.decompressobj().decompress(data[data_at:data_at + 1024], 64)
+        first = zlib.decompressobj().decompress(data[data_at : data_at + 1024], 64)
     except zlib.error:
         first = None
     if first is not None and _OBJECT_STREAM_HEADER.match(first):
@@ -187,7 +195,7 @@ def _dictionary_before(data: bytes, keyword_at: int) -> bytes:
     comment (a fake header planted to hide `/ObjStm`), the whole lookback is returned instead: a
     larger region can only make the declaration test stricter.
     """
-    lookback = data[max(keyword_at - _DICT_LOOKBACK, 0):keyword_at]
+    lookback = data[max(keyword_at - _DICT_LOOKBACK, 0) : keyword_at]
     header = lookback.rfind(b"obj")
     if header < 0 or not _outside_strings_and_comments(lookback, header):
         return decode_name(lookback)

@@ -14,9 +14,10 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sandbox.connect.errors import ConnectError, access_denied, chat_ended, validation
 from sandbox.connect.processing import DELIVER, DO_NOT_DELIVER, MessageProcessing, ProcessorSettings
@@ -27,11 +28,13 @@ JOINED = EVENT + "participant.joined"
 LEFT = EVENT + "participant.left"
 CHAT_ENDED = EVENT + "chat.ended"
 MESSAGE_CONTENT_TYPES = {
-    "text/plain", "text/markdown", "application/json",
+    "text/plain",
+    "text/markdown",
+    "application/json",
     "application/vnd.amazonaws.connect.message.interactive.response",
 }
 EVENT_CONTENT_TYPES = {TYPING, EVENT + "message.delivered", EVENT + "message.read", EVENT + "connection.acknowledged"}
-TEXT_LIMIT = 1024  # SDK docs: text/plain and text/markdown 1-1024 characters (REFERENCE.md §3.1)
+TEXT_LIMIT = 1024  # SDK docs: text/plain and text/markdown 1-1024 characters (docs/reference/connect-chat.md)
 CONTENT_LIMIT = 16384
 CONNECT_WINDOW_SECONDS = 300  # CreateParticipantConnection must follow StartChatContact within 5 minutes
 MAX_TOPICS = 2
@@ -41,7 +44,7 @@ Publish = Callable[["Chat", dict], None]
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -118,14 +121,18 @@ class ConnectModel:
                     return remembered
             name = (request.get("ParticipantDetails") or {}).get("DisplayName")
             if not isinstance(name, str) or not 1 <= len(name) <= 256:
-                raise ConnectError("InvalidParameterException", "ParticipantDetails.DisplayName must be 1-256 characters")
+                raise ConnectError(
+                    "InvalidParameterException", "ParticipantDetails.DisplayName must be 1-256 characters"
+                )
             attributes = _check_attributes(request.get("Attributes") or {})
             minutes = request.get("ChatDurationInMinutes", 1500)
             if not isinstance(minutes, int) or not 60 <= minutes <= 10080:
                 raise ConnectError("InvalidParameterException", "ChatDurationInMinutes must be 60-10080")
             supported = request.get("SupportedMessagingContentTypes")
             if supported is not None and "text/plain" not in supported:
-                raise ConnectError("InvalidParameterException", "SupportedMessagingContentTypes must include text/plain")
+                raise ConnectError(
+                    "InvalidParameterException", "SupportedMessagingContentTypes must include text/plain"
+                )
 
             now = self._clock()
             contact_id = str(uuid.uuid4())
@@ -137,8 +144,11 @@ class ConnectModel:
             if initial:
                 self._check_message(initial.get("ContentType"), initial.get("Content"))
                 self._add(chat, customer, "MESSAGE", initial["ContentType"], initial["Content"])
-            response = {"ContactId": contact_id, "ParticipantId": customer.participant_id,
-                        "ParticipantToken": customer.participant_token}
+            response = {
+                "ContactId": contact_id,
+                "ParticipantId": customer.participant_id,
+                "ParticipantToken": customer.participant_token,
+            }
             if token is not None:
                 self._idempotent[("StartChatContact", token)] = response
             return response
@@ -159,7 +169,9 @@ class ConnectModel:
                 raise ConnectError("InvalidRequestException", "Contact is not active")
             arn = ((request.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn")) or ""
             if not 1 <= len(arn) <= 350 or not self._topic_exists(arn):
-                raise ConnectError("InvalidParameterException", "StreamingEndpointArn is not an existing standard SNS topic")
+                raise ConnectError(
+                    "InvalidParameterException", "StreamingEndpointArn is not an existing standard SNS topic"
+                )
             if arn not in chat.topics:
                 if len(chat.topics) >= MAX_TOPICS:
                     raise ConnectError("LimitExceededException", "A contact streams to at most 2 topics")
@@ -216,8 +228,10 @@ class ConnectModel:
                 self._connections[connection_token] = Connection(participant, expires_at)
                 response["ConnectionCredentials"] = {"ConnectionToken": connection_token, "Expiry": iso(expires_at)}
             if "WEBSOCKET" in types:  # not served: the app uses connection credentials only
-                response["Websocket"] = {"Url": "wss://127.0.0.1/unsupported-in-sandbox",
-                                         "ConnectionExpiry": iso(now + 300)}
+                response["Websocket"] = {
+                    "Url": "wss://127.0.0.1/unsupported-in-sandbox",
+                    "ConnectionExpiry": iso(now + 300),
+                }
             return response
 
     def send_message(self, connection_token: str | None, request: dict) -> dict:
@@ -324,8 +338,9 @@ class ConnectModel:
                 connection.expires_at = min(connection.expires_at, now - 1)
             return len(self._connections)
 
-    def add_item(self, chat: Chat, participant: Participant, item_type: str, content_type: str,
-                 attachments: list[dict]) -> dict:
+    def add_item(
+        self, chat: Chat, participant: Participant, item_type: str, content_type: str, attachments: list[dict]
+    ) -> dict:
         """An ATTACHMENT item, once the scanner decided (attachments.py)."""
         with self._lock:
             return self._add(chat, participant, item_type, content_type, None, attachments)
@@ -426,8 +441,15 @@ class ConnectModel:
         chat.ended, chat.end_reason = True, reason
         self._add(chat, None, "EVENT", CHAT_ENDED)
 
-    def _add(self, chat: Chat, participant: Participant | None, item_type: str, content_type: str,
-             content: str | None = None, attachments: list[dict] | None = None) -> dict:
+    def _add(
+        self,
+        chat: Chat,
+        participant: Participant | None,
+        item_type: str,
+        content_type: str,
+        content: str | None = None,
+        attachments: list[dict] | None = None,
+    ) -> dict:
         item: dict[str, Any] = {
             "AbsoluteTime": iso(self._clock()),
             "Id": str(uuid.uuid4()),

@@ -26,8 +26,12 @@ def validate_against_the_api(service: str, operation: str, params: dict) -> None
     from botocore.validate import validate_parameters
 
     model = botocore.session.get_session().get_service_model(service)
-    validate_parameters(params, model.operation_model(model.operation_names[
-        [n.lower() for n in model.operation_names].index(operation.replace("_", ""))]).input_shape)
+    validate_parameters(
+        params,
+        model.operation_model(
+            model.operation_names[[n.lower() for n in model.operation_names].index(operation.replace("_", ""))]
+        ).input_shape,
+    )
 
 
 # ------------------------------------------------------------------------------------ dry run
@@ -45,7 +49,8 @@ def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_p
         "aws cloudformation wait stack-create-complete",
         "chalice deploy --stage prod",
         "aws sns set-subscription-attributes",
-        "--attribute-name FilterPolicy --attribute-value " + shlex.quote(json.dumps(STREAM_FILTER_POLICY, separators=(",", ":"))),
+        "--attribute-name FilterPolicy --attribute-value "
+        + shlex.quote(json.dumps(STREAM_FILTER_POLICY, separators=(",", ":"))),
         "aws lambda put-function-event-invoke-config --function-name connect-guard-prod-connect_stream_handler",
         "aws lambda add-permission --function-name connect-guard-prod-ivr_decryptor",
         "aws connect associate-lambda-function --instance-id 11111111-2222-3333-4444-555555555555",
@@ -99,7 +104,7 @@ def test_dry_run_destroy_undoes_connect_wiring_then_the_app_then_the_stack():
 
 def test_cli_line_quotes_values_for_a_shell():
     line = cli_line("sns", "set_subscription_attributes", {"AttributeValue": '{"a":["b c"]}', "Count": 2})
-    assert line == "aws sns set-subscription-attributes --attribute-value '{\"a\":[\"b c\"]}' --count 2"
+    assert line == 'aws sns set-subscription-attributes --attribute-value \'{"a":["b c"]}\' --count 2'
 
 
 # ------------------------------------------------------------------------------------ idempotency
@@ -112,8 +117,11 @@ def deployed_flows(target: Stage) -> dict[str, str]:
 
     deployment = FlowDeployment(target, None)
     values = deployment.values()
-    return {flow_name(target, f): content_text(render(f, values, {})) for f in load_all()
-            if not deployment.missing(f, f.select({}), values)}
+    return {
+        flow_name(target, f): content_text(render(f, values, {}))
+        for f in load_all()
+        if not deployment.missing(f, f.select({}), values)
+    }
 
 
 class DeployedAccount:
@@ -140,11 +148,24 @@ class DeployedAccount:
             raise not_found("UpdateStack", "ValidationError", "No updates are to be performed.")
         answers = {
             "describe_stacks": {"Stacks": [{"StackStatus": "UPDATE_COMPLETE", "Outputs": outputs}]},
-            "list_subscriptions_by_topic": {"Subscriptions": [{
-                "SubscriptionArn": "arn:sub", "Protocol": "lambda",
-                "Endpoint": self.target.function_arn("connect_stream_handler")}]},
-            "get_policy": {"Policy": json.dumps({"Statement": [{
-                "Sid": PERMISSION_SID, "Condition": {"ArnLike": {"AWS:SourceArn": self.permission_arn}}}]})},
+            "list_subscriptions_by_topic": {
+                "Subscriptions": [
+                    {
+                        "SubscriptionArn": "arn:sub",
+                        "Protocol": "lambda",
+                        "Endpoint": self.target.function_arn("connect_stream_handler"),
+                    }
+                ]
+            },
+            "get_policy": {
+                "Policy": json.dumps(
+                    {
+                        "Statement": [
+                            {"Sid": PERMISSION_SID, "Condition": {"ArnLike": {"AWS:SourceArn": self.permission_arn}}}
+                        ]
+                    }
+                )
+            },
             "list_lambda_functions": {"LambdaFunctions": [self.target.function_arn("ivr_decryptor")]},
             "list_integration_associations": {"IntegrationAssociationSummaryList": [
                 {"IntegrationAssociationId": "a1", "IntegrationArn": self.scanner_arn}
@@ -178,8 +199,14 @@ def test_redeploying_a_deployed_stage_only_repeats_the_idempotent_puts(tmp_path)
     target = stage()
     account = DeployedAccount(target)
     Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
-    assert account.mutations() == ["update_stack", "deploy", "set_subscription_attributes",
-                                   "set_subscription_attributes", "put_function_event_invoke_config", "url"]
+    assert account.mutations() == [
+        "update_stack",
+        "deploy",
+        "set_subscription_attributes",
+        "set_subscription_attributes",
+        "put_function_event_invoke_config",
+        "url",
+    ]
 
 
 def test_a_permission_for_another_instance_is_replaced(tmp_path):
@@ -213,7 +240,9 @@ def test_deploy_writes_the_stage_environment_and_policies_and_keeps_the_rest(tmp
     written = json.loads((tmp_path / ".chalice" / "config.json").read_text())
     outputs = target.predicted_outputs()
     assert written["stages"]["prod"]["environment_variables"] == {
-        "PII_ENGINE": "both", **chalice_config.stage_environment(outputs)}
+        "PII_ENGINE": "both",
+        **chalice_config.stage_environment(outputs),
+    }
     assert written["stages"]["local"] == original["stages"]["local"]
     assert written["stages"]["dev"] == original["stages"]["dev"]
     assert written["stages"]["prod"]["lambda_functions"]["ivr_decryptor"]["lambda_timeout"] == 5
@@ -222,7 +251,8 @@ def test_deploy_writes_the_stage_environment_and_policies_and_keeps_the_rest(tmp
         assert on_disk == policies.render_all(target, outputs, written)[function]
     assert policies.uses_comprehend(policies.function_environment(written, "prod", "api_handler"))
     assert "comprehend:DetectPiiEntities" in json.dumps(
-        json.loads(policies.policy_path("prod", "api_handler", tmp_path).read_text()))
+        json.loads(policies.policy_path("prod", "api_handler", tmp_path).read_text())
+    )
 
 
 # ------------------------------------------------------------------------------------ unprocessed transcripts
@@ -295,11 +325,14 @@ def test_transcript_parameters_never_reach_the_infra_stack():
 # ------------------------------------------------------------------------------------ parameters
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"ConnectInstanceArn": "11111111-2222-3333-4444-555555555555"}, "ConnectInstanceArn must look like"),
-    ({"MessengerSecretArn": ""}, "missing parameter(s): MessengerSecretArn"),
-    ({"ConectInstanceArn": "typo"}, "unknown parameter(s): ConectInstanceArn"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"ConnectInstanceArn": "11111111-2222-3333-4444-555555555555"}, "ConnectInstanceArn must look like"),
+        ({"MessengerSecretArn": ""}, "missing parameter(s): MessengerSecretArn"),
+        ({"ConectInstanceArn": "typo"}, "unknown parameter(s): ConectInstanceArn"),
+    ],
+)
 def test_bad_parameters_are_named(change, message):
     with pytest.raises(StageError) as error:
         stage(**change)
@@ -337,19 +370,25 @@ def test_policies_action_renders_the_policy_files_alone(tmp_path):
     (tmp_path / ".chalice").mkdir()
     (tmp_path / ".chalice" / "config.json").write_text("{}")
     target = stage()
-    Deployment(target, DryRunAws(target, printer=lambda _: None), printer=lambda _: None,
-               project_dir=tmp_path).render_policies()
+    Deployment(
+        target, DryRunAws(target, printer=lambda _: None), printer=lambda _: None, project_dir=tmp_path
+    ).render_policies()
     assert sorted(p.name for p in (tmp_path / ".chalice").iterdir()) == sorted(
-        [policies.policy_file_name("prod", f) for f in FUNCTIONS] + ["config.json"])
+        [policies.policy_file_name("prod", f) for f in FUNCTIONS] + ["config.json"]
+    )
 
 
 @pytest.mark.parametrize("target", ["deploy", "destroy"])
 def test_make_targets_run_the_tool_in_dry_run(target):
     import subprocess
 
-    done = subprocess.run(["make", "--no-print-directory", target, "STAGE=prod", "DRY_RUN=1",
-                           "PARAMS=infra/params.example.json"], cwd=PROJECT_DIR, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        ["make", "--no-print-directory", target, "STAGE=prod", "DRY_RUN=1", "PARAMS=infra/params.example.json"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "aws cloudformation" in done.stdout
 
@@ -357,8 +396,13 @@ def test_make_targets_run_the_tool_in_dry_run(target):
 def test_make_deploy_requires_a_stage():
     import subprocess
 
-    done = subprocess.run(["make", "--no-print-directory", "deploy", "STAGE="], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "deploy", "STAGE="],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0 and "STAGE is required" in done.stderr
 
 
@@ -367,7 +411,9 @@ def test_aws_errors_end_with_one_line_and_a_retry_hint(monkeypatch, tmp_path):
 
     class Denied(DryRunAws):
         def call(self, service, operation, **params):
-            raise not_found(operation, "AccessDeniedException", "not authorized to perform cloudformation:DescribeStacks")
+            raise not_found(
+                operation, "AccessDeniedException", "not authorized to perform cloudformation:DescribeStacks"
+            )
 
     monkeypatch.setattr(deploy, "RealAws", lambda target, printer: Denied(target, printer))
     path = tmp_path / "p.json"

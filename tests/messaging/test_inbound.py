@@ -11,12 +11,14 @@ from botocore.stub import ANY
 from moto import mock_aws
 
 from chalicelib import aws, settings
-from chalicelib.messaging.connect_chat import ConnectChat, Connection, StartedChat, client_token
+from chalicelib.messaging.connect.chat import ConnectChat, Connection, StartedChat, client_token
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.inbound import InboundMessages
-from chalicelib.messaging.sessions import CustomerState, DedupeLog, SessionStore
-from chalicelib.messaging.webhook import parse_item
+from chalicelib.messaging.meta.webhook import parse_item
+from chalicelib.messaging.store.dedupe import DedupeLog
+from chalicelib.messaging.store.sessions import CustomerState, SessionStore
 from chalicelib.redaction.redactor import RedactionUnavailable, build_redactor
+from tests.messaging.fakes import MemoryForwarder
 from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
@@ -53,48 +55,74 @@ def world():
         db = aws.client("dynamodb")
         clock = Clock()
         sessions = SessionStore(db, SESSIONS_TABLE)
+        forwarder = MemoryForwarder()
         inbound = InboundMessages(
             sessions=sessions,
             dedupe=DedupeLog(db, SESSIONS_TABLE),
             chat=ConnectChat(connect, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500),
             redactor=build_redactor(settings.load().redaction),
+            attachments=forwarder,
             clock=clock,
         )
         with connect_stub, participant_stub:
-            yield SimpleNamespace(inbound=inbound, sessions=sessions, connect=connect_stub,
-                                  participant=participant_stub, clock=clock)
+            yield SimpleNamespace(
+                inbound=inbound,
+                sessions=sessions,
+                connect=connect_stub,
+                participant=participant_stub,
+                clock=clock,
+                forwarder=forwarder,
+            )
             connect_stub.assert_no_pending_responses()
             participant_stub.assert_no_pending_responses()
 
 
 def expect_new_chat(world, contact_id="contact-1", expires_in=86400):
-    world.connect.add_response("start_chat_contact", start_chat_response(contact_id, f"ptoken-{contact_id}"), {
-        "InstanceId": INSTANCE_ID,
-        "ContactFlowId": FLOW_ID,
-        "ParticipantDetails": {"DisplayName": "Messenger customer"},
-        "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
-        "ChatDurationInMinutes": 1500,
-        "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
-        "ClientToken": ANY,
-    })
-    world.connect.add_response("start_contact_streaming", {"StreamingId": "s"}, {
-        "InstanceId": INSTANCE_ID, "ContactId": contact_id,
-        "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN}, "ClientToken": ANY,
-    })
+    world.connect.add_response(
+        "start_chat_contact",
+        start_chat_response(contact_id, f"ptoken-{contact_id}"),
+        {
+            "InstanceId": INSTANCE_ID,
+            "ContactFlowId": FLOW_ID,
+            "ParticipantDetails": {"DisplayName": "Messenger customer"},
+            "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
+            "ChatDurationInMinutes": 1500,
+            "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
+            "ClientToken": ANY,
+        },
+    )
+    world.connect.add_response(
+        "start_contact_streaming",
+        {"StreamingId": "s"},
+        {
+            "InstanceId": INSTANCE_ID,
+            "ContactId": contact_id,
+            "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN},
+            "ClientToken": ANY,
+        },
+    )
     expect_connection(world, f"ptoken-{contact_id}", f"ctoken-{contact_id}", expires_in)
 
 
 def expect_connection(world, participant_token, connection_token, expires_in=86400):
     world.participant.add_response(
-        "create_participant_connection", connection_response(connection_token, expires_in),
+        "create_participant_connection",
+        connection_response(connection_token, expires_in),
         {"ParticipantToken": participant_token, "Type": ["CONNECTION_CREDENTIALS"], "ConnectParticipant": True},
     )
 
 
 def expect_send(world, content, connection_token="ctoken-contact-1"):
-    world.participant.add_response("send_message", {"Id": "msg"}, {
-        "ConnectionToken": connection_token, "ContentType": "text/plain", "Content": content, "ClientToken": ANY,
-    })
+    world.participant.add_response(
+        "send_message",
+        {"Id": "msg"},
+        {
+            "ConnectionToken": connection_token,
+            "ContentType": "text/plain",
+            "Content": content,
+            "ClientToken": ANY,
+        },
+    )
 
 
 def handle(world, raw_item):
@@ -143,26 +171,39 @@ def test_quick_reply_sends_its_title_not_the_payload(world):
     assert handle(world, text_item("Yes please", mid="m_q", quick_reply={"payload": "DEV_YES"})).result == "delivered"
 
 
-def test_attachment_becomes_a_note_without_the_url(world):
+def test_attachments_go_to_the_forwarder_in_order_then_the_text_to_the_chat(world):
     expect_new_chat(world)
-    expect_send(world, "[customer sent an image]")
-    expect_send(world, "[customer sent a file]")
     expect_send(world, "see this")
-    raw = item(message={"mid": "m_a", "text": "see this", "attachments": [
-        {"type": "image", "payload": {"url": "https://cdn.example/secret.jpg"}},
-        {"type": "file", "payload": {"url": "https://cdn.example/doc.pdf"}},
-    ]})
+    raw = item(
+        message={
+            "mid": "m_a",
+            "text": "see this",
+            "attachments": [
+                {"type": "image", "payload": {"url": "https://cdn.example/secret.jpg"}},
+                {"type": "file", "payload": {"url": "https://cdn.example/doc.pdf"}},
+            ],
+        }
+    )
     assert handle(world, raw).result == "delivered"
+    assert [(contact, kind) for contact, kind, _, _ in world.forwarder.forwarded] == [
+        ("contact-1", "image"),
+        ("contact-1", "file"),
+    ]
+    tokens = [token for *_, token in world.forwarder.forwarded]
+    assert len(set(tokens)) == 2  # one idempotency token per attachment
 
 
-@pytest.mark.parametrize("raw, result, reason", [
-    (echo_item(), "ignored", "echo"),
-    (item(delivery={"mids": ["m_1"], "watermark": 1}), "ignored", "delivery"),
-    (item(read={"watermark": 1}), "ignored", "read"),
-    (item(reaction={"reaction": "love", "action": "react", "mid": "m_1"}), "ignored", "reaction"),
-    (item(optin={"ref": "x"}), "ignored", "other"),
-    (item(message={"mid": "m"}), "rejected", "message_without_content"),
-])
+@pytest.mark.parametrize(
+    "raw, result, reason",
+    [
+        (echo_item(), "ignored", "echo"),
+        (item(delivery={"mids": ["m_1"], "watermark": 1}), "ignored", "delivery"),
+        (item(read={"watermark": 1}), "ignored", "read"),
+        (item(reaction={"reaction": "love", "action": "react", "mid": "m_1"}), "ignored", "reaction"),
+        (item(optin={"ref": "x"}), "ignored", "other"),
+        (item(message={"mid": "m"}), "rejected", "message_without_content"),
+    ],
+)
 def test_events_that_never_reach_connect_or_the_table(world, raw, result, reason):
     outcome = handle(world, raw)
     assert (outcome.result, outcome.reason) == (result, reason)
@@ -174,7 +215,7 @@ def test_echo_is_ignored_before_any_session_lookup():
         def __getattr__(self, name):
             raise AssertionError("echo reached an adapter")
 
-    inbound = InboundMessages(Untouchable(), Untouchable(), Untouchable(), Untouchable())
+    inbound = InboundMessages(Untouchable(), Untouchable(), Untouchable(), Untouchable(), Untouchable())
     assert inbound.handle(parse_item(echo_item())).reason == "echo"
     assert inbound.handle(parse_item(text_item("hi"), standby=True)).reason == "standby"
 
@@ -261,10 +302,19 @@ def test_a_start_crashed_mid_way_is_taken_over_with_the_same_token(world):
 
     # The retry comes after the start lease: same StartChatContact token, so Connect returns the same contact.
     world.clock.now += 31
-    world.connect.add_response("start_chat_contact", start_chat_response("contact-1", "ptoken-contact-1"), {
-        "InstanceId": ANY, "ContactFlowId": ANY, "ParticipantDetails": ANY, "Attributes": ANY,
-        "ChatDurationInMinutes": ANY, "SupportedMessagingContentTypes": ANY, "ClientToken": record.start_token,
-    })
+    world.connect.add_response(
+        "start_chat_contact",
+        start_chat_response("contact-1", "ptoken-contact-1"),
+        {
+            "InstanceId": ANY,
+            "ContactFlowId": ANY,
+            "ParticipantDetails": ANY,
+            "Attributes": ANY,
+            "ChatDurationInMinutes": ANY,
+            "SupportedMessagingContentTypes": ANY,
+            "ClientToken": record.start_token,
+        },
+    )
     world.connect.add_response("start_contact_streaming", {"StreamingId": "s"})
     expect_connection(world, "ptoken-contact-1", "ctoken-contact-1")
     expect_send(world, "hello")
@@ -305,12 +355,16 @@ def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
     from tests.messaging.fixtures import atomic_moto_dynamodb, create_sessions_table
 
     with mock_aws(), atomic_moto_dynamodb():
-
         create_sessions_table()
         db = aws.client("dynamodb")
         chat = FakeChat()
-        inbound = InboundMessages(SessionStore(db, SESSIONS_TABLE), DedupeLog(db, SESSIONS_TABLE), chat,
-                                  build_redactor(settings.load().redaction))
+        inbound = InboundMessages(
+            SessionStore(db, SESSIONS_TABLE),
+            DedupeLog(db, SESSIONS_TABLE),
+            chat,
+            build_redactor(settings.load().redaction),
+            MemoryForwarder(),
+        )
         barrier = threading.Barrier(3)
         outcomes, errors = [], []
 
@@ -367,13 +421,21 @@ def test_redaction_context_is_kept_in_the_session_between_messages(world):
     assert world.sessions.find_by_contact("contact-1").redaction == RedactionContext(card_context_until=1236).to_item()
 
 
-def test_sticker_and_untitled_postback_become_notes(world):
+def test_sticker_goes_to_the_forwarder_and_untitled_postback_becomes_a_note(world):
     expect_new_chat(world)
-    expect_send(world, "[customer sent a sticker]")
     expect_send(world, "[customer tapped a button]")
-    sticker = item(message={"mid": "m_s", "attachments": [
-        {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}}]})
+    sticker = item(
+        message={
+            "mid": "m_s",
+            "attachments": [
+                {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}}
+            ],
+        }
+    )
     assert handle(world, sticker).result == "delivered"
+    assert [(kind, sticker_id) for _, kind, sticker_id, _ in world.forwarder.forwarded] == [
+        ("image", "369239263222822")
+    ]
     assert handle(world, item(postback={"payload": "DEV_ONLY", "mid": "m_p"})).result == "delivered"
 
 

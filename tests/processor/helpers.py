@@ -23,7 +23,7 @@ _ids = itertools.count(1)
 
 def event(content: Any = "hello", content_type: Any = "text/plain", role: str = "CUSTOMER",
           contact: str = CONTACT, message_id: str | None = None, initial: str | None = None) -> dict[str, Any]:
-    """The documented input (docs/reference/message-processor.md#lambda-contract)."""
+    """The documented input (docs/reference/message-processor.md#contract)."""
     return {
         "version": "1.0",
         "instanceId": INSTANCE_ID,
@@ -89,7 +89,10 @@ def atomic_moto_dynamodb():
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    originals = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item")}
+    # Reads too: moto updates an item attribute by attribute, so an unlocked read can see the new version
+    # number beside the old context, which DynamoDB's atomic item reads never show.
+    originals = {name: getattr(DynamoDBBackend, name)
+                 for name in ("get_item", "put_item", "update_item", "delete_item")}
 
     def locked(method):
         @functools.wraps(method)

@@ -19,22 +19,45 @@ KNOWN: dict[str, str] = {
     "meta.message_edits": "message_edits are ignored: the agent never sees the corrected text",
     "meta.messages.sticker_transition_pair": "a sticker sent as sticker + image gives the agent two notes",
     "meta.messages.two_pages_one_body": "a message for a Page we do not serve opens a chat",
-    **{case: INSTAGRAM for case in (
-        "chatwoot.instagram_message_create_event", "chatwoot.instagram_message_standby_event",
-        "chatwoot.instagram_story_reply_event", "chatwoot.instagram_test_text_event",
-        "chatwoot.instagram_message_unsend_event", "chatwoot.instagram_message_attachment_event",
-        "chatwoot.instagram_story_mention_event", "chatwoot.instagram_story_mention_event_with_echo",
-        "chatwoot.messaging_seen_event", "meta.instagram.text", "meta.instagram.image",
-        "meta.instagram.story_mention", "meta.instagram.story_reply", "meta.instagram.reply_to_message",
-        "meta.instagram.post_share_transition_pair", "meta.instagram.ig_reel", "meta.instagram.reaction",
-        "meta.instagram.unreact", "meta.instagram.seen", "meta.instagram.postback", "meta.instagram.quick_reply",
-        "meta.instagram.referral_ig_me", "meta.instagram.is_deleted", "meta.instagram.is_unsupported",
-        "meta.instagram.echo", "meta.instagram.ephemeral", "meta.instagram.shop_product_referral")},
+    **{
+        case: INSTAGRAM
+        for case in (
+            "chatwoot.instagram_message_create_event",
+            "chatwoot.instagram_message_standby_event",
+            "chatwoot.instagram_story_reply_event",
+            "chatwoot.instagram_test_text_event",
+            "chatwoot.instagram_message_unsend_event",
+            "chatwoot.instagram_message_attachment_event",
+            "chatwoot.instagram_story_mention_event",
+            "chatwoot.instagram_story_mention_event_with_echo",
+            "chatwoot.messaging_seen_event",
+            "meta.instagram.text",
+            "meta.instagram.image",
+            "meta.instagram.story_mention",
+            "meta.instagram.story_reply",
+            "meta.instagram.reply_to_message",
+            "meta.instagram.post_share_transition_pair",
+            "meta.instagram.ig_reel",
+            "meta.instagram.reaction",
+            "meta.instagram.unreact",
+            "meta.instagram.seen",
+            "meta.instagram.postback",
+            "meta.instagram.quick_reply",
+            "meta.instagram.referral_ig_me",
+            "meta.instagram.is_deleted",
+            "meta.instagram.is_unsupported",
+            "meta.instagram.echo",
+            "meta.instagram.ephemeral",
+            "meta.instagram.shop_product_referral",
+        )
+    },
 }
 
 KNOWN_STREAM: dict[str, str] = {}
-KNOWN_STREAM.update({
-    "chat-interface.ListPicker.L56": "rich-text titles reach the customer as raw markdown",
-    "chat-interface.Carousel.L293": "a carousel becomes a flat list, not a generic template",
-    "chat-interface.ViewResource": "a ViewResource (step-by-step) is dropped and the agent is not told",
-})
+KNOWN_STREAM.update(
+    {
+        "chat-interface.ListPicker.L56": "rich-text titles reach the customer as raw markdown",
+        "chat-interface.Carousel.L293": "a carousel becomes a flat list, not a generic template",
+        "chat-interface.ViewResource": "a ViewResource (step-by-step) is dropped and the agent is not told",
+    }
+)

@@ -29,8 +29,10 @@ def customer_text(text: str, mid: str, psid: str = "psid-replay-1", page: str = 
 @pytest.mark.xfail(reason="postbacks without mid and string timestamps share one dedupe key", strict=True)
 def test_two_postbacks_without_mid_both_reach_the_agent(monkeypatch):
     with replay_world(monkeypatch) as world:
-        for case_id in ("meta.messaging_postbacks.get_started_without_mid",
-                        "meta.messaging_postbacks.talk_to_agent_without_mid"):
+        for case_id in (
+            "meta.messaging_postbacks.get_started_without_mid",
+            "meta.messaging_postbacks.talk_to_agent_without_mid",
+        ):
             assert world.post(corpus.case(case_id).raw).status_code == 200
         view = world.agent_view()
         assert "Get Started" in view and "Talk to an agent" in view
@@ -78,10 +80,13 @@ def test_each_customer_is_answered_with_the_token_of_the_page_they_wrote_to(monk
         world.post(customer_text("on the second page", "m_b", psid="psid-b", page="404217156637689"))
         for chat, page in zip(world.connect.chats(), ("111899832631525", "404217156637689")):
             world.connect.model.agent_message(chat.contact_id, f"reply for {page}")
-            world.stream(*[_as_record(item) for item in world.connect.published if item.get("Content") == f"reply for {page}"])
+            world.stream(
+                *[_as_record(item) for item in world.connect.published if item.get("Content") == f"reply for {page}"]
+            )
         sends = world.sent_to_customers()
-        tokens = {call["body"]["recipient"]["id"]: call["authorization"] or call["body"].get("access_token")
-                  for call in sends}
+        tokens = {
+            call["body"]["recipient"]["id"]: call["authorization"] or call["body"].get("access_token") for call in sends
+        }
         assert token_for("111899832631525") in tokens["psid-a"]
         assert token_for("404217156637689") in tokens["psid-b"]
 
@@ -93,15 +98,23 @@ def test_an_instagram_customer_gets_a_contact_marked_instagram_and_replies(monke
         (chat,) = world.connect.chats()
         assert chat.attributes["Channel"] == "instagram"
         world.connect.model.agent_message(chat.contact_id, "Hi from the agent")
-        world.stream(*[_as_record(item) for item in world.connect.published if item.get("Content") == "Hi from the agent"])
+        world.stream(
+            *[_as_record(item) for item in world.connect.published if item.get("Content") == "Hi from the agent"]
+        )
         (send,) = world.sent_to_customers()
         assert send["body"]["recipient"]["id"] == "<IGSID>"
         assert token_for("<YOUR_APP_USERS_INSTAGRAM_ACCOUNT_ID>") in (send["authorization"] or "")
 
 
 def _as_record(item: dict) -> tuple[str, dict]:
-    attributes = {"InitialContactId": item["InitialContactId"], "ContactId": item["ContactId"],
-                  "ParticipantRole": item["ParticipantRole"], "InstanceId": "i", "AccountId": "123456789012",
-                  "Type": "EVENT" if item["Type"] == "EVENT" else "MESSAGE", "ContentType": item["ContentType"],
-                  "MessageVisibility": "ALL"}
+    attributes = {
+        "InitialContactId": item["InitialContactId"],
+        "ContactId": item["ContactId"],
+        "ParticipantRole": item["ParticipantRole"],
+        "InstanceId": "i",
+        "AccountId": "123456789012",
+        "Type": "EVENT" if item["Type"] == "EVENT" else "MESSAGE",
+        "ContentType": item["ContentType"],
+        "MessageVisibility": "ALL",
+    }
     return json.dumps(item), {k: {"Type": "String", "Value": v} for k, v in attributes.items()}

@@ -5,19 +5,19 @@ unavailable when the cache expires); `refresh()` forces a new read when a signat
 token does not match (the secret may have been rotated), but at most once per `min_refresh_seconds`, so
 a flood of forged requests cannot turn into a flood of Secrets Manager calls.
 
-aws-lambda-powertools' parameters utility would do the TTL caching, but not the rate-limited forced
-refresh, and costs ~45 ms of import on every cold start; this is 60 lines.
+The caching itself is chalicelib/cache.py (shared with the IVR keys).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+from chalicelib.cache import RefreshingCache
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError, aws_failure
 
@@ -34,7 +34,7 @@ class MessengerCredentials:
     verify_token: str = field(repr=False)
 
     @classmethod
-    def from_secret_string(cls, secret_string: str) -> "MessengerCredentials":
+    def from_secret_string(cls, secret_string: str) -> MessengerCredentials:
         try:
             document = json.loads(secret_string)
         except (TypeError, ValueError):
@@ -48,7 +48,7 @@ class MessengerCredentials:
 
 
 class MessengerSecrets:
-    """TTL-cached Messenger credentials with a rate-limited forced refresh (thread safe)."""
+    """TTL-cached Messenger credentials with a rate-limited forced refresh (chalicelib/cache.py)."""
 
     def __init__(
         self,
@@ -59,50 +59,28 @@ class MessengerSecrets:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._secret_id = secret_id
-        self._ttl = ttl_seconds
         self._client_factory = client_factory or _secretsmanager
-        self._min_refresh = min_refresh_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._value: MessengerCredentials | None = None
-        self._fetched_at = float("-inf")
+        # Secrets Manager briefly unavailable: keep the value we have, try again soon.
+        self._cache = RefreshingCache(
+            self._fetch,
+            ttl_seconds=ttl_seconds,
+            min_refresh_seconds=min_refresh_seconds,
+            keep_on=(TransientError,),
+            on_kept=_log_kept,
+            clock=clock,
+        )
 
     def current(self) -> MessengerCredentials:
         """The cached credentials, read again once the TTL has passed."""
-        value = self._value
-        if value is not None and self._clock() - self._fetched_at < self._ttl:
-            return value
-        with self._lock:
-            if self._value is None or self._clock() - self._fetched_at >= self._ttl:
-                try:
-                    self._store(self._fetch())
-                except TransientError as exc:
-                    if self._value is None:
-                        raise
-                    # Secrets Manager is briefly unavailable: keep the value we have, try again soon.
-                    self._fetched_at = self._clock() - self._ttl + self._min_refresh
-                    log_event(_log, "secret_refresh_failed", logging.WARNING, error=exc.code)
-            return self._value
+        return self._cache.get()
 
     def refresh(self) -> MessengerCredentials | None:
         """Read the secret again now (after a mismatch). None when nothing new can be learnt yet:
-        refreshed too recently, or the secret did not change."""
-        with self._lock:
-            if self._value is not None and self._clock() - self._fetched_at < self._min_refresh:
-                return None
-            try:
-                fresh = self._fetch()
-            except TransientError:
-                # Secrets Manager is down: nothing new can be learnt, so the request stays what it
-                # was (a bad signature is 403, not 503).
-                return None
-            changed = fresh != self._value
-            self._store(fresh)
-            return fresh if changed else None
-
-    def _store(self, value: MessengerCredentials) -> None:
-        self._value = value
-        self._fetched_at = self._clock()
+        refreshed too recently, Secrets Manager is down (so a bad signature stays 403, not 503), or the
+        secret did not change."""
+        before = self._cache.cached
+        fresh = self._cache.refresh()
+        return fresh if fresh is not None and fresh != before else None
 
     def _fetch(self) -> MessengerCredentials:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -114,7 +92,11 @@ class MessengerSecrets:
         return MessengerCredentials.from_secret_string(response.get("SecretString"))
 
 
-def _secretsmanager():
+def _log_kept(error: Exception, _value: MessengerCredentials) -> None:
+    log_event(_log, "secret_refresh_failed", logging.WARNING, error=getattr(error, "code", None))
+
+
+def _secretsmanager() -> Any:
     from chalicelib import aws
 
     return aws.client("secretsmanager")

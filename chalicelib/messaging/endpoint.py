@@ -1,4 +1,4 @@
-"""The Messenger webhook as HTTP: status codes for verification and delivery (REFERENCE.md §1).
+"""The Messenger webhook as HTTP: status codes for verification and delivery (docs/reference/messenger-webhook.md).
 
 GET  -> 200 + challenge (text/plain) | 400 parameters missing | 403 wrong mode or token
 POST -> 413 too large | 403 signature missing or wrong (before anything is parsed) | 400 not JSON or not
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.logs import Timer, get_logger, log_error, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError
-from chalicelib.messaging.webhook import (
+from chalicelib.messaging.meta.webhook import (
     PayloadError,
     Subscription,
     parse_payload,
@@ -56,14 +57,14 @@ class MessengerWebhook:
             log_event(_log, "webhook_verify_refused", logging.WARNING, reason="wrong_mode")
             return Reply(403, "forbidden")
         try:
-            accepted = self._with_fresh_secret(lambda c: token_matches(c.verify_token, subscription.verify_token))
+            accepted = self._with_fresh_secret(lambda c: token_matches(c.verify_token, subscription.verify_token or ""))
         except (TransientError, ConfigurationError) as exc:
             return self._dependency_failed("webhook_verify_failed", exc)
         if not accepted:
             log_event(_log, "webhook_verify_refused", logging.WARNING, reason="wrong_token")
             return Reply(403, "forbidden")
         log_event(_log, "webhook_verified")
-        return Reply(200, subscription.challenge)
+        return Reply(200, subscription.challenge or "")
 
     # -- POST
 
@@ -103,8 +104,13 @@ class MessengerWebhook:
                 return Reply(500, "internal error")
             counts[f"{outcome.result}.{outcome.reason}"] += 1
             if outcome.result in ("delivered", "rejected"):
-                log_event(_log, f"message_{outcome.result}", kind=event.kind, reason=outcome.reason,
-                          contact_id=outcome.contact_id)
+                log_event(
+                    _log,
+                    f"message_{outcome.result}",
+                    kind=event.kind,
+                    reason=outcome.reason,
+                    contact_id=outcome.contact_id,
+                )
         log_event(_log, "webhook_processed", events=len(events), outcomes=dict(counts), elapsed_ms=timer.ms)
         return OK
 

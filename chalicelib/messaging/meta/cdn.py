@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, cast
 
 from chalicelib.messaging.errors import PermanentError, TransientError, check_http_status
 
@@ -23,8 +24,14 @@ class TooLarge(PermanentError):
 
 
 class AttachmentDownloader:
-    def __init__(self, http: Any, max_bytes: int, timeout: tuple[float, float] = (3.05, 10.0),
-                 deadline_seconds: float = 15.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        http: Any,
+        max_bytes: int,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        deadline_seconds: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._http = http
         self._max = max_bytes
         self._timeout = timeout
@@ -43,7 +50,8 @@ class AttachmentDownloader:
             response = self._http.get(url, stream=True, timeout=self._timeout)
         except requests.RequestException:
             raise TransientError("attachment_download_failed") from None
-        with response, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
+        with response, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:
+            spool = cast(BinaryIO, spooled)
             # Meta's CDN URLs expire: a 403/404 will not get better on retry.
             check_http_status(response.status_code, "attachment_download_failed", "attachment_download_refused")
             declared = response.headers.get("Content-Length", "")

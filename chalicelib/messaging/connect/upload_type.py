@@ -4,7 +4,7 @@ Messenger's CDN URLs and declared types say little (a sticker is "image", a docu
 Amazon Connect accepts attachments by extension, so the relay names each file after what its bytes
 are. The true type comes from the attachment scanner's own sniffer (scanning/filetypes.py), so a file
 the relay names `.pdf` is one that Connect's FILE_SCANNER (this project's scanner) also sees as a PDF.
-Only types Connect can accept by default are named (REFERENCE.md §5); anything else is `None` and
+Only types Connect can accept by default are named (docs/reference/file-scanner.md); anything else is `None` and
 never reaches Connect. The scanner still inspects whatever we upload: this is about a truthful name
 and refusing early, not about trusting the file.
 
@@ -50,8 +50,15 @@ TXT = UploadType("txt", "text/plain")
 
 # Executables, archives and unknown bytes have no entry: they are refused.
 _BY_KIND = {
-    Kind.JPEG: JPEG, Kind.PNG: PNG, Kind.PDF: PDF, Kind.RTF: RTF, Kind.WAV: WAV, Kind.MP4: MP4, Kind.MOV: MOV,
-    Kind.HEIC: HEIC, Kind.TEXT: TXT,
+    Kind.JPEG: JPEG,
+    Kind.PNG: PNG,
+    Kind.PDF: PDF,
+    Kind.RTF: RTF,
+    Kind.WAV: WAV,
+    Kind.MP4: MP4,
+    Kind.MOV: MOV,
+    Kind.HEIC: HEIC,
+    Kind.TEXT: TXT,
 }
 _OOXML_PARTS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
 _OLE_STREAMS = (("WordDocument", DOC), ("Workbook", XLS), ("PowerPoint Document", PPT))

@@ -1,6 +1,6 @@
-"""Amazon Connect chat gateway: start a chat, stream it, connect the customer, send messages and events.
+"""Amazon Connect chat gateway: start a chat, stream it, connect the customer, send messages.
 
-Two services (REFERENCE.md §3): `connect` (IAM) starts contacts and streaming; `connectparticipant`
+Two services (docs/reference/connect-chat.md): `connect` (IAM) starts contacts and streaming; `connectparticipant`
 (authorised only by the participant/connection bearer token) carries the customer's side.
 
 Errors come out as a small domain set, each with the AWS error code only (never its message):
@@ -49,7 +49,7 @@ def client_token(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+def split_for_connect(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split text into pieces of at most `limit` UTF-16 code units, at whitespace where possible."""
     pieces: list[str] = []
     rest = text
@@ -131,7 +131,7 @@ class ConnectChat:
     def send_text(self, connection_token: str, text: str, token: str, content_type: str = "text/plain") -> list[str]:
         """SendMessage, split into pieces Connect accepts; each piece has its own idempotency token."""
         ids = []
-        for index, piece in enumerate(split_text(text)):
+        for index, piece in enumerate(split_for_connect(text)):
             response = self._call(
                 self._participant,
                 "send_message",
@@ -142,20 +142,6 @@ class ConnectChat:
             )
             ids.append(response.get("Id", ""))
         return ids
-
-    def send_event(self, connection_token: str, content_type: str, token: str, content: str | None = None) -> None:
-        """SendEvent: typing, delivered and read receipts."""
-        request = {"ConnectionToken": connection_token, "ContentType": content_type, "ClientToken": token}
-        if content is not None:
-            request["Content"] = content
-        self._call(self._participant, "send_event", **request)
-
-    def disconnect(self, connection_token: str, token: str) -> None:
-        """DisconnectParticipant: the customer leaves; an already ended chat counts as done."""
-        try:
-            self._call(self._participant, "disconnect_participant", ConnectionToken=connection_token, ClientToken=token)
-        except ChatGone:
-            pass
 
     # -- errors
 
@@ -190,13 +176,20 @@ def classify(exc: BaseException, participant: bool) -> MessagingError:
     return PermanentError("connect_rejected", code)
 
 
-# Participant calls: a chat that ended, or an expired or invalid ConnectionToken (REFERENCE.md §3.2).
+# Participant calls: a chat that ended, or an expired or invalid ConnectionToken (docs/reference/connect-chat.md).
 _GONE = frozenset({"AccessDeniedException", "ResourceNotFoundException"})
 # Connect calls that fail the same way for every customer until someone fixes the deployment.
-_MISCONFIGURED = frozenset({
-    "AccessDeniedException", "ResourceNotFoundException", "InvalidParameterException", "InvalidRequestException",
-    "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
-})
+_MISCONFIGURED = frozenset(
+    {
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "InvalidParameterException",
+        "InvalidRequestException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+    }
+)
 
 
 def _epoch(expiry: Any) -> float:

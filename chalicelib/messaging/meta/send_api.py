@@ -1,6 +1,6 @@
 """Graph Send API client: text, quick replies, attachments by URL and typing, to one Messenger customer.
 
-Every call ends in exactly one of two ways (REFERENCE.md §2):
+Every call ends in exactly one of two ways (docs/reference/graph-send-api.md):
 - a `SendResult`: delivered, or refused for good with a reason code (outside the window, unknown user,
   bad token, policy block...). The caller logs it and moves on; retrying would not help.
 - `GraphUnavailable` raised: throttled or failing on Meta's side after our own retries. The caller lets
@@ -18,11 +18,13 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from chalicelib.logs import get_logger, log_event
+from chalicelib.messaging.http import build_session
 
 log = get_logger("messenger")
 
@@ -154,7 +156,11 @@ class MessengerClient:
     # ------------------------------------------------------------------------------------- transport
 
     def _send_message(self, psid: str, message: dict, delivery: Delivery, kind: str) -> SendResult:
-        body: dict[str, Any] = {"recipient": {"id": psid}, "messaging_type": delivery.messaging_type, "message": message}
+        body: dict[str, Any] = {
+            "recipient": {"id": psid},
+            "messaging_type": delivery.messaging_type,
+            "message": message,
+        }
         if delivery.tag:
             body["tag"] = delivery.tag
         return self._post(body, kind)
@@ -174,11 +180,18 @@ class MessengerClient:
                 _log_result(result, kind, payload)
                 return result
             if result.reason.startswith("graph_code_") and attempt < self._graph_retries:
-                self._sleep(self._backoff * (2 ** attempt))
+                self._sleep(self._backoff * (2**attempt))
                 attempt += 1
                 continue
-            log_event(log, "graph_send_transient", logging.WARNING, kind=kind, reason=result.reason,
-                      attempts=attempt + 1, **_error_fields(payload))
+            log_event(
+                log,
+                "graph_send_transient",
+                logging.WARNING,
+                kind=kind,
+                reason=result.reason,
+                attempts=attempt + 1,
+                **_error_fields(payload),
+            )
             raise result
 
     def _request(self, body: dict, token: str, secret: str) -> tuple[int, Any]:
@@ -203,35 +216,10 @@ class MessengerClient:
             payload = None
         return response.status_code, payload
 
-    def _http(self):
+    def _http(self) -> Any:
         if self._session is None:
             self._session = build_session()
         return self._session
-
-
-def build_session(total_retries: int = 3, backoff_factor: float = 0.5):
-    """A `requests.Session` retrying 5xx, 429 and connection failures with backoff (POST included)."""
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    retry = Retry(
-        total=total_retries,
-        connect=total_retries,
-        read=0,  # a POST that timed out after sending may have been delivered: no blind resend
-        status=total_retries,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "POST", "PUT"}),
-        backoff_factor=backoff_factor,
-        backoff_max=8,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=8)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 def _classify(status: int, payload: Any) -> SendResult | GraphUnavailable:
@@ -246,7 +234,11 @@ def _classify(status: int, payload: Any) -> SendResult | GraphUnavailable:
         return GraphUnavailable(f"graph_code_{code}")
     if code is None:
         return SendResult(delivered=False, reason=f"graph_http_{status}")
-    reason = _PERMANENT_REASONS.get((code, subcode)) or _PERMANENT_CODE_REASONS.get(code) or f"graph_error_{code}"
+    reason = (
+        (_PERMANENT_REASONS.get((code, subcode)) if subcode is not None else None)
+        or _PERMANENT_CODE_REASONS.get(code)
+        or f"graph_error_{code}"
+    )
     return SendResult(delivered=False, reason=reason, code=code, subcode=subcode)
 
 
@@ -261,8 +253,11 @@ def _error_fields(payload: Any) -> dict[str, Any]:
     if not isinstance(error, dict):
         return {}
     trace = error.get("fbtrace_id")
-    return {"code": _int(error, "code"), "subcode": _int(error, "error_subcode"),
-            "fbtrace_id": trace if isinstance(trace, str) else None}
+    return {
+        "code": _int(error, "code"),
+        "subcode": _int(error, "error_subcode"),
+        "fbtrace_id": trace if isinstance(trace, str) else None,
+    }
 
 
 def _log_result(result: SendResult, kind: str, payload: Any) -> None:

@@ -11,7 +11,8 @@ Scoring: a labelled span is *found* when a detection of the same type overlaps i
 labelled card/CVV/PIN/SSN/IBAN values with any digit left visible after masking, and PII-free messages
 that were altered at all.
 
-Usable on its own: `python benchmarks/redaction_eval.py` prints the tables (ours only, unless
+Used by tests/redaction/test_chat_set.py and benchmarks/bench_redaction.py (benchmarks import tests, never the
+reverse). Usable on its own: `python tests/redaction/evaluation.py` prints the tables (ours only, unless
 presidio-analyzer is importable).
 """
 
@@ -20,11 +21,11 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -53,8 +54,15 @@ PRESIDIO_TO_COMPREHEND = {
     "UK_NHS": "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
     "CA_SIN": "CA_SOCIAL_INSURANCE_NUMBER",
 }
-PRESIDIO_SET_TYPES = ("CREDIT_DEBIT_NUMBER", "SSN", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "EMAIL", "PHONE", "IP_ADDRESS",
-                      "DRIVER_ID")
+PRESIDIO_SET_TYPES = (
+    "CREDIT_DEBIT_NUMBER",
+    "SSN",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "EMAIL",
+    "PHONE",
+    "IP_ADDRESS",
+    "DRIVER_ID",
+)
 DEFAULT_TYPES = tuple(DEFAULT_PII_ENTITY_TYPES.split(","))
 LEAK_TYPES = ("CREDIT_DEBIT_NUMBER", "CREDIT_DEBIT_CVV", "PIN", "SSN", "INTERNATIONAL_BANK_ACCOUNT_NUMBER")
 ALLOWED_VISIBLE = "CARD_PREFIX"  # the first <= 6 digits of a split card (PCI DSS: the BIN may be shown)
@@ -70,8 +78,11 @@ def load_presidio_set(path: Path = PRESIDIO_SET) -> list[tuple[str, list[Span]]]
     records = json.loads(path.read_text(encoding="utf-8"))
     samples = []
     for record in records:
-        spans = [(PRESIDIO_TO_COMPREHEND[s["entity_type"]], s["start_position"], s["end_position"])
-                 for s in record["spans"] if s["entity_type"] in PRESIDIO_TO_COMPREHEND]
+        spans = [
+            (PRESIDIO_TO_COMPREHEND[s["entity_type"]], s["start_position"], s["end_position"])
+            for s in record["spans"]
+            if s["entity_type"] in PRESIDIO_TO_COMPREHEND
+        ]
         samples.append((record["full_text"], spans))
     return samples
 
@@ -143,8 +154,9 @@ def evaluate_presidio_set(detect: Detect, types: Iterable[str] = PRESIDIO_SET_TY
     return report
 
 
-def evaluate_chat_set(start_conversation: Callable[[], Callable[[str, float], list[Span]]],
-                      types: Iterable[str] = DEFAULT_TYPES) -> Report:
+def evaluate_chat_set(
+    start_conversation: Callable[[], Callable[[str, float], list[Span]]], types: Iterable[str] = DEFAULT_TYPES
+) -> Report:
     """`start_conversation()` returns a per-conversation detector `(text, t) -> spans` (it may keep context)."""
     report = Report()
     types = tuple(types)
@@ -194,9 +206,22 @@ def ours_conversation(types: Iterable[str] = DEFAULT_TYPES) -> Callable[[], Call
     return start
 
 
-PRESIDIO_RECOGNIZERS = ("CreditCardRecognizer", "UsSsnRecognizer", "IbanRecognizer", "EmailRecognizer", "PhoneRecognizer",
-                        "IpRecognizer", "UsLicenseRecognizer", "UsBankRecognizer", "AbaRoutingRecognizer",
-                        "UsItinRecognizer", "UsPassportRecognizer", "UkNinoRecognizer", "NhsRecognizer", "CaSinRecognizer")
+PRESIDIO_RECOGNIZERS = (
+    "CreditCardRecognizer",
+    "UsSsnRecognizer",
+    "IbanRecognizer",
+    "EmailRecognizer",
+    "PhoneRecognizer",
+    "IpRecognizer",
+    "UsLicenseRecognizer",
+    "UsBankRecognizer",
+    "AbaRoutingRecognizer",
+    "UsItinRecognizer",
+    "UsPassportRecognizer",
+    "UkNinoRecognizer",
+    "NhsRecognizer",
+    "CaSinRecognizer",
+)
 
 
 def presidio_detect(types: Iterable[str]) -> Detect:
@@ -253,7 +278,9 @@ def presidio_engine_detect(types: Iterable[str]) -> Detect:
             return []
 
         def process_text(self, text, language):
-            return NlpArtifacts(entities=[], tokens=[], tokens_indices=[], lemmas=[], nlp_engine=self, language=language)
+            return NlpArtifacts(
+                entities=[], tokens=[], tokens_indices=[], lemmas=[], nlp_engine=self, language=language
+            )
 
         def process_batch(self, texts, language, batch_size=1, n_process=1, **kwargs):
             for text in texts:
@@ -285,7 +312,7 @@ def presidio_engine_detect(types: Iterable[str]) -> Detect:
 
 def presidio_conversation(types: Iterable[str] = DEFAULT_TYPES):
     detect = presidio_detect(types)
-    return lambda: (lambda text, t: detect(text))
+    return lambda: lambda text, t: detect(text)
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -303,7 +330,9 @@ def type_table(reports: dict[str, Report], types: Iterable[str]) -> str:
         gold = max(reports[n].scores[kind].gold for n in names)
         if not gold and not any(reports[n].scores[kind].predicted for n in names):
             continue
-        cells = " | ".join(f"{_fmt(reports[n].scores[kind].recall)} | {_fmt(reports[n].scores[kind].precision)}" for n in names)
+        cells = " | ".join(
+            f"{_fmt(reports[n].scores[kind].recall)} | {_fmt(reports[n].scores[kind].precision)}" for n in names
+        )
         lines.append(f"| {kind} | {gold} | {cells} |")
     return "\n".join(lines)
 
@@ -313,10 +342,15 @@ def leak_table(reports: dict[str, Report]) -> str:
     lines = ["| Chat set | " + " | ".join(names) + " |", "|" + "---|" * (1 + len(names))]
     for kind in LEAK_TYPES:
         total = max(reports[n].leak_total[kind] for n in names)
-        lines.append(f"| {kind} values leaked (of {total}) | " + " | ".join(str(reports[n].leaked[kind]) for n in names) + " |")
+        lines.append(
+            f"| {kind} values leaked (of {total}) | " + " | ".join(str(reports[n].leaked[kind]) for n in names) + " |"
+        )
     clean = reports[names[0]].clean_messages
-    lines.append(f"| PII-free messages altered (of {clean}) | "
-                 + " | ".join(f"{reports[n].clean_altered} ({reports[n].clean_altered_rate:.1%})" for n in names) + " |")
+    lines.append(
+        f"| PII-free messages altered (of {clean}) | "
+        + " | ".join(f"{reports[n].clean_altered} ({reports[n].clean_altered_rate:.1%})" for n in names)
+        + " |"
+    )
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""The Messenger webhook's contract (REFERENCE.md §1): verification, signature, and typed events.
+"""The Messenger webhook's contract (docs/reference/messenger-webhook.md): verification, signature, and typed events.
 
 Pure functions over bytes and dicts, no I/O: `parse_payload(raw_body)` turns a POST body into a tuple of
 small frozen dataclasses, one per `messaging[]`/`standby[]` item, in order. An item that does not fit
@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Union
+from typing import Any
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -34,12 +35,14 @@ def signature_matches(app_secret: str, raw_body: bytes, header: str | None) -> b
     if not header or not header.startswith(SIGNATURE_PREFIX):
         return False
     expected = hmac.new(app_secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode("ascii"), header[len(SIGNATURE_PREFIX):].strip().lower().encode("utf-8"))
+    return hmac.compare_digest(
+        expected.encode("ascii"), header[len(SIGNATURE_PREFIX) :].strip().lower().encode("utf-8")
+    )
 
 
 def signature_well_formed(header: str | None) -> bool:
     """Worth checking at all (a missing or foreign header never triggers a secret refresh)."""
-    return bool(header) and header.startswith(SIGNATURE_PREFIX) and len(header) == len(SIGNATURE_PREFIX) + 64
+    return header is not None and header.startswith(SIGNATURE_PREFIX) and len(header) == len(SIGNATURE_PREFIX) + 64
 
 
 def token_matches(expected: str, given: str) -> bool:
@@ -55,7 +58,7 @@ class Subscription:
     challenge: str | None
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str] | None) -> "Subscription":
+    def from_query(cls, query: Mapping[str, str] | None) -> Subscription:
         query = query or {}
         return cls(query.get("hub.mode"), query.get("hub.verify_token"), query.get("hub.challenge"))
 
@@ -87,7 +90,7 @@ class Text:
 
 
 @dataclass(frozen=True)
-class QuickReply:
+class QuickReplyTap:
     origin: Origin
     mid: str
     text: str  # the button title the customer tapped
@@ -106,7 +109,7 @@ class Postback:
 
 @dataclass(frozen=True)
 class Attachment:
-    type: str  # image, video, audio, file, ... (REFERENCE.md §1.3)
+    type: str  # image, video, audio, file, ... (docs/reference/messenger-webhook.md)
     url: str | None
     sticker_id: str | None = None
 
@@ -129,7 +132,7 @@ class Echo:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliveryReceipt:
     origin: Origin
     mids: tuple[str, ...]
     watermark: int
@@ -168,17 +171,27 @@ class Unparseable:
     kind = "unparseable"
 
 
-CustomerMessage = Union[Text, QuickReply, Postback, Attachments]
-Event = Union[Text, QuickReply, Postback, Attachments, Echo, Delivery, Read, Reaction, Other, Unparseable]
+CustomerMessage = Text | QuickReplyTap | Postback | Attachments
+Event = Text | QuickReplyTap | Postback | Attachments | Echo | DeliveryReceipt | Read | Reaction | Other | Unparseable
 
 _OTHER_KINDS = (
-    "message_edit", "optin", "referral", "account_linking", "pass_thread_control", "take_thread_control",
-    "request_thread_control", "app_roles", "policy_enforcement", "game_play", "checkout_update", "payment",
+    "message_edit",
+    "optin",
+    "referral",
+    "account_linking",
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "app_roles",
+    "policy_enforcement",
+    "game_play",
+    "checkout_update",
+    "payment",
 )
 
 
-def dedupe_key(event: CustomerMessage) -> str:
-    """Meta's message id; items without one by sender, timestamp and kind (REFERENCE.md §1.5)."""
+def message_key(event: CustomerMessage) -> str:
+    """Meta's message id; items without one by sender, timestamp and kind (docs/reference/messenger-webhook.md)."""
     if event.mid:
         return event.mid
     origin = event.origin
@@ -234,13 +247,18 @@ def parse_item(item: Any, standby: bool = False) -> Event:
         delivery = _dict(item["delivery"])
         mids = delivery.get("mids")
         mids = tuple(m for m in mids if isinstance(m, str)) if isinstance(mids, list) else ()
-        return Delivery(origin, mids, _int(delivery.get("watermark")))
+        return DeliveryReceipt(origin, mids, _int(delivery.get("watermark")))
     if "read" in item:
         return Read(origin, _int(_dict(item["read"]).get("watermark")))
     if "reaction" in item:
         reaction = _dict(item["reaction"])
-        return Reaction(origin, _str(reaction.get("mid")), _str(reaction.get("reaction")),
-                        _str(reaction.get("emoji")), _str(reaction.get("action")))
+        return Reaction(
+            origin,
+            _str(reaction.get("mid")),
+            _str(reaction.get("reaction")),
+            _str(reaction.get("emoji")),
+            _str(reaction.get("action")),
+        )
     for name in _OTHER_KINDS:
         if name in item:
             return Other(origin, name)
@@ -267,7 +285,7 @@ def _message(origin: Origin, message: Any) -> Event:
         return Unparseable("message_without_content")
     quick_reply = message.get("quick_reply")
     if isinstance(quick_reply, dict):
-        return QuickReply(origin, mid, text, _str(quick_reply.get("payload")) or "")
+        return QuickReplyTap(origin, mid, text, _str(quick_reply.get("payload")) or "")
     reply_to = _dict(message.get("reply_to")).get("mid")
     return Text(origin, mid, text, _str(reply_to))
 

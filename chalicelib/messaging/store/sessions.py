@@ -1,4 +1,4 @@
-"""Session store on DynamoDB: customer <-> Connect contact, tokens, dedupe records, expiry.
+"""Session store on DynamoDB: customer <-> Connect contact, tokens, expiry.
 
 One table (`SESSIONS_TABLE`, key `pk` String, TTL `expires_at`), three kinds of item:
 
@@ -10,8 +10,7 @@ One table (`SESSIONS_TABLE`, key `pk` String, TTL `expires_at`), three kinds of 
   customer from a stream message's `InitialContactId`. Written in the same transaction as the customer
   item turns `active`; kept for a grace period after the chat ends so late goodbye messages still reach
   the customer.
-- dedupe    `dedupe#<scope>#<sha256 of key>`: one per processed message id, `processing` under a lease
-  or `done`, kept >= 48 h (Meta redelivers for hours).
+- dedupe    `dedupe#<scope>#<sha256 of key>`: the dedupe log's items (store/dedupe.py).
 
 Every read is strongly consistent. Every item carries `expires_at`; DynamoDB's TTL deletes lazily (up to
 days later), so reads treat an item past its `expires_at` as absent.
@@ -22,14 +21,13 @@ Only the tokens a session needs are stored (DESIGN.md); no message text, no PII.
 from __future__ import annotations
 
 import enum
-import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
-from chalicelib.messaging.dynamo import Table
+from chalicelib.messaging.store.table import Table
 
-DEDUPE_RETENTION_SECONDS = 48 * 3600
 ENDED_RETENTION_SECONDS = 3600  # late SYSTEM messages (goodbye, survey) after the chat ended
 STARTING_RETENTION_SECONDS = 3600
 SESSION_MARGIN_SECONDS = 3600  # a chat cannot outlive its ChatDurationInMinutes; keep an hour beyond
@@ -81,12 +79,6 @@ class CustomerRecord:
         return self.state is CustomerState.STARTING and self.start_lease_until <= now
 
 
-class Claim(str, enum.Enum):
-    CLAIMED = "claimed"  # first attempt (or a crashed attempt's lease ran out): process it
-    DUPLICATE = "duplicate"  # already processed: skip
-    IN_PROGRESS = "in_progress"  # another attempt holds the lease right now: retry later
-
-
 # --------------------------------------------------------------------------------------------- keys
 
 
@@ -96,11 +88,6 @@ def customer_key(channel: str, customer_id: str) -> str:
 
 def contact_key(contact_id: str) -> str:
     return f"contact#{contact_id}"
-
-
-def dedupe_key(scope: str, key: str) -> str:
-    # Hashed: keys may be long (mids) or include a PSID; the record only has to be unique.
-    return f"dedupe#{scope}#{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
 
 # --------------------------------------------------------------------------------------------- store
@@ -261,44 +248,6 @@ class SessionStore:
             {":true": True, ":grace": grace},
             "attribute_exists(pk)",
         )
-
-
-class DedupeLog:
-    """At-most-once processing per message id, with a lease so a crashed attempt can be retried."""
-
-    def __init__(self, client: Any, table: str):
-        self._db = Table(client, table)
-
-    def claim(self, scope: str, key: str, now: float, lease_seconds: float = 30.0) -> Claim:
-        pk = dedupe_key(scope, key)
-        item = {
-            "pk": pk,
-            "kind": "dedupe",
-            "state": "processing",
-            "lease_until": now + lease_seconds,
-            "expires_at": int(now + DEDUPE_RETENTION_SECONDS),
-        }
-        condition = (
-            "attribute_not_exists(pk) OR expires_at < :now OR (#state = :processing AND lease_until < :now)"
-        )
-        if self._db.put(item, condition, {":now": now, ":processing": "processing"}):
-            return Claim.CLAIMED
-        existing = self._db.get(pk, now)
-        if existing is None:  # released between the two calls: the caller retries later
-            return Claim.IN_PROGRESS
-        return Claim.DUPLICATE if existing.get("state") == "done" else Claim.IN_PROGRESS
-
-    def complete(self, scope: str, key: str, now: float, outcome: str = "done") -> None:
-        self._db.update(
-            dedupe_key(scope, key),
-            "SET #state = :done, outcome = :outcome, expires_at = :expires REMOVE lease_until",
-            {":done": "done", ":outcome": outcome, ":expires": int(now + DEDUPE_RETENTION_SECONDS)},
-            None,
-        )
-
-    def release(self, scope: str, key: str) -> None:
-        """Give up a claim after a transient failure, so Meta's retry can claim it at once."""
-        self._db.delete(dedupe_key(scope, key), "#state = :processing", {":processing": "processing"})
 
 
 # --------------------------------------------------------------------------------------------- internals

@@ -1,4 +1,4 @@
-"""Amazon Connect chat attachments on the customer's side (REFERENCE.md §3.1).
+"""Amazon Connect chat attachments on the customer's side (docs/reference/connect-chat.md).
 
 Upload (customer -> agent): StartAttachmentUpload -> PUT the bytes to the presigned URL with exactly the
 headers Connect asked for -> CompleteAttachmentUpload. Connect's FILE_SCANNER runs around the last step.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from chalicelib.messaging.connect_chat import call, client_token
+from chalicelib.messaging.connect.chat import call, client_token
 from chalicelib.messaging.errors import TransientError, check_http_status
 
 # requests adds these to every request unless told not to; the presigned PUT gets only Connect's headers.
@@ -33,8 +33,9 @@ class ConnectAttachments:
         self._http = http
         self._put_timeout = put_timeout
 
-    def upload(self, connection_token: str, *, name: str, content_type: str, size: int, body: BinaryIO,
-               idempotency_key: str) -> str:
+    def upload(
+        self, connection_token: str, *, name: str, content_type: str, size: int, body: BinaryIO, idempotency_key: str
+    ) -> str:
         """Upload `size` bytes from `body` (streamed from its start) as the customer; the attachment id."""
         started = self._call(
             "start_attachment_upload",
@@ -77,8 +78,9 @@ class ConnectAttachments:
 
         body.seek(0)
         try:
-            response = self._http.put(url, data=body, headers={**_DEFAULT_HEADERS_OFF, **headers},
-                                      timeout=self._put_timeout)
+            response = self._http.put(
+                url, data=body, headers={**_DEFAULT_HEADERS_OFF, **headers}, timeout=self._put_timeout
+            )
         except requests.RequestException:
             raise TransientError("attachment_put_failed") from None
         check_http_status(response.status_code, "attachment_put_failed", "attachment_put_rejected")

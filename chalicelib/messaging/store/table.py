@@ -8,7 +8,8 @@ few flat types sessions hold (boto3's TypeSerializer insists on Decimal for ever
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from chalicelib.messaging.errors import TransientError, aws_failure
 
@@ -141,7 +142,7 @@ def _encode(value: Any) -> dict[str, Any]:
 
 
 def _decode(attr: Mapping[str, Any]) -> Any:
-    (kind, value), = attr.items()
+    ((kind, value),) = attr.items()
     if kind == "S":
         return value
     if kind == "N":

@@ -1,4 +1,4 @@
-"""Typed view of the Amazon Connect chat streaming messages that arrive on SNS (REFERENCE.md §4).
+"""Typed view of the Amazon Connect chat streaming messages that arrive on SNS (docs/reference/connect-chat.md).
 
 Each SNS record carries MessageAttributes (role, visibility, ids) and a Message: the JSON of one chat
 transcript item. `parse_event` turns a whole Lambda event into stream items, one per record, and never
@@ -9,11 +9,12 @@ cannot take the others down with it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
-# Connect content types (REFERENCE.md §4).
+# Connect content types (docs/reference/connect-chat.md).
 TEXT_PLAIN = "text/plain"
 TEXT_MARKDOWN = "text/markdown"
 JSON = "application/json"
@@ -66,7 +67,9 @@ class StreamItem:
 
     @property
     def is_customer_leaving(self) -> bool:
-        return self.role == "CUSTOMER" and (self.content_type == PARTICIPANT_LEFT or self.item_type == "PARTICIPANT_LEFT")
+        return self.role == "CUSTOMER" and (
+            self.content_type == PARTICIPANT_LEFT or self.item_type == "PARTICIPANT_LEFT"
+        )
 
     @property
     def ends_conversation(self) -> bool:
@@ -179,11 +182,13 @@ def _attachments(raw: Any) -> tuple[AttachmentRef, ...]:
     refs = []
     for entry in raw:
         if isinstance(entry, Mapping) and _string(entry.get("AttachmentId")):
-            refs.append(AttachmentRef(
-                attachment_id=_string(entry.get("AttachmentId")),
-                content_type=_string(entry.get("ContentType")).lower(),
-                status=_string(entry.get("Status")).upper(),
-            ))
+            refs.append(
+                AttachmentRef(
+                    attachment_id=_string(entry.get("AttachmentId")),
+                    content_type=_string(entry.get("ContentType")).lower(),
+                    status=_string(entry.get("Status")).upper(),
+                )
+            )
     return tuple(refs)
 
 
@@ -194,7 +199,7 @@ def _epoch(value: Any) -> float | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _string(value: Any) -> str:

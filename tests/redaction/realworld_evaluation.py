@@ -15,7 +15,7 @@ Scores, per engine:
 - Presidio's own recognizer unit tests, as a peer's test suite: each case passes when the engine finds exactly
   the expected values (its spans may add separators or spaces, never a letter or digit).
 
-Usable alone: `python benchmarks/realworld_eval.py` prints the tables (ours only, unless presidio-analyzer is
+Usable alone: `python tests/redaction/realworld_evaluation.py` prints the tables (ours only, unless presidio-analyzer is
 importable).
 """
 
@@ -26,22 +26,29 @@ import re
 import sys
 import zlib
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import redaction_eval as ev  # noqa: E402
+from tests.redaction import evaluation as ev  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data" / "realworld"
 LANGUAGES = ("en", "es", "fr", "pt", "de", "it")
 CARD = "CREDIT_DEBIT_NUMBER"
 # Checksum-validated types: the budget allows no leak at all for these.
-CHECKSUM_TYPES = (CARD, "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SSN", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-                  "CA_SOCIAL_INSURANCE_NUMBER", "BANK_ROUTING", "UK_NATIONAL_INSURANCE_NUMBER")
+CHECKSUM_TYPES = (
+    CARD,
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "SSN",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "BANK_ROUTING",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+)
 VALUE_TYPES = CHECKSUM_TYPES + ("BANK_ACCOUNT_NUMBER", "DRIVER_ID", "PASSPORT_NUMBER")
 FREE_PER_KIND = 40  # python-stdnum holds hundreds of ISBNs and ISINs: a sample of each kind, spread evenly
 PRESIDIO_MIN_SCORE = 0.5  # Presidio cases it scores below this without context are excluded (counted)
@@ -202,7 +209,7 @@ def split_conversations() -> list[Conversation]:
 def _four_groups(digits: str) -> list[str]:
     """The number cut into four groups the way a customer types it: fours, the rest in the last."""
     size = 4 if len(digits) <= 16 else 5
-    return [digits[:size], digits[size:2 * size], digits[2 * size:3 * size], digits[3 * size:]]
+    return [digits[:size], digits[size : 2 * size], digits[2 * size : 3 * size], digits[3 * size :]]
 
 
 def load_presidio_cases() -> list[dict]:
@@ -215,7 +222,7 @@ def load_presidio_cases() -> list[dict]:
 def _covered(spans: Iterable[Span], length: int) -> bytearray:
     marks = bytearray(length)
     for _, start, end in spans:
-        marks[max(0, start):min(length, end)] = b"\x01" * (min(length, end) - max(0, start))
+        marks[max(0, start) : min(length, end)] = b"\x01" * (min(length, end) - max(0, start))
     return marks
 
 
@@ -263,7 +270,7 @@ def _visible_digits(chars: list[tuple[str, bool]]) -> list[bool]:
 
 def _leaks(kind: str, digits_visible: list[bool]) -> bool:
     if kind == CARD:
-        return any(digits_visible[6:len(digits_visible) - 4])
+        return any(digits_visible[6 : len(digits_visible) - 4])
     run = 0
     for visible in digits_visible:
         run = run + 1 if visible else 0
@@ -323,8 +330,10 @@ def ours_engine(types: Iterable[str] = ev.DEFAULT_TYPES) -> Engine:
     from chalicelib.redaction.conversation import CardContextPolicy
     from chalicelib.redaction.redactor import Redactor
 
-    redactors = {language: Redactor(frozenset(types), language=language, card_context=CardContextPolicy())
-                 for language in LANGUAGES}
+    redactors = {
+        language: Redactor(frozenset(types), language=language, card_context=CardContextPolicy())
+        for language in LANGUAGES
+    }
     epoch = 1_790_000_000.0
 
     def start(language: str) -> Callable[[str], list[Span]]:
@@ -419,8 +428,10 @@ def presidio_for_type(kind: str) -> Callable[[str], list[Span]]:
 
 def corpus_table(reports: dict[str, CorpusReport]) -> str:
     names = list(reports)
-    lines = ["| Type | Values | " + " | ".join(f"{n} fully masked | {n} leaks" for n in names) + " |",
-             "|" + "---|" * (2 + 2 * len(names))]
+    lines = [
+        "| Type | Values | " + " | ".join(f"{n} fully masked | {n} leaks" for n in names) + " |",
+        "|" + "---|" * (2 + 2 * len(names)),
+    ]
     first = reports[names[0]]
     for kind in VALUE_TYPES:
         count = first.types[kind].values
@@ -433,35 +444,52 @@ def corpus_table(reports: dict[str, CorpusReport]) -> str:
     total = " | ".join(
         f"**{sum(t.masked for t in reports[n].types.values()) + reports[n].split.masked}"
         f" ({(sum(t.masked for t in reports[n].types.values()) + reports[n].split.masked) / reports[n].values:.1%})**"
-        f" | **{reports[n].leaked} ({reports[n].leaked / reports[n].values:.1%})**" for n in names)
+        f" | **{reports[n].leaked} ({reports[n].leaked / reports[n].values:.1%})**"
+        for n in names
+    )
     lines.append(f"| all values | {first.values} | {total} |")
-    lines.append("| PII-free messages altered | " + str(first.free) + " | "
-                 + " | ".join(f"{reports[n].free_altered} ({reports[n].free_altered_rate:.1%}) | " for n in names) + "")
+    lines.append(
+        "| PII-free messages altered | "
+        + str(first.free)
+        + " | "
+        + " | ".join(f"{reports[n].free_altered} ({reports[n].free_altered_rate:.1%}) | —" for n in names)
+        + " |"
+    )
     return "\n".join(lines)
 
 
 def language_table(reports: dict[str, CorpusReport]) -> str:
     names = list(reports)
-    lines = ["| Language | Values | " + " | ".join(f"{n} fully masked" for n in names) + " |",
-             "|" + "---|" * (2 + len(names))]
+    lines = [
+        "| Language | Values | " + " | ".join(f"{n} fully masked" for n in names) + " |",
+        "|" + "---|" * (2 + len(names)),
+    ]
     for language in LANGUAGES:
         count = reports[names[0]].languages[language].values
-        lines.append(f"| {language} | {count} | "
-                     + " | ".join(f"{reports[n].languages[language].recall:.1%}" for n in names) + " |")
+        lines.append(
+            f"| {language} | {count} | "
+            + " | ".join(f"{reports[n].languages[language].recall:.1%}" for n in names)
+            + " |"
+        )
     return "\n".join(lines)
 
 
 def suite_table(suites: dict[str, SuiteResult]) -> str:
     names = list(suites)
     kinds = sorted({k for s in suites.values() for k in s.per_type})
-    lines = ["| Presidio recognizer tests for | Cases | " + " | ".join(f"{n} pass" for n in names) + " |",
-             "|" + "---|" * (2 + len(names))]
+    lines = [
+        "| Presidio recognizer tests for | Cases | " + " | ".join(f"{n} pass" for n in names) + " |",
+        "|" + "---|" * (2 + len(names)),
+    ]
     for kind in kinds:
         total = suites[names[0]].per_type[kind][0]
         lines.append(f"| {kind} | {total} | " + " | ".join(f"{suites[n].per_type[kind][1]}" for n in names) + " |")
     first = suites[names[0]]
-    lines.append(f"| **all** | {first.cases} | " + " | ".join(f"**{suites[n].passed} ({suites[n].rate:.1%})**"
-                                                             for n in names) + " |")
+    lines.append(
+        f"| **all** | {first.cases} | "
+        + " | ".join(f"**{suites[n].passed} ({suites[n].rate:.1%})**" for n in names)
+        + " |"
+    )
     return "\n".join(lines)
 
 
@@ -478,8 +506,10 @@ def main() -> None:
     print(language_table(reports))
     print()
     print(suite_table(suites))
-    print(f"\n{suites['ours'].excluded} positive cases excluded (Presidio scores them below {PRESIDIO_MIN_SCORE} "
-          f"without context).")
+    print(
+        f"\n{suites['ours'].excluded} positive cases excluded (Presidio scores them below {PRESIDIO_MIN_SCORE} "
+        f"without context)."
+    )
     if "--misses" in sys.argv:
         for kind, text in reports["ours"].misses:
             print(f"MISS {kind}: {text}")
