@@ -32,21 +32,36 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 TABLE = "bench-sessions"
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-    "SESSIONS_TABLE": TABLE, "LOG_LEVEL": "INFO",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "SESSIONS_TABLE": TABLE,
+        "LOG_LEVEL": "INFO",
+    }
+)
 for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]
 
-WARM_ROUNDS, WARMUP_ROUNDS, COLD_RUNS = int(os.environ.get("BENCH_WARM_ROUNDS", 5)), 1, int(os.environ.get("BENCH_COLD_RUNS", 7))
-AGENT_REPLIES = ["Thanks, let me check that for you.", "Could you confirm the last four digits of the card?",
-                 "Your order ships tomorrow.", "I have updated your address."]
+WARM_ROUNDS, WARMUP_ROUNDS, COLD_RUNS = (
+    int(os.environ.get("BENCH_WARM_ROUNDS", 5)),
+    1,
+    int(os.environ.get("BENCH_COLD_RUNS", 7)),
+)
+AGENT_REPLIES = [
+    "Thanks, let me check that for you.",
+    "Could you confirm the last four digits of the card?",
+    "Your order ships tomorrow.",
+    "I have updated your address.",
+]
 EXTRA = [
     ("text/markdown", "**Order** status: [track it](https://example.com/track)"),
     ("text/markdown", "my card is **4111 1111 1111 1111**, exp 12/29"),
-    ("application/vnd.amazonaws.connect.message.interactive.response", json.dumps(
-        {"templateIdentifier": "t-1", "data": {"content": {"title": "Pay with Visa 4111 1111 1111 1111"}}})),
+    (
+        "application/vnd.amazonaws.connect.message.interactive.response",
+        json.dumps({"templateIdentifier": "t-1", "data": {"content": {"title": "Pay with Visa 4111 1111 1111 1111"}}}),
+    ),
     ("application/json", json.dumps({"title": "Which day?", "elements": [{"title": "Monday"}, {"title": "Friday"}]})),
 ]
 
@@ -58,7 +73,7 @@ def p(samples: list[float], q: float) -> float:
 
 def per_message_median(samples: list[float], messages: int) -> list[float]:
     """Samples are pass after pass over the same messages: each message's median across the passes."""
-    passes = [samples[i:i + messages] for i in range(0, len(samples), messages)]
+    passes = [samples[i : i + messages] for i in range(0, len(samples), messages)]
     return [statistics.median(values) for values in zip(*passes)]
 
 
@@ -84,8 +99,10 @@ def bare_lambda():
     @bare.lambda_function(name="approve")
     def approve(event, context):
         chat = event["chatContent"]
-        return {"status": "APPROVED", "result": {"processedChatContent": {
-            "content": chat["content"], "contentType": chat["contentType"]}}}
+        return {
+            "status": "APPROVED",
+            "result": {"processedChatContent": {"content": chat["content"], "contentType": chat["contentType"]}},
+        }
 
     return approve
 
@@ -241,8 +258,9 @@ def cold(endpoint: str) -> dict[str, list[dict[str, float]]]:
     results: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
     for _ in range(COLD_RUNS):
         for name, (script, *args) in runs.items():
-            output = subprocess.run([sys.executable, "-c", script, *args], check=True, cwd=PROJECT,
-                                    capture_output=True, text=True, env=env).stdout
+            output = subprocess.run(
+                [sys.executable, "-c", script, *args], check=True, cwd=PROJECT, capture_output=True, text=True, env=env
+            ).stdout
             results[name].append(json.loads(output.strip().splitlines()[-1]))
     return results
 
@@ -261,9 +279,12 @@ def moto_server() -> tuple[object, str]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     client = boto3.client("dynamodb", endpoint_url=endpoint)
-    client.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                        BillingMode="PAY_PER_REQUEST")
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     return server, endpoint
 
 
@@ -280,59 +301,84 @@ def main() -> int:
     finally:
         server.stop()
 
-    lines = ["## Message processor (`benchmarks/bench_processor.py`)", "", "<!-- --8<-- [start:message-processor] -->", "",
-             f"{len(events)} messages: {sum(1 for e in events if e['chatContent']['participantRole'] == 'CUSTOMER')} "
-             "customer (the chat set's conversations, one contact each, plus markdown and interactive messages), "
-             "the rest agent replies. Warm: "
-             f"{WARM_ROUNDS} passes, entry point and bare Lambda interleaved message by message.", "",
-             "| warm, per message | CPU p50 | CPU p99 | wall p50 | wall p99 |", "|---|---|---|---|---|"]
-    for name, label in (("entry", "`message_processor` (DynamoDB in memory)"), ("bare", "bare `lambda_function` (APPROVED)")):
+    lines = [
+        "## Message processor (`benchmarks/bench_processor.py`)",
+        "",
+        "<!-- --8<-- [start:message-processor] -->",
+        "",
+        f"{len(events)} messages: {sum(1 for e in events if e['chatContent']['participantRole'] == 'CUSTOMER')} "
+        "customer (the chat set's conversations, one contact each, plus markdown and interactive messages), "
+        "the rest agent replies. Warm: "
+        f"{WARM_ROUNDS} passes, entry point and bare Lambda interleaved message by message.",
+        "",
+        "| warm, per message | CPU p50 | CPU p99 | wall p50 | wall p99 |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label in (
+        ("entry", "`message_processor` (DynamoDB in memory)"),
+        ("bare", "bare `lambda_function` (APPROVED)"),
+    ):
         cpu, wall = samples[f"{name}_cpu"], samples[f"{name}_wall"]
-        lines.append(f"| {label} | {p(cpu, .5):.3f} ms | {p(cpu, .99):.3f} ms | {p(wall, .5):.3f} ms | {p(wall, .99):.3f} ms |")
+        lines.append(
+            f"| {label} | {p(cpu, 0.5):.3f} ms | {p(cpu, 0.99):.3f} ms | {p(wall, 0.5):.3f} ms | {p(wall, 0.99):.3f} ms |"
+        )
     extra = [e - b for e, b in zip(samples["entry_cpu"], samples["bare_cpu"])]
     per_message = per_message_median(samples["entry_cpu"], len(events))
     bare_per_message = per_message_median(samples["bare_cpu"], len(events))
-    lines += ["", f"Over the bare Lambda, message by message: CPU p50 {p(extra, .5):.3f} ms, p99 {p(extra, .99):.3f} ms.",
-              f"Each message's median over the {WARM_ROUNDS} passes (a single sample on a shared machine also holds "
-              f"other processes' interference: cache, the other hyperthread): p50 {p(per_message, .5):.3f} ms, "
-              f"p99 {p(per_message, .99):.3f} ms; bare Lambda p99 {p(bare_per_message, .99):.3f} ms.", "",
-              "| round trips (DynamoDB, moto server over HTTP) | messages | max | mean | wall p50 |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Over the bare Lambda, message by message: CPU p50 {p(extra, 0.5):.3f} ms, p99 {p(extra, 0.99):.3f} ms.",
+        f"Each message's median over the {WARM_ROUNDS} passes (a single sample on a shared machine also holds "
+        f"other processes' interference: cache, the other hyperthread): p50 {p(per_message, 0.5):.3f} ms, "
+        f"p99 {p(per_message, 0.99):.3f} ms; bare Lambda p99 {p(bare_per_message, 0.99):.3f} ms.",
+        "",
+        "| round trips (DynamoDB, moto server over HTTP) | messages | max | mean | wall p50 |",
+        "|---|---|---|---|---|",
+    ]
     for name in ("no digits", "card word, no digits", "digits", "agent"):
         rows = trips.get(name, [])
         if rows:
             counts = [c for c, _ in rows]
-            lines.append(f"| {name} | {len(rows)} | {max(counts)} | {statistics.mean(counts):.2f} | "
-                         f"{p([w for _, w in rows], .5):.2f} ms |")
+            lines.append(
+                f"| {name} | {len(rows)} | {max(counts)} | {statistics.mean(counts):.2f} | "
+                f"{p([w for _, w in rows], 0.5):.2f} ms |"
+            )
     lines += ["", "| cold start: import + first message (fresh process) | CPU median | wall median |", "|---|---|---|"]
     medians = {}
     for name, rows in starts.items():
         medians[name] = statistics.median(r["cpu_ms"] for r in rows)
         lines.append(f"| {name} | {medians[name]:.0f} ms | {statistics.median(r['wall_ms'] for r in rows):.0f} ms |")
 
-    warm_p99 = p(per_message, .99)
+    warm_p99 = p(per_message, 0.99)
     no_digit_max = max((c for c, _ in trips.get("no digits", [(0, 0)])), default=0)
     digit_max = max((c for c, _ in trips.get("digits", [(0, 0)])), default=0)
     agent_max = max((c for c, _ in trips.get("agent", [(0, 0)])), default=0)
     cold_plain = medians["processor, no digits"] - medians["bare"]
     cold_digits = medians["processor, digits"] - medians["bare + one DynamoDB GetItem"]
     verdict = lambda ok: "PASS" if ok else "MISS"  # noqa: E731
-    lines += ["", "Budgets:", "",
-              f"- {verdict(warm_p99 <= 0.5)} warm handler CPU p99 {warm_p99:.3f} ms ≤ 0.5 ms (per message, median of "
-              f"{WARM_ROUNDS} passes; single samples: p99 {p(samples['entry_cpu'], .99):.3f} ms; bare Lambda p99 "
-              f"{p(bare_per_message, .99):.3f} ms)",
-              f"- {verdict(no_digit_max == 0 and agent_max == 0)} round trips without digits: max {no_digit_max} "
-              f"(customer), {agent_max} (agent) = 0",
-              f"- {verdict(digit_max <= 2)} round trips with digits: max {digit_max} ≤ 2",
-              f"- {verdict(cold_plain <= 150)} cold start over a bare Chalice Lambda, first message without digits: "
-              f"{cold_plain:.0f} ms CPU ≤ 150 ms",
-              f"- {verdict(cold_digits <= 150)} cold start over a bare Chalice Lambda making the same DynamoDB call, "
-              f"first message with digits: {cold_digits:.0f} ms CPU ≤ 150 ms "
-              f"(over the bare Lambda without the call: {medians['processor, digits'] - medians['bare']:.0f} ms, "
-              "the AWS SDK's import and client)",
-              "",
-              "A card prompt with no digits (\"my card number is\") costs one write and no read: it turns the "
-              "conversation's card context on (the row \"card word, no digits\"; the prompt alone, not every "
-              "message naming a card).", "", "<!-- --8<-- [end:message-processor] -->"]
+    lines += [
+        "",
+        "Budgets:",
+        "",
+        f"- {verdict(warm_p99 <= 0.5)} warm handler CPU p99 {warm_p99:.3f} ms ≤ 0.5 ms (per message, median of "
+        f"{WARM_ROUNDS} passes; single samples: p99 {p(samples['entry_cpu'], 0.99):.3f} ms; bare Lambda p99 "
+        f"{p(bare_per_message, 0.99):.3f} ms)",
+        f"- {verdict(no_digit_max == 0 and agent_max == 0)} round trips without digits: max {no_digit_max} "
+        f"(customer), {agent_max} (agent) = 0",
+        f"- {verdict(digit_max <= 2)} round trips with digits: max {digit_max} ≤ 2",
+        f"- {verdict(cold_plain <= 150)} cold start over a bare Chalice Lambda, first message without digits: "
+        f"{cold_plain:.0f} ms CPU ≤ 150 ms",
+        f"- {verdict(cold_digits <= 150)} cold start over a bare Chalice Lambda making the same DynamoDB call, "
+        f"first message with digits: {cold_digits:.0f} ms CPU ≤ 150 ms "
+        f"(over the bare Lambda without the call: {medians['processor, digits'] - medians['bare']:.0f} ms, "
+        "the AWS SDK's import and client)",
+        "",
+        'A card prompt with no digits ("my card number is") costs one write and no read: it turns the '
+        'conversation\'s card context on (the row "card word, no digits"; the prompt alone, not every '
+        "message naming a card).",
+        "",
+        "<!-- --8<-- [end:message-processor] -->",
+    ]
     print("\n".join(lines))
     return 0
 

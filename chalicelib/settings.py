@@ -272,7 +272,7 @@ class ProcessorSettings:
     sessions_table: str
 
     @classmethod
-    def parse(cls, env: _Reader) -> "ProcessorSettings":
+    def parse(cls, env: _Reader) -> ProcessorSettings:
         reject = frozenset(t.upper() for t in env.csv("PROCESSOR_REJECT_ENTITY_TYPES", ""))
         unknown = reject - COMPREHEND_PII_TYPES
         if unknown:

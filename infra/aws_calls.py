@@ -140,12 +140,20 @@ class DryRunAws(FlowDryRunAnswers):
         function = {"FILE_SCANNER": "attachment_scanner", "MESSAGE_PROCESSOR": "message_processor"}.get(kind)
         if function is None:
             return {"IntegrationAssociationSummaryList": []}
-        return {"IntegrationAssociationSummaryList": [{"IntegrationAssociationId": f"<{function}-association-id>",
-                                                       "IntegrationType": kind,
-                                                       "IntegrationArn": self._stage.function_arn(function)}]}
+        return {
+            "IntegrationAssociationSummaryList": [
+                {
+                    "IntegrationAssociationId": f"<{function}-association-id>",
+                    "IntegrationType": kind,
+                    "IntegrationArn": self._stage.function_arn(function),
+                }
+            ]
+        }
 
     def _s3_get_bucket_lifecycle_configuration(self, params):
-        raise not_found("GetBucketLifecycleConfiguration", "NoSuchLifecycleConfiguration", "NoSuchLifecycleConfiguration")
+        raise not_found(
+            "GetBucketLifecycleConfiguration", "NoSuchLifecycleConfiguration", "NoSuchLifecycleConfiguration"
+        )
 
     def _s3_get_bucket_policy(self, params):
         raise not_found("GetBucketPolicy", "NoSuchBucketPolicy", "NoSuchBucketPolicy")

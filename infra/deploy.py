@@ -254,8 +254,13 @@ class Deployment:
         if any(a.get("IntegrationArn") == arn for a in self.scanner_associations("MESSAGE_PROCESSOR")):
             self.say("  (already associated)")
             return
-        self.aws.call("connect", "create_integration_association", InstanceId=self.stage.instance_id,
-                      IntegrationType="MESSAGE_PROCESSOR", IntegrationArn=arn)
+        self.aws.call(
+            "connect",
+            "create_integration_association",
+            InstanceId=self.stage.instance_id,
+            IntegrationType="MESSAGE_PROCESSOR",
+            IntegrationArn=arn,
+        )
 
     def protect_unprocessed_transcripts(self) -> None:
         """Connect keeps the original of every processed message under `Unprocessed<prefix>`: expire it after N
@@ -264,24 +269,38 @@ class Deployment:
         bucket, prefix = self.stage.params["TranscriptsBucketName"], self.stage.unprocessed_transcripts_prefix
         days, reader = self.stage.params["UnprocessedExpiryDays"], self.stage.params["UnprocessedReaderRoleArn"]
         if not (days or reader):
-            self.step("Unprocessed chat transcripts: not managed (set UnprocessedExpiryDays / UnprocessedReaderRoleArn)")
+            self.step(
+                "Unprocessed chat transcripts: not managed (set UnprocessedExpiryDays / UnprocessedReaderRoleArn)"
+            )
             return
         if days:
             self.step(f"Unprocessed chat transcripts: deleted after {days} days")
             rules = [r for r in self.lifecycle_rules(bucket) if r.get("ID") != UNPROCESSED_RULE_ID]
-            rules.append({"ID": UNPROCESSED_RULE_ID, "Status": "Enabled", "Filter": {"Prefix": f"{prefix}/"},
-                          "Expiration": {"Days": int(days)}})
-            self.aws.call("s3", "put_bucket_lifecycle_configuration", Bucket=bucket,
-                          LifecycleConfiguration={"Rules": rules})
+            rules.append(
+                {
+                    "ID": UNPROCESSED_RULE_ID,
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": f"{prefix}/"},
+                    "Expiration": {"Days": int(days)},
+                }
+            )
+            self.aws.call(
+                "s3", "put_bucket_lifecycle_configuration", Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+            )
         if reader:
             self.step("Unprocessed chat transcripts: readable by one role only")
             policy = self.bucket_policy(bucket)
             statements = [st for st in policy.get("Statement", []) if st.get("Sid") != UNPROCESSED_POLICY_SID]
-            statements.append({
-                "Sid": UNPROCESSED_POLICY_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
-                "Resource": f"arn:{self.stage.partition}:s3:::{bucket}/{prefix}/*",
-                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": reader}},
-            })
+            statements.append(
+                {
+                    "Sid": UNPROCESSED_POLICY_SID,
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:{self.stage.partition}:s3:::{bucket}/{prefix}/*",
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": reader}},
+                }
+            )
             policy = {"Version": policy.get("Version", "2012-10-17"), **policy, "Statement": statements}
             self.aws.call("s3", "put_bucket_policy", Bucket=bucket, Policy=json.dumps(policy, separators=(",", ":")))
 
@@ -328,8 +347,10 @@ class Deployment:
         self.say(f"  IVR private keys: one SecureString per Connect key id under {outputs['IvrKeysPath']}")
         self.say(f"  Attachments: enable them on the instance; the scanner reads {outputs['AttachmentsObjectsArn']}")
         self.say("  Message processor: in each chat flow, block 'Set recording, analytics and processing behavior' ->")
-        self.say(f"    Set message processor -> {self.stage.function_name('message_processor')}, "
-                 "'Do not deliver unprocessed messages' (docs/message-processor.md)")
+        self.say(
+            f"    Set message processor -> {self.stage.function_name('message_processor')}, "
+            "'Do not deliver unprocessed messages' (docs/message-processor.md)"
+        )
         self.print_flow_steps(outputs)
 
     def print_flow_steps(self, outputs: dict[str, str]) -> None:
@@ -383,8 +404,12 @@ class Deployment:
         arn = self.stage.function_arn("message_processor")
         for association in self.scanner_associations("MESSAGE_PROCESSOR"):
             if association.get("IntegrationArn") == arn:
-                self.aws.call("connect", "delete_integration_association", InstanceId=self.stage.instance_id,
-                              IntegrationAssociationId=association["IntegrationAssociationId"])
+                self.aws.call(
+                    "connect",
+                    "delete_integration_association",
+                    InstanceId=self.stage.instance_id,
+                    IntegrationAssociationId=association["IntegrationAssociationId"],
+                )
 
     def remove_decryptor_association(self) -> None:
         self.step("ivr_decryptor: disassociated from the Connect instance")

@@ -37,8 +37,9 @@ OPTIONAL_PARAMS = {
     "UnprocessedReaderRoleArn": "",  # a bucket policy denies reading them to every principal but this role
 }
 # Used by the deploy tool itself (S3 calls), not by the infra stack's template.
-DEPLOY_ONLY_PARAMS = frozenset({"TranscriptsBucketName", "TranscriptsPrefix", "UnprocessedExpiryDays",
-                                "UnprocessedReaderRoleArn"})
+DEPLOY_ONLY_PARAMS = frozenset(
+    {"TranscriptsBucketName", "TranscriptsPrefix", "UnprocessedExpiryDays", "UnprocessedReaderRoleArn"}
+)
 # Parameters of the contact flows (infra/flow_deploy.py), never passed to the infra stack's template.
 FLOW_PARAMS = {
     "FlowQueueArn": "",  # queue the flows transfer to: its ARN, or its id in the instance
@@ -96,13 +97,15 @@ class Stage:
             raise StageError("ConnectInstanceArn must look like arn:aws:connect:<region>:<account>:instance/<id>")
         params["AttachmentsPrefix"] = params["AttachmentsPrefix"].strip("/")
         params["TranscriptsPrefix"] = params["TranscriptsPrefix"].strip("/")
-        if params["UnprocessedExpiryDays"] and not (params["UnprocessedExpiryDays"].isdigit()
-                                                    and 1 <= int(params["UnprocessedExpiryDays"]) <= 3650):
+        if params["UnprocessedExpiryDays"] and not (
+            params["UnprocessedExpiryDays"].isdigit() and 1 <= int(params["UnprocessedExpiryDays"]) <= 3650
+        ):
             raise StageError("UnprocessedExpiryDays must be a number of days between 1 and 3650")
         protects = params["UnprocessedExpiryDays"] or params["UnprocessedReaderRoleArn"]
         if protects and not (params["TranscriptsBucketName"] and params["TranscriptsPrefix"]):
-            raise StageError("UnprocessedExpiryDays and UnprocessedReaderRoleArn need TranscriptsBucketName and "
-                             "TranscriptsPrefix")
+            raise StageError(
+                "UnprocessedExpiryDays and UnprocessedReaderRoleArn need TranscriptsBucketName and TranscriptsPrefix"
+            )
         if params["UnprocessedReaderRoleArn"] and not _ROLE_ARN.match(params["UnprocessedReaderRoleArn"]):
             raise StageError("UnprocessedReaderRoleArn must look like arn:aws:iam::<account>:role/<name>")
         params["IvrKeysPath"] = params["IvrKeysPath"] or f"/{app}/{stage}/ivr-keys/"

@@ -147,10 +147,17 @@ class Stack:
                 stream.publish(topic, item)
 
         processing = MessageProcessing(invoker, stage.instance_id, resources.REGION, resources.ACCOUNT_ID)
-        model = ConnectModel(stage.instance_id, stage.contact_flow_id, lambda arn: _topic_exists(sns, arn), publish,
-                             connection_ttl_seconds=self.options.connection_ttl_seconds, processing=processing)
-        attachments = AttachmentService(model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX,
-                                        invoker, connect_url)
+        model = ConnectModel(
+            stage.instance_id,
+            stage.contact_flow_id,
+            lambda arn: _topic_exists(sns, arn),
+            publish,
+            connection_ttl_seconds=self.options.connection_ttl_seconds,
+            processing=processing,
+        )
+        attachments = AttachmentService(
+            model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX, invoker, connect_url
+        )
         connect_routes, graph_routes = connect_router(model, attachments, s3), None
         secret = resources.MESSENGER_SECRET
         graph = GraphEmulator(secret["PAGE_TOKEN"], secret["APP_SECRET"])
@@ -167,10 +174,19 @@ class Stack:
 
         front_url = f"http://{HOST}:{ports.front}"
         customers = MetaCustomers(f"{app_url}/webhook/messenger", secret["APP_SECRET"], f"{front_url}/sandbox/cdn")
-        site = SandboxSite(app_url, model, attachments, stream, graph, customers,
-                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET,
-                           page=not self.options.local,
-                           webchat=WebChat(model, processing, resources.REGION, resources.ACCOUNT_ID))
+        site = SandboxSite(
+            app_url,
+            model,
+            attachments,
+            stream,
+            graph,
+            customers,
+            IvrPanel(invoker, ivr_key, stage.instance_id),
+            s3,
+            resources.ATTACHMENTS_BUCKET,
+            page=not self.options.local,
+            webchat=WebChat(model, processing, resources.REGION, resources.ACCOUNT_ID),
+        )
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()

@@ -46,9 +46,20 @@ TYPING_SECONDS = 20  # Messenger clears a typing indicator after 20 s
 
 
 class SandboxSite:
-    def __init__(self, app_url: str, model: ConnectModel, attachments: AttachmentService,
-                 stream: StreamDelivery, graph: GraphEmulator, customers: MetaCustomers, ivr: IvrPanel,
-                 s3, bucket: str, page: bool = True, webchat: WebChat | None = None):
+    def __init__(
+        self,
+        app_url: str,
+        model: ConnectModel,
+        attachments: AttachmentService,
+        stream: StreamDelivery,
+        graph: GraphEmulator,
+        customers: MetaCustomers,
+        ivr: IvrPanel,
+        s3,
+        bucket: str,
+        page: bool = True,
+        webchat: WebChat | None = None,
+    ):
         self._app = urlsplit(app_url)
         self._page = page
         self._model = model
@@ -233,20 +244,24 @@ class SandboxSite:
 
     def _state(self, request: Request) -> Response:
         psid = request.query.get("psid") or DEFAULT_PSID
-        return Response.json({
-            "psid": psid,
-            "customer": self._customer_view(psid),
-            "customer_typing": self._customer_typing(psid),
-            "contacts": [self._contact_view(chat) for chat in self._model.chats()],
-            "active_contact": getattr(self._model.latest_active(), "contact_id", None),
-            "connect_calls": dict(self._model.calls),
-            "stream": {status: sum(1 for d in self._stream.deliveries if d.status == status)
-                       for status in ("QUEUED", "DELIVERED", "FAILED", "NOT_SUBSCRIBED")},
-            "graph_errors": self._graph.rejected[-5:],
-            "ivr": self.ivr_results[-5:],
-            "ivr_available": self._ivr.available(),
-            "webchat": self._webchat.view() if self._webchat is not None else None,
-        })
+        return Response.json(
+            {
+                "psid": psid,
+                "customer": self._customer_view(psid),
+                "customer_typing": self._customer_typing(psid),
+                "contacts": [self._contact_view(chat) for chat in self._model.chats()],
+                "active_contact": getattr(self._model.latest_active(), "contact_id", None),
+                "connect_calls": dict(self._model.calls),
+                "stream": {
+                    status: sum(1 for d in self._stream.deliveries if d.status == status)
+                    for status in ("QUEUED", "DELIVERED", "FAILED", "NOT_SUBSCRIBED")
+                },
+                "graph_errors": self._graph.rejected[-5:],
+                "ivr": self.ivr_results[-5:],
+                "ivr_available": self._ivr.available(),
+                "webchat": self._webchat.view() if self._webchat is not None else None,
+            }
+        )
 
     def _customer_view(self, psid: str) -> list[dict]:
         entries = []
@@ -317,9 +332,16 @@ class SandboxSite:
         for item in items:
             if item["id"] in statuses:
                 item["processing"] = statuses[item["id"]]
-        return {"contact_id": chat.contact_id, "ended": chat.ended, "end_reason": chat.end_reason,
-                "display_name": chat.customer.display_name, "attributes": chat.attributes, "items": items,
-                "channel": chat.channel, "processor": chat.processor is not None}
+        return {
+            "contact_id": chat.contact_id,
+            "ended": chat.ended,
+            "end_reason": chat.end_reason,
+            "display_name": chat.customer.display_name,
+            "attributes": chat.attributes,
+            "items": items,
+            "channel": chat.channel,
+            "processor": chat.processor is not None,
+        }
 
     # ------------------------------------------------------------------------------------- the app
 

@@ -36,9 +36,14 @@ class WebChat:
             from infra.flow_files import load, render
             from sandbox.flow_runner import run_chat_entry
 
-            flow = render(load("chat-redaction"), {
-                "MessageProcessorArn": arn,
-                "QueueArn": f"arn:aws:connect:{self._region}:{self._account}:instance/sandbox/queue/sandbox"}, {})
+            flow = render(
+                load("chat-redaction"),
+                {
+                    "MessageProcessorArn": arn,
+                    "QueueArn": f"arn:aws:connect:{self._region}:{self._account}:instance/sandbox/queue/sandbox",
+                },
+                {},
+            )
             run = run_chat_entry(flow)
         except Exception as exc:  # the flow runner or file missing or changed: still a working chat
             return ProcessorSettings(FUNCTION, DO_NOT_DELIVER), {"flow": None, "note": type(exc).__name__}
@@ -56,7 +61,11 @@ class WebChat:
         return {"contact_id": chat.contact_id, "flow": self.flow}
 
     def customer_message(self, text: str, content_type: str = "text/plain") -> dict[str, Any]:
-        if self.contact_id is None or self._model.chat(self.contact_id) is None or self._model.chat(self.contact_id).ended:
+        if (
+            self.contact_id is None
+            or self._model.chat(self.contact_id) is None
+            or self._model.chat(self.contact_id).ended
+        ):
             self.start()
         item = self._model.web_customer_message(self.contact_id, text, content_type)
         return {"id": item["Id"], "metadata": item.get("MessageMetadata")}
@@ -81,13 +90,22 @@ class WebChat:
         messages = []
         for entry in chat.processing:
             mine = entry["role"] == "CUSTOMER"
-            messages.append({
-                "from": "customer" if mine else "agent",
-                "at": entry["at"],
-                # The customer's own screen shows what they typed; what they receive is what was delivered.
-                "text": entry["sent"] if mine else entry.get("delivered_text"),
-                "delivered_text": entry.get("delivered_text"),
-                "status": entry["status"], "delivered": entry["delivered"], "note": entry["note"],
-            })
-        return {"contact_id": chat.contact_id, "ended": chat.ended, "flow": self.flow, **self.switches(),
-                "messages": messages}
+            messages.append(
+                {
+                    "from": "customer" if mine else "agent",
+                    "at": entry["at"],
+                    # The customer's own screen shows what they typed; what they receive is what was delivered.
+                    "text": entry["sent"] if mine else entry.get("delivered_text"),
+                    "delivered_text": entry.get("delivered_text"),
+                    "status": entry["status"],
+                    "delivered": entry["delivered"],
+                    "note": entry["note"],
+                }
+            )
+        return {
+            "contact_id": chat.contact_id,
+            "ended": chat.ended,
+            "flow": self.flow,
+            **self.switches(),
+            "messages": messages,
+        }

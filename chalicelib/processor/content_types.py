@@ -1,15 +1,15 @@
 """Which reading a content type gets (docs/reference/message-processor.md#scope).
 
-    text/plain                                              plain.project
-    text/markdown                                           markdown.project
-    application/json, ...message.interactive[.response]    json_values.project
-    no content type                                         plain.Unparsed: analysed, never rendered
-    anything else                                           None: approved unchanged, and counted
+text/plain                                              plain.project
+text/markdown                                           markdown.project
+application/json, ...message.interactive[.response]    json_values.project
+no content type                                         plain.Unparsed: analysed, never rendered
+anything else                                           None: approved unchanged, and counted
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.processor import json_values, markdown, plain
 from chalicelib.processor.projection import Projection

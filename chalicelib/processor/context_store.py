@@ -16,8 +16,9 @@ Expired items (TTL deletion lags) read as absent. Failures other than a failed c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.redaction.redactor import RedactionContext
 
@@ -65,8 +66,12 @@ class ContextStore:
         values: dict[str, Any] = {
             ":next": {"N": str((seen.version or 0) + 1)},
             ":ctx": _encode_map(after.to_item()),
-            ":recent": {"L": [{"M": {"id": {"S": message_id or "-"}, "ctx": _encode_map(seen.context.to_item())}},
-                              *({"M": entry} for entry in seen.recent[:RECENT - 1])]},
+            ":recent": {
+                "L": [
+                    {"M": {"id": {"S": message_id or "-"}, "ctx": _encode_map(seen.context.to_item())}},
+                    *({"M": entry} for entry in seen.recent[: RECENT - 1]),
+                ]
+            },
             ":exp": {"N": str(int(now) + self._ttl)},
         }
         if seen.version is None:
@@ -89,8 +94,11 @@ class ContextStore:
             "update_item",
             Key=_key(conversation),
             UpdateExpression="SET ctx = :ctx, expires_at = :exp ADD v :one",
-            ExpressionAttributeValues={":ctx": _encode_map(after.to_item()), ":one": {"N": "1"},
-                                       ":exp": {"N": str(int(now) + self._ttl)}},
+            ExpressionAttributeValues={
+                ":ctx": _encode_map(after.to_item()),
+                ":one": {"N": "1"},
+                ":exp": {"N": str(int(now) + self._ttl)},
+            },
         )
 
     def _conditional(self, **request: Any) -> bool:
@@ -130,7 +138,9 @@ def _encode_map(item: Mapping[str, Any]) -> dict[str, Any]:
 def _recent(attribute: Any) -> list[Any]:
     if not isinstance(attribute, dict) or not isinstance(attribute.get("L"), list):
         return []
-    return [entry["M"] for entry in attribute["L"][:RECENT] if isinstance(entry, dict) and isinstance(entry.get("M"), dict)]
+    return [
+        entry["M"] for entry in attribute["L"][:RECENT] if isinstance(entry, dict) and isinstance(entry.get("M"), dict)
+    ]
 
 
 def _map(attribute: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from chalicelib.processor.plain import Unparsed
 from chalicelib.processor.projection import cut, mask_text
@@ -67,11 +67,11 @@ class JsonText:
             rebuilt = []
             at = 0
             for piece in mine:
-                rebuilt.append(value[at:piece.start - segment.start])
+                rebuilt.append(value[at : piece.start - segment.start])
                 rebuilt.append(mask_text(template, piece.entity_type))
                 at = piece.end - segment.start
             rebuilt.append(value[at:])
-            out.append(self.source[cursor:segment.source_start])
+            out.append(self.source[cursor : segment.source_start])
             out.append(_encode("".join(rebuilt)))
             cursor = segment.source_end
         out.append(self.source[cursor:])
@@ -99,7 +99,7 @@ def project(content: str) -> JsonText | Unparsed:
     text = SEPARATOR.join(parts)
     separators = bytearray(len(text))
     for segment in segments[:-1]:
-        separators[segment.end:segment.end + len(SEPARATOR)] = b"\x01" * len(SEPARATOR)
+        separators[segment.end : segment.end + len(SEPARATOR)] = b"\x01" * len(SEPARATOR)
     return JsonText(content, text, separators, tuple(segments))
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from chalicelib.processor.projection import cut, mask_text
 from chalicelib.redaction.detectors import Detection
@@ -45,7 +45,7 @@ class MarkdownText:
         out: list[str] = []
         cursor = 0
         for piece in pieces:
-            out.append(self.source[cursor:piece.start])
+            out.append(self.source[cursor : piece.start])
             mask = mask_text(template, piece.entity_type)
             out.append(mask.replace("`", "'") if self.code[piece.start] else escape(mask))
             cursor = piece.end
@@ -179,8 +179,7 @@ def _paren_pairs(s: str) -> dict[int, int]:
             open_at.clear()
         elif ch == "(":
             open_at.append(at)
-        elif ch == ")":
-            if open_at:
-                pairs[open_at.pop()] = at
+        elif ch == ")" and open_at:
+            pairs[open_at.pop()] = at
         # an escape (backslash and the character after it) is skipped by the pattern itself
     return pairs

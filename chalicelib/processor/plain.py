@@ -6,8 +6,8 @@ no type at all: it can be analysed, never rendered, so a detection in it rejects
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from chalicelib.redaction import masking
 from chalicelib.redaction.detectors import Detection

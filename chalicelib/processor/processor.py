@@ -23,8 +23,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.logs import Timer, get_logger, log_event
 from chalicelib.processor import response
@@ -83,8 +84,9 @@ class MessageProcessor:
         message = read(event)
         try:
             if isinstance(message, Malformed):
-                decision = self._failure(message.reason, message.content, message.content_type,
-                                         hostile=message.reason == "content_oversized")
+                decision = self._failure(
+                    message.reason, message.content, message.content_type, hostile=message.reason == "content_oversized"
+                )
             else:
                 decision = self._judge(message)
         except Exception as exc:  # the contract: an answer, whatever happened
@@ -139,8 +141,9 @@ class MessageProcessor:
             return analysis
         return self._with_context(message, conversation, redactor, text, now)
 
-    def _with_context(self, message: ChatMessage, conversation: str, redactor: Redactor, text: str,
-                      now: float) -> Analysis:
+    def _with_context(
+        self, message: ChatMessage, conversation: str, redactor: Redactor, text: str, now: float
+    ) -> Analysis:
         store = self._store
         assert store is not None
         for _ in range(self._attempts):
@@ -160,8 +163,14 @@ class MessageProcessor:
 
     # -- failing closed (or open, if so configured)
 
-    def _failure(self, reason: str, content: str | None, content_type: str | None, hostile: bool = False,
-                 error: str | None = None) -> Decision:
+    def _failure(
+        self,
+        reason: str,
+        content: str | None,
+        content_type: str | None,
+        hostile: bool = False,
+        error: str | None = None,
+    ) -> Decision:
         if self._approve_on_error and not hostile and content is not None:
             return Decision(response.approved(content, content_type), reason, error=error or reason)
         return Decision(response.rejected(), reason, error=error or reason)
@@ -203,6 +212,8 @@ def unconfigured(exc: BaseException) -> dict[str, Any]:
 
 
 def _same(before: RedactionContext, after: RedactionContext) -> bool:
-    return (int(before.card_context_until) == int(after.card_context_until)
-            and before.card_messages_left == after.card_messages_left
-            and before.card_context_soft == after.card_context_soft)
+    return (
+        int(before.card_context_until) == int(after.card_context_until)
+        and before.card_messages_left == after.card_messages_left
+        and before.card_context_soft == after.card_context_soft
+    )

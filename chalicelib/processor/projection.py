@@ -11,7 +11,8 @@ number): the caller rejects the message instead.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from chalicelib.redaction.detectors import Detection
 

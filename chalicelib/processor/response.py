@@ -18,8 +18,10 @@ REJECTED_NOTICE = "[message not delivered]"
 
 
 def answer(status: str, content: str, content_type: str | None) -> dict[str, Any]:
-    return {"status": status,
-            "result": {"processedChatContent": {"content": content, "contentType": content_type or PLAIN}}}
+    return {
+        "status": status,
+        "result": {"processedChatContent": {"content": content, "contentType": content_type or PLAIN}},
+    }
 
 
 def approved(content: str, content_type: str | None) -> dict[str, Any]:

@@ -31,7 +31,8 @@ def message_processor(processor: ProcessorSettings, redaction: RedactionSettings
     # Types rejected outright are detected in both directions, even where they would not be masked.
     inbound = build_redactor(replace(redaction, entity_types=redaction.entity_types | reject), "inbound")
     outbound = build_redactor(
-        replace(redaction, outbound_entity_types=redaction.outbound_entity_types | reject), "outbound")
+        replace(redaction, outbound_entity_types=redaction.outbound_entity_types | reject), "outbound"
+    )
     return MessageProcessor(
         inbound,
         outbound,

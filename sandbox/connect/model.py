@@ -88,9 +88,16 @@ class Connection:
 
 
 class ConnectModel:
-    def __init__(self, instance_id: str, contact_flow_id: str, topic_exists: Callable[[str], bool],
-                 publish: Publish, connection_ttl_seconds: float = 86400.0,
-                 clock: Callable[[], float] = time.time, processing: MessageProcessing | None = None):
+    def __init__(
+        self,
+        instance_id: str,
+        contact_flow_id: str,
+        topic_exists: Callable[[str], bool],
+        publish: Publish,
+        connection_ttl_seconds: float = 86400.0,
+        clock: Callable[[], float] = time.time,
+        processing: MessageProcessing | None = None,
+    ):
         self.instance_id = instance_id
         self.contact_flow_id = contact_flow_id
         self.connection_ttl_seconds = connection_ttl_seconds
@@ -192,8 +199,11 @@ class ConnectModel:
                 raise ConnectError("InvalidRequestException", "Contact is not active")
             arn, mode = request.get("ProcessorArn") or "", request.get("FailureMode") or ""
             if ":function:" not in arn or mode not in (DELIVER, DO_NOT_DELIVER):
-                raise ConnectError("InvalidParameterException", "ProcessorArn must be a Lambda ARN and FailureMode "
-                                   "DELIVER_UNPROCESSED_MESSAGE or DO_NOT_DELIVER_UNPROCESSED_MESSAGE")
+                raise ConnectError(
+                    "InvalidParameterException",
+                    "ProcessorArn must be a Lambda ARN and FailureMode "
+                    "DELIVER_UNPROCESSED_MESSAGE or DO_NOT_DELIVER_UNPROCESSED_MESSAGE",
+                )
             chat.processor = ProcessorSettings(arn.rsplit(":function:", 1)[1].split(":")[0], mode)
             return {}
 
@@ -381,8 +391,9 @@ class ConnectModel:
         if chat.processor is None or self.processing is None:
             with self._lock:
                 return self._add(chat, participant, "MESSAGE", content_type, content)
-        event = self.processing.event(chat.contact_id, chat.contact_id, participant, content_type, content,
-                                      iso(self._clock()))
+        event = self.processing.event(
+            chat.contact_id, chat.contact_id, participant, content_type, content, iso(self._clock())
+        )
         outcome = self.processing.process(chat.processor, event)
         with self._lock:
             entry = {"role": participant.role, "sent": content, "at": iso(self._clock()), **outcome.as_dict()}
@@ -393,8 +404,11 @@ class ConnectModel:
             else:
                 # Not delivered: no transcript item; the sender's API answer says so (MessageProcessingStatus).
                 status = "REJECTED" if outcome.status == "REJECTED" else "FAILED"
-                item = {"Id": str(uuid.uuid4()), "AbsoluteTime": entry["at"],
-                        "MessageMetadata": {"MessageProcessingStatus": status}}
+                item = {
+                    "Id": str(uuid.uuid4()),
+                    "AbsoluteTime": entry["at"],
+                    "MessageMetadata": {"MessageProcessingStatus": status},
+                }
             chat.processing.append(entry)
             return item
 

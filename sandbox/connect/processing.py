@@ -21,9 +21,13 @@ from typing import Any, Protocol
 DELIVER = "DELIVER_UNPROCESSED_MESSAGE"
 DO_NOT_DELIVER = "DO_NOT_DELIVER_UNPROCESSED_MESSAGE"
 STATUSES = ("PROCESSED", "APPROVED", "REJECTED")
-ANSWER_TYPES = ("text/plain", "text/markdown", "application/json",
-                "application/vnd.amazonaws.connect.message.interactive",
-                "application/vnd.amazonaws.connect.message.interactive.response")
+ANSWER_TYPES = (
+    "text/plain",
+    "text/markdown",
+    "application/json",
+    "application/vnd.amazonaws.connect.message.interactive",
+    "application/vnd.amazonaws.connect.message.interactive.response",
+)
 
 
 class Invoker(Protocol):
@@ -51,8 +55,14 @@ class Outcome:
 
 
 class MessageProcessing:
-    def __init__(self, invoker: Invoker, instance_id: str, region: str = "us-east-1", account: str = "123456789012",
-                 timeout_seconds: float = 5.0):
+    def __init__(
+        self,
+        invoker: Invoker,
+        instance_id: str,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        timeout_seconds: float = 5.0,
+    ):
         self._invoker = invoker
         self._instance_id = instance_id
         self._instance_arn = f"arn:aws:connect:{region}:{account}:instance/{instance_id}"
@@ -60,17 +70,24 @@ class MessageProcessing:
         self.break_processor = False
         self.invocations = 0
 
-    def event(self, contact_id: str, initial_contact_id: str, participant: Any, content_type: str, content: str,
-              at: str) -> dict[str, Any]:
+    def event(
+        self, contact_id: str, initial_contact_id: str, participant: Any, content_type: str, content: str, at: str
+    ) -> dict[str, Any]:
         """The input Connect sends: lowerCamelCase keys, one message."""
         return {
             "version": "1.0",
             "instanceId": self._instance_id,
             "associatedResourceArn": f"{self._instance_arn}/contact/{contact_id}",
             "chatContent": {
-                "absoluteTime": at, "content": content, "contentType": content_type, "id": str(uuid.uuid4()),
-                "participantId": participant.participant_id, "displayName": participant.display_name,
-                "participantRole": participant.role, "initialContactId": initial_contact_id, "contactId": contact_id,
+                "absoluteTime": at,
+                "content": content,
+                "contentType": content_type,
+                "id": str(uuid.uuid4()),
+                "participantId": participant.participant_id,
+                "displayName": participant.display_name,
+                "participantRole": participant.role,
+                "initialContactId": initial_contact_id,
+                "contactId": contact_id,
             },
         }
 

@@ -94,10 +94,18 @@ def test_dry_run_destroy_undoes_connect_wiring_then_the_app_then_the_stack():
     target = stage()
     aws = DryRunAws(target, printer=lambda _: None, deployed=True)
     Deployment(target, aws, printer=lambda _: None).destroy()
-    order = [o for _, o, _ in aws.calls if o in (
-        "delete_integration_association", "disassociate_lambda_function", "delete --stage", "delete_stack")]
-    assert order == ["delete_integration_association", "delete_integration_association", "disassociate_lambda_function",
-                     "delete --stage", "delete_stack"]
+    order = [
+        o
+        for _, o, _ in aws.calls
+        if o in ("delete_integration_association", "disassociate_lambda_function", "delete --stage", "delete_stack")
+    ]
+    assert order == [
+        "delete_integration_association",
+        "delete_integration_association",
+        "disassociate_lambda_function",
+        "delete --stage",
+        "delete_stack",
+    ]
     removed = [p["IntegrationAssociationId"] for _, o, p in aws.calls if o == "delete_integration_association"]
     assert removed == ["<message_processor-association-id>", "<attachment_scanner-association-id>"]
 
@@ -129,8 +137,14 @@ class DeployedAccount:
 
     dry_run = False
 
-    def __init__(self, target: Stage, scanner_arn: str | None = None, permission_arn: str | None = None,
-                 lifecycle_rules: list | None = None, bucket_policy: dict | None = None):
+    def __init__(
+        self,
+        target: Stage,
+        scanner_arn: str | None = None,
+        permission_arn: str | None = None,
+        lifecycle_rules: list | None = None,
+        bucket_policy: dict | None = None,
+    ):
         self.target = target
         self.scanner_arn = scanner_arn or target.function_arn("attachment_scanner")
         self.lifecycle_rules = lifecycle_rules or []
@@ -167,14 +181,21 @@ class DeployedAccount:
                 )
             },
             "list_lambda_functions": {"LambdaFunctions": [self.target.function_arn("ivr_decryptor")]},
-            "list_integration_associations": {"IntegrationAssociationSummaryList": [
-                {"IntegrationAssociationId": "a1", "IntegrationArn": self.scanner_arn}
-                if params.get("IntegrationType") == "FILE_SCANNER" else
-                {"IntegrationAssociationId": "a2", "IntegrationArn": self.target.function_arn("message_processor")}]},
+            "list_integration_associations": {
+                "IntegrationAssociationSummaryList": [
+                    {"IntegrationAssociationId": "a1", "IntegrationArn": self.scanner_arn}
+                    if params.get("IntegrationType") == "FILE_SCANNER"
+                    else {
+                        "IntegrationAssociationId": "a2",
+                        "IntegrationArn": self.target.function_arn("message_processor"),
+                    }
+                ]
+            },
             "get_bucket_lifecycle_configuration": {"Rules": self.lifecycle_rules},
             "get_bucket_policy": {"Policy": json.dumps(self.bucket_policy)},
-            "list_contact_flows": {"ContactFlowSummaryList": [
-                {"Id": f"id-{name}", "Name": name} for name in deployed_flows(self.target)]},
+            "list_contact_flows": {
+                "ContactFlowSummaryList": [{"Id": f"id-{name}", "Name": name} for name in deployed_flows(self.target)]
+            },
         }
         if operation == "describe_contact_flow":
             name = params["ContactFlowId"].removeprefix("id-")
@@ -257,8 +278,10 @@ def test_deploy_writes_the_stage_environment_and_policies_and_keeps_the_rest(tmp
 
 # ------------------------------------------------------------------------------------ unprocessed transcripts
 
-TRANSCRIPTS = {"TranscriptsBucketName": "amazon-connect-example-transcripts",
-               "TranscriptsPrefix": "connect/example/ChatTranscripts"}
+TRANSCRIPTS = {
+    "TranscriptsBucketName": "amazon-connect-example-transcripts",
+    "TranscriptsPrefix": "connect/example/ChatTranscripts",
+}
 READER = "arn:aws:iam::123456789012:role/transcript-auditor"
 
 
@@ -267,25 +290,40 @@ def test_unprocessed_transcripts_are_expired_and_locked_down_keeping_the_buckets
     (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"app_name": "connect-guard", "stages": {}}))
     target = stage(**TRANSCRIPTS, UnprocessedExpiryDays="7", UnprocessedReaderRoleArn=READER)
     theirs_rule = {"ID": "theirs", "Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 90}}
-    theirs_statement = {"Sid": "Theirs", "Effect": "Allow", "Principal": {"AWS": READER}, "Action": "s3:ListBucket",
-                        "Resource": "arn:aws:s3:::amazon-connect-example-transcripts"}
-    account = DeployedAccount(target, lifecycle_rules=[theirs_rule],
-                              bucket_policy={"Version": "2012-10-17", "Statement": [theirs_statement]})
+    theirs_statement = {
+        "Sid": "Theirs",
+        "Effect": "Allow",
+        "Principal": {"AWS": READER},
+        "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::amazon-connect-example-transcripts",
+    }
+    account = DeployedAccount(
+        target, lifecycle_rules=[theirs_rule], bucket_policy={"Version": "2012-10-17", "Statement": [theirs_statement]}
+    )
     for _ in range(2):  # a redeploy replaces our rule and statement instead of adding them again
         account.requests.clear()
         Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
         [lifecycle] = [p for o, p in account.requests if o == "put_bucket_lifecycle_configuration"]
-        assert lifecycle["LifecycleConfiguration"]["Rules"] == [theirs_rule, {
-            "ID": "connect-guard-unprocessed-transcripts", "Status": "Enabled",
-            "Filter": {"Prefix": "connect/example/UnprocessedChatTranscripts/"}, "Expiration": {"Days": 7}}]
+        assert lifecycle["LifecycleConfiguration"]["Rules"] == [
+            theirs_rule,
+            {
+                "ID": "connect-guard-unprocessed-transcripts",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "connect/example/UnprocessedChatTranscripts/"},
+                "Expiration": {"Days": 7},
+            },
+        ]
         [put] = [p for o, p in account.requests if o == "put_bucket_policy"]
         policy = json.loads(put["Policy"])
         assert policy["Statement"][0] == theirs_statement and len(policy["Statement"]) == 2
         assert policy["Statement"][1] == {
-            "Sid": "ConnectGuardUnprocessedTranscriptsReader", "Effect": "Deny", "Principal": "*",
+            "Sid": "ConnectGuardUnprocessedTranscriptsReader",
+            "Effect": "Deny",
+            "Principal": "*",
             "Action": "s3:GetObject",
             "Resource": "arn:aws:s3:::amazon-connect-example-transcripts/connect/example/UnprocessedChatTranscripts/*",
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": READER}}}
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": READER}},
+        }
         account.lifecycle_rules = lifecycle["LifecycleConfiguration"]["Rules"]
         account.bucket_policy = policy
 
@@ -307,11 +345,14 @@ def test_without_the_parameters_no_bucket_is_touched():
     assert not [c for c in aws.calls if c[0] == "s3"]
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"UnprocessedExpiryDays": "7"}, "need TranscriptsBucketName and TranscriptsPrefix"),
-    ({**TRANSCRIPTS, "UnprocessedExpiryDays": "0"}, "between 1 and 3650"),
-    ({**TRANSCRIPTS, "UnprocessedReaderRoleArn": "auditor"}, "UnprocessedReaderRoleArn must look like"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"UnprocessedExpiryDays": "7"}, "need TranscriptsBucketName and TranscriptsPrefix"),
+        ({**TRANSCRIPTS, "UnprocessedExpiryDays": "0"}, "between 1 and 3650"),
+        ({**TRANSCRIPTS, "UnprocessedReaderRoleArn": "auditor"}, "UnprocessedReaderRoleArn must look like"),
+    ],
+)
 def test_bad_transcript_parameters_are_named(change, message):
     with pytest.raises(StageError, match=message):
         stage(**change)

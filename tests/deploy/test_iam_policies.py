@@ -237,11 +237,14 @@ def test_a_policy_grants_nothing_its_function_does_not_call(function):
     assert not unused, f"{function} is granted actions its code never calls: {unused}"
 
 
-@pytest.mark.parametrize("engine,granted_to", [
-    ("local", set()),
-    ("comprehend", {"api_handler", "connect_stream_handler", "message_processor"}),
-    ("both", {"api_handler", "connect_stream_handler", "message_processor"}),
-])
+@pytest.mark.parametrize(
+    "engine,granted_to",
+    [
+        ("local", set()),
+        ("comprehend", {"api_handler", "connect_stream_handler", "message_processor"}),
+        ("both", {"api_handler", "connect_stream_handler", "message_processor"}),
+    ],
+)
 def test_comprehend_is_granted_only_when_the_pii_engine_uses_it(engine, granted_to):
     by_function = rendered(example_stage(), engine)
     assert {f for f, p in by_function.items() if allows(p, "comprehend:DetectPiiEntities")} == granted_to

@@ -21,8 +21,14 @@ CARD = "4111 1111 1111 1111"
 _ids = itertools.count(1)
 
 
-def event(content: Any = "hello", content_type: Any = "text/plain", role: str = "CUSTOMER",
-          contact: str = CONTACT, message_id: str | None = None, initial: str | None = None) -> dict[str, Any]:
+def event(
+    content: Any = "hello",
+    content_type: Any = "text/plain",
+    role: str = "CUSTOMER",
+    contact: str = CONTACT,
+    message_id: str | None = None,
+    initial: str | None = None,
+) -> dict[str, Any]:
     """The documented input (docs/reference/message-processor.md#contract)."""
     return {
         "version": "1.0",
@@ -50,15 +56,30 @@ def redaction_settings(**env: str) -> RedactionSettings:
     return RedactionSettings.parse(_Reader(env))
 
 
-def processor(store: ContextStore | None = None, reject: frozenset[str] = frozenset(), on_error: str = "reject",
-              clock=None, max_attempts: int = 3, **env: str) -> MessageProcessor:
+def processor(
+    store: ContextStore | None = None,
+    reject: frozenset[str] = frozenset(),
+    on_error: str = "reject",
+    clock=None,
+    max_attempts: int = 3,
+    **env: str,
+) -> MessageProcessor:
     settings = redaction_settings(**env)
     inbound = build_redactor(replace(settings, entity_types=settings.entity_types | reject), "inbound")
-    outbound = build_redactor(replace(settings, outbound_entity_types=settings.outbound_entity_types | reject),
-                              "outbound")
+    outbound = build_redactor(
+        replace(settings, outbound_entity_types=settings.outbound_entity_types | reject), "outbound"
+    )
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    return MessageProcessor(inbound, outbound, mask_template=settings.mask_template, reject_entity_types=reject,
-                            store=store, on_error=on_error, max_attempts=max_attempts, **extra)
+    return MessageProcessor(
+        inbound,
+        outbound,
+        mask_template=settings.mask_template,
+        reject_entity_types=reject,
+        store=store,
+        on_error=on_error,
+        max_attempts=max_attempts,
+        **extra,
+    )
 
 
 def create_table(name: str = TABLE) -> None:
@@ -91,14 +112,16 @@ def atomic_moto_dynamodb():
     lock = threading.RLock()
     # Reads too: moto updates an item attribute by attribute, so an unlocked read can see the new version
     # number beside the old context, which DynamoDB's atomic item reads never show.
-    originals = {name: getattr(DynamoDBBackend, name)
-                 for name in ("get_item", "put_item", "update_item", "delete_item")}
+    originals = {
+        name: getattr(DynamoDBBackend, name) for name in ("get_item", "put_item", "update_item", "delete_item")
+    }
 
     def locked(method):
         @functools.wraps(method)
         def wrapper(*args, **kwargs):
             with lock:
                 return method(*args, **kwargs)
+
         return wrapper
 
     for name, method in originals.items():

@@ -22,8 +22,10 @@ def invoke(client, payload) -> dict:
 
 def test_nothing_to_change_is_approved_unchanged_without_a_dynamodb_call(chalice_client, table, captured_logs):
     answer = invoke(chalice_client, event("Hello, where is my parcel?"))
-    assert answer == {"status": "APPROVED", "result": {"processedChatContent": {
-        "content": "Hello, where is my parcel?", "contentType": "text/plain"}}}
+    assert answer == {
+        "status": "APPROVED",
+        "result": {"processedChatContent": {"content": "Hello, where is my parcel?", "contentType": "text/plain"}},
+    }
     [line] = [e for e in captured_logs.events() if e["event"] == "message_processed"]
     assert line["round_trips"] == 0 and line["status"] == "APPROVED" and line["role"] == "CUSTOMER"
     assert items() == []
@@ -33,7 +35,9 @@ def test_a_customer_card_is_processed_with_the_same_content_type(chalice_client,
     answer = invoke(chalice_client, event(f"my card is {CARD} thanks"))
     assert answer["status"] == "PROCESSED"
     assert answer["result"]["processedChatContent"] == {
-        "content": "my card is [CREDIT_DEBIT_NUMBER] thanks", "contentType": "text/plain"}
+        "content": "my card is [CREDIT_DEBIT_NUMBER] thanks",
+        "contentType": "text/plain",
+    }
     [line] = [e for e in captured_logs.events() if e["event"] == "message_processed"]
     assert line["entities"] == {"CREDIT_DEBIT_NUMBER": 1} and line["round_trips"] <= 2
     assert line["contact_id"] == CONTACT and line["elapsed_ms"] >= 0
@@ -60,11 +64,22 @@ def test_reject_types_stop_an_agent_typing_a_card(chalice_client, table, monkeyp
     assert invoke(chalice_client, event("your order shipped", role="AGENT"))["status"] == "APPROVED"
 
 
-@pytest.mark.parametrize("payload", [
-    None, [], "text", 42, {}, {"chatContent": None}, {"chatContent": "x"}, {"chatContent": {}},
-    {"chatContent": {"content": None}}, {"chatContent": {"content": 4111111111111111}},
-    {"chatContent": {"content": ["a"], "contentType": "text/plain"}},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        [],
+        "text",
+        42,
+        {},
+        {"chatContent": None},
+        {"chatContent": "x"},
+        {"chatContent": {}},
+        {"chatContent": {"content": None}},
+        {"chatContent": {"content": 4111111111111111}},
+        {"chatContent": {"content": ["a"], "contentType": "text/plain"}},
+    ],
+)
 def test_malformed_events_are_rejected_by_default(chalice_client, table, payload):
     assert invoke(chalice_client, payload)["status"] == "REJECTED"
 
@@ -122,7 +137,7 @@ def test_canaries_never_reach_the_logs(chalice_client, table, monkeypatch, captu
     monkeypatch.setenv("PII_OUTBOUND_ENTITY_TYPES", "EMAIL")
     canaries = ["canary-words-alpha", "4111 1111 1111 1111", "canary.person@example.com", "078-05-1120"]
     invoke(chalice_client, event(f"canary-words-alpha {canaries[1]} {canaries[3]}"))
-    invoke(chalice_client, event(f"mail canary.person@example.com", role="AGENT"))
+    invoke(chalice_client, event("mail canary.person@example.com", role="AGENT"))
     invoke(chalice_client, event('{"t": "canary-words-alpha 4111 1111 1111 1111"}', "application/json"))
     invoke(chalice_client, event("**canary-words-alpha** 4111 1111 1111 1111", "text/markdown"))
     invoke(chalice_client, event("{broken canary-words-alpha", "application/json"))

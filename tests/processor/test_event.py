@@ -8,11 +8,22 @@ from hypothesis import strategies as st
 from chalicelib.processor.event import MAX_CONTENT_BYTES, ChatMessage, Malformed, read
 from tests.processor.helpers import event, processor
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                    max_leaves=10)
-FIELDS = ["absoluteTime", "content", "contentType", "id", "participantId", "displayName", "participantRole",
-          "initialContactId", "contactId"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+FIELDS = [
+    "absoluteTime",
+    "content",
+    "contentType",
+    "id",
+    "participantId",
+    "displayName",
+    "participantRole",
+    "initialContactId",
+    "contactId",
+]
 PROCESSOR = processor()
 
 

@@ -24,6 +24,7 @@ class Counting:
         def counted(*args, **kwargs):
             self.calls[name] = self.calls.get(name, 0) + 1
             return method(*args, **kwargs)
+
         return counted
 
 

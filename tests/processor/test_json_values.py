@@ -18,14 +18,16 @@ PROCESSOR = processor()
 LIST_PICKER = {
     "templateType": "ListPicker",
     "version": "1.0",
-    "data": {"content": {
-        "title": "Which card should we charge?",
-        "subtitle": f"Card on file {CARD}",
-        "elements": [
-            {"title": "Visa ending 1111", "subtitle": "4111 1111 1111 1111 exp 12/29"},
-            {"title": "Pay another way", "imageType": "URL", "imageData": "https://example.com/pay.png"},
-        ],
-    }},
+    "data": {
+        "content": {
+            "title": "Which card should we charge?",
+            "subtitle": f"Card on file {CARD}",
+            "elements": [
+                {"title": "Visa ending 1111", "subtitle": "4111 1111 1111 1111 exp 12/29"},
+                {"title": "Pay another way", "imageType": "URL", "imageData": "https://example.com/pay.png"},
+            ],
+        }
+    },
 }
 
 
@@ -75,8 +77,18 @@ def test_a_key_gives_context_to_its_value():
     assert process(json.dumps({"room": "1234"}))["status"] == "APPROVED"
 
 
-@pytest.mark.parametrize("broken", ["{", '{"a": NaN}', '{"a": Infinity}', "[1,]", "{'a': 1}", "[" * 5000 + "]" * 5000,
-                                    '{"card": "4111 1111 1111 1111"'])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "{",
+        '{"a": NaN}',
+        '{"a": Infinity}',
+        "[1,]",
+        "{'a': 1}",
+        "[" * 5000 + "]" * 5000,
+        '{"card": "4111 1111 1111 1111"',
+    ],
+)
 def test_not_strict_json_is_never_approved_with_pii(broken):
     answer = process(broken)
     assert answer["status"] in ("APPROVED", "REJECTED")
@@ -97,15 +109,37 @@ def test_lone_surrogate_escapes_stay_escaped():
 # -- generated documents
 
 TEXTS = st.one_of(
-    st.sampled_from(["hello", "card", "my card number", "Pay now", "", "order 42", "pin", CARD, "4111111111111111",
-                     "jane.doe@example.com", "ssn 078-05-1120", "DE89 3704 0044 0532 0130 00", "exp 12/29", "4111 1111"]),
+    st.sampled_from(
+        [
+            "hello",
+            "card",
+            "my card number",
+            "Pay now",
+            "",
+            "order 42",
+            "pin",
+            CARD,
+            "4111111111111111",
+            "jane.doe@example.com",
+            "ssn 078-05-1120",
+            "DE89 3704 0044 0532 0130 00",
+            "exp 12/29",
+            "4111 1111",
+        ]
+    ),
     st.text(max_size=20),
 )
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
-                    TEXTS)
-DOCUMENTS = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(["title", "subtitle", "k", "card", "a b"]), inner,
-                                                 max_size=4)), max_leaves=12)
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.floats(allow_nan=False, allow_infinity=False), TEXTS
+)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(["title", "subtitle", "k", "card", "a b"]), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -39,17 +39,22 @@ def structure(text: str) -> list[tuple]:
     return shape
 
 
-@pytest.mark.parametrize("source, expected", [
-    (f"**my card** {CARD}", "**my card** \\[CREDIT\\_DEBIT\\_NUMBER\\]"),
-    (f"card **{CARD}** ok", "card **\\[CREDIT\\_DEBIT\\_NUMBER\\]** ok"),
-    (f"card 4111 **1111** 1111 1111", "card \\[CREDIT\\_DEBIT\\_NUMBER\\] **\\[CREDIT\\_DEBIT\\_NUMBER\\]** "
-                                      "\\[CREDIT\\_DEBIT\\_NUMBER\\]"),
-    (f"[card {CARD}](https://example.com/help)", "[card \\[CREDIT\\_DEBIT\\_NUMBER\\]](https://example.com/help)"),
-    (f"- item one\n- card {CARD}\n", "- item one\n- card \\[CREDIT\\_DEBIT\\_NUMBER\\]\n"),
-    (f"1. first\n2. card {CARD}", "1. first\n2. card \\[CREDIT\\_DEBIT\\_NUMBER\\]"),
-    (f"card `{CARD}`", "card `[CREDIT_DEBIT_NUMBER]`"),
-    (f"> card _{CARD}_", "> card _\\[CREDIT\\_DEBIT\\_NUMBER\\]_"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (f"**my card** {CARD}", "**my card** \\[CREDIT\\_DEBIT\\_NUMBER\\]"),
+        (f"card **{CARD}** ok", "card **\\[CREDIT\\_DEBIT\\_NUMBER\\]** ok"),
+        (
+            "card 4111 **1111** 1111 1111",
+            "card \\[CREDIT\\_DEBIT\\_NUMBER\\] **\\[CREDIT\\_DEBIT\\_NUMBER\\]** \\[CREDIT\\_DEBIT\\_NUMBER\\]",
+        ),
+        (f"[card {CARD}](https://example.com/help)", "[card \\[CREDIT\\_DEBIT\\_NUMBER\\]](https://example.com/help)"),
+        (f"- item one\n- card {CARD}\n", "- item one\n- card \\[CREDIT\\_DEBIT\\_NUMBER\\]\n"),
+        (f"1. first\n2. card {CARD}", "1. first\n2. card \\[CREDIT\\_DEBIT\\_NUMBER\\]"),
+        (f"card `{CARD}`", "card `[CREDIT_DEBIT_NUMBER]`"),
+        (f"> card _{CARD}_", "> card _\\[CREDIT\\_DEBIT\\_NUMBER\\]_"),
+    ],
+)
 def test_masks_keep_the_syntax(source, expected):
     answer = process(source)
     assert answer["status"] == "PROCESSED" and content_of(answer) == expected
@@ -75,8 +80,19 @@ def test_escaped_mask_renders_as_the_mask():
 # -- generated documents
 
 WORDS = st.sampled_from(["hello", "my", "card", "number", "is", "the", "order", "please", "thanks", "pin", "ssn"])
-PII = st.sampled_from([CARD, "4111111111111111", "5500 0055 5555 5559", "078-05-1120", "jane.doe@example.com",
-                       "DE89 3704 0044 0532 0130 00", "4111 1111", "1111 1111", "123"])
+PII = st.sampled_from(
+    [
+        CARD,
+        "4111111111111111",
+        "5500 0055 5555 5559",
+        "078-05-1120",
+        "jane.doe@example.com",
+        "DE89 3704 0044 0532 0130 00",
+        "4111 1111",
+        "1111 1111",
+        "123",
+    ]
+)
 ATOM = st.one_of(WORDS, WORDS, PII)
 
 
@@ -91,11 +107,14 @@ INLINE = st.one_of(
     phrase().map(lambda p: f"_{p}_"),
     phrase().map(lambda p: f"~~{p}~~"),
     phrase().map(lambda p: f"`{p}`"),
-    st.tuples(phrase(), st.sampled_from(["https://example.com/help", "https://example.com/o?id=42"]))
-      .map(lambda t: f"[{t[0]}]({t[1]})"),
+    st.tuples(phrase(), st.sampled_from(["https://example.com/help", "https://example.com/o?id=42"])).map(
+        lambda t: f"[{t[0]}]({t[1]})"
+    ),
 )
-LINE = st.tuples(st.sampled_from(["", "", "- ", "* ", "1. ", "2) ", "# ", "## ", "> "]),
-                 st.lists(INLINE, min_size=1, max_size=4).map(" ".join)).map("".join)
+LINE = st.tuples(
+    st.sampled_from(["", "", "- ", "* ", "1. ", "2) ", "# ", "## ", "> "]),
+    st.lists(INLINE, min_size=1, max_size=4).map(" ".join),
+).map("".join)
 DOCUMENT = st.lists(LINE, min_size=1, max_size=5).map("\n".join)
 
 

@@ -7,10 +7,13 @@ import pytest
 
 from chalicelib.settings import MessagingSettings, ProcessorSettings, SettingsError, _Reader
 
-MESSAGING = {"CONNECT_INSTANCE_ID": "11111111-2222-3333-4444-555555555555",
-             "CONNECT_CONTACT_FLOW_ID": "66666666-7777-8888-9999-000000000000",
-             "CONNECT_STREAMING_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t", "SESSIONS_TABLE": "s",
-             "MESSENGER_SECRET_ID": "m"}
+MESSAGING = {
+    "CONNECT_INSTANCE_ID": "11111111-2222-3333-4444-555555555555",
+    "CONNECT_CONTACT_FLOW_ID": "66666666-7777-8888-9999-000000000000",
+    "CONNECT_STREAMING_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
+    "SESSIONS_TABLE": "s",
+    "MESSENGER_SECRET_ID": "m",
+}
 
 
 def processor(**env: str) -> ProcessorSettings:
@@ -28,11 +31,14 @@ def test_values_are_read():
     assert current.reject_entity_types == {"CREDIT_DEBIT_NUMBER", "SSN"}
 
 
-@pytest.mark.parametrize("env, variable", [
-    ({"PROCESSOR_ON_ERROR": "sometimes"}, "PROCESSOR_ON_ERROR"),
-    ({"PROCESSOR_REJECT_ENTITY_TYPES": "CREDIT_CARD"}, "PROCESSOR_REJECT_ENTITY_TYPES"),
-    ({"SESSIONS_TABLE": ""}, "SESSIONS_TABLE"),
-])
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({"PROCESSOR_ON_ERROR": "sometimes"}, "PROCESSOR_ON_ERROR"),
+        ({"PROCESSOR_REJECT_ENTITY_TYPES": "CREDIT_CARD"}, "PROCESSOR_REJECT_ENTITY_TYPES"),
+        ({"SESSIONS_TABLE": ""}, "SESSIONS_TABLE"),
+    ],
+)
 def test_errors_name_the_variable(env, variable):
     with pytest.raises(SettingsError) as error:
         processor(**env)

@@ -57,12 +57,15 @@ def test_a_card_prompt_without_digits_turns_context_on_with_one_write_and_no_rea
     assert said(proc, "9233 4415") == MASK
 
 
-@pytest.mark.parametrize("text, trips", [
-    ("hello, where is my order?", 0),
-    ("four one one one", 2),  # a spoken number is read as digits, so it is judged with the context
-    ("my order is 123", 1),  # read; nothing changed: no write
-    ("4111 1111", 2),  # read; context turned on: one conditional write
-])
+@pytest.mark.parametrize(
+    "text, trips",
+    [
+        ("hello, where is my order?", 0),
+        ("four one one one", 2),  # a spoken number is read as digits, so it is judged with the context
+        ("my order is 123", 1),  # read; nothing changed: no write
+        ("4111 1111", 2),  # read; context turned on: one conditional write
+    ],
+)
 def test_round_trips_per_message(store, text, trips):
     proc = processor(store)
     before = store.round_trips
@@ -114,7 +117,9 @@ def test_only_the_last_few_messages_are_remembered_for_retries(store):
 
 
 def test_a_stored_item_of_the_wrong_shape_means_no_context(store, table):
-    table.put_item(TableName="connect-guard-sessions", Item={
-        "pk": {"S": KEY_PREFIX + CONTACT}, "v": {"S": "x"}, "ctx": {"S": "garbage"}, "expires_at": {"N": "9e12"}})
+    table.put_item(
+        TableName="connect-guard-sessions",
+        Item={"pk": {"S": KEY_PREFIX + CONTACT}, "v": {"S": "x"}, "ctx": {"S": "garbage"}, "expires_at": {"N": "9e12"}},
+    )
     proc = processor(store)
     assert said(proc, "9233 4415") == "9233 4415"

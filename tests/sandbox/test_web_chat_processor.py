@@ -4,7 +4,6 @@ with Connect's event, and its answer decides what the other side sees; failures 
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from sandbox.connect.model import ConnectModel
@@ -65,8 +64,17 @@ def test_customer_and_agent_messages_pass_through_the_processor_as_connect_calls
     assert transcript(web) == [("CUSTOMER", "my card is [CREDIT_DEBIT_NUMBER]"), ("AGENT", "thanks, got it")]
     first = web.invoker.events[0]
     assert set(first) == {"version", "instanceId", "associatedResourceArn", "chatContent"}
-    assert set(first["chatContent"]) == {"absoluteTime", "content", "contentType", "id", "participantId",
-                                         "displayName", "participantRole", "initialContactId", "contactId"}
+    assert set(first["chatContent"]) == {
+        "absoluteTime",
+        "content",
+        "contentType",
+        "id",
+        "participantId",
+        "displayName",
+        "participantRole",
+        "initialContactId",
+        "contactId",
+    }
     statuses = [(m["from"], m["status"]) for m in web.chat.view()["messages"]]
     assert statuses == [("customer", "PROCESSED"), ("agent", "APPROVED")]
 
@@ -99,7 +107,12 @@ def test_a_failing_processor_follows_the_failure_mode(web, mode, delivered):
 
 def test_start_contact_media_processing_turns_it_on_for_a_chat(web):
     chat = web.model.start_web_chat("someone", None)
-    web.model.start_contact_media_processing({
-        "InstanceId": INSTANCE, "ContactId": chat.contact_id, "FailureMode": DELIVER,
-        "ProcessorArn": "arn:aws:lambda:us-east-1:123456789012:function:message_processor"})
+    web.model.start_contact_media_processing(
+        {
+            "InstanceId": INSTANCE,
+            "ContactId": chat.contact_id,
+            "FailureMode": DELIVER,
+            "ProcessorArn": "arn:aws:lambda:us-east-1:123456789012:function:message_processor",
+        }
+    )
     assert chat.processor == ProcessorSettings("message_processor", DELIVER)
