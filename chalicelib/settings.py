@@ -131,6 +131,8 @@ class MessagingSettings:
     attachment_url_expiry_seconds: int = 300
     # The bridge's chats are redacted by message_processor too (the messenger-inbound flow turns it on).
     use_processor: bool = False
+    # What the agent sees of a location a customer shares (personal data): none | area | exact.
+    location_precision: str = "none"
 
     @classmethod
     def parse(cls, env: _Reader) -> MessagingSettings:
@@ -164,7 +166,14 @@ class MessagingSettings:
             # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
             attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
             use_processor=env.flag("MESSENGER_USE_PROCESSOR", False),
+            location_precision=_location_precision(env),
         )
+
+
+def _location_precision(env: _Reader) -> str:
+    """A shared location is personal data: by default the agent is told one was shared, without coordinates
+    (docs/messenger.md#location-is-personal-data)."""
+    return env.choice("MESSENGER_LOCATION_PRECISION", "none", ("none", "area", "exact"))
 
 
 @dataclass(frozen=True)

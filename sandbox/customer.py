@@ -19,7 +19,11 @@ import uuid
 from dataclasses import dataclass, field
 
 PAGE_ID = "100000000000001"
+INSTAGRAM_ACCOUNT_ID = "17841400000000001"  # the Instagram professional account linked to the Page
 DEFAULT_PSID = "7000000000000001"
+DEFAULT_IGSID = "8000000000000001"  # an Instagram-scoped user id
+# The webhook `object` and the account a customer of each channel writes to.
+CHANNELS = {"messenger": ("page", PAGE_ID), "instagram": ("instagram", INSTAGRAM_ACCOUNT_ID)}
 RETRY_DELAYS = (0.5, 1.0)  # Meta retries for hours; two quick retries show the behaviour
 CDN_URL_SECONDS = 600
 
@@ -33,6 +37,7 @@ class Sent:
     attachment: dict | None = None
     status: int = 0
     attempts: int = 0
+    channel: str = "messenger"
 
 
 @dataclass
@@ -52,8 +57,9 @@ class MetaCustomers:
     _bodies: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_text(self, psid: str, text: str) -> Sent:
-        return self._post(Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), text=text), {"text": text})
+    def send_text(self, psid: str, text: str, channel: str = "messenger") -> Sent:
+        sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), text=text, channel=channel)
+        return self._post(sent, {"text": text})
 
     def send_file(self, psid: str, name: str, content_type: str, data: bytes) -> Sent:
         token = secrets.token_urlsafe(16)
@@ -91,16 +97,17 @@ class MetaCustomers:
         with self._lock:
             self.sent.append(sent)
         now_ms = int(sent.at * 1000)
+        webhook_object, account = CHANNELS.get(sent.channel, CHANNELS["messenger"])
         envelope = {
-            "object": "page",
+            "object": webhook_object,
             "entry": [
                 {
-                    "id": PAGE_ID,
+                    "id": account,
                     "time": now_ms,
                     "messaging": [
                         {
                             "sender": {"id": sent.psid},
-                            "recipient": {"id": PAGE_ID},
+                            "recipient": {"id": account},
                             "timestamp": now_ms,
                             "message": {"mid": sent.mid, **message},
                         }

@@ -25,6 +25,9 @@ MESSENGER_SECRET = {
     "APP_SECRET": "sandbox-app-secret",
     "VERIFY_TOKEN": "sandbox-verify-token",
     "PAGE_TOKEN": "sandbox-page-token",
+    # Issue 16: several accounts per deployment. The sandbox serves one Facebook Page and one Instagram
+    # account (ids as in sandbox/customer.py), each with its own token.
+    "PAGE_TOKENS": {"100000000000001": "sandbox-page-token", "17841400000000001": "sandbox-instagram-token"},
 }
 
 # The table as infra/template.yaml declares it (SessionsTable), used until the template is on this branch.

@@ -160,7 +160,7 @@ class Stack:
         )
         connect_routes, graph_routes = connect_router(model, attachments, s3), None
         secret = resources.MESSENGER_SECRET
-        graph = GraphEmulator(secret["PAGE_TOKEN"], secret["APP_SECRET"])
+        graph = GraphEmulator(tuple(secret["PAGE_TOKENS"].values()), secret["APP_SECRET"])
         graph_routes = graph.router()
         if faults is not None:
             connect_routes, graph_routes = faults.connect(connect_routes), faults.graph(graph_routes)

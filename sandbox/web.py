@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.model import CHAT_ENDED, JOINED, LEFT, ConnectModel
 from sandbox.connect.streaming import StreamDelivery
-from sandbox.customer import DEFAULT_PSID, MetaCustomers
+from sandbox.customer import CHANNELS, DEFAULT_IGSID, DEFAULT_PSID, MetaCustomers
 from sandbox.graph import GraphEmulator
 from sandbox.httpkit import HttpError, Request, Response, Router
 from sandbox.ivr_panel import IvrPanel
@@ -105,11 +105,15 @@ class SandboxSite:
 
     def _customer_message(self, request: Request) -> Response:
         body = request.json()
-        text, psid = body.get("text"), str(body.get("psid") or DEFAULT_PSID)
+        channel = str(body.get("channel") or "messenger")
+        if channel not in CHANNELS:
+            raise HttpError(400, {"message": "channel is messenger or instagram"})
+        default = DEFAULT_IGSID if channel == "instagram" else DEFAULT_PSID
+        text, psid = body.get("text"), str(body.get("psid") or default)
         if not isinstance(text, str) or not text.strip():
             raise HttpError(400, {"message": "text is required"})
         self._graph.register_customer(psid)
-        sent = self._customers.send_text(psid, text)
+        sent = self._customers.send_text(psid, text, channel)
         return Response.json({"mid": sent.mid, "webhook_status": sent.status, "attempts": sent.attempts})
 
     def _customer_register(self, request: Request) -> Response:

@@ -20,6 +20,7 @@ from typing import Any
 from chalicelib.logs import Timer, get_logger, log_error, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError
 from chalicelib.messaging.meta.webhook import (
+    Echo,
     PayloadError,
     Subscription,
     parse_payload,
@@ -87,13 +88,22 @@ class MessengerWebhook:
             events = parse_payload(raw_body)
         except PayloadError as exc:
             log_event(_log, "webhook_refused", logging.WARNING, reason=exc.reason, length=len(raw_body))
-            return Reply(400, "not a Messenger page webhook")
+            return Reply(400, "not a Meta messaging webhook")
         return self._process(events, timer)
 
     def _process(self, events: tuple, timer: Timer) -> Reply:
         counts: Counter[str] = Counter()
         inbound = self._inbound()
+        try:
+            accounts = self._secrets.current().accounts
+        except (TransientError, ConfigurationError) as exc:
+            return self._dependency_failed("webhook_failed", exc)
         for index, event in enumerate(events):
+            origin = getattr(event, "origin", None)
+            if origin is not None and not isinstance(event, Echo) and not accounts.serves(origin.account_id):
+                # A Page or Instagram account this deployment does not serve: never a chat, never a retry.
+                counts["ignored.unserved_account"] += 1
+                continue
             try:
                 outcome = inbound.handle(event)
             except (TransientError, ConfigurationError) as exc:

@@ -45,6 +45,7 @@ from chalicelib.messaging.meta.send_api import (
 from chalicelib.messaging.once import Once
 from chalicelib.messaging.ports import (
     AttachmentUrls,
+    ChoiceMemory,
     CustomerConnection,
     CustomerMessenger,
     Dedupe,
@@ -64,6 +65,14 @@ ATTACHMENT_FALLBACK_TEXT = (
     "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
 )
 WINDOW_CLOSED_NOTE = "[Connect Guard: the customer's Messenger reply window has closed; your message was not delivered]"
+CUSTOMER_FILE_REJECTED_TEXT = (
+    "Sorry, we couldn't accept the file you sent: it did not pass our security check. "
+    "Please send it in another format, or describe what it shows."
+)
+NOT_SHOWN_NOTE = (
+    "[Connect Guard: the customer's channel cannot show this {kind} message; it was not delivered. "
+    "Please ask in plain text.]"
+)
 # Graph refusals after which a text saying "a file was sent" would fail the same way.
 _NO_FALLBACK_REASONS = frozenset(
     {
@@ -129,6 +138,8 @@ def route(item: StreamItem) -> str:
     if item.ends_conversation:
         return "end"
     if item.role == "CUSTOMER":
+        if item.is_attachment and any(ref.status == "REJECTED" for ref in item.attachments):
+            return "customer_file_rejected"  # the scanner refused the customer's own file: tell them
         return "ignore:customer_echo"
     if item.role not in stream_items.FORWARDED_ROLES:
         return "ignore:role_not_forwarded"
@@ -179,6 +190,7 @@ class OutboundRelay:
         redactor: TextRedactor,
         policy: OutboundPolicy = OutboundPolicy(),
         clock: Callable[[], float] = time.time,
+        choices: ChoiceMemory | None = None,
     ):
         self._sessions = sessions
         self._once = Once(dedupe, DEDUPE_SCOPE, clock=clock)
@@ -188,6 +200,7 @@ class OutboundRelay:
         self._redactor = redactor
         self._policy = policy
         self._clock = clock
+        self._choices = choices
 
     def handle_event(self, event: Mapping[str, Any]) -> BatchResult:
         """Every record of one SNS event; conversation ends run after the event's other records."""
@@ -267,17 +280,26 @@ class OutboundRelay:
             return RecordOutcome(delivery.skip_reason or "outside_window")
         if action == "attachment":
             return self._send_attachments(item, session, delivery, now)
+        if action == "customer_file_rejected":
+            return RecordOutcome(
+                self._send_once(
+                    item,
+                    0,
+                    lambda: self._messenger.send_text(session.customer_id, CUSTOMER_FILE_REJECTED_TEXT, delivery),
+                )
+            )
         return self._send_message(item, session, delivery, now)
 
     def _send_message(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> RecordOutcome:
         rendered = render(item)
         if rendered is None:
+            self._tell_agent_not_shown(session, item, now)
             return RecordOutcome("message_unreadable")
         text = self._redactor.redact(rendered.text, None, now).text
         replies = tuple(
             replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies
         )
-        parts = rendering.split_for_messenger(text)
+        parts = rendering.split_for_channel(text, session.channel)
         if not parts:
             return RecordOutcome("message_empty")
         if len(parts) > MAX_PARTS:
@@ -290,6 +312,14 @@ class OutboundRelay:
             reason = self._send_once(item, index, send)
             if reason not in ("sent", "duplicate"):
                 break  # a permanent refusal applies to the remaining parts too
+        if rendered.template is not None and reason in ("sent", "duplicate"):
+            template = rendered.template
+            reason = self._send_once(
+                item, len(parts), lambda: self._messenger.send_template(session.customer_id, template, delivery)
+            )
+        if rendered.choices and self._choices is not None:
+            # A typed "2" answers this list: the inbound path maps it to the option (choices.py).
+            self._choices.remember(session.contact_id, rendered.choices, now)
         return RecordOutcome(reason)
 
     def _send_attachments(
@@ -347,6 +377,20 @@ class OutboundRelay:
         connection = self._connection.create_connection(session.participant_token)
         self._sessions.update_connection(session, connection.connection_token, connection.expires_at)
         return connection.connection_token
+
+    def _tell_agent_not_shown(self, session: ChatSession, item: StreamItem, now: float) -> None:
+        """A message Messenger / Instagram cannot show (a ViewResource step-by-step guide, a form) is not
+        dropped in silence: the agent is told, in the chat, so they can ask in plain text."""
+        if item.content_type not in (stream_items.INTERACTIVE, stream_items.JSON):
+            return
+        kind = rendering.template_kind(item.content)
+        try:
+            token = self._connection_token(session, now)
+            self._connection.send_text(
+                token, NOT_SHOWN_NOTE.format(kind=kind or "interactive"), client_token(item.item_id, "not-shown")
+            )
+        except MessagingError as problem:
+            log_event(log, "not_shown_note_failed", logging.WARNING, reason=_reason(problem), item_id=item.item_id)
 
     def _tell_agent_window_closed(self, session: ChatSession, item: StreamItem, now: float) -> None:
         """Let the agent know the reply never left (docs/reference/graph-send-api.md: tell the agent the window closed)."""

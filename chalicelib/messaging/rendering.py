@@ -2,9 +2,11 @@
 
 Messenger shows no markdown and has no list pickers, so:
 - `text/markdown` is flattened to plain text that reads well (links keep their address);
-- an interactive template (list picker, quick reply, panel, time picker, carousel) becomes Messenger
-  quick replies when every choice fits (at most 13, titles at most 20 characters), else a numbered list
-  the customer can answer by typing; a template we cannot read yields nothing, never raw JSON;
+- an interactive template (list picker, quick reply, panel, time picker) becomes Messenger quick replies
+  when every choice fits (at most 13, titles at most 20 characters), else a numbered list the customer
+  can answer by typing (`choices` lets the inbound path map a typed number back to its option); a
+  carousel becomes a generic template (generic_template.py); titles and subtitles written in rich text
+  (markdown, rehype comments) are flattened; a template we cannot read yields nothing, never raw JSON;
 - text longer than Messenger's limit is split on paragraph, sentence or word boundaries.
 
 Pure functions: no I/O, no settings, cheap enough to run on every stream record.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.messaging import generic_template
 from chalicelib.messaging.text_units import utf16_prefix, utf16_units
 
 # Messenger accepts text "< 2000 characters" without saying whether it counts code points or UTF-16 units.
@@ -37,10 +40,14 @@ class QuickReply:
 
 @dataclass(frozen=True)
 class Rendered:
-    """Text to send, with quick replies for the last part (empty when the choices did not fit)."""
+    """Text to send, with quick replies for the last part (empty when the choices did not fit).
+    `choices`: the options of a numbered list, in order (a typed "2" means the second);
+    `template`: a structured attachment (generic template) sent after the text."""
 
     text: str
     quick_replies: tuple[QuickReply, ...] = ()
+    choices: tuple[str, ...] = ()
+    template: dict[str, Any] | None = None
 
 
 # ------------------------------------------------------------------------------------------------ markdown
@@ -111,7 +118,15 @@ def render_interactive(content: str | None) -> Rendered | None:
     if kind == "TimePicker":
         choices = [(_timeslot_label(slot, body.get("timeZoneOffset")), "") for slot in _dicts(body.get("timeslots"))]
     elif kind == "Carousel":
+        carousel = generic_template.carousel(_dicts(body.get("elements")), _clean)
+        if carousel is not None:
+            heading = _clean(body.get("title"))
+            overflow = "\n".join(f"• {choice}" for choice in carousel.overflow)
+            text = "\n".join(part for part in (heading, overflow) if part) or "Please choose:"
+            return Rendered(text=text, template=carousel.attachment())
         choices = [choice for panel in _dicts(body.get("elements")) for choice in _carousel_choices(panel)]
+    elif kind not in _CHOICE_TEMPLATES:
+        return None  # ViewResource, forms, payments...: the caller tells the agent it was not shown
     else:  # ListPicker, QuickReply, Panel, and the channel-specific list/button templates share this shape
         choices = [_element_choice(element) for element in _dicts(body.get("elements"))]
     choices = [(title, detail) for title, detail in choices if title]
@@ -119,6 +134,16 @@ def render_interactive(content: str | None) -> Rendered | None:
     if not heading and not choices:
         return None
     return _choices_message(heading, choices)
+
+
+def template_kind(content: str | None) -> str:
+    """The `templateType` of an interactive message, for notes and logs ("" when there is none)."""
+    try:
+        template = json.loads(content or "")
+    except ValueError:
+        return ""
+    kind = template.get("templateType") if isinstance(template, dict) else None
+    return kind if isinstance(kind, str) and kind.isalnum() and len(kind) <= 40 else ""
 
 
 def _choices_message(heading: str, choices: list[tuple[str, str]]) -> Rendered:
@@ -133,7 +158,22 @@ def _choices_message(heading: str, choices: list[tuple[str, str]]) -> Rendered:
     if not choices:
         return Rendered(text=heading)
     numbered = "\n".join(f"{i}. {t} — {d}" if d else f"{i}. {t}" for i, (t, d) in enumerate(choices, 1))
-    return Rendered(text=f"{heading}\n{numbered}\nReply with your choice.".strip())
+    return Rendered(text=f"{heading}\n{numbered}\nReply with your choice.".strip(), choices=tuple(titles))
+
+
+# Templates made of a title and choices, as Messenger can show them; anything else is not sent.
+_CHOICE_TEMPLATES = frozenset(
+    {
+        "ListPicker",
+        "QuickReply",
+        "Panel",
+        "TimePicker",
+        "Carousel",
+        "WhatsAppList",
+        "WhatsAppInteractiveReplyButton",
+        "",
+    }
+)
 
 
 def _element_choice(element: dict) -> tuple[str, str]:
@@ -171,8 +211,14 @@ def _dicts(value: Any) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+_REHYPE = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
 def _clean(value: Any) -> str:
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    """One line of plain text from a template field, which may be rich text (markdown + rehype comments)."""
+    if not isinstance(value, str):
+        return ""
+    return " ".join(markdown_to_text(_REHYPE.sub("", value)).split())
 
 
 # ------------------------------------------------------------------------------------------------ splitting
@@ -182,6 +228,23 @@ def split_for_messenger(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """Ordered parts of at most `limit` UTF-16 units, cut at the latest paragraph, line, sentence or word end."""
     text = text.strip()
     return list(_parts(text, limit)) if text else []
+
+
+# Instagram counts UTF-8 bytes (at most 1000 per text). A UTF-16 unit is at most 3 UTF-8 bytes, so parts
+# of 330 units always fit; text that fits in bytes already is sent whole.
+INSTAGRAM_MAX_TEXT_BYTES = 1000
+_INSTAGRAM_SAFE_UNITS = INSTAGRAM_MAX_TEXT_BYTES // 3 - 3
+
+
+def split_for_channel(text: str, channel: str) -> list[str]:
+    """Parts the customer's channel accepts (docs/reference/messenger-webhook.md, Instagram limits)."""
+    if channel != "instagram":
+        return split_for_messenger(text)
+    parts = []
+    for part in split_for_messenger(text):
+        fits = len(part.encode("utf-8")) <= INSTAGRAM_MAX_TEXT_BYTES
+        parts.extend([part] if fits else split_for_messenger(part, _INSTAGRAM_SAFE_UNITS))
+    return parts
 
 
 _BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?…。！？])\s+"), re.compile(r"\s+"))

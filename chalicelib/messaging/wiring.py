@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.messaging.meta.secrets import MessengerSecrets
     from chalicelib.messaging.meta.send_api import MessengerClient
     from chalicelib.messaging.outbound import OutboundRelay
+    from chalicelib.messaging.store.choices import ChoiceStore
     from chalicelib.messaging.store.dedupe import DedupeLog
     from chalicelib.messaging.store.sessions import SessionStore
 
@@ -72,11 +73,13 @@ def messenger_secrets(messaging: MessagingSettings) -> MessengerSecrets:
 
 
 def page_credentials(secrets: MessengerSecrets) -> Callable[..., tuple[str, str]]:
-    """(page token, app secret) from the cached Messenger secret; `refresh=True` rereads it (rotation)."""
+    """(token of the Page / Instagram account, app secret) from the cached Messenger secret;
+    `refresh=True` rereads it (rotation). An account the secret has no token for gets an empty token,
+    which Graph refuses for good (`invalid_token`), never another Page's token."""
 
-    def credentials(refresh: bool = False) -> tuple[str, str]:
+    def credentials(refresh: bool = False, account: str | None = None) -> tuple[str, str]:
         value = (secrets.refresh() if refresh else None) or secrets.current()
-        return value.page_token, value.app_secret
+        return value.accounts.token_for(account) or "", value.app_secret
 
     return credentials
 
@@ -88,6 +91,13 @@ def messenger_client(messaging: MessagingSettings) -> MessengerClient:
     return MessengerClient(
         messaging.graph_api_url, page_credentials(messenger_secrets(messaging)), session=http_session()
     )
+
+
+@lru_cache(maxsize=4)
+def choice_store(messaging: MessagingSettings) -> ChoiceStore:
+    from chalicelib.messaging.store.choices import ChoiceStore
+
+    return ChoiceStore(LazyClient("dynamodb"), messaging.sessions_table)
 
 
 @lru_cache(maxsize=4)
@@ -158,6 +168,8 @@ def inbound_messages(messaging: MessagingSettings, redaction: RedactionSettings)
         redactor=build_redactor(redaction, direction="inbound"),
         attachments=attachment_relay(messaging),
         chat_duration_minutes=messaging.chat_duration_minutes,
+        location_precision=messaging.location_precision,
+        choices=choice_store(messaging),
     )
 
 
@@ -188,6 +200,7 @@ def _outbound_relay(messaging: MessagingSettings, redaction: RedactionSettings) 
             human_agent_tag=messaging.human_agent_tag,
             attachment_url_seconds=messaging.attachment_url_expiry_seconds,
         ),
+        choices=choice_store(messaging),
     )
 
 
@@ -203,6 +216,7 @@ def reset() -> None:
         connect_attachments,
         session_store,
         dedupe_log,
+        choice_store,
         attachment_relay,
         inbound_messages,
         _webhook,

@@ -147,10 +147,13 @@ function renderWebChat(state) {
   if (web.failure_mode) $("webchat-failure-mode").value = web.failure_mode;
   $("webchat-broken").checked = !!web.broken;
 }
+// The sandbox has two customers: one on Messenger, one on Instagram (ids as in sandbox/customer.py).
+const CUSTOMER_IDS = { messenger: "7000000000000001", instagram: "8000000000000001" };
+function customerId() { return CUSTOMER_IDS[$("customer-channel").value]; }
 
 async function refresh() {
   try {
-    const state = await api("state");
+    const state = await api("state?psid=" + customerId());
     renderCustomer(state);
     renderAgent(state);
     renderStatus(state);
@@ -194,7 +197,7 @@ async function sendFile(input, path) {
 
 $("customer-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  submitText("customer-input", "customer/message");
+  submitText("customer-input", "customer/message", { channel: $("customer-channel").value, psid: customerId() });
 });
 
 $("agent-form").addEventListener("submit", (event) => {

@@ -153,6 +153,9 @@ class MemoryChat:
             self.sent.append((connection_token, text))
         return ["id"]
 
+    def disconnect(self, connection_token, token):
+        pass
+
 
 class MemoryForwarder:
     """The attachment relay: records (contact id, attachment type, sticker id, token) per attachment."""

@@ -49,7 +49,7 @@ class World:
         http = build_session(backoff_factor=0)
         messenger = MessengerClient(
             GRAPH,
-            lambda refresh=False: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
+            lambda refresh=False, account=None: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
             session=http,
             sleep=self.sleeps.append,
         )

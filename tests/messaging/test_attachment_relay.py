@@ -50,7 +50,7 @@ def relay():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as web, stub:
         messenger = MessengerClient(
             "https://graph.facebook.com/v25.0",
-            lambda refresh=False: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
+            lambda refresh=False, account=None: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
             session=http,
             sleep=lambda s: None,
         )

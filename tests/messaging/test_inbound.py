@@ -22,6 +22,7 @@ from tests.messaging.fakes import MemoryForwarder
 from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
+    PAGE_ID,
     SESSIONS_TABLE,
     TOPIC_ARN,
     connection_response,
@@ -33,6 +34,7 @@ from tests.messaging.fixtures import (
 )
 
 CARD = "4111 1111 1111 1111"
+CUSTOMER = f"{PAGE_ID}/psid-1"  # sessions key a customer by the Page they wrote to and their PSID
 SSN = "123-45-6789"
 
 
@@ -142,7 +144,7 @@ def test_first_message_starts_the_chat_then_follow_ups_only_send(world):
     assert handle(world, text_item("second", mid="m_2")).result == "delivered"
 
     session = world.sessions.find_by_contact("contact-1")
-    assert session.customer_id == "psid-1" and session.connection_token == "ctoken-contact-1"
+    assert session.customer_id == CUSTOMER and session.connection_token == "ctoken-contact-1"
 
 
 def test_customer_text_is_redacted_before_connect(world):
@@ -207,7 +209,7 @@ def test_attachments_go_to_the_forwarder_in_order_then_the_text_to_the_chat(worl
 def test_events_that_never_reach_connect_or_the_table(world, raw, result, reason):
     outcome = handle(world, raw)
     assert (outcome.result, outcome.reason) == (result, reason)
-    assert world.sessions.customer("messenger", "psid-1", world.clock()) is None
+    assert world.sessions.customer("messenger", CUSTOMER, world.clock()) is None
 
 
 def test_echo_is_ignored_before_any_session_lookup():
@@ -235,12 +237,29 @@ def test_expired_connection_token_is_renewed_before_sending(world):
     assert world.sessions.find_by_contact("contact-1").connection_token == "ctoken-renewed"
 
 
+def test_a_refused_connection_token_is_renewed_and_the_chat_goes_on(world):
+    """Connect's ConnectionToken can expire before the Expiry we stored: renew it, never a second contact."""
+    expect_new_chat(world)
+    expect_send(world, "one")
+    handle(world, text_item("one", mid="m_1"))
+
+    world.participant.add_client_error("send_message", "AccessDeniedException", "expired", 403)
+    expect_connection(world, "ptoken-contact-1", "ctoken-renewed")
+    expect_send(world, "two", connection_token="ctoken-renewed")
+    outcome = handle(world, text_item("two", mid="m_2"))
+    assert (outcome.result, outcome.contact_id) == ("delivered", "contact-1")
+    assert world.sessions.find_by_contact("contact-1").connection_token == "ctoken-renewed"
+
+
 def test_ended_chat_is_recovered_with_a_new_chat_once(world):
     expect_new_chat(world)
     expect_send(world, "one")
     handle(world, text_item("one", mid="m_1"))
 
     world.participant.add_client_error("send_message", "AccessDeniedException", "chat terminated", 403)
+    # Renewal first: Connect says the chat is over, the old participant is disconnected (refused: ended).
+    world.participant.add_client_error("create_participant_connection", "AccessDeniedException", "terminated", 403)
+    world.participant.add_client_error("disconnect_participant", "AccessDeniedException", "terminated", 403)
     expect_new_chat(world, "contact-2")
     expect_send(world, "two", connection_token="ctoken-contact-2")
     outcome = handle(world, text_item("two", mid="m_2"))
@@ -256,6 +275,7 @@ def test_expired_token_on_an_ended_chat_starts_a_new_chat(world):
 
     world.clock.now += 700
     world.participant.add_client_error("create_participant_connection", "AccessDeniedException", "", 403)
+    world.participant.add_client_error("disconnect_participant", "AccessDeniedException", "", 403)
     expect_new_chat(world, "contact-2")
     expect_send(world, "two", connection_token="ctoken-contact-2")
     assert handle(world, text_item("two", mid="m_2")).contact_id == "contact-2"
@@ -297,7 +317,7 @@ def test_a_start_crashed_mid_way_is_taken_over_with_the_same_token(world):
     world.connect.add_client_error("start_contact_streaming", "InternalServiceException", "", 500)
     with pytest.raises(TransientError):
         handle(world, text_item("hello", mid="m_1"))
-    record = world.sessions.customer("messenger", "psid-1", world.clock())
+    record = world.sessions.customer("messenger", CUSTOMER, world.clock())
     assert record.state is CustomerState.STARTING
 
     # The retry comes after the start lease: same StartChatContact token, so Connect returns the same contact.
@@ -421,21 +441,21 @@ def test_redaction_context_is_kept_in_the_session_between_messages(world):
     assert world.sessions.find_by_contact("contact-1").redaction == RedactionContext(card_context_until=1236).to_item()
 
 
-def test_sticker_goes_to_the_forwarder_and_untitled_postback_becomes_a_note(world):
+def test_a_sticker_pair_is_one_note_and_untitled_postback_becomes_a_note(world):
     expect_new_chat(world)
+    expect_send(world, "[customer sent a sticker]")
     expect_send(world, "[customer tapped a button]")
     sticker = item(
         message={
             "mid": "m_s",
             "attachments": [
-                {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}}
+                {"type": "sticker", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}},
+                {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}},
             ],
         }
     )
     assert handle(world, sticker).result == "delivered"
-    assert [(kind, sticker_id) for _, kind, sticker_id, _ in world.forwarder.forwarded] == [
-        ("image", "369239263222822")
-    ]
+    assert world.forwarder.forwarded == []  # a sticker is not a file to relay
     assert handle(world, item(postback={"payload": "DEV_ONLY", "mid": "m_p"})).result == "delivered"
 
 
@@ -455,7 +475,7 @@ def test_a_new_chat_ended_by_the_flow_at_once_is_not_taken_over_again(world):
     world.participant.add_client_error("create_participant_connection", "AccessDeniedException", "", 403)
     outcome = handle(world, text_item("one", mid="m_1"))
     assert (outcome.result, outcome.reason) == ("rejected", "chat_refused")
-    assert world.sessions.customer("messenger", "psid-1", world.clock()).state is CustomerState.ENDED
+    assert world.sessions.customer("messenger", CUSTOMER, world.clock()).state is CustomerState.ENDED
 
     # The next message starts a new chat at once, with its own token.
     expect_new_chat(world, "contact-2")

@@ -31,7 +31,7 @@ class Credentials:
         self.tokens = list(tokens or [PAGE_TOKEN])
         self.refreshes = 0
 
-    def __call__(self, refresh=False):
+    def __call__(self, refresh=False, account=None):
         if refresh:
             self.refreshes += 1
             if len(self.tokens) > 1:
@@ -222,17 +222,22 @@ def test_attachment_kind_from_content_type():
 def test_page_credentials_adapter_rereads_only_when_asked():
     from types import SimpleNamespace
 
+    from chalicelib.messaging.meta.accounts import MetaAccounts
     from chalicelib.messaging.wiring import page_credentials
 
     class Secrets:
         reads = 0
 
         def current(self):
-            return SimpleNamespace(page_token="old", app_secret="s")
+            return SimpleNamespace(accounts=MetaAccounts(default_token="old"), app_secret="s")
 
         def refresh(self):
             Secrets.reads += 1
-            return SimpleNamespace(page_token="new", app_secret="s") if Secrets.reads == 1 else None
+            return (
+                SimpleNamespace(accounts=MetaAccounts(default_token="new"), app_secret="s")
+                if Secrets.reads == 1
+                else None
+            )
 
     credentials = page_credentials(Secrets())
     assert credentials() == ("old", "s")

@@ -118,7 +118,7 @@ def test_time_picker_lists_slots_in_the_templates_time_zone():
     assert "1. Sat 31 Oct 19:00 (60 min)" in rendered.text
 
 
-def test_carousel_offers_the_choices_of_every_panel():
+def test_a_carousel_is_a_generic_template_with_the_choices_of_every_panel():
     rendered = render_interactive(
         json.dumps(
             {
@@ -142,7 +142,42 @@ def test_carousel_offers_the_choices_of_every_panel():
             }
         )
     )
-    assert [r.title for r in rendered.quick_replies] == ["Book A", "Book B"]
+    assert rendered.text == "Rooms"
+    elements = rendered.template["payload"]["elements"]
+    assert rendered.template["payload"]["template_type"] == "generic"
+    assert [(e["title"], [b["title"] for b in e["buttons"]]) for e in elements] == [
+        ("Room A", ["Book A"]),
+        ("Room B", ["Book B"]),
+    ]
+
+
+def test_rich_text_titles_are_flattened_and_a_viewresource_is_not_rendered():
+    rich = {
+        "templateType": "ListPicker",
+        "data": {
+            "content": {
+                "title": "How can we help? [aws.amazon.com](https://aws.amazon.com)<!--rehype:target=_self-->",
+                "elements": [{"title": "**Talk** to us"}],
+            }
+        },
+    }
+    rendered = render_interactive(json.dumps(rich))
+    assert rendered.text.startswith("How can we help? aws.amazon.com (https://aws.amazon.com)")
+    assert [r.title for r in rendered.quick_replies] == ["Talk to us"]
+    view = {"templateType": "ViewResource", "data": {"content": {"viewId": "detail", "viewToken": "t"}}}
+    assert render_interactive(json.dumps(view)) is None
+
+
+def test_a_list_too_long_for_quick_replies_is_numbered_and_remembers_its_options():
+    picker = {
+        "templateType": "QuickReply",
+        "data": {
+            "content": {"title": "Pick", "elements": [{"title": "Lorem ipsum dolor sit amet"}, {"title": "Ipsum"}]}
+        },
+    }
+    rendered = render_interactive(json.dumps(picker))
+    assert "1. Lorem ipsum dolor sit amet" in rendered.text and not rendered.quick_replies
+    assert rendered.choices == ("Lorem ipsum dolor sit amet", "Ipsum")
 
 
 def test_unreadable_interactive_content_yields_nothing_never_raw_json():

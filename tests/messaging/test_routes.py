@@ -208,6 +208,8 @@ def test_ended_chat_is_recovered_through_the_route(messenger):
     assert post(messenger, body_of(envelope(text_item("one", mid="m_1")))).status_code == 200
 
     messenger.participant.add_client_error("send_message", "AccessDeniedException", "terminated", 403)
+    messenger.participant.add_client_error("create_participant_connection", "AccessDeniedException", "terminated", 403)
+    messenger.participant.add_client_error("disconnect_participant", "AccessDeniedException", "terminated", 403)
     expect_new_chat(messenger, "contact-2")
     expect_send(messenger, "two")
     assert post(messenger, body_of(envelope(text_item("two", mid="m_2")))).status_code == 200

@@ -97,7 +97,16 @@ def test_postback():
 def test_postback_without_mid_has_a_stable_dedupe_key():
     event = _one(item(postback={"title": "Get Started", "payload": "GET_STARTED"}))
     assert event.mid is None
-    assert message_key(event) == "psid-1:1458692752478:postback"
+    assert message_key(event) == message_key(_one(item(postback={"title": "Get Started", "payload": "GET_STARTED"})))
+    assert message_key(event).startswith("psid-1:1458692752478:postback:")
+
+
+def test_two_postbacks_without_mid_in_the_same_second_have_two_keys():
+    """Meta's reference postback has no mid (before v11) and a string timestamp in seconds."""
+    first = _one(item(postback={"title": "Get Started", "payload": "GET_STARTED"}, timestamp="1527459824"))
+    second = _one(item(postback={"title": "Talk to an agent", "payload": "AGENT"}, timestamp="1527459824"))
+    assert first.origin.timestamp_ms == 1527459824
+    assert message_key(first) != message_key(second)
 
 
 def test_attachments_and_sticker():
@@ -176,13 +185,12 @@ def test_several_entries_and_items_stay_in_order():
         (b"{not json", "not_json"),
         (b"\xff\xfe", "not_json"),
         (b"[]", "not_an_object"),
-        (b'{"object": "instagram", "entry": []}', "not_a_page_webhook"),
-        (b'{"entry": []}', "not_a_page_webhook"),
-        (b'{"object": "page", "entry": {}}', "no_entries"),
+        (b'{"object": "user", "entry": []}', "not_a_messaging_webhook"),
+        (b'{"entry": []}', "not_a_messaging_webhook"),
         (b"[" * 100000 + b"]" * 100000, "not_json"),
     ],
 )
-def test_bodies_that_are_not_page_webhooks(body, reason):
+def test_bodies_that_are_not_meta_messaging_webhooks(body, reason):
     with pytest.raises(PayloadError) as info:
         parse_payload(body)
     assert info.value.reason == reason

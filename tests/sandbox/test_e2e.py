@@ -265,3 +265,46 @@ def test_ivr_digits_round_trip_through_connect_encryption(sandbox):
 
 def test_ivr_rejects_non_keypad_input(sandbox):
     assert sandbox.api("ivr", {"digits": "12ab"}).status_code == 400
+
+
+# ------------------------------------------------------------------------------------------ Meta channels (issue 16)
+
+
+def contacts_of(sandbox, *markers: str) -> list[dict]:
+    """Every contact (open or ended) in which the customer wrote one of `markers`."""
+    return [c for c in sandbox.state()["contacts"] if any(m in t for t in agent_messages(c) for m in markers)]
+
+
+def test_expired_tokens_keep_one_contact_per_customer(sandbox):
+    """A day of waiting expires the ConnectionTokens; the chat goes on, on the same contact: no second chat
+    for the agent, nothing left open."""
+    psid = new_psid()
+    first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    customer_says(sandbox, psid, f"before {first}")
+    contact_with(sandbox, first)
+    assert sandbox.api("expire-tokens", {}).status_code == 200
+    customer_says(sandbox, psid, f"after {second}")
+    contact_with(sandbox, second)
+    (contact,) = contacts_of(sandbox, first, second)
+    assert not contact["ended"]
+    assert [t for t in agent_messages(contact) if first in t or second in t] == [f"before {first}", f"after {second}"]
+
+
+def test_an_instagram_customer_beside_the_messenger_one(sandbox):
+    igsid, psid = new_psid(), new_psid()
+    on_instagram, on_messenger = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    answer = sandbox.api("customer/message", {"psid": igsid, "text": f"hi {on_instagram}", "channel": "instagram"})
+    assert answer.status_code == 200 and answer.json()["webhook_status"] == 200
+    customer_says(sandbox, psid, f"hi {on_messenger}")
+    instagram, messenger = contact_with(sandbox, on_instagram), contact_with(sandbox, on_messenger)
+    assert instagram["contact_id"] != messenger["contact_id"]
+    assert instagram["attributes"]["Channel"] == "instagram" and messenger["attributes"]["Channel"] == "messenger"
+    assert instagram["display_name"] == "Instagram customer"
+
+    # The agent's reply reaches the Instagram customer.
+    reply = uuid.uuid4().hex[:8]
+    assert (
+        sandbox.api("agent/message", {"contact_id": instagram["contact_id"], "text": f"reply {reply}"}).status_code
+        == 200
+    )
+    eventually(lambda: any(reply in t for t in page_texts(sandbox, igsid)) or None)

@@ -46,6 +46,7 @@ def test_secret_topic_bucket_and_ivr_key_exist(seeded):
         "APP_SECRET": "sandbox-app-secret",
         "VERIFY_TOKEN": "sandbox-verify-token",
         "PAGE_TOKEN": "sandbox-page-token",
+        "PAGE_TOKENS": {"100000000000001": "sandbox-page-token", "17841400000000001": "sandbox-instagram-token"},
     }
     client(url, "sns").get_topic_attributes(TopicArn=stage.topic_arn)
     client(url, "s3").head_bucket(Bucket=resources.ATTACHMENTS_BUCKET)

@@ -143,6 +143,10 @@ class ConnectChat:
             ids.append(response.get("Id", ""))
         return ids
 
+    def disconnect(self, connection_token: str, token: str) -> None:
+        """DisconnectParticipant: the customer leaves a chat we stop using (it must not stay open)."""
+        self._call(self._participant, "disconnect_participant", ConnectionToken=connection_token, ClientToken=token)
+
     # -- errors
 
     def _call(self, client: Any, operation: str, **request: Any) -> dict[str, Any]:

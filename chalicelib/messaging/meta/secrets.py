@@ -1,4 +1,5 @@
-"""The Messenger app's secrets (`APP_SECRET`, `PAGE_TOKEN`, `VERIFY_TOKEN`) from Secrets Manager.
+"""The Messenger app's secrets (`APP_SECRET`, `VERIFY_TOKEN`, and `PAGE_TOKENS` and/or `PAGE_TOKEN` +
+`PAGE_ID`: meta/accounts.py) from Secrets Manager.
 
 Cached for `MESSENGER_SECRET_CACHE_SECONDS` (and served a little longer if Secrets Manager is briefly
 unavailable when the cache expires); `refresh()` forces a new read when a signature or a verify
@@ -20,8 +21,9 @@ from typing import Any
 from chalicelib.cache import RefreshingCache
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.errors import ConfigurationError, TransientError, aws_failure
+from chalicelib.messaging.meta.accounts import AccountsError, MetaAccounts
 
-_KEYS = ("APP_SECRET", "PAGE_TOKEN", "VERIFY_TOKEN")
+_KEYS = ("APP_SECRET", "VERIFY_TOKEN")
 _log = get_logger("messaging.secrets")
 
 
@@ -30,8 +32,13 @@ class MessengerCredentials:
     """One version of the secret. `repr` shows nothing: these values must never reach a log."""
 
     app_secret: str = field(repr=False)
-    page_token: str = field(repr=False)
+    accounts: MetaAccounts = field(repr=False)
     verify_token: str = field(repr=False)
+
+    @property
+    def page_token(self) -> str | None:
+        """The token of a single-Page deployment (None when several accounts are served)."""
+        return self.accounts.token_for(None)
 
     @classmethod
     def from_secret_string(cls, secret_string: str) -> MessengerCredentials:
@@ -44,7 +51,11 @@ class MessengerCredentials:
         missing = [key for key in _KEYS if not isinstance(document.get(key), str) or not document[key]]
         if missing:
             raise ConfigurationError("secret_missing_" + "_".join(k.lower() for k in missing))
-        return cls(document["APP_SECRET"], document["PAGE_TOKEN"], document["VERIFY_TOKEN"])
+        try:
+            accounts = MetaAccounts.from_secret(document)
+        except AccountsError as problem:
+            raise ConfigurationError("secret_" + problem.reason) from None
+        return cls(document["APP_SECRET"], accounts, document["VERIFY_TOKEN"])
 
 
 class MessengerSecrets:

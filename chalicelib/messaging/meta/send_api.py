@@ -25,6 +25,7 @@ from typing import Any
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.address import CustomerAddress
 
 log = get_logger("messenger")
 
@@ -113,7 +114,8 @@ def attachment_kind(content_type: str) -> str:
     return major if major in ("image", "video", "audio") else "file"
 
 
-# The credentials provider returns (page_token, app_secret); with refresh=True it rereads the secret.
+# The credentials provider returns (token, app_secret) for an account (a Page or Instagram account id, None for
+# a single-Page deployment); with refresh=True it rereads the secret.
 Credentials = Callable[..., tuple[str, str]]
 
 
@@ -150,32 +152,41 @@ class MessengerClient:
         message = {"attachment": {"type": kind, "payload": {"url": url, "is_reusable": False}}}
         return self._send_message(psid, message, delivery, kind)
 
+    def send_template(self, psid: str, attachment: dict, delivery: Delivery) -> SendResult:
+        """A structured message (the generic template a Connect carousel becomes)."""
+        return self._send_message(psid, {"attachment": attachment}, delivery, "template")
+
     def send_typing(self, psid: str) -> SendResult:
-        return self._post({"recipient": {"id": psid}, "sender_action": "typing_on"}, "typing_on")
+        address = CustomerAddress.parse(psid)
+        return self._post(
+            {"recipient": address.recipient(), "sender_action": "typing_on"}, "typing_on", address.account_id
+        )
 
     # ------------------------------------------------------------------------------------- transport
 
     def _send_message(self, psid: str, message: dict, delivery: Delivery, kind: str) -> SendResult:
+        # `psid` is the session's customer id: the account it wrote to and the recipient (meta/address.py).
+        address = CustomerAddress.parse(psid)
         body: dict[str, Any] = {
-            "recipient": {"id": psid},
+            "recipient": address.recipient(),
             "messaging_type": delivery.messaging_type,
             "message": message,
         }
         if delivery.tag:
             body["tag"] = delivery.tag
-        return self._post(body, kind)
+        return self._post(body, kind, address.account_id)
 
-    def _post(self, body: dict, kind: str) -> SendResult:
+    def _post(self, body: dict, kind: str, account: str | None = None) -> SendResult:
         refreshed = False
         attempt = 0
-        token, secret = self._credentials()
+        token, secret = self._credentials(account=account)
         while True:
             status, payload = self._request(body, token, secret)
             result = _classify(status, payload)
             if isinstance(result, SendResult):
                 if result.reason == "invalid_token" and not refreshed:
                     refreshed = True  # the secret may have been rotated since we cached it: reread once
-                    token, secret = self._credentials(refresh=True)
+                    token, secret = self._credentials(refresh=True, account=account)
                     continue
                 _log_result(result, kind, payload)
                 return result

@@ -1,4 +1,6 @@
-"""The Messenger webhook's contract (docs/reference/messenger-webhook.md): verification, signature, and typed events.
+"""The Meta webhook's contract (docs/reference/messenger-webhook.md): verification, signature, and typed events,
+for both Meta channels this bridge serves: Messenger (`"object": "page"`) and Instagram Direct
+(`"object": "instagram"`). Every event carries its channel and the Page / Instagram account it was sent to.
 
 Pure functions over bytes and dicts, no I/O: `parse_payload(raw_body)` turns a POST body into a tuple of
 small frozen dataclasses, one per `messaging[]`/`standby[]` item, in order. An item that does not fit
@@ -13,7 +15,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 SIGNATURE_PREFIX = "sha256="
@@ -70,14 +72,30 @@ class Subscription:
 # --------------------------------------------------------------------------------------------- events
 
 
+MESSENGER = "messenger"
+INSTAGRAM = "instagram"
+# The webhook `object` of each Meta channel this bridge serves.
+CHANNELS = {"page": MESSENGER, "instagram": INSTAGRAM}
+USER_REF_PREFIX = "user_ref:"  # checkbox / chat-plugin senders have a user_ref, not a PSID
+
+
 @dataclass(frozen=True)
 class Origin:
-    """Who sent an item, to whom, when. For echoes the sender is the Page."""
+    """Who sent an item, to whom, when, on which channel. For echoes the sender is the Page.
+
+    `sender_id` is the PSID / IGSID, or `user_ref:<ref>` for a checkbox or chat-plugin guest.
+    `account_id` is the Page or Instagram account the customer wrote to (`recipient.id`, else `entry.id`)."""
 
     sender_id: str
     recipient_id: str
     timestamp_ms: int
     standby: bool = False  # another app owns the thread (handover protocol): do not act on it
+    channel: str = MESSENGER
+    entry_id: str = ""
+
+    @property
+    def account_id(self) -> str:
+        return self.recipient_id or self.entry_id
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,7 @@ class Text:
     mid: str
     text: str
     reply_to_mid: str | None = None
+    story_url: str | None = None  # Instagram story reply: the story the customer answered
     kind = "text"
 
 
@@ -112,6 +131,9 @@ class Attachment:
     type: str  # image, video, audio, file, ... (docs/reference/messenger-webhook.md)
     url: str | None
     sticker_id: str | None = None
+    title: str | None = None  # links, posts, reels: what the customer shared
+    latitude: float | None = None  # legacy `location` attachments
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -171,11 +193,45 @@ class Unparseable:
     kind = "unparseable"
 
 
-CustomerMessage = Text | QuickReplyTap | Postback | Attachments
-Event = Text | QuickReplyTap | Postback | Attachments | Echo | DeliveryReceipt | Read | Reaction | Other | Unparseable
+@dataclass(frozen=True)
+class Edit:
+    """`message_edits`: the customer corrected a message they sent (Messenger only)."""
+
+    origin: Origin
+    mid: str
+    text: str
+    num_edit: int
+    kind = "edit"
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Content Meta will not show us (`is_unsupported`, disappearing media, a share without payload):
+    the agent is told, since the customer did send something."""
+
+    origin: Origin
+    mid: str
+    what: str  # unsupported | ephemeral
+    kind = "unsupported"
+
+
+CustomerMessage = Text | QuickReplyTap | Postback | Attachments | Edit | Unsupported
+Event = (
+    Text
+    | QuickReplyTap
+    | Postback
+    | Attachments
+    | Edit
+    | Unsupported
+    | Echo
+    | DeliveryReceipt
+    | Read
+    | Reaction
+    | Other
+    | Unparseable
+)
 
 _OTHER_KINDS = (
-    "message_edit",
     "optin",
     "referral",
     "account_linking",
@@ -188,38 +244,66 @@ _OTHER_KINDS = (
     "checkout_update",
     "payment",
 )
+# `entry[].changes[]` fields that carry a messaging item as their value (the App Dashboard's test events).
+_MESSAGING_FIELDS = frozenset(
+    {
+        "messages",
+        "messaging_postbacks",
+        "message_edits",
+        "message_reactions",
+        "message_reads",
+        "messaging_seen",
+        "message_deliveries",
+        "message_echoes",
+        "messaging_referrals",
+        "messaging_referral",
+        "messaging_optins",
+        "messaging_handovers",
+        "standby",
+    }
+)
 
 
 def message_key(event: CustomerMessage) -> str:
-    """Meta's message id; items without one by sender, timestamp and kind (docs/reference/messenger-webhook.md)."""
+    """Meta's message id; an edit by its number; items without a mid by sender, timestamp, kind and what
+    was tapped, so two different postbacks in the same second stay two (docs/reference/messenger-webhook.md)."""
+    if isinstance(event, Edit):
+        return f"{event.mid}#edit{event.num_edit}"
     if event.mid:
         return event.mid
     origin = event.origin
-    return f"{origin.sender_id}:{origin.timestamp_ms}:{event.kind}"
+    key = f"{origin.sender_id}:{origin.timestamp_ms}:{event.kind}"
+    if isinstance(event, Postback):
+        tapped = hashlib.sha256(f"{event.title}\x00{event.payload}".encode()).hexdigest()[:16]
+        key += f":{tapped}"
+    return key
 
 
 # --------------------------------------------------------------------------------------------- parsing
 
 
 def parse_payload(raw_body: bytes) -> tuple[Event, ...]:
-    """Every item of a page webhook body, in order. Raises `PayloadError` for a body that is not JSON
-    or not a page webhook."""
+    """Every item of a Messenger or Instagram webhook body, in order. Raises `PayloadError` for a body
+    that is not JSON or not a Meta messaging webhook; a known object without entries is simply empty
+    (a signed body from Meta is answered 200, never retried for hours)."""
     try:
         document = json.loads(raw_body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadError("not_json") from None
     if not isinstance(document, dict):
         raise PayloadError("not_an_object")
-    if document.get("object") != "page":
-        raise PayloadError("not_a_page_webhook")
+    channel = CHANNELS.get(document.get("object"))  # type: ignore[arg-type]
+    if channel is None:
+        raise PayloadError("not_a_messaging_webhook")
     entries = document.get("entry")
     if not isinstance(entries, list):
-        raise PayloadError("no_entries")
+        return ()
     events: list[Event] = []
     for entry in entries:
         if not isinstance(entry, dict):
             events.append(Unparseable("entry_not_an_object"))
             continue
+        entry_id = _id(entry.get("id")) or ""
         for key, standby in (("messaging", False), ("standby", True)):
             items = entry.get(key)
             if items is None:
@@ -227,15 +311,21 @@ def parse_payload(raw_body: bytes) -> tuple[Event, ...]:
             if not isinstance(items, list):
                 events.append(Unparseable(f"{key}_not_a_list"))
                 continue
-            events.extend(parse_item(item, standby) for item in items)
+            events.extend(parse_item(item, standby, channel, entry_id) for item in items)
+        changes = entry.get("changes")
+        if isinstance(changes, list):
+            for change in changes:
+                field_name = _dict(change).get("field")
+                if field_name in _MESSAGING_FIELDS:
+                    events.append(parse_item(_dict(change).get("value"), field_name == "standby", channel, entry_id))
     return tuple(events)
 
 
-def parse_item(item: Any, standby: bool = False) -> Event:
+def parse_item(item: Any, standby: bool = False, channel: str = MESSENGER, entry_id: str = "") -> Event:
     """One `messaging[]` item as a typed event; never raises."""
     if not isinstance(item, dict):
         return Unparseable("item_not_an_object")
-    origin = _origin(item, standby)
+    origin = _origin(item, standby, channel, entry_id)
     if origin is None:
         return Unparseable("item_without_sender")
     message = item.get("message")
@@ -243,6 +333,8 @@ def parse_item(item: Any, standby: bool = False) -> Event:
         return _message(origin, message)
     if "postback" in item:
         return _postback(origin, item["postback"])
+    if "message_edit" in item:
+        return _edit(origin, item["message_edit"])
     if "delivery" in item:
         delivery = _dict(item["delivery"])
         mids = delivery.get("mids")
@@ -274,20 +366,54 @@ def _message(origin: Origin, message: Any) -> Event:
         return Echo(origin, mid, str(app_id) if isinstance(app_id, (str, int)) else None)
     if not mid:
         return Unparseable("message_without_mid")
+    if message.get("is_deleted") is True:
+        return Other(origin, "message_deleted")
+    if message.get("is_unsupported") is True:
+        return Unsupported(origin, mid, "unsupported")
     text = _str(message.get("text"))
     attachments = message.get("attachments")
     if isinstance(attachments, list) and attachments:
-        parsed = tuple(a for a in (_attachment(raw) for raw in attachments) if a is not None)
+        parsed = _distinct(tuple(a for a in (_attachment(raw) for raw in attachments) if a is not None))
         if not parsed:
             return Unparseable("attachments_malformed")
+        if not text and all(a.type == "ephemeral" for a in parsed):
+            return Unsupported(origin, mid, "ephemeral")
         return Attachments(origin, mid, parsed, text or None)
     if text is None or text == "":
         return Unparseable("message_without_content")
     quick_reply = message.get("quick_reply")
     if isinstance(quick_reply, dict):
         return QuickReplyTap(origin, mid, text, _str(quick_reply.get("payload")) or "")
-    reply_to = _dict(message.get("reply_to")).get("mid")
-    return Text(origin, mid, text, _str(reply_to))
+    reply_to = _dict(message.get("reply_to"))
+    return Text(origin, mid, text, _str(reply_to.get("mid")), _str(_dict(reply_to.get("story")).get("url")))
+
+
+def _edit(origin: Origin, edit: Any) -> Event:
+    edit = _dict(edit)
+    mid, text = _str(edit.get("mid")), _str(edit.get("text"))
+    if not mid or not text:
+        return Unparseable("edit_without_content")
+    return Edit(origin, mid, text, _int(edit.get("num_edit")) or origin.timestamp_ms)
+
+
+def _distinct(attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
+    """One attachment per thing the customer sent: Meta sends a sticker as both `sticker` and `image`
+    (2026 transition) and an Instagram post as both `share` and `ig_post`, with the same sticker id or URL."""
+    kept: dict[tuple[str, str], Attachment] = {}
+    preference = {"sticker": 0, "ig_post": 0, "share": 1, "image": 2}
+    for attachment in attachments:
+        if attachment.sticker_id:
+            identity = ("sticker", attachment.sticker_id)
+        elif attachment.type in ("share", "ig_post") and attachment.url:
+            identity = ("post", attachment.url)
+        else:
+            identity = ("item", str(len(kept)))
+        current = kept.get(identity)
+        if current is None or preference.get(attachment.type, 3) < preference.get(current.type, 3):
+            kept[identity] = (
+                attachment if current is None else replace(attachment, title=attachment.title or current.title)
+            )
+    return tuple(kept.values())
 
 
 def _postback(origin: Origin, postback: Any) -> Event:
@@ -305,15 +431,50 @@ def _attachment(raw: Any) -> Attachment | None:
         return None
     payload = _dict(raw.get("payload"))
     sticker = payload.get("sticker_id")
-    return Attachment(raw["type"], _str(payload.get("url")), str(sticker) if isinstance(sticker, (str, int)) else None)
+    coordinates = _dict(payload.get("coordinates"))
+    # Older link shares put `title` and `URL` next to a null payload.
+    url = _str(payload.get("url")) or _str(raw.get("URL")) or _str(raw.get("url"))
+    title = _str(payload.get("title")) or _str(raw.get("title"))
+    return Attachment(
+        raw["type"],
+        url,
+        str(sticker) if isinstance(sticker, (str, int)) else None,
+        title,
+        _float(coordinates.get("lat")),
+        _float(coordinates.get("long")),
+    )
 
 
-def _origin(item: Mapping[str, Any], standby: bool) -> Origin | None:
-    sender = _str(_dict(item.get("sender")).get("id"))
+def _origin(item: Mapping[str, Any], standby: bool, channel: str = MESSENGER, entry_id: str = "") -> Origin | None:
+    sender_doc = _dict(item.get("sender"))
+    sender = _id(sender_doc.get("id"))
+    if not sender:
+        user_ref = _id(sender_doc.get("user_ref"))
+        sender = USER_REF_PREFIX + user_ref if user_ref else None
     if not sender:
         return None
-    recipient = _str(_dict(item.get("recipient")).get("id")) or ""
-    return Origin(sender, recipient, _int(item.get("timestamp")), standby)
+    recipient = _id(_dict(item.get("recipient")).get("id")) or ""
+    return Origin(sender, recipient, _timestamp(item.get("timestamp")), standby, channel, entry_id)
+
+
+def _timestamp(value: Any) -> int:
+    """Epoch ms as Meta documents it; the postback reference sends a string (of seconds): kept as a number."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return _int(value)
+
+
+def _id(value: Any) -> str | None:
+    """Ids are strings, but some senders write them as numbers."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _dict(value: Any) -> Mapping[str, Any]:

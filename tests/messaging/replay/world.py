@@ -146,11 +146,13 @@ def replay_deployment(
         real_client = aws.client
         doubles: dict[str, Any] = {}
         monkeypatch.setattr(aws, "client", lambda service: doubles.get(service) or real_client(service))
-        with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
-            with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as client:
-                deployment = ReplayDeployment(client, graph, doubles)
-                _serve_meta_and_uploads(graph, deployment)
-                yield deployment
+        with (
+            responses.RequestsMock(assert_all_requests_are_fired=False) as graph,
+            Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as client,
+        ):
+            deployment = ReplayDeployment(client, graph, doubles)
+            _serve_meta_and_uploads(graph, deployment)
+            yield deployment
 
 
 def _serve_meta_and_uploads(graph: responses.RequestsMock, deployment: ReplayDeployment) -> None:
