@@ -148,3 +148,17 @@ def ivr_decryptor(event: Any, context: Any) -> dict[str, str]:
     except settings.SettingsError as exc:
         return _misconfigured("ivr_decryptor", exc, failure(Reason.MISCONFIGURED))  # a code, not the message
     return decryptor.handle_event(event, lambda: ivr_wiring.container_decryptor(config))
+
+
+@app.lambda_function(name="message_processor")
+def message_processor(event: Any, context: Any) -> dict[str, Any]:
+    """Amazon Connect MESSAGE_PROCESSOR: every chat message, both directions, redacted before delivery.
+    Always an answer (PROCESSED | APPROVED | REJECTED), never an exception: docs/message-processor.md."""
+    from chalicelib.processor import processor, wiring
+
+    try:
+        current = _settings()
+        use_case = wiring.message_processor(current.processor, current.redaction)
+    except Exception as exc:  # invalid settings or setup: the policy is unknown, so fail closed
+        return processor.unconfigured(exc)
+    return use_case.process(event)

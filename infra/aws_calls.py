@@ -136,12 +136,24 @@ class DryRunAws(FlowDryRunAnswers):
     def _connect_list_integration_associations(self, params):
         if not self._deployed:
             return {"IntegrationAssociationSummaryList": []}
+        kind = params.get("IntegrationType", "FILE_SCANNER")
+        function = {"FILE_SCANNER": "attachment_scanner", "MESSAGE_PROCESSOR": "message_processor"}.get(kind)
+        if function is None:
+            return {"IntegrationAssociationSummaryList": []}
         return {
             "IntegrationAssociationSummaryList": [
                 {
-                    "IntegrationAssociationId": "<association-id>",
-                    "IntegrationType": "FILE_SCANNER",
-                    "IntegrationArn": self._stage.function_arn("attachment_scanner"),
+                    "IntegrationAssociationId": f"<{function}-association-id>",
+                    "IntegrationType": kind,
+                    "IntegrationArn": self._stage.function_arn(function),
                 }
             ]
         }
+
+    def _s3_get_bucket_lifecycle_configuration(self, params):
+        raise not_found(
+            "GetBucketLifecycleConfiguration", "NoSuchLifecycleConfiguration", "NoSuchLifecycleConfiguration"
+        )
+
+    def _s3_get_bucket_policy(self, params):
+        raise not_found("GetBucketPolicy", "NoSuchBucketPolicy", "NoSuchBucketPolicy")

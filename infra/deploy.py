@@ -4,7 +4,8 @@
 
 deploy:  infra stack (create or update) -> stage env + policy files in .chalice/ -> `chalice deploy`
          -> SNS filter + redrive on the stream subscription -> async failures to the DLQ
-         -> Connect: decryptor associated, FILE_SCANNER association, invoke permissions scoped to the instance
+         -> Connect: decryptor associated, FILE_SCANNER and MESSAGE_PROCESSOR associations, invoke permissions
+            scoped to the instance -> (parameters) the transcripts' `Unprocessed` prefix expired and locked down
          -> contact flows of infra/flows/ created or updated, published, their Lambdas associated
          -> prints the webhook URL and what to do in the Messenger and Connect consoles.
 destroy: the same, undone in reverse order (the flows first).
@@ -41,6 +42,8 @@ STREAM_FILTER_POLICY = {
     ]
 }
 PERMISSION_SID = "connect-guard-connect-instance"
+UNPROCESSED_RULE_ID = "connect-guard-unprocessed-transcripts"
+UNPROCESSED_POLICY_SID = "ConnectGuardUnprocessedTranscriptsReader"
 WEBHOOK_PATH = "webhook/messenger"
 
 
@@ -67,6 +70,9 @@ class Deployment:
         self.associate_decryptor()
         self.allow_connect_to_invoke("attachment_scanner")
         self.associate_scanner()
+        self.allow_connect_to_invoke("message_processor")
+        self.associate_processor()
+        self.protect_unprocessed_transcripts()
         self.deploy_flows()
         self.print_next_steps(outputs)
 
@@ -240,8 +246,82 @@ class Deployment:
             IntegrationArn=arn,
         )
 
-    def scanner_associations(self) -> list[dict]:
-        found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": "FILE_SCANNER"}
+    def associate_processor(self) -> None:
+        """Allows chats to name the function as their message processor (flow block or StartContactMediaProcessing).
+        Other processors on the instance are left alone: each chat names the one it uses."""
+        self.step("message_processor: a MESSAGE_PROCESSOR of the instance")
+        arn = self.stage.function_arn("message_processor")
+        if any(a.get("IntegrationArn") == arn for a in self.scanner_associations("MESSAGE_PROCESSOR")):
+            self.say("  (already associated)")
+            return
+        self.aws.call(
+            "connect",
+            "create_integration_association",
+            InstanceId=self.stage.instance_id,
+            IntegrationType="MESSAGE_PROCESSOR",
+            IntegrationArn=arn,
+        )
+
+    def protect_unprocessed_transcripts(self) -> None:
+        """Connect keeps the original of every processed message under `Unprocessed<prefix>`: expire it after N
+        days and/or deny reading it to all but one role (parameters UnprocessedExpiryDays, UnprocessedReaderRoleArn).
+        Existing lifecycle rules and policy statements of the bucket are kept; ours are replaced by id."""
+        bucket, prefix = self.stage.params["TranscriptsBucketName"], self.stage.unprocessed_transcripts_prefix
+        days, reader = self.stage.params["UnprocessedExpiryDays"], self.stage.params["UnprocessedReaderRoleArn"]
+        if not (days or reader):
+            self.step(
+                "Unprocessed chat transcripts: not managed (set UnprocessedExpiryDays / UnprocessedReaderRoleArn)"
+            )
+            return
+        if days:
+            self.step(f"Unprocessed chat transcripts: deleted after {days} days")
+            rules = [r for r in self.lifecycle_rules(bucket) if r.get("ID") != UNPROCESSED_RULE_ID]
+            rules.append(
+                {
+                    "ID": UNPROCESSED_RULE_ID,
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": f"{prefix}/"},
+                    "Expiration": {"Days": int(days)},
+                }
+            )
+            self.aws.call(
+                "s3", "put_bucket_lifecycle_configuration", Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+            )
+        if reader:
+            self.step("Unprocessed chat transcripts: readable by one role only")
+            policy = self.bucket_policy(bucket)
+            statements = [st for st in policy.get("Statement", []) if st.get("Sid") != UNPROCESSED_POLICY_SID]
+            statements.append(
+                {
+                    "Sid": UNPROCESSED_POLICY_SID,
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:{self.stage.partition}:s3:::{bucket}/{prefix}/*",
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": reader}},
+                }
+            )
+            policy = {"Version": policy.get("Version", "2012-10-17"), **policy, "Statement": statements}
+            self.aws.call("s3", "put_bucket_policy", Bucket=bucket, Policy=json.dumps(policy, separators=(",", ":")))
+
+    def lifecycle_rules(self, bucket: str) -> list[dict]:
+        try:
+            return self.aws.call("s3", "get_bucket_lifecycle_configuration", Bucket=bucket).get("Rules", [])
+        except Exception as exc:
+            if "NoSuchLifecycleConfiguration" in str(exc):
+                return []
+            raise
+
+    def bucket_policy(self, bucket: str) -> dict:
+        try:
+            return json.loads(self.aws.call("s3", "get_bucket_policy", Bucket=bucket)["Policy"])
+        except Exception as exc:
+            if "NoSuchBucketPolicy" in str(exc):
+                return {}
+            raise
+
+    def scanner_associations(self, integration_type: str = "FILE_SCANNER") -> list[dict]:
+        found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": integration_type}
         while True:
             page = self.aws.call("connect", "list_integration_associations", **request)
             found += page.get("IntegrationAssociationSummaryList", [])
@@ -266,6 +346,11 @@ class Deployment:
         self.say("  Subscribe the page to the webhook fields: messages, messaging_postbacks")
         self.say(f"  IVR private keys: one SecureString per Connect key id under {outputs['IvrKeysPath']}")
         self.say(f"  Attachments: enable them on the instance; the scanner reads {outputs['AttachmentsObjectsArn']}")
+        self.say("  Message processor: in each chat flow, block 'Set recording, analytics and processing behavior' ->")
+        self.say(
+            f"    Set message processor -> {self.stage.function_name('message_processor')}, "
+            "'Do not deliver unprocessed messages' (docs/message-processor.md)"
+        )
         self.print_flow_steps(outputs)
 
     def print_flow_steps(self, outputs: dict[str, str]) -> None:
@@ -290,6 +375,7 @@ class Deployment:
 
     def destroy(self) -> None:
         self.remove_flows()
+        self.remove_processor_association()
         self.remove_scanner_association()
         self.remove_decryptor_association()
         if self.aws.dry_run or (self.project_dir / ".chalice" / "deployed" / f"{self.stage.name}.json").exists():
@@ -305,6 +391,18 @@ class Deployment:
         self.step("attachment_scanner: FILE_SCANNER association removed")
         arn = self.stage.function_arn("attachment_scanner")
         for association in self.scanner_associations():
+            if association.get("IntegrationArn") == arn:
+                self.aws.call(
+                    "connect",
+                    "delete_integration_association",
+                    InstanceId=self.stage.instance_id,
+                    IntegrationAssociationId=association["IntegrationAssociationId"],
+                )
+
+    def remove_processor_association(self) -> None:
+        self.step("message_processor: MESSAGE_PROCESSOR association removed")
+        arn = self.stage.function_arn("message_processor")
+        for association in self.scanner_associations("MESSAGE_PROCESSOR"):
             if association.get("IntegrationArn") == arn:
                 self.aws.call(
                     "connect",

@@ -24,6 +24,7 @@ from sandbox import resources
 from sandbox.connect.api import router as connect_router
 from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.model import ConnectModel
+from sandbox.connect.processing import MessageProcessing
 from sandbox.connect.streaming import StreamDelivery
 from sandbox.customer import MetaCustomers
 from sandbox.graph import GraphEmulator
@@ -31,6 +32,7 @@ from sandbox.httpkit import serve, url_of
 from sandbox.ivr_panel import IvrPanel
 from sandbox.lambdas import LambdaInvoker
 from sandbox.web import SandboxSite
+from sandbox.webchat import WebChat
 
 HOST = "127.0.0.1"
 PROJECT_DIR = resources.PROJECT_DIR
@@ -144,12 +146,14 @@ class Stack:
             for topic in chat.topics:
                 stream.publish(topic, item)
 
+        processing = MessageProcessing(invoker, stage.instance_id, resources.REGION, resources.ACCOUNT_ID)
         model = ConnectModel(
             stage.instance_id,
             stage.contact_flow_id,
             lambda arn: _topic_exists(sns, arn),
             publish,
             connection_ttl_seconds=self.options.connection_ttl_seconds,
+            processing=processing,
         )
         attachments = AttachmentService(
             model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX, invoker, connect_url
@@ -181,6 +185,7 @@ class Stack:
             s3,
             resources.ATTACHMENTS_BUCKET,
             page=not self.options.local,
+            webchat=WebChat(model, processing, resources.REGION, resources.ACCOUNT_ID),
         )
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)

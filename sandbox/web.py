@@ -20,6 +20,7 @@ from sandbox.customer import CHANNELS, DEFAULT_IGSID, DEFAULT_PSID, MetaCustomer
 from sandbox.graph import GraphEmulator
 from sandbox.httpkit import HttpError, Request, Response, Router
 from sandbox.ivr_panel import IvrPanel
+from sandbox.webchat import WebChat
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_TYPES = {
@@ -57,6 +58,7 @@ class SandboxSite:
         s3,
         bucket: str,
         page: bool = True,
+        webchat: WebChat | None = None,
     ):
         self._app = urlsplit(app_url)
         self._page = page
@@ -69,6 +71,7 @@ class SandboxSite:
         self._s3 = s3
         self._bucket = bucket
         self.ivr_results: list[dict] = []
+        self._webchat = webchat
 
     def router(self) -> Router:
         routes = Router(fallback=self._proxy)
@@ -88,6 +91,9 @@ class SandboxSite:
         routes.add("POST", "/sandbox/api/agent/file", self._agent_file)
         routes.add("POST", "/sandbox/api/agent/end", self._agent_end)
         routes.add("POST", "/sandbox/api/ivr", self._ivr_run)
+        routes.add("POST", "/sandbox/api/webchat/start", self._webchat_start)
+        routes.add("POST", "/sandbox/api/webchat/message", self._webchat_message)
+        routes.add("POST", "/sandbox/api/webchat/failure", self._webchat_failure)
         routes.add("POST", "/sandbox/api/expire-tokens", self._expire_tokens)
         routes.add("POST", "/sandbox/api/stream/redeliver", self._redeliver)
         routes.add("GET", "/sandbox/cdn/{token}/{name}", self._cdn)
@@ -217,6 +223,27 @@ class SandboxSite:
         self.ivr_results.append(result)
         return Response.json(result)
 
+    # ------------------------------------------------------------------------------------- web chat (message processor)
+
+    def _web(self) -> WebChat:
+        if self._webchat is None:
+            raise HttpError(503, {"message": "web chat is not part of this build"})
+        return self._webchat
+
+    def _webchat_start(self, request: Request) -> Response:
+        return Response.json(self._web().start())
+
+    def _webchat_message(self, request: Request) -> Response:
+        body = request.json()
+        text, content_type = body.get("text"), body.get("content_type") or "text/plain"
+        if not isinstance(text, str) or not text.strip():
+            raise HttpError(400, {"message": "text is required"})
+        return Response.json(self._web().customer_message(text, str(content_type)))
+
+    def _webchat_failure(self, request: Request) -> Response:
+        body = request.json()
+        return Response.json(self._web().set_failure(body.get("failure_mode"), body.get("broken")))
+
     # ------------------------------------------------------------------------------------- state for the page
 
     def _state(self, request: Request) -> Response:
@@ -236,6 +263,7 @@ class SandboxSite:
                 "graph_errors": self._graph.rejected[-5:],
                 "ivr": self.ivr_results[-5:],
                 "ivr_available": self._ivr.available(),
+                "webchat": self._webchat.view() if self._webchat is not None else None,
             }
         )
 
@@ -304,6 +332,10 @@ class SandboxSite:
                 words = {JOINED: "joined", LEFT: "left", CHAT_ENDED: "chat ended"}[content_type]
                 text = words if content_type == CHAT_ENDED else f"{role.lower()} {words}"
                 items.append({**view, "kind": "event", "text": text})
+        statuses = {entry["item_id"]: entry["status"] for entry in chat.processing if "item_id" in entry}
+        for item in items:
+            if item["id"] in statuses:
+                item["processing"] = statuses[item["id"]]
         return {
             "contact_id": chat.contact_id,
             "ended": chat.ended,
@@ -311,6 +343,8 @@ class SandboxSite:
             "display_name": chat.customer.display_name,
             "attributes": chat.attributes,
             "items": items,
+            "channel": chat.channel,
+            "processor": chat.processor is not None,
         }
 
     # ------------------------------------------------------------------------------------- the app

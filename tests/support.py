@@ -18,7 +18,9 @@ def forget_container_state() -> None:
     from chalicelib import aws
     from chalicelib.ivr import wiring as ivr_wiring
     from chalicelib.messaging import wiring as messaging_wiring
+    from chalicelib.processor import wiring as processor_wiring
 
     aws.reset()
+    processor_wiring.reset()
     messaging_wiring.reset()
     ivr_wiring.reset()  # the decryptor's key store caches keys fetched from SSM

@@ -36,6 +36,7 @@ def router(model: ConnectModel, attachments: AttachmentService, s3: Any) -> Rout
 
     routes.add("PUT", "/contact/chat", aws(model.start_chat_contact))
     routes.add("POST", "/contact/start-streaming", aws(model.start_contact_streaming))
+    routes.add("POST", "/contact/start-contact-media-processing", aws(model.start_contact_media_processing))
     routes.add("POST", "/participant/connection", bearer(model.create_participant_connection))
     routes.add("POST", "/participant/message", bearer(model.send_message))
     routes.add("POST", "/participant/event", bearer(model.send_event))

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.connect.errors import ConnectError, access_denied, chat_ended, validation
+from sandbox.connect.processing import DELIVER, DO_NOT_DELIVER, MessageProcessing, ProcessorSettings
 
 EVENT = "application/vnd.amazonaws.connect.event."
 TYPING = EVENT + "typing"
@@ -69,6 +70,9 @@ class Chat:
     items: list[dict] = field(default_factory=list)
     ended: bool = False
     end_reason: str = ""
+    channel: str = "connect:Chat"  # segment attribute connect:Subtype; the bridge's chats and web chat alike
+    processor: ProcessorSettings | None = None  # StartContactMediaProcessing / the flow's Set message processor
+    processing: list[dict] = field(default_factory=list)  # one entry per message that went through the processor
 
     def participant(self, participant_id: str) -> Participant | None:
         for candidate in (self.customer, self.agent):
@@ -92,6 +96,7 @@ class ConnectModel:
         publish: Publish,
         connection_ttl_seconds: float = 86400.0,
         clock: Callable[[], float] = time.time,
+        processing: MessageProcessing | None = None,
     ):
         self.instance_id = instance_id
         self.contact_flow_id = contact_flow_id
@@ -105,6 +110,7 @@ class ConnectModel:
         self._connections: dict[str, Connection] = {}
         self._idempotent: dict[tuple[str, ...], dict] = {}
         self.calls: dict[str, int] = {}  # operation -> count, shown on the page and asserted by tests
+        self.processing = processing
 
     # ------------------------------------------------------------------------------------- connect
 
@@ -181,6 +187,26 @@ class ConnectModel:
             self._idempotent[("StartContactStreaming", chat.contact_id, token)] = response
             return response
 
+    def start_contact_media_processing(self, request: dict) -> dict:
+        """Turns the chat's message processor on (docs/reference/message-processor.md#activation)."""
+        with self._lock:
+            self.count("StartContactMediaProcessing")
+            self._check_instance(request.get("InstanceId"))
+            chat = self._chats.get(request.get("ContactId") or "")
+            if chat is None:
+                raise ConnectError("ResourceNotFoundException", "Contact not found")
+            if chat.ended:
+                raise ConnectError("InvalidRequestException", "Contact is not active")
+            arn, mode = request.get("ProcessorArn") or "", request.get("FailureMode") or ""
+            if ":function:" not in arn or mode not in (DELIVER, DO_NOT_DELIVER):
+                raise ConnectError(
+                    "InvalidParameterException",
+                    "ProcessorArn must be a Lambda ARN and FailureMode "
+                    "DELIVER_UNPROCESSED_MESSAGE or DO_NOT_DELIVER_UNPROCESSED_MESSAGE",
+                )
+            chat.processor = ProcessorSettings(arn.rsplit(":function:", 1)[1].split(":")[0], mode)
+            return {}
+
     # ------------------------------------------------------------------------------------- participant
 
     def create_participant_connection(self, participant_token: str | None, request: dict) -> dict:
@@ -230,8 +256,11 @@ class ConnectModel:
                     return remembered
             content_type, content = request.get("ContentType"), request.get("Content")
             self._check_message(content_type, content)
-            item = self._add(chat, participant, "MESSAGE", content_type, content)
+        item = self._deliver(chat, participant, content_type, content)
+        with self._lock:
             response = {"Id": item["Id"], "AbsoluteTime": item["AbsoluteTime"]}
+            if item.get("MessageMetadata"):
+                response["MessageMetadata"] = item["MessageMetadata"]
             if token is not None:
                 self._idempotent[("SendMessage", participant.participant_id, token)] = response
             return response
@@ -273,7 +302,33 @@ class ConnectModel:
         with self._lock:
             chat = self._active_with_agent(contact_id)
             self._check_message(content_type, text)
-            return self._add(chat, chat.agent, "MESSAGE", content_type, text)
+            agent = chat.agent
+        return self._deliver(chat, agent, content_type, text)
+
+    # ------------------------------------------------------------------------------------- web chat (sandbox page)
+
+    def start_web_chat(self, display_name: str, processor: ProcessorSettings | None) -> Chat:
+        """A native web-chat contact: the widget starts it and connects the customer at once; the entry flow
+        (chat-redaction) has turned the message processor on."""
+        with self._lock:
+            self.count("StartChatContact")
+            now = self._clock()
+            contact_id = str(uuid.uuid4())
+            customer = Participant(str(uuid.uuid4()), "CUSTOMER", display_name, _token(), contact_id, connected=True)
+            chat = Chat(contact_id, self.instance_id, {}, now, now + 1500 * 60, customer, processor=processor)
+            self._chats[contact_id] = chat
+            self._by_participant_token[customer.participant_token] = customer
+            self._add(chat, customer, "EVENT", JOINED)
+            self._agent_joins(chat)
+            return chat
+
+    def web_customer_message(self, contact_id: str, text: str, content_type: str = "text/plain") -> dict:
+        with self._lock:
+            chat = self._chats.get(contact_id)
+            if chat is None or chat.ended:
+                raise validation("no active web chat with this contact id")
+            self._check_message(content_type, text)
+        return self._deliver(chat, chat.customer, content_type, text)
 
     def agent_typing(self, contact_id: str) -> dict:
         with self._lock:
@@ -329,6 +384,33 @@ class ConnectModel:
         return active[-1] if active else None
 
     # ------------------------------------------------------------------------------------- internals
+
+    def _deliver(self, chat: Chat, participant: Participant, content_type: str, content: str) -> dict:
+        """A message into the transcript, through the chat's processor first if it has one. The Lambda runs
+        outside the lock, as Connect's own call would not hold the chat."""
+        if chat.processor is None or self.processing is None:
+            with self._lock:
+                return self._add(chat, participant, "MESSAGE", content_type, content)
+        event = self.processing.event(
+            chat.contact_id, chat.contact_id, participant, content_type, content, iso(self._clock())
+        )
+        outcome = self.processing.process(chat.processor, event)
+        with self._lock:
+            entry = {"role": participant.role, "sent": content, "at": iso(self._clock()), **outcome.as_dict()}
+            if outcome.delivered:
+                item = self._add(chat, participant, "MESSAGE", outcome.content_type, outcome.content)
+                entry["item_id"] = item["Id"]
+                entry["delivered_text"] = outcome.content
+            else:
+                # Not delivered: no transcript item; the sender's API answer says so (MessageProcessingStatus).
+                status = "REJECTED" if outcome.status == "REJECTED" else "FAILED"
+                item = {
+                    "Id": str(uuid.uuid4()),
+                    "AbsoluteTime": entry["at"],
+                    "MessageMetadata": {"MessageProcessingStatus": status},
+                }
+            chat.processing.append(entry)
+            return item
 
     def count(self, operation: str) -> None:
         with self._lock:

@@ -57,6 +57,12 @@ def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_p
         "aws connect create-integration-association --instance-id 11111111-2222-3333-4444-555555555555 "
         "--integration-type FILE_SCANNER --integration-arn "
         "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-prod-attachment_scanner",
+        "aws lambda add-permission --function-name connect-guard-prod-message_processor --statement-id "
+        f"{PERMISSION_SID} --action lambda:InvokeFunction --principal connect.amazonaws.com --source-arn "
+        "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555 --source-account 123456789012",
+        "aws connect create-integration-association --instance-id 11111111-2222-3333-4444-555555555555 "
+        "--integration-type MESSAGE_PROCESSOR --integration-arn "
+        "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-prod-message_processor",
         "Messenger callback URL: https://<rest-api-id>.execute-api.us-east-1.amazonaws.com/api/webhook/messenger",
     ):
         assert expected in text
@@ -93,7 +99,15 @@ def test_dry_run_destroy_undoes_connect_wiring_then_the_app_then_the_stack():
         for _, o, _ in aws.calls
         if o in ("delete_integration_association", "disassociate_lambda_function", "delete --stage", "delete_stack")
     ]
-    assert order == ["delete_integration_association", "disassociate_lambda_function", "delete --stage", "delete_stack"]
+    assert order == [
+        "delete_integration_association",
+        "delete_integration_association",
+        "disassociate_lambda_function",
+        "delete --stage",
+        "delete_stack",
+    ]
+    removed = [p["IntegrationAssociationId"] for _, o, p in aws.calls if o == "delete_integration_association"]
+    assert removed == ["<message_processor-association-id>", "<attachment_scanner-association-id>"]
 
 
 def test_cli_line_quotes_values_for_a_shell():
@@ -123,14 +137,25 @@ class DeployedAccount:
 
     dry_run = False
 
-    def __init__(self, target: Stage, scanner_arn: str | None = None, permission_arn: str | None = None):
+    def __init__(
+        self,
+        target: Stage,
+        scanner_arn: str | None = None,
+        permission_arn: str | None = None,
+        lifecycle_rules: list | None = None,
+        bucket_policy: dict | None = None,
+    ):
         self.target = target
         self.scanner_arn = scanner_arn or target.function_arn("attachment_scanner")
+        self.lifecycle_rules = lifecycle_rules or []
+        self.bucket_policy = bucket_policy or {}
+        self.requests: list[tuple[str, dict]] = []
         self.permission_arn = permission_arn or target.instance_arn
         self.calls: list[tuple[str, str]] = []
 
     def call(self, service, operation, **params):
         self.calls.append((service, operation))
+        self.requests.append((operation, params))
         validate_against_the_api(service, operation, params)
         outputs = [{"OutputKey": k, "OutputValue": v} for k, v in self.target.predicted_outputs().items()]
         if operation == "update_stack":
@@ -159,8 +184,15 @@ class DeployedAccount:
             "list_integration_associations": {
                 "IntegrationAssociationSummaryList": [
                     {"IntegrationAssociationId": "a1", "IntegrationArn": self.scanner_arn}
+                    if params.get("IntegrationType") == "FILE_SCANNER"
+                    else {
+                        "IntegrationAssociationId": "a2",
+                        "IntegrationArn": self.target.function_arn("message_processor"),
+                    }
                 ]
             },
+            "get_bucket_lifecycle_configuration": {"Rules": self.lifecycle_rules},
+            "get_bucket_policy": {"Policy": json.dumps(self.bucket_policy)},
             "list_contact_flows": {
                 "ContactFlowSummaryList": [{"Id": f"id-{name}", "Name": name} for name in deployed_flows(self.target)]
             },
@@ -204,8 +236,8 @@ def test_a_permission_for_another_instance_is_replaced(tmp_path):
     target = stage()
     account = DeployedAccount(target, permission_arn="arn:aws:connect:us-east-1:123456789012:instance/other")
     Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
-    assert account.mutations().count("remove_permission") == 2
-    assert account.mutations().count("add_permission") == 2
+    assert account.mutations().count("remove_permission") == 3
+    assert account.mutations().count("add_permission") == 3
 
 
 def test_another_file_scanner_on_the_instance_stops_the_deploy(tmp_path):
@@ -242,6 +274,93 @@ def test_deploy_writes_the_stage_environment_and_policies_and_keeps_the_rest(tmp
     assert "comprehend:DetectPiiEntities" in json.dumps(
         json.loads(policies.policy_path("prod", "api_handler", tmp_path).read_text())
     )
+
+
+# ------------------------------------------------------------------------------------ unprocessed transcripts
+
+TRANSCRIPTS = {
+    "TranscriptsBucketName": "amazon-connect-example-transcripts",
+    "TranscriptsPrefix": "connect/example/ChatTranscripts",
+}
+READER = "arn:aws:iam::123456789012:role/transcript-auditor"
+
+
+def test_unprocessed_transcripts_are_expired_and_locked_down_keeping_the_buckets_own_rules(tmp_path):
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"app_name": "connect-guard", "stages": {}}))
+    target = stage(**TRANSCRIPTS, UnprocessedExpiryDays="7", UnprocessedReaderRoleArn=READER)
+    theirs_rule = {"ID": "theirs", "Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 90}}
+    theirs_statement = {
+        "Sid": "Theirs",
+        "Effect": "Allow",
+        "Principal": {"AWS": READER},
+        "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::amazon-connect-example-transcripts",
+    }
+    account = DeployedAccount(
+        target, lifecycle_rules=[theirs_rule], bucket_policy={"Version": "2012-10-17", "Statement": [theirs_statement]}
+    )
+    for _ in range(2):  # a redeploy replaces our rule and statement instead of adding them again
+        account.requests.clear()
+        Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
+        [lifecycle] = [p for o, p in account.requests if o == "put_bucket_lifecycle_configuration"]
+        assert lifecycle["LifecycleConfiguration"]["Rules"] == [
+            theirs_rule,
+            {
+                "ID": "connect-guard-unprocessed-transcripts",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "connect/example/UnprocessedChatTranscripts/"},
+                "Expiration": {"Days": 7},
+            },
+        ]
+        [put] = [p for o, p in account.requests if o == "put_bucket_policy"]
+        policy = json.loads(put["Policy"])
+        assert policy["Statement"][0] == theirs_statement and len(policy["Statement"]) == 2
+        assert policy["Statement"][1] == {
+            "Sid": "ConnectGuardUnprocessedTranscriptsReader",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::amazon-connect-example-transcripts/connect/example/UnprocessedChatTranscripts/*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": READER}},
+        }
+        account.lifecycle_rules = lifecycle["LifecycleConfiguration"]["Rules"]
+        account.bucket_policy = policy
+
+
+def test_dry_run_prints_the_transcript_protection_and_every_call_is_valid():
+    target = stage(**TRANSCRIPTS, UnprocessedExpiryDays="30", UnprocessedReaderRoleArn=READER)
+    aws = DryRunAws(target, printer=lambda _: None)
+    Deployment(target, aws, printer=lambda _: None).deploy()
+    operations = [o for _, o, _ in aws.calls]
+    assert "put_bucket_lifecycle_configuration" in operations and "put_bucket_policy" in operations
+    for service, operation, params in aws.calls:
+        if service == "s3":
+            validate_against_the_api(service, operation, params)
+
+
+def test_without_the_parameters_no_bucket_is_touched():
+    aws = DryRunAws(stage(), printer=lambda _: None)
+    Deployment(aws._stage, aws, printer=lambda _: None).deploy()
+    assert not [c for c in aws.calls if c[0] == "s3"]
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"UnprocessedExpiryDays": "7"}, "need TranscriptsBucketName and TranscriptsPrefix"),
+        ({**TRANSCRIPTS, "UnprocessedExpiryDays": "0"}, "between 1 and 3650"),
+        ({**TRANSCRIPTS, "UnprocessedReaderRoleArn": "auditor"}, "UnprocessedReaderRoleArn must look like"),
+    ],
+)
+def test_bad_transcript_parameters_are_named(change, message):
+    with pytest.raises(StageError, match=message):
+        stage(**change)
+
+
+def test_transcript_parameters_never_reach_the_infra_stack():
+    names = {p["ParameterKey"] for p in stage(**TRANSCRIPTS, UnprocessedExpiryDays="7").template_parameters()}
+    assert not names & set(TRANSCRIPTS)
 
 
 # ------------------------------------------------------------------------------------ parameters
@@ -285,7 +404,7 @@ def test_file_scanner_is_an_integration_type_of_the_connect_api():
     import botocore.session
 
     model = botocore.session.get_session().get_service_model("connect")
-    assert "FILE_SCANNER" in model.shape_for("IntegrationType").enum
+    assert {"FILE_SCANNER", "MESSAGE_PROCESSOR"} <= set(model.shape_for("IntegrationType").enum)
 
 
 def test_policies_action_renders_the_policy_files_alone(tmp_path):

@@ -241,8 +241,8 @@ def test_a_policy_grants_nothing_its_function_does_not_call(function):
     "engine,granted_to",
     [
         ("local", set()),
-        ("comprehend", {"api_handler", "connect_stream_handler"}),
-        ("both", {"api_handler", "connect_stream_handler"}),
+        ("comprehend", {"api_handler", "connect_stream_handler", "message_processor"}),
+        ("both", {"api_handler", "connect_stream_handler", "message_processor"}),
     ],
 )
 def test_comprehend_is_granted_only_when_the_pii_engine_uses_it(engine, granted_to):
