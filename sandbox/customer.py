@@ -1,6 +1,6 @@
 """Meta's side of the conversation: the sandbox customer's messages as signed webhook POSTs.
 
-Each message becomes the envelope Meta sends (REFERENCE.md §1.2), signed with the app secret over
+Each message becomes the envelope Meta sends (docs/reference/messenger-webhook.md#envelope), signed with the app secret over
 the exact bytes posted. Like Meta, a non-200 answer is retried with the same body. Files the customer
 attaches are served from a local stand-in for Meta's CDN, whose URLs expire.
 """
