@@ -25,12 +25,26 @@ _KEEP = _MAX_INSTRUCTION + 64
 
 
 def inspect(source) -> None:
-    for window in windows(source.stream(), keep=_KEEP):
-        for _ in window.matches(_OBJECT):
-            raise Rejected(Reason.RTF_OBJECT)
+    for window in windows(source.stream(), keep=_KEEP, context=_KEEP):
+        for match in window.matches(_OBJECT):
+            if _is_control_word(window.data, match.start(), window.base == 0):
+                raise Rejected(Reason.RTF_OBJECT)
         for match in window.matches(_FIELD_INSTRUCTION):
-            if _DDE.search(_instruction_text(window.data, match.end())):
+            if _is_control_word(window.data, match.start(), window.base == 0) and _DDE.search(_instruction_text(window.data, match.end())):
                 raise Rejected(Reason.RTF_FIELD_CODE)
+
+
+def _is_control_word(data: bytes, backslash_at: int, from_file_start: bool) -> bool:
+    """A backslash starts a control word unless it is itself escaped (`\\\\object` is the text `\\object`):
+    an odd run of backslashes ending here is a control word, an even one is text. A run reaching back to
+    the start of what we hold cannot be counted, so it counts as a control word (fail closed). Each run
+    is walked once per match, and a run precedes only one match: linear in the file."""
+    index = backslash_at - 1
+    while index >= 0 and data[index] == 0x5C:
+        index -= 1
+    if index < 0 and not from_file_start:
+        return True
+    return (backslash_at - index - 1) % 2 == 0
 
 
 def _instruction_text(data: bytes, start: int) -> bytes:
