@@ -41,7 +41,23 @@ def updated_config(config: dict, stage: str, outputs: Mapping[str, str]) -> dict
     functions = section.setdefault("lambda_functions", {})
     for function in FUNCTIONS:
         functions.setdefault(function, {})["iam_policy_file"] = policy_file_name(stage, function)
+    _wire_scanner_antivirus(functions.setdefault("attachment_scanner", {}), outputs)
     return config
+
+
+def _wire_scanner_antivirus(scanner: dict, outputs: Mapping[str, str]) -> None:
+    """SCAN_ANTIVIRUS (and clamd's address) from the stack; with clamav, the scanner joins clamd's VPC."""
+    environment = scanner.setdefault("environment_variables", {})
+    engine = outputs.get("ScanAntivirus") or "off"
+    environment["SCAN_ANTIVIRUS"] = engine
+    if engine == "clamav" and outputs.get("ScanClamavAddress"):
+        environment["SCAN_CLAMAV_ADDRESS"] = outputs["ScanClamavAddress"]
+        scanner["subnet_ids"] = [subnet for subnet in outputs.get("ScannerSubnetIds", "").split(",") if subnet]
+        scanner["security_group_ids"] = [outputs["ScannerSecurityGroupId"]] if outputs.get("ScannerSecurityGroupId") else []
+    else:
+        environment.pop("SCAN_CLAMAV_ADDRESS", None)
+        scanner.pop("subnet_ids", None)
+        scanner.pop("security_group_ids", None)
 
 
 def write(stage: str, outputs: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> Path:

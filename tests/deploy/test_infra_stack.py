@@ -149,7 +149,8 @@ def test_alarms_watch_every_function_the_dlq_and_the_scanners_rejection_rate(res
 
 
 def test_log_groups_are_the_ones_chalice_functions_write_to(resources):
-    groups = {p["Properties"]["LogGroupName"]["Fn::Sub"] for p in resources.values() if p["Type"] == "AWS::Logs::LogGroup"}
+    groups = {p["Properties"]["LogGroupName"]["Fn::Sub"] for p in resources.values()
+              if p["Type"] == "AWS::Logs::LogGroup" and p["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/")}
     expected = {"/aws/lambda/${AppName}-${Stage}"} | {
         f"/aws/lambda/${{AppName}}-${{Stage}}-{f}" for f in FUNCTIONS if f != "api_handler"}
     assert groups == expected
