@@ -13,6 +13,7 @@ import shlex
 import subprocess
 from typing import Any, Callable, Sequence
 
+from infra.flow_deploy import FlowDryRunAnswers
 from infra.stage import TEMPLATE_PATH, Stage
 
 Printer = Callable[[str], None]
@@ -69,7 +70,7 @@ class RealAws:
         return self._clients[service]
 
 
-class DryRunAws:
+class DryRunAws(FlowDryRunAnswers):
     """Prints the calls and touches nothing. Answers like a fresh account would, or (for a destroy
     rehearsal, `deployed=True`) like one where everything is in place."""
 
@@ -120,7 +121,8 @@ class DryRunAws:
         raise not_found("GetPolicy")
 
     def _connect_list_lambda_functions(self, params):
-        return {"LambdaFunctions": [self._stage.function_arn("ivr_decryptor")] if self._deployed else []}
+        associated = [p["FunctionArn"] for s, o, p in self.calls if o == "associate_lambda_function"]
+        return {"LambdaFunctions": ([self._stage.function_arn("ivr_decryptor")] if self._deployed else []) + associated}
 
     def _connect_list_integration_associations(self, params):
         if not self._deployed:

@@ -5,8 +5,9 @@
 deploy:  infra stack (create or update) -> stage env + policy files in .chalice/ -> `chalice deploy`
          -> SNS filter + redrive on the stream subscription -> async failures to the DLQ
          -> Connect: decryptor associated, FILE_SCANNER association, invoke permissions scoped to the instance
+         -> contact flows of infra/flows/ created or updated, published, their Lambdas associated
          -> prints the webhook URL and what to do in the Messenger and Connect consoles.
-destroy: the same, undone in reverse order.
+destroy: the same, undone in reverse order (the flows first).
 
 Every step first looks at what exists, so re-running after a failure (or on a deployed stage) is safe.
 """
@@ -23,6 +24,7 @@ from typing import Any, Callable
 
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
+from infra.flow_deploy import FlowDeployError, FlowDeployment
 from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
 # Saves invocations for chat items only the agent sees (REFERENCE.md §4). It must never drop what the
@@ -62,6 +64,7 @@ class Deployment:
         self.associate_decryptor()
         self.allow_connect_to_invoke("attachment_scanner")
         self.associate_scanner()
+        self.deploy_flows()
         self.print_next_steps(outputs)
 
     def ensure_stack(self) -> dict[str, str]:
@@ -212,6 +215,13 @@ class Deployment:
                 return found
             request["NextToken"] = page["NextToken"]
 
+    def deploy_flows(self) -> None:
+        """The contact flows of infra/flows/, created or updated and published (infra/flow_deploy.py)."""
+        try:
+            self.flow_ids = FlowDeployment(self.stage, self.aws, self.say, self.project_dir).deploy()
+        except FlowDeployError as exc:
+            raise DeployError(str(exc)) from None
+
     def print_next_steps(self, outputs: dict[str, str]) -> None:
         base = self.chalice("url", capture=True).strip().rstrip("/")
         secret = outputs["MessengerSecretArn"]
@@ -222,6 +232,18 @@ class Deployment:
         self.say("  Subscribe the page to the webhook fields: messages, messaging_postbacks")
         self.say(f"  IVR private keys: one SecureString per Connect key id under {outputs['IvrKeysPath']}")
         self.say(f"  Attachments: enable them on the instance; the scanner reads {outputs['AttachmentsObjectsArn']}")
+        self.print_flow_steps(outputs)
+
+    def print_flow_steps(self, outputs: dict[str, str]) -> None:
+        flow_ids = getattr(self, "flow_ids", {})
+        if "secure-ivr" in flow_ids:
+            self.say(f"  Secure IVR: transfer callers to flow {flow_ids['secure-ivr']} (or assign it to a number)")
+        if "chat-redaction" in flow_ids:
+            self.say(f"  Native chat (web, SMS, WhatsApp): start chats in flow {flow_ids['chat-redaction']}")
+        inbound = flow_ids.get("messenger-inbound")
+        if inbound and inbound != outputs["ConnectContactFlowId"]:
+            self.say(f"  Messenger chats start in ConnectContactFlowId={outputs['ConnectContactFlowId']}: to start them "
+                     f"in messenger-inbound, set ConnectContactFlowId to {inbound} in the parameters and deploy again")
 
     def render_policies(self) -> None:
         """The policy files alone, from the outputs the parameters imply (for `chalice package`)."""
@@ -231,6 +253,7 @@ class Deployment:
     # ======================================================================== destroy
 
     def destroy(self) -> None:
+        self.remove_flows()
         self.remove_scanner_association()
         self.remove_decryptor_association()
         if self.aws.dry_run or (self.project_dir / ".chalice" / "deployed" / f"{self.stage.name}.json").exists():
@@ -238,6 +261,9 @@ class Deployment:
         else:
             self.step(f"chalice delete --stage {self.stage.name}: nothing deployed, skipped")
         self.delete_stack()
+
+    def remove_flows(self) -> None:
+        FlowDeployment(self.stage, self.aws, self.say, self.project_dir).destroy()
 
     def remove_scanner_association(self) -> None:
         self.step("attachment_scanner: FILE_SCANNER association removed")

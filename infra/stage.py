@@ -35,6 +35,12 @@ OPTIONAL_PARAMS = {
     "ClamdTaskCount": "2",
     "ScannerVpcCidr": "10.42.0.0/16",
 }
+# Parameters of the contact flows (infra/flow_deploy.py), never passed to the infra stack's template.
+FLOW_PARAMS = {
+    "FlowQueueArn": "",  # queue the flows transfer to: its ARN, or its id in the instance
+    "IvrEncryptionKeyId": "",  # Connect key id of the uploaded public key (secure-ivr)
+    "IvrCertificateFile": "",  # certificate PEM of that key, a path relative to the project (secure-ivr)
+}
 _INSTANCE_ARN = re.compile(r"^arn:(aws[a-z-]*):connect:([a-z0-9-]+):(\d{12}):instance/([0-9a-f-]{36})$")
 
 
@@ -72,13 +78,13 @@ class Stage:
 
     @classmethod
     def from_params(cls, stage: str, given: dict, app: str) -> "Stage":
-        unknown = sorted(set(given) - set(REQUIRED_PARAMS) - set(OPTIONAL_PARAMS))
+        unknown = sorted(set(given) - set(REQUIRED_PARAMS) - set(OPTIONAL_PARAMS) - set(FLOW_PARAMS))
         if unknown:
             raise StageError(f"unknown parameter(s): {', '.join(unknown)}")
         missing = [name for name in REQUIRED_PARAMS if not str(given.get(name, "")).strip()]
         if missing:
             raise StageError(f"missing parameter(s): {', '.join(missing)}")
-        params = {**OPTIONAL_PARAMS, **{k: str(v).strip() for k, v in given.items()}}
+        params = {**OPTIONAL_PARAMS, **FLOW_PARAMS, **{k: str(v).strip() for k, v in given.items()}}
         if not _INSTANCE_ARN.match(params["ConnectInstanceArn"]):
             raise StageError("ConnectInstanceArn must look like arn:aws:connect:<region>:<account>:instance/<id>")
         params["AttachmentsPrefix"] = params["AttachmentsPrefix"].strip("/")
@@ -118,8 +124,15 @@ class Stage:
         return f"{self.app}-{self.name}-infra"
 
     def template_parameters(self) -> list[dict[str, str]]:
-        values = {"AppName": self.app, "Stage": self.name, **self.params}
+        values = {"AppName": self.app, "Stage": self.name,
+                  **{k: v for k, v in self.params.items() if k not in FLOW_PARAMS}}
         return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
+
+    @property
+    def flow_queue_arn(self) -> str:
+        """`FlowQueueArn` as an ARN (a bare queue id is completed with the instance's ARN); empty if unset."""
+        queue = self.params.get("FlowQueueArn", "")
+        return queue if not queue or queue.startswith("arn:") else f"{self.instance_arn}/queue/{queue}"
 
     # -------------------------------------------------------------------- Chalice's names
 

@@ -101,14 +101,25 @@ class IvrKey:
     key_id: str
     private_pem: bytes
     public_pem: bytes
+    certificate_pem: bytes = b""  # what the flow's Store customer input block holds (secure-ivr.json)
 
 
 def new_ivr_key() -> IvrKey:
-    """An RSA-4096 key pair, as `openssl req -newkey rsa:4096` makes for Connect (REFERENCE.md §7.6)."""
-    from cryptography.hazmat.primitives import serialization
+    """An RSA-4096 key pair and its self-signed certificate, as `openssl req -x509 -newkey rsa:4096` makes for
+    Connect (docs/reference/ivr-encryption.md)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
 
     private = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "connect-guard sandbox")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now)
+                   .not_valid_after(now + datetime.timedelta(days=730)).sign(private, hashes.SHA256()))
     return IvrKey(
         key_id=str(uuid.uuid4()),
         private_pem=private.private_bytes(
@@ -117,6 +128,7 @@ def new_ivr_key() -> IvrKey:
         public_pem=private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ),
+        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM),
     )
 
 

@@ -177,6 +177,19 @@ $("agent-end").addEventListener("click", async () => {
 $("customer-file").addEventListener("change", () => sendFile($("customer-file"), "customer/file"));
 $("agent-file").addEventListener("change", () => sendFile($("agent-file"), "agent/file"));
 
+// secure-ivr.json as the sandbox ran it: each block, the branch taken, logging/recording at that moment.
+function describeFlow(flow) {
+  const lines = ["secure-ivr.json: branch " + (flow.outcome || "?") + ", contact " + flow.ended +
+    "; logging and recording off while digits existed: " + (flow.logging_off_while_digits ? "yes" : "NO") +
+    "; flow log: " + flow.flow_log_entries + " entries, " + (flow.flow_log_clean ? "no digit or ciphertext" : "SECRETS LOGGED")];
+  for (const step of flow.steps) {
+    const state = (step.logging ? "log on " : "log off") + " " + (step.recording ? "rec on " : "rec off");
+    lines.push((step.digits_present ? "🔒 " : "   ") + state + "  " + step.action.padEnd(26) + step.branch.padEnd(14) +
+      (step.note ? " " + step.note : ""));
+  }
+  return lines.join("\n");
+}
+
 $("ivr-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const digits = $("ivr-input").value.trim();
@@ -186,7 +199,8 @@ $("ivr-form").addEventListener("submit", async (event) => {
     const result = await api("ivr", { digits });
     $("ivr-result").textContent = "$.External = " + JSON.stringify(result.external, null, 2) +
       "\n\nciphertext: " + result.ciphertext_chars + " base64 chars (" + result.ciphertext_head + "…), key id " +
-      result.key_id + "; invoke round trip " + result.elapsed_ms + " ms" + (result.function_error ? "\nfunction error: " + result.function_error : "");
+      result.key_id + "; invoke round trip " + result.elapsed_ms + " ms" + (result.function_error ? "\nfunction error: " + result.function_error : "") +
+      (result.flow ? "\n\n" + describeFlow(result.flow) : "");
   } catch (error) {
     $("ivr-result").textContent = "error: " + error.message;
   }

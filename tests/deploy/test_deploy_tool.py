@@ -96,6 +96,17 @@ def test_cli_line_quotes_values_for_a_shell():
 # ------------------------------------------------------------------------------------ idempotency
 
 
+def deployed_flows(target: Stage) -> dict[str, str]:
+    """Name -> content of the flows a previous `make deploy` of this stage published."""
+    from infra.flow_deploy import FlowDeployment, flow_name
+    from infra.flow_files import content_text, load_all, render
+
+    deployment = FlowDeployment(target, None)
+    values = deployment.values()
+    return {flow_name(target, f): content_text(render(f, values, {})) for f in load_all()
+            if not deployment.missing(f, f.select({}), values)}
+
+
 class DeployedAccount:
     """Answers like an account where `make deploy` already ran; records every call."""
 
@@ -123,7 +134,12 @@ class DeployedAccount:
             "list_lambda_functions": {"LambdaFunctions": [self.target.function_arn("ivr_decryptor")]},
             "list_integration_associations": {"IntegrationAssociationSummaryList": [
                 {"IntegrationAssociationId": "a1", "IntegrationArn": self.scanner_arn}]},
+            "list_contact_flows": {"ContactFlowSummaryList": [
+                {"Id": f"id-{name}", "Name": name} for name in deployed_flows(self.target)]},
         }
+        if operation == "describe_contact_flow":
+            name = params["ContactFlowId"].removeprefix("id-")
+            return {"ContactFlow": {"Status": "PUBLISHED", "Content": deployed_flows(self.target)[name]}}
         return answers.get(operation, {})
 
     def wait(self, service, waiter, **params):
