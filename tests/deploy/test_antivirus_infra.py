@@ -75,3 +75,20 @@ def test_the_scanner_policy_grants_only_what_its_engine_needs(engine, granted):
 
 def _base_outputs() -> dict[str, str]:
     return {output: f"value-{output}" for output in chalice_config.ENVIRONMENT_FROM_OUTPUTS.values()}
+
+
+def test_the_scanner_follows_the_instances_attachment_configuration():
+    configurations = [
+        {"AttachmentScope": "CHAT", "MaximumSizeLimitInBytes": 52428800,
+         "ExtensionConfiguration": {"AllowedExtensions": [{"Extension": "pdf"}, {"Extension": "PNG"}, {"Extension": "zip"}]}},
+        {"AttachmentScope": "EMAIL", "MaximumSizeLimitInBytes": 20971520,
+         "ExtensionConfiguration": {"AllowedExtensions": [{"Extension": "docx"}]}},
+        {"AttachmentScope": "TASK", "MaximumSizeLimitInBytes": 104857600,
+         "ExtensionConfiguration": {"AllowedExtensions": [{"Extension": "mov"}]}},  # FILE_SCANNER does not see tasks
+    ]
+    limits = chalice_config.scanner_attachment_limits(configurations)
+    assert limits == {"ScanAllowedExtensions": "docx,pdf,png", "_uninspectable": "zip", "ScanMaxBytes": "52428800"}
+    config = chalice_config.updated_config({"stages": {}}, "prod", {**_base_outputs(), **limits})
+    environment = config["stages"]["prod"]["lambda_functions"]["attachment_scanner"]["environment_variables"]
+    assert environment["SCAN_ALLOWED_EXTENSIONS"] == "docx,pdf,png" and environment["SCAN_MAX_BYTES"] == "52428800"
+    assert chalice_config.scanner_attachment_limits([]) == {}
