@@ -22,7 +22,7 @@ from chalicelib.messaging.connect_attachments import ConnectAttachments
 from chalicelib.messaging.connect_chat import client_token
 from chalicelib.messaging.errors import PermanentError
 from chalicelib.messaging.messenger import Delivery, GraphUnavailable
-from chalicelib.messaging.upload_type import upload_type
+from chalicelib.messaging.upload_type import customer_file_name, upload_type
 
 log = get_logger("attachment_relay")
 
@@ -96,6 +96,12 @@ class AttachmentRelay:
     def _relay(self, session: Any, attachment: IncomingAttachment, key: str) -> str:
         with self._downloader.fetch(attachment.url) as (body, size):
             kind = upload_type(body)
+            # The customer's file name (made safe) and the real extension: a CSV stays a CSV for the scanner.
+            named = customer_file_name(attachment.url, kind) if kind is not None and attachment.type == "file" else None
+            if named is not None:
+                name, kind = named
+            elif kind is not None:
+                name = f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}"
             if kind is None or kind.extension not in self._allowed:
                 return self._refuse(session, key, "attachment_type_not_accepted",
                                     "[customer tried to send a type of file that cannot be shared here; not delivered]",
@@ -103,7 +109,7 @@ class AttachmentRelay:
                                     "Photos, PDFs and Office documents are fine.")
             attachment_id = self._attachments.upload(
                 session.connection_token,
-                name=f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}",
+                name=name,
                 content_type=kind.mime,
                 size=size,
                 body=body,
