@@ -13,7 +13,7 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 	"$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13" /usr/bin/python3.13 /usr/local/bin/python3.13; do \
 	if env $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then echo "env $$c"; break; fi; done)
 
-.PHONY: venv test run bench clean
+.PHONY: venv test run bench clean chaos
 
 venv: $(STAMP)
 
@@ -47,6 +47,11 @@ chromium:
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	  else echo "chromium missing and cannot apt-get install it: the browser tests will be skipped" >&2; fi; \
 	fi
+
+# The sandbox under injected faults with 50 concurrent customers (sandbox/chaos.py): exits 1 on any lost or
+# duplicated message or card digits shown to an agent. `make chaos CHAOS_ARGS='--conversations 10 --no-faults'`.
+chaos: venv clamav
+	$(BIN)/python -m sandbox.chaos $(CHAOS_ARGS)
 
 # The scanner's antivirus tests, benchmarks and the sandbox run Debian's clamd with the repository's own test
 # signatures (sandbox/clamd.py; the real database cannot be downloaded here): install it when missing.

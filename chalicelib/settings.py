@@ -186,17 +186,27 @@ class RedactionSettings:
             unknown = types - COMPREHEND_PII_TYPES
             if unknown:
                 raise SettingsError(f"{name} has unknown entity types: {', '.join(sorted(unknown))}")
+        engine = env.choice("PII_ENGINE", "local", ("local", "comprehend", "both"))
+        # Connect's six chat languages (Contact Lens redacts these): the local detectors' context and number words.
+        language = env.choice("PII_LANGUAGE", "en", PII_LANGUAGES)
+        if engine != "local" and language not in COMPREHEND_PII_LANGUAGES:
+            raise SettingsError(f"PII_LANGUAGE={language} needs PII_ENGINE=local: Comprehend's DetectPiiEntities "
+                                f"accepts {' and '.join(COMPREHEND_PII_LANGUAGES)} only")
         return cls(
-            engine=env.choice("PII_ENGINE", "local", ("local", "comprehend", "both")),
+            engine=engine,
             entity_types=inbound,
             outbound_entity_types=outbound,
-            language=env.choice("PII_LANGUAGE", "en", ("en", "es")),
+            language=language,
             min_score=env.number("PII_MIN_SCORE", 0.5, 0.0, 1.0),
             mask_template=template,
             # How long (and for how many customer messages) digits stay masked once card context is on.
             card_context_seconds=env.integer("PII_CARD_CONTEXT_SECONDS", 180, 0, 3600),
             card_context_messages=env.integer("PII_CARD_CONTEXT_MESSAGES", 5, 0, 50),
         )
+
+
+PII_LANGUAGES = ("en", "es", "fr", "pt", "de", "it")  # chalicelib/redaction/languages.py reads each
+COMPREHEND_PII_LANGUAGES = ("en", "es")  # docs/reference/comprehend.md
 
 
 # Every entity type DetectPiiEntities knows (REFERENCE.md §8); ALL is not a type we can mask by name.

@@ -163,6 +163,7 @@ class Stage:
             "SessionsTableArn": f"{arn}:dynamodb:{self.region}:{self.account}:table/{prefix}-sessions",
             "DeadLetterQueueArn": f"{arn}:sqs:{self.region}:{self.account}:{prefix}-dlq",
             "DeadLetterQueueUrl": f"https://sqs.{self.region}.amazonaws.com/{self.account}/{prefix}-dlq",
+            "DeadLetterQueueKeyAlias": f"alias/{prefix}-dlq",
             "AttachmentsObjectsArn": f"{arn}:s3:::{self.params['AttachmentsBucketName']}/{self.params['AttachmentsPrefix']}/*",
             "AttachmentsKmsKeyArn": self.params["AttachmentsKmsKeyArn"],
             "IvrKeysKmsKeyArn": self.params["IvrKeysKmsKeyArn"],

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sandbox import resources
 from sandbox.connect.api import router as connect_router
@@ -45,6 +45,7 @@ class Ports:
     connect: int = 0
     graph: int = 0
     lambda_host: int = 0
+    dynamodb_proxy: int = 0  # only with faults: DynamoDB through the fault proxy in front of moto
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Options:
     ports: Ports = field(default_factory=Ports)
     connection_ttl_seconds: float = 86400.0
     log: IO[str] = field(default_factory=lambda: sys.stderr)
+    faults: Any = None  # sandbox.faults.Faults: `make chaos` injects faults into the emulators
 
 
 def _check_free(port: int) -> None:
@@ -81,7 +83,8 @@ class Stack:
     def start(self) -> dict[str, str]:
         ports = self.options.ports
         _check_free(ports.front)
-        for name in ("app", "moto", "connect", "graph", "lambda_host"):
+        faults = self.options.faults
+        for name in ("app", "moto", "connect", "graph", "lambda_host") + (("dynamodb_proxy",) if faults else ()):
             if not getattr(ports, name):
                 setattr(ports, name, free_port())
         stage = resources.LocalStage.load()
@@ -90,6 +93,8 @@ class Stack:
 
         # The app's processes take seconds to import; they start first and need the rest only when called.
         env = self._app_environment(moto_url, connect_url, graph_url)
+        if faults is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{HOST}:{ports.dynamodb_proxy}"
         env.update(self._start_clamd())
         lambda_host = self._spawn([sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)],
                                   env, "lambda")
@@ -103,6 +108,8 @@ class Stack:
         self._moto.start()
         ivr_key = resources.new_ivr_key()
         resources.seed(moto_url, stage, ivr_key)
+        if faults is not None:
+            self._servers.append(serve("dynamodb-faults", HOST, ports.dynamodb_proxy, faults.dynamodb_proxy(moto_url)))
         s3 = _moto_client("s3", moto_url)
         sns = _moto_client("sns", moto_url)
 
@@ -117,10 +124,16 @@ class Stack:
                              connection_ttl_seconds=self.options.connection_ttl_seconds)
         attachments = AttachmentService(model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX,
                                         invoker, connect_url)
-        self._servers.append(serve("connect-emulator", HOST, ports.connect, connect_router(model, attachments, s3)))
+        connect_routes, graph_routes = connect_router(model, attachments, s3), None
         secret = resources.MESSENGER_SECRET
         graph = GraphEmulator(secret["PAGE_TOKEN"], secret["APP_SECRET"])
-        self._servers.append(serve("graph-emulator", HOST, ports.graph, graph.router()))
+        graph_routes = graph.router()
+        if faults is not None:
+            connect_routes, graph_routes = faults.connect(connect_routes), faults.graph(graph_routes)
+        self._servers.append(serve("connect-emulator", HOST, ports.connect, connect_routes))
+        self._servers.append(serve("graph-emulator", HOST, ports.graph, graph_routes))
+        # What a driver of the running stack (sandbox/chaos.py) looks at.
+        self.model, self.graph, self.stream, self.attachments, self.s3 = model, graph, stream, attachments, s3
 
         _wait_http(f"{lambda_url}/health", lambda_host, "the Lambda host")
         _wait_http(f"{app_url}/health", chalice, "chalice local")

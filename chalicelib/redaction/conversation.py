@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from functools import cache
+from typing import Any, Mapping, NamedTuple
 
 from chalicelib.redaction import checksums as check
+from chalicelib.redaction import languages as lang
 from chalicelib.redaction.detectors import Detection, Scan, uncovered_runs, words
 from chalicelib.redaction.spans import Coverage
 
@@ -34,14 +36,43 @@ _GROUP = re.compile(r"\d+")
 _EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?\d{2}$")
 _MONTH_YEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)",
                          re.IGNORECASE)
-_PROMPT_HINTS = ("card", "cc", "tarjeta")
 # Amounts stay readable in card context: "$25.00", "25.99 EUR", "USD 1,200".
 _AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)
 _AMOUNT_SHAPE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
 # Words that make a digit run the likely start of a card number; alone (no digits) they arm card context.
-_CARD_PROMPT = words("card", "cc", "starts with", "begins with", "first digits", "first part", "first half", "tarjeta")
-_CARD_PROMPT_ALONE = words("card number", "card no", "card #", "card num", "card digits", "number on my card",
-                           "number on the card", "cc number", "numero de tarjeta")
+_CARD_PROMPT_WORDS = ("card", "cc", "starts with", "begins with", "first digits", "first part", "first half")
+_CARD_PROMPT_ALONE_WORDS = {
+    "en": ("card number", "card no", "card #", "card num", "card digits", "number on my card", "number on the card",
+           "cc number"),
+    "es": ("número de tarjeta", "numero de tarjeta", "número de la tarjeta", "numero de la tarjeta"),
+    "fr": ("numéro de carte", "numero de carte", "numéro de la carte", "numero de la carte"),
+    "pt": ("número do cartão", "numero do cartao", "número de cartão", "numero de cartao"),
+    "de": ("kartennummer", "nummer der karte", "nummer meiner karte"),
+    "it": ("numero della carta", "numero di carta", "numero carta"),
+}
+
+
+class _Words(NamedTuple):
+    prompt_hints: tuple[str, ...]  # cheap substrings: no card prompt without one of these
+    card_prompt: re.Pattern  # a card word: a digit run beside it may start a card number
+    card_prompt_alone: re.Pattern  # "card number" with no digits: the number follows
+    labels: re.Pattern  # "invoice", "reservation", "build": the number is something else
+
+
+@cache
+def _words(language: str) -> _Words:
+    card = lang.CONTEXT["CREDIT_DEBIT_NUMBER"]
+    own = card.get(language, ()) if language != "en" else ()
+    # Card-brand and card words only: "pay with" or "charge" say a payment, not that digits start a card.
+    nouns = tuple(w for w in own if not any(verb in w for verb in _PAYMENT_VERBS))
+    alone = _CARD_PROMPT_ALONE_WORDS["en"] + (_CARD_PROMPT_ALONE_WORDS.get(language, ()) if language != "en" else ())
+    prompt = _CARD_PROMPT_WORDS + nouns
+    return _Words(lang.hints_of(prompt) + lang.hints_of(alone), words(*prompt), words(*alone),
+                  words(*lang.label_words(language)))
+
+
+_PAYMENT_VERBS = ("cobr", "pagar", "pago", "débit", "debit", "payer", "paiement", "pagamento", "abbuch", "buchen",
+                  "bezahl", "zahl", "belast", "addebit", "cárgu", "credit", "crédit", "crédito", "débito")
 
 
 @dataclass(frozen=True, init=False)
@@ -107,18 +138,19 @@ class CardContextPolicy:
     messages: int = 5
 
     def apply(self, message: Scan, detections: list[Detection], context: RedactionContext,
-              now: float) -> tuple[list[Detection], RedactionContext]:
+              now: float, language: str = "en") -> tuple[list[Detection], RedactionContext]:
         """Extra detections for card fragments and card context, and the context after this message."""
         if self.seconds <= 0 or self.messages <= 0:
             return [], context
+        vocabulary = _words(language)
         text = message.text
         active = context.card_context_active(now)
         cards = [d for d in detections if d.entity_type == "CREDIT_DEBIT_NUMBER"]
         if not message.digits:  # the common case: nothing to mask, maybe a card prompt to remember
             prompt = False
-            for word in _PROMPT_HINTS:
+            for word in vocabulary.prompt_hints:
                 if word in message.lowered:
-                    prompt = _CARD_PROMPT_ALONE.search(text) is not None
+                    prompt = vocabulary.card_prompt_alone.search(text) is not None
                     break
             return [], self._next(context, now, active, HARD if cards or prompt else None)
         # Built only when something is covered: most messages with digits have no detection at all.
@@ -141,19 +173,29 @@ class CardContextPolicy:
             if active or (after_card is not None and start >= after_card):
                 if _is_amount(text, start, run):
                     continue
-                signs = signs or _Signs(message.lowered, covered)
+                signs = signs or _Signs(message.lowered, covered, vocabulary)
                 fragment = signs.almost_all_digits if soft else signs.mostly_digits
                 if fragment or (not soft and sum(map(len, groups)) >= 3):
                     extra.append(Detection(_label(run, groups), start, end, 0.8))
                     arm = HARD if fragment else arm  # only more card-like digits extend the context
-            elif _starts_a_card(groups) and not _is_amount(text, start, run):  # the cheaper test first
+            elif _card_start_shape(groups) and not _is_amount(text, start, run):  # the cheaper test first
                 digits = sum(map(len, groups))
-                signs = signs or _Signs(message.lowered, covered)
-                if _grouped_like_a_card(groups) or signs.mostly_digits or signs.card_word:
+                issuer = check.issuer_prefix(groups[0][:6])
+                grouped = _grouped_like_a_card(groups)
+                # UATP cards start with 1, as years and amounts do: only typed in fours ("1220 0000") is it a start.
+                if not (issuer or grouped and groups[0][0] == "1"):
+                    signs = signs or _Signs(message.lowered, covered, vocabulary)
+                    if not signs.card_word:  # any issuer, or none known, once the customer says "card"
+                        continue
+                signs = signs or _Signs(message.lowered, covered, vocabulary)
+                if signs.labelled and not signs.card_word:
+                    continue  # "invoice number 4471-0093": the message says what the number is
+                if grouped or signs.mostly_digits or signs.card_word:
                     arm = HARD
                     if digits > FRAGMENT_VISIBLE_DIGITS:
                         extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
-                elif _ends_the_message(text, start, end, run) and digits <= FRAGMENT_VISIBLE_DIGITS and arm is None:
+                elif issuer and _ends_the_message(text, start, end, run) and digits <= FRAGMENT_VISIBLE_DIGITS \
+                        and arm is None:
                     arm = SOFT  # "ok here goes 4111": mask what follows only if it is mostly digits
         return extra, self._next(context, now, active, arm)
 
@@ -168,11 +210,10 @@ class CardContextPolicy:
         return context
 
 
-def _starts_a_card(groups: list[str]) -> bool:
-    """A run shaped like the first part of a card number: a 4-6 digit issuer prefix leading 4-19 digits."""
-    if not 4 <= len(groups[0]) <= 6 or not 4 <= sum(map(len, groups)) <= 19:
-        return False
-    return check.issuer_prefix(groups[0][:6])
+def _card_start_shape(groups: list[str]) -> bool:
+    """A run shaped like the first part of a card number: a 4-6 digit group leading 4-19 digits (and no card
+    number starts with 0)."""
+    return 4 <= len(groups[0]) <= 6 and 4 <= sum(map(len, groups)) <= 19 and groups[0][0] != "0"
 
 
 def _ends_the_message(text: str, start: int, end: int, run: str) -> bool:
@@ -208,9 +249,10 @@ class _Signs:
     detected entities or earlier masks, so "jane@example.com 4111 1111" and its redacted "[EMAIL] 4111 1111"
     answer alike), and whether it mentions a card."""
 
-    def __init__(self, lowered: str, covered: Coverage | None):
+    def __init__(self, lowered: str, covered: Coverage | None, vocabulary: _Words):
         self._lowered = lowered
         self._covered = covered
+        self._vocabulary = vocabulary
         self._counts: tuple[int, int] | None = None
         self._card_word: bool | None = None
 
@@ -234,5 +276,9 @@ class _Signs:
     @property
     def card_word(self) -> bool:
         if self._card_word is None:
-            self._card_word = _CARD_PROMPT.search(self._lowered) is not None
+            self._card_word = self._vocabulary.card_prompt.search(self._lowered) is not None
         return self._card_word
+
+    @property
+    def labelled(self) -> bool:
+        return self._vocabulary.labels.search(self._lowered) is not None

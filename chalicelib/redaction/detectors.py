@@ -17,6 +17,7 @@ from functools import cache
 from typing import Callable, NamedTuple
 
 from chalicelib.redaction import checksums as check
+from chalicelib.redaction import languages as lang
 from chalicelib.redaction.spans import Coverage
 from chalicelib.redaction.widening import widen
 
@@ -35,9 +36,11 @@ class Detection(NamedTuple):
 
 
 def words(*phrases: str) -> re.Pattern:
-    """A case-insensitive pattern matching any phrase as whole words (spaces match any whitespace)."""
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.IGNORECASE)
+    """A case-insensitive pattern matching any phrase as whole words (spaces match any whitespace).
+
+    The phrases are factored by common prefixes (`_prefix_tree`): with six languages' words a plain alternation
+    costs twice as much per search."""
+    return re.compile(rf"(?<![a-z0-9])(?:{_prefix_tree(phrases)})(?![a-z0-9])", re.IGNORECASE)
 
 
 def always(_value: str) -> Verdict:
@@ -66,26 +69,35 @@ class Detector:
     window: int = 7  # words
     run_patterns: tuple[re.Pattern, ...] = ()
     gate: tuple[re.Pattern, ...] = ()  # cheap patterns that must all match first; each searched once per message
+    worded: bool = False  # `patterns` match only right after a context word: their NEEDS_CONTEXT is met already
+    # Words saying a number is something else ("invoice", "tracking"): a shape-only VALID then needs a context word.
+    labels: re.Pattern | None = None
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
         found: list[Detection] = []
         for pattern in self.patterns:
             for match in pattern.finditer(text):
-                self._check(match, 0, text, lowered, found)
+                self._check(match, 0, text, lowered, found, self.worded)
         for pattern in self.run_patterns:
             for offset, run in runs:
                 for match in pattern.finditer(run):
                     self._check(match, offset, text, lowered, found)
+        if self.patterns and self.run_patterns and len(found) > 1:  # both kinds may find the same value
+            found = list({(d.start, d.end): d for d in found}.values())
         return found
 
-    def _check(self, match: re.Match, offset: int, text: str, lowered: str, found: list[Detection]) -> None:
+    def _check(self, match: re.Match, offset: int, text: str, lowered: str, found: list[Detection],
+               worded: bool = False) -> None:
         start, end = match.span("v") if "v" in match.re.groupindex else match.span()
         start, end = start + offset, end + offset
         if start == end:
             return
         verdict = self.validate(text[start:end])
-        if verdict == NEEDS_CONTEXT and not self.has_context(lowered, start, end):
+        if verdict == NEEDS_CONTEXT and not worded and not self.has_context(lowered, start, end):
+            return
+        if (verdict == VALID and self.labels is not None and self.labels.search(lowered) is not None
+                and not self.has_context(lowered, start, end)):
             return
         if verdict is not None:
             found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
@@ -131,27 +143,34 @@ SEP = r"(?:[ \t]{0,3}[-./_][ \t]{0,3}|[ \t]{1,3})"
 # every position, one that opens with \d lets the engine skip to the digits (~1.5x faster on chat lines).
 _DIGIT_RUN = re.compile(rf"\d(?<!\w\d)\d*(?:{SEP}\d+)*(?!\w)")
 _GROUP = re.compile(r"\d+")
-# Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "cvv? it's 123".
-_FILLER = r"(?:[\s:=#?.,'\"-]*(?:is|was|number|num|no|code|it's|its|it is|my|the|of|es|=|:|#)\b)*[\s:=#?.,'\"-]*"
 _YEAR2 = r"(?:20)?\d{2}"
 
 
-def _keyword_value(keywords: str, value: str) -> re.Pattern:
-    return re.compile(rf"(?<![a-z0-9])(?:{keywords})(?![a-z0-9]){_FILLER}(?P<v>{value})", re.IGNORECASE)
+def _keyword_value(keywords: str, value: str, filler: str) -> re.Pattern:
+    return re.compile(rf"(?<![^\W_])(?:{keywords})(?![^\W_]){filler}(?P<v>{value})", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------- cards
 
 def _certain_shape(digits: str, run_start: bool, first_group: int) -> bool:
-    """A card with no word needed, if Luhn agrees: a known issuer's range and length, grouped in fours (or not
-    at all), starting its digit run (`run_start`: a window inside a longer number needs a card word). Luhn
-    passes for 1 in 10 random numbers, so anything else needs a card word; 12-13 digits look like tracking and
-    account numbers too often, so those always do."""
-    return len(digits) > 13 and run_start and first_group in (4, len(digits)) and check.known_issuer(digits)
+    """A card with no word needed, if Luhn agrees: a known issuer's range and a length it issues, grouped in fours
+    (or not at all), starting its digit run (`run_start`: a window inside a longer number needs a card word).
+    Luhn passes for 1 in 10 random numbers, so anything else needs a card word; 12 digits look like tracking and
+    account numbers too often, so those always do (13 only where an issuer issues 13: Visa)."""
+    return len(digits) >= 13 and run_start and first_group in (4, len(digits)) and check.known_issuer(digits)
 
 
+@dataclass(frozen=True)
 class CardDetector(Detector):
-    """Card numbers: 12-19 digits in groups; tries group-aligned windows so "PAN CVV" or "PAN 12/28" still match."""
+    """Card numbers: 12-19 digits in groups; tries group-aligned windows so "PAN CVV" or "PAN 12/28" still match.
+
+    A Luhn-valid 13-19 digit window is a card when a card word is in the message (whatever its issuer: processors
+    test with "unknown brand" numbers), when it has a known issuer's shape (`_certain_shape`), or when it is the
+    whole message and 14-19 digits long (a customer pasting a number alone is answering for a card far more often
+    than not; 13-digit cards are Visa's alone, which the issuer table knows). A *label*
+    word ("IMEI", "tracking", "invoice", in the selected language) with no card word says the number is something
+    else: then only a card word can make it a card.
+    """
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         found: list[Detection] = []
@@ -159,14 +178,16 @@ class CardDetector(Detector):
         # an uncertain window. Without one, only a window that starts its run and is card-shaped can match,
         # so the Luhn sums of all the others are skipped (most long numbers are tracking or order ids).
         worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or self.context.search(lowered) is not None
+        labelled = not worded and self.labels is not None and self.labels.search(lowered) is not None
         for offset, run in runs:
             if len(run) >= 12:
                 groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
-                self._windows(groups, lowered, text, found, worded)
+                alone = not labelled and len(runs) == 1 and _ONLY_PUNCTUATION.match(text[:offset] + text[offset + len(run):])
+                self._windows(groups, lowered, text, found, worded, labelled, alone is not None)
         return found
 
     def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection],
-                 worded: bool) -> None:
+                 worded: bool, labelled: bool, alone: bool) -> None:
         whole_message = len(lowered) <= WHOLE_MESSAGE_CONTEXT  # then `worded` is has_context's answer too
         first = 0
         while first < len(groups):
@@ -183,15 +204,20 @@ class CardDetector(Detector):
             matched = None
             for last, digits in reversed(candidates):  # longest window first (all hold 12-19 digits)
                 run_start = first == 0 and not _grouping_continues(groups, last, text)
-                certain = _certain_shape(digits, run_start, len(groups[first][2]))
-                if not (certain or worded) or not check.luhn_ok(digits):
-                    continue
+                certain = not labelled and (_certain_shape(digits, run_start, len(groups[first][2]))
+                                            or (alone and last == len(groups) - 1 and len(digits) >= 14))
+                if not (certain or worded) or digits[0] == "0" or not check.luhn_ok(digits):
+                    continue  # (no card number starts with 0: that industry digit is ISO's own)
                 start, end = groups[first][0], groups[last][1]
                 if certain or (worded if whole_message else self.has_context(lowered, start, end)):
                     found.append(Detection(self.entity_type, start, end, SCORE[VALID if certain else NEEDS_CONTEXT]))
                     matched = last
                     break
             first = matched + 1 if matched is not None else first + 1
+
+
+# What may surround a number that is the whole message: "4111111111111111", "4111 1111 1111 1111." or "(…)".
+_ONLY_PUNCTUATION = re.compile(r"^[\s.,;:!?()\[\]'\"#-]*$")
 
 
 def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str) -> bool:
@@ -203,21 +229,133 @@ def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str
     return after == inside and len(groups[last + 1][2]) == len(groups[last][2])
 
 
+# ---------------------------------------------------------------------------------------------- IBANs
+
+# Where an IBAN may start: a country code and two check digits, a space allowed between them ("BE 68 ...").
+_IBAN_START = re.compile(r"\b([A-Za-z]{2}) ?(\d\d)")
+_IBAN_SEPARATORS = " .-"
+
+
+@dataclass(frozen=True)
+class IbanDetector(Detector):
+    """IBANs in any grouping: after the country code and check digits, exactly as many letters and digits as the
+    registry gives that country, read across single spaces, dashes or dots ("ES10 0075 0080 11 0600658108",
+    "DE89-3704-..."); the number must end there, and mod 97 decide. Counting to the registry length, rather than
+    matching groups of four, is what keeps a following word ("... 8741 is my IBAN") out of the number."""
+
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
+        found: list[Detection] = []
+        for match in _IBAN_START.finditer(text):
+            country = match.group(1).upper()
+            length = check.iban_length(country)
+            if length is None:
+                continue
+            end = _iban_end(text, match.end(), length - 4)
+            if end is not None and check.iban_ok(country + match.group(2) + _alnum(text[match.end():end])):
+                found.append(Detection(self.entity_type, match.start(), end, SCORE[VALID]))
+        return found
+
+
+def _iban_end(text: str, position: int, count: int) -> int | None:
+    """Where the `count` letters and digits after `position` end, read across single separators, if each group
+    holds a digit or is upper case (a lower-case word is text, not part of a number) and the number stops there."""
+    seen = 0
+    group_start = position
+    while seen < count:
+        if position >= len(text):
+            return None
+        char = text[position]
+        if char.isascii() and char.isalnum():
+            seen += 1
+            position += 1
+            continue
+        if char in _IBAN_SEPARATORS and position + 1 < len(text) and text[position + 1].isalnum():
+            if position > group_start and not _number_like(text[group_start:position]):
+                return None
+            position += 1
+            group_start = position
+            continue
+        return None
+    if position < len(text) and text[position].isalnum():
+        return None  # the number goes on: this is not an IBAN of that country
+    return position if _number_like(text[group_start:position]) else None
+
+
+def _number_like(group: str) -> bool:
+    return any(ch.isdigit() for ch in group) or group.isupper()
+
+
+def _alnum(value: str) -> str:
+    return "".join(ch for ch in value if ch.isalnum())
+
+
+# ---------------------------------------------------------------------------------------------- expiry
+
+
+@dataclass(frozen=True)
+class ExpiryDetector(Detector):
+    """Card expiry dates: a word that names an expiry ("exp", "fecha de vencimiento"), or a generic one ("valid
+    until", "vence") beside a card word. "valid until 03/2027" alone is a voucher's or a contract's date."""
+
+    weak: re.Pattern | None = None
+    card: re.Pattern | None = None
+
+    def has_context(self, lowered: str, start: int, end: int) -> bool:
+        if super().has_context(lowered, start, end):
+            return True
+        return (self.weak is not None and self.card is not None and self.weak.search(lowered) is not None
+                and self.card.search(lowered) is not None)
+
+
 # ---------------------------------------------------------------------------------------------- validators
+
+
+# "123-45-6789", "123.45.6789", "123 45 6789": how SSNs and ITINs are written, and nothing else is (phones group
+# 3-3-4). No separator, or a mixed or odd one, needs a context word.
+_DASHED_SSN = re.compile(r"\d{3}(?P<sep>[-. ])\d{2}(?P=sep)\d{4}")
+# A SIN written 3-3-3 with spaces or dashes, or a routing number 4-4-1 as printed on a cheque.
+_GROUPED_SIN = re.compile(r"\d{3}(?P<sep>[- ])\d{3}(?P=sep)\d{3}")
+_GROUPED_ROUTING = re.compile(r"\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d")
 
 
 def _ssn(value: str) -> Verdict:
     digits = check.digits_of(value)
-    if not check.ssn_ok(digits):
+    if len(digits) != 9 or not check.ssn_ok(digits):
         return None
-    return VALID if "-" in value else NEEDS_CONTEXT
+    return VALID if _DASHED_SSN.fullmatch(value) else NEEDS_CONTEXT
 
 
 def _itin(value: str) -> Verdict:
     digits = check.digits_of(value)
-    if not check.itin_ok(digits):
+    if len(digits) != 9 or not check.itin_ok(digits):
         return None
-    return VALID if "-" in value else NEEDS_CONTEXT
+    return VALID if _DASHED_SSN.fullmatch(value) else NEEDS_CONTEXT
+
+
+def _sin(value: str) -> Verdict:
+    if not check.sin_ok(check.digits_of(value)):
+        return None
+    return VALID if _GROUPED_SIN.fullmatch(value) else NEEDS_CONTEXT
+
+
+def _routing(value: str) -> Verdict:
+    if not check.routing_ok(check.digits_of(value)):
+        return None
+    return VALID if _GROUPED_ROUTING.fullmatch(value) else NEEDS_CONTEXT
+
+
+def _account(value: str) -> Verdict:
+    return NEEDS_CONTEXT if 8 <= len(check.digits_of(value)) <= 17 else None
+
+
+_DVLA = re.compile(r"[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?")
+
+
+def _driver_id(value: str) -> Verdict:
+    """A DVLA number when it has that shape (its birth date checked); otherwise a value after a licence word."""
+    if _DVLA.fullmatch(value):
+        return VALID if check.dvla_ok(value.replace(" ", "")) else None
+    return VALID if sum(ch.isdigit() for ch in value) >= 5 else None
 
 
 def _digits_check(test: Callable[[str], bool]) -> Callable[[str], Verdict]:
@@ -239,7 +377,10 @@ def _iban(value: str) -> Verdict:
 
 
 def _nino(value: str) -> Verdict:
-    return VALID if check.nino_ok(re.sub(r"\s", "", value)) else None
+    compact = re.sub(r"\s", "", value)
+    if check.nino_ok(compact):
+        return VALID
+    return NEEDS_CONTEXT if check.nino_shape(compact) else None
 
 
 def _bic(value: str) -> Verdict:
@@ -303,86 +444,98 @@ ENTITY_TYPES = (
 PRIORITY = {kind: rank for rank, kind in enumerate(ENTITY_TYPES)}
 SUPPORTED_TYPES = frozenset(ENTITY_TYPES)
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_EXPIRY_HINTS = ("exp", "valid", "good th", "vence", "vencimiento", "caduca")  # expiry is context-only: no word, no scan
 
 
 @cache
-def all_detectors() -> tuple[Detector, ...]:
-    """Every local detector, in ENTITY_TYPES order. Built on first use, not at import: compiling these
-    patterns takes ~10 ms, which Lambdas that never redact (scanner, IVR) should not pay on cold start."""
-    card_context = words("card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express",
-                         "discover", "maestro", "jcb", "unionpay", "diners", "cc", "pan", "card number", "card no")
-    ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4})(?![\w-])")
-    expiry_context = words("exp", "expiry", "expires", "expire", "expiration", "exp date", "valid thru", "valid through",
-                            "good thru", "good through", "valid until", "vence", "vencimiento", "caduca")
+def all_detectors(language: str = "en") -> tuple[Detector, ...]:
+    """Every local detector, in ENTITY_TYPES order, reading English and `language`'s words (languages.py).
+    Built on first use per language, not at import: compiling these patterns takes ~10 ms, which Lambdas that
+    never redact (scanner, IVR) should not pay on cold start."""
+    lang.check_language(language)
+
+    def context(kind: str) -> re.Pattern:
+        return words(*lang.context_words(kind, language))
+
+    def keywords(kind: str) -> str:
+        return _alternation(lang.context_words(kind, language))
+
+    def hints(*kinds: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(h for kind in kinds for h in lang.hints_of(lang.context_words(kind, language))))
+
+    filler = _filler(language)
+    # SSN and ITIN: 3-2-4 digits; with one separator used throughout (dash, dot or space) the shape says it all
+    # (see _ssn), while none, a mixed or an odd grouping ("911-701234") needs a context word.
+    ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{3}[-. ]\d{6}|\d{5}[-. ]\d{4})(?![\w-])")
+    labels = words(*lang.label_words(language))
+    card = CardDetector("CREDIT_DEBIT_NUMBER", (), context=context("CREDIT_DEBIT_NUMBER"), window=6, min_digits=12,
+                        labels=labels)
+    expiry_weak = words(*lang.context_words("CREDIT_DEBIT_EXPIRY_WEAK", language))
 
     detectors = (
-        CardDetector("CREDIT_DEBIT_NUMBER", (), context=card_context, window=6, min_digits=12),
-        Detector(
-            "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-            (re.compile(r"\b(?P<v>[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?)\b"),),
-            _iban, min_digits=2, gate=(_LETTERS_DIGITS, _LETTERS_DIGITS_UNSPACED),
-        ),
-        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9,
-                 context=words("ssn", "ss#", "ss #", "social security", "social", "ss number", "ssn#")),
+        card,
+        IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, gate=(_LETTERS_DIGITS,)),
+        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9, context=context("SSN"),
+                 labels=labels),
         Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(ssn_shape,), min_digits=9,
-                 context=words("itin", "taxpayer", "tax id", "tax identification", "tin")),
-        Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _digits_check(check.sin_ok), min_digits=9,
-                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
-                 context=words("sin", "social insurance", "insurance number", "nas", "numéro d'assurance sociale"),
-                 hints=("sin", "insurance", "nas", "assurance")),
+                 context=context("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER"), labels=labels),
+        # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.
+        Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _sin, min_digits=9,
+                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
+                 context=context("CA_SOCIAL_INSURANCE_NUMBER"), labels=labels),
         Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER", (), _digits_check(check.nhs_ok), min_digits=10,
                  run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
-                 context=words("nhs", "health service", "nhs number", "health number"),
-                 hints=("nhs", "health")),
+                 context=context("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
+                 hints=hints("UK_NATIONAL_HEALTH_SERVICE_NUMBER")),
+        # 2-2-2 or 3-3 digit grouping ("AB 12 34 56 C", "AZ 123 456 A"); a prefix HMRC never allocates (its own
+        # example "QQ 12 34 56 A") only with a context word.
         Detector("UK_NATIONAL_INSURANCE_NUMBER",
-                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d])\b"),), _nino, min_digits=6,
-                 gate=(_LETTERS_DIGITS,)),
-        Detector("BANK_ROUTING", (), _digits_check(check.routing_ok), min_digits=9,
-                 run_patterns=(re.compile(r"(?<![\w-])\d{9}(?![\w-])"),),
-                 context=words("routing", "aba", "rtn", "transit", "routing number", "routing no"),
-                 hints=("routing", "aba", "rtn", "transit")),
-        Detector("BANK_ACCOUNT_NUMBER", (), with_context, min_digits=8,
+                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?(?:\d{2} ?\d{2} ?\d{2}|\d{3} ?\d{3}) ?[A-Da-d])\b"),), _nino,
+                 context=context("UK_NATIONAL_INSURANCE_NUMBER"), min_digits=6, gate=(_LETTERS_DIGITS,)),
+        # 9 digits, or 4-4-1 as the check printed on a cheque groups it ("0711-0130-7").
+        Detector("BANK_ROUTING", (), _routing, min_digits=9,
+                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),),
+                 context=context("BANK_ROUTING"), labels=labels),
+        # 8-17 digits where the message speaks of an account; or right after the word "account" itself.
+        Detector("BANK_ACCOUNT_NUMBER",
+                 (_keyword_value(r"account|acct|" + keywords("BANK_ACCOUNT_NUMBER"), r"\d{8,17}(?![\w-])", filler),),
+                 _account, min_digits=8, worded=True,
                  run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
-                 context=words("account number", "account no", "account #", "acct", "a/c", "checking", "savings",
-                               "bank account", "account ending", "cuenta", "account is", "routing"),
-                 hints=("acc", "acct", "a/c", "checking", "saving", "cuenta", "routing"), window=6),
+                 context=context("BANK_ACCOUNT_NUMBER"), hints=("acc", "acct", "a/c", *hints("BANK_ACCOUNT_NUMBER")),
+                 window=6),
+        # ICAO 9303: up to 9 letters and digits; here 6-9 holding at least 5 digits, right after a passport word.
         Detector("PASSPORT_NUMBER",
-                 (_keyword_value(r"passport(?:\s+(?:number|no\.?|num|#))?", r"[A-Za-z]{0,2}\d{6,9}[A-Za-z]?\b"),),
-                 hints=("passport", "pasaporte"), min_digits=6),
+                 (_keyword_value(keywords("PASSPORT_NUMBER"), r"(?=(?:[A-Za-z]*\d){5})[A-Za-z0-9]{6,9}\b", filler),),
+                 hints=hints("PASSPORT_NUMBER"), min_digits=5),
+        # A DVLA number anywhere (its shape holds a birth date: checked); other licences after a licence word.
         Detector("DRIVER_ID",
-                 (_keyword_value(r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl\b|driver\s+id",
-                                 r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b"),),
-                 _min_digits(5), hints=("licen", "dl", "driver"), min_digits=5),
+                 (re.compile(r"\b(?P<v>[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?)\b"),
+                  _keyword_value(keywords("DRIVER_ID"), r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b", filler)),
+                 _driver_id, min_digits=5),
         Detector("AWS_ACCESS_KEY", (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
                  hints=("akia", "asia", "abia", "acca")),
         Detector("AWS_SECRET_KEY", (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),), _aws_secret,
-                 words("secret", "aws", "secret key", "secret access key", "aws_secret_access_key", "key"),
-                 hints=("secret", "aws", "key"), window=8),
+                 context("AWS_SECRET_KEY"), hints=hints("AWS_SECRET_KEY"), window=8),
         Detector("CREDIT_DEBIT_CVV",
-                 (_keyword_value(r"cvv2?|cvc2?|cvn|cid|csc|security\s+code|code\s+on\s+the\s+back|card\s+code|"
-                                 r"verification\s+(?:code|number|value)|(?:3|4|three|four)[- ]digit\s+code|on\s+the\s+back|"
-                                 r"c[oó]digo\s+de\s+seguridad",
-                                 r"\d{3,4}(?!\d)"),
-                  re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as)\s+(?:(?:the|my)\s+)?(?:cvv|cvc|security\s+code)\b",
-                             re.IGNORECASE)),
-                 hints=("cv", "cid", "csc", "security", "code", "verification", "back", "seguridad"), min_digits=3),
-        Detector("CREDIT_DEBIT_EXPIRY", (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
-                 _expiry, expiry_context, hints=_EXPIRY_HINTS, min_digits=2,
-                 run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),)),
+                 (_keyword_value(keywords("CREDIT_DEBIT_CVV"), r"\d{3,4}(?!\d)", filler),
+                  re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as|es|est|é|ist|è)\s+(?:(?:the|my|mi|mon|o|meu|"
+                             r"mein|il|mio)\s+)?(?:" + keywords("CREDIT_DEBIT_CVV") + r")\b", re.IGNORECASE)),
+                 hints=hints("CREDIT_DEBIT_CVV"), min_digits=3),
+        ExpiryDetector("CREDIT_DEBIT_EXPIRY", (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
+                       _expiry, context("CREDIT_DEBIT_EXPIRY"),
+                       hints=hints("CREDIT_DEBIT_EXPIRY", "CREDIT_DEBIT_EXPIRY_WEAK"), min_digits=2,
+                       run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),),
+                       weak=expiry_weak, card=card.context),
         Detector("PIN",
-                 (_keyword_value(r"pin(?:\s+(?:number|code|no))?|passcode|atm\s+code|security\s+pin|mi\s+clave|clave|nip",
-                                 r"\d{4,12}(?!\d)"),
-                  re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es)\s+(?:(?:my|the|mi)\s+)?(?:pin|passcode|clave)\b",
-                             re.IGNORECASE)),
-                 hints=("pin", "passcode", "atm", "clave", "nip"), min_digits=4),
+                 (_keyword_value(keywords("PIN"), r"\d{4,12}(?!\d)", filler),
+                  re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es|est|é|ist|è)\s+(?:(?:my|the|mi|mon|ma|o|meu|minha|"
+                             r"meine|il|mio)\s+)?(?:" + keywords("PIN") + r")\b", re.IGNORECASE)),
+                 hints=hints("PIN"), min_digits=4),
         Detector("PASSWORD",
-                 (re.compile(r"(?<![a-z0-9])(?:password|passwd|pwd|pass\s+code|contraseña|contrasena)(?![a-z0-9])"
-                             r"(?:\s+(?:is|was|es)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
-                 _password, min_digits=0, hints=("pass", "pwd", "contrase")),
+                 (re.compile(r"(?<![a-z0-9])(?:" + keywords("PASSWORD") + r")(?![a-z0-9])"
+                             r"(?:\s+(?:is|was|es|est|é|ist|è)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
+                 _password, min_digits=0, hints=hints("PASSWORD")),
         Detector("SWIFT_CODE", (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),), _bic,
-                 words("swift", "bic", "swift code", "bank code", "bic code"), min_digits=0,
-                 hints=("swift", "bic", "bank code")),
+                 context("SWIFT_CODE"), min_digits=0, hints=hints("SWIFT_CODE")),
         Detector("IP_ADDRESS",
                  (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
                              r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
@@ -394,12 +547,21 @@ def all_detectors() -> tuple[Detector, ...]:
                  # "/" is no phone separator: a phone never starts inside "12/28", which would leave "12/" visible.
                  (re.compile(r"(?<![\w+])(?<!\d/)(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
                              r"\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
-                 _phone, words("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "desk", "office", "home", "work",
-                               "whatsapp", "text me", "sms", "contact", "number", "reach", "ring", "dial", "landline",
-                               "registered", "teléfono", "celular", "móvil"), window=5, min_digits=7),
+                 _phone, context("PHONE"), window=5, min_digits=7),
     )
     assert tuple(d.entity_type for d in detectors) == ENTITY_TYPES
     return detectors
+
+
+def _alternation(phrases) -> str:
+    return _prefix_tree(phrases)
+
+
+@cache
+def _filler(language: str) -> str:
+    """Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "passeport n° X", "Nr. X"."""
+    fillers = _alternation(lang.filler_words(language))
+    return rf"(?:[\s:=#?.,'\"-]*(?:(?:{fillers})(?!\w)|=|:|#))*[\s:=#?.,'\"-]*"
 
 
 @dataclass(frozen=True)
@@ -421,9 +583,9 @@ class DetectorSet:
         object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
 
     @classmethod
-    def for_types(cls, entity_types) -> "DetectorSet":
+    def for_types(cls, entity_types, language: str = "en") -> "DetectorSet":
         wanted = frozenset(entity_types)
-        return cls(tuple(d for d in all_detectors() if d.entity_type in wanted))
+        return cls(tuple(d for d in all_detectors(language) if d.entity_type in wanted))
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -496,10 +658,11 @@ def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Patt
 
 
 def _prefix_tree(words) -> str:
-    """A regex matching any of `words` literally, factored by common prefixes ("ab(?:a|ia)"): Python's engine
-    tries alternatives one by one, so sharing prefixes is what makes one search beat many `in` tests."""
+    """A regex matching any of `words` literally (a space: any run of whitespace), factored by common prefixes
+    ("ab(?:a|ia)"): Python's engine tries alternatives one by one, so sharing prefixes is what makes one search
+    beat many `in` tests. A longer word is tried before its prefix ("card number" before "card")."""
     branches: dict[str, list[str]] = {}
-    for word in words:
+    for word in dict.fromkeys(w.lower() for w in words):
         branches.setdefault(word[:1], []).append(word[1:])
     alternatives = []
     for head, tails in sorted(branches.items()):
@@ -509,7 +672,7 @@ def _prefix_tree(words) -> str:
         body = _prefix_tree(rest) if rest else ""
         if body and len(rest) < len(tails):  # the head alone is a word too: the rest is optional
             body = f"(?:{body})?"
-        alternatives.append(re.escape(head) + body)
+        alternatives.append((r"\s+" if head == " " else re.escape(head)) + body)
     return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 

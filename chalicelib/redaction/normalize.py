@@ -1,7 +1,8 @@
 """Normalise text for detection and map every detected span back to the original text.
 
 Customers type numbers in many ways: full-width or Arabic-Indic digits, NBSP between groups, spelled out
-("four one one one, double one, triple four oh nine"), or with look-alike letters ("4111 l111 O111").
+("four one one one, double one, triple four oh nine", "quatre un un un", "vier eins eins eins" in the selected
+language: languages.py), or with look-alike letters ("4111 l111 O111").
 Detectors see one plain form; the mask is applied to the original characters, so nothing is rewritten
 that the customer did not type.
 
@@ -17,18 +18,13 @@ import unicodedata
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-_WORDS_EN = {
-    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-    "six": "6", "seven": "7", "eight": "8", "nine": "9",
-}
-_WORDS_ES = {
-    "cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
-    "siete": "7", "ocho": "8", "nueve": "9",
-}
+
+from chalicelib.redaction import languages as lang
+
+_WORDS_EN = lang.NUMBER_WORDS["en"]
 # Homophones count as digits only inside a run of at least this many real number words (REFERENCE §9).
 _HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 _MIN_HOMOPHONE_RUN = 4
-_REPEATS = {"double": 2, "triple": 3, "doble": 2}
 # "o" alone is too common a letter to start or carry a run; it counts only between other number words.
 _WEAK = {"o"}
 # A run of number words must produce at least this many digits to be rewritten ("one of two" stays text).
@@ -45,25 +41,42 @@ def _run_pattern(words: list[str]) -> re.Pattern:
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
-_RUN_WORDS = {
-    "en": [*_WORDS_EN, *_HOMOPHONES, "double", "triple"],
-    "es": [*_WORDS_EN, *_HOMOPHONES, "double", "triple", *_WORDS_ES, "doble"],
-}
+
+
+class _Vocabulary(NamedTuple):
+    """A language's number words (English's always included): customers switch to English digits often."""
+
+    table: dict[str, str]  # word -> digit
+    repeats: dict[str, int]  # "double", "doble", "doppio" -> 2
+    weak: frozenset[str]  # also everyday words ("un", "ein", "sei"): digits only beside a strong number word
+    hints: tuple[str, ...]  # substrings that must occur before the (large) run pattern is worth a search
+
+
+@cache
+def _vocabulary(language: str) -> _Vocabulary:
+    table = dict(_WORDS_EN)
+    repeats = dict(lang.REPEAT_WORDS["en"])
+    weak = set(lang.WEAK_NUMBER_WORDS["en"]) | _LETTER_ZEROS
+    if language != "en":
+        table.update(lang.NUMBER_WORDS[language])
+        repeats.update(lang.REPEAT_WORDS[language])
+        weak |= lang.WEAK_NUMBER_WORDS[language]
+    hints = tuple(word for word in table if word not in weak)
+    return _Vocabulary(table, repeats, frozenset(weak), hints)
 
 
 @cache
 def _runs(language: str) -> re.Pattern:
     """Compiled on first use (a spoken number is rare; the pattern is large)."""
-    return _run_pattern(_RUN_WORDS.get(language, _RUN_WORDS["en"]))
+    vocabulary = _vocabulary(language)
+    words = [*vocabulary.table, *vocabulary.repeats]
+    if language == "en":
+        words += list(_HOMOPHONES)
+    return _run_pattern([re.escape(w) for w in words])
 
 
-_TABLES = {"en": _WORDS_EN, "es": {**_WORDS_EN, **_WORDS_ES}}
-# A spoken number has at least one of these; "oh" and "o" count only beside them, in the same sequence.
+# A spoken number has at least one strong word; "oh" and "o" count only beside one, in the same sequence.
 _LETTER_ZEROS = frozenset({"oh", "o"})
-_HINTS = {
-    "en": tuple(w for w in _WORDS_EN if w not in _LETTER_ZEROS),
-    "es": tuple(w for w in _WORDS_EN if w not in _LETTER_ZEROS) + tuple(_WORDS_ES),
-}
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
 # A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
 _LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
@@ -100,10 +113,11 @@ def normalize(text: str, language: str = "en") -> Normalized:
         plain = _LOOKALIKE.sub(_fix_lookalikes, plain)  # same length: the mapping is unchanged
     edits = []
     lowered = plain.lower()
-    for word in _HINTS.get(language, _HINTS["en"]):  # substring scans are cheap; the run pattern is not
+    vocabulary = _vocabulary(language)
+    for word in vocabulary.hints:  # substring scans are cheap; the run pattern is not
         if word in lowered:
             edits = [edit for match in _runs(language).finditer(plain)
-                     for edit in _spelled_edits(match, _TABLES.get(language, _WORDS_EN))]
+                     for edit in _spelled_edits(match, vocabulary)]
             break
     if not edits:
         if starts is None:
@@ -180,7 +194,7 @@ def _rewrite(original: str, plain: str, starts: list[int], ends: list[int], edit
     return Normalized("".join(chars), original, tuple(new_starts), tuple(new_ends))
 
 
-def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
+def _spelled_edits(match: re.Match, vocabulary: _Vocabulary) -> list[_Edit]:
     """Edits turning the spoken-number word sequences of a run into digits.
 
     Digit groups typed between the words keep their separators ("four one one one 1111 ..." becomes
@@ -189,30 +203,32 @@ def _spelled_edits(match: re.Match, table: dict[str, str]) -> list[_Edit]:
     of the run, which an earlier mask may have taken ("one 4111 ... four two" redacted twice).
     """
     offset = match.start()
+    table, repeats, weak = vocabulary.table, vocabulary.repeats, vocabulary.weak
     tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(match.string, offset, match.end())]
-    strong_words = sum(1 for token in tokens if token[2] in table and token[2] not in _WEAK)
+    strong_words = sum(1 for token in tokens if token[2] in table and token[2] not in weak)
     allow_homophones = strong_words >= _MIN_HOMOPHONE_RUN
     sequences: list[list[tuple[int, int, str]]] = [[]]
     previous_word = _word_before(match.string, offset)
     for token in tokens:
         word = token[2]
-        is_word = word in table or word in _REPEATS or (allow_homophones and word in _HOMOPHONES)
+        is_word = word in table or word in repeats or (allow_homophones and word in _HOMOPHONES)
         if is_word and not (word == "one" and not sequences[-1] and previous_word in _DETERMINERS):
             sequences[-1].append(token)
         elif sequences[-1]:
             sequences.append([])
         previous_word = word
-    sequences = [seq for seq in (_trim(seq) for seq in sequences) if seq]
+    sequences = [seq for seq in (_trim(seq, repeats) for seq in sequences) if seq]
     digit_total = sum(len(t[2]) for t in tokens if t[2].isdigit())
     edits: list[_Edit] = []
     for sequence in sequences:
         if len(sequence) < 2:
             continue
-        if all(token[2] in _LETTER_ZEROS or token[2] in _REPEATS for token in sequence):
-            # "oh oh" counts as digits only beside a number word of its own sequence: were a number word anywhere
-            # else enough (even the "one" of "phone" or of a mask token), its reading would change with the text.
+        if all(token[2] in weak or token[2] in repeats for token in sequence):
+            # "oh oh" (or "un une", "ein eine") counts as digits only beside a strong number word of its own
+            # sequence: were a number word anywhere else enough (even the "one" of "phone" or of a mask token), its
+            # reading would change with the text.
             continue
-        pieces = _sequence_digits(sequence, table)
+        pieces = _sequence_digits(sequence, table, repeats)
         if pieces is None:
             continue
         if len(pieces) + digit_total < _MIN_RUN_DIGITS:
@@ -232,20 +248,21 @@ def _word_before(text: str, offset: int) -> str:
     return match.group(1).lower() if match else ""
 
 
-def _trim(tokens: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    while tokens and (tokens[0][2] in _WEAK or tokens[0][2] in _REPEATS):
+def _trim(tokens: list[tuple[int, int, str]], repeats: dict[str, int]) -> list[tuple[int, int, str]]:
+    while tokens and (tokens[0][2] in _WEAK or tokens[0][2] in repeats):
         tokens = tokens[1:]
-    while tokens and (tokens[-1][2] in _WEAK or tokens[-1][2] in _REPEATS):
+    while tokens and (tokens[-1][2] in _WEAK or tokens[-1][2] in repeats):
         tokens = tokens[:-1]
     return tokens
 
 
-def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str]) -> list[tuple[str, int, int]] | None:
+def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str],
+                     repeats: dict[str, int]) -> list[tuple[str, int, int]] | None:
     pieces: list[tuple[str, int, int]] = []
     repeat = 1
     for start, end, word in tokens:
-        if word in _REPEATS:
-            repeat = _REPEATS[word]
+        if word in repeats:
+            repeat = repeats[word]
             continue
         value = table.get(word) or _HOMOPHONES.get(word)
         if value is None:

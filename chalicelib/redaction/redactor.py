@@ -2,7 +2,8 @@
 
 Interface (kept stable for the messaging paths):
 - `build_redactor(settings.redaction, direction="inbound" | "outbound", comprehend=None) -> Redactor`
-- `Redactor.redact(text, context=None, now=None) -> Redaction`
+- `Redactor.redact(text, context=None, now=None, *, language=None) -> Redaction`: `language` (en, es, fr, pt,
+  de, it) picks the context and number words for one call (a contact's language); None uses `PII_LANGUAGE`
 - `RedactionContext` is what a conversation keeps between messages (flags, counts, timestamps; never PII);
   `to_item()` / `from_item()` convert it for the session store.
 - `RedactionUnavailable` is raised when the configured engine cannot run (Comprehend down with
@@ -27,6 +28,7 @@ from chalicelib.redaction import masking
 from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii
 from chalicelib.redaction.conversation import CardContextPolicy, RedactionContext
 from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet, scan
+from chalicelib.redaction.languages import check_language
 from chalicelib.redaction.normalize import normalize
 from chalicelib.redaction.widening import widen
 
@@ -91,16 +93,32 @@ class Redactor:
         # Our own masks, lower-cased, as they appear in text redacted before: "[credit_debit_number]".
         self._masks = re.compile(re.escape(mask_template.lower()).replace(re.escape("{type}"), "[a-z_]+"))
         self._mask_hint = mask_template.split("{type}")[0][:1]
-        self._language = language
+        self.language = check_language(language)
         self._comprehend = comprehend if engine != "local" else None
         # In `comprehend` mode the local card detector still runs: the split-card rules need it.
-        local_types = self.entity_types if engine != "comprehend" else self.entity_types & {CARD}
-        self._local = DetectorSet.for_types(local_types)
+        self._local_types = self.entity_types if engine != "comprehend" else self.entity_types & {CARD}
+        self._local = DetectorSet.for_types(self._local_types, self.language)
+        self._by_language = {self.language: self._local}
         self._card_context = card_context if CARD in self.entity_types else None
 
-    def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Redaction:
-        """`text` with every detected entity masked, and the conversation's context after it."""
-        spans, context, degraded = self._analyze(text, context, now)
+    def _detectors(self, language: str | None) -> DetectorSet:
+        """The detectors reading `language`'s words (None: this redactor's language). Built once per language."""
+        if language is None or language == self.language:
+            return self._local
+        detectors = self._by_language.get(language)
+        if detectors is None:
+            detectors = DetectorSet.for_types(self._local_types, check_language(language))
+            self._by_language[language] = detectors
+        return detectors
+
+    def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None, *,
+               language: str | None = None) -> Redaction:
+        """`text` with every detected entity masked, and the conversation's context after it.
+
+        `language` (en, es, fr, pt, de, it) selects the context and number words for this call, e.g. a contact's
+        own language; None uses the redactor's (`PII_LANGUAGE`).
+        """
+        spans, context, degraded = self._analyze(text, context, now, language)
         if not spans:  # most messages: nothing to count or mask
             return Redaction(text or "", {}, context, degraded)
         counts: dict[str, int] = {}
@@ -108,23 +126,26 @@ class Redactor:
             counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
         return Redaction(masking.mask(text, spans, self._template), counts, context, degraded)
 
-    def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None) -> Analysis:
+    def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None, *,
+                language: str | None = None) -> Analysis:
         """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
-        return Analysis(*self._analyze(text, context, now))
+        return Analysis(*self._analyze(text, context, now, language))
 
-    def _analyze(self, text: str, context: RedactionContext | None,
-                 now: float | None) -> tuple[list[Detection], RedactionContext, bool]:
+    def _analyze(self, text: str, context: RedactionContext | None, now: float | None,
+                 language: str | None = None) -> tuple[list[Detection], RedactionContext, bool]:
         context = context or _NO_CONTEXT
         if not text or not self.entity_types:
             return [], context, False
         now = time.time() if now is None else now
-        normalized = normalize(text, self._language)
+        detectors = self._detectors(language)  # (checks the language first)
+        language = language or self.language
+        normalized = normalize(text, language)
         message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
         # Widened here, over the normalised text: "four four 355074 ..." is one number there, and the masked text
         # must show what detection (and the card rules below) reasoned about.
-        local = [widen(d, message.text) for d in self._local.detect_scan(message)]
+        local = [widen(d, message.text) for d in detectors.detect_scan(message)]
         if self._card_context is not None:
-            extra, context = self._card_context.apply(message, local, context, now)
+            extra, context = self._card_context.apply(message, local, context, now, language)
             local.extend(extra)
         if not local or normalized.starts is None:  # the text was already plain: offsets are the same
             spans = local

@@ -80,9 +80,34 @@ def _parse_xml(content: bytes):
     # OPC forbids DTDs; refusing them also rules out entity-expansion tricks in the parser.
     if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
         raise Rejected(Reason.OFFICE_MALFORMED, "Dtd")
+    _refuse_dtd_in_any_encoding(content)
     try:
         return ElementTree.fromstring(content)
     except ElementTree.ParseError:
+        raise Rejected(Reason.OFFICE_MALFORMED, "Xml") from None
+
+
+class _DtdFound(Exception):
+    pass
+
+
+def _refuse_dtd_in_any_encoding(content: bytes) -> None:
+    """The byte check above misses `<!DOCTYPE` written in UTF-16 (each letter followed by a zero byte), which
+    ElementTree still reads, DTD and all (issue 17). Expat decodes the part as ElementTree will and reports
+    any document type or entity declaration, in whatever encoding; an encoding it cannot read is malformed."""
+    from xml.parsers import expat
+
+    def refuse(*_args: object) -> None:
+        raise _DtdFound()
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(content, True)
+    except _DtdFound:
+        raise Rejected(Reason.OFFICE_MALFORMED, "Dtd") from None
+    except (expat.ExpatError, ValueError):
         raise Rejected(Reason.OFFICE_MALFORMED, "Xml") from None
 
 

@@ -19,7 +19,13 @@ from chalicelib.scanning.windows import windows
 
 # A cell starts after a line break or a separator; leading blanks and quotes are skipped as Excel does.
 # The pattern starts with a character class so that re can skip quickly to candidate positions.
-_CELL_START = rb"[ \t\"']*(?:[=@]|[+\-][^,;\t\r\n]*?[A-Za-z(|!])"
+# Linear time (issue 17): the skipped blanks never include a separator, so two candidates never rescan the
+# same bytes. With TAB among the blanks, a run of n tabs cost n^2/2 steps (11 s for 32 KB; the regex holds
+# the GIL, so the deadline could not fire). A TAB inside the blanks is itself a separator: the candidate
+# starting there judges the rest of the cell, so nothing is missed.
+_BLANKS = b" \"'"
+_SEPARATORS = b",;\t\n"
+_CELL_START = rb"[ \"']*(?:[=@]|[+\-][^,;\t\r\n]*?[A-Za-z(|!])"
 _FORMULA = re.compile(rb"[,;\t\n]" + _CELL_START)
 _FIRST_CELL = re.compile(rb"(?:\xef\xbb\xbf)?" + _CELL_START)
 # Longer than Excel's longest cell (32,767 characters, up to 3 UTF-8 bytes each), so that the lazy

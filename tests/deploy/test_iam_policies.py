@@ -29,6 +29,8 @@ IMPLICIT_ACTIONS = {
     "logs:PutLogEvents": "Lambda writes the function's own logs",
     "kms:Decrypt": "S3 and SSM decrypt with a customer managed key on the caller's behalf",
     "sqs:SendMessage": "Lambda's async on-failure destination (the stream handler's DLQ)",
+    "kms:GenerateDataKey": "SQS encrypts the stream handler's dead letters with the DLQ's customer managed key",
+    "s3:GetObjectVersion": "S3 authorises a GetObject that names a VersionId (the scanner pins it) as GetObjectVersion",
 }
 FULL_OPTIONS = {"AttachmentsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
                 "IvrKeysKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee"}
@@ -115,14 +117,17 @@ def test_logs_only_to_the_functions_own_log_group(label, function, policy):
 
 def test_kms_is_granted_only_for_a_configured_key_and_only_through_its_service():
     without = rendered(example_stage())
-    assert not any(allows(p, "kms:Decrypt") for p in without.values())
+    # The dead-letter queue's own key (through SQS) is the stream handler's only KMS grant without options.
+    assert [f for f, p in without.items() if allows(p, "kms:Decrypt")] == ["connect_stream_handler"]
     full = rendered(example_stage(**FULL_OPTIONS))
     for function, service, key in (("attachment_scanner", "s3", FULL_OPTIONS["AttachmentsKmsKeyArn"]),
                                    ("ivr_decryptor", "ssm", FULL_OPTIONS["IvrKeysKmsKeyArn"])):
         (statement,) = [s for s in statements(full[function]) if "kms:Decrypt" in as_list(s["Action"])]
         assert statement["Resource"] == key
         assert statement["Condition"] == {"StringEquals": {"kms:ViaService": f"{service}.us-east-1.amazonaws.com"}}
-    assert not allows(full["api_handler"], "kms:Decrypt") and not allows(full["connect_stream_handler"], "kms:Decrypt")
+    assert not allows(full["api_handler"], "kms:Decrypt")
+    (dead_letters,) = [s for s in statements(full["connect_stream_handler"]) if "kms:Decrypt" in as_list(s["Action"])]
+    assert dead_letters["Condition"]["StringEquals"] == {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
 
 
 def test_resources_are_this_deployments_exact_arns():

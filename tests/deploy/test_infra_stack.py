@@ -79,7 +79,7 @@ def test_moto_builds_the_table_topic_and_queue_the_outputs_name(stack):
     assert topic["KmsMasterKeyId"].startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
     queue = session.client("sqs").get_queue_attributes(QueueUrl=outputs["DeadLetterQueueUrl"], AttributeNames=["All"])
     assert queue["Attributes"]["QueueArn"] == outputs["DeadLetterQueueArn"]
-    assert queue["Attributes"]["SqsManagedSseEnabled"] == "true"
+    assert queue["Attributes"]["KmsMasterKeyId"].startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
 
 
 # moto's CloudFormation ignores TTL, PITR, SSE, topic/queue policies, metric filters and alarms, so

@@ -68,7 +68,7 @@ CONTEXTUAL = [
     ("PHONE", "call me on {}", "467 3395"),
     ("AWS_SECRET_KEY", "aws secret {}", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
     ("CREDIT_DEBIT_EXPIRY", "exp {}", f"12/{(YEAR + 2) % 100:02d}"),
-    ("CREDIT_DEBIT_EXPIRY", "expires {}", f"03/{YEAR + 3}"),
+    ("CREDIT_DEBIT_EXPIRY", "card expires {}", f"03/{YEAR + 3}"),  # "expires" alone: see test_languages.py
     ("CREDIT_DEBIT_EXPIRY", "valid thru {}", f"Jan {YEAR + 1}"),
 ]
 
@@ -85,7 +85,6 @@ KEYWORDED = [
     ("PIN", "PIN: 123456", "123456"),
     ("PIN", "pin number is 0000", "0000"),
     ("PIN", "4821 is my pin", "4821"),
-    ("PIN", "mi clave es 9876", "9876"),
     ("CREDIT_DEBIT_CVV", "cvv 123", "123"),
     ("CREDIT_DEBIT_CVV", "security code: 4321", "4321"),
     ("CREDIT_DEBIT_CVV", "the code on the back is 987", "987"),

@@ -1,0 +1,116 @@
+"""Issue 17: adversarial cost and an encoding bypass in the scanner, each measured without a clock.
+
+- CSV/SYLK formula cells: a run of TABs made the cell pattern rescan (n^2/2 steps: 11 s for 32 KB, 35 s for
+  64 KB against a 5 s budget; the regex holds the GIL, so the deadline could not fire). Checked on the
+  pattern's shape (no skipped blank is a separator, so candidates never overlap) and by the verdicts.
+- RTF field instructions: `\\fldinst` repeated made every occurrence examine 8 KiB (29 s for 256 KB). The
+  bytes examined are counted and must stay within the file's size.
+- Office parts: a DTD written in UTF-16 passed the byte check and ElementTree read it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from chalicelib.scanning import rtf, text
+from chalicelib.scanning.reasons import Reason, Rejected
+from chalicelib.scanning.source import MemorySource
+from tests.scanning import files
+from tests.scanning.helpers import decide
+
+
+# ------------------------------------------------------------------------------------------------ CSV
+
+
+def test_the_cells_skipped_blanks_are_never_separators():
+    """Two candidate cell starts cannot rescan the same bytes: the work is linear in the file."""
+    assert not set(text._BLANKS) & set(text._SEPARATORS)
+    assert text._CELL_START.startswith(b"[" + text._BLANKS.replace(b'"', b'\\"') + b"]*") or \
+        text._CELL_START.startswith(rb"[ \"']*")
+
+
+@pytest.mark.parametrize("data", [
+    b"a\t" + b"\t" * 65536 + b"b\r\n",  # the worst family: a run of TABs
+    b"a," + b" " * 65536 + b"b\r\n",
+    b"a," + b"'" * 65536 + b"b\r\n",
+])
+def test_long_runs_of_blanks_are_clean(data):
+    assert decide("a.csv", data).reason is Reason.CLEAN
+
+
+@pytest.mark.parametrize("cell", ["\t=1+1", "\t\t\t@SUM(A1)", " \t -1+cmd|'/c calc'!A0", "\t \"=HYPERLINK(x)"])
+def test_a_formula_behind_tabs_and_blanks_is_still_found(cell):
+    assert decide("a.csv", files.csv("a,b", f"x,{cell}")).reason is Reason.CSV_FORMULA
+    assert decide("a.csv", f"x\t{cell}\r\n".encode()).reason is Reason.CSV_FORMULA
+
+
+# ------------------------------------------------------------------------------------------------ RTF
+
+
+def rtf_work(data: bytes) -> tuple[int, Reason | None]:
+    work = [0]
+    try:
+        rtf.inspect(MemorySource(data), work)
+    except Rejected as rejected:
+        return work[0], rejected.reason
+    return work[0], None
+
+
+@pytest.mark.parametrize("size", [16 * 1024, 64 * 1024, 256 * 1024])
+def test_repeated_field_instructions_cost_their_length(size):
+    unit = b"{\\fldinst "
+    data = b"{\\rtf1 " + unit * (size // len(unit)) + b"}"
+    work, reason = rtf_work(data)
+    assert work <= len(data)
+    assert reason is Reason.RTF_FIELD_CODE  # an instruction open for 8 KiB is refused, not half read
+
+
+def test_closed_field_instructions_are_each_judged_once():
+    body = b"{\\field{\\*\\fldinst HYPERLINK \"https://example.com\"}{\\fldrslt x}}" * 2000
+    data = b"{\\rtf1 " + body + b"}"
+    work, reason = rtf_work(data)
+    assert reason is None and work <= len(data)
+
+
+def test_dde_nested_inside_an_instruction_is_still_found():
+    data = b"{\\rtf1 {\\field{\\*\\fldinst {\\fldinst x}{D}{\\b DE}AUTO c:\\\\cmd}{\\fldrslt y}}}"
+    assert rtf_work(data)[1] is Reason.RTF_FIELD_CODE
+
+
+# ------------------------------------------------------------------------------------------------ Office
+
+
+def _replace_member(package: bytes, name: str, content: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, content if info.filename == name else source.read(info.filename))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_dtd_written_in_utf16_is_rejected(encoding):
+    package = files.ooxml("docx")
+    original = zipfile.ZipFile(io.BytesIO(package)).read("[Content_Types].xml").decode("utf-8")
+    body = original.split("?>", 1)[1] if original.startswith("<?xml") else original
+    declared = encoding.upper() if encoding == "utf-16" else "UTF-16"
+    xml = f'<?xml version="1.0" encoding="{declared}"?><!DOCTYPE Types [<!ENTITY e "x">]>{body}'
+    data = xml.encode(encoding)
+    if encoding == "utf-16-le":
+        data = b"\xff\xfe" + data
+    elif encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    verdict = decide("a.docx", _replace_member(package, "[Content_Types].xml", data))
+    assert verdict.reason is Reason.OFFICE_MALFORMED
+
+
+def test_utf16_content_types_without_a_dtd_are_still_read():
+    package = files.ooxml("docx")
+    original = zipfile.ZipFile(io.BytesIO(package)).read("[Content_Types].xml").decode("utf-8")
+    body = original.split("?>", 1)[1] if original.startswith("<?xml") else original
+    data = f'<?xml version="1.0" encoding="UTF-16"?>{body}'.encode("utf-16")
+    assert decide("a.docx", _replace_member(package, "[Content_Types].xml", data)).reason is Reason.CLEAN
