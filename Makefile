@@ -1,4 +1,4 @@
-# Connect Guard: `make run` (sandbox), `make test`, `make bench`.
+# Connect Guard: `make run` (sandbox), `make local` (chalice local), `make test`, `make docs`, `make bench`.
 # Everything installs itself into .venv with Python 3.13 (Chalice takes the Lambda runtime from it).
 
 SHELL := /bin/bash
@@ -13,7 +13,7 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 	"$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13" /usr/bin/python3.13 /usr/local/bin/python3.13; do \
 	if env $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then echo "env $$c"; break; fi; done)
 
-.PHONY: venv test run bench clean chaos
+.PHONY: venv test run bench clean docs chaos
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ test: venv chromium clamav
 run: $(RUN_STAMP) clamav
 	$(BIN)/python -m sandbox --port 8000
 
+# Webhook testing by hand: `chalice local --stage local` on http://127.0.0.1:8000 wired to the embedded emulators
+# (no page). In another terminal: .venv/bin/python -m tools.messenger_send "my card is 4111 1111 1111 1111"
+.PHONY: local
+local: $(RUN_STAMP) clamav
+	$(BIN)/python -m sandbox --local --port 8000
+
 $(RUN_STAMP): requirements.txt requirements-sandbox.txt
 	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 not found: install it (pyenv install 3.13.0) or set PYTHON313=/path/to/python3.13" >&2; exit 1; fi
 	@if [ ! -x $(BIN)/python ]; then $(PYTHON313) -m venv $(VENV); fi
@@ -47,6 +53,11 @@ chromium:
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	  else echo "chromium missing and cannot apt-get install it: the browser tests will be skipped" >&2; fi; \
 	fi
+
+# The documentation site (docs/, mkdocs.yml) into site/; strict: a broken link or a page left out of the nav fails.
+# tests/test_docs.py runs the same build, so `make test` fails on it too.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 # The sandbox under injected faults with 50 concurrent customers (sandbox/chaos.py): exits 1 on any lost or
 # duplicated message or card digits shown to an agent. `make chaos CHAOS_ARGS='--conversations 10 --no-faults'`.
@@ -70,9 +81,9 @@ bench: venv clamav
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis site
 
-# Deployment to AWS (README, section Deploy): `make deploy STAGE=prod`, `make destroy STAGE=prod`.
+# Deployment to AWS (docs/deploy.md): `make deploy STAGE=prod`, `make destroy STAGE=prod`.
 # DRY_RUN=1 prints every AWS call and command without credentials. Parameters: infra/params-$(STAGE).json.
 DEPLOY_ARGS = --stage $(STAGE) $(if $(DRY_RUN),--dry-run) $(if $(PARAMS),--params $(PARAMS))
 

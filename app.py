@@ -3,19 +3,37 @@
 Nothing heavy happens at import: every Lambda of this app imports this whole module on cold start.
 """
 
+import sys
+
 from chalice import Chalice
 
 from chalicelib import logs, settings
+from chalicelib.version import VERSION
 
 app = Chalice(app_name="connect-guard")
+# Plain `chalice local` lacks settings or emulators: say so in one line instead of a bare 500 (docs/local.md).
+if _local_problem := settings.chalice_local_problem():
+    print(_local_problem, file=sys.stderr, flush=True)
 # Chalice's own logger would print free text; ours writes sanitised JSON (chalicelib/logs.py).
 app.log.propagate = True
+
+
+_started = False
 
 
 def _settings() -> settings.Settings:
     current = settings.load()
     logs.configure(current.log_level)
+    _log_start_once()
     return current
+
+
+def _log_start_once() -> None:
+    """One `function_started` line per container, with the version, at the first invocation (not at import)."""
+    global _started
+    if not _started:
+        _started = True
+        logs.log_event(logs.get_logger("app"), "function_started", version=VERSION)
 
 
 # ----------------------------------------------------------------------------------------- api_handler
@@ -23,7 +41,7 @@ def _settings() -> settings.Settings:
 
 @app.route("/health", methods=["GET"])
 def health():
-    return {"status": "ok"}
+    return {"status": "ok", "version": VERSION}
 
 
 # <entry:webhook> Messenger webhook routes (inbound issue)

@@ -2,21 +2,96 @@
 
 Each bench script prints a Markdown section (its figures beside a baseline measured in the same run,
 and a PASS/MISS line per budget) and exits 0. The combined report goes to stdout and to
-benchmarks/RESULTS.md, from which the README's figures are copied.
+benchmarks/RESULTS.md, the one source of every figure: the docs include it (whole on docs/benchmarks.md,
+one section per capability page) with pymdownx.snippets, so no figure is ever typed twice.
+
+RESULTS.md layout, made here:
+- a "Budgets at a glance" list: every PASS/MISS line of every section, copied from the sections below;
+- each script's section between snippet markers `<!-- --8<-- [start:<script stem>] -->` and `[end:...]`,
+  which is what pages include as `--8<-- "benchmarks/RESULTS.md:bench_inbound"`.
+
+`python benchmarks/run_all.py --reformat` rebuilds that layout from an existing RESULTS.md without running
+anything (sections are matched to scripts in sorted order, as a full run writes them).
+`python benchmarks/run_all.py --update <name>...` runs only the matching scripts and replaces (or adds) their
+sections in RESULTS.md, keeping every other section as it was; the header notes which sections a later run updated.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+_VERDICT = re.compile(r"^\s*(?:- )?(?:\*\*)?(PASS|MISS)(?:\*\*)?[:\s]")
+_MARKER = re.compile(r"^<!-- --8<-- \[(?:start|end):[\w-]+\] -->\n?", re.MULTILINE)
+
+
+def compose(header: str, sections: list[tuple[str, str]]) -> str:
+    """The RESULTS.md text: header, budgets at a glance, then each (script stem, section) between markers."""
+    glance = ["## Budgets at a glance", "", "Every budget line of the sections below, in one place.", ""]
+    for stem, text in sections:
+        title = next((line[3:].strip() for line in text.splitlines() if line.startswith("## ")), stem)
+        for line in text.splitlines():
+            if _VERDICT.match(line):
+                verdict = line.strip().removeprefix("- ").strip()
+                glance.append(f"- {title}: {verdict}")
+    parts = [header.strip() + "\n", "\n".join(glance) + "\n"]
+    for stem, text in sections:
+        parts.append(f"<!-- --8<-- [start:{stem}] -->\n{text.strip()}\n<!-- --8<-- [end:{stem}] -->\n")
+    return "\n".join(parts)
+
+
+def reformat(path: Path = RESULTS) -> str:
+    """Re-lay an existing RESULTS.md (markers and glance recomputed; figures untouched)."""
+    text = _MARKER.sub("", path.read_text())
+    text = re.sub(r"^## Budgets at a glance\n.*?(?=^## )", "", text, flags=re.MULTILINE | re.DOTALL)
+    chunks = re.split(r"(?m)^(?=## )", text)
+    header, bodies = chunks[0], chunks[1:]
+    stems = [s.stem for s in sorted(HERE.glob("bench_*.py"))]
+    if len(bodies) != len(stems):
+        raise SystemExit(f"RESULTS.md has {len(bodies)} sections for {len(stems)} bench scripts: run `make bench`")
+    return compose(header, list(zip(stems, bodies)))
+
+
+def sections_of(text: str) -> tuple[str, dict[str, str]]:
+    """(header, {script stem: section}) of a RESULTS.md written by compose()."""
+    header = text.split("## Budgets at a glance", 1)[0]
+    found = dict(re.findall(r"<!-- --8<-- \[start:([\w-]+)\] -->\n(.*?)<!-- --8<-- \[end:\1\] -->", text, re.DOTALL))
+    return header, found
+
+
+def update(selected: list[str]) -> int:
+    """Run the selected scripts; splice their sections into RESULTS.md (sorted by script, like a full run)."""
+    header, found = sections_of(RESULTS.read_text())
+    scripts = [s for s in sorted(HERE.glob("bench_*.py")) if any(name in s.stem for name in selected)]
+    failed = []
+    for script in scripts:
+        print(f"== {script.name}", file=sys.stderr, flush=True)
+        result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent, capture_output=True, text=True)
+        sys.stderr.write(result.stderr[-4000:])
+        if result.returncode != 0:
+            failed.append(script.name)
+            continue
+        found[script.stem] = result.stdout.strip() + "\n"
+    note = (f"Sections updated alone on {time.strftime('%Y-%m-%d')} (`run_all.py --update`, Python "
+            f"{platform.python_version()}): {', '.join(s.stem for s in scripts if s.name not in failed)}.")
+    header = header.rstrip() + "\n\n" + note + "\n" if scripts else header
+    order = [s.stem for s in sorted(HERE.glob("bench_*.py")) if s.stem in found]
+    RESULTS.write_text(compose(header, [(stem, found[stem]) for stem in order]))
+    return 1 if failed else 0
 
 
 def main(selected: list[str]) -> int:
+    if selected == ["--reformat"]:
+        RESULTS.write_text(reformat())
+        return 0
+    if selected[:1] == ["--update"]:
+        return update(selected[1:])
     scripts = sorted(HERE.glob("bench_*.py"))
     if selected:
         scripts = [s for s in scripts if any(name in s.stem for name in selected)]
@@ -24,19 +99,19 @@ def main(selected: list[str]) -> int:
         f"# Benchmark results\n\nPython {platform.python_version()} on {platform.machine()}, "
         f"{time.strftime('%Y-%m-%d')}; command: `make bench`.\n"
     )
-    sections = [header]
+    sections: list[tuple[str, str]] = []
     failed = []
     for script in scripts:
         print(f"== {script.name}", file=sys.stderr, flush=True)
         result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent, capture_output=True, text=True)
         sys.stderr.write(result.stderr[-4000:])
-        sections.append(result.stdout.strip() + "\n")
+        sections.append((script.stem, result.stdout.strip() + "\n"))
         if result.returncode != 0:
             failed.append(script.name)
-    report = "\n".join(sections)
+    report = compose(header, sections)
     print(report)
     if not selected:
-        (HERE / "RESULTS.md").write_text(report)
+        RESULTS.write_text(report)
     if failed:
         print(f"benchmark scripts that failed to run: {', '.join(failed)}", file=sys.stderr)
         return 1

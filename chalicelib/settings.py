@@ -397,6 +397,35 @@ def _load(snapshot: tuple[tuple[str, str], ...]) -> Settings:
     return Settings(env=env, log_level=level)
 
 
+LOCAL_HINT_SHOWN = "CONNECT_GUARD_LOCAL_HINT_SHOWN"
+
+
+def chalice_local_problem() -> str | None:
+    """Under `chalice local` only: one line saying what is missing and what to run instead, else None.
+
+    `chalice local` (stage dev: no settings) answers 500 `misconfigured`, and `chalice local --stage local` alone
+    has no AWS region or emulators (botocore's NoRegionError); both are set up by `make local` (docs/local.md).
+    Cheap and silent everywhere else: deploy, package, tests and Lambda never see a line. The line is shown once:
+    chalice's reloader imports the app in two processes, and the second inherits the marker set here.
+    """
+    import sys
+
+    if os.environ.get("AWS_CHALICE_CLI_MODE") != "true" or sys.argv[1:2] != ["local"]:
+        return None
+    if os.environ.get(LOCAL_HINT_SHOWN):
+        return None
+    os.environ[LOCAL_HINT_SHOWN] = "1"
+    fix = "run `make local` instead (chalice local --stage local wired to the embedded emulators; docs/local.md)"
+    try:
+        load().messaging
+    except SettingsError as exc:
+        return f"connect-guard: chalice local cannot serve the webhook ({exc}); {fix}"
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        return ("connect-guard: chalice local has no AWS region and no emulators (the webhook would answer 500, "
+                f"NoRegionError); {fix}")
+    return None
+
+
 def stream_topic_for_subscription() -> str:
     """The SNS topic `@app.on_sns_message` subscribes to, read at import time.
 

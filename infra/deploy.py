@@ -241,7 +241,7 @@ class Deployment:
     def print_next_steps(self, outputs: dict[str, str]) -> None:
         base = self.chalice("url", capture=True).strip().rstrip("/")
         secret = outputs["MessengerSecretArn"]
-        self.step("Done. Finish in the consoles (README, section Deploy):")
+        self.step("Done. Finish in the consoles (docs/deploy.md, steps 4 and 5):")
         self.say(f"  Messenger callback URL: {base}/{WEBHOOK_PATH}")
         self.say("  Messenger verify token: the VERIFY_TOKEN field of the secret, read it with")
         self.say(f"    aws secretsmanager get-secret-value --secret-id {secret} --query SecretString --output text")

@@ -60,9 +60,11 @@ class MetaCustomers:
         with self._lock:
             self._cdn[token] = CdnFile(data, content_type, time.time() + CDN_URL_SECONDS)
         kind = next((k for k in ("image", "video", "audio") if content_type.startswith(k + "/")), "file")
-        attachment = {"type": kind, "payload": {"url": f"{self.cdn_base_url}/{token}/{_safe(name)}"}}
+        url = f"{self.cdn_base_url}/{token}/{_safe(name)}"
+        attachment = {"type": kind, "payload": {"url": url}}
+        # The customer's own view keeps the name they chose and the file itself, as Messenger shows it to them.
         sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), attachment={"type": kind, "name": name,
-                                                                            "content_type": content_type})
+                                                                            "content_type": content_type, "url": url})
         return self._post(sent, {"attachments": [attachment]})
 
     def resend(self, mid: str) -> Sent | None:

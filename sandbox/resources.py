@@ -20,7 +20,7 @@ TEMPLATE_PATH = PROJECT_DIR / "infra" / "template.yaml"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 
-# Local values only: the sandbox's Messenger app (README, "The sandbox").
+# Local values only: the sandbox's Messenger app (docs/getting-started.md).
 MESSENGER_SECRET = {
     "APP_SECRET": "sandbox-app-secret",
     "VERIFY_TOKEN": "sandbox-verify-token",

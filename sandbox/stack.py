@@ -53,6 +53,10 @@ class Options:
     ports: Ports = field(default_factory=Ports)
     connection_ttl_seconds: float = 86400.0
     log: IO[str] = field(default_factory=lambda: sys.stderr)
+    # `make local`: `chalice local` itself on ports.front (no page, no proxy); the sandbox API on a free port,
+    # for tools/messenger_send.py, which finds both in state_file.
+    local: bool = False
+    state_file: Path | None = None
     faults: Any = None  # sandbox.faults.Faults: `make chaos` injects faults into the emulators
 
 
@@ -83,8 +87,10 @@ class Stack:
     def start(self) -> dict[str, str]:
         ports = self.options.ports
         _check_free(ports.front)
+        if self.options.local:
+            ports.app, ports.front = ports.front, 0
         faults = self.options.faults
-        for name in ("app", "moto", "connect", "graph", "lambda_host") + (("dynamodb_proxy",) if faults else ()):
+        for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (("dynamodb_proxy",) if faults else ()):
             if not getattr(ports, name):
                 setattr(ports, name, free_port())
         stage = resources.LocalStage.load()
@@ -141,13 +147,22 @@ class Stack:
         front_url = f"http://{HOST}:{ports.front}"
         customers = MetaCustomers(f"{app_url}/webhook/messenger", secret["APP_SECRET"], f"{front_url}/sandbox/cdn")
         site = SandboxSite(app_url, model, attachments, stream, graph, customers,
-                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET)
+                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET,
+                           page=not self.options.local)
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
         threading.Thread(target=self._warm_up, args=(site,), name="warm-up", daemon=True).start()
         self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
                      "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+        if self.options.local:
+            self.urls = {"webhook": f"{app_url}/webhook/messenger", "app": app_url, "api": url_of(front),
+                         "moto": moto_url, "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+        if self.options.state_file is not None:
+            # Local sandbox values only (sandbox/resources.py): what a client needs to sign and to look.
+            state = {**self.urls, "app_secret": secret["APP_SECRET"], "verify_token": secret["VERIFY_TOKEN"],
+                     "pid": os.getpid()}
+            self.options.state_file.write_text(json.dumps(state, indent=2) + "\n")
         return self.urls
 
     def _start_clamd(self) -> dict[str, str]:
@@ -215,6 +230,8 @@ class Stack:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.options.state_file is not None:
+            self.options.state_file.unlink(missing_ok=True)
         for process in self._processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)

@@ -1,7 +1,9 @@
 """The front server on :8000: the sandbox page and its API under /sandbox/, the app behind it.
 
-Everything outside /sandbox/ is proxied byte for byte to `chalice local` (the real routes, e.g.
-/webhook/messenger and /health), so the app serves exactly what it would serve alone.
+Everything outside /sandbox/ (but `/`, which redirects to the page) is proxied byte for byte to
+`chalice local` (the real routes, e.g. /webhook/messenger and /health), so the app serves exactly what it
+would serve alone. Under `make local` the same API runs without the page (`page=False`): `chalice local` owns
+the public port and `tools/messenger_send.py` reads what the agent received from `/sandbox/api/state`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sandbox.ivr_panel import IvrPanel
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".css": "text/css; charset=utf-8", ".png": "image/png"}
+                ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "content-length"}
 MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -31,8 +33,9 @@ TYPING_SECONDS = 20  # Messenger clears a typing indicator after 20 s
 class SandboxSite:
     def __init__(self, app_url: str, model: ConnectModel, attachments: AttachmentService,
                  stream: StreamDelivery, graph: GraphEmulator, customers: MetaCustomers, ivr: IvrPanel,
-                 s3, bucket: str):
+                 s3, bucket: str, page: bool = True):
         self._app = urlsplit(app_url)
+        self._page = page
         self._model = model
         self._attachments = attachments
         self._stream = stream
@@ -45,9 +48,13 @@ class SandboxSite:
 
     def router(self) -> Router:
         routes = Router(fallback=self._proxy)
-        routes.add("GET", "/sandbox", lambda r: Response(308, b"", {"Location": "/sandbox/"}))
-        routes.add("GET", "/sandbox/", lambda r: _static("index.html"))
-        routes.add("GET", "/sandbox/static/{name}", lambda r: _static(r.params["name"]))
+        if self._page:
+            routes.add("GET", "/", lambda r: Response(302, b"", {"Location": "/sandbox/"}))
+            routes.add("GET", "/sandbox", lambda r: Response(308, b"", {"Location": "/sandbox/"}))
+            routes.add("GET", "/sandbox/", lambda r: _static("index.html"))
+            routes.add("GET", "/sandbox/static/{name}", lambda r: _static(r.params["name"]))
+            routes.add("GET", "/favicon.ico", lambda r: _static("favicon.svg"))
+        routes.add("POST", "/sandbox/api/customer/register", self._customer_register)
         routes.add("GET", "/sandbox/api/state", self._state)
         routes.add("POST", "/sandbox/api/customer/message", self._customer_message)
         routes.add("POST", "/sandbox/api/customer/file", self._customer_file)
@@ -74,6 +81,12 @@ class SandboxSite:
         self._graph.register_customer(psid)
         sent = self._customers.send_text(psid, text)
         return Response.json({"mid": sent.mid, "webhook_status": sent.status, "attempts": sent.attempts})
+
+    def _customer_register(self, request: Request) -> Response:
+        """A customer who writes to the webhook directly (`tools/messenger_send.py`): Graph must know the PSID."""
+        psid = str(request.json().get("psid") or DEFAULT_PSID)
+        self._graph.register_customer(psid)
+        return Response.json({"psid": psid})
 
     def _customer_file(self, request: Request) -> Response:
         name, psid = request.query.get("name") or "file", request.query.get("psid") or DEFAULT_PSID
@@ -118,7 +131,10 @@ class SandboxSite:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise HttpError(400, {"message": "text is required"})
-        item = self._model.agent_message(self._contact(body), text)
+        content_type = body.get("content_type") or "text/plain"
+        if content_type not in ("text/plain", "text/markdown"):
+            raise HttpError(400, {"message": "content_type must be text/plain or text/markdown"})
+        item = self._model.agent_message(self._contact(body), text, content_type)
         return Response.json({"id": item["Id"]})
 
     def _agent_typing(self, request: Request) -> Response:

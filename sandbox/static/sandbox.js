@@ -37,7 +37,7 @@ function bubbleRow(side, body, meta) {
   return row;
 }
 
-function attachmentNode(name, url, contentType) {
+function attachmentNode(name, url, contentType, card) {
   if (url && contentType && contentType.startsWith("image/")) {
     const image = element("img");
     image.src = url;
@@ -48,6 +48,11 @@ function attachmentNode(name, url, contentType) {
       if (list) list.scrollTop = list.scrollHeight;
     });
     return image;
+  }
+  if (card) {  // Messenger shows a file as a card with the name it was sent under
+    const link = element(url ? "a" : "span", "filecard", name || "file");
+    if (url) { link.href = url; link.target = "_blank"; }
+    return link;
   }
   if (url) {
     const link = element("a", "", "file: " + (name || "file"));
@@ -65,10 +70,10 @@ function renderCustomer(state) {
   lastRendered.customer = key;
   list.replaceChildren(...state.customer.map((entry) => {
     const mine = entry.from === "customer";
-    // Files sent by URL carry no name on Messenger: label them by type.
+    // The customer's own files keep the names they chose; the Page's files, sent by URL, carry no name: label by type.
     const body = entry.attachment
       ? attachmentNode(entry.attachment.name || entry.attachment.content_type, entry.attachment.url,
-                       entry.attachment.content_type)
+                       entry.attachment.content_type, mine)
       : entry.text;
     const meta = mine
       ? time(entry.at) + (entry.webhook_status === 200 ? " · delivered to webhook" : " · webhook answered " + entry.webhook_status)
@@ -127,10 +132,26 @@ async function refresh() {
   }
 }
 
-function flash(message) {
-  $("status").textContent = message;
-  $("status").className = "error";
-  setTimeout(() => { $("status").className = ""; }, 4000);
+// Errors stay on screen until dismissed; the status line below keeps refreshing on its own.
+function showError(message) {
+  $("error-text").textContent = message;
+  $("error").hidden = false;
+}
+
+$("error-dismiss").addEventListener("click", () => { $("error").hidden = true; });
+
+// Send what a composer holds; its text is cleared only once the send succeeded.
+async function submitText(inputId, path, extra) {
+  const input = $(inputId);
+  const text = input.value.trim();
+  if (!text) return;
+  try {
+    await api(path, Object.assign({ text }, extra || {}));
+    input.value = "";
+  } catch (error) {
+    showError(error.message);
+  }
+  refresh();
 }
 
 async function sendFile(input, path) {
@@ -139,26 +160,18 @@ async function sendFile(input, path) {
   input.value = "";
   try {
     await api(path + "?name=" + encodeURIComponent(file.name), file, { "Content-Type": file.type || "application/octet-stream" });
-  } catch (error) { flash(error.message); }
+  } catch (error) { showError(error.message); }
   refresh();
 }
 
-$("customer-form").addEventListener("submit", async (event) => {
+$("customer-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  const text = $("customer-input").value.trim();
-  if (!text) return;
-  $("customer-input").value = "";
-  try { await api("customer/message", { text }); } catch (error) { flash(error.message); }
-  refresh();
+  submitText("customer-input", "customer/message");
 });
 
-$("agent-form").addEventListener("submit", async (event) => {
+$("agent-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  const text = $("agent-input").value.trim();
-  if (!text) return;
-  $("agent-input").value = "";
-  try { await api("agent/message", { text }); } catch (error) { flash(error.message); }
-  refresh();
+  submitText("agent-input", "agent/message", { content_type: $("agent-markdown").checked ? "text/markdown" : "text/plain" });
 });
 
 let typingSent = 0;
@@ -170,7 +183,7 @@ $("agent-input").addEventListener("input", () => {
 });
 
 $("agent-end").addEventListener("click", async () => {
-  try { await api("agent/end", {}); } catch (error) { flash(error.message); }
+  try { await api("agent/end", {}); } catch (error) { showError(error.message); }
   refresh();
 });
 
@@ -194,6 +207,12 @@ $("ivr-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const digits = $("ivr-input").value.trim();
   if (!digits) return;
+  // What the panel can play: 1–64 keypad characters per try, up to 3 tries (the decryptor's value is 0–9 only).
+  if (!/^[0-9*#]{1,64}(\s*,\s*[0-9*#]{1,64}){0,2}$/.test(digits)) {
+    showError("The IVR takes keypad entries (digits 0–9, * and #), up to 3 tries separated by commas; " +
+              "only digits 0–9 come back as a value.");
+    return;
+  }
   $("ivr-result").textContent = "encrypting…";
   try {
     const result = await api("ivr", { digits });
@@ -203,12 +222,15 @@ $("ivr-form").addEventListener("submit", async (event) => {
       (result.flow ? "\n\n" + describeFlow(result.flow) : "");
   } catch (error) {
     $("ivr-result").textContent = "error: " + error.message;
+    showError(error.message);
   }
 });
 
 $("expire-tokens").addEventListener("click", async () => {
-  const answer = await api("expire-tokens", {});
-  flash("expired " + answer.expired + " connection token(s): the next customer message must recover");
+  try {
+    const answer = await api("expire-tokens", {});
+    $("status").textContent = "expired " + answer.expired + " connection token(s): the next customer message must recover";
+  } catch (error) { showError(error.message); }
 });
 
 refresh();

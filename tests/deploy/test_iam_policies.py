@@ -21,7 +21,7 @@ from tests.conftest import PROJECT_DIR
 from tests.iam_scan import Call, Project
 
 # The only actions granted on Resource "*": these services have no resource-level permissions
-# (Service Authorization Reference). Documented in README.md, section Deploy.
+# (Service Authorization Reference). Documented in docs/deploy.md (Least privilege).
 STAR_RESOURCE_ACTIONS = frozenset({"comprehend:DetectPiiEntities", "rekognition:DetectModerationLabels"})
 # Actions no boto3 call in our code makes, each granted for a reason outside the code.
 IMPLICIT_ACTIONS = {

@@ -13,6 +13,7 @@ import uuid
 import pytest
 import requests
 
+from chalicelib.version import VERSION
 from tests.sandbox import files
 from tests.sandbox.conftest import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
 
@@ -58,7 +59,7 @@ def test_the_page_is_served_and_the_app_is_behind_it(sandbox):
     for element_id in ("customer-input", "customer-send", "customer-transcript", "customer-file", "agent-input",
                        "agent-send", "agent-transcript", "agent-end", "ivr-input", "ivr-send", "ivr-result"):
         assert f'id="{element_id}"' in page.text
-    assert requests.get(f"{sandbox.base}/health", timeout=10).json() == {"status": "ok"}
+    assert requests.get(f"{sandbox.base}/health", timeout=10).json() == {"status": "ok", "version": VERSION}
 
 
 def test_the_sandbox_api_refuses_bad_input(sandbox):

@@ -1,0 +1,1 @@
+"""Developer command-line tools (never deployed): `python -m tools.<name> --help`."""
