@@ -195,3 +195,29 @@ def test_paths_named_in_the_docs_exist():
     missing = sorted({f"{page.relative_to(ROOT)}: {path}" for page in pages for path in pattern.findall(page.read_text())
                       if not (ROOT / path).exists()})
     assert not missing, "the docs name paths that do not exist:\n" + "\n".join(missing)
+
+
+def _anchors(page: Path) -> set[str]:
+    """Explicit `{#id}` anchors and the slugs MkDocs gives headings (lowercase, punctuation dropped, `-` for spaces)."""
+    anchors = set()
+    for line in page.read_text().splitlines():
+        anchors.update(re.findall(r"\{#([\w-]+)\}", line))
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*(?:\{#[\w-]+\})?\s*$", line)
+        if heading:
+            slug = re.sub(r"[^\w\s-]", "", heading.group(1).lower()).strip()
+            anchors.add(re.sub(r"[\s]+", "-", slug))
+    return anchors
+
+
+def test_citations_of_reference_pages_resolve():
+    """Code comments cite `docs/reference/<page>.md#<anchor>`: the page and the anchor must exist."""
+    cited = re.compile(r"docs/reference/([a-z0-9-]+\.md)(?:#([\w-]+))?")
+    broken = []
+    for rel, text in _text_files():
+        for page, anchor in cited.findall(text):
+            target = DOCS / "reference" / page
+            if not target.is_file():
+                broken.append(f"{rel}: docs/reference/{page} does not exist")
+            elif anchor and anchor not in _anchors(target):
+                broken.append(f"{rel}: docs/reference/{page}#{anchor} has no such anchor")
+    assert not broken, "\n".join(sorted(set(broken)))
