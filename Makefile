@@ -13,7 +13,7 @@ PYTHON313 ?= $(shell for c in "python3.13" "PYENV_VERSION=3.13.0 python3.13" \
 	"$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13" /usr/bin/python3.13 /usr/local/bin/python3.13; do \
 	if env $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then echo "env $$c"; break; fi; done)
 
-.PHONY: venv test run bench clean docs chaos
+.PHONY: venv lint test run bench clean docs chaos
 
 venv: $(STAMP)
 
@@ -24,7 +24,14 @@ $(STAMP): requirements.txt requirements-sandbox.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-test: venv chromium clamav
+# ruff (lint + format check), mypy and the import contracts: settings in pyproject.toml. `make test` runs it first.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: venv chromium clamav lint
 	$(BIN)/python -m pytest
 
 # The whole product on this machine (sandbox/): the page at http://127.0.0.1:8000/sandbox/. Ctrl-C stops it.
@@ -81,7 +88,7 @@ bench: venv clamav
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis site
+	rm -rf $(VENV) .pytest_cache .hypothesis site .mypy_cache .ruff_cache .import_linter_cache
 
 # Deployment to AWS (docs/deploy.md): `make deploy STAGE=prod`, `make destroy STAGE=prod`.
 # DRY_RUN=1 prints every AWS call and command without credentials. Parameters: infra/params-$(STAGE).json.

@@ -11,8 +11,8 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,10 +41,18 @@ def scanner_cases() -> list[tuple[str, str, Callable[[], object], Callable[[], o
     fields = b"{\\rtf1 " + b"{\\fldinst " * (256 * KiB // 10) + b"}"
     benign_rtf = b"{\\rtf1 \\pard " + b"Lorem ipsum dolor sit amet. " * (256 * KiB // 28) + b"\\par}"
     return [
-        ("attachment_scanner", "CSV, 64 KiB run of TABs (was 35 s)",
-         lambda: decide("a.csv", tabs), lambda: decide("a.csv", benign_csv)),
-        ("attachment_scanner", "RTF, 256 KiB of `{\\fldinst ` (was 29 s)",
-         lambda: decide("a.rtf", fields), lambda: decide("a.rtf", benign_rtf)),
+        (
+            "attachment_scanner",
+            "CSV, 64 KiB run of TABs (was 35 s)",
+            lambda: decide("a.csv", tabs),
+            lambda: decide("a.csv", benign_csv),
+        ),
+        (
+            "attachment_scanner",
+            "RTF, 256 KiB of `{\\fldinst ` (was 29 s)",
+            lambda: decide("a.rtf", fields),
+            lambda: decide("a.rtf", benign_rtf),
+        ),
     ]
 
 
@@ -54,11 +62,22 @@ def markdown_cases() -> list[tuple[str, str, Callable[[], object], Callable[[], 
     size = 16 * KiB
     benign = ("Hello **there**, see [the guide](https://example.com/guide) and `code`.\n" * 400)[:size]
     cases = []
-    for label, unit in (("unclosed `**`", "**a "), ("unclosed `[a](b`", "[a](b"), ("unclosed `<http://`", "<http://a"),
-                        ("unclosed `*`", "*a "), ("unclosed `~~`", "~~a ")):
+    for label, unit in (
+        ("unclosed `**`", "**a "),
+        ("unclosed `[a](b`", "[a](b"),
+        ("unclosed `<http://`", "<http://a"),
+        ("unclosed `*`", "*a "),
+        ("unclosed `~~`", "~~a "),
+    ):
         text = unit * (size // len(unit))
-        cases.append(("connect_stream_handler", f"markdown, 16 KiB of {label}",
-                      lambda text=text: rendering.markdown_to_text(text), lambda: rendering.markdown_to_text(benign)))
+        cases.append(
+            (
+                "connect_stream_handler",
+                f"markdown, 16 KiB of {label}",
+                lambda text=text: rendering.markdown_to_text(text),
+                lambda: rendering.markdown_to_text(benign),
+            )
+        )
     return cases
 
 
@@ -67,11 +86,15 @@ def main() -> int:
     for entry, label, worst, benign in scanner_cases() + markdown_cases():
         worst_ms, benign_ms = median_ms(worst), median_ms(benign)
         budget = BUDGET_MS[entry]
-        rows.append(f"| `{entry}` | {label} | {worst_ms:.1f} | {benign_ms:.1f} | "
-                    f"{'PASS' if worst_ms <= budget else 'MISS'} (< {budget:.0f} ms) |")
+        rows.append(
+            f"| `{entry}` | {label} | {worst_ms:.1f} | {benign_ms:.1f} | "
+            f"{'PASS' if worst_ms <= budget else 'MISS'} (< {budget:.0f} ms) |"
+        )
     print("## Adversarial inputs (issue 17)\n")
-    print("Command: `python benchmarks/bench_adversarial.py` (part of `make bench`). Median of "
-          f"{RUNS} runs, milliseconds.\n")
+    print(
+        "Command: `python benchmarks/bench_adversarial.py` (part of `make bench`). Median of "
+        f"{RUNS} runs, milliseconds.\n"
+    )
     print("| Entry point | Worst input found | Worst ms | Benign, same size, ms | Budget |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))

@@ -31,10 +31,13 @@ def package(automatic_layer: bool) -> dict[str, int]:
         project = Path(tmp)
         for name in ("app.py", "requirements.txt"):
             shutil.copy(PROJECT_DIR / name, project / name)
-        shutil.copytree(PROJECT_DIR / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            PROJECT_DIR / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__")
+        )
         shutil.copytree(PROJECT_DIR / ".chalice", project / ".chalice", ignore=shutil.ignore_patterns("deployed"))
-        stage = Stage.from_params("prod", json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text()),
-                                  "connect-guard")
+        stage = Stage.from_params(
+            "prod", json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text()), "connect-guard"
+        )
         chalice_config.write("prod", stage.predicted_outputs(), project)
         policies.write_all(stage, stage.predicted_outputs(), project)
         config_path = project / ".chalice" / "config.json"
@@ -42,8 +45,13 @@ def package(automatic_layer: bool) -> dict[str, int]:
         config["stages"]["prod"]["automatic_layer"] = automatic_layer
         config_path.write_text(json.dumps(config))
         env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-        subprocess.run([str(Path(sys.executable).with_name("chalice")), "package", "--stage", "prod", "out"],
-                       cwd=project, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).with_name("chalice")), "package", "--stage", "prod", "out"],
+            cwd=project,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         template = json.loads((project / "out" / "sam.json").read_text())
         functions = sum(r["Type"] == "AWS::Serverless::Function" for r in template["Resources"].values())
         app_zip = project / "out" / "deployment.zip"
@@ -55,7 +63,7 @@ def package(automatic_layer: bool) -> dict[str, int]:
             "layer_zip": layer,
             "upload": layer + functions * app_zip.stat().st_size,
             "unzipped": sum(i.file_size for i in zipfile.ZipFile(app_zip).infolist())
-                        + (sum(i.file_size for i in zipfile.ZipFile(layer_zip).infolist()) if layer else 0),
+            + (sum(i.file_size for i in zipfile.ZipFile(layer_zip).infolist()) if layer else 0),
         }
 
 
@@ -67,11 +75,15 @@ def main() -> None:
     print("| | function zip | layer zip | upload per deploy | unzipped (function + layer) |")
     print("|---|---:|---:|---:|---:|")
     for label, figures in (("automatic_layer (ours)", ours), ("no layer (baseline)", baseline)):
-        print(f"| {label} | {figures['function_zip'] / MB:.2f} MB | {figures['layer_zip'] / MB:.2f} MB | "
-              f"{figures['upload'] / MB:.1f} MB | {figures['unzipped'] / MB:.1f} MB |")
+        print(
+            f"| {label} | {figures['function_zip'] / MB:.2f} MB | {figures['layer_zip'] / MB:.2f} MB | "
+            f"{figures['upload'] / MB:.1f} MB | {figures['unzipped'] / MB:.1f} MB |"
+        )
     ok = ours["upload"] <= baseline["upload"] / 2
-    print(f"\n- {'PASS' if ok else 'MISS'}: upload per deploy {ours['upload'] / MB:.1f} MB "
-          f"<= half of {baseline['upload'] / MB:.1f} MB")
+    print(
+        f"\n- {'PASS' if ok else 'MISS'}: upload per deploy {ours['upload'] / MB:.1f} MB "
+        f"<= half of {baseline['upload'] / MB:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

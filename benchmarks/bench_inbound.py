@@ -43,12 +43,25 @@ def _stage_env() -> None:
 def _event(path: str, body: bytes, headers: dict[str, str]) -> dict:
     """An API Gateway REST proxy event, as Lambda hands it to Chalice."""
     return {
-        "resource": path, "path": path, "httpMethod": "POST", "headers": headers,
+        "resource": path,
+        "path": path,
+        "httpMethod": "POST",
+        "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
-        "stageVariables": None, "isBase64Encoded": False, "body": body.decode(),
-        "requestContext": {"resourcePath": path, "httpMethod": "POST", "stage": "api", "requestId": "bench",
-                           "path": f"/api{path}", "identity": {"sourceIp": "127.0.0.1"}},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "isBase64Encoded": False,
+        "body": body.decode(),
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": "POST",
+            "stage": "api",
+            "requestId": "bench",
+            "path": f"/api{path}",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
     }
 
 
@@ -85,12 +98,12 @@ def per_message() -> list[tuple[str, float, float, float]]:
 
     import app as application
     from chalicelib.messaging import wiring
+    from chalicelib.messaging.endpoint import MessengerWebhook
     from chalicelib.messaging.inbound import InboundMessages
-    from chalicelib.messaging.secrets import MessengerCredentials, MessengerSecrets
-    from chalicelib.messaging.webhook_endpoint import MessengerWebhook
+    from chalicelib.messaging.meta.secrets import MessengerCredentials, MessengerSecrets
     from chalicelib.redaction.redactor import build_redactor
     from chalicelib.settings import load
-    from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemorySessions
+    from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
     from tests.messaging.fixtures import SECRET, body_of, envelope, sign, text_item
 
     class SecretsClient:
@@ -98,7 +111,9 @@ def per_message() -> list[tuple[str, float, float, float]]:
             return {"SecretString": json.dumps(SECRET)}
 
     chat = MemoryChat()
-    inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load().redaction))
+    inbound = InboundMessages(
+        MemorySessions(), MemoryDedupe(), chat, build_redactor(load().redaction), MemoryForwarder()
+    )
     secrets = MessengerSecrets("bench", ttl_seconds=3600, client_factory=SecretsClient)
     assert isinstance(secrets.current(), MessengerCredentials)
     webhook = MessengerWebhook(secrets, lambda: inbound, 1024 * 1024)
@@ -115,25 +130,40 @@ def per_message() -> list[tuple[str, float, float, float]]:
     def webhook_event(case, psid_of):
         def make(index):
             body = body_of(envelope(text_item(text, mid=f"m_{case}_{index}", psid=psid_of(index))))
-            return _event("/webhook/messenger", body, {"Content-Type": "application/json",
-                                                       "X-Hub-Signature-256": sign(body)})
+            return _event(
+                "/webhook/messenger", body, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
+            )
+
         return make
 
     bare_body = body_of(envelope(text_item(text, mid="m_bare")))
-    rows = [("bare Chalice POST route (baseline)", *_measure(bare, lambda i: _event("/bare", bare_body, {
-        "Content-Type": "application/json"})))]
-    rows.append(("webhook, follow-up message (existing chat)",
-                 *_measure(application.app, webhook_event("follow-up", lambda i: "psid-regular"))))
-    rows.append(("webhook, first message (new chat every time)",
-                 *_measure(application.app, webhook_event("first", lambda i: f"psid-{i}"))))
+    rows = [
+        (
+            "bare Chalice POST route (baseline)",
+            *_measure(bare, lambda i: _event("/bare", bare_body, {"Content-Type": "application/json"})),
+        )
+    ]
+    rows.append(
+        (
+            "webhook, follow-up message (existing chat)",
+            *_measure(application.app, webhook_event("follow-up", lambda i: "psid-regular")),
+        )
+    )
+    rows.append(
+        (
+            "webhook, first message (new chat every time)",
+            *_measure(application.app, webhook_event("first", lambda i: f"psid-{i}")),
+        )
+    )
     assert len(chat.sent) == 2 * (WARMUP + ITERATIONS) and "4111" not in chat.sent[-1][1]
     return rows
 
 
 def _import_ms(statement: str) -> float:
     """Cumulative import time (ms) of the top-level modules `statement` imports, in a fresh process."""
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement], cwd=ROOT, capture_output=True, text=True
+    )
     wanted = {name.strip() for name in statement.removeprefix("import ").split(",")}
     total = 0
     for line in result.stderr.splitlines():
@@ -152,7 +182,9 @@ def cold_import() -> tuple[float, float, float, bool]:
         chalices.append(_import_ms("import chalice"))
     leaked = subprocess.run(
         [sys.executable, "-c", "import sys, app; print(sorted({'boto3', 'botocore', 'requests'} & set(sys.modules)))"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return statistics.median(apps), statistics.median(baselines), statistics.median(chalices), leaked == "[]"
 

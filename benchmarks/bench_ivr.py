@@ -36,10 +36,15 @@ KEY_ID = "a5ecd749-4bd8-4a94-bfde-27eefe4f12b1"
 PLAINTEXT = "112344567789"
 KEYS_PATH = "/connect-guard/ivr-keys/"
 
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-    "IVR_KEYS_PATH": KEYS_PATH, "LOG_LEVEL": "WARNING",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "IVR_KEYS_PATH": KEYS_PATH,
+        "LOG_LEVEL": "WARNING",
+    }
+)
 
 WARM_RUNS, PUBLISHED_RUNS, COLD_RUNS = 400, 12, 7
 
@@ -58,8 +63,10 @@ def p(samples: list[float], q: float) -> float:
 
 
 def event(ciphertext: str) -> dict:
-    return {"Details": {"ContactData": {"ContactId": "bench-contact"}, "Parameters": {"EncryptedValue": ciphertext}},
-            "Name": "ContactFlowEvent"}
+    return {
+        "Details": {"ContactData": {"ContactId": "bench-contact"}, "Parameters": {"EncryptedValue": ciphertext}},
+        "Name": "ContactFlowEvent",
+    }
 
 
 # ---------------------------------------------------------------------------------------------- the floor
@@ -67,10 +74,11 @@ def event(ciphertext: str) -> dict:
 
 def floor_operations(ciphertext: str):
     """The RSA unwrap and the ECDSA verify of this exact message, with keys already parsed."""
+    import io
+
     from aws_encryption_sdk.internal.formatting.deserialize import deserialize_header
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding
-    import io
 
     message = base64.b64decode(ciphertext)
     header, _ = deserialize_header(io.BytesIO(message))
@@ -81,7 +89,7 @@ def floor_operations(ciphertext: str):
     verifier_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), public_point)
     signature_length = int.from_bytes(message[-105:-103], "big")  # footer: 2-byte length + DER signature
     signature = message[-signature_length:]
-    signed = message[:-(signature_length + 2)]
+    signed = message[: -(signature_length + 2)]
 
     def run():
         private_key.decrypt(data_key.encrypted_data_key, oaep)
@@ -117,10 +125,17 @@ def warm_measurements(ciphertext: str) -> dict[str, list[tuple[float, float]]]:
         key_pem = ssm.get_parameter(Name="CONNECT_INPUT_DECRYPTION_KEY", WithDecryption=True)["Parameter"]["Value"]
         key_id = ssm.get_parameter(Name="CONNECT_INPUT_KEY_ID", WithDecryption=True)["Parameter"]["Value"]
         master_key = RawMasterKey(
-            provider_id="AmazonConnect", key_id=key_id.encode(),
-            wrapping_key=WrappingKey(wrapping_algorithm=WrappingAlgorithm.RSA_OAEP_SHA512_MGF1,
-                                     wrapping_key=key_pem.encode(), wrapping_key_type=EncryptionKeyType.PRIVATE))
-        client = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT)
+            provider_id="AmazonConnect",
+            key_id=key_id.encode(),
+            wrapping_key=WrappingKey(
+                wrapping_algorithm=WrappingAlgorithm.RSA_OAEP_SHA512_MGF1,
+                wrapping_key=key_pem.encode(),
+                wrapping_key_type=EncryptionKeyType.PRIVATE,
+            ),
+        )
+        client = aws_encryption_sdk.EncryptionSDKClient(
+            commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT
+        )
         plaintext, _ = client.decrypt(source=base64.b64decode(ciphertext), key_provider=master_key)
         assert plaintext.decode() == PLAINTEXT
 
@@ -130,8 +145,12 @@ def warm_measurements(ciphertext: str) -> dict[str, list[tuple[float, float]]]:
     def sdk_only():
         esdk.decrypt(envelope.message, envelope.key_id, private_key)
 
-    paths = {"entry": entry_point, "sdk": sdk_only, "floor": floor_operations(ciphertext),
-             "precheck": lambda: open_envelope(ciphertext, 4096)}
+    paths = {
+        "entry": entry_point,
+        "sdk": sdk_only,
+        "floor": floor_operations(ciphertext),
+        "precheck": lambda: open_envelope(ciphertext, 4096),
+    }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
     for round_number in range(WARM_RUNS + 20):
         for name, fn in paths.items():
@@ -164,8 +183,14 @@ def cold_measurements(ciphertext: str, env: dict[str, str]) -> dict[str, list[di
     for _ in range(COLD_RUNS):
         for mode, samples in results.items():
             start = time.perf_counter()
-            output = subprocess.run([sys.executable, "-c", script], check=True, cwd=PROJECT, capture_output=True,
-                                    text=True, env=dict(env, IVR_KEY_VALIDATION=mode)).stdout
+            output = subprocess.run(
+                [sys.executable, "-c", script],
+                check=True,
+                cwd=PROJECT,
+                capture_output=True,
+                text=True,
+                env=dict(env, IVR_KEY_VALIDATION=mode),
+            ).stdout
             sample = json.loads(output.strip().splitlines()[-1])
             sample["process_ms"] = (time.perf_counter() - start) * 1000
             sample["cold_ms"] = sample["import_app_ms"] + sample["first_call_ms"]
@@ -202,8 +227,9 @@ def main() -> int:
     ciphertext = (FIXTURE / "ciphertext.b64").read_text().strip()
     server, env = ssm_server()
     try:
-        output = subprocess.run([sys.executable, __file__, "--warm"], check=True, cwd=PROJECT, capture_output=True,
-                                text=True, env=env).stdout
+        output = subprocess.run(
+            [sys.executable, __file__, "--warm"], check=True, cwd=PROJECT, capture_output=True, text=True, env=env
+        ).stdout
         warm = json.loads(output.strip().splitlines()[-1])
         cold = cold_measurements(ciphertext, env)
     finally:
@@ -226,23 +252,31 @@ def main() -> int:
         ("cold_fast", "cold, with `IVR_KEY_VALIDATION=fast`"),
     ]
     print("## Secure IVR decryptor\n")
-    print("Real Connect ciphertext (12 digits, 1,176 base64 characters); SSM is a local moto server over HTTP. Warm "
-          "rows run interleaved call by call in one process, cold rows in one fresh process per run. CPU ms is the "
-          "process's own work, what one dedicated Lambda vCPU would take; wall ms on this shared machine also counts "
-          "waiting for a CPU (and, for the published pattern, the SSM round trips). Budgets use CPU time.\n")
+    print(
+        "Real Connect ciphertext (12 digits, 1,176 base64 characters); SSM is a local moto server over HTTP. Warm "
+        "rows run interleaved call by call in one process, cold rows in one fresh process per run. CPU ms is the "
+        "process's own work, what one dedicated Lambda vCPU would take; wall ms on this shared machine also counts "
+        "waiting for a CPU (and, for the published pattern, the SSM round trips). Budgets use CPU time.\n"
+    )
     print("| Path | runs | p50 CPU ms | p99 CPU ms | p50 wall ms |")
     print("|---|---:|---:|---:|---:|")
     for name, label in rows:
-        print(f"| {label} | {len(cpu[name])} | {p(cpu[name], 0.5):.3f} | {p(cpu[name], 0.99):.3f} | "
-              f"{p(wall[name], 0.5):.3f} |")
-    print(f"\nCold path split (medians, full validation, wall): `import app` {median_of('import_app_ms'):.1f} ms, first "
-          f"call {median_of('first_call_ms'):.1f} ms (Encryption SDK + boto3 import, SSM client and read, key "
-          f"validation, decrypt); whole process including interpreter start {median_of('process_ms'):.0f} ms.\n")
+        print(
+            f"| {label} | {len(cpu[name])} | {p(cpu[name], 0.5):.3f} | {p(cpu[name], 0.99):.3f} | "
+            f"{p(wall[name], 0.5):.3f} |"
+        )
+    print(
+        f"\nCold path split (medians, full validation, wall): `import app` {median_of('import_app_ms'):.1f} ms, first "
+        f"call {median_of('first_call_ms'):.1f} ms (Encryption SDK + boto3 import, SSM client and read, key "
+        f"validation, decrypt); whole process including interpreter start {median_of('process_ms'):.0f} ms.\n"
+    )
     entry50, floor50, published50 = p(cpu["entry"], 0.5), p(cpu["floor"], 0.5), p(cpu["published"], 0.5)
     cold50 = p(cpu["cold_full"], 0.5)
     budgets = [
-        (f"warm p50 <= 1.5x floor: {entry50:.2f} ms vs {1.5 * floor50:.2f} ms ({entry50 / floor50:.2f}x)",
-         entry50 <= 1.5 * floor50),
+        (
+            f"warm p50 <= 1.5x floor: {entry50:.2f} ms vs {1.5 * floor50:.2f} ms ({entry50 / floor50:.2f}x)",
+            entry50 <= 1.5 * floor50,
+        ),
         (f">= 50x faster than the published pattern: {published50 / entry50:.0f}x", published50 >= 50 * entry50),
         (f"cold path <= 600 ms (default full key validation): {cold50:.0f} ms", cold50 <= 600),
     ]

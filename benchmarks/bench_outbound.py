@@ -61,7 +61,7 @@ class FakeDedupe:
         self.state = {}
 
     def claim(self, scope, key, now, lease_seconds=30.0):
-        from chalicelib.messaging.sessions import Claim
+        from chalicelib.messaging.store.dedupe import Claim
 
         if (scope, key) in self.state:
             return Claim.DUPLICATE
@@ -80,7 +80,7 @@ class FakeMessenger:
         self.sent = 0
 
     def send_text(self, psid, text, delivery, quick_replies=()):
-        from chalicelib.messaging.messenger import SendResult
+        from chalicelib.messaging.meta.send_api import SendResult
 
         self.sent += 1
         return SendResult(delivered=True, message_id="m")
@@ -94,17 +94,29 @@ class FakeMessenger:
 def _fake_relay():
     from chalicelib import settings
     from chalicelib.messaging.outbound import OutboundPolicy, OutboundRelay
-    from chalicelib.messaging.sessions import ChatSession
+    from chalicelib.messaging.store.sessions import ChatSession
     from chalicelib.redaction.redactor import build_redactor
 
     now = time.time()
-    session = ChatSession(channel="messenger", customer_id="24000000000000001", contact_id="contact-bench",
-                          participant_token="p", connection_token="c", connection_expires_at=now + 3600,
-                          last_customer_message_at=now, expires_at=int(now + 86400))
-    return OutboundRelay(sessions=FakeSessions(session), dedupe=FakeDedupe(), messenger=FakeMessenger(),
-                         attachments=None, connection=None,
-                         redactor=build_redactor(settings.load().redaction, direction="outbound"),
-                         policy=OutboundPolicy())
+    session = ChatSession(
+        channel="messenger",
+        customer_id="24000000000000001",
+        contact_id="contact-bench",
+        participant_token="p",
+        connection_token="c",
+        connection_expires_at=now + 3600,
+        last_customer_message_at=now,
+        expires_at=int(now + 86400),
+    )
+    return OutboundRelay(
+        sessions=FakeSessions(session),
+        dedupe=FakeDedupe(),
+        messenger=FakeMessenger(),
+        attachments=None,
+        connection=None,
+        redactor=build_redactor(settings.load().redaction, direction="outbound"),
+        policy=OutboundPolicy(),
+    )
 
 
 def _events(content_type: str, content: str, role: str = "AGENT") -> list[dict]:
@@ -112,14 +124,31 @@ def _events(content_type: str, content: str, role: str = "AGENT") -> list[dict]:
 
     events = []
     for index in range(ITERATIONS + WARMUP):
-        body = {"AbsoluteTime": "2026-01-01T00:00:00.000Z", "Id": f"item-{index}", "Type": "MESSAGE",
-                "ContentType": content_type, "Content": content, "ParticipantRole": role,
-                "InitialContactId": "contact-bench", "ContactId": "contact-bench"}
-        attributes = {"InitialContactId": "contact-bench", "ContactId": "contact-bench", "ParticipantRole": role,
-                      "Type": "MESSAGE", "ContentType": content_type, "MessageVisibility": "ALL",
-                      "InstanceId": "11111111-2222-3333-4444-555555555555", "AccountId": "123456789012"}
-        events.append(TestEventsClient(None).generate_sns_event(
-            json.dumps(body), message_attributes={k: {"Type": "String", "Value": v} for k, v in attributes.items()}))
+        body = {
+            "AbsoluteTime": "2026-01-01T00:00:00.000Z",
+            "Id": f"item-{index}",
+            "Type": "MESSAGE",
+            "ContentType": content_type,
+            "Content": content,
+            "ParticipantRole": role,
+            "InitialContactId": "contact-bench",
+            "ContactId": "contact-bench",
+        }
+        attributes = {
+            "InitialContactId": "contact-bench",
+            "ContactId": "contact-bench",
+            "ParticipantRole": role,
+            "Type": "MESSAGE",
+            "ContentType": content_type,
+            "MessageVisibility": "ALL",
+            "InstanceId": "11111111-2222-3333-4444-555555555555",
+            "AccountId": "123456789012",
+        }
+        events.append(
+            TestEventsClient(None).generate_sns_event(
+                json.dumps(body), message_attributes={k: {"Type": "String", "Value": v} for k, v in attributes.items()}
+            )
+        )
     return events
 
 
@@ -151,7 +180,7 @@ def latency_rows() -> list[tuple[str, float, float]]:
 
     import app as application
     from chalicelib import logs
-    from chalicelib.messaging import outbound_wiring
+    from chalicelib.messaging import wiring
 
     _stage_env()
     logs.configure("INFO")
@@ -164,12 +193,16 @@ def latency_rows() -> list[tuple[str, float, float]]:
         return len(event.to_dict()["Records"])
 
     relay = _fake_relay()
-    outbound_wiring.outbound_relay = lambda settings: relay  # the handler's composition, with fakes behind it
+    wiring.outbound_relay = lambda settings: relay  # the handler's composition, with fakes behind it
     handler = application.app.handler_map["connect_stream_handler"]
     markdown = "**Your order** is on its way. Track it [here](https://example.com/t/1).\n- item one\n- item two\n" * 4
     cases = [
         ("bare Chalice SNS handler (baseline)", bare.handler_map["bare_handler"], _events("text/plain", "Hello")),
-        ("agent text/plain, 1 record", handler, _events("text/plain", "Hello, I can help with that. One moment please.")),
+        (
+            "agent text/plain, 1 record",
+            handler,
+            _events("text/plain", "Hello, I can help with that. One moment please."),
+        ),
         ("agent text/markdown, ~600 chars", handler, _events("text/markdown", markdown)),
         ("customer echo (ignored)", handler, _events("text/plain", "my own words", role="CUSTOMER")),
     ]
@@ -187,8 +220,8 @@ def latency_rows() -> list[tuple[str, float, float]]:
 
 def _serve(directory: str) -> tuple[str, object]:
     """A local HTTP server: GET /file streams the test file from disk; PUT /upload reads and discards."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import shutil
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     path = os.path.join(directory, "file.pdf")
 
@@ -253,6 +286,10 @@ class Chat:
     def send_text(self, *args, **kwargs):
         return []
 
+class Notices:  # the dedupe log: only a refused file would use it
+    def claim(self, *args, **kwargs):
+        raise AssertionError("no notice expected")
+
 class Session:
     contact_id, customer_id, connection_token = "contact", "psid", "token"
 
@@ -263,14 +300,14 @@ class Small:
     type, url, sticker_id = "file", base + "/small", None
 
 import requests
-from chalicelib.messaging.messenger import build_session
-from chalicelib.messaging.attachment_download import AttachmentDownloader
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.cdn import AttachmentDownloader
 from chalicelib.messaging.attachment_relay import AttachmentRelay
-from chalicelib.messaging.connect_attachments import ConnectAttachments
+from chalicelib.messaging.connect.attachments import ConnectAttachments
 
 http = build_session()
 relay = AttachmentRelay(AttachmentDownloader(http, 25 * 1024 * 1024), ConnectAttachments(Participant(), http), Chat(), None,
-                        frozenset({"pdf"}), 25 * 1024 * 1024)
+                        frozenset({"pdf"}), 25 * 1024 * 1024, notices=Notices())
 
 def streamed(attachment):
     assert relay.relay(Session, attachment, "key") == "attachment_uploaded"
@@ -302,14 +339,23 @@ def memory_rows() -> list[tuple[str, float, float, float]]:
                 written += len(chunk)
         base, server = _serve(directory)
         try:
-            for mode, label in (("naive", "naive: read whole file, then PUT (baseline)"),
-                                ("streamed", "relay: streamed download -> spool -> streamed PUT")):
-                result = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), mode, base],
-                                        capture_output=True, text=True, cwd=ROOT, timeout=120)
+            for mode, label in (
+                ("naive", "naive: read whole file, then PUT (baseline)"),
+                ("streamed", "relay: streamed download -> spool -> streamed PUT"),
+            ):
+                result = subprocess.run(
+                    [sys.executable, "-c", _CHILD, str(ROOT), mode, base],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                    timeout=120,
+                )
                 if result.returncode != 0:
                     raise RuntimeError(result.stderr[-2000:])
                 figures = json.loads(result.stdout.strip().splitlines()[-1])
-                rows.append((label, figures["baseline_mib"], figures["peak_mib"] - figures["baseline_mib"], figures["seconds"]))
+                rows.append(
+                    (label, figures["baseline_mib"], figures["peak_mib"] - figures["baseline_mib"], figures["seconds"])
+                )
         finally:
             server.shutdown()
     return rows
@@ -329,10 +375,14 @@ def main() -> int:
     bare_p50 = latency[0][1]
     worst = max(p50 for _, p50, _ in latency[1:-1]) - bare_p50
     verdict = "PASS" if worst <= LATENCY_BUDGET_MS else "MISS"
-    print(f"\n{verdict}: outbound adds at most {worst:.3f} ms p50 over the bare SNS handler (budget {LATENCY_BUDGET_MS} ms).")
+    print(
+        f"\n{verdict}: outbound adds at most {worst:.3f} ms p50 over the bare SNS handler (budget {LATENCY_BUDGET_MS} ms)."
+    )
     print("p99 follows the control row: on a shared machine it measures preemption, not our code.\n")
-    print(f"Relaying a {FILE_BYTES / 1e6:.0f} MB file over HTTP on 127.0.0.1, each in a fresh subprocess "
-          "(peak RSS above the process's own baseline).\n")
+    print(
+        f"Relaying a {FILE_BYTES / 1e6:.0f} MB file over HTTP on 127.0.0.1, each in a fresh subprocess "
+        "(peak RSS above the process's own baseline).\n"
+    )
     print("| Relay | baseline RSS MiB | peak above baseline MiB | seconds |\n|---|---:|---:|---:|")
     for name, baseline, above, seconds in memory:
         print(f"| {name} | {baseline:.1f} | {above:.1f} | {seconds:.2f} |")

@@ -1,6 +1,6 @@
 """`make bench`: PII redaction quality and speed, beside Presidio's pattern recognizers in the same run.
 
-Quality: benchmarks/redaction_eval.py on the presidio-research set and on our chat set.
+Quality: tests/redaction/evaluation.py on the presidio-research set and on our chat set.
 Speed: every message of the chat set (short customer chat lines) through the production redactor
 (`build_redactor` with the default settings: local engine, 16 default types, card context kept per
 conversation), and the same messages through Presidio's recognizers for the same types. One process,
@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import redaction_eval as ev  # noqa: E402
 from chalicelib import settings  # noqa: E402
 from chalicelib.redaction.comprehend import ComprehendPii  # noqa: E402
 from chalicelib.redaction.redactor import build_redactor  # noqa: E402
+from tests.redaction import evaluation as ev  # noqa: E402
 
 MIN_SECONDS = 2.0  # each engine's throughput passes last at least this long
 LATENCY_PASSES = 3  # timed passes over every message, for p50 and p99
@@ -96,8 +96,10 @@ def measure_ours(conversations) -> dict:
         for conversation in conversations:
             state = [None]
             for text, t in conversation:
+
                 def call(text=text, t=t, state=state):
                     state[0] = redactor.redact(text, state[0], epoch + t).context
+
                 yield call
 
     return _measure(run_all, calls, sum(len(c) for c in conversations))
@@ -139,8 +141,9 @@ def main() -> None:
     presidio_speed = engine_speed = None
     presidio_note = ""
     try:
-        import presidio_analyzer  # noqa: F401
         from importlib.metadata import version
+
+        import presidio_analyzer  # noqa: F401
 
         reports_presidio_set["Presidio"] = ev.evaluate_presidio_set(ev.presidio_detect(ev.PRESIDIO_SET_TYPES))
         reports_chat["Presidio"] = ev.evaluate_chat_set(ev.presidio_conversation())
@@ -153,8 +156,10 @@ def main() -> None:
     count = sum(len(c) for c in conversations)
     chars = sum(len(t) for c in conversations for t, _ in c)
     print("## PII redaction\n")
-    print(f"Peer: {presidio_note}. Chat set: {len(conversations)} conversations, {count} messages, "
-          f"mean {chars / count:.0f} characters.\n")
+    print(
+        f"Peer: {presidio_note}. Chat set: {len(conversations)} conversations, {count} messages, "
+        f"mean {chars / count:.0f} characters.\n"
+    )
     print("### presidio-research synthetic set v2 (1,500 sentences)\n")
     print(ev.type_table(reports_presidio_set, ev.PRESIDIO_SET_TYPES))
     print("\n### Chat set (tests/data/chat_set.jsonl), default customer -> agent types\n")
@@ -164,41 +169,61 @@ def main() -> None:
     print("\n### Speed (one core, every chat-set message)\n")
     print("| Engine | Messages/s (CPU) | Messages/s (wall) | p50 ms (CPU) | p99 ms (CPU) | p99 ms (wall) |")
     print("|---|---|---|---|---|---|")
-    for name, speed in (("ours (redact + mask + context)", ours_speed),
-                        ("Presidio recognizers, called directly (detect only)", presidio_speed),
-                        ("Presidio AnalyzerEngine, same recognizers, NLP stubbed out (detect only)", engine_speed)):
+    for name, speed in (
+        ("ours (redact + mask + context)", ours_speed),
+        ("Presidio recognizers, called directly (detect only)", presidio_speed),
+        ("Presidio AnalyzerEngine, same recognizers, NLP stubbed out (detect only)", engine_speed),
+    ):
         if speed:
-            print(f"| {name} | {speed['per_second_cpu']:,.0f} | {speed['per_second_wall']:,.0f} | {speed['p50_ms']:.3f} | "
-                  f"{speed['p99_ms']:.3f} | {speed['p99_wall_ms']:.3f} |")
-    print("\nCPU figures are thread CPU time (one core's work); wall figures also count time other processes held the "
-          f"core (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).")
+            print(
+                f"| {name} | {speed['per_second_cpu']:,.0f} | {speed['per_second_wall']:,.0f} | {speed['p50_ms']:.3f} | "
+                f"{speed['p99_ms']:.3f} | {speed['p99_wall_ms']:.3f} |"
+            )
+    print(
+        "\nCPU figures are thread CPU time (one core's work); wall figures also count time other processes held the "
+        f"core (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)."
+    )
     messages, every, calls, worth = comprehend_billing(conversations)
-    print(f"\nComprehend billing for the chat set (300-character minimum per call): {every:,} characters if every "
-          f"message is sent; {worth:,} with the skip rule ({calls} of {messages} messages sent).\n")
+    print(
+        f"\nComprehend billing for the chat set (300-character minimum per call): {every:,} characters if every "
+        f"message is sent; {worth:,} with the skip rule ({calls} of {messages} messages sent).\n"
+    )
 
     ours_set = reports_presidio_set["ours"].scores
     card = ours_set["CREDIT_DEBIT_NUMBER"]
     chat = reports_chat["ours"]
     leaks = sum(chat.leaked.values())
     print("### Budgets\n")
-    print(f"- {verdict(card.recall >= 0.99 and card.precision >= 0.99)}: card recall {card.recall:.3f} and precision "
-          f"{card.precision:.3f} on the presidio set (>= 0.99 each)")
+    print(
+        f"- {verdict(card.recall >= 0.99 and card.precision >= 0.99)}: card recall {card.recall:.3f} and precision "
+        f"{card.precision:.3f} on the presidio set (>= 0.99 each)"
+    )
     if "Presidio" in reports_presidio_set:
         peer = reports_presidio_set["Presidio"].scores
-        behind = [k for k in ev.PRESIDIO_SET_TYPES if peer[k].gold and (ours_set[k].recall or 0) < (peer[k].recall or 0)]
-        print(f"- {verdict(not behind)}: recall >= Presidio's for every type on the presidio set"
-              + (f" (behind on {', '.join(behind)})" if behind else ""))
+        behind = [
+            k for k in ev.PRESIDIO_SET_TYPES if peer[k].gold and (ours_set[k].recall or 0) < (peer[k].recall or 0)
+        ]
+        print(
+            f"- {verdict(not behind)}: recall >= Presidio's for every type on the presidio set"
+            + (f" (behind on {', '.join(behind)})" if behind else "")
+        )
     else:
         print("- MISS: recall >= Presidio's per type (Presidio not installed: not measured)")
     print(f"- {verdict(leaks == 0)}: {leaks} card/CVV/PIN/SSN/IBAN values leaked on the chat set (0 allowed)")
-    print(f"- {verdict(chat.clean_altered_rate <= 0.01)}: {chat.clean_altered_rate:.1%} of PII-free chat messages altered (<= 1%)")
-    print(f"- {verdict(ours_speed['per_second_cpu'] >= 20_000)}: {ours_speed['per_second_cpu']:,.0f} messages/s on one core "
-          f"(>= 20,000)")
+    print(
+        f"- {verdict(chat.clean_altered_rate <= 0.01)}: {chat.clean_altered_rate:.1%} of PII-free chat messages altered (<= 1%)"
+    )
+    print(
+        f"- {verdict(ours_speed['per_second_cpu'] >= 20_000)}: {ours_speed['per_second_cpu']:,.0f} messages/s on one core "
+        f"(>= 20,000)"
+    )
     if presidio_speed:
         ratio = ours_speed["per_second_cpu"] / presidio_speed["per_second_cpu"]
         engine_ratio = ours_speed["per_second_cpu"] / engine_speed["per_second_cpu"]
-        print(f"- {verdict(ratio >= 10)}: {ratio:.1f}x the throughput of Presidio's recognizers called directly, its fastest "
-              f"form, in the same run (>= 10x); {engine_ratio:.1f}x its AnalyzerEngine without an NLP model")
+        print(
+            f"- {verdict(ratio >= 10)}: {ratio:.1f}x the throughput of Presidio's recognizers called directly, its fastest "
+            f"form, in the same run (>= 10x); {engine_ratio:.1f}x its AnalyzerEngine without an NLP model"
+        )
     else:
         print("- MISS: >= 10x Presidio's throughput (Presidio not installed: not measured)")
     print(f"- {verdict(ours_speed['p99_ms'] <= 0.5)}: p99 {ours_speed['p99_ms']:.3f} ms per message (<= 0.5 ms)")

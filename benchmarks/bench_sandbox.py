@@ -36,9 +36,23 @@ def chalice_alone_seconds() -> float:
     port = free_port()
     env = {**clean_env(), "AWS_DEFAULT_REGION": "us-east-1"}
     started = time.perf_counter()
-    process = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--stage", "local",
-                                "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"],
-                               cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("chalice")),
+            "local",
+            "--stage",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-autoreload",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             try:
@@ -53,8 +67,14 @@ def chalice_alone_seconds() -> float:
 
 def start_sandbox() -> tuple[subprocess.Popen, dict, float]:
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(free_port())], cwd=PROJECT_DIR,
-                               env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(free_port())],
+        cwd=PROJECT_DIR,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     for line in process.stdout:
         if line.startswith('{"sandbox_ready"'):
             return process, json.loads(line)["sandbox_ready"], time.perf_counter() - started
@@ -78,10 +98,14 @@ def main() -> None:
     baseline_start = chalice_alone_seconds()
     process, urls, ready = start_sandbox()
     base = urls["sandbox"].removesuffix("/sandbox/")
-    rows = [("`chalice local` alone: first /health (baseline)", f"{baseline_start:.1f} s"),
-            ("`python -m sandbox`: ready (moto seeded, emulators, app, Lambda host)", f"{ready:.1f} s")]
-    verdicts = [f"- {'PASS' if ready <= READY_BUDGET_S else 'MISS'}: ready in {ready:.1f} s "
-                f"(budget {READY_BUDGET_S:.0f} s on a fresh machine)"]
+    rows = [
+        ("`chalice local` alone: first /health (baseline)", f"{baseline_start:.1f} s"),
+        ("`python -m sandbox`: ready (moto seeded, emulators, app, Lambda host)", f"{ready:.1f} s"),
+    ]
+    verdicts = [
+        f"- {'PASS' if ready <= READY_BUDGET_S else 'MISS'}: ready in {ready:.1f} s "
+        f"(budget {READY_BUDGET_S:.0f} s on a fresh machine)"
+    ]
     try:
         session = requests.Session()
         proxied = []
@@ -99,25 +123,44 @@ def main() -> None:
             webhook, replies = [], []
             for round_ in range(ROUNDS):
                 t = time.perf_counter()
-                answer = session.post(f"{base}/sandbox/api/customer/message",
-                                      json={"psid": psid, "text": f"card 4111 1111 1111 1111 #{round_}"}, timeout=30)
+                answer = session.post(
+                    f"{base}/sandbox/api/customer/message",
+                    json={"psid": psid, "text": f"card 4111 1111 1111 1111 #{round_}"},
+                    timeout=30,
+                )
                 webhook.append(time.perf_counter() - t)
                 assert answer.json()["webhook_status"] == 200
                 text = f"reply {uuid.uuid4().hex[:8]}"
                 t = time.perf_counter()
                 session.post(f"{base}/sandbox/api/agent/message", json={"text": text}, timeout=30)
-                wait_for(lambda: any(e.get("text") == text for e in session.get(
-                    f"{base}/sandbox/api/state", params={"psid": psid}, timeout=10).json()["customer"]))
+                wait_for(
+                    lambda: any(
+                        e.get("text") == text
+                        for e in session.get(f"{base}/sandbox/api/state", params={"psid": psid}, timeout=10).json()[
+                            "customer"
+                        ]
+                    )
+                )
                 replies.append(time.perf_counter() - t)
             first, rest = webhook[0] * 1000, ms(webhook[1:])
-            rows.append(("customer message: signed webhook until 200 (redacted, in Connect), first (new chat)",
-                         f"{first:.0f} ms"))
+            rows.append(
+                (
+                    "customer message: signed webhook until 200 (redacted, in Connect), first (new chat)",
+                    f"{first:.0f} ms",
+                )
+            )
             rows.append(("customer message: follow-ups, p50 / p99", "%.1f / %.1f ms" % rest))
             reply_p50, reply_p99 = ms(replies)
-            rows.append(("agent reply until the customer has it (stream, handler, Graph), p50 / p99",
-                         f"{reply_p50:.1f} / {reply_p99:.1f} ms"))
-            verdicts.append(f"- {'PASS' if reply_p50 <= REPLY_BUDGET_MS else 'MISS'}: agent reply reaches the "
-                            f"customer in {reply_p50:.0f} ms at p50 (budget {REPLY_BUDGET_MS:.0f} ms)")
+            rows.append(
+                (
+                    "agent reply until the customer has it (stream, handler, Graph), p50 / p99",
+                    f"{reply_p50:.1f} / {reply_p99:.1f} ms",
+                )
+            )
+            verdicts.append(
+                f"- {'PASS' if reply_p50 <= REPLY_BUDGET_MS else 'MISS'}: agent reply reaches the "
+                f"customer in {reply_p50:.0f} ms at p50 (budget {REPLY_BUDGET_MS:.0f} ms)"
+            )
     finally:
         process.terminate()
         process.wait()

@@ -17,16 +17,19 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
 
 MiB = 1024 * 1024
 BUCKET = "bench-attachments"
@@ -120,14 +123,20 @@ def big_pdf(size: int) -> bytes:
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
     text = b"BT /F1 10 Tf 72 720 Td (" + b"Statement line 42: paid in full. " * 2000 + b") Tj ET"
     packed = zlib.compress(b"9 0 << /Type /Annot /Subtype /Link /Rect [0 0 1 1] >>" * 200)
-    objects.append(b"<< /Type /ObjStm /N 200 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed) + packed + b"\nendstream")
+    objects.append(
+        b"<< /Type /ObjStm /N 200 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed)
+        + packed
+        + b"\nendstream"
+    )
     objects.append(b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream")
     photo = 512 * 1024
     for i in range(max((size - 200_000) // photo, 1)):
         data = files.noise(photo, seed=i)
         objects.append(
-            b"<< /Type /XObject /Subtype /Image /Width 800 /Height 600 /Filter /DCTDecode /Length %d >>\nstream\n" % len(data)
-            + data + b"\nendstream"
+            b"<< /Type /XObject /Subtype /Image /Width 800 /Height 600 /Filter /DCTDecode /Length %d >>\nstream\n"
+            % len(data)
+            + data
+            + b"\nendstream"
         )
     return files.assemble_pdf(objects)
 
@@ -139,7 +148,6 @@ def part_in_process() -> list[str]:
     from moto import mock_aws
 
     from chalicelib import aws, settings
-    from chalicelib.scanning.deadline import Deadline
     from chalicelib.scanning.s3_object import S3Object
     from chalicelib.scanning.scanner import AttachmentScanner
     from chalicelib.scanning.source import MemorySource
@@ -177,7 +185,9 @@ def part_in_process() -> list[str]:
                 f"| {base['ms']:.1f} | {_size(base['bytes'])} |"
             )
             if extension in ("png", "jpg"):
-                checks.append((f"{label}: bytes read from S3 <= 64 KiB", ours["bytes"] <= 64 * 1024, _size(ours["bytes"])))
+                checks.append(
+                    (f"{label}: bytes read from S3 <= 64 KiB", ours["bytes"] <= 64 * 1024, _size(ours["bytes"]))
+                )
     lines.append("")
     lines += [f"- **{'PASS' if ok else 'MISS'}** {what} (measured {value})" for what, ok, value in checks]
     return lines
@@ -193,8 +203,12 @@ def _timed(scanner, request, opened) -> dict:
         verdict = scanner.decide(request, Deadline.after(30))
         times.append((time.perf_counter() - start) * 1000)
     source = opened[0]
-    return {"ms": statistics.median(times), "bytes": source.bytes_read, "requests": getattr(source, "requests", 1),
-            "reason": verdict.reason.value}
+    return {
+        "ms": statistics.median(times),
+        "bytes": source.bytes_read,
+        "requests": getattr(source, "requests", 1),
+        "reason": verdict.reason.value,
+    }
 
 
 def _size(n: int) -> str:
@@ -208,7 +222,8 @@ def part_subprocess() -> list[str]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     lines = [
         "| File (20 MB) | Mode | Decision ms (median of 3) | Peak memory above pre-decision RSS (max of 3) | Bytes read |",
@@ -234,7 +249,10 @@ def part_subprocess() -> list[str]:
             for mode in ("ours", "baseline"):
                 out = subprocess.run(
                     [sys.executable, __file__, "--measure", mode, key, extension, str(len(data))],
-                    env=env, capture_output=True, text=True, cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
                 )
                 if out.returncode != 0:
                     lines.append(f"| {label} ({_size(len(data))}) | {mode} | failed: {out.stderr.strip()[-200:]} | | |")
@@ -246,8 +264,13 @@ def part_subprocess() -> list[str]:
                 )
                 if mode == "ours":
                     checks.append((f"{label} 20 MB decided in <= 1 s", result["ms"] <= 1000, f"{result['ms']:.0f} ms"))
-                    checks.append((f"{label} 20 MB peak memory <= 64 MiB above baseline", result["peak"] <= 64 * MiB,
-                                   _size(result["peak"])))
+                    checks.append(
+                        (
+                            f"{label} 20 MB peak memory <= 64 MiB above baseline",
+                            result["peak"] <= 64 * MiB,
+                            _size(result["peak"]),
+                        )
+                    )
     finally:
         server.terminate()
         server.wait(10)
@@ -284,7 +307,7 @@ def measure(mode: str, key: str, extension: str, size: int, clamd_address: str =
         opened.append(source)
         return source
 
-    from chalicelib.scanning.scanner import antivirus_for
+    from chalicelib.scanning.wiring import antivirus_for
 
     scanner = AttachmentScanner(config, open_object, FakeModerator(), antivirus_for(config))
     scanner.decide(event("warm.txt", 8, "connect/bench/warm.txt", BUCKET), Deadline.after(30))  # imports, client, pool
@@ -294,10 +317,17 @@ def measure(mode: str, key: str, extension: str, size: int, clamd_address: str =
         gc.collect()
         before = _reset_peak()
         start = time.perf_counter()
-        verdict = scanner.decide(event(f"big.{extension}", size, key, BUCKET), Deadline.after(config.time_budget_ms / 1000))
+        verdict = scanner.decide(
+            event(f"big.{extension}", size, key, BUCKET), Deadline.after(config.time_budget_ms / 1000)
+        )
         times.append((time.perf_counter() - start) * 1000)
         peaks.append(_status("VmHWM") - before)
-    result = {"ms": statistics.median(times), "peak": max(peaks), "bytes": opened[0].bytes_read, "reason": verdict.reason.value}
+    result = {
+        "ms": statistics.median(times),
+        "peak": max(peaks),
+        "bytes": opened[0].bytes_read,
+        "reason": verdict.reason.value,
+    }
     print(json.dumps(result))
 
 
@@ -343,22 +373,33 @@ def part_corpus(clamd_address: str) -> list[str]:
         "| Scanner | Dangerous files approved (false approvals) | Harmless files rejected (false rejections) |",
         "|---|---:|---:|",
     ]
-    labels = {"ours": "Connect Guard (structure checks + ClamAV)", "aws_sample": "AWS sample logic (moderate images, approve the rest)",
-              "clamd_alone": "clamd alone (test signatures)"}
+    labels = {
+        "ours": "Connect Guard (structure checks + ClamAV)",
+        "aws_sample": "AWS sample logic (moderate images, approve the rest)",
+        "clamd_alone": "clamd alone (test signatures)",
+    }
     for key, tally in tallies.items():
-        lines.append(f"| {labels[key]} | {len(tally.false_approvals)} of {tally.dangerous} "
-                     f"| {len(tally.false_rejections)} of {tally.harmless} ({100 * tally.false_rejection_rate:.1f} %) |")
+        lines.append(
+            f"| {labels[key]} | {len(tally.false_approvals)} of {tally.dangerous} "
+            f"| {len(tally.false_rejections)} of {tally.harmless} ({100 * tally.false_rejection_rate:.1f} %) |"
+        )
     ours = tallies["ours"]
     times = sorted(ours.times_ms)
     lines.append("")
-    lines.append(f"Decision time per corpus file (ours, in memory, incl. the clamd stream): median {statistics.median(times):.1f} ms, "
-                 f"p95 {times[int(len(times) * 0.95)]:.1f} ms, max {times[-1]:.1f} ms.")
+    lines.append(
+        f"Decision time per corpus file (ours, in memory, incl. the clamd stream): median {statistics.median(times):.1f} ms, "
+        f"p95 {times[int(len(times) * 0.95)]:.1f} ms, max {times[-1]:.1f} ms."
+    )
     if ours.false_rejections:
         lines.append(f"Still rejected although harmless: {', '.join(ours.false_rejections)}.")
     lines.append("")
     checks = [
         ("corpus: 0 false approvals", not ours.false_approvals, str(len(ours.false_approvals))),
-        ("corpus: at most 2 % false rejections", ours.false_rejection_rate <= 0.02, f"{100 * ours.false_rejection_rate:.1f} %"),
+        (
+            "corpus: at most 2 % false rejections",
+            ours.false_rejection_rate <= 0.02,
+            f"{100 * ours.false_rejection_rate:.1f} %",
+        ),
     ]
     lines += [f"- **{'PASS' if ok else 'MISS'}** {what} (measured {value})" for what, ok, value in checks]
     return lines
@@ -372,13 +413,19 @@ def part_antivirus(clamd_address: str) -> list[str]:
     from tests.scanning.helpers import decide
 
     engine = ClamavEngine(ClamdClient(Address.parse(clamd_address)))
-    eicar = {extension: decide(f"eicar.{extension}", EICAR, antivirus=engine) for extension in sorted(DEFAULT_SCAN_EXTENSIONS_SET)}
+    eicar = {
+        extension: decide(f"eicar.{extension}", EICAR, antivirus=engine)
+        for extension in sorted(DEFAULT_SCAN_EXTENSIONS_SET)
+    }
     as_malware = sum(verdict.reason.value == "malware" for verdict in eicar.values())
     rejected = sum(not verdict.approved for verdict in eicar.values())
     down = ClamavEngine(ClamdClient(Address("127.0.0.1", _free_port())))
     down_verdict = decide("notes.txt", b"quarterly figures\n", antivirus=down)
-    lines = [f"EICAR as each of the {len(eicar)} allowed extensions: {rejected} rejected ({as_malware} as `malware`). "
-             f"clamd down: {down_verdict.status} (`{down_verdict.reason.value}`).", ""]
+    lines = [
+        f"EICAR as each of the {len(eicar)} allowed extensions: {rejected} rejected ({as_malware} as `malware`). "
+        f"clamd down: {down_verdict.status} (`{down_verdict.reason.value}`).",
+        "",
+    ]
     checks = [
         ("EICAR in every allowed extension rejected", rejected == len(eicar), f"{rejected} of {len(eicar)}"),
         ("clamd down: REJECTED", not down_verdict.approved, down_verdict.reason.value),
@@ -388,8 +435,11 @@ def part_antivirus(clamd_address: str) -> list[str]:
         "|---|---:|---:|---:|---|",
     ]
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for(port)
         env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
@@ -405,22 +455,41 @@ def part_antivirus(clamd_address: str) -> list[str]:
         ):
             key = f"connect/bench/av.{extension}"
             s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-            out = subprocess.run([sys.executable, __file__, "--measure", "ours", key, extension, str(len(data)), clamd_address],
-                                 env=env, capture_output=True, text=True, cwd=ROOT)
+            out = subprocess.run(
+                [sys.executable, __file__, "--measure", "ours", key, extension, str(len(data)), clamd_address],
+                env=env,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
             if out.returncode != 0:
                 lines.append(f"| {label} | failed: {out.stderr.strip()[-200:]} | | | |")
                 checks.append((f"{label} decided", False, "failed"))
                 continue
             result = json.loads(out.stdout.strip().splitlines()[-1])
-            lines.append(f"| {label} ({_size(len(data))}) | {result['ms']:.0f} | {_size(result['peak'])} | {_size(result['bytes'])} "
-                         f"| {result['reason']} |")
+            lines.append(
+                f"| {label} ({_size(len(data))}) | {result['ms']:.0f} | {_size(result['peak'])} | {_size(result['bytes'])} "
+                f"| {result['reason']} |"
+            )
             if budget_ms is not None:
-                checks.append((f"{label} decided in <= 2 s including the clamd stream", result["ms"] <= budget_ms,
-                               f"{result['ms']:.0f} ms"))
-                checks.append((f"{label} peak memory <= 64 MiB above baseline", result["peak"] <= 64 * MiB, _size(result["peak"])))
+                checks.append(
+                    (
+                        f"{label} decided in <= 2 s including the clamd stream",
+                        result["ms"] <= budget_ms,
+                        f"{result['ms']:.0f} ms",
+                    )
+                )
+                checks.append(
+                    (f"{label} peak memory <= 64 MiB above baseline", result["peak"] <= 64 * MiB, _size(result["peak"]))
+                )
             else:
-                checks.append((f"{label} decided within the deadline (SCAN_TIME_BUDGET_MS 20 s)",
-                               result["ms"] <= 20000 and result["reason"] == "clean", f"{result['ms']:.0f} ms, {result['reason']}"))
+                checks.append(
+                    (
+                        f"{label} decided within the deadline (SCAN_TIME_BUDGET_MS 20 s)",
+                        result["ms"] <= 20000 and result["reason"] == "clean",
+                        f"{result['ms']:.0f} ms, {result['reason']}",
+                    )
+                )
             s3.delete_object(Bucket=BUCKET, Key=key)
     finally:
         server.terminate()
@@ -441,7 +510,9 @@ def main() -> None:
     from sandbox import clamd as local_clamd
 
     if local_clamd.binary() is None:
-        print("\n### ClamAV\n\nclamd is not installed (`make clamav`): the antivirus and corpus budgets were not measured.")
+        print(
+            "\n### ClamAV\n\nclamd is not installed (`make clamav`): the antivirus and corpus budgets were not measured."
+        )
         return
     with local_clamd.LocalClamd() as clamd:
         print("\n### Public corpus (tests/corpus: 281 files by others, provenance and licence per file)\n")

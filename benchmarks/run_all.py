@@ -78,8 +78,10 @@ def update(selected: list[str]) -> int:
             failed.append(script.name)
             continue
         found[script.stem] = result.stdout.strip() + "\n"
-    note = (f"Sections updated alone on {time.strftime('%Y-%m-%d')} (`run_all.py --update`, Python "
-            f"{platform.python_version()}): {', '.join(s.stem for s in scripts if s.name not in failed)}.")
+    note = (
+        f"Sections updated alone on {time.strftime('%Y-%m-%d')} (`run_all.py --update`, Python "
+        f"{platform.python_version()}): {', '.join(s.stem for s in scripts if s.name not in failed)}."
+    )
     header = header.rstrip() + "\n\n" + note + "\n" if scripts else header
     order = [s.stem for s in sorted(HERE.glob("bench_*.py")) if s.stem in found]
     RESULTS.write_text(compose(header, [(stem, found[stem]) for stem in order]))

@@ -56,7 +56,8 @@ def error_code(exc: BaseException) -> str:
 
 def is_transient(exc: BaseException) -> bool:
     """Throttling, server-side failures and timeouts: worth retrying later."""
-    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     if isinstance(exc, (BotoConnectionError, HTTPClientError)):
         return True
@@ -67,9 +68,22 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-_TRANSIENT_CODES = frozenset({
-    "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
-    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException",
-    "InternalServerException", "InternalServiceException", "InternalServerError", "InternalFailure",
-    "ServiceUnavailable", "ServiceUnavailableException", "TransactionConflictException", "RequestTimeout",
-})
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "InternalServerException",
+        "InternalServiceException",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TransactionConflictException",
+        "RequestTimeout",
+    }
+)

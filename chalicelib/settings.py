@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
-T = TypeVar("T")
+N = TypeVar("N", int, float)
 
-# Comprehend entity types redacted customer -> agent by default (REFERENCE.md §8: financial, government ids, secrets).
+# Comprehend entity types redacted customer -> agent by default (docs/reference/comprehend.md: financial, government ids, secrets).
 DEFAULT_PII_ENTITY_TYPES = (
     "CREDIT_DEBIT_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,PIN,BANK_ACCOUNT_NUMBER,BANK_ROUTING,"
     "INTERNATIONAL_BANK_ACCOUNT_NUMBER,SSN,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,PASSPORT_NUMBER,DRIVER_ID,"
     "UK_NATIONAL_INSURANCE_NUMBER,CA_SOCIAL_INSURANCE_NUMBER,PASSWORD,AWS_ACCESS_KEY,AWS_SECRET_KEY"
 )
-# Amazon Connect's default attachment allow-list (REFERENCE.md §5).
+# Amazon Connect's default attachment allow-list (docs/reference/file-scanner.md).
 DEFAULT_SCAN_EXTENSIONS = "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx"
 DEFAULT_SCAN_EXTENSIONS_SET = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
 STREAM_TOPIC_FALLBACK = "connect-guard-chat-stream"
@@ -94,7 +95,7 @@ class _Reader:
             value = default
         return tuple(item.strip() for item in value.split(",") if item.strip())
 
-    def _number(self, name: str, default: T, kind: Callable[[str], T], minimum, maximum) -> T:
+    def _number(self, name: str, default: N, kind: Callable[[str], N], minimum: N | None, maximum: N | None) -> N:
         value = self.raw(name)
         if value is None:
             return default
@@ -128,9 +129,13 @@ class MessagingSettings:
     # Outbound (connect_stream_handler) and the attachment relay.
     attachment_allowed_extensions: frozenset[str] = DEFAULT_SCAN_EXTENSIONS_SET
     attachment_url_expiry_seconds: int = 300
+    # The bridge's chats are redacted by message_processor too (the messenger-inbound flow turns it on).
+    use_processor: bool = False
+    # What the agent sees of a location a customer shares (personal data): none | area | exact.
+    location_precision: str = "none"
 
     @classmethod
-    def parse(cls, env: _Reader) -> "MessagingSettings":
+    def parse(cls, env: _Reader) -> MessagingSettings:
         instance_id = env.required("CONNECT_INSTANCE_ID")
         if instance_id.startswith("arn:"):
             raise SettingsError("CONNECT_INSTANCE_ID must be the instance id, not its ARN")
@@ -156,15 +161,24 @@ class MessagingSettings:
             webhook_max_body_bytes=env.integer("WEBHOOK_MAX_BODY_BYTES", 1 * MiB, 1024, 6 * MiB),
             # File types relayed customer -> agent: the instance's attachment allow-list (Connect's default).
             attachment_allowed_extensions=frozenset(
-                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)),
+                e.lower().lstrip(".") for e in env.csv("ATTACHMENT_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)
+            ),
             # GetAttachment URL lifetime (5..300 s): Meta must fetch an agent's file before it expires.
             attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
+            use_processor=env.flag("MESSENGER_USE_PROCESSOR", False),
+            location_precision=_location_precision(env),
         )
+
+
+def _location_precision(env: _Reader) -> str:
+    """A shared location is personal data: by default the agent is told one was shared, without coordinates
+    (docs/messenger.md#location-is-personal-data)."""
+    return env.choice("MESSENGER_LOCATION_PRECISION", "none", ("none", "area", "exact"))
 
 
 @dataclass(frozen=True)
 class RedactionSettings:
-    """PII redaction engine (REFERENCE.md §8, §9)."""
+    """PII redaction engine (docs/reference/comprehend.md, docs/reference/pii-validation.md)."""
 
     engine: str
     entity_types: frozenset[str]
@@ -176,7 +190,7 @@ class RedactionSettings:
     card_context_messages: int = 5
 
     @classmethod
-    def parse(cls, env: _Reader) -> "RedactionSettings":
+    def parse(cls, env: _Reader) -> RedactionSettings:
         template = env.text("PII_MASK_TEMPLATE", "[{type}]")
         if any(ch.isdigit() for ch in template):
             raise SettingsError("PII_MASK_TEMPLATE must not contain digits")
@@ -190,8 +204,10 @@ class RedactionSettings:
         # Connect's six chat languages (Contact Lens redacts these): the local detectors' context and number words.
         language = env.choice("PII_LANGUAGE", "en", PII_LANGUAGES)
         if engine != "local" and language not in COMPREHEND_PII_LANGUAGES:
-            raise SettingsError(f"PII_LANGUAGE={language} needs PII_ENGINE=local: Comprehend's DetectPiiEntities "
-                                f"accepts {' and '.join(COMPREHEND_PII_LANGUAGES)} only")
+            raise SettingsError(
+                f"PII_LANGUAGE={language} needs PII_ENGINE=local: Comprehend's DetectPiiEntities "
+                f"accepts {' and '.join(COMPREHEND_PII_LANGUAGES)} only"
+            )
         return cls(
             engine=engine,
             entity_types=inbound,
@@ -209,25 +225,82 @@ PII_LANGUAGES = ("en", "es", "fr", "pt", "de", "it")  # chalicelib/redaction/lan
 COMPREHEND_PII_LANGUAGES = ("en", "es")  # docs/reference/comprehend.md
 
 
-# Every entity type DetectPiiEntities knows (REFERENCE.md §8); ALL is not a type we can mask by name.
-COMPREHEND_PII_TYPES = frozenset((
-    "ADDRESS,AGE,AWS_ACCESS_KEY,AWS_SECRET_KEY,BANK_ACCOUNT_NUMBER,BANK_ROUTING,CA_HEALTH_NUMBER,"
-    "CA_SOCIAL_INSURANCE_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,CREDIT_DEBIT_NUMBER,DATE_TIME,DRIVER_ID,EMAIL,"
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER,IN_AADHAAR,IN_NREGA,IN_PERMANENT_ACCOUNT_NUMBER,IN_VOTER_NUMBER,IP_ADDRESS,"
-    "LICENSE_PLATE,MAC_ADDRESS,NAME,PASSPORT_NUMBER,PASSWORD,PHONE,PIN,SSN,SWIFT_CODE,UK_NATIONAL_HEALTH_SERVICE_NUMBER,"
-    "UK_NATIONAL_INSURANCE_NUMBER,UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER,URL,USERNAME,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
-    "VEHICLE_IDENTIFICATION_NUMBER"
-).split(","))
+# Every entity type DetectPiiEntities knows (docs/reference/comprehend.md); ALL is not a type we can mask by name.
+COMPREHEND_PII_TYPES = frozenset(
+    [
+        "ADDRESS",
+        "AGE",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "BANK_ACCOUNT_NUMBER",
+        "BANK_ROUTING",
+        "CA_HEALTH_NUMBER",
+        "CA_SOCIAL_INSURANCE_NUMBER",
+        "CREDIT_DEBIT_CVV",
+        "CREDIT_DEBIT_EXPIRY",
+        "CREDIT_DEBIT_NUMBER",
+        "DATE_TIME",
+        "DRIVER_ID",
+        "EMAIL",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "IN_AADHAAR",
+        "IN_NREGA",
+        "IN_PERMANENT_ACCOUNT_NUMBER",
+        "IN_VOTER_NUMBER",
+        "IP_ADDRESS",
+        "LICENSE_PLATE",
+        "MAC_ADDRESS",
+        "NAME",
+        "PASSPORT_NUMBER",
+        "PASSWORD",
+        "PHONE",
+        "PIN",
+        "SSN",
+        "SWIFT_CODE",
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+        "URL",
+        "USERNAME",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        "VEHICLE_IDENTIFICATION_NUMBER",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    """Connect MESSAGE_PROCESSOR (docs/reference/message-processor.md). Owned by the message processor issue.
+
+    `on_error` decides what an event we cannot judge gets (malformed, store outage, internal error):
+    `reject` (default, fail closed) or `approve`. `reject_entity_types` are rejected outright instead of masked.
+    """
+
+    on_error: str
+    reject_entity_types: frozenset[str]
+    sessions_table: str
+
+    @classmethod
+    def parse(cls, env: _Reader) -> ProcessorSettings:
+        reject = frozenset(t.upper() for t in env.csv("PROCESSOR_REJECT_ENTITY_TYPES", ""))
+        unknown = reject - COMPREHEND_PII_TYPES
+        if unknown:
+            raise SettingsError(f"PROCESSOR_REJECT_ENTITY_TYPES has unknown entity types: {', '.join(sorted(unknown))}")
+        return cls(
+            on_error=env.choice("PROCESSOR_ON_ERROR", "reject", ("reject", "approve")),
+            reject_entity_types=reject,
+            sessions_table=env.required("SESSIONS_TABLE"),
+        )
 
 
 @dataclass(frozen=True)
 class ScannerSettings:
-    """FILE_SCANNER attachment scanner (REFERENCE.md §5, §6). Owned by the scanner issue.
+    """FILE_SCANNER attachment scanner (docs/reference/file-scanner.md, docs/reference/rekognition.md). Owned by the scanner issue.
 
     Every default is the safe choice; each variable is documented in the README's scanner section.
     """
 
-    # Rekognition moderation taxonomy v7 top-level categories rejected by default (REFERENCE.md §6).
+    # Rekognition moderation taxonomy v7 top-level categories rejected by default (docs/reference/rekognition.md).
     DEFAULT_MODERATION_CATEGORIES = "Explicit,Violence,Visually Disturbing,Hate Symbols"  # not a field: no annotation
 
     allowed_extensions: frozenset[str]
@@ -248,11 +321,15 @@ class ScannerSettings:
     clamav_address: str | None = None
 
     @classmethod
-    def parse(cls, env: _Reader) -> "ScannerSettings":
+    def parse(cls, env: _Reader) -> ScannerSettings:
         known = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
-        extensions = frozenset(e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS))
+        extensions = frozenset(
+            e.lower().lstrip(".") for e in env.csv("SCAN_ALLOWED_EXTENSIONS", DEFAULT_SCAN_EXTENSIONS)
+        )
         if not extensions <= known:
-            raise SettingsError(f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}")
+            raise SettingsError(
+                f"SCAN_ALLOWED_EXTENSIONS may only name types the scanner inspects: {', '.join(sorted(known))}"
+            )
         default_confidence = env.number("MODERATION_MIN_CONFIDENCE", 80.0, 0.0, 100.0)
         antivirus = env.choice("SCAN_ANTIVIRUS", "off", ("off", "clamav", "guardduty"))
         clamav_address = env.raw("SCAN_CLAMAV_ADDRESS")
@@ -308,7 +385,7 @@ def _categories(items: tuple[str, ...], default_confidence: float) -> tuple[tupl
 
 @dataclass(frozen=True)
 class IvrSettings:
-    """Secure IVR decryptor (REFERENCE.md §7). Owned by the IVR issue; documented in the README."""
+    """Secure IVR decryptor (docs/reference/ivr-encryption.md). Owned by the IVR issue; documented in the README."""
 
     keys_path: str
     key_cache_seconds: int
@@ -320,7 +397,7 @@ class IvrSettings:
     legacy_key_id_parameter: str | None
 
     @classmethod
-    def parse(cls, env: _Reader) -> "IvrSettings":
+    def parse(cls, env: _Reader) -> IvrSettings:
         path = env.text("IVR_KEYS_PATH", "/connect-guard/ivr-keys/")
         if not _is_ssm_name(path) or not path.startswith("/"):
             raise SettingsError("IVR_KEYS_PATH must be an SSM parameter path such as /connect-guard/ivr-keys/")
@@ -372,6 +449,10 @@ class Settings:
         return RedactionSettings.parse(_Reader(self.env))
 
     @cached_property
+    def processor(self) -> ProcessorSettings:
+        return ProcessorSettings.parse(_Reader(self.env))
+
+    @cached_property
     def scanner(self) -> ScannerSettings:
         return ScannerSettings.parse(_Reader(self.env))
 
@@ -380,14 +461,43 @@ class Settings:
         return IvrSettings.parse(_Reader(self.env))
 
 
-_PREFIXES = ("CONNECT_", "SESSIONS_", "MESSENGER_", "GRAPH_", "PII_", "SCAN_", "MODERATION_", "IVR_", "CHAT_",
-             "ATTACHMENT_", "WEBHOOK_", "LOG_")
+_PREFIXES = (
+    "CONNECT_",
+    "SESSIONS_",
+    "MESSENGER_",
+    "GRAPH_",
+    "PII_",
+    "SCAN_",
+    "MODERATION_",
+    "IVR_",
+    "CHAT_",
+    "ATTACHMENT_",
+    "WEBHOOK_",
+    "LOG_",
+    "PROCESSOR_",
+)
 
 
 def load() -> Settings:
-    """Settings for the current environment (cheap: cached per snapshot of our variables)."""
+    """Settings for the current environment (cheap: cached per snapshot of our variables).
+
+    Every invocation calls this. Building the snapshot decodes every variable (~80-200 us for 35 variables,
+    measured by bench_processor.py, most of a warm message's cost), so the last environment seen is kept as
+    CPython's raw mapping and compared in C (~1 us): an unchanged environment returns the same Settings.
+    """
+    global _last
+    raw = getattr(os.environ, "_data", None)  # os._Environ's bytes (POSIX) or str mapping
+    last = _last
+    if raw is not None and last is not None and last[0] == raw:
+        return last[1]
     snapshot = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIXES)))
-    return _load(snapshot)
+    current = _load(snapshot)
+    if raw is not None:
+        _last = (dict(raw), current)
+    return current
+
+
+_last: tuple[dict, Settings] | None = None
 
 
 @lru_cache(maxsize=8)
@@ -417,12 +527,14 @@ def chalice_local_problem() -> str | None:
     os.environ[LOCAL_HINT_SHOWN] = "1"
     fix = "run `make local` instead (chalice local --stage local wired to the embedded emulators; docs/local.md)"
     try:
-        load().messaging
+        load().messaging  # noqa: B018 (reading the section validates it)
     except SettingsError as exc:
         return f"connect-guard: chalice local cannot serve the webhook ({exc}); {fix}"
     if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
-        return ("connect-guard: chalice local has no AWS region and no emulators (the webhook would answer 500, "
-                f"NoRegionError); {fix}")
+        return (
+            "connect-guard: chalice local has no AWS region and no emulators (the webhook would answer 500, "
+            f"NoRegionError); {fix}"
+        )
     return None
 
 

@@ -11,7 +11,8 @@ import json
 import re
 import shlex
 import subprocess
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from infra.flow_deploy import FlowDryRunAnswers
 from infra.stage import TEMPLATE_PATH, Stage
@@ -60,8 +61,9 @@ class RealAws:
     def run(self, argv: Sequence[str], env: dict[str, str], cwd: str, capture: bool = False) -> str:
         """Runs a command; its output streams to the terminal unless captured for the caller."""
         self._print("$ " + shlex.join(argv))
-        done = subprocess.run(list(argv), env=env, cwd=cwd, check=True, text=True,
-                              stdout=subprocess.PIPE if capture else None)
+        done = subprocess.run(
+            list(argv), env=env, cwd=cwd, check=True, text=True, stdout=subprocess.PIPE if capture else None
+        )
         return done.stdout or ""
 
     def _client(self, service: str) -> Any:
@@ -114,8 +116,15 @@ class DryRunAws(FlowDryRunAnswers):
 
     def _sns_list_subscriptions_by_topic(self, params):
         endpoint = self._stage.function_arn("connect_stream_handler")
-        return {"Subscriptions": [{"SubscriptionArn": params["TopicArn"] + ":<created-by-chalice>",
-                                   "Protocol": "lambda", "Endpoint": endpoint}]}
+        return {
+            "Subscriptions": [
+                {
+                    "SubscriptionArn": params["TopicArn"] + ":<created-by-chalice>",
+                    "Protocol": "lambda",
+                    "Endpoint": endpoint,
+                }
+            ]
+        }
 
     def _lambda_get_policy(self, params):
         raise not_found("GetPolicy")
@@ -127,6 +136,24 @@ class DryRunAws(FlowDryRunAnswers):
     def _connect_list_integration_associations(self, params):
         if not self._deployed:
             return {"IntegrationAssociationSummaryList": []}
-        return {"IntegrationAssociationSummaryList": [{"IntegrationAssociationId": "<association-id>",
-                                                       "IntegrationType": "FILE_SCANNER",
-                                                       "IntegrationArn": self._stage.function_arn("attachment_scanner")}]}
+        kind = params.get("IntegrationType", "FILE_SCANNER")
+        function = {"FILE_SCANNER": "attachment_scanner", "MESSAGE_PROCESSOR": "message_processor"}.get(kind)
+        if function is None:
+            return {"IntegrationAssociationSummaryList": []}
+        return {
+            "IntegrationAssociationSummaryList": [
+                {
+                    "IntegrationAssociationId": f"<{function}-association-id>",
+                    "IntegrationType": kind,
+                    "IntegrationArn": self._stage.function_arn(function),
+                }
+            ]
+        }
+
+    def _s3_get_bucket_lifecycle_configuration(self, params):
+        raise not_found(
+            "GetBucketLifecycleConfiguration", "NoSuchLifecycleConfiguration", "NoSuchLifecycleConfiguration"
+        )
+
+    def _s3_get_bucket_policy(self, params):
+        raise not_found("GetBucketPolicy", "NoSuchBucketPolicy", "NoSuchBucketPolicy")

@@ -7,8 +7,8 @@ touched; everything else (other stages, memory, timeouts, variables you added) i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from infra.policies import policy_file_name
 from infra.stage import FUNCTIONS, PROJECT_DIR
@@ -55,8 +55,11 @@ def scanner_attachment_limits(configurations: list[dict]) -> dict[str, str]:
     scanned = [c for c in configurations if c.get("AttachmentScope") in SCANNED_SCOPES]
     if not scanned:
         return {}
-    allowed = {entry.get("Extension", "").lower().lstrip(".") for c in scanned
-               for entry in c.get("ExtensionConfiguration", {}).get("AllowedExtensions", [])} - {""}
+    allowed = {
+        entry.get("Extension", "").lower().lstrip(".")
+        for c in scanned
+        for entry in c.get("ExtensionConfiguration", {}).get("AllowedExtensions", [])
+    } - {""}
     sizes = [int(c["MaximumSizeLimitInBytes"]) for c in scanned if c.get("MaximumSizeLimitInBytes")]
     limits: dict[str, str] = {}
     if allowed:
@@ -78,7 +81,9 @@ def _wire_scanner_antivirus(scanner: dict, outputs: Mapping[str, str]) -> None:
     if engine == "clamav" and outputs.get("ScanClamavAddress"):
         environment["SCAN_CLAMAV_ADDRESS"] = outputs["ScanClamavAddress"]
         scanner["subnet_ids"] = [subnet for subnet in outputs.get("ScannerSubnetIds", "").split(",") if subnet]
-        scanner["security_group_ids"] = [outputs["ScannerSecurityGroupId"]] if outputs.get("ScannerSecurityGroupId") else []
+        scanner["security_group_ids"] = (
+            [outputs["ScannerSecurityGroupId"]] if outputs.get("ScannerSecurityGroupId") else []
+        )
     else:
         environment.pop("SCAN_CLAMAV_ADDRESS", None)
         scanner.pop("subnet_ids", None)

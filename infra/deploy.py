@@ -4,7 +4,8 @@
 
 deploy:  infra stack (create or update) -> stage env + policy files in .chalice/ -> `chalice deploy`
          -> SNS filter + redrive on the stream subscription -> async failures to the DLQ
-         -> Connect: decryptor associated, FILE_SCANNER association, invoke permissions scoped to the instance
+         -> Connect: decryptor associated, FILE_SCANNER and MESSAGE_PROCESSOR associations, invoke permissions
+            scoped to the instance -> (parameters) the transcripts' `Unprocessed` prefix expired and locked down
          -> contact flows of infra/flows/ created or updated, published, their Lambdas associated
          -> prints the webhook URL and what to do in the Messenger and Connect consoles.
 destroy: the same, undone in reverse order (the flows first).
@@ -19,25 +20,30 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
 from infra.flow_deploy import FlowDeployError, FlowDeployment
 from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
-# Saves invocations for chat items only the agent sees (REFERENCE.md §4). It must never drop what the
+# Saves invocations for chat items only the agent sees (docs/reference/connect-chat.md). It must never drop what the
 # handler acts on, and the handler applies the same rule itself: so the end of a chat passes whatever its
 # visibility, and so does an item Connect sent without a visibility (a filter would otherwise drop it).
 CHAT_ENDED = "application/vnd.amazonaws.connect.event.chat.ended"
 PARTICIPANT_LEFT = "application/vnd.amazonaws.connect.event.participant.left"
-STREAM_FILTER_POLICY = {"$or": [
-    {"MessageVisibility": ["CUSTOMER", "ALL"]},
-    {"MessageVisibility": [{"exists": False}]},
-    {"ContentType": [CHAT_ENDED, PARTICIPANT_LEFT]},
-]}
+STREAM_FILTER_POLICY = {
+    "$or": [
+        {"MessageVisibility": ["CUSTOMER", "ALL"]},
+        {"MessageVisibility": [{"exists": False}]},
+        {"ContentType": [CHAT_ENDED, PARTICIPANT_LEFT]},
+    ]
+}
 PERMISSION_SID = "connect-guard-connect-instance"
+UNPROCESSED_RULE_ID = "connect-guard-unprocessed-transcripts"
+UNPROCESSED_POLICY_SID = "ConnectGuardUnprocessedTranscriptsReader"
 WEBHOOK_PATH = "webhook/messenger"
 
 
@@ -64,15 +70,21 @@ class Deployment:
         self.associate_decryptor()
         self.allow_connect_to_invoke("attachment_scanner")
         self.associate_scanner()
+        self.allow_connect_to_invoke("message_processor")
+        self.associate_processor()
+        self.protect_unprocessed_transcripts()
         self.deploy_flows()
         self.print_next_steps(outputs)
 
     def ensure_stack(self) -> dict[str, str]:
         self.step("Infrastructure stack " + self.stage.stack_name)
         name = self.stage.stack_name
-        request = {"StackName": name, "TemplateBody": TEMPLATE_PATH.read_text(),
-                   "Parameters": self.stage.template_parameters(),
-                   "Tags": [{"Key": "app", "Value": self.stage.app}, {"Key": "stage", "Value": self.stage.name}]}
+        request = {
+            "StackName": name,
+            "TemplateBody": TEMPLATE_PATH.read_text(),
+            "Parameters": self.stage.template_parameters(),
+            "Tags": [{"Key": "app", "Value": self.stage.app}, {"Key": "stage", "Value": self.stage.name}],
+        }
         status = self.stack_status()
         if status is None:
             self.aws.call("cloudformation", "create_stack", **request)
@@ -121,12 +133,16 @@ class Deployment:
         try:
             answer = self.aws.call("connect", "list_attached_files_configurations", InstanceId=self.stage.instance_id)
         except Exception as exc:
-            self.say(f"  attachment configuration not readable ({type(exc).__name__}): the scanner keeps Connect's defaults")
+            self.say(
+                f"  attachment configuration not readable ({type(exc).__name__}): the scanner keeps Connect's defaults"
+            )
             return {}
         limits = chalice_config.scanner_attachment_limits(answer.get("AttachedFilesConfigurations", []))
         for extension in limits.pop("_uninspectable", "").split(","):
             if extension:
-                self.say(f"  .{extension} is allowed on the instance but the scanner cannot inspect it: it will be REJECTED")
+                self.say(
+                    f"  .{extension} is allowed on the instance but the scanner cannot inspect it: it will be REJECTED"
+                )
         return limits
 
     def chalice(self, command: str, capture: bool = False) -> str:
@@ -134,19 +150,29 @@ class Deployment:
         # The chalice installed beside this Python, relative to the project (where it runs) for readable output.
         executable = os.path.relpath(Path(sys.executable).with_name("chalice"), self.project_dir)
         env = {**os.environ, "AWS_DEFAULT_REGION": self.stage.region}
-        return self.aws.run([executable, command, "--stage", self.stage.name], env=env, cwd=str(self.project_dir),
-                            capture=capture)
+        return self.aws.run(
+            [executable, command, "--stage", self.stage.name], env=env, cwd=str(self.project_dir), capture=capture
+        )
 
     def filter_stream_subscription(self, outputs: dict[str, str]) -> None:
         """Chalice subscribes the stream handler but cannot set a filter or a redrive policy."""
         self.step("Stream subscription: visibility filter and dead-letter queue")
         subscription = self.stream_subscription(outputs["StreamingTopicArn"])
         if subscription is None:
-            raise DeployError("connect_stream_handler is not subscribed to the streaming topic: did chalice deploy run?")
-        for name, value in (("FilterPolicy", STREAM_FILTER_POLICY),
-                            ("RedrivePolicy", {"deadLetterTargetArn": outputs["DeadLetterQueueArn"]})):
-            self.aws.call("sns", "set_subscription_attributes", SubscriptionArn=subscription,
-                          AttributeName=name, AttributeValue=json.dumps(value, separators=(",", ":")))
+            raise DeployError(
+                "connect_stream_handler is not subscribed to the streaming topic: did chalice deploy run?"
+            )
+        for name, value in (
+            ("FilterPolicy", STREAM_FILTER_POLICY),
+            ("RedrivePolicy", {"deadLetterTargetArn": outputs["DeadLetterQueueArn"]}),
+        ):
+            self.aws.call(
+                "sns",
+                "set_subscription_attributes",
+                SubscriptionArn=subscription,
+                AttributeName=name,
+                AttributeValue=json.dumps(value, separators=(",", ":")),
+            )
 
     def stream_subscription(self, topic_arn: str) -> str | None:
         endpoint = self.stage.function_arn("connect_stream_handler")
@@ -162,10 +188,14 @@ class Deployment:
 
     def route_async_failures(self, outputs: dict[str, str]) -> None:
         self.step("connect_stream_handler: failed events to the dead-letter queue")
-        self.aws.call("lambda", "put_function_event_invoke_config",
-                      FunctionName=self.stage.function_name("connect_stream_handler"),
-                      MaximumRetryAttempts=2, MaximumEventAgeInSeconds=3600,
-                      DestinationConfig={"OnFailure": {"Destination": outputs["DeadLetterQueueArn"]}})
+        self.aws.call(
+            "lambda",
+            "put_function_event_invoke_config",
+            FunctionName=self.stage.function_name("connect_stream_handler"),
+            MaximumRetryAttempts=2,
+            MaximumEventAgeInSeconds=3600,
+            DestinationConfig={"OnFailure": {"Destination": outputs["DeadLetterQueueArn"]}},
+        )
 
     def allow_connect_to_invoke(self, function: str) -> None:
         """Only our instance, in our account, may invoke it (the decryptor is a decryption oracle)."""
@@ -178,9 +208,16 @@ class Deployment:
                 self.say("  (already in place)")
                 return
             self.aws.call("lambda", "remove_permission", FunctionName=name, StatementId=PERMISSION_SID)
-        self.aws.call("lambda", "add_permission", FunctionName=name, StatementId=PERMISSION_SID,
-                      Action="lambda:InvokeFunction", Principal="connect.amazonaws.com",
-                      SourceArn=self.stage.instance_arn, SourceAccount=self.stage.account)
+        self.aws.call(
+            "lambda",
+            "add_permission",
+            FunctionName=name,
+            StatementId=PERMISSION_SID,
+            Action="lambda:InvokeFunction",
+            Principal="connect.amazonaws.com",
+            SourceArn=self.stage.instance_arn,
+            SourceAccount=self.stage.account,
+        )
 
     def permission_statement(self, function_name: str) -> dict | None:
         try:
@@ -217,13 +254,94 @@ class Deployment:
             return
         if current:
             others = ", ".join(a.get("IntegrationArn", "?") for a in current)
-            raise DeployError(f"the instance already has a FILE_SCANNER ({others}): remove it first "
-                              "(aws connect delete-integration-association) if this app should replace it")
-        self.aws.call("connect", "create_integration_association", InstanceId=self.stage.instance_id,
-                      IntegrationType="FILE_SCANNER", IntegrationArn=arn)
+            raise DeployError(
+                f"the instance already has a FILE_SCANNER ({others}): remove it first "
+                "(aws connect delete-integration-association) if this app should replace it"
+            )
+        self.aws.call(
+            "connect",
+            "create_integration_association",
+            InstanceId=self.stage.instance_id,
+            IntegrationType="FILE_SCANNER",
+            IntegrationArn=arn,
+        )
 
-    def scanner_associations(self) -> list[dict]:
-        found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": "FILE_SCANNER"}
+    def associate_processor(self) -> None:
+        """Allows chats to name the function as their message processor (flow block or StartContactMediaProcessing).
+        Other processors on the instance are left alone: each chat names the one it uses."""
+        self.step("message_processor: a MESSAGE_PROCESSOR of the instance")
+        arn = self.stage.function_arn("message_processor")
+        if any(a.get("IntegrationArn") == arn for a in self.scanner_associations("MESSAGE_PROCESSOR")):
+            self.say("  (already associated)")
+            return
+        self.aws.call(
+            "connect",
+            "create_integration_association",
+            InstanceId=self.stage.instance_id,
+            IntegrationType="MESSAGE_PROCESSOR",
+            IntegrationArn=arn,
+        )
+
+    def protect_unprocessed_transcripts(self) -> None:
+        """Connect keeps the original of every processed message under `Unprocessed<prefix>`: expire it after N
+        days and/or deny reading it to all but one role (parameters UnprocessedExpiryDays, UnprocessedReaderRoleArn).
+        Existing lifecycle rules and policy statements of the bucket are kept; ours are replaced by id."""
+        bucket, prefix = self.stage.params["TranscriptsBucketName"], self.stage.unprocessed_transcripts_prefix
+        days, reader = self.stage.params["UnprocessedExpiryDays"], self.stage.params["UnprocessedReaderRoleArn"]
+        if not (days or reader):
+            self.step(
+                "Unprocessed chat transcripts: not managed (set UnprocessedExpiryDays / UnprocessedReaderRoleArn)"
+            )
+            return
+        if days:
+            self.step(f"Unprocessed chat transcripts: deleted after {days} days")
+            rules = [r for r in self.lifecycle_rules(bucket) if r.get("ID") != UNPROCESSED_RULE_ID]
+            rules.append(
+                {
+                    "ID": UNPROCESSED_RULE_ID,
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": f"{prefix}/"},
+                    "Expiration": {"Days": int(days)},
+                }
+            )
+            self.aws.call(
+                "s3", "put_bucket_lifecycle_configuration", Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+            )
+        if reader:
+            self.step("Unprocessed chat transcripts: readable by one role only")
+            policy = self.bucket_policy(bucket)
+            statements = [st for st in policy.get("Statement", []) if st.get("Sid") != UNPROCESSED_POLICY_SID]
+            statements.append(
+                {
+                    "Sid": UNPROCESSED_POLICY_SID,
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:{self.stage.partition}:s3:::{bucket}/{prefix}/*",
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": reader}},
+                }
+            )
+            policy = {"Version": policy.get("Version", "2012-10-17"), **policy, "Statement": statements}
+            self.aws.call("s3", "put_bucket_policy", Bucket=bucket, Policy=json.dumps(policy, separators=(",", ":")))
+
+    def lifecycle_rules(self, bucket: str) -> list[dict]:
+        try:
+            return self.aws.call("s3", "get_bucket_lifecycle_configuration", Bucket=bucket).get("Rules", [])
+        except Exception as exc:
+            if "NoSuchLifecycleConfiguration" in str(exc):
+                return []
+            raise
+
+    def bucket_policy(self, bucket: str) -> dict:
+        try:
+            return json.loads(self.aws.call("s3", "get_bucket_policy", Bucket=bucket)["Policy"])
+        except Exception as exc:
+            if "NoSuchBucketPolicy" in str(exc):
+                return {}
+            raise
+
+    def scanner_associations(self, integration_type: str = "FILE_SCANNER") -> list[dict]:
+        found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": integration_type}
         while True:
             page = self.aws.call("connect", "list_integration_associations", **request)
             found += page.get("IntegrationAssociationSummaryList", [])
@@ -248,6 +366,11 @@ class Deployment:
         self.say("  Subscribe the page to the webhook fields: messages, messaging_postbacks")
         self.say(f"  IVR private keys: one SecureString per Connect key id under {outputs['IvrKeysPath']}")
         self.say(f"  Attachments: enable them on the instance; the scanner reads {outputs['AttachmentsObjectsArn']}")
+        self.say("  Message processor: in each chat flow, block 'Set recording, analytics and processing behavior' ->")
+        self.say(
+            f"    Set message processor -> {self.stage.function_name('message_processor')}, "
+            "'Do not deliver unprocessed messages' (docs/message-processor.md)"
+        )
         self.print_flow_steps(outputs)
 
     def print_flow_steps(self, outputs: dict[str, str]) -> None:
@@ -258,8 +381,10 @@ class Deployment:
             self.say(f"  Native chat (web, SMS, WhatsApp): start chats in flow {flow_ids['chat-redaction']}")
         inbound = flow_ids.get("messenger-inbound")
         if inbound and inbound != outputs["ConnectContactFlowId"]:
-            self.say(f"  Messenger chats start in ConnectContactFlowId={outputs['ConnectContactFlowId']}: to start them "
-                     f"in messenger-inbound, set ConnectContactFlowId to {inbound} in the parameters and deploy again")
+            self.say(
+                f"  Messenger chats start in ConnectContactFlowId={outputs['ConnectContactFlowId']}: to start them "
+                f"in messenger-inbound, set ConnectContactFlowId to {inbound} in the parameters and deploy again"
+            )
 
     def render_policies(self) -> None:
         """The policy files alone, from the outputs the parameters imply (for `chalice package`)."""
@@ -270,6 +395,7 @@ class Deployment:
 
     def destroy(self) -> None:
         self.remove_flows()
+        self.remove_processor_association()
         self.remove_scanner_association()
         self.remove_decryptor_association()
         if self.aws.dry_run or (self.project_dir / ".chalice" / "deployed" / f"{self.stage.name}.json").exists():
@@ -286,8 +412,24 @@ class Deployment:
         arn = self.stage.function_arn("attachment_scanner")
         for association in self.scanner_associations():
             if association.get("IntegrationArn") == arn:
-                self.aws.call("connect", "delete_integration_association", InstanceId=self.stage.instance_id,
-                              IntegrationAssociationId=association["IntegrationAssociationId"])
+                self.aws.call(
+                    "connect",
+                    "delete_integration_association",
+                    InstanceId=self.stage.instance_id,
+                    IntegrationAssociationId=association["IntegrationAssociationId"],
+                )
+
+    def remove_processor_association(self) -> None:
+        self.step("message_processor: MESSAGE_PROCESSOR association removed")
+        arn = self.stage.function_arn("message_processor")
+        for association in self.scanner_associations("MESSAGE_PROCESSOR"):
+            if association.get("IntegrationArn") == arn:
+                self.aws.call(
+                    "connect",
+                    "delete_integration_association",
+                    InstanceId=self.stage.instance_id,
+                    IntegrationAssociationId=association["IntegrationAssociationId"],
+                )
 
     def remove_decryptor_association(self) -> None:
         self.step("ivr_decryptor: disassociated from the Connect instance")
@@ -311,8 +453,11 @@ class Deployment:
 
 def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=("deploy", "destroy", "policies"),
-                        help="policies: only render .chalice/policy-<stage>-*.json from the parameters (no AWS)")
+    parser.add_argument(
+        "action",
+        choices=("deploy", "destroy", "policies"),
+        help="policies: only render .chalice/policy-<stage>-*.json from the parameters (no AWS)",
+    )
     parser.add_argument("--stage", required=True)
     parser.add_argument("--params", type=Path, help="stage parameters (default: infra/params-<stage>.json)")
     parser.add_argument("--dry-run", action="store_true", help="print every AWS call; needs no credentials")
@@ -329,13 +474,17 @@ def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) 
         else:
             aws = RealAws(stage, printer)
         deployment = Deployment(stage, aws, printer)
-        {"deploy": deployment.deploy, "destroy": deployment.destroy, "policies": deployment.render_policies}[args.action]()
+        {"deploy": deployment.deploy, "destroy": deployment.destroy, "policies": deployment.render_policies}[
+            args.action
+        ]()
     except (StageError, DeployError) as exc:
         printer(f"error: {exc}")
         return 2
     except subprocess.CalledProcessError as exc:
-        printer(f"error: `{' '.join(Path(exc.cmd[0]).name if i == 0 else a for i, a in enumerate(exc.cmd))}` "
-                f"failed (exit {exc.returncode}); fix the cause above and run the same command again")
+        printer(
+            f"error: `{' '.join(Path(exc.cmd[0]).name if i == 0 else a for i, a in enumerate(exc.cmd))}` "
+            f"failed (exit {exc.returncode}); fix the cause above and run the same command again"
+        )
         return 1
     except Exception as exc:
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError

@@ -44,8 +44,16 @@ from infra.flow_files import PLACEHOLDER, PLACEHOLDERS, VERSION, Flow, strings, 
 MAX_ACTIONS = 250
 IDENTIFIER = re.compile(r"^[^%:()\\/=$,;\[\]{}]{1,50}$")
 RESERVED_IDENTIFIERS = {"__proto__", "constructor", "toString", "prototype", "valueOf", "hasOwnProperty"}
-OPERATORS = {"Equals", "TextStartsWith", "TextEndsWith", "TextContains", "NumberGreaterThan",
-             "NumberGreaterOrEqualTo", "NumberLessThan", "NumberLessOrEqualTo"}
+OPERATORS = {
+    "Equals",
+    "TextStartsWith",
+    "TextEndsWith",
+    "TextContains",
+    "NumberGreaterThan",
+    "NumberGreaterOrEqualTo",
+    "NumberLessThan",
+    "NumberLessOrEqualTo",
+}
 DECRYPTOR_PLACEHOLDER = "{{IvrDecryptorArn}}"
 
 # Action type -> (error types Connect can take and the flow must handle, further ones allowed).
@@ -54,8 +62,10 @@ DECRYPTOR_PLACEHOLDER = "{{IvrDecryptorArn}}"
 ERRORS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "UpdateFlowLoggingBehavior": (frozenset(), frozenset()),
     "UpdateContactRecordingBehavior": (frozenset({"NoMatchingError"}), frozenset()),
-    "GetParticipantInput": (frozenset({"NoMatchingError"}),
-                            frozenset({"InvalidPhoneNumber", "InputTimeLimitExceeded"})),
+    "GetParticipantInput": (
+        frozenset({"NoMatchingError"}),
+        frozenset({"InvalidPhoneNumber", "InputTimeLimitExceeded"}),
+    ),
     "InvokeLambdaFunction": (frozenset({"NoMatchingError"}), frozenset()),
     "Compare": (frozenset({"NoMatchingCondition"}), frozenset()),
     "MessageParticipant": (frozenset({"NoMatchingError"}), frozenset()),
@@ -68,8 +78,17 @@ ERRORS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 TERMINAL_TYPES = {"DisconnectParticipant"}
 ENDING_TYPES = {"DisconnectParticipant", "TransferContactToQueue"}
 # Actions that copy values into contact records, tags, the CCP or other contacts.
-SINK_TYPES = {"UpdateContactAttributes", "UpdateFlowAttributes", "TagContact", "UpdateContactData",
-              "UpdateContactCallbackNumber", "CreateTask", "UpdateContactEventHooks", "CreateCase", "UpdateCase"}
+SINK_TYPES = {
+    "UpdateContactAttributes",
+    "UpdateFlowAttributes",
+    "TagContact",
+    "UpdateContactData",
+    "UpdateContactCallbackNumber",
+    "CreateTask",
+    "UpdateContactEventHooks",
+    "CreateCase",
+    "UpdateCase",
+}
 BOOLEAN_STRINGS = {"True", "False"}
 
 
@@ -97,8 +116,9 @@ def stores_input(action: Mapping[str, Any]) -> bool:
 
 
 def is_decryptor(action: Mapping[str, Any], decryptor_arns: Iterable[str]) -> bool:
-    return (action.get("Type") == "InvokeLambdaFunction"
-            and action.get("Parameters", {}).get("LambdaFunctionARN") in set(decryptor_arns))
+    return action.get("Type") == "InvokeLambdaFunction" and action.get("Parameters", {}).get(
+        "LambdaFunctionARN"
+    ) in set(decryptor_arns)
 
 
 # ============================================================================== 1. structure
@@ -198,11 +218,15 @@ def parameter_problems(action_id: str, action: Mapping[str, Any]) -> list[str]:
         problems.append(f"{action_id}: FlowLoggingBehavior must be Enabled or Disabled")
     if kind == "UpdateContactMediaProcessing":
         processor = parameters.get("ChatProcessor", {})
-        for key, value in (("ProcessingEnabled", processor.get("ProcessingEnabled")),
-                           ("DeliverUnprocessedMessages",
-                            processor.get("ChatProcessorSettings", {}).get("DeliverUnprocessedMessages"))):
+        for key, value in (
+            ("ProcessingEnabled", processor.get("ProcessingEnabled")),
+            (
+                "DeliverUnprocessedMessages",
+                processor.get("ChatProcessorSettings", {}).get("DeliverUnprocessedMessages"),
+            ),
+        ):
             if value not in BOOLEAN_STRINGS:
-                problems.append(f"{action_id}: {key} must be the string \"True\" or \"False\"")
+                problems.append(f'{action_id}: {key} must be the string "True" or "False"')
     return problems
 
 
@@ -232,10 +256,13 @@ def data_problems(flow: Flow, decryptor_arns: Iterable[str] = (DECRYPTOR_PLACEHO
         if kind in SINK_TYPES and (reads(parameters, "$.External") or reads(parameters, "$.StoredCustomerInput")):
             problems.append(f"{action_id}: {kind} copies $.External or $.StoredCustomerInput into the contact")
         if reads_stored_input(action):
-            as_input = (is_decryptor(action, decryptors)
-                        and reads(parameters.get("LambdaInvocationAttributes", {}), "$.StoredCustomerInput")
-                        and not reads({k: v for k, v in parameters.items() if k != "LambdaInvocationAttributes"},
-                                      "$.StoredCustomerInput"))
+            as_input = (
+                is_decryptor(action, decryptors)
+                and reads(parameters.get("LambdaInvocationAttributes", {}), "$.StoredCustomerInput")
+                and not reads(
+                    {k: v for k, v in parameters.items() if k != "LambdaInvocationAttributes"}, "$.StoredCustomerInput"
+                )
+            )
             if not as_input:
                 problems.append(f"{action_id}: $.StoredCustomerInput may go only to the decryptor as a Lambda input")
     return problems
@@ -283,8 +310,10 @@ def secure_input_problems(flow: Flow, decryptor_arns: Iterable[str] = (DECRYPTOR
         if action is None:
             continue
         off = not state.logging and not state.recording
-        exposed = " and ".join((["flow logging is on"] if state.logging else [])
-                               + (["recording is not suspended"] if state.recording else []))
+        exposed = " and ".join(
+            (["flow logging is on"] if state.logging else [])
+            + (["recording is not suspended"] if state.recording else [])
+        )
         kind = action.get("Type")
         if stores_input(action) and not off:
             report(node, "store", f"digits are stored while {exposed}")
@@ -365,9 +394,9 @@ def processor_problems(flow: Flow) -> list[str]:
     for action in processors:
         processor = action.get("Parameters", {}).get("ChatProcessor", {})
         if processor.get("ProcessingEnabled") != "True":
-            problems.append(f"{action['Identifier']}: ProcessingEnabled must be \"True\"")
+            problems.append(f'{action["Identifier"]}: ProcessingEnabled must be "True"')
         if processor.get("ChatProcessorSettings", {}).get("DeliverUnprocessedMessages") != "False":
-            problems.append(f"{action['Identifier']}: DeliverUnprocessedMessages must be \"False\" (fail closed)")
+            problems.append(f'{action["Identifier"]}: DeliverUnprocessedMessages must be "False" (fail closed)')
     # Search (action, processed?) pairs: a queue transfer reached with processed == False is a problem.
     start = (flow["StartAction"], False)
     parent: dict[tuple[str, bool], tuple[str, bool] | None] = {start: None}
@@ -383,8 +412,10 @@ def processor_problems(flow: Flow) -> list[str]:
             while walk is not None:
                 steps.append(walk[0])
                 walk = parent[walk]
-            problems.append(f"{node[0]}: the chat reaches a queue without the message processor "
-                            f"(path {' -> '.join(reversed(steps))})")
+            problems.append(
+                f"{node[0]}: the chat reaches a queue without the message processor "
+                f"(path {' -> '.join(reversed(steps))})"
+            )
             break
         moves = action.get("Transitions", {})
         enables = action.get("Type") == "UpdateContactMediaProcessing"
@@ -408,8 +439,12 @@ REQUIRED_BLOCKS = {
 }
 
 
-def required_block_problems(flow_key: str, flow: Flow, settings: Mapping[str, bool] | None = None,
-                            decryptor_arns: Iterable[str] = (DECRYPTOR_PLACEHOLDER,)) -> list[str]:
+def required_block_problems(
+    flow_key: str,
+    flow: Flow,
+    settings: Mapping[str, bool] | None = None,
+    decryptor_arns: Iterable[str] = (DECRYPTOR_PLACEHOLDER,),
+) -> list[str]:
     problems = []
     actions = flow["Actions"]
     for requirement in REQUIRED_BLOCKS.get(flow_key, ()):
@@ -429,16 +464,38 @@ def required_block_problems(flow_key: str, flow: Flow, settings: Mapping[str, bo
 # ============================================================================== all of them
 
 
-def problems(flow: Any, decryptor_arns: Iterable[str] = (DECRYPTOR_PLACEHOLDER,), flow_key: str = "",
-             settings: Mapping[str, bool] | None = None) -> list[str]:
+def problems(
+    flow: Any,
+    decryptor_arns: Iterable[str] = (DECRYPTOR_PLACEHOLDER,),
+    flow_key: str = "",
+    settings: Mapping[str, bool] | None = None,
+) -> list[str]:
     """Every problem of one flow: structure first, then the others as far as the structure lets them run."""
     found = structure_problems(flow)
     arns = tuple(decryptor_arns)
     try:
-        return found + (required_block_problems(flow_key, flow, settings, arns) + data_problems(flow, arns)
-                        + secure_input_problems(flow, arns) + processor_problems(flow))
+        return found + (
+            required_block_problems(flow_key, flow, settings, arns)
+            + data_problems(flow, arns)
+            + secure_input_problems(flow, arns)
+            + processor_problems(flow)
+        )
     except (KeyError, TypeError, AttributeError):  # too malformed to follow: the structure problems say why
         return found or ["the flow is malformed"]
+
+
+def decryptors_in(flow: Any) -> list[str]:
+    """For a file on its own: the placeholder, and any rendered ARN of a function named `…ivr_decryptor`."""
+    arns = [DECRYPTOR_PLACEHOLDER]
+    if isinstance(flow, dict) and isinstance(flow.get("Actions"), list):
+        arns += [
+            str(a.get("Parameters", {}).get("LambdaFunctionARN"))
+            for a in flow["Actions"]
+            if isinstance(a, dict)
+            and a.get("Type") == "InvokeLambdaFunction"
+            and re.search(r":function:[^:]*ivr_decryptor$", str(a.get("Parameters", {}).get("LambdaFunctionARN")))
+        ]
+    return arns
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -458,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         file_failed = False
         for settings, flow in variants:
             label = ", ".join(f"{k}={'on' if v else 'off'}" for k, v in settings.items())
-            found = problems(flow, flow_key=path.stem, settings=settings)
+            found = problems(flow, decryptors_in(flow), flow_key=path.stem, settings=settings)
             for problem in found:
                 print(f"{path.name}{f' [{label}]' if label else ''}: {problem}")
             file_failed = file_failed or bool(found)

@@ -43,14 +43,22 @@ def stage_settings(stage: Stage, project_dir: Path = PROJECT_DIR) -> dict[str, b
         config = json.loads((project_dir / ".chalice" / "config.json").read_text())
     except (OSError, json.JSONDecodeError):
         config = {}
-    environment = {**config.get("environment_variables", {}),
-                   **config.get("stages", {}).get(stage.name, {}).get("environment_variables", {})}
+    environment = {
+        **config.get("environment_variables", {}),
+        **config.get("stages", {}).get(stage.name, {}).get("environment_variables", {}),
+    }
     return {"MESSENGER_USE_PROCESSOR": str(environment.get("MESSENGER_USE_PROCESSOR", "")).lower() in TRUE_WORDS}
 
 
 class FlowDeployment:
-    def __init__(self, stage: Stage, aws: Any, printer: Printer = print, project_dir: Path = PROJECT_DIR,
-                 flows: list[FlowFile] | None = None):
+    def __init__(
+        self,
+        stage: Stage,
+        aws: Any,
+        printer: Printer = print,
+        project_dir: Path = PROJECT_DIR,
+        flows: list[FlowFile] | None = None,
+    ):
         self.stage = stage
         self.aws = aws
         self.say = printer
@@ -61,9 +69,11 @@ class FlowDeployment:
 
     def values(self) -> dict[str, str]:
         """Every placeholder the stage can fill; one it cannot fill is left out (its flows are skipped)."""
-        values = {"IvrDecryptorArn": self.stage.function_arn("ivr_decryptor"),
-                  "QueueArn": self.stage.flow_queue_arn,
-                  "IvrEncryptionKeyId": self.stage.params.get("IvrEncryptionKeyId", "")}
+        values = {
+            "IvrDecryptorArn": self.stage.function_arn("ivr_decryptor"),
+            "QueueArn": self.stage.flow_queue_arn,
+            "IvrEncryptionKeyId": self.stage.params.get("IvrEncryptionKeyId", ""),
+        }
         if "message_processor" in FUNCTIONS:
             values["MessageProcessorArn"] = self.stage.function_arn("message_processor")
         certificate = self.stage.params.get("IvrCertificateFile", "")
@@ -95,12 +105,12 @@ class FlowDeployment:
             self.step(f"Contact flow {name}")
             missing = self.missing(flow_file, flow_file.select(settings), values)
             if missing:
-                self.say(f"  skipped: no value for {', '.join(missing)} "
-                         f"({', '.join(_WHERE[m] for m in missing)})")
+                self.say(f"  skipped: no value for {', '.join(missing)} ({', '.join(_WHERE[m] for m in missing)})")
                 continue
             flow = render(flow_file, values, settings)
-            found = flow_checks.problems(flow, decryptor_arns=[values["IvrDecryptorArn"]], flow_key=flow_file.key,
-                                         settings=settings)
+            found = flow_checks.problems(
+                flow, decryptor_arns=[values["IvrDecryptorArn"]], flow_key=flow_file.key, settings=settings
+            )
             if found:
                 raise FlowDeployError(f"{flow_file.key} breaks its invariants: " + "; ".join(found))
             if self.aws.dry_run:
@@ -113,8 +123,10 @@ class FlowDeployment:
     def print_content(self, flow: Flow, settings: Mapping[str, bool]) -> None:
         """The rendered flow, one action a line (the call below carries the same content, Metadata included)."""
         switches = ", ".join(f"{k}={'on' if v else 'off'}" for k, v in settings.items())
-        self.say(f"  rendered content ({switches}; Metadata: designer positions of "
-                 f"{len(flow['Metadata']['ActionMetadata'])} actions)")
+        self.say(
+            f"  rendered content ({switches}; Metadata: designer positions of "
+            f"{len(flow['Metadata']['ActionMetadata'])} actions)"
+        )
         self.say(f'    "Version": "{flow["Version"]}", "StartAction": "{flow["StartAction"]}", "Actions":')
         for action in flow["Actions"]:
             self.say("      " + json.dumps(action, separators=(",", ":"), ensure_ascii=False))
@@ -132,31 +144,48 @@ class FlowDeployment:
     def _put_flow(self, flow_file: FlowFile, name: str, flow: Flow, flow_id: str | None) -> str:
         content = content_text(flow)
         if flow_id is None:
-            answer = self.aws.call("connect", "create_contact_flow", InstanceId=self.stage.instance_id, Name=name,
-                                   Type=flow_file.flow_type, Description=flow_file.description[:500],
-                                   Content=content, Status="PUBLISHED",
-                                   Tags={"app": self.stage.app, "stage": self.stage.name})
+            answer = self.aws.call(
+                "connect",
+                "create_contact_flow",
+                InstanceId=self.stage.instance_id,
+                Name=name,
+                Type=flow_file.flow_type,
+                Description=flow_file.description[:500],
+                Content=content,
+                Status="PUBLISHED",
+                Tags={"app": self.stage.app, "stage": self.stage.name},
+            )
             created: str = answer["ContactFlowId"]
             return created
-        current = self.aws.call("connect", "describe_contact_flow", InstanceId=self.stage.instance_id,
-                                ContactFlowId=flow_id)["ContactFlow"]
+        current = self.aws.call(
+            "connect", "describe_contact_flow", InstanceId=self.stage.instance_id, ContactFlowId=flow_id
+        )["ContactFlow"]
         if current.get("Status") == "PUBLISHED" and same_flow(current.get("Content", ""), flow):
             self.say("  (no changes)")
             return flow_id
-        self.aws.call("connect", "update_contact_flow_content", InstanceId=self.stage.instance_id,
-                      ContactFlowId=flow_id, Content=content)
+        self.aws.call(
+            "connect",
+            "update_contact_flow_content",
+            InstanceId=self.stage.instance_id,
+            ContactFlowId=flow_id,
+            Content=content,
+        )
         if not self.aws.dry_run:
-            after = self.aws.call("connect", "describe_contact_flow", InstanceId=self.stage.instance_id,
-                                  ContactFlowId=flow_id)["ContactFlow"]
+            after = self.aws.call(
+                "connect", "describe_contact_flow", InstanceId=self.stage.instance_id, ContactFlowId=flow_id
+            )["ContactFlow"]
             if after.get("Status") != "PUBLISHED" or not same_flow(after.get("Content", ""), flow):
-                raise FlowDeployError(f"{name} was saved but its published content is not the new one: "
-                                      "publish it in the console (Routing > Flows) and run the deploy again")
+                raise FlowDeployError(
+                    f"{name} was saved but its published content is not the new one: "
+                    "publish it in the console (Routing > Flows) and run the deploy again"
+                )
         return flow_id
 
     def associate_lambdas(self, flow: Flow) -> None:
         """Flows may invoke only functions associated with the instance (console: Flows > AWS Lambda)."""
-        arns = sorted({a["Parameters"]["LambdaFunctionARN"] for a in flow["Actions"]
-                       if a["Type"] == "InvokeLambdaFunction"})
+        arns = sorted(
+            {a["Parameters"]["LambdaFunctionARN"] for a in flow["Actions"] if a["Type"] == "InvokeLambdaFunction"}
+        )
         if not arns:
             return
         associated = set(self.associated_functions())
@@ -164,8 +193,9 @@ class FlowDeployment:
             if arn in associated:
                 self.say(f"  {arn.rsplit(':', 1)[-1]}: already associated")
             else:
-                self.aws.call("connect", "associate_lambda_function", InstanceId=self.stage.instance_id,
-                              FunctionArn=arn)
+                self.aws.call(
+                    "connect", "associate_lambda_function", InstanceId=self.stage.instance_id, FunctionArn=arn
+                )
 
     # ---------------------------------------------------------------- destroy
 
@@ -178,16 +208,20 @@ class FlowDeployment:
             if name not in existing:
                 self.say("  (not there)")
                 continue
-            self.aws.call("connect", "delete_contact_flow", InstanceId=self.stage.instance_id,
-                          ContactFlowId=existing[name])
+            self.aws.call(
+                "connect", "delete_contact_flow", InstanceId=self.stage.instance_id, ContactFlowId=existing[name]
+            )
 
     # ---------------------------------------------------------------- what is there
 
     def existing_flows(self) -> dict[str, str]:
         """Name -> id of this instance's contact flows."""
         found: dict[str, str] = {}
-        request: dict[str, Any] = {"InstanceId": self.stage.instance_id, "ContactFlowTypes": ["CONTACT_FLOW"],
-                                   "MaxResults": 1000}
+        request: dict[str, Any] = {
+            "InstanceId": self.stage.instance_id,
+            "ContactFlowTypes": ["CONTACT_FLOW"],
+            "MaxResults": 1000,
+        }
         while True:
             page = self.aws.call("connect", "list_contact_flows", **request)
             for summary in page.get("ContactFlowSummaryList", []):
@@ -238,11 +272,70 @@ class FlowDryRunAnswers:
     def _connect_list_contact_flows(self, params: dict[str, Any]) -> dict[str, Any]:
         if not self._deployed:
             return {"ContactFlowSummaryList": []}
-        return {"ContactFlowSummaryList": [
-            {"Id": f"<{flow_file.key}-id>", "Name": flow_name(self._stage, flow_file), "ContactFlowType": "CONTACT_FLOW"}
-            for flow_file in load_all()]}
+        return {
+            "ContactFlowSummaryList": [
+                {
+                    "Id": f"<{flow_file.key}-id>",
+                    "Name": flow_name(self._stage, flow_file),
+                    "ContactFlowType": "CONTACT_FLOW",
+                }
+                for flow_file in load_all()
+            ]
+        }
 
     def _connect_create_contact_flow(self, params: dict[str, Any]) -> dict[str, Any]:
         key = params["Name"].removeprefix(f"{self._stage.app}-{self._stage.name}-")
-        return {"ContactFlowId": f"<{key}-id>",
-                "ContactFlowArn": f"{self._stage.instance_arn}/contact-flow/<{key}-id>"}
+        return {"ContactFlowId": f"<{key}-id>", "ContactFlowArn": f"{self._stage.instance_arn}/contact-flow/<{key}-id>"}
+
+
+def render_files(stage: Stage, out_dir: Path, printer: Printer = print, project_dir: Path = PROJECT_DIR) -> list[Path]:
+    """Each flow rendered for the stage into `out_dir`, ready for the console's *Import* (docs/flows.md)."""
+    deployment = FlowDeployment(stage, None, printer, project_dir)
+    values, settings = deployment.values(), stage_settings(stage, project_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for flow_file in deployment.flows:
+        missing = deployment.missing(flow_file, flow_file.select(settings), values)
+        if missing:
+            printer(f"{flow_file.key}: skipped, no value for {', '.join(missing)}")
+            continue
+        flow = render(flow_file, values, settings)
+        found = flow_checks.problems(flow, [values["IvrDecryptorArn"]], flow_file.key, settings)
+        if found:
+            raise FlowDeployError(f"{flow_file.key} breaks its invariants: " + "; ".join(found))
+        path = out_dir / f"{flow_name(stage, flow_file)}.json"
+        path.write_text(json.dumps(flow, indent=2, ensure_ascii=False) + "\n")
+        printer(f"wrote {path}")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None, printer: Printer = print) -> int:
+    import argparse
+
+    from infra.stage import EXAMPLE_PARAMS_PATH, StageError, params_path
+
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.flow_deploy", description="Render the contact flows of infra/flows/ for a stage (no AWS)."
+    )
+    parser.add_argument("action", choices=("render",))
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--params", type=Path, help="stage parameters (default: infra/params-<stage>.json)")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "flows")
+    args = parser.parse_args(argv)
+    path = args.params or params_path(args.stage)
+    if args.params is None and not path.exists():
+        printer(f"({path.name} not found: using {EXAMPLE_PARAMS_PATH.name})")
+        path = EXAMPLE_PARAMS_PATH
+    try:
+        render_files(Stage.load(args.stage, path), args.out, printer)
+    except (StageError, FlowDeployError) as exc:
+        printer(f"error: {exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -108,9 +108,11 @@ def mermaid(flow: Mapping[str, Any]) -> str:
         lines.append("  classDef switch fill:#fff3cd,stroke:#8a6d3b")
         lines.append(f"  class {','.join(switched)} switch")
     if any(stores_input(a) for a in flow["Actions"]):
-        quiet = [node_id(action_id) for action_id, states in states_seen(dict(flow)).items()
-                 if states and all(not s.logging and not s.recording for s in states)
-                 and node_id(action_id) not in switched]
+        quiet = [
+            node_id(action_id)
+            for action_id, states in states_seen(dict(flow)).items()
+            if states and all(not s.logging and not s.recording for s in states) and node_id(action_id) not in switched
+        ]
         lines.append("  classDef quiet fill:#d4edda,stroke:#2e7d32")
         lines.append(f"  class {','.join(quiet)} quiet")
     return "\n".join(lines)
@@ -120,17 +122,24 @@ def block_table(flow_file: FlowFile) -> str:
     why = flow_file.content.get("Metadata", {}).get("ConnectGuard", {}).get("Blocks", {})
     rows = ["| Block | Console block | Setting | What it does and why |", "|---|---|---|---|"]
     for action in flow_file.content["Actions"]:
-        cells = [f"`{action['Identifier']}`", CONSOLE_BLOCKS.get(action["Type"], action["Type"]),
-                 setting(action), why.get(action["Identifier"], "")]
+        cells = [
+            f"`{action['Identifier']}`",
+            CONSOLE_BLOCKS.get(action["Type"], action["Type"]),
+            setting(action),
+            why.get(action["Identifier"], ""),
+        ]
         rows.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
     return "\n".join(rows)
 
 
 def section(flow_file: FlowFile) -> str:
     optional = flow_file.optional_actions
-    note = "".join(f"\n*`{action}` is kept only when `{name}` is on in the stage; when it is off the deploy removes it "
-                   f"and its incoming branches go where it went.*\n" for action, name in optional.items())
-    return (f"```mermaid\n{mermaid(flow_file.content)}\n```\n{note}\n{block_table(flow_file)}\n")
+    note = "".join(
+        f"\n*`{action}` is kept only when `{name}` is on in the stage; when it is off the deploy removes it "
+        f"and its incoming branches go where it went.*\n"
+        for action, name in optional.items()
+    )
+    return f"```mermaid\n{mermaid(flow_file.content)}\n```\n{note}\n{block_table(flow_file)}\n"
 
 
 def generated_page(text: str, flows: list[FlowFile]) -> str:

@@ -9,9 +9,10 @@ statement for a capability the function's configuration leaves off (Comprehend w
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
-from typing import Any, Mapping
+from typing import Any
 
 from infra.stage import FUNCTIONS, INFRA_DIR, PROJECT_DIR, Stage
 
@@ -31,8 +32,11 @@ def uses_clamav(environment: Mapping[str, str]) -> bool:
 
 
 # Statements (by Sid) granted only when the function's environment turns their capability on.
-CONFIGURED_STATEMENTS = {"RedactWithComprehend": uses_comprehend, "ReadGuardDutyScanTag": uses_guardduty,
-                         "NetworkInterfacesInClamdVpc": uses_clamav}
+CONFIGURED_STATEMENTS = {
+    "RedactWithComprehend": uses_comprehend,
+    "ReadGuardDutyScanTag": uses_guardduty,
+    "NetworkInterfacesInClamdVpc": uses_clamav,
+}
 
 
 def policy_file_name(stage: str, function: str) -> str:
@@ -59,12 +63,16 @@ def placeholder_values(stage: Stage, outputs: Mapping[str, str], function: str) 
 def function_environment(config: Mapping[str, Any], stage: str, function: str) -> dict[str, str]:
     """The variables Chalice gives the function: top level < stage < the stage's function section."""
     section = config.get("stages", {}).get(stage, {})
-    return {**config.get("environment_variables", {}), **section.get("environment_variables", {}),
-            **section.get("lambda_functions", {}).get(function, {}).get("environment_variables", {})}
+    return {
+        **config.get("environment_variables", {}),
+        **section.get("environment_variables", {}),
+        **section.get("lambda_functions", {}).get(function, {}).get("environment_variables", {}),
+    }
 
 
-def render(template: Mapping[str, Any], values: Mapping[str, str],
-           environment: Mapping[str, str] | None = None) -> dict[str, Any]:
+def render(
+    template: Mapping[str, Any], values: Mapping[str, str], environment: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The policy with every placeholder filled; statements about an empty optional resource, or about a
     capability the environment leaves off, dropped."""
     statements = []
@@ -82,8 +90,11 @@ def render(template: Mapping[str, Any], values: Mapping[str, str],
 def render_all(stage: Stage, outputs: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """{function: policy document} for every function of the app, given `.chalice/config.json`."""
     return {
-        function: render(load_template(function), placeholder_values(stage, outputs, function),
-                         function_environment(config, stage.name, function))
+        function: render(
+            load_template(function),
+            placeholder_values(stage, outputs, function),
+            function_environment(config, stage.name, function),
+        )
         for function in FUNCTIONS
     }
 

@@ -17,7 +17,7 @@ PROJECT_DIR = INFRA_DIR.parent
 TEMPLATE_PATH = INFRA_DIR / "template.yaml"
 EXAMPLE_PARAMS_PATH = INFRA_DIR / "params.example.json"
 
-FUNCTIONS = ("api_handler", "connect_stream_handler", "attachment_scanner", "ivr_decryptor")
+FUNCTIONS = ("api_handler", "connect_stream_handler", "attachment_scanner", "ivr_decryptor", "message_processor")
 STAGES = ("dev", "prod")
 
 REQUIRED_PARAMS = ("ConnectInstanceArn", "ConnectContactFlowId", "AttachmentsBucketName", "MessengerSecretArn")
@@ -34,7 +34,17 @@ OPTIONAL_PARAMS = {
     "ClamavImage": "clamav/clamav:1.4_base",
     "ClamdTaskCount": "2",
     "ScannerVpcCidr": "10.42.0.0/16",
+    # Chat transcripts (message processor): Connect keeps the unprocessed original of every processed message
+    # under an `Unprocessed` prefix. Set the bucket to have `make deploy` protect it; each protection is optional.
+    "TranscriptsBucketName": "",
+    "TranscriptsPrefix": "",  # the instance's chat transcripts prefix, e.g. connect/<alias>/ChatTranscripts
+    "UnprocessedExpiryDays": "",  # a lifecycle rule deletes unprocessed originals after this many days
+    "UnprocessedReaderRoleArn": "",  # a bucket policy denies reading them to every principal but this role
 }
+# Used by the deploy tool itself (S3 calls), not by the infra stack's template.
+DEPLOY_ONLY_PARAMS = frozenset(
+    {"TranscriptsBucketName", "TranscriptsPrefix", "UnprocessedExpiryDays", "UnprocessedReaderRoleArn"}
+)
 # Parameters of the contact flows (infra/flow_deploy.py), never passed to the infra stack's template.
 FLOW_PARAMS = {
     "FlowQueueArn": "",  # queue the flows transfer to: its ARN, or its id in the instance
@@ -42,6 +52,9 @@ FLOW_PARAMS = {
     "IvrCertificateFile": "",  # certificate PEM of that key, a path relative to the project (secure-ivr)
 }
 _INSTANCE_ARN = re.compile(r"^arn:(aws[a-z-]*):connect:([a-z0-9-]+):(\d{12}):instance/([0-9a-f-]{36})$")
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
 
 
 class StageError(ValueError):
@@ -65,7 +78,7 @@ class Stage:
     params: dict[str, str]
 
     @classmethod
-    def load(cls, stage: str, path: Path, app: str | None = None) -> "Stage":
+    def load(cls, stage: str, path: Path, app: str | None = None) -> Stage:
         if stage not in STAGES:
             raise StageError(f"STAGE must be one of {', '.join(STAGES)} (the local stage is never deployed)")
         try:
@@ -77,7 +90,7 @@ class Stage:
         return cls.from_params(stage, given, app or app_name())
 
     @classmethod
-    def from_params(cls, stage: str, given: dict, app: str) -> "Stage":
+    def from_params(cls, stage: str, given: dict, app: str) -> Stage:
         unknown = sorted(set(given) - set(REQUIRED_PARAMS) - set(OPTIONAL_PARAMS) - set(FLOW_PARAMS))
         if unknown:
             raise StageError(f"unknown parameter(s): {', '.join(unknown)}")
@@ -88,6 +101,18 @@ class Stage:
         if not _INSTANCE_ARN.match(params["ConnectInstanceArn"]):
             raise StageError("ConnectInstanceArn must look like arn:aws:connect:<region>:<account>:instance/<id>")
         params["AttachmentsPrefix"] = params["AttachmentsPrefix"].strip("/")
+        params["TranscriptsPrefix"] = params["TranscriptsPrefix"].strip("/")
+        if params["UnprocessedExpiryDays"] and not (
+            params["UnprocessedExpiryDays"].isdigit() and 1 <= int(params["UnprocessedExpiryDays"]) <= 3650
+        ):
+            raise StageError("UnprocessedExpiryDays must be a number of days between 1 and 3650")
+        protects = params["UnprocessedExpiryDays"] or params["UnprocessedReaderRoleArn"]
+        if protects and not (params["TranscriptsBucketName"] and params["TranscriptsPrefix"]):
+            raise StageError(
+                "UnprocessedExpiryDays and UnprocessedReaderRoleArn need TranscriptsBucketName and TranscriptsPrefix"
+            )
+        if params["UnprocessedReaderRoleArn"] and not _ROLE_ARN.match(params["UnprocessedReaderRoleArn"]):
+            raise StageError("UnprocessedReaderRoleArn must look like arn:aws:iam::<account>:role/<name>")
         params["IvrKeysPath"] = params["IvrKeysPath"] or f"/{app}/{stage}/ivr-keys/"
         if not params["IvrKeysPath"].endswith("/"):
             params["IvrKeysPath"] += "/"
@@ -124,8 +149,11 @@ class Stage:
         return f"{self.app}-{self.name}-infra"
 
     def template_parameters(self) -> list[dict[str, str]]:
-        values = {"AppName": self.app, "Stage": self.name,
-                  **{k: v for k, v in self.params.items() if k not in FLOW_PARAMS}}
+        values = {
+            "AppName": self.app,
+            "Stage": self.name,
+            **{k: v for k, v in self.params.items() if k not in FLOW_PARAMS and k not in DEPLOY_ONLY_PARAMS},
+        }
         return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
 
     @property
@@ -142,9 +170,21 @@ class Stage:
     def function_arn(self, function: str) -> str:
         return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.function_name(function)}"
 
+    @property
+    def unprocessed_transcripts_prefix(self) -> str | None:
+        """Where Connect writes unprocessed originals: the transcripts prefix's last segment, `Unprocessed` first
+        (connect/<alias>/ChatTranscripts -> connect/<alias>/UnprocessedChatTranscripts)."""
+        prefix = self.params["TranscriptsPrefix"]
+        if not prefix:
+            return None
+        head, _, last = prefix.rpartition("/")
+        return f"{head}/Unprocessed{last}" if head else f"Unprocessed{last}"
+
     def log_group_arn(self, function: str) -> str:
-        return (f"arn:{self.partition}:logs:{self.region}:{self.account}"
-                f":log-group:/aws/lambda/{self.function_name(function)}")
+        return (
+            f"arn:{self.partition}:logs:{self.region}:{self.account}"
+            f":log-group:/aws/lambda/{self.function_name(function)}"
+        )
 
     # -------------------------------------------------------------------- the stack's outputs, predicted
 

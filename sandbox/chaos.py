@@ -100,9 +100,23 @@ class Meta:
 
     def send(self, psid: str, tag: tuple[int, int], message: dict) -> Post:
         now_ms = int(time.time() * 1000)
-        envelope = {"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
-            "sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms,
-            "message": {"mid": f"m_{uuid.uuid4().hex}", **message}}]}]}
+        envelope = {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE_ID,
+                    "time": now_ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": psid},
+                            "recipient": {"id": PAGE_ID},
+                            "timestamp": now_ms,
+                            "message": {"mid": f"m_{uuid.uuid4().hex}", **message},
+                        }
+                    ],
+                }
+            ],
+        }
         body = json.dumps(envelope, ensure_ascii=True).encode()
         post = Post(tag, time.time())
         with self._lock:
@@ -145,8 +159,16 @@ class Meta:
 
 
 def _post(url: str, body: bytes, signature: str) -> int:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": signature, "User-Agent": "facebookexternalua"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature,
+            "User-Agent": "facebookexternalua",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status
@@ -302,7 +324,9 @@ class Run:
             if chat.ended or chat.agent is None:
                 continue
             for item in chat.items:
-                if item.get("ParticipantRole") == "CUSTOMER" and _tags(INBOUND_TAG, item.get("Content") or "", conv.index):
+                if item.get("ParticipantRole") == "CUSTOMER" and _tags(
+                    INBOUND_TAG, item.get("Content") or "", conv.index
+                ):
                     latest = chat
                     break
         return latest
@@ -325,8 +349,13 @@ class Direction:
     latencies_ms: list[float] = field(default_factory=list)
 
     def view(self) -> dict[str, Any]:
-        return {"sent": self.sent, "delivered_exactly_once": self.exactly_once, "duplicated": self.duplicated,
-                "lost": self.lost, "latency_ms": _percentiles(self.latencies_ms)}
+        return {
+            "sent": self.sent,
+            "delivered_exactly_once": self.exactly_once,
+            "duplicated": self.duplicated,
+            "lost": self.lost,
+            "latency_ms": _percentiles(self.latencies_ms),
+        }
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -441,17 +470,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--no-faults", action="store_true", help="the same run without injected faults")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
-    parser.add_argument("--log", type=Path, default=Path("artifacts/chaos-stack.log"),
-                        help="the stack's output (default artifacts/chaos-stack.log)")
+    parser.add_argument(
+        "--log",
+        type=Path,
+        default=Path("artifacts/chaos-stack.log"),
+        help="the stack's output (default artifacts/chaos-stack.log)",
+    )
     args = parser.parse_args(argv)
 
     plan = FaultPlan.none() if args.no_faults else FaultPlan()
     plan = FaultPlan(**{**plan.describe(), "seed": args.seed})
     faults = Faults(plan)
     args.log.parent.mkdir(parents=True, exist_ok=True)
-    log = open(args.log, "w")
-    stack = Stack(Options(ports=Ports(front=free_port()), connection_ttl_seconds=plan.connection_ttl_seconds,
-                          log=log, faults=faults))
+    log = open(args.log, "w")  # noqa: SIM115 (the stack writes to it until it stops)
+    stack = Stack(
+        Options(
+            ports=Ports(front=free_port()), connection_ttl_seconds=plan.connection_ttl_seconds, log=log, faults=faults
+        )
+    )
     cdn = SlowCdn(faults)
     started = time.monotonic()
     try:
@@ -464,8 +500,11 @@ def main(argv: list[str] | None = None) -> int:
         meta = Meta(f"{urls['app']}/webhook/messenger", secret["APP_SECRET"], faults)
         run = Run(stack, meta, cdn, faults, args.replies, args.seed)
         run.conversations = [run.conversation(index) for index in range(args.conversations)]
-        print(f"chaos: {args.conversations} conversations, faults {'off' if args.no_faults else 'on'} "
-              f"(seed {args.seed})", file=sys.stderr, flush=True)
+        print(
+            f"chaos: {args.conversations} conversations, faults {'off' if args.no_faults else 'on'} (seed {args.seed})",
+            file=sys.stderr,
+            flush=True,
+        )
         threads = [threading.Thread(target=run.drive, args=(conv,)) for conv in run.conversations]
         for thread in threads:
             thread.start()
@@ -487,10 +526,16 @@ def main(argv: list[str] | None = None) -> int:
     report["elapsed_seconds"] = round(time.monotonic() - started, 1)
     report["app_error_log_lines"] = _error_lines(args.log)
     report["fault_plan"] = plan.describe()
-    report["command"] = "make chaos" + ("" if args.conversations == 50 else f" CHAOS_ARGS='--conversations {args.conversations}'")
-    failed = (report["customer_to_agent"]["lost"] + report["customer_to_agent"]["duplicated"]
-              + report["agent_to_customer"]["lost"] + report["agent_to_customer"]["duplicated"]
-              + report["pii_visible_to_agent"]) > 0
+    report["command"] = "make chaos" + (
+        "" if args.conversations == 50 else f" CHAOS_ARGS='--conversations {args.conversations}'"
+    )
+    failed = (
+        report["customer_to_agent"]["lost"]
+        + report["customer_to_agent"]["duplicated"]
+        + report["agent_to_customer"]["lost"]
+        + report["agent_to_customer"]["duplicated"]
+        + report["pii_visible_to_agent"]
+    ) > 0
     report["verdict"] = "FAIL" if failed else "PASS"
     print(render(report))
     if args.json:
@@ -506,19 +551,27 @@ def _error_lines(path: Path) -> int:
 
 
 def render(report: dict[str, Any]) -> str:
-    lines = [f"make chaos: {report['conversations']} conversations in {report['elapsed_seconds']} s -> {report['verdict']}"]
+    lines = [
+        f"make chaos: {report['conversations']} conversations in {report['elapsed_seconds']} s -> {report['verdict']}"
+    ]
     for name in ("customer_to_agent", "agent_to_customer"):
         d = report[name]
         latency = d["latency_ms"]
-        lines.append(f"  {name.replace('_', ' '):<18} sent {d['sent']:>4}  exactly once {d['delivered_exactly_once']:>4}  "
-                     f"duplicated {d['duplicated']:>3}  lost {d['lost']:>3}  "
-                     f"latency p50 {latency.get('p50', '-')} ms  p99 {latency.get('p99', '-')} ms")
-    lines.append(f"  PII visible to the agent: {report['pii_visible_to_agent']} conversation(s)"
-                 + (f" {report['leaking_conversations']}" if report["leaking_conversations"] else ""))
+        lines.append(
+            f"  {name.replace('_', ' '):<18} sent {d['sent']:>4}  exactly once {d['delivered_exactly_once']:>4}  "
+            f"duplicated {d['duplicated']:>3}  lost {d['lost']:>3}  "
+            f"latency p50 {latency.get('p50', '-')} ms  p99 {latency.get('p99', '-')} ms"
+        )
+    lines.append(
+        f"  PII visible to the agent: {report['pii_visible_to_agent']} conversation(s)"
+        + (f" {report['leaking_conversations']}" if report["leaking_conversations"] else "")
+    )
     errors = report["errors"]
-    lines.append(f"  errors: webhook answers {errors['webhook_answers']}, unanswered after retries "
-                 f"{errors['webhook_unanswered_after_retries']}, stream deliveries {errors['stream_deliveries']}, "
-                 f"Graph refusals {errors['graph_refusals']}, app ERROR log lines {report['app_error_log_lines']}")
+    lines.append(
+        f"  errors: webhook answers {errors['webhook_answers']}, unanswered after retries "
+        f"{errors['webhook_unanswered_after_retries']}, stream deliveries {errors['stream_deliveries']}, "
+        f"Graph refusals {errors['graph_refusals']}, app ERROR log lines {report['app_error_log_lines']}"
+    )
     if errors["driver_failures"]:
         lines.append(f"  driver failures: {errors['driver_failures']}")
     lines.append(f"  redelivered: {report['redelivered']}")

@@ -99,7 +99,7 @@ class LocalClamd:
     def address(self) -> str:
         return f"{HOST}:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> "LocalClamd":
+    def start(self, timeout: float = 60.0) -> LocalClamd:
         executable = binary()
         if executable is None:
             raise RuntimeError("clamd is not installed: `make clamav` installs Debian's clamav-daemon")
@@ -117,7 +117,9 @@ class LocalClamd:
         conf.write_text("".join(f"{key} {value}\n" for key, value in lines.items()))
         self.process = subprocess.Popen(
             [executable, "--config-file", str(conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         started = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -149,7 +151,7 @@ class LocalClamd:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "LocalClamd":
+    def __enter__(self) -> LocalClamd:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
@@ -158,8 +160,10 @@ class LocalClamd:
 
 def main() -> int:
     with LocalClamd() as clamd:
-        print(f"clamd ready at {clamd.address} (SCAN_ANTIVIRUS=clamav SCAN_CLAMAV_ADDRESS={clamd.address}); Ctrl-C stops",
-              flush=True)
+        print(
+            f"clamd ready at {clamd.address} (SCAN_ANTIVIRUS=clamav SCAN_CLAMAV_ADDRESS={clamd.address}); Ctrl-C stops",
+            flush=True,
+        )
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     return 0

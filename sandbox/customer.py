@@ -1,6 +1,6 @@
 """Meta's side of the conversation: the sandbox customer's messages as signed webhook POSTs.
 
-Each message becomes the envelope Meta sends (REFERENCE.md §1.2), signed with the app secret over
+Each message becomes the envelope Meta sends (docs/reference/messenger-webhook.md#envelope), signed with the app secret over
 the exact bytes posted. Like Meta, a non-200 answer is retried with the same body. Files the customer
 attaches are served from a local stand-in for Meta's CDN, whose URLs expire.
 """
@@ -19,7 +19,11 @@ import uuid
 from dataclasses import dataclass, field
 
 PAGE_ID = "100000000000001"
+INSTAGRAM_ACCOUNT_ID = "17841400000000001"  # the Instagram professional account linked to the Page
 DEFAULT_PSID = "7000000000000001"
+DEFAULT_IGSID = "8000000000000001"  # an Instagram-scoped user id
+# The webhook `object` and the account a customer of each channel writes to.
+CHANNELS = {"messenger": ("page", PAGE_ID), "instagram": ("instagram", INSTAGRAM_ACCOUNT_ID)}
 RETRY_DELAYS = (0.5, 1.0)  # Meta retries for hours; two quick retries show the behaviour
 CDN_URL_SECONDS = 600
 
@@ -33,6 +37,7 @@ class Sent:
     attachment: dict | None = None
     status: int = 0
     attempts: int = 0
+    channel: str = "messenger"
 
 
 @dataclass
@@ -52,8 +57,9 @@ class MetaCustomers:
     _bodies: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_text(self, psid: str, text: str) -> Sent:
-        return self._post(Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), text=text), {"text": text})
+    def send_text(self, psid: str, text: str, channel: str = "messenger") -> Sent:
+        sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), text=text, channel=channel)
+        return self._post(sent, {"text": text})
 
     def send_file(self, psid: str, name: str, content_type: str, data: bytes) -> Sent:
         token = secrets.token_urlsafe(16)
@@ -63,8 +69,12 @@ class MetaCustomers:
         url = f"{self.cdn_base_url}/{token}/{_safe(name)}"
         attachment = {"type": kind, "payload": {"url": url}}
         # The customer's own view keeps the name they chose and the file itself, as Messenger shows it to them.
-        sent = Sent(f"m_{uuid.uuid4().hex}", psid, time.time(), attachment={"type": kind, "name": name,
-                                                                            "content_type": content_type, "url": url})
+        sent = Sent(
+            f"m_{uuid.uuid4().hex}",
+            psid,
+            time.time(),
+            attachment={"type": kind, "name": name, "content_type": content_type, "url": url},
+        )
         return self._post(sent, {"attachments": [attachment]})
 
     def resend(self, mid: str) -> Sent | None:
@@ -87,10 +97,24 @@ class MetaCustomers:
         with self._lock:
             self.sent.append(sent)
         now_ms = int(sent.at * 1000)
-        envelope = {"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
-            "sender": {"id": sent.psid}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms,
-            "message": {"mid": sent.mid, **message},
-        }]}]}
+        webhook_object, account = CHANNELS.get(sent.channel, CHANNELS["messenger"])
+        envelope = {
+            "object": webhook_object,
+            "entry": [
+                {
+                    "id": account,
+                    "time": now_ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": sent.psid},
+                            "recipient": {"id": account},
+                            "timestamp": now_ms,
+                            "message": {"mid": sent.mid, **message},
+                        }
+                    ],
+                }
+            ],
+        }
         # Meta escapes non-ASCII as \uXXXX and signs exactly the bytes it sends.
         body = json.dumps(envelope, ensure_ascii=True).encode()
         signature = self._sign(body)
@@ -109,9 +133,16 @@ class MetaCustomers:
 
 
 def _post(url: str, body: bytes, signature: str) -> int:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": signature,
-        "User-Agent": "facebookexternalua"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature,
+            "User-Agent": "facebookexternalua",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status

@@ -24,8 +24,9 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.httpkit import HttpError, Request, Response, Router
@@ -50,10 +51,13 @@ class FaultPlan:
     seed: int = 17
 
     @classmethod
-    def none(cls) -> "FaultPlan":
+    def none(cls) -> FaultPlan:
         """No faults: the baseline run."""
-        zero = {f.name: 0.0 for f in fields(cls) if f.name.endswith(("_throttle", "_5xx", "_lost_answer",
-                                                                      "_timeout", "_slow", "_redelivery"))}
+        zero = {
+            f.name: 0.0
+            for f in fields(cls)
+            if f.name.endswith(("_throttle", "_5xx", "_lost_answer", "_timeout", "_slow", "_redelivery"))
+        }
         return cls(**zero)
 
     def describe(self) -> dict[str, float]:
@@ -87,7 +91,7 @@ class Faults:
 
     # ------------------------------------------------------------------------------------- Connect
 
-    def connect(self, router: Router) -> "FaultyRouter":
+    def connect(self, router: Router) -> FaultyRouter:
         plan = self.plan
 
         def before(request: Request) -> Response | None:
@@ -110,13 +114,23 @@ class Faults:
 
     # ------------------------------------------------------------------------------------- Graph
 
-    def graph(self, router: Router) -> "FaultyRouter":
+    def graph(self, router: Router) -> FaultyRouter:
         plan = self.plan
 
         def before(request: Request) -> Response | None:
             if self.roll("graph_5xx", plan.graph_5xx):
-                return Response.json({"error": {"message": "An unexpected error has occurred.", "type": "OAuthException",
-                                                "code": 2, "is_transient": True, "fbtrace_id": "chaos"}}, 500)
+                return Response.json(
+                    {
+                        "error": {
+                            "message": "An unexpected error has occurred.",
+                            "type": "OAuthException",
+                            "code": 2,
+                            "is_transient": True,
+                            "fbtrace_id": "chaos",
+                        }
+                    },
+                    500,
+                )
             return None
 
         def after(request: Request, response: Response) -> Response:
@@ -145,8 +159,11 @@ class Faults:
                     response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
             else:
                 response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
-            if (operation in _DYNAMODB_WRITES and response.status == 200
-                    and self.roll("dynamodb_lost_answer", plan.dynamodb_lost_answer)):
+            if (
+                operation in _DYNAMODB_WRITES
+                and response.status == 200
+                and self.roll("dynamodb_lost_answer", plan.dynamodb_lost_answer)
+            ):
                 return _aws_json_error(500, "InternalServerError", "Internal server error")
             return response
 
@@ -167,8 +184,12 @@ _DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWr
 class FaultyRouter(Router):
     """A router's `dispatch` with a fault check before and after: what `httpkit.serve` needs."""
 
-    def __init__(self, inner: Router, before: Callable[[Request], Response | None],
-                 after: Callable[[Request, Response], Response]):
+    def __init__(
+        self,
+        inner: Router,
+        before: Callable[[Request], Response | None],
+        after: Callable[[Request, Response], Response],
+    ):
         super().__init__()
         self._inner = inner
         self._before = before
@@ -211,8 +232,9 @@ def _relay(host: str, port: int, request: Request) -> Response:
         connection.close()
 
 
-def trickle(write: Callable[[bytes], Any], data: bytes, first_byte_seconds: float, trickle_seconds: float,
-            pieces: int = 8) -> None:
+def trickle(
+    write: Callable[[bytes], Any], data: bytes, first_byte_seconds: float, trickle_seconds: float, pieces: int = 8
+) -> None:
     """Send `data` late and in pieces (a slow CDN edge)."""
     time.sleep(first_byte_seconds)
     if trickle_seconds <= 0 or len(data) < pieces:
@@ -220,5 +242,5 @@ def trickle(write: Callable[[bytes], Any], data: bytes, first_byte_seconds: floa
         return
     step = -(-len(data) // pieces)
     for start in range(0, len(data), step):
-        write(data[start:start + step])
+        write(data[start : start + step])
         time.sleep(trickle_seconds / pieces)

@@ -56,8 +56,15 @@ class Step:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "type": self.type, "branch": self.branch, "logging": self.logging,
-                "recording": self.recording, "digits_present": self.digits_present, "note": self.note}
+        return {
+            "action": self.action,
+            "type": self.type,
+            "branch": self.branch,
+            "logging": self.logging,
+            "recording": self.recording,
+            "digits_present": self.digits_present,
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -88,18 +95,32 @@ class FlowRun:
         return any(secret and secret in text for secret in secrets)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "ended": self.ended, "queue": self.queue,
-                "logging_off_while_digits": self.logging_off_while_digits,
-                "flow_log_entries": len(self.flow_log), "steps": [s.as_dict() for s in self.steps],
-                "prompts": self.prompts, "chat_processor": self.chat_processor}
+        return {
+            "outcome": self.outcome,
+            "ended": self.ended,
+            "queue": self.queue,
+            "logging_off_while_digits": self.logging_off_while_digits,
+            "flow_log_entries": len(self.flow_log),
+            "steps": [s.as_dict() for s in self.steps],
+            "prompts": self.prompts,
+            "chat_processor": self.chat_processor,
+        }
 
 
 class FlowInterpreter:
     """Runs one contact through one flow."""
 
-    def __init__(self, flow: Flow, *, channel: str = "VOICE", contact_id: str = "sandbox-contact",
-                 instance_arn: str = "arn:aws:connect:us-east-1:123456789012:instance/sandbox",
-                 keypad: Keypad | None = None, encrypt: Encrypt | None = None, invoke: Invoke | None = None):
+    def __init__(
+        self,
+        flow: Flow,
+        *,
+        channel: str = "VOICE",
+        contact_id: str = "sandbox-contact",
+        instance_arn: str = "arn:aws:connect:us-east-1:123456789012:instance/sandbox",
+        keypad: Keypad | None = None,
+        encrypt: Encrypt | None = None,
+        invoke: Invoke | None = None,
+    ):
         self.flow = flow
         self.actions = {a["Identifier"]: a for a in flow["Actions"]}
         self.channel = channel
@@ -129,8 +150,15 @@ class FlowInterpreter:
             digits_before = self.digits_present
             logging_before, recording_before = self.logging, self.recording
             branch, note, log_entry = handler(action)
-            step = Step(current, action["Type"], branch, logging_before, recording_before,
-                        digits_before or self.digits_present, note)
+            step = Step(
+                current,
+                action["Type"],
+                branch,
+                logging_before,
+                recording_before,
+                digits_before or self.digits_present,
+                note,
+            )
             self.run.steps.append(step)
             if logging_before and log_entry is not None:
                 self.run.flow_log.append({"Identifier": current, "ContactFlowModuleType": action["Type"], **log_entry})
@@ -187,7 +215,9 @@ class FlowInterpreter:
         if self.channel != "VOICE":
             return "error:NoMatchingError", "recording applies to voice", {"Error": "NoMatchingError"}
         behaviour = action["Parameters"].get("RecordingBehavior", {})
-        self.recording = bool(behaviour.get("RecordedParticipants")) or behaviour.get("IVRRecordingBehavior") == "Enabled"
+        self.recording = (
+            bool(behaviour.get("RecordedParticipants")) or behaviour.get("IVRRecordingBehavior") == "Enabled"
+        )
         return "next", f"recording {'on' if self.recording else 'suspended'}", {"Parameters": action["Parameters"]}
 
     def _GetParticipantInput(self, action: Mapping[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
@@ -218,12 +248,21 @@ class FlowInterpreter:
         parameters = action["Parameters"]
         arn = parameters["LambdaFunctionARN"]
         inputs = {k: self.resolve(v) for k, v in parameters.get("LambdaInvocationAttributes", {}).items()}
-        event = {"Name": "ContactFlowEvent", "Details": {
-            "ContactData": {"Attributes": dict(self.run.attributes), "Channel": self.channel,
-                            "ContactId": self.contact_id, "InitialContactId": self.contact_id,
-                            "PreviousContactId": self.contact_id, "InitiationMethod": "INBOUND",
-                            "InstanceARN": self.instance_arn},
-            "Parameters": inputs}}
+        event = {
+            "Name": "ContactFlowEvent",
+            "Details": {
+                "ContactData": {
+                    "Attributes": dict(self.run.attributes),
+                    "Channel": self.channel,
+                    "ContactId": self.contact_id,
+                    "InitialContactId": self.contact_id,
+                    "PreviousContactId": self.contact_id,
+                    "InitiationMethod": "INBOUND",
+                    "InstanceARN": self.instance_arn,
+                },
+                "Parameters": inputs,
+            },
+        }
         result = self.invoke(arn, event) if self.invoke else None
         entry: dict[str, Any] = {"Parameters": {"FunctionArn": arn, "Parameters": inputs}}
         if result is None or not all(isinstance(v, str) for v in result.values()):
@@ -270,10 +309,14 @@ class FlowInterpreter:
         self.run.chat_processor = {
             "enabled": processor["ProcessingEnabled"] == "True",
             "lambda_arn": processor.get("LambdaProcessorARN", ""),
-            "deliver_unprocessed": processor.get("ChatProcessorSettings", {}).get("DeliverUnprocessedMessages") == "True",
+            "deliver_unprocessed": processor.get("ChatProcessorSettings", {}).get("DeliverUnprocessedMessages")
+            == "True",
         }
-        return "next", "message processor on" if self.run.chat_processor["enabled"] else "processor off", {
-            "Parameters": action["Parameters"]}
+        return (
+            "next",
+            "message processor on" if self.run.chat_processor["enabled"] else "processor off",
+            {"Parameters": action["Parameters"]},
+        )
 
 
 def matches(condition: Mapping[str, Any], value: str) -> bool:
@@ -290,20 +333,36 @@ def matches(condition: Mapping[str, Any], value: str) -> bool:
         number, limit = float(value), float(operand)
     except ValueError:
         return False
-    return {"NumberGreaterThan": number > limit, "NumberGreaterOrEqualTo": number >= limit,
-            "NumberLessThan": number < limit, "NumberLessOrEqualTo": number <= limit}.get(operator, False)
+    return {
+        "NumberGreaterThan": number > limit,
+        "NumberGreaterOrEqualTo": number >= limit,
+        "NumberLessThan": number < limit,
+        "NumberLessOrEqualTo": number <= limit,
+    }.get(operator, False)
 
 
 # ==================================================================== entry points
 
 
-def run_secure_ivr(flow: Flow, entries: list[str], encrypt: Encrypt, invoke: Invoke,
-                   instance_arn: str = "arn:aws:connect:us-east-1:123456789012:instance/sandbox",
-                   contact_id: str = "sandbox-contact") -> FlowRun:
+def run_secure_ivr(
+    flow: Flow,
+    entries: list[str],
+    encrypt: Encrypt,
+    invoke: Invoke,
+    instance_arn: str = "arn:aws:connect:us-east-1:123456789012:instance/sandbox",
+    contact_id: str = "sandbox-contact",
+) -> FlowRun:
     """A caller who keys `entries` in turn (one per input block reached; missing ones time out)."""
     queue = list(entries)
-    return FlowInterpreter(flow, channel="VOICE", keypad=lambda prompt: queue.pop(0) if queue else None,
-                           encrypt=encrypt, invoke=invoke, instance_arn=instance_arn, contact_id=contact_id).execute()
+    return FlowInterpreter(
+        flow,
+        channel="VOICE",
+        keypad=lambda prompt: queue.pop(0) if queue else None,
+        encrypt=encrypt,
+        invoke=invoke,
+        instance_arn=instance_arn,
+        contact_id=contact_id,
+    ).execute()
 
 
 def run_chat_entry(flow: Flow, contact_id: str = "sandbox-chat") -> FlowRun:

@@ -45,8 +45,9 @@ class Delivered:
 
 
 class GraphEmulator:
-    def __init__(self, page_token: str, app_secret: str):
-        self._page_token = page_token
+    def __init__(self, page_token: str | tuple[str, ...], app_secret: str):
+        # One token per Page / Instagram account served (the secret's PAGE_TOKENS); any of them may send.
+        self._page_tokens = (page_token,) if isinstance(page_token, str) else tuple(page_token)
         self._app_secret = app_secret
         self._lock = threading.Lock()
         self._psids: set[str] = set()
@@ -110,12 +111,13 @@ class GraphEmulator:
 
     def _authorise(self, request: Request, body: dict) -> None:
         header = request.headers.get("Authorization") or ""
-        token = header[len("Bearer "):] if header.startswith("Bearer ") else body.get("access_token")
+        token = header[len("Bearer ") :] if header.startswith("Bearer ") else body.get("access_token")
         if not token:
             raise _graph_error(2500, "An active access token must be used to query information about the current user.")
-        if not hmac.compare_digest(str(token), self._page_token):
+        known = [candidate for candidate in self._page_tokens if hmac.compare_digest(str(token), candidate)]
+        if not known:
             raise _graph_error(190, "Invalid OAuth access token - Cannot parse access token", status=401)
-        expected = hmac.new(self._app_secret.encode(), self._page_token.encode(), hashlib.sha256).hexdigest()
+        expected = hmac.new(self._app_secret.encode(), known[0].encode(), hashlib.sha256).hexdigest()
         proof = body.get("appsecret_proof")
         if not proof:
             raise _graph_error(100, "API calls from the server require an appsecret_proof argument")
@@ -180,8 +182,12 @@ class GraphEmulator:
 
 
 def _graph_error(code: int, message: str, subcode: int | None = None, status: int = 400) -> HttpError:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
-                             "fbtrace_id": uuid.uuid4().hex[:11]}
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": uuid.uuid4().hex[:11],
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return HttpError(status, {"error": error})

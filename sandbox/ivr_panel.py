@@ -46,19 +46,26 @@ class IvrPanel:
 
     def flow(self) -> dict[str, Any]:
         """secure-ivr.json as the sandbox deploys it."""
-        return render(load("secure-ivr"), {
-            "IvrDecryptorArn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FUNCTION}",
-            "IvrEncryptionKeyId": self._key.key_id,
-            "IvrCertificate": (self._key.certificate_pem or self._key.public_pem).decode(),
-            "QueueArn": f"{instance_arn(self._instance_id)}/queue/basic",
-        }, {})
+        return render(
+            load("secure-ivr"),
+            {
+                "IvrDecryptorArn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FUNCTION}",
+                "IvrEncryptionKeyId": self._key.key_id,
+                "IvrCertificate": (self._key.certificate_pem or self._key.public_pem).decode(),
+                "QueueArn": f"{instance_arn(self._instance_id)}/queue/basic",
+            },
+            {},
+        )
 
     def run(self, digits: str) -> dict[str, Any]:
         entries = [entry.strip() for entry in digits.split(",")]
         if not 0 < len(entries) <= MAX_ENTRIES or not all(
-                0 < len(e) <= MAX_DIGITS and all(ch in "0123456789*#" for ch in e) for e in entries):
-            return {"error": f"enter 1-{MAX_DIGITS} keypad characters (0-9, * and #), "
-                             f"up to {MAX_ENTRIES} entries separated by commas"}
+            0 < len(e) <= MAX_DIGITS and all(ch in "0123456789*#" for ch in e) for e in entries
+        ):
+            return {
+                "error": f"enter 1-{MAX_DIGITS} keypad characters (0-9, * and #), "
+                f"up to {MAX_ENTRIES} entries separated by commas"
+            }
         from chalicelib.ivr.esdk import encrypt_like_connect
 
         invocations: list[dict[str, Any]] = []
@@ -84,5 +91,8 @@ class IvrPanel:
             "external": flow_run.external or None,
             "function_error": next((i["error"] for i in reversed(invocations) if i["error"]), None),
             "elapsed_ms": invocations[-1]["ms"] if invocations else 0.0,
-            "flow": {**flow_run.as_dict(), "flow_log_clean": not flow_run.flow_log_contains(secrets_in(flow_run, entries))},
+            "flow": {
+                **flow_run.as_dict(),
+                "flow_log_clean": not flow_run.flow_log_contains(secrets_in(flow_run, entries)),
+            },
         }

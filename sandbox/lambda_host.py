@@ -25,12 +25,14 @@ STAGE = "local"
 
 
 def build_router(app, config) -> Router:
+    from chalice.app import EventSourceHandler, LambdaFunction
     from chalice.local import LambdaContext
 
-    from chalice.app import EventSourceHandler, LambdaFunction
-
-    functions = {name: handler for name, handler in app.handler_map.items()
-                 if isinstance(handler, (LambdaFunction, EventSourceHandler))}  # not the routes
+    functions = {
+        name: handler
+        for name, handler in app.handler_map.items()
+        if isinstance(handler, (LambdaFunction, EventSourceHandler))
+    }  # not the routes
     locks = {name: threading.Lock() for name in functions}
     routes = Router()
 
@@ -38,18 +40,25 @@ def build_router(app, config) -> Router:
         name = request.params["name"]
         handler = functions.get(name)
         if handler is None:
-            return Response.json({"Type": "User", "message": f"Function not found: {name}"}, 404,
-                                 {"x-amzn-ErrorType": "ResourceNotFoundException"})
+            return Response.json(
+                {"Type": "User", "message": f"Function not found: {name}"},
+                404,
+                {"x-amzn-ErrorType": "ResourceNotFoundException"},
+            )
         scoped = config.scope(STAGE, name)
-        context = LambdaContext(name, memory_size=scoped.lambda_memory_size,
-                                max_runtime_ms=(scoped.lambda_timeout or 60) * 1000)
+        context = LambdaContext(
+            name, memory_size=scoped.lambda_memory_size, max_runtime_ms=(scoped.lambda_timeout or 60) * 1000
+        )
         event = request.json()
         with locks[name]:
             try:
                 result = handler(event, context)
             except Exception as exc:  # the function's error, reported like Lambda (type only: no data)
-                return Response.json({"errorType": type(exc).__name__, "errorMessage": "function error"}, 200,
-                                     {"X-Amz-Function-Error": "Unhandled"})
+                return Response.json(
+                    {"errorType": type(exc).__name__, "errorMessage": "function error"},
+                    200,
+                    {"X-Amz-Function-Error": "Unhandled"},
+                )
         return Response.json(result)
 
     routes.add("POST", "/2015-03-31/functions/{name}/invocations", invoke)

@@ -25,6 +25,9 @@ MESSENGER_SECRET = {
     "APP_SECRET": "sandbox-app-secret",
     "VERIFY_TOKEN": "sandbox-verify-token",
     "PAGE_TOKEN": "sandbox-page-token",
+    # Issue 16: several accounts per deployment. The sandbox serves one Facebook Page and one Instagram
+    # account (ids as in sandbox/customer.py), each with its own token.
+    "PAGE_TOKENS": {"100000000000001": "sandbox-page-token", "17841400000000001": "sandbox-instagram-token"},
 }
 
 # The table as infra/template.yaml declares it (SessionsTable), used until the template is on this branch.
@@ -46,7 +49,7 @@ class LocalStage:
     env: dict[str, str]
 
     @classmethod
-    def load(cls) -> "LocalStage":
+    def load(cls) -> LocalStage:
         config = json.loads(CONFIG_PATH.read_text())
         env = {**config.get("environment_variables", {}), **config["stages"]["local"].get("environment_variables", {})}
         return cls(env)
@@ -116,10 +119,17 @@ def new_ivr_key() -> IvrKey:
 
     private = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "connect-guard sandbox")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now)
-                   .not_valid_after(now + datetime.timedelta(days=730)).sign(private, hashes.SHA256()))
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=730))
+        .sign(private, hashes.SHA256())
+    )
     return IvrKey(
         key_id=str(uuid.uuid4()),
         private_pem=private.private_bytes(
@@ -137,8 +147,13 @@ def seed(moto_url: str, stage: LocalStage, ivr_key: IvrKey) -> None:
     import boto3
 
     def client(service: str):
-        return boto3.client(service, endpoint_url=moto_url, region_name=REGION,
-                            aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+        return boto3.client(
+            service,
+            endpoint_url=moto_url,
+            region_name=REGION,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
 
     table = sessions_table_properties()
     dynamodb = client("dynamodb")
@@ -158,8 +173,9 @@ def seed(moto_url: str, stage: LocalStage, ivr_key: IvrKey) -> None:
     topic_name = stage.topic_arn.rsplit(":", 1)[-1]
     created = client("sns").create_topic(Name=topic_name)["TopicArn"]
     if created != stage.topic_arn:
-        raise RuntimeError("CONNECT_STREAMING_TOPIC_ARN of the local stage must use account "
-                           f"{ACCOUNT_ID} and region {REGION}")
+        raise RuntimeError(
+            f"CONNECT_STREAMING_TOPIC_ARN of the local stage must use account {ACCOUNT_ID} and region {REGION}"
+        )
 
     client("s3").create_bucket(Bucket=ATTACHMENTS_BUCKET)
 

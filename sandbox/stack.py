@@ -24,6 +24,7 @@ from sandbox import resources
 from sandbox.connect.api import router as connect_router
 from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.model import ConnectModel
+from sandbox.connect.processing import MessageProcessing
 from sandbox.connect.streaming import StreamDelivery
 from sandbox.customer import MetaCustomers
 from sandbox.graph import GraphEmulator
@@ -31,6 +32,7 @@ from sandbox.httpkit import serve, url_of
 from sandbox.ivr_panel import IvrPanel
 from sandbox.lambdas import LambdaInvoker
 from sandbox.web import SandboxSite
+from sandbox.webchat import WebChat
 
 HOST = "127.0.0.1"
 PROJECT_DIR = resources.PROJECT_DIR
@@ -90,11 +92,15 @@ class Stack:
         if self.options.local:
             ports.app, ports.front = ports.front, 0
         faults = self.options.faults
-        for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (("dynamodb_proxy",) if faults else ()):
+        for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (
+            ("dynamodb_proxy",) if faults else ()
+        ):
             if not getattr(ports, name):
                 setattr(ports, name, free_port())
         stage = resources.LocalStage.load()
-        moto_url, connect_url, graph_url = (f"http://{HOST}:{port}" for port in (ports.moto, ports.connect, ports.graph))
+        moto_url, connect_url, graph_url = (
+            f"http://{HOST}:{port}" for port in (ports.moto, ports.connect, ports.graph)
+        )
         app_url, lambda_url = f"http://{HOST}:{ports.app}", f"http://{HOST}:{ports.lambda_host}"
 
         # The app's processes take seconds to import; they start first and need the rest only when called.
@@ -102,10 +108,24 @@ class Stack:
         if faults is not None:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{HOST}:{ports.dynamodb_proxy}"
         env.update(self._start_clamd())
-        lambda_host = self._spawn([sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)],
-                                  env, "lambda")
-        chalice = self._spawn([str(Path(sys.executable).with_name("chalice")), "local", "--stage", "local",
-                               "--host", HOST, "--port", str(ports.app), "--no-autoreload"], env, "app")
+        lambda_host = self._spawn(
+            [sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)], env, "lambda"
+        )
+        chalice = self._spawn(
+            [
+                str(Path(sys.executable).with_name("chalice")),
+                "local",
+                "--stage",
+                "local",
+                "--host",
+                HOST,
+                "--port",
+                str(ports.app),
+                "--no-autoreload",
+            ],
+            env,
+            "app",
+        )
 
         from moto.server import ThreadedMotoServer  # imported here: its second of imports overlaps the app's
 
@@ -126,13 +146,21 @@ class Stack:
             for topic in chat.topics:
                 stream.publish(topic, item)
 
-        model = ConnectModel(stage.instance_id, stage.contact_flow_id, lambda arn: _topic_exists(sns, arn), publish,
-                             connection_ttl_seconds=self.options.connection_ttl_seconds)
-        attachments = AttachmentService(model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX,
-                                        invoker, connect_url)
+        processing = MessageProcessing(invoker, stage.instance_id, resources.REGION, resources.ACCOUNT_ID)
+        model = ConnectModel(
+            stage.instance_id,
+            stage.contact_flow_id,
+            lambda arn: _topic_exists(sns, arn),
+            publish,
+            connection_ttl_seconds=self.options.connection_ttl_seconds,
+            processing=processing,
+        )
+        attachments = AttachmentService(
+            model, s3, resources.ATTACHMENTS_BUCKET, resources.ATTACHMENTS_PREFIX, invoker, connect_url
+        )
         connect_routes, graph_routes = connect_router(model, attachments, s3), None
         secret = resources.MESSENGER_SECRET
-        graph = GraphEmulator(secret["PAGE_TOKEN"], secret["APP_SECRET"])
+        graph = GraphEmulator(tuple(secret["PAGE_TOKENS"].values()), secret["APP_SECRET"])
         graph_routes = graph.router()
         if faults is not None:
             connect_routes, graph_routes = faults.connect(connect_routes), faults.graph(graph_routes)
@@ -146,22 +174,49 @@ class Stack:
 
         front_url = f"http://{HOST}:{ports.front}"
         customers = MetaCustomers(f"{app_url}/webhook/messenger", secret["APP_SECRET"], f"{front_url}/sandbox/cdn")
-        site = SandboxSite(app_url, model, attachments, stream, graph, customers,
-                           IvrPanel(invoker, ivr_key, stage.instance_id), s3, resources.ATTACHMENTS_BUCKET,
-                           page=not self.options.local)
+        site = SandboxSite(
+            app_url,
+            model,
+            attachments,
+            stream,
+            graph,
+            customers,
+            IvrPanel(invoker, ivr_key, stage.instance_id),
+            s3,
+            resources.ATTACHMENTS_BUCKET,
+            page=not self.options.local,
+            webchat=WebChat(model, processing, resources.REGION, resources.ACCOUNT_ID),
+        )
         front = serve("sandbox-front", HOST, ports.front, site.router())
         self._servers.append(front)
         threading.Thread(target=self._tick, args=(model,), name="connect-clock", daemon=True).start()
         threading.Thread(target=self._warm_up, args=(site,), name="warm-up", daemon=True).start()
-        self.urls = {"sandbox": f"{url_of(front)}/sandbox/", "app": app_url, "moto": moto_url,
-                     "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+        self.urls = {
+            "sandbox": f"{url_of(front)}/sandbox/",
+            "app": app_url,
+            "moto": moto_url,
+            "connect": connect_url,
+            "graph": graph_url,
+            "lambda_host": lambda_url,
+        }
         if self.options.local:
-            self.urls = {"webhook": f"{app_url}/webhook/messenger", "app": app_url, "api": url_of(front),
-                         "moto": moto_url, "connect": connect_url, "graph": graph_url, "lambda_host": lambda_url}
+            self.urls = {
+                "webhook": f"{app_url}/webhook/messenger",
+                "app": app_url,
+                "api": url_of(front),
+                "moto": moto_url,
+                "connect": connect_url,
+                "graph": graph_url,
+                "lambda_host": lambda_url,
+            }
         if self.options.state_file is not None:
             # Local sandbox values only (sandbox/resources.py): what a client needs to sign and to look.
-            state = {**self.urls, "app_secret": secret["APP_SECRET"], "verify_token": secret["VERIFY_TOKEN"],
-                     "pid": os.getpid()}
+            state = {
+                **self.urls,
+                "app_secret": secret["APP_SECRET"],
+                "verify_token": secret["VERIFY_TOKEN"],
+                "pid": os.getpid(),
+            }
             self.options.state_file.write_text(json.dumps(state, indent=2) + "\n")
         return self.urls
 
@@ -172,7 +227,9 @@ class Stack:
         from sandbox import clamd
 
         if clamd.binary() is None:
-            self.options.log.write("[clamd] not installed (make clamav): the scanner runs without an antivirus engine\n")
+            self.options.log.write(
+                "[clamd] not installed (make clamav): the scanner runs without an antivirus engine\n"
+            )
             return {"SCAN_ANTIVIRUS": "off"}
         try:
             self._clamd = clamd.LocalClamd().start()
@@ -184,27 +241,39 @@ class Stack:
 
     def _app_environment(self, moto_url: str, connect_url: str, graph_url: str) -> dict[str, str]:
         """What the app's processes see: every AWS service on this machine, dummy credentials."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("AWS_") and k not in ("GRAPH_API_URL", "PYTHONPATH")}
-        env.update({
-            "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
-            "AWS_DEFAULT_REGION": resources.REGION, "AWS_REGION": resources.REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            # Any service not emulated below goes to moto, so nothing ever leaves the machine.
-            "AWS_ENDPOINT_URL": moto_url,
-            "AWS_ENDPOINT_URL_CONNECT": connect_url,
-            "AWS_ENDPOINT_URL_CONNECTPARTICIPANT": connect_url,
-            "AWS_ENDPOINT_URL_REKOGNITION": connect_url,
-            "GRAPH_API_URL": f"{graph_url}/v25.0",
-            "PYTHONPATH": str(PROJECT_DIR),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("GRAPH_API_URL", "PYTHONPATH")
+        }
+        env.update(
+            {
+                "AWS_ACCESS_KEY_ID": "sandbox",
+                "AWS_SECRET_ACCESS_KEY": "sandbox",
+                "AWS_DEFAULT_REGION": resources.REGION,
+                "AWS_REGION": resources.REGION,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                # Any service not emulated below goes to moto, so nothing ever leaves the machine.
+                "AWS_ENDPOINT_URL": moto_url,
+                "AWS_ENDPOINT_URL_CONNECT": connect_url,
+                "AWS_ENDPOINT_URL_CONNECTPARTICIPANT": connect_url,
+                "AWS_ENDPOINT_URL_REKOGNITION": connect_url,
+                "GRAPH_API_URL": f"{graph_url}/v25.0",
+                "PYTHONPATH": str(PROJECT_DIR),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         return env
 
     def _spawn(self, command: list[str], env: dict[str, str], label: str) -> subprocess.Popen:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                                   preexec_fn=_die_with_parent)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         self._processes.append(process)
         threading.Thread(target=self._forward, args=(process, label), daemon=True).start()
         return process
@@ -265,8 +334,13 @@ def _die_with_parent() -> None:
 def _moto_client(service: str, url: str):
     import boto3
 
-    return boto3.session.Session().client(service, endpoint_url=url, region_name=resources.REGION,
-                                          aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=url,
+        region_name=resources.REGION,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
 
 
 def _topic_exists(sns, arn: str) -> bool:

@@ -16,24 +16,50 @@ from urllib.parse import urlsplit
 from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.model import CHAT_ENDED, JOINED, LEFT, ConnectModel
 from sandbox.connect.streaming import StreamDelivery
-from sandbox.customer import DEFAULT_PSID, MetaCustomers
+from sandbox.customer import CHANNELS, DEFAULT_IGSID, DEFAULT_PSID, MetaCustomers
 from sandbox.graph import GraphEmulator
 from sandbox.httpkit import HttpError, Request, Response, Router
 from sandbox.ivr_panel import IvrPanel
+from sandbox.webchat import WebChat
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-              "proxy-authorization", "proxy-authenticate", "content-length"}
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "content-length",
+}
 MAX_FILE_BYTES = 25 * 1024 * 1024
 TYPING_SECONDS = 20  # Messenger clears a typing indicator after 20 s
 
 
 class SandboxSite:
-    def __init__(self, app_url: str, model: ConnectModel, attachments: AttachmentService,
-                 stream: StreamDelivery, graph: GraphEmulator, customers: MetaCustomers, ivr: IvrPanel,
-                 s3, bucket: str, page: bool = True):
+    def __init__(
+        self,
+        app_url: str,
+        model: ConnectModel,
+        attachments: AttachmentService,
+        stream: StreamDelivery,
+        graph: GraphEmulator,
+        customers: MetaCustomers,
+        ivr: IvrPanel,
+        s3,
+        bucket: str,
+        page: bool = True,
+        webchat: WebChat | None = None,
+    ):
         self._app = urlsplit(app_url)
         self._page = page
         self._model = model
@@ -45,6 +71,7 @@ class SandboxSite:
         self._s3 = s3
         self._bucket = bucket
         self.ivr_results: list[dict] = []
+        self._webchat = webchat
 
     def router(self) -> Router:
         routes = Router(fallback=self._proxy)
@@ -64,6 +91,9 @@ class SandboxSite:
         routes.add("POST", "/sandbox/api/agent/file", self._agent_file)
         routes.add("POST", "/sandbox/api/agent/end", self._agent_end)
         routes.add("POST", "/sandbox/api/ivr", self._ivr_run)
+        routes.add("POST", "/sandbox/api/webchat/start", self._webchat_start)
+        routes.add("POST", "/sandbox/api/webchat/message", self._webchat_message)
+        routes.add("POST", "/sandbox/api/webchat/failure", self._webchat_failure)
         routes.add("POST", "/sandbox/api/expire-tokens", self._expire_tokens)
         routes.add("POST", "/sandbox/api/stream/redeliver", self._redeliver)
         routes.add("GET", "/sandbox/cdn/{token}/{name}", self._cdn)
@@ -75,11 +105,15 @@ class SandboxSite:
 
     def _customer_message(self, request: Request) -> Response:
         body = request.json()
-        text, psid = body.get("text"), str(body.get("psid") or DEFAULT_PSID)
+        channel = str(body.get("channel") or "messenger")
+        if channel not in CHANNELS:
+            raise HttpError(400, {"message": "channel is messenger or instagram"})
+        default = DEFAULT_IGSID if channel == "instagram" else DEFAULT_PSID
+        text, psid = body.get("text"), str(body.get("psid") or default)
         if not isinstance(text, str) or not text.strip():
             raise HttpError(400, {"message": "text is required"})
         self._graph.register_customer(psid)
-        sent = self._customers.send_text(psid, text)
+        sent = self._customers.send_text(psid, text, channel)
         return Response.json({"mid": sent.mid, "webhook_status": sent.status, "attempts": sent.attempts})
 
     def _customer_register(self, request: Request) -> Response:
@@ -146,8 +180,11 @@ class SandboxSite:
             raise HttpError(400, {"message": "a file of 1 byte to 25 MB is required"})
         contact_id = self._contact(dict(request.query))
         attachment = self._attachments.agent_upload(
-            contact_id, request.query.get("name") or "file",
-            request.headers.get("Content-Type") or "application/octet-stream", request.body)
+            contact_id,
+            request.query.get("name") or "file",
+            request.headers.get("Content-Type") or "application/octet-stream",
+            request.body,
+        )
         return Response.json({"attachment_id": attachment.attachment_id, "status": attachment.status})
 
     def _agent_end(self, request: Request) -> Response:
@@ -186,37 +223,80 @@ class SandboxSite:
         self.ivr_results.append(result)
         return Response.json(result)
 
+    # ------------------------------------------------------------------------------------- web chat (message processor)
+
+    def _web(self) -> WebChat:
+        if self._webchat is None:
+            raise HttpError(503, {"message": "web chat is not part of this build"})
+        return self._webchat
+
+    def _webchat_start(self, request: Request) -> Response:
+        return Response.json(self._web().start())
+
+    def _webchat_message(self, request: Request) -> Response:
+        body = request.json()
+        text, content_type = body.get("text"), body.get("content_type") or "text/plain"
+        if not isinstance(text, str) or not text.strip():
+            raise HttpError(400, {"message": "text is required"})
+        return Response.json(self._web().customer_message(text, str(content_type)))
+
+    def _webchat_failure(self, request: Request) -> Response:
+        body = request.json()
+        return Response.json(self._web().set_failure(body.get("failure_mode"), body.get("broken")))
+
     # ------------------------------------------------------------------------------------- state for the page
 
     def _state(self, request: Request) -> Response:
         psid = request.query.get("psid") or DEFAULT_PSID
-        return Response.json({
-            "psid": psid,
-            "customer": self._customer_view(psid),
-            "customer_typing": self._customer_typing(psid),
-            "contacts": [self._contact_view(chat) for chat in self._model.chats()],
-            "active_contact": getattr(self._model.latest_active(), "contact_id", None),
-            "connect_calls": dict(self._model.calls),
-            "stream": {status: sum(1 for d in self._stream.deliveries if d.status == status)
-                       for status in ("QUEUED", "DELIVERED", "FAILED", "NOT_SUBSCRIBED")},
-            "graph_errors": self._graph.rejected[-5:],
-            "ivr": self.ivr_results[-5:],
-            "ivr_available": self._ivr.available(),
-        })
+        return Response.json(
+            {
+                "psid": psid,
+                "customer": self._customer_view(psid),
+                "customer_typing": self._customer_typing(psid),
+                "contacts": [self._contact_view(chat) for chat in self._model.chats()],
+                "active_contact": getattr(self._model.latest_active(), "contact_id", None),
+                "connect_calls": dict(self._model.calls),
+                "stream": {
+                    status: sum(1 for d in self._stream.deliveries if d.status == status)
+                    for status in ("QUEUED", "DELIVERED", "FAILED", "NOT_SUBSCRIBED")
+                },
+                "graph_errors": self._graph.rejected[-5:],
+                "ivr": self.ivr_results[-5:],
+                "ivr_available": self._ivr.available(),
+                "webchat": self._webchat.view() if self._webchat is not None else None,
+            }
+        )
 
     def _customer_view(self, psid: str) -> list[dict]:
         entries = []
         for sent in self._customers.sent:
             if sent.psid == psid:
-                entries.append({"from": "customer", "at": sent.at, "text": sent.text, "attachment": sent.attachment,
-                                "webhook_status": sent.status, "mid": sent.mid})
+                entries.append(
+                    {
+                        "from": "customer",
+                        "at": sent.at,
+                        "text": sent.text,
+                        "attachment": sent.attachment,
+                        "webhook_status": sent.status,
+                        "mid": sent.mid,
+                    }
+                )
         for delivered in self._graph.messages_for(psid):
             if delivered.sender_action is None:
-                entry = {"from": "page", "at": delivered.at, "text": delivered.text, "mid": delivered.message_id,
-                         "messaging_type": delivered.messaging_type, "quick_replies": delivered.quick_replies}
+                entry = {
+                    "from": "page",
+                    "at": delivered.at,
+                    "text": delivered.text,
+                    "mid": delivered.message_id,
+                    "messaging_type": delivered.messaging_type,
+                    "quick_replies": delivered.quick_replies,
+                }
                 if delivered.attachment_type:
-                    entry["attachment"] = {"type": delivered.attachment_type, "content_type": delivered.content_type,
-                                           "url": f"/sandbox/media/{delivered.message_id}"}
+                    entry["attachment"] = {
+                        "type": delivered.attachment_type,
+                        "content_type": delivered.content_type,
+                        "url": f"/sandbox/media/{delivered.message_id}",
+                    }
                 entries.append(entry)
         return sorted(entries, key=lambda entry: entry["at"])
 
@@ -235,16 +315,37 @@ class SandboxSite:
                 items.append({**view, "kind": "message", "text": item["Content"]})
             elif item["Type"] == "ATTACHMENT":
                 attachment = item["Attachments"][0]
-                link = (f"/sandbox/agent-files/{attachment['AttachmentId']}"
-                        if attachment["Status"] == "APPROVED" else None)
-                items.append({**view, "kind": "attachment", "name": attachment["AttachmentName"],
-                              "content_type": attachment["ContentType"], "status": attachment["Status"], "url": link})
+                link = (
+                    f"/sandbox/agent-files/{attachment['AttachmentId']}" if attachment["Status"] == "APPROVED" else None
+                )
+                items.append(
+                    {
+                        **view,
+                        "kind": "attachment",
+                        "name": attachment["AttachmentName"],
+                        "content_type": attachment["ContentType"],
+                        "status": attachment["Status"],
+                        "url": link,
+                    }
+                )
             elif content_type in (JOINED, LEFT, CHAT_ENDED):
                 words = {JOINED: "joined", LEFT: "left", CHAT_ENDED: "chat ended"}[content_type]
                 text = words if content_type == CHAT_ENDED else f"{role.lower()} {words}"
                 items.append({**view, "kind": "event", "text": text})
-        return {"contact_id": chat.contact_id, "ended": chat.ended, "end_reason": chat.end_reason,
-                "display_name": chat.customer.display_name, "attributes": chat.attributes, "items": items}
+        statuses = {entry["item_id"]: entry["status"] for entry in chat.processing if "item_id" in entry}
+        for item in items:
+            if item["id"] in statuses:
+                item["processing"] = statuses[item["id"]]
+        return {
+            "contact_id": chat.contact_id,
+            "ended": chat.ended,
+            "end_reason": chat.end_reason,
+            "display_name": chat.customer.display_name,
+            "attributes": chat.attributes,
+            "items": items,
+            "channel": chat.channel,
+            "processor": chat.processor is not None,
+        }
 
     # ------------------------------------------------------------------------------------- the app
 

@@ -9,10 +9,11 @@ import io
 import json
 import logging
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+
+from tests.support import LOCAL_STAGE, PROJECT_DIR, REGION, forget_container_state
 
 # CI must judge the code, not the luck of the draw: there, property tests replay the same examples on
 # every run (a failure found while developing is added as an explicit example). Locally they explore.
@@ -20,19 +21,18 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None, prin
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-REGION = "us-east-1"
-LOCAL_STAGE = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["local"]["environment_variables"]
 
 # boto3 signs every call (even Connect Participant's bearer-token calls), so credentials must exist.
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "CONNECT_STREAMING_TOPIC_ARN": LOCAL_STAGE["CONNECT_STREAMING_TOPIC_ARN"],
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "CONNECT_STREAMING_TOPIC_ARN": LOCAL_STAGE["CONNECT_STREAMING_TOPIC_ARN"],
+    }
+)
 for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k in ("AWS_PROFILE", "GRAPH_API_URL")]:
     del os.environ[_name]
 
@@ -41,20 +41,9 @@ for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k in 
 def _cold_container():
     """Every test starts as a cold Lambda container: its own boto3 clients (moto contexts and Stubbers
     are per test) and nothing built on older ones."""
-    _forget_container_state()
+    forget_container_state()
     yield
-    _forget_container_state()
-
-
-def _forget_container_state() -> None:
-    """Everything a warm container caches across invocations, in one place."""
-    from chalicelib import aws
-    from chalicelib.ivr import decryptor
-    from chalicelib.messaging import wiring
-
-    aws.reset()
-    wiring.reset()  # and the outbound composition built on it
-    decryptor.container_decryptor.cache_clear()  # its key store caches keys fetched from SSM
+    forget_container_state()
 
 
 @pytest.fixture

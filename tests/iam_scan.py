@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 # Services whose calls need no IAM permission (Connect Participant authorises by bearer token).
@@ -35,15 +35,31 @@ ACTION_OVERRIDES = {
 # ("Using IAM with DynamoDB transactions", DynamoDB Developer Guide). The item kinds are read from the
 # dict keys of the module making the call; none found means all of them.
 TRANSACTIONS = {("dynamodb", "TransactWriteItems"), ("dynamodb", "TransactGetItems")}
-TRANSACTION_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                            "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+TRANSACTION_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 # boto3 conveniences that are not operations of the model.
 CONVENIENCE_METHODS = {
     ("s3", "download_file"): ("GetObject",),
     ("s3", "download_fileobj"): ("GetObject",),
 }
-_ENTRY_DECORATORS = {"route", "on_sns_message", "lambda_function", "on_sqs_message", "on_s3_event", "schedule",
-                     "on_cw_event", "on_ws_message", "on_ws_connect", "on_ws_disconnect", "on_dynamodb_record"}
+_ENTRY_DECORATORS = {
+    "route",
+    "on_sns_message",
+    "lambda_function",
+    "on_sqs_message",
+    "on_s3_event",
+    "schedule",
+    "on_cw_event",
+    "on_ws_message",
+    "on_ws_connect",
+    "on_ws_disconnect",
+    "on_dynamodb_record",
+}
 
 
 @dataclass(frozen=True)
@@ -78,19 +94,32 @@ class EntryPoint:
 # ------------------------------------------------------------------------------------------ botocore
 
 
-@lru_cache(maxsize=None)
+@cache
 def _service_model(service: str):
     import botocore.session
 
     return botocore.session.get_session().get_service_model(service)
 
 
-@lru_cache(maxsize=None)
+@cache
 def operations(service: str) -> dict[str, str]:
     """{snake_case method: OperationName} for a service."""
     from botocore import xform_name
 
     return {xform_name(op): op for op in _service_model(service).operation_names}
+
+
+def _runtime_walk(node: ast.AST):
+    """`ast.walk`, without the bodies of `if TYPE_CHECKING:` (imports there never run)."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        yield item
+        for child in ast.iter_child_nodes(item):
+            if isinstance(child, ast.If) and isinstance(child.test, ast.Name) and child.test.id == "TYPE_CHECKING":
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
 
 
 def _signing_name(service: str) -> str:
@@ -120,14 +149,16 @@ class Project:
         return self._trees[module]
 
     def is_ours(self, module: str) -> bool:
-        return (module == self.package or module.startswith(self.package + ".")) and self.module_path(module) is not None
+        return (module == self.package or module.startswith(self.package + ".")) and self.module_path(
+            module
+        ) is not None
 
     # ------------------------------------------------------------------ imports
 
     def imported_modules(self, node: ast.AST, current: str) -> dict[str, str]:
         """{local name: module} for our modules imported anywhere under `node`."""
         names: dict[str, str] = {}
-        for item in ast.walk(node):
+        for item in _runtime_walk(node):
             if isinstance(item, ast.Import):
                 for alias in item.names:
                     if self.is_ours(alias.name):
@@ -157,8 +188,11 @@ class Project:
         tree = ast.parse((self.root / app_file).read_text())
         top_imports = self.imported_modules(
             ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[]),
-            "app")
-        definitions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            "app",
+        )
+        definitions = {
+            n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        }
         entries: dict[str, EntryPoint] = {}
         for node in definitions.values():
             name = _entry_name(node)
@@ -194,7 +228,9 @@ class Project:
         count; naming a class reaches its dunder methods). Same-named defs are all reached: an
         over-approximation, never a miss."""
         names_seen: set[str] = set()
-        todo: list[tuple[str, ast.AST]] = [("app", n) for f in entry.functions for n in _local_closure(app_defs[f], app_defs)]
+        todo: list[tuple[str, ast.AST]] = [
+            ("app", n) for f in entry.functions for n in _local_closure(app_defs[f], app_defs)
+        ]
         modules = set(entry.modules)
         entry.modules = set()
         visited: set[int] = set()
@@ -225,7 +261,7 @@ class Project:
                     todo.extend(self._defs(known).get(name, []))
         return reached
 
-    @lru_cache(maxsize=None)
+    @cache
     def _defs(self, module: str) -> dict[str, list[tuple[str, ast.AST]]]:
         """{name: [(module, def)]}; a class name maps to its dunder methods, a module-level variable to
         its assignment (a table of functions is reached only when something reads the table)."""
@@ -238,8 +274,10 @@ class Project:
                 found.setdefault(node.name, []).append((module, node))
             elif isinstance(node, ast.ClassDef):
                 found.setdefault(node.name, []).extend(
-                    (module, f) for f in node.body
-                    if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name.startswith("__"))
+                    (module, f)
+                    for f in node.body
+                    if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name.startswith("__")
+                )
         return found
 
     def calls(self, entry: EntryPoint) -> set[Call]:
@@ -255,8 +293,9 @@ class Project:
                 candidates = _methods_named(node)
             local = self.services_built(module) & everywhere
             for method in candidates:
-                services = [s for s in local if _operations_for(s, method)] or \
-                           [s for s in everywhere if _operations_for(s, method)]
+                services = [s for s in local if _operations_for(s, method)] or [
+                    s for s in everywhere if _operations_for(s, method)
+                ]
                 for service in services:
                     for operation in _operations_for(service, method):
                         items = _transaction_items(reached, module) if (service, operation) in TRANSACTIONS else ()
@@ -273,8 +312,15 @@ def _operations_for(service: str, method: str) -> tuple[str, ...]:
 
 
 def _transaction_items(reached: list[tuple[str, ast.AST]], module: str) -> tuple[str, ...]:
-    keys = {k.value for m, node in reached if m == module for d in ast.walk(node) if isinstance(d, ast.Dict)
-            for k in d.keys if isinstance(k, ast.Constant) and k.value in TRANSACTION_ITEM_ACTIONS}
+    keys = {
+        k.value
+        for m, node in reached
+        if m == module
+        for d in ast.walk(node)
+        if isinstance(d, ast.Dict)
+        for k in d.keys
+        if isinstance(k, ast.Constant) and k.value in TRANSACTION_ITEM_ACTIONS
+    }
     return tuple(sorted(keys))
 
 
@@ -288,38 +334,58 @@ def _methods_named(tree: ast.AST) -> set[str]:
     (`get_paginator("list_x")`, `self._call("GetItem", ...)`)."""
     methods = _attributes_named(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
-                _SNAKE_METHOD.match(node.value) or _OPERATION_NAME.match(node.value)):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and (_SNAKE_METHOD.match(node.value) or _OPERATION_NAME.match(node.value))
+        ):
             methods.add(node.value)
     return methods
 
 
 def _module_level(tree: ast.Module) -> ast.Module:
     """What a module runs on import, minus the bodies of its defs and its variables' values."""
-    kept = [s for s in tree.body
-            if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not _assigned_names(s)]
-    kept += [d for c in tree.body if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-             for d in c.decorator_list]
+    kept = [
+        s
+        for s in tree.body
+        if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not _assigned_names(s)
+    ]
+    kept += [
+        d
+        for c in tree.body
+        if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for d in c.decorator_list
+    ]
     return ast.Module(body=kept, type_ignores=[])
 
 
 def _assigned_names(statement: ast.stmt) -> list[str]:
     """`X = ...` / `X: T = ...` at module level: the variable names, else []."""
-    targets = statement.targets if isinstance(statement, ast.Assign) else \
-        [statement.target] if isinstance(statement, ast.AnnAssign) else []
-    return [t.id for t in targets if isinstance(t, ast.Name)] if targets and all(isinstance(t, ast.Name) for t in targets) else []
+    targets = (
+        statement.targets
+        if isinstance(statement, ast.Assign)
+        else [statement.target]
+        if isinstance(statement, ast.AnnAssign)
+        else []
+    )
+    return (
+        [t.id for t in targets if isinstance(t, ast.Name)]
+        if targets and all(isinstance(t, ast.Name) for t in targets)
+        else []
+    )
 
 
 def _names_and_attributes(tree: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
-           {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+    }
 
 
 _OPERATION_NAME = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+$")
 _SNAKE_METHOD = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_services() -> frozenset[str]:
     import botocore.session
 
@@ -361,7 +427,9 @@ def _local_closure(node: ast.AST, definitions: dict[str, ast.AST]) -> list[ast.A
         if current in seen:
             continue
         seen.append(current)
-        todo += [definitions[n] for n in _names_used(current) if n in definitions and _entry_name(definitions[n]) is None]
+        todo += [
+            definitions[n] for n in _names_used(current) if n in definitions and _entry_name(definitions[n]) is None
+        ]
     return seen
 
 

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from chalicelib import aws, settings
-from chalicelib.ivr import decryptor
-from chalicelib.messaging import outbound_wiring, wiring
-from tests.conftest import _forget_container_state
+from chalicelib.ivr import wiring as ivr_wiring
+from chalicelib.messaging import wiring
+from tests.support import forget_container_state
 
-CACHES = (wiring.connect_chat, wiring.inbound_messages, outbound_wiring.attachment_relay,
-          outbound_wiring.messenger_client, decryptor.container_decryptor)
+CACHES = (
+    wiring.connect_chat,
+    wiring.inbound_messages,
+    wiring.attachment_relay,
+    wiring.messenger_client,
+    ivr_wiring.container_decryptor,
+)
 
 
 def warm_up() -> None:
     current = settings.load()
     aws.client("s3")
     wiring.inbound_messages(current.messaging, current.redaction)
-    outbound_wiring.outbound_relay(current)
-    decryptor.container_decryptor(current.ivr)
+    wiring.outbound_relay(current)
+    ivr_wiring.container_decryptor(current.ivr)
 
 
 def test_a_warm_container_is_forgotten_in_one_place(stage_env):
     warm_up()
     assert all(cache.cache_info().currsize for cache in CACHES)
-    _forget_container_state()
+    forget_container_state()
     assert not any(cache.cache_info().currsize for cache in CACHES)
     assert aws._clients == {}
 

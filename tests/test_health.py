@@ -18,7 +18,7 @@ def test_version_matches_the_changelog():
     if "## [Unreleased]" in changelog:
         assert VERSION.endswith(".dev0") and VERSION.removesuffix(".dev0") > released[0]
     else:
-        assert VERSION == released[0]
+        assert released[0] == VERSION
 
 
 def test_first_invocation_logs_the_version(chalice_client, captured_logs, monkeypatch):

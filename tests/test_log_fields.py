@@ -14,11 +14,35 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "chalicelib").rglob("*.py")) + [ROOT / "app.py"]
-FORBIDDEN = frozenset({
-    "key", "name", "url", "uri", "path", "bucket", "filename", "file_name", "text", "body", "message", "content",
-    "token", "secret", "password", "value", "plaintext", "ciphertext", "digits", "email", "phone", "psid",
-    "customer_id", "headers", "payload",
-})
+FORBIDDEN = frozenset(
+    {
+        "key",
+        "name",
+        "url",
+        "uri",
+        "path",
+        "bucket",
+        "filename",
+        "file_name",
+        "text",
+        "body",
+        "message",
+        "content",
+        "token",
+        "secret",
+        "password",
+        "value",
+        "plaintext",
+        "ciphertext",
+        "digits",
+        "email",
+        "phone",
+        "psid",
+        "customer_id",
+        "headers",
+        "payload",
+    }
+)
 FORBIDDEN_ENDINGS = ("_key", "_name", "_url", "_path", "_text", "_body", "_token", "_secret", "_value")
 
 
@@ -50,9 +74,14 @@ def _gathered_keys(function: ast.AST) -> dict[str, list[str]]:
             for target in targets:
                 if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict):
                     keys.setdefault(target.id, []).extend(
-                        k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
-                if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-                        and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str)):
+                        k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                    )
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and isinstance(target.slice, ast.Constant)
+                    and isinstance(target.slice.value, str)
+                ):
                     keys.setdefault(target.value.id, []).append(target.slice.value)
     return keys
 

@@ -37,9 +37,23 @@ WAIT_SECONDS = 15.0
 
 def envelope(text: str, psid: str, mid: str, now_ms: int) -> bytes:
     """The bytes Meta posts for one text message (docs/reference/messenger-webhook.md#envelope)."""
-    body = {"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
-        "sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms,
-        "message": {"mid": mid, "text": text}}]}]}
+    body = {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE_ID,
+                "time": now_ms,
+                "messaging": [
+                    {
+                        "sender": {"id": psid},
+                        "recipient": {"id": PAGE_ID},
+                        "timestamp": now_ms,
+                        "message": {"mid": mid, "text": text},
+                    }
+                ],
+            }
+        ],
+    }
     # Meta escapes non-ASCII as \\uXXXX and signs exactly the bytes it sends.
     return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode()
 
@@ -69,18 +83,25 @@ def _customer_items(api: str, psid: str) -> list[dict]:
     status, body = _http("GET", f"{api}/sandbox/api/state?psid={psid}")
     if status != 200:
         return []
-    return [dict(item, contact_id=contact["contact_id"]) for contact in json.loads(body)["contacts"]
-            for item in contact["items"] if item["role"] == "CUSTOMER" and item["kind"] == "message"]
+    return [
+        dict(item, contact_id=contact["contact_id"])
+        for contact in json.loads(body)["contacts"]
+        for item in contact["items"]
+        if item["role"] == "CUSTOMER" and item["kind"] == "message"
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.messenger_send", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.messenger_send", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("text", help="what the customer types")
     parser.add_argument("--psid", default=DEFAULT_PSID, help=f"the customer's page-scoped id (default {DEFAULT_PSID})")
     parser.add_argument("--url", help="webhook URL (default: the running `make local` stack's)")
     parser.add_argument("--app-secret", help="Meta app secret to sign with (default: the local stack's)")
-    parser.add_argument("--stack", type=Path, default=STATE_FILE, help=f"state file of `make local` ({STATE_FILE.name})")
+    parser.add_argument(
+        "--stack", type=Path, default=STATE_FILE, help=f"state file of `make local` ({STATE_FILE.name})"
+    )
     parser.add_argument("--curl", action="store_true", help="print the signed request as a curl command; send nothing")
     args = parser.parse_args(argv)
 
@@ -88,31 +109,42 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url or (state or {}).get("webhook")
     app_secret = args.app_secret or (state or {}).get("app_secret")
     if not url or not app_secret:
-        print(f"messenger_send: no local stack ({args.stack.name} not found): start `make local` in another "
-              "terminal, or pass --url and --app-secret", file=sys.stderr)
+        print(
+            f"messenger_send: no local stack ({args.stack.name} not found): start `make local` in another "
+            "terminal, or pass --url and --app-secret",
+            file=sys.stderr,
+        )
         return 2
 
     mid = f"m_{uuid.uuid4().hex}"
     body = envelope(args.text, args.psid, mid, int(time.time() * 1000))
     signed = signature(app_secret, body)
     if args.curl:
-        print(f"curl -sS -X POST {shlex.quote(url)} -H 'Content-Type: application/json' "
-              f"-H {shlex.quote('X-Hub-Signature-256: ' + signed)} --data-binary {shlex.quote(body.decode())}")
+        print(
+            f"curl -sS -X POST {shlex.quote(url)} -H 'Content-Type: application/json' "
+            f"-H {shlex.quote('X-Hub-Signature-256: ' + signed)} --data-binary {shlex.quote(body.decode())}"
+        )
         return 0
 
     api = (state or {}).get("api") if not args.url or args.url == (state or {}).get("webhook") else None
     before: set[str] = set()
     if api:
-        _http("POST", f"{api}/sandbox/api/customer/register", json.dumps({"psid": args.psid}).encode(),
-              {"Content-Type": "application/json"})  # the Graph emulator accepts replies to known people only
+        _http(
+            "POST",
+            f"{api}/sandbox/api/customer/register",
+            json.dumps({"psid": args.psid}).encode(),
+            {"Content-Type": "application/json"},
+        )  # the Graph emulator accepts replies to known people only
         before = {item["id"] for item in _customer_items(api, args.psid)}
 
     print(f"POST {url}  mid={mid}  X-Hub-Signature-256: {signed[:19]}...")
     try:
         status, answer = _http("POST", url, body, {"Content-Type": "application/json", "X-Hub-Signature-256": signed})
     except OSError as exc:
-        print(f"messenger_send: {url} is not answering ({exc.__class__.__name__}): is `make local` running?",
-              file=sys.stderr)
+        print(
+            f"messenger_send: {url} is not answering ({exc.__class__.__name__}): is `make local` running?",
+            file=sys.stderr,
+        )
         return 1
     print(f"-> {status} {answer.decode(errors='replace').strip()[:200]}")
     if status != 200:

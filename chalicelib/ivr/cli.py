@@ -16,9 +16,9 @@ import datetime
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from chalicelib.ivr.envelope import Rejected, open_envelope
 from chalicelib.ivr.keys import KeyStore, load_rsa_private_key
@@ -34,8 +34,13 @@ class KeyFiles:
     public_key: Path  # SubjectPublicKeyInfo PEM: upload it to the Connect instance to get a key id
 
 
-def generate_key_files(directory: Path, name: str = "connect", days: int = 730,
-                       common_name: str = "Connect Guard IVR", key_size: int = 4096) -> KeyFiles:
+def generate_key_files(
+    directory: Path,
+    name: str = "connect",
+    days: int = 730,
+    common_name: str = "Connect Guard IVR",
+    key_size: int = 4096,
+) -> KeyFiles:
     """What `openssl req -x509 -sha256 -nodes -newkey rsa:4096 ...` and `openssl x509 -pubkey` produce."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -44,7 +49,7 @@ def generate_key_files(directory: Path, name: str = "connect", days: int = 730,
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     public = key.public_key()
     certificate = (
         x509.CertificateBuilder()
@@ -76,8 +81,9 @@ def generate_key_files(directory: Path, name: str = "connect", days: int = 730,
     return files
 
 
-def put_key(private_key_pem: bytes, key_id: str, path: str, kms_key_id: str | None = None,
-            overwrite: bool = False) -> str:
+def put_key(
+    private_key_pem: bytes, key_id: str, path: str, kms_key_id: str | None = None, overwrite: bool = False
+) -> str:
     """Validate the key, store it as a SecureString named `<path><key id>`; returns the parameter name."""
     from chalicelib import aws
 
@@ -142,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _cmd_keygen(args) -> int:
+def _cmd_keygen(args: argparse.Namespace) -> int:
     files = generate_key_files(Path(args.out), args.name, args.days, args.common_name)
     print(f"private key  {files.private_key}  (keep secret; store it with put-key, then delete this file)")
     print(f"certificate  {files.certificate}  (paste into the flow's Store customer input block)")
@@ -150,7 +156,7 @@ def _cmd_keygen(args) -> int:
     return 0
 
 
-def _cmd_put_key(args) -> int:
+def _cmd_put_key(args: argparse.Namespace) -> int:
     from chalicelib import settings
 
     path = args.path or settings.load().ivr.keys_path
@@ -159,12 +165,12 @@ def _cmd_put_key(args) -> int:
     return 0
 
 
-def _cmd_encrypt(args) -> int:
+def _cmd_encrypt(args: argparse.Namespace) -> int:
     print(encrypt(_value_or_stdin(args.digits), Path(args.public_key).read_bytes(), args.key_id))
     return 0
 
 
-def _cmd_check(args) -> int:
+def _cmd_check(args: argparse.Namespace) -> int:
     result = check(_value_or_stdin(args.ciphertext), Path(args.private_key).read_bytes(), args.key_id)
     if not args.show_value:
         result.pop("Value", None)

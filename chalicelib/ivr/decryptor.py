@@ -10,17 +10,14 @@ ciphertext, the digits and exception messages never reach a log line.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib import logs
 from chalicelib.ivr.envelope import ConnectEnvelope, Rejected, open_envelope
-from chalicelib.ivr.keys import KeyStore, KeyUnavailable, UnknownKey, load_rsa_private_key, ssm_key_fetcher
+from chalicelib.ivr.keys import KeyStore, KeyUnavailable, UnknownKey
 from chalicelib.ivr.request import IvrRequest
 from chalicelib.ivr.result import Reason, failure, is_valid_value, success
-
-if TYPE_CHECKING:
-    from chalicelib.settings import IvrSettings
 
 _log = logs.get_logger("ivr")
 
@@ -37,8 +34,9 @@ def sdk_decrypt(message: bytes, key_id: str, private_key: Any) -> bytes:
 class Decryptor:
     """Decrypts Connect's encrypted customer input with keys from a `KeyStore`."""
 
-    def __init__(self, keys: KeyStore, *, max_ciphertext_chars: int, return_value: bool,
-                 decrypt: DecryptFn = sdk_decrypt):
+    def __init__(
+        self, keys: KeyStore, *, max_ciphertext_chars: int, return_value: bool, decrypt: DecryptFn = sdk_decrypt
+    ):
         self._keys = keys
         self._max_chars = max_ciphertext_chars
         self._return_value = return_value
@@ -55,8 +53,9 @@ class Decryptor:
             fields["key_id"] = envelope.key_id
             value = self._decrypt_value(envelope, fields)
         except Rejected as rejected:
-            logs.log_event(_log, "ivr_rejected", logging.WARNING, reason=rejected.reason.value,
-                           elapsed_ms=timer.ms, **fields)
+            logs.log_event(
+                _log, "ivr_rejected", logging.WARNING, reason=rejected.reason.value, elapsed_ms=timer.ms, **fields
+            )
             return failure(rejected.reason)
         logs.log_event(_log, "ivr_decrypted", length=len(value), elapsed_ms=timer.ms, **fields)
         return success(value, self._return_value)
@@ -80,23 +79,11 @@ class Decryptor:
         return value
 
 
-@lru_cache(maxsize=4)
-def container_decryptor(config: "IvrSettings") -> Decryptor:
-    """The decryptor for these settings, built once per container so its keys stay cached."""
-    full_validation = config.key_validation == "full"
-    keys = KeyStore(
-        ssm_key_fetcher(config),
-        ttl_seconds=config.key_cache_seconds,
-        refresh_min_seconds=config.key_refresh_min_seconds,
-        parse=lambda pem: load_rsa_private_key(pem, full_validation),
-    )
-    return Decryptor(keys, max_ciphertext_chars=config.max_ciphertext_chars, return_value=config.return_value)
-
-
-def handle_event(event: Any, config: "IvrSettings") -> dict[str, str]:
-    """The entry point's whole job: event -> result map, never an exception."""
+def handle_event(event: Any, decryptor: Callable[[], Decryptor]) -> dict[str, str]:
+    """The entry point's whole job: event -> result map, never an exception (`decryptor` builds or returns
+    the container's decryptor: ivr/wiring.py)."""
     try:
-        return container_decryptor(config).handle(IvrRequest.from_event(event))
+        return decryptor().handle(IvrRequest.from_event(event))
     except Exception as exc:  # a bug: the flow still gets a documented result, the log gets the class name
         logs.log_error(_log, "ivr_internal_error", exc)
         return failure(Reason.INTERNAL_ERROR)

@@ -1,6 +1,6 @@
 """The cheap checks every ciphertext passes before any RSA work.
 
-Amazon Connect's *Store customer input* produces one exact shape (REFERENCE.md §7.1): base64 of an AWS
+Amazon Connect's *Store customer input* produces one exact shape (docs/reference/ivr-encryption.md): base64 of an AWS
 Encryption SDK message, format v1, suite 0x0378 (AES-256-GCM, HKDF-SHA384, ECDSA P-384 signature),
 framed with 4096-byte frames, and exactly one encrypted data key whose provider id is `AmazonConnect`
 and whose key info is the Connect key id. Anything else is refused here, in microseconds and without
@@ -121,7 +121,7 @@ class _Reader:
         """A 2-byte length followed by that many bytes."""
         (size,) = self.unpack(">H")
         self._need(size)
-        value = self._data[self._offset:self._offset + size]
+        value = self._data[self._offset : self._offset + size]
         self._offset += size
         return value
 

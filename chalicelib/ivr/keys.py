@@ -15,9 +15,7 @@ Caching, per container:
 - if a refresh fails while keys are cached, the cached keys keep working and the refresh is retried
   after `IVR_KEY_REFRESH_MIN_SECONDS`; with nothing cached the failure is `KeyUnavailable`.
 
-Not aws-lambda-powertools' parameters utility: it caches values by TTL, but not parsed key objects,
-not "refresh once on an unknown id, rate-limited", not "keep serving cached keys when SSM fails", and
-it would add its import to every Lambda of the app for ~60 lines of logic.
+The key set's caching is chalicelib/cache.py (shared with the Messenger secrets); parsed keys are kept here.
 """
 
 from __future__ import annotations
@@ -25,9 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws, logs
+from chalicelib.cache import RefreshingCache
 
 if TYPE_CHECKING:
     from chalicelib.settings import IvrSettings
@@ -53,46 +53,44 @@ class KeyUnavailable(RuntimeError):
 class KeyStore:
     """Private keys by Connect key id, with the caching rules in the module docstring. Thread safe."""
 
-    def __init__(self, fetch: KeyFetcher, *, ttl_seconds: float, refresh_min_seconds: float,
-                 parse: KeyParser | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        fetch: KeyFetcher,
+        *,
+        ttl_seconds: float,
+        refresh_min_seconds: float,
+        parse: KeyParser | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._fetch = fetch
         self._parse = parse or load_rsa_private_key
-        self._ttl = ttl_seconds
-        self._refresh_min = refresh_min_seconds
-        self._clock = clock
         self._lock = threading.Lock()
-        self._pems: dict[str, bytes] | None = None
-        self._expires_at = 0.0
-        self._last_attempt = float("-inf")
+        self._pems = RefreshingCache(
+            self._load,
+            ttl_seconds=ttl_seconds,
+            min_refresh_seconds=refresh_min_seconds,
+            keep_on=(KeyUnavailable,),
+            on_kept=_log_kept,
+            clock=clock,
+        )
         self._parsed: dict[str, tuple[bytes, Any]] = {}
 
     def private_key(self, key_id: str) -> Any:
         """The parsed private key for `key_id`. Raises `UnknownKey` or `KeyUnavailable`."""
         with self._lock:
-            now = self._clock()
-            if self._pems is None or now >= self._expires_at:
-                self._refresh(now)
-            elif key_id not in self._pems and now - self._last_attempt >= self._refresh_min:
-                self._refresh(now)  # perhaps a key added since: one refresh, then a clear error
-            pem = self._pems.get(key_id)
+            pems = self._pems.get()
+            if key_id not in pems:
+                pems = self._pems.refresh() or pems  # perhaps a key added since: one refresh, then a clear error
+            pem = pems.get(key_id)
             if pem is None:
                 raise UnknownKey(key_id)
             return self._parsed_key(key_id, pem)
 
-    def _refresh(self, now: float) -> None:
-        self._last_attempt = now
-        try:
-            pems = dict(self._fetch())
-        except KeyUnavailable as exc:
-            if self._pems is None:
-                raise
-            logs.log_event(_log, "ivr_keys_refresh_failed", logging.WARNING, error=exc.code, cached_keys=len(self._pems))
-            self._expires_at = now + self._refresh_min
-            return
-        self._pems = pems
-        self._expires_at = now + self._ttl
+    def _load(self) -> dict[str, bytes]:
+        pems = dict(self._fetch())
         self._parsed = {key_id: entry for key_id, entry in self._parsed.items() if pems.get(key_id) == entry[0]}
         logs.log_event(_log, "ivr_keys_loaded", key_ids=sorted(pems), count=len(pems))
+        return pems
 
     def _parsed_key(self, key_id: str, pem: bytes) -> Any:
         entry = self._parsed.get(key_id)
@@ -107,6 +105,11 @@ class KeyStore:
         self._parsed[key_id] = (pem, key)
         logs.log_event(_log, "ivr_key_parsed", key_id=key_id, elapsed_ms=timer.ms)
         return key
+
+
+def _log_kept(error: Exception, pems: dict[str, bytes]) -> None:
+    code = error.code if isinstance(error, KeyUnavailable) else type(error).__name__
+    logs.log_event(_log, "ivr_keys_refresh_failed", logging.WARNING, error=code, cached_keys=len(pems))
 
 
 def load_rsa_private_key(pem: bytes, full_validation: bool = True) -> Any:
@@ -134,13 +137,18 @@ def _consistent(key: Any) -> bool:
     p, q, d = numbers.p, numbers.q, numbers.d
     n, e = numbers.public_numbers.n, numbers.public_numbers.e
     return (
-        1 < p < n and 1 < q < n and p * q == n
-        and (e * d - 1) % (p - 1) == 0 and (e * d - 1) % (q - 1) == 0
-        and numbers.dmp1 == d % (p - 1) and numbers.dmq1 == d % (q - 1) and (numbers.iqmp * q) % p == 1
+        1 < p < n
+        and 1 < q < n
+        and p * q == n
+        and (e * d - 1) % (p - 1) == 0
+        and (e * d - 1) % (q - 1) == 0
+        and numbers.dmp1 == d % (p - 1)
+        and numbers.dmq1 == d % (q - 1)
+        and (numbers.iqmp * q) % p == 1
     )
 
 
-def ssm_key_fetcher(config: "IvrSettings") -> KeyFetcher:
+def ssm_key_fetcher(config: IvrSettings) -> KeyFetcher:
     """Read every key under the path (and the blog's two parameters when configured) from SSM."""
     path = config.keys_path.rstrip("/") or "/"
 
@@ -150,7 +158,9 @@ def ssm_key_fetcher(config: "IvrSettings") -> KeyFetcher:
         try:
             ssm = aws.client("ssm")
             keys: dict[str, bytes] = {}
-            pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=False, WithDecryption=True)
+            pages = ssm.get_paginator("get_parameters_by_path").paginate(
+                Path=path, Recursive=False, WithDecryption=True
+            )
             for page in pages:
                 for parameter in page["Parameters"]:
                     keys[parameter["Name"].rsplit("/", 1)[-1]] = parameter["Value"].encode("utf-8")
@@ -169,6 +179,8 @@ def _legacy_key(ssm: Any, key_parameter: str, key_id_parameter: str) -> dict[str
     response = ssm.get_parameters(Names=[key_parameter, key_id_parameter], WithDecryption=True)
     values = {parameter["Name"]: parameter["Value"] for parameter in response["Parameters"]}
     if key_parameter not in values or key_id_parameter not in values:
-        logs.log_event(_log, "ivr_legacy_key_missing", logging.WARNING, missing=len(response.get("InvalidParameters", [])))
+        logs.log_event(
+            _log, "ivr_legacy_key_missing", logging.WARNING, missing=len(response.get("InvalidParameters", []))
+        )
         return {}
     return {values[key_id_parameter].strip(): values[key_parameter].encode("utf-8")}

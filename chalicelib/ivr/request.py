@@ -1,4 +1,4 @@
-"""Typed view of the contact-flow Lambda event (REFERENCE.md §7.5).
+"""Typed view of the contact-flow Lambda event (docs/reference/ivr-encryption.md).
 
 The ciphertext should arrive as a function input parameter (`Details.Parameters.<name>` set to
 `$.StoredCustomerInput`): that keeps it out of contact attributes and contact records. The AWS blog's
@@ -21,7 +21,7 @@ class IvrRequest:
     contact_id: str | None
 
     @classmethod
-    def from_event(cls, event: Any) -> "IvrRequest":
+    def from_event(cls, event: Any) -> IvrRequest:
         """Never raises: any shape that is not the documented one simply carries no ciphertext."""
         details = _mapping(_mapping(event).get("Details"))
         parameters = _mapping(details.get("Parameters"))

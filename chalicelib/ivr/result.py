@@ -1,6 +1,6 @@
 """What the contact flow reads as `$.External.<key>`: a flat map of short strings.
 
-Connect wants a flat string map whose values are alphanumerics, `-` and `_` (REFERENCE.md §7.5), so
+Connect wants a flat string map whose values are alphanumerics, `-` and `_` (docs/reference/ivr-encryption.md), so
 every value here is a code, a count, `true`/`false` or digits. A flow branches on `Status`, `Reason`,
 `Length`, `LuhnValid` and `Last4` without touching the digits; `Value` is left out when the
 deployment hands the digits off another way (`IVR_RETURN_VALUE=false`).
@@ -9,6 +9,8 @@ deployment hands the digits off another way (`IVR_RETURN_VALUE=false`).
 from __future__ import annotations
 
 from enum import StrEnum
+
+from chalicelib.redaction.checksums import luhn_ok
 
 MAX_VALUE_LENGTH = 64  # Connect collects at most a few dozen DTMF digits
 LAST4_MIN_LENGTH = 10  # shorter values (PINs, dates) are never echoed back, even in part
@@ -35,7 +37,7 @@ def failure(reason: Reason) -> dict[str, str]:
 
 def success(value: str, include_value: bool) -> dict[str, str]:
     """The result for decrypted digits (already checked by `is_valid_value`)."""
-    result = {"Status": "OK", "Length": str(len(value)), "LuhnValid": "true" if luhn_valid(value) else "false"}
+    result = {"Status": "OK", "Length": str(len(value)), "LuhnValid": "true" if luhn_ok(value) else "false"}
     if len(value) >= LAST4_MIN_LENGTH:
         result["Last4"] = value[-4:]
     if include_value:
@@ -46,18 +48,3 @@ def success(value: str, include_value: bool) -> dict[str, str]:
 def is_valid_value(value: str) -> bool:
     """Only ASCII digits come out of a DTMF entry; anything else was not made by a contact flow."""
     return 0 < len(value) <= MAX_VALUE_LENGTH and value.isascii() and value.isdigit()
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn (mod 10) check used by card numbers.
-
-    Written here because python-stdnum's `luhn` costs ~48 ms of import (stdnum.util pulls in pydoc)
-    on this Lambda's cold path; tests check it against stdnum.
-    """
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = ord(char) - 48
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0

@@ -14,15 +14,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
 
 from chalicelib.logs import get_logger, log_event
-from chalicelib.messaging.attachment_download import AttachmentDownloader, TooLarge
-from chalicelib.messaging.connect_attachments import ConnectAttachments
-from chalicelib.messaging.connect_chat import client_token
+from chalicelib.messaging.connect.chat import client_token
+from chalicelib.messaging.connect.upload_type import customer_file_name, upload_type
 from chalicelib.messaging.errors import PermanentError
-from chalicelib.messaging.messenger import Delivery, GraphUnavailable
-from chalicelib.messaging.upload_type import customer_file_name, upload_type
+from chalicelib.messaging.meta.cdn import TooLarge
+from chalicelib.messaging.meta.send_api import Delivery, GraphUnavailable
+from chalicelib.messaging.once import Once
+from chalicelib.messaging.ports import (
+    AgentNotes,
+    AttachmentUploads,
+    CustomerMessenger,
+    Dedupe,
+    Downloads,
+    IncomingAttachment,
+)
+from chalicelib.messaging.store.sessions import ChatSession
 
 log = get_logger("attachment_relay")
 
@@ -32,34 +41,19 @@ MEDIA_TYPES = frozenset({"image", "video", "audio", "file"})
 _NAMED_KINDS = {"location": "a location", "fallback": "a link", "template": "a card", "sticker": "a sticker"}
 
 
-class IncomingAttachment(Protocol):
-    type: str
-    url: str | None
-    sticker_id: str | None
-
-
-class AgentNotes(Protocol):
-    def send_text(self, connection_token: str, text: str, token: str, content_type: str = "text/plain") -> list[str]: ...
-
-
-class CustomerMessages(Protocol):
-    def send_text(self, psid: str, text: str, delivery: Delivery, quick_replies: Any = ()) -> Any: ...
-
-
 class AttachmentRelay:
     def __init__(
         self,
-        downloader: AttachmentDownloader,
-        attachments: ConnectAttachments,
+        downloader: Downloads,
+        attachments: AttachmentUploads,
         agent: AgentNotes,
-        customer: CustomerMessages,
+        customer: CustomerMessenger,
         allowed_extensions: frozenset[str],
         max_bytes: int,
-        notices: Any = None,  # sessions.DedupeLog: the customer's notice is sent once across webhook retries
+        notices: Dedupe,  # the customer's notice is sent once across webhook retries
         clock: Callable[[], float] = time.time,
     ):
-        self._notices = notices
-        self._clock = clock
+        self._notices = Once(notices, NOTICE_SCOPE, clock=clock)
         self._downloader = downloader
         self._attachments = attachments
         self._agent = agent
@@ -67,7 +61,7 @@ class AttachmentRelay:
         self._allowed = allowed_extensions
         self._max_mb = max(1, max_bytes // (1024 * 1024))
 
-    def forward(self, session: Any, attachment: IncomingAttachment, token: str) -> None:
+    def forward(self, session: ChatSession, attachment: IncomingAttachment, token: str) -> None:
         """Relay one attachment; `token` identifies it across Meta's redeliveries (from the `mid`).
 
         Raises `TransientError` (retry the webhook) and `ChatGone` (the chat ended: start a new one and
@@ -75,7 +69,7 @@ class AttachmentRelay:
         """
         self.relay(session, attachment, token)
 
-    def relay(self, session: Any, attachment: IncomingAttachment, key: str) -> str:
+    def relay(self, session: ChatSession, attachment: IncomingAttachment, key: str) -> str:
         """`forward`, returning the outcome's reason code."""
         if attachment.sticker_id or attachment.type not in MEDIA_TYPES or not attachment.url:
             kind = "sticker" if attachment.sticker_id else attachment.type
@@ -84,16 +78,25 @@ class AttachmentRelay:
         try:
             return self._relay(session, attachment, key)
         except TooLarge:
-            return self._refuse(session, key, "attachment_too_large",
-                                f"[customer tried to send a file over the {self._max_mb} MB limit; not delivered]",
-                                f"Sorry, that file is too large to send here (the limit is {self._max_mb} MB). "
-                                "Could you send a smaller one?")
+            return self._refuse(
+                session,
+                key,
+                "attachment_too_large",
+                f"[customer tried to send a file over the {self._max_mb} MB limit; not delivered]",
+                f"Sorry, that file is too large to send here (the limit is {self._max_mb} MB). "
+                "Could you send a smaller one?",
+            )
         except PermanentError as problem:
-            return self._refuse(session, key, problem.reason,
-                                "[customer sent a file that could not be delivered]",
-                                "Sorry, we couldn't receive your file. Please try sending it again.")
+            return self._refuse(
+                session,
+                key,
+                problem.reason,
+                "[customer sent a file that could not be delivered]",
+                "Sorry, we couldn't receive your file. Please try sending it again.",
+            )
 
-    def _relay(self, session: Any, attachment: IncomingAttachment, key: str) -> str:
+    def _relay(self, session: ChatSession, attachment: IncomingAttachment, key: str) -> str:
+        assert attachment.url is not None  # `relay` answered a missing URL with a note
         with self._downloader.fetch(attachment.url) as (body, size):
             kind = upload_type(body)
             # The customer's file name (made safe) and the real extension: a CSV stays a CSV for the scanner.
@@ -103,10 +106,13 @@ class AttachmentRelay:
             elif kind is not None:
                 name = f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}"
             if kind is None or kind.extension not in self._allowed:
-                return self._refuse(session, key, "attachment_type_not_accepted",
-                                    "[customer tried to send a type of file that cannot be shared here; not delivered]",
-                                    "Sorry, we can't accept that type of file here. "
-                                    "Photos, PDFs and Office documents are fine.")
+                return self._refuse(
+                    session,
+                    key,
+                    "attachment_type_not_accepted",
+                    "[customer tried to send a type of file that cannot be shared here; not delivered]",
+                    "Sorry, we can't accept that type of file here. Photos, PDFs and Office documents are fine.",
+                )
             attachment_id = self._attachments.upload(
                 session.connection_token,
                 name=name,
@@ -115,32 +121,36 @@ class AttachmentRelay:
                 body=body,
                 idempotency_key=key,
             )
-        log_event(log, "attachment_relayed", contact_id=session.contact_id, attachment_id=attachment_id,
-                  kind=attachment.type, extension=kind.extension, size=size)
+        log_event(
+            log,
+            "attachment_relayed",
+            contact_id=session.contact_id,
+            attachment_id=attachment_id,
+            kind=attachment.type,
+            extension=kind.extension,
+            size=size,
+        )
         return "attachment_uploaded"
 
-    def _refuse(self, session: Any, key: str, reason: str, agent_note: str, customer_text: str) -> str:
+    def _refuse(self, session: ChatSession, key: str, reason: str, agent_note: str, customer_text: str) -> str:
         log_event(log, "attachment_not_relayed", logging.WARNING, contact_id=session.contact_id, reason=reason)
         self._note(session, key, agent_note)
         self._notify_customer_once(session, key, customer_text)
         return reason
 
-    def _notify_customer_once(self, session: Any, key: str, text: str) -> None:
+    def _notify_customer_once(self, session: ChatSession, key: str, text: str) -> None:
         """The agent's note is idempotent through its ClientToken; Graph has none, so when a later step of
         the same webhook fails and Meta retries, the dedupe log keeps the customer from hearing it twice."""
-        from chalicelib.messaging.sessions import Claim
+        self._notices.run(key, lambda: self._notify_customer(session, text), lambda _: "done", busy=None)
 
-        if self._notices is not None and self._notices.claim(NOTICE_SCOPE, key, self._clock()) is not Claim.CLAIMED:
-            return
+    def _notify_customer(self, session: ChatSession, text: str) -> None:
         try:
             self._customer.send_text(session.customer_id, text, Delivery("RESPONSE"))
         except GraphUnavailable as problem:
             # The agent has the note; the customer's notice is a courtesy, not worth a webhook retry.
             log_event(log, "attachment_notice_failed", logging.WARNING, reason=problem.reason)
-        if self._notices is not None:
-            self._notices.complete(NOTICE_SCOPE, key, self._clock())
 
-    def _note(self, session: Any, key: str, text: str) -> None:
+    def _note(self, session: ChatSession, key: str, text: str) -> None:
         self._agent.send_text(session.connection_token, text, client_token(key, "attachment-note"))
 
 

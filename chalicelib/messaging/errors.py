@@ -1,4 +1,4 @@
-"""The two ways a messaging dependency can fail, as the webhook and the stream handler must answer them.
+"""The three ways a messaging dependency can fail, as the webhook and the stream handler must answer them.
 
 - `TransientError`: throttling, 5xx, timeouts, a lease held by a concurrent attempt. The caller answers so
   that the sender retries (webhook: 5xx; SNS/Lambda: raise), and the retry must duplicate nothing.

@@ -1,6 +1,6 @@
 """Use case: Amazon Connect chat stream -> the customer on Messenger.
 
-For every record of an SNS event (REFERENCE.md §4):
+For every record of an SNS event (docs/reference/connect-chat.md):
 - decide from the item alone whether the customer should see it: MESSAGE/ATTACHMENT/typing items from
   AGENT, SYSTEM or CUSTOM_BOT with visibility CUSTOMER or ALL. The customer's own messages, receipts,
   joins, transfers and whispers are ignored before any lookup;
@@ -21,20 +21,39 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Protocol
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from chalicelib.logs import get_logger, log_error, log_event
-from chalicelib.messaging import rendering, stream_items
-from chalicelib.messaging.connect_chat import ChatGone, client_token
+from chalicelib.messaging import rendering
+from chalicelib.messaging.connect import stream_items
+from chalicelib.messaging.connect.chat import ChatGone, client_token
+from chalicelib.messaging.connect.stream_items import MalformedRecord, StreamItem
 from chalicelib.messaging.errors import ConfigurationError, MessagingError, PermanentError, TransientError
-from chalicelib.messaging.messenger import (
-    MAX_ATTACHMENT_URL_BYTES, MAX_IMAGE_URL_BYTES, Delivery, GraphUnavailable, SendResult, attachment_kind,
+from chalicelib.messaging.meta.send_api import (
+    MAX_ATTACHMENT_URL_BYTES,
+    MAX_IMAGE_URL_BYTES,
+    UNCONFIRMED,
+    Delivery,
+    GraphUnavailable,
+    SendResult,
+    attachment_kind,
     delivery_for,
 )
-from chalicelib.messaging.sessions import ChatSession, Claim
-from chalicelib.messaging.stream_items import MalformedRecord, StreamItem
+from chalicelib.messaging.once import Once
+from chalicelib.messaging.ports import (
+    AttachmentUrls,
+    ChoiceMemory,
+    CustomerConnection,
+    CustomerMessenger,
+    Dedupe,
+    Sessions,
+    TextRedactor,
+)
+from chalicelib.messaging.store.sessions import ChatSession
 from chalicelib.redaction.redactor import RedactionUnavailable
 
 log = get_logger("outbound")
@@ -43,49 +62,31 @@ DEDUPE_SCOPE = "stream"
 UNKNOWN_CONTACT_GRACE_SECONDS = 120
 # Connect caps a message at 16 KiB, about 9 Messenger parts; anything longer is not a chat message.
 MAX_PARTS = 10
-ATTACHMENT_FALLBACK_TEXT = "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
+ATTACHMENT_FALLBACK_TEXT = (
+    "The agent sent you a file that can't be shown here. Please ask them for another way to receive it."
+)
 WINDOW_CLOSED_NOTE = "[Connect Guard: the customer's Messenger reply window has closed; your message was not delivered]"
+CUSTOMER_FILE_REJECTED_TEXT = (
+    "Sorry, we couldn't accept the file you sent: it did not pass our security check. "
+    "Please send it in another format, or describe what it shows."
+)
+NOT_SHOWN_NOTE = (
+    "[Connect Guard: the customer's channel cannot show this {kind} message; it was not delivered. "
+    "Please ask in plain text.]"
+)
 # Graph refusals after which a text saying "a file was sent" would fail the same way.
-_NO_FALLBACK_REASONS = frozenset({
-    "outside_window", "unknown_recipient", "invalid_token", "permission_denied", "messaging_disabled",
-    "recipient_unavailable", "policy_blocked",
-})
-
-
-# ------------------------------------------------------------------------------------------------ ports
-
-
-class Sessions(Protocol):
-    def find_by_contact(self, initial_contact_id: str, now: float | None = None) -> ChatSession | None: ...
-    def end_contact(self, initial_contact_id: str, now: float | None = None) -> None: ...
-    def update_connection(self, session: ChatSession, connection_token: str, expires_at: float) -> ChatSession | None: ...
-
-
-class DedupeLog(Protocol):
-    def claim(self, scope: str, key: str, now: float, lease_seconds: float = 30.0) -> Claim: ...
-    def complete(self, scope: str, key: str, now: float, outcome: str = "done") -> None: ...
-    def release(self, scope: str, key: str) -> None: ...
-
-
-class Messenger(Protocol):
-    def send_text(self, psid: str, text: str, delivery: Delivery, quick_replies: Any = ()) -> SendResult: ...
-    def send_attachment_url(self, psid: str, kind: str, url: str, delivery: Delivery) -> SendResult: ...
-    def send_typing(self, psid: str) -> SendResult: ...
-
-
-class AttachmentUrls(Protocol):
-    def signed_url(self, connection_token: str, attachment_id: str, expiry_seconds: int) -> Any: ...
-
-
-class CustomerConnection(Protocol):
-    """The Connect gateway calls made on the customer's behalf: renew a connection, note to the agent."""
-
-    def create_connection(self, participant_token: str) -> Any: ...
-    def send_text(self, connection_token: str, text: str, token: str, content_type: str = "text/plain") -> list[str]: ...
-
-
-class Redactor(Protocol):
-    def redact(self, text: str, context: Any = None, now: float | None = None) -> Any: ...
+_NO_FALLBACK_REASONS = frozenset(
+    {
+        "outside_window",
+        "unknown_recipient",
+        "invalid_token",
+        "permission_denied",
+        "messaging_disabled",
+        "recipient_unavailable",
+        "policy_blocked",
+        UNCONFIRMED,  # maybe delivered: no second message about it
+    }
+)
 
 
 # ------------------------------------------------------------------------------------------------ values
@@ -99,7 +100,7 @@ class OutboundPolicy:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RecordOutcome:
     """What became of one record. `reason` is a code; `transient` means the event must be retried."""
 
     reason: str
@@ -115,7 +116,7 @@ class RetryLater(Exception):
 
 @dataclass(frozen=True)
 class BatchResult:
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[RecordOutcome, ...]
 
     @property
     def retry(self) -> bool:
@@ -124,6 +125,11 @@ class BatchResult:
     @property
     def failed(self) -> int:
         return sum(outcome.transient for outcome in self.outcomes)
+
+    def raise_for_retry(self) -> None:
+        """Raise `RetryLater` when a record failed transiently, so Lambda retries the whole event."""
+        if self.retry:
+            raise RetryLater(failed=self.failed, total=len(self.outcomes))
 
 
 # ------------------------------------------------------------------------------------------------ routing
@@ -134,6 +140,8 @@ def route(item: StreamItem) -> str:
     if item.ends_conversation:
         return "end"
     if item.role == "CUSTOMER":
+        if item.is_attachment and any(ref.status == "REJECTED" for ref in item.attachments):
+            return "customer_file_rejected"  # the scanner refused the customer's own file: tell them
         return "ignore:customer_echo"
     if item.role not in stream_items.FORWARDED_ROLES:
         return "ignore:role_not_forwarded"
@@ -177,66 +185,85 @@ class OutboundRelay:
     def __init__(
         self,
         sessions: Sessions,
-        dedupe: DedupeLog,
-        messenger: Messenger,
+        dedupe: Dedupe,
+        messenger: CustomerMessenger,
         attachments: AttachmentUrls,
         connection: CustomerConnection,
-        redactor: Redactor,
+        redactor: TextRedactor,
         policy: OutboundPolicy = OutboundPolicy(),
         clock: Callable[[], float] = time.time,
+        choices: ChoiceMemory | None = None,
     ):
         self._sessions = sessions
-        self._dedupe = dedupe
+        self._once = Once(dedupe, DEDUPE_SCOPE, clock=clock)
         self._messenger = messenger
         self._attachments = attachments
         self._connection = connection
         self._redactor = redactor
         self._policy = policy
         self._clock = clock
+        self._choices = choices
 
     def handle_event(self, event: Mapping[str, Any]) -> BatchResult:
         """Every record of one SNS event; conversation ends run after the event's other records."""
         records = stream_items.parse_event(event)
         order = sorted(range(len(records)), key=lambda i: _ends_conversation(records[i]))
-        outcomes: list[Outcome] = [Outcome("not_processed")] * len(records)
+        outcomes: list[RecordOutcome] = [RecordOutcome("not_processed")] * len(records)
         for index in order:
             outcomes[index] = self.handle(records[index])
         return BatchResult(tuple(outcomes))
 
-    def handle(self, record: StreamItem | MalformedRecord) -> Outcome:
+    def handle(self, record: StreamItem | MalformedRecord) -> RecordOutcome:
         """One record; never raises."""
         if isinstance(record, MalformedRecord):
-            log_event(log, "stream_record_malformed", logging.WARNING, reason=record.reason, index=record.index,
-                      sns_message_id=record.sns_message_id)
-            return Outcome(f"malformed:{record.reason}")
+            log_event(
+                log,
+                "stream_record_malformed",
+                logging.WARNING,
+                reason=record.reason,
+                index=record.index,
+                sns_message_id=record.sns_message_id,
+            )
+            return RecordOutcome(f"malformed:{record.reason}")
         action = route(record)
-        fields = {"item_id": record.item_id, "contact_id": record.initial_contact_id, "role": record.role,
-                  "content_type": record.content_type}
+        fields = {
+            "item_id": record.item_id,
+            "contact_id": record.initial_contact_id,
+            "role": record.role,
+            "content_type": record.content_type,
+        }
         if action.startswith("ignore:"):
             log_event(log, "stream_item_ignored", logging.DEBUG, reason=action[7:], **fields)
-            return Outcome(action[7:])
+            return RecordOutcome(action[7:])
         try:
             outcome = self._act(action, record)
         except (TransientError, ConfigurationError, GraphUnavailable, RedactionUnavailable) as problem:
             # Configuration problems are retried too: dropping agent replies while someone fixes IAM loses them.
-            outcome = Outcome(_reason(problem), transient=True)
+            outcome = RecordOutcome(_reason(problem), transient=True)
         except MessagingError as problem:
-            outcome = Outcome(_reason(problem))
+            outcome = RecordOutcome(_reason(problem))
         except Exception as problem:  # a bug must not lose the other records of the event
             log_error(log, "stream_item_crashed", problem, **fields)
-            outcome = Outcome("unexpected_error", transient=True)
+            outcome = RecordOutcome("unexpected_error", transient=True)
         level = logging.WARNING if outcome.transient else logging.INFO
-        log_event(log, "stream_item_handled", level, action=action, outcome=outcome.reason,
-                  transient=outcome.transient, **fields)
+        log_event(
+            log,
+            "stream_item_handled",
+            level,
+            action=action,
+            outcome=outcome.reason,
+            transient=outcome.transient,
+            **fields,
+        )
         return outcome
 
     # -------------------------------------------------------------------------------------------- actions
 
-    def _act(self, action: str, item: StreamItem) -> Outcome:
+    def _act(self, action: str, item: StreamItem) -> RecordOutcome:
         now = self._clock()
         if action == "end":
             self._sessions.end_contact(item.initial_contact_id, now)
-            return Outcome("conversation_ended")
+            return RecordOutcome("conversation_ended")
         session = self._sessions.find_by_contact(item.initial_contact_id, now)
         if session is None:
             fresh = item.absolute_time is not None and now - item.absolute_time < UNKNOWN_CONTACT_GRACE_SECONDS
@@ -244,57 +271,81 @@ class OutboundRelay:
                 # The contact flow can greet the customer before the inbound path has recorded the new
                 # chat: retry shortly instead of losing the first message.
                 raise TransientError("contact_not_yet_known")
-            return Outcome("unknown_contact")
+            return RecordOutcome("unknown_contact")
         delivery = _delivery(session, now, self._policy.human_agent_tag)
         if action == "typing":
             if not delivery.in_response_window:
-                return Outcome("typing_outside_window")
-            return Outcome(_result_reason(self._messenger.send_typing(session.customer_id)))
+                return RecordOutcome("typing_outside_window")
+            return RecordOutcome(_result_reason(self._messenger.send_typing(session.customer_id)))
         if not delivery.allowed:
             self._tell_agent_window_closed(session, item, now)
-            return Outcome(delivery.skip_reason or "outside_window")
+            return RecordOutcome(delivery.skip_reason or "outside_window")
         if action == "attachment":
             return self._send_attachments(item, session, delivery, now)
+        if action == "customer_file_rejected":
+            return RecordOutcome(
+                self._send_once(
+                    item,
+                    0,
+                    lambda: self._messenger.send_text(session.customer_id, CUSTOMER_FILE_REJECTED_TEXT, delivery),
+                )
+            )
         return self._send_message(item, session, delivery, now)
 
-    def _send_message(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> Outcome:
+    def _send_message(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> RecordOutcome:
         rendered = render(item)
         if rendered is None:
-            return Outcome("message_unreadable")
+            self._tell_agent_not_shown(session, item, now)
+            return RecordOutcome("message_unreadable")
         text = self._redactor.redact(rendered.text, None, now).text
-        replies = tuple(replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies)
-        parts = rendering.split_text(text)
+        replies = tuple(
+            replace(r, title=self._redactor.redact(r.title, None, now).text) for r in rendered.quick_replies
+        )
+        parts = rendering.split_for_channel(text, session.channel)
         if not parts:
-            return Outcome("message_empty")
+            return RecordOutcome("message_empty")
         if len(parts) > MAX_PARTS:
             log_event(log, "message_truncated", logging.WARNING, item_id=item.item_id, parts=len(parts))
             parts = parts[:MAX_PARTS]
         reason = "sent"
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            reason = self._once(item, index, now, lambda: self._messenger.send_text(
-                session.customer_id, part, delivery, replies if last else ()))
-            if reason not in ("sent", "duplicate"):
+            send = partial(self._messenger.send_text, session.customer_id, part, delivery, replies if last else ())
+            reason = self._send_once(item, index, send)
+            if reason not in ("sent", "duplicate", UNCONFIRMED):
                 break  # a permanent refusal applies to the remaining parts too
-        return Outcome(reason)
+        if rendered.template is not None and reason in ("sent", "duplicate"):
+            template = rendered.template
+            reason = self._send_once(
+                item, len(parts), lambda: self._messenger.send_template(session.customer_id, template, delivery)
+            )
+        if rendered.choices and self._choices is not None:
+            # A typed "2" answers this list: the inbound path maps it to the option (choices.py).
+            self._choices.remember(session.contact_id, rendered.choices, now)
+        return RecordOutcome(reason)
 
-    def _send_attachments(self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float) -> Outcome:
+    def _send_attachments(
+        self, item: StreamItem, session: ChatSession, delivery: Delivery, now: float
+    ) -> RecordOutcome:
         reason = "attachment_missing"
         for index, ref in enumerate(item.attachments):
             if ref.status == "REJECTED":
                 reason = "attachment_rejected"  # the scanner refused it; the agent sees that in Connect
                 continue
-            reason = self._once(item, index, now, lambda: self._send_attachment(ref, session, delivery, now))
-        return Outcome(reason)
+            reason = self._send_once(item, index, partial(self._send_attachment, ref, session, delivery, now))
+        return RecordOutcome(reason)
 
-    def _send_attachment(self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery,
-                         now: float) -> SendResult:
+    def _send_attachment(
+        self, ref: stream_items.AttachmentRef, session: ChatSession, delivery: Delivery, now: float
+    ) -> SendResult:
         try:
-            signed = self._attachments.signed_url(self._connection_token(session, now), ref.attachment_id,
-                                                  self._policy.attachment_url_seconds)
+            signed = self._attachments.signed_url(
+                self._connection_token(session, now), ref.attachment_id, self._policy.attachment_url_seconds
+            )
         except (ChatGone, PermanentError) as problem:
-            log_event(log, "attachment_unavailable", logging.WARNING, reason=_reason(problem),
-                      attachment_id=ref.attachment_id)
+            log_event(
+                log, "attachment_unavailable", logging.WARNING, reason=_reason(problem), attachment_id=ref.attachment_id
+            )
             return self._fallback(session, delivery)
         content_type = ref.content_type or "application/octet-stream"
         kind = attachment_kind(content_type)
@@ -314,24 +365,10 @@ class OutboundRelay:
 
     # -------------------------------------------------------------------------------------------- helpers
 
-    def _once(self, item: StreamItem, part: int, now: float, send: Callable[[], SendResult]) -> str:
-        """Make one send at most once: claimed before, completed after, released when it must be retried."""
-        key = f"{item.item_id}#{part}"
-        claim = self._dedupe.claim(DEDUPE_SCOPE, key, now)
-        if claim is Claim.DUPLICATE:
-            return "duplicate"
-        if claim is Claim.IN_PROGRESS:
-            raise TransientError("send_in_progress")
-        try:
-            reason = _result_reason(send())
-        except BaseException:
-            self._dedupe.release(DEDUPE_SCOPE, key)
-            raise
-        try:
-            self._dedupe.complete(DEDUPE_SCOPE, key, now, reason)
-        except Exception as exc:  # the send happened: a retry would resend it (Graph has no idempotency key)
-            log_error(log, "dedupe_complete_failed", exc, item_id=item.item_id, part=part)
-        return reason
+    def _send_once(self, item: StreamItem, part: int, send: Callable[[], SendResult]) -> str:
+        """Make one send at most once (once.py): a duplicate is skipped, a send in progress retried later."""
+        result = self._once.run(f"{item.item_id}#{part}", send, _result_reason, busy="send_in_progress")
+        return "duplicate" if result is None else _result_reason(result)
 
     def _connection_token(self, session: ChatSession, now: float) -> str:
         """The customer's ConnectionToken, renewed first when it has expired."""
@@ -343,8 +380,22 @@ class OutboundRelay:
         self._sessions.update_connection(session, connection.connection_token, connection.expires_at)
         return connection.connection_token
 
+    def _tell_agent_not_shown(self, session: ChatSession, item: StreamItem, now: float) -> None:
+        """A message Messenger / Instagram cannot show (a ViewResource step-by-step guide, a form) is not
+        dropped in silence: the agent is told, in the chat, so they can ask in plain text."""
+        if item.content_type not in (stream_items.INTERACTIVE, stream_items.JSON):
+            return
+        kind = rendering.template_kind(item.content)
+        try:
+            token = self._connection_token(session, now)
+            self._connection.send_text(
+                token, NOT_SHOWN_NOTE.format(kind=kind or "interactive"), client_token(item.item_id, "not-shown")
+            )
+        except MessagingError as problem:
+            log_event(log, "not_shown_note_failed", logging.WARNING, reason=_reason(problem), item_id=item.item_id)
+
     def _tell_agent_window_closed(self, session: ChatSession, item: StreamItem, now: float) -> None:
-        """Let the agent know the reply never left (REFERENCE.md §2: tell the agent the window closed)."""
+        """Let the agent know the reply never left (docs/reference/graph-send-api.md: tell the agent the window closed)."""
         if not self._policy.notify_agent_when_window_closed or item.role != "AGENT":
             return
         try:
@@ -356,8 +407,8 @@ class OutboundRelay:
 
 def _delivery(session: ChatSession, now: float, human_agent_tag: bool) -> Delivery:
     last = session.last_customer_message_at
-    last_at = datetime.fromtimestamp(last, timezone.utc) if last > 0 else None
-    return delivery_for(last_at, datetime.fromtimestamp(now, timezone.utc), human_agent_tag)
+    last_at = datetime.fromtimestamp(last, UTC) if last > 0 else None
+    return delivery_for(last_at, datetime.fromtimestamp(now, UTC), human_agent_tag)
 
 
 def _result_reason(result: SendResult) -> str:

@@ -1,4 +1,4 @@
-"""Amazon Comprehend `DetectPiiEntities` adapter (REFERENCE.md §8).
+"""Amazon Comprehend `DetectPiiEntities` adapter (docs/reference/comprehend.md).
 
 - Offsets are Unicode code points, `EndOffset` exclusive: exactly Python's `text[begin:end]`. (The AWS
   sample applied them to UTF-16 strings, so an emoji before a card number shifted the mask and leaked
@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from chalicelib.logs import log_event
 from chalicelib.redaction.detectors import Detection
@@ -24,14 +25,35 @@ log = logging.getLogger("connect_guard.redaction.comprehend")
 MAX_REQUEST_BYTES = 100_000
 _OVERLAP_CHARS = 200  # longer than any entity we redact (an IBAN is 34 characters, an AWS secret 40)
 # Types Comprehend can only find in text that has digits; the rest (PASSWORD, NAME, ...) can be letters only.
-DIGIT_TYPES = frozenset({
-    "BANK_ACCOUNT_NUMBER", "BANK_ROUTING", "CREDIT_DEBIT_CVV", "CREDIT_DEBIT_EXPIRY", "CREDIT_DEBIT_NUMBER", "PIN",
-    "SSN", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER", "CA_HEALTH_NUMBER",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER", "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "PASSPORT_NUMBER", "DRIVER_ID", "IP_ADDRESS", "PHONE", "IN_AADHAAR",
-    "IN_NREGA", "IN_PERMANENT_ACCOUNT_NUMBER", "IN_VOTER_NUMBER", "AWS_ACCESS_KEY", "AGE",
-    "AWS_SECRET_KEY",  # 40 random base64 characters without a digit: about 3 keys in 10,000
-})
+DIGIT_TYPES = frozenset(
+    {
+        "BANK_ACCOUNT_NUMBER",
+        "BANK_ROUTING",
+        "CREDIT_DEBIT_CVV",
+        "CREDIT_DEBIT_EXPIRY",
+        "CREDIT_DEBIT_NUMBER",
+        "PIN",
+        "SSN",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        "CA_SOCIAL_INSURANCE_NUMBER",
+        "CA_HEALTH_NUMBER",
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "PASSPORT_NUMBER",
+        "DRIVER_ID",
+        "IP_ADDRESS",
+        "PHONE",
+        "IN_AADHAAR",
+        "IN_NREGA",
+        "IN_PERMANENT_ACCOUNT_NUMBER",
+        "IN_VOTER_NUMBER",
+        "AWS_ACCESS_KEY",
+        "AGE",
+        "AWS_SECRET_KEY",  # 40 random base64 characters without a digit: about 3 keys in 10,000
+    }
+)
 # A password is only findable where someone says so.
 _PASSWORD_WORDS = ("pass", "pwd", "contrase", "clave")
 
@@ -48,10 +70,16 @@ class ComprehendError(RuntimeError):
 class ComprehendPii:
     """Finds PII with Comprehend; the boto3 client is built on the first call that needs it."""
 
-    def __init__(self, client_factory: Callable[[], Any], language: str, min_score: float,
-                 entity_types: Iterable[str], max_bytes: int = MAX_REQUEST_BYTES):
+    def __init__(
+        self,
+        client_factory: Callable[[], Any],
+        language: str,
+        min_score: float,
+        entity_types: Iterable[str],
+        max_bytes: int = MAX_REQUEST_BYTES,
+    ):
         self._client_factory = client_factory
-        self._client = None
+        self._client: Any = None
         self.language = language
         self.min_score = min_score
         self.entity_types = frozenset(entity_types)
@@ -132,7 +160,7 @@ def _fit(text: str, start: int, max_bytes: int) -> int:
     end = start
     # Walk in blocks: encoding one character at a time is slow on 100 KB texts.
     while end < len(text):
-        block = text[end:end + 1024]
+        block = text[end : end + 1024]
         size = len(block.encode("utf-8"))
         if used + size <= max_bytes:
             used += size

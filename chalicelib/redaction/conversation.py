@@ -1,7 +1,7 @@
 """Card numbers split across messages: what a conversation remembers, and what it masks because of it.
 
 Customers send "4111 1111" and then "1111 1111", or one group per message. A forwarded fragment cannot
-be recalled, so the rule is PCI DSS's display rule turned into a policy (REFERENCE.md §9):
+be recalled, so the rule is PCI DSS's display rule turned into a policy (docs/reference/pii-validation.md):
 
 - a message that looks like the start of a card number (a 4-6 digit group in an issuer range leading a
   run that is grouped in fours, or in a message that is mostly digits or mentions a card) turns *card
@@ -21,29 +21,41 @@ expiry time and a message count (`RedactionContext`), never a digit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
-from chalicelib.redaction.detectors import Detection, Scan, uncovered_runs, words
+from chalicelib.redaction.detectors import Detection, Scan, label_pattern, labelled_before, uncovered_runs, words
 from chalicelib.redaction.spans import Coverage
+
+N = TypeVar("N", int, float)
 
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
 HARD, SOFT = "hard", "soft"  # card context: mask every digit run / only messages that are mostly digits
 _GROUP = re.compile(r"\d+")
 _EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?\d{2}$")
-_MONTH_YEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)",
-                         re.IGNORECASE)
+_MONTH_YEAR = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)", re.IGNORECASE
+)
 # Amounts stay readable in card context: "$25.00", "25.99 EUR", "USD 1,200".
 _AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)
 _AMOUNT_SHAPE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
 # Words that make a digit run the likely start of a card number; alone (no digits) they arm card context.
 _CARD_PROMPT_WORDS = ("card", "cc", "starts with", "begins with", "first digits", "first part", "first half")
 _CARD_PROMPT_ALONE_WORDS = {
-    "en": ("card number", "card no", "card #", "card num", "card digits", "number on my card", "number on the card",
-           "cc number"),
+    "en": (
+        "card number",
+        "card no",
+        "card #",
+        "card num",
+        "card digits",
+        "number on my card",
+        "number on the card",
+        "cc number",
+    ),
     "es": ("número de tarjeta", "numero de tarjeta", "número de la tarjeta", "numero de la tarjeta"),
     "fr": ("numéro de carte", "numero de carte", "numéro de la carte", "numero de la carte"),
     "pt": ("número do cartão", "numero do cartao", "número de cartão", "numero de cartao"),
@@ -56,7 +68,7 @@ class _Words(NamedTuple):
     prompt_hints: tuple[str, ...]  # cheap substrings: no card prompt without one of these
     card_prompt: re.Pattern  # a card word: a digit run beside it may start a card number
     card_prompt_alone: re.Pattern  # "card number" with no digits: the number follows
-    labels: re.Pattern  # "invoice", "reservation", "build": the number is something else
+    labels: re.Pattern  # "invoice", "reservation", "build" just before a number: it is something else
 
 
 @cache
@@ -67,12 +79,35 @@ def _words(language: str) -> _Words:
     nouns = tuple(w for w in own if not any(verb in w for verb in _PAYMENT_VERBS))
     alone = _CARD_PROMPT_ALONE_WORDS["en"] + (_CARD_PROMPT_ALONE_WORDS.get(language, ()) if language != "en" else ())
     prompt = _CARD_PROMPT_WORDS + nouns
-    return _Words(lang.hints_of(prompt) + lang.hints_of(alone), words(*prompt), words(*alone),
-                  words(*lang.label_words(language)))
+    return _Words(
+        lang.hints_of(prompt) + lang.hints_of(alone),
+        words(*prompt),
+        words(*alone),
+        label_pattern(lang.label_words(language)),
+    )
 
 
-_PAYMENT_VERBS = ("cobr", "pagar", "pago", "débit", "debit", "payer", "paiement", "pagamento", "abbuch", "buchen",
-                  "bezahl", "zahl", "belast", "addebit", "cárgu", "credit", "crédit", "crédito", "débito")
+_PAYMENT_VERBS = (
+    "cobr",
+    "pagar",
+    "pago",
+    "débit",
+    "debit",
+    "payer",
+    "paiement",
+    "pagamento",
+    "abbuch",
+    "buchen",
+    "bezahl",
+    "zahl",
+    "belast",
+    "addebit",
+    "cárgu",
+    "credit",
+    "crédit",
+    "crédito",
+    "débito",
+)
 
 
 @dataclass(frozen=True, init=False)
@@ -84,8 +119,13 @@ class RedactionContext:
     redacted_messages: int  # how many messages of this conversation had something masked
     card_context_soft: bool  # a possible first fragment only: mask just messages that are mostly digits
 
-    def __init__(self, card_context_until: float = 0.0, card_messages_left: int = 0, redacted_messages: int = 0,
-                 card_context_soft: bool = False):
+    def __init__(
+        self,
+        card_context_until: float = 0.0,
+        card_messages_left: int = 0,
+        redacted_messages: int = 0,
+        card_context_soft: bool = False,
+    ):
         # Made for most messages: filling the instance dict directly costs half what the generated frozen
         # __init__ does (an object.__setattr__ call per field). Still frozen: assigning an attribute later raises.
         fields = self.__dict__
@@ -97,10 +137,11 @@ class RedactionContext:
     def card_context_active(self, now: float) -> bool:
         return now < self.card_context_until and self.card_messages_left > 0
 
-    def counted(self) -> "RedactionContext":
+    def counted(self) -> RedactionContext:
         """This context after one more message had something masked (dataclasses.replace costs ~10x more)."""
-        return RedactionContext(self.card_context_until, self.card_messages_left, self.redacted_messages + 1,
-                                self.card_context_soft)
+        return RedactionContext(
+            self.card_context_until, self.card_messages_left, self.redacted_messages + 1, self.card_context_soft
+        )
 
     def to_item(self) -> dict[str, Any]:
         return {
@@ -111,7 +152,7 @@ class RedactionContext:
         }
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any] | None) -> "RedactionContext":
+    def from_item(cls, item: Mapping[str, Any] | None) -> RedactionContext:
         """Tolerates missing, old or malformed items: a bad value means "no context", never an error."""
         if not isinstance(item, Mapping):
             return cls()
@@ -124,7 +165,7 @@ class RedactionContext:
         )
 
 
-def _number(value: Any, kind):
+def _number(value: Any, kind: Callable[[Any], N]) -> N:
     try:
         number = kind(value or 0)
     except (TypeError, ValueError, OverflowError):
@@ -137,8 +178,9 @@ class CardContextPolicy:
     seconds: int = 180
     messages: int = 5
 
-    def apply(self, message: Scan, detections: list[Detection], context: RedactionContext,
-              now: float, language: str = "en") -> tuple[list[Detection], RedactionContext]:
+    def apply(
+        self, message: Scan, detections: list[Detection], context: RedactionContext, now: float, language: str = "en"
+    ) -> tuple[list[Detection], RedactionContext]:
         """Extra detections for card fragments and card context, and the context after this message."""
         if self.seconds <= 0 or self.messages <= 0:
             return [], context
@@ -188,14 +230,18 @@ class CardContextPolicy:
                     if not signs.card_word:  # any issuer, or none known, once the customer says "card"
                         continue
                 signs = signs or _Signs(message.lowered, covered, vocabulary)
-                if signs.labelled and not signs.card_word:
+                if not signs.card_word and labelled_before(vocabulary.labels, message.lowered, start):
                     continue  # "invoice number 4471-0093": the message says what the number is
                 if grouped or signs.mostly_digits or signs.card_word:
                     arm = HARD
                     if digits > FRAGMENT_VISIBLE_DIGITS:
                         extra.append(Detection("CREDIT_DEBIT_NUMBER", start, end, 0.8))
-                elif issuer and _ends_the_message(text, start, end, run) and digits <= FRAGMENT_VISIBLE_DIGITS \
-                        and arm is None:
+                elif (
+                    issuer
+                    and _ends_the_message(text, start, end, run)
+                    and digits <= FRAGMENT_VISIBLE_DIGITS
+                    and arm is None
+                ):
                     arm = SOFT  # "ok here goes 4111": mask what follows only if it is mostly digits
         return extra, self._next(context, now, active, arm)
 
@@ -203,17 +249,20 @@ class CardContextPolicy:
         if arm is not None:
             return RedactionContext(now + self.seconds, self.messages, context.redacted_messages, arm == SOFT)
         if active:
-            return RedactionContext(context.card_context_until, context.card_messages_left - 1,
-                                    context.redacted_messages, context.card_context_soft)
+            return RedactionContext(
+                context.card_context_until,
+                context.card_messages_left - 1,
+                context.redacted_messages,
+                context.card_context_soft,
+            )
         if context.card_context_until or context.card_messages_left:
             return RedactionContext(0.0, 0, context.redacted_messages)  # expired: forget it
         return context
 
 
 def _card_start_shape(groups: list[str]) -> bool:
-    """A run shaped like the first part of a card number: a 4-6 digit group leading 4-19 digits (and no card
-    number starts with 0)."""
-    return 4 <= len(groups[0]) <= 6 and 4 <= sum(map(len, groups)) <= 19 and groups[0][0] != "0"
+    """A run shaped like the first part of a card number: a 4-6 digit group leading 4-19 digits."""
+    return 4 <= len(groups[0]) <= 6 and 4 <= sum(map(len, groups)) <= 19
 
 
 def _ends_the_message(text: str, start: int, end: int, run: str) -> bool:
@@ -225,7 +274,7 @@ def _ends_the_message(text: str, start: int, end: int, run: str) -> bool:
 
 
 def _grouped_like_a_card(groups: list[str]) -> bool:
-    """"4111 1111" or "4111-1111-1111": two or three groups of exactly four digits, the way cards are typed."""
+    """ "4111 1111" or "4111-1111-1111": two or three groups of exactly four digits, the way cards are typed."""
     return 2 <= len(groups) <= 3 and all(len(g) == 4 for g in groups)
 
 
@@ -240,7 +289,7 @@ def _label(run: str, groups: list[str]) -> str:
 def _is_amount(text: str, start: int, value: str) -> bool:
     if ("." in value or "," in value) and _AMOUNT_SHAPE.match(value):
         return True
-    before = text[max(0, start - 4):start]
+    before = text[max(0, start - 4) : start]
     return bool(before) and _AMOUNT_BEFORE.search(before) is not None
 
 
@@ -278,7 +327,3 @@ class _Signs:
         if self._card_word is None:
             self._card_word = self._vocabulary.card_prompt.search(self._lowered) is not None
         return self._card_word
-
-    @property
-    def labelled(self) -> bool:
-        return self._vocabulary.labels.search(self._lowered) is not None

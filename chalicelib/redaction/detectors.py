@@ -12,9 +12,10 @@ must occur) and the fewest digits its entity holds, which keeps the common short
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
@@ -72,6 +73,9 @@ class Detector:
     worded: bool = False  # `patterns` match only right after a context word: their NEEDS_CONTEXT is met already
     # Words saying a number is something else ("invoice", "tracking"): a shape-only VALID then needs a context word.
     labels: re.Pattern | None = None
+    # The entity holds exactly this many digits, in consecutive groups of one digit run: a message without such
+    # a run (a card's 4-4-4-4 never sums to 9) skips the detector. 0: no such rule.
+    window_digits: int = 0
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
@@ -87,8 +91,9 @@ class Detector:
             found = list({(d.start, d.end): d for d in found}.values())
         return found
 
-    def _check(self, match: re.Match, offset: int, text: str, lowered: str, found: list[Detection],
-               worded: bool = False) -> None:
+    def _check(
+        self, match: re.Match, offset: int, text: str, lowered: str, found: list[Detection], worded: bool = False
+    ) -> None:
         start, end = match.span("v") if "v" in match.re.groupindex else match.span()
         start, end = start + offset, end + offset
         if start == end:
@@ -96,8 +101,12 @@ class Detector:
         verdict = self.validate(text[start:end])
         if verdict == NEEDS_CONTEXT and not worded and not self.has_context(lowered, start, end):
             return
-        if (verdict == VALID and self.labels is not None and self.labels.search(lowered) is not None
-                and not self.has_context(lowered, start, end)):
+        if (
+            verdict == VALID
+            and self.labels is not None
+            and labelled_before(self.labels, lowered, start)
+            and not self.has_context(lowered, start, end)
+        ):
             return
         if verdict is not None:
             found.append(Detection(self.entity_type, start, end, SCORE[verdict]))
@@ -114,7 +123,10 @@ class Detector:
             return self.context.search(lowered) is not None
         before = _words_before(self.window).search(lowered, max(0, start - 40 * self.window), start)
         after = _words_after(self.window).match(lowered, end, min(len(lowered), end + 40 * self.window))
-        return self.context.search(lowered, before.start(), after.end()) is not None
+        # Both patterns match at least the empty string; the fallbacks only satisfy the type checker.
+        return (
+            self.context.search(lowered, before.start() if before else start, after.end() if after else end) is not None
+        )
 
 
 # ---------------------------------------------------------------------------------------------- shapes
@@ -152,6 +164,7 @@ def _keyword_value(keywords: str, value: str, filler: str) -> re.Pattern:
 
 # ---------------------------------------------------------------------------------------------- cards
 
+
 def _certain_shape(digits: str, run_start: bool, first_group: int) -> bool:
     """A card with no word needed, if Luhn agrees: a known issuer's range and a length it issues, grouped in fours
     (or not at all), starting its digit run (`run_start`: a window inside a longer number needs a card word).
@@ -174,20 +187,39 @@ class CardDetector(Detector):
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         found: list[Detection] = []
+        for _, run in runs:
+            if len(run) >= 12:
+                break
+        else:
+            return found  # no run long enough to hold 12 digits: no word search needed
         # In a chat message the whole message is the context: one search says whether a card word can back
         # an uncertain window. Without one, only a window that starts its run and is card-shaped can match,
         # so the Luhn sums of all the others are skipped (most long numbers are tracking or order ids).
-        worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or self.context.search(lowered) is not None
-        labelled = not worded and self.labels is not None and self.labels.search(lowered) is not None
+        worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or (
+            self.context is not None and self.context.search(lowered) is not None
+        )
         for offset, run in runs:
             if len(run) >= 12:
                 groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
-                alone = not labelled and len(runs) == 1 and _ONLY_PUNCTUATION.match(text[:offset] + text[offset + len(run):])
+                labelled = not worded and self.labels is not None and labelled_before(self.labels, lowered, offset)
+                alone = (
+                    not labelled
+                    and len(runs) == 1
+                    and _ONLY_PUNCTUATION.match(text[:offset] + text[offset + len(run) :])
+                )
                 self._windows(groups, lowered, text, found, worded, labelled, alone is not None)
         return found
 
-    def _windows(self, groups: list[tuple[int, int, str]], lowered: str, text: str, found: list[Detection],
-                 worded: bool, labelled: bool, alone: bool) -> None:
+    def _windows(
+        self,
+        groups: list[tuple[int, int, str]],
+        lowered: str,
+        text: str,
+        found: list[Detection],
+        worded: bool,
+        labelled: bool,
+        alone: bool,
+    ) -> None:
         whole_message = len(lowered) <= WHOLE_MESSAGE_CONTEXT  # then `worded` is has_context's answer too
         first = 0
         while first < len(groups):
@@ -204,16 +236,46 @@ class CardDetector(Detector):
             matched = None
             for last, digits in reversed(candidates):  # longest window first (all hold 12-19 digits)
                 run_start = first == 0 and not _grouping_continues(groups, last, text)
-                certain = not labelled and (_certain_shape(digits, run_start, len(groups[first][2]))
-                                            or (alone and last == len(groups) - 1 and len(digits) >= 14))
-                if not (certain or worded) or digits[0] == "0" or not check.luhn_ok(digits):
-                    continue  # (no card number starts with 0: that industry digit is ISO's own)
+                shaped = _certain_shape(digits, run_start, len(groups[first][2]))
+                # A label ("IMEI", "tracking number") names a number unless it is unmistakably a card: 16-19 digits
+                # of a known issuer, or Amex's and Diners' 4-6-5 / 4-6-4 grouping.
+                # Alone, any issuer but none starting with 0 (ISO's own industry digit: "0000 0000 0000 0000" is a
+                # placeholder; the legacy Maestro range 0604 needs a card word).
+                certain = (shaped and (not labelled or _unmistakable(groups[first : last + 1], digits))) or (
+                    not labelled and alone and last == len(groups) - 1 and len(digits) >= 14 and digits[0] != "0"
+                )
+                if not (certain or worded) or not check.luhn_ok(digits):
+                    continue
                 start, end = groups[first][0], groups[last][1]
                 if certain or (worded if whole_message else self.has_context(lowered, start, end)):
                     found.append(Detection(self.entity_type, start, end, SCORE[VALID if certain else NEEDS_CONTEXT]))
                     matched = last
                     break
             first = matched + 1 if matched is not None else first + 1
+
+
+def _unmistakable(groups: list[tuple[int, int, str]], digits: str) -> bool:
+    if len(digits) >= 16:
+        return True
+    sizes = [len(group[2]) for group in groups]
+    return sizes in ([4, 6, 5], [4, 6, 4])
+
+
+def labelled_before(labels: re.Pattern, lowered: str, start: int) -> bool:
+    """A label word ("IMEI", "tracking number", "Rechnungsnummer") in the few words just before `start`: the
+    message says what this number is. `labels` is built by `label_pattern`."""
+    return labels.search(lowered, max(0, start - _LABEL_REACH), start) is not None
+
+
+def label_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Label words followed by at most three words ("the phone's IMEI is", "l'IMEI du téléphone est") and then the
+    end of the searched text, which is where the number starts."""
+    return re.compile(
+        rf"(?<![^\W_])(?:{_prefix_tree(phrases)})(?![^\W_])(?:[^\w]+[^\W\d_]+){{0,3}}[^\w]*$", re.IGNORECASE
+    )
+
+
+_LABEL_REACH = 80  # characters before a number searched for its label
 
 
 # What may surround a number that is the whole message: "4111111111111111", "4111 1111 1111 1111." or "(…)".
@@ -224,8 +286,8 @@ def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str
     """The run goes on past the window in the same 4-digit grouping: one longer number (a tracking id), not a card."""
     if last + 1 >= len(groups) or last == 0:
         return False
-    inside = text[groups[last - 1][1]:groups[last][0]]
-    after = text[groups[last][1]:groups[last + 1][0]]
+    inside = text[groups[last - 1][1] : groups[last][0]]
+    after = text[groups[last][1] : groups[last + 1][0]]
     return after == inside and len(groups[last + 1][2]) == len(groups[last][2])
 
 
@@ -250,43 +312,62 @@ class IbanDetector(Detector):
             length = check.iban_length(country)
             if length is None:
                 continue
-            end = _iban_end(text, match.end(), length - 4)
-            if end is not None and check.iban_ok(country + match.group(2) + _alnum(text[match.end():end])):
-                found.append(Detection(self.entity_type, match.start(), end, SCORE[VALID]))
+            body = _iban_body(length - 4).match(text, match.end())
+            if body is None or not all(map(_number_like, _IBAN_GROUPS.split(body.group().lstrip(_IBAN_SEPARATORS)))):
+                continue
+            if check.iban_ok(country + match.group(2) + _IBAN_GROUPS.sub("", body.group())):
+                found.append(Detection(self.entity_type, match.start(), body.end(), SCORE[VALID]))
         return found
 
 
-def _iban_end(text: str, position: int, count: int) -> int | None:
-    """Where the `count` letters and digits after `position` end, read across single separators, if each group
-    holds a digit or is upper case (a lower-case word is text, not part of a number) and the number stops there."""
-    seen = 0
-    group_start = position
-    while seen < count:
-        if position >= len(text):
-            return None
-        char = text[position]
-        if char.isascii() and char.isalnum():
-            seen += 1
-            position += 1
-            continue
-        if char in _IBAN_SEPARATORS and position + 1 < len(text) and text[position + 1].isalnum():
-            if position > group_start and not _number_like(text[group_start:position]):
-                return None
-            position += 1
-            group_start = position
-            continue
-        return None
-    if position < len(text) and text[position].isalnum():
-        return None  # the number goes on: this is not an IBAN of that country
-    return position if _number_like(text[group_start:position]) else None
+_IBAN_GROUPS = re.compile(r"[ .-]")
+
+
+@cache  # one per BBAN length (at most ~30)
+def _iban_body(count: int) -> re.Pattern:
+    """`count` ASCII letters and digits read across single separators, ending there (the number stops)."""
+    return re.compile(rf"[ .-]?[A-Za-z0-9](?:[ .-]?[A-Za-z0-9]){{{count - 1}}}(?![^\W_])")
 
 
 def _number_like(group: str) -> bool:
-    return any(ch.isdigit() for ch in group) or group.isupper()
+    """A group of a written IBAN holds a digit or is upper case ("WEST"): a lower-case word is text."""
+    return group.isupper() or not group.isalpha()
 
 
-def _alnum(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum())
+# ---------------------------------------------------------------------------------------------- driving licences
+
+# A UK (DVLA) number: 5 surname characters, 6 digits, 2 initials, a digit, 2 check characters, an issue number.
+_DVLA_DIGITS = re.compile(r"\d{6}(?= ?[A-Za-z9]{2}\d[A-Za-z0-9]{2})")
+_DVLA_AT = re.compile(r"[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?(?![^\W_])")
+
+
+@dataclass(frozen=True)
+class DriverDetector(Detector):
+    """Licences after a licence word (`patterns`, tried only when a `keyword_hints` word occurs), and DVLA numbers
+    anywhere: found from their six birth-date digits (a digit-first search, cheap on every message), the whole
+    shape then matched from five characters before them."""
+
+    keyword_hints: tuple[str, ...] = ()
+
+    def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
+        found: list[Detection] = []
+        for hint in self.keyword_hints:
+            if hint in lowered:
+                found = super().find(text, lowered, runs)
+                break
+        for digits in _DVLA_DIGITS.finditer(text):
+            offset = digits.start()
+            start = offset - 6 if offset and text[offset - 1] == " " else offset - 5
+            if start < 0 or (start > 0 and text[start - 1].isalnum()):
+                continue
+            match = _DVLA_AT.match(text, start)
+            if (
+                match is not None
+                and check.dvla_ok(match.group().replace(" ", ""))
+                and not any(d.start <= match.start() < d.end for d in found)
+            ):
+                found.append(Detection(self.entity_type, match.start(), match.end(), SCORE[VALID]))
+        return found
 
 
 # ---------------------------------------------------------------------------------------------- expiry
@@ -303,8 +384,12 @@ class ExpiryDetector(Detector):
     def has_context(self, lowered: str, start: int, end: int) -> bool:
         if super().has_context(lowered, start, end):
             return True
-        return (self.weak is not None and self.card is not None and self.weak.search(lowered) is not None
-                and self.card.search(lowered) is not None)
+        return (
+            self.weak is not None
+            and self.card is not None
+            and self.weak.search(lowered) is not None
+            and self.card.search(lowered) is not None
+        )
 
 
 # ---------------------------------------------------------------------------------------------- validators
@@ -348,13 +433,8 @@ def _account(value: str) -> Verdict:
     return NEEDS_CONTEXT if 8 <= len(check.digits_of(value)) <= 17 else None
 
 
-_DVLA = re.compile(r"[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?")
-
-
 def _driver_id(value: str) -> Verdict:
-    """A DVLA number when it has that shape (its birth date checked); otherwise a value after a licence word."""
-    if _DVLA.fullmatch(value):
-        return VALID if check.dvla_ok(value.replace(" ", "")) else None
+    """A value after a licence word (DVLA numbers: DriverDetector)."""
     return VALID if sum(ch.isdigit() for ch in value) >= 5 else None
 
 
@@ -436,10 +516,27 @@ def _aws_secret(value: str) -> Verdict:
 
 # Merge order, and the types detected locally: when detections overlap, the earlier type names the mask.
 ENTITY_TYPES = (
-    "CREDIT_DEBIT_NUMBER", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SSN", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-    "CA_SOCIAL_INSURANCE_NUMBER", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER", "BANK_ROUTING",
-    "BANK_ACCOUNT_NUMBER", "PASSPORT_NUMBER", "DRIVER_ID", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CREDIT_DEBIT_CVV",
-    "CREDIT_DEBIT_EXPIRY", "PIN", "PASSWORD", "SWIFT_CODE", "IP_ADDRESS", "EMAIL", "PHONE",
+    "CREDIT_DEBIT_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "SSN",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "BANK_ROUTING",
+    "BANK_ACCOUNT_NUMBER",
+    "PASSPORT_NUMBER",
+    "DRIVER_ID",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CREDIT_DEBIT_CVV",
+    "CREDIT_DEBIT_EXPIRY",
+    "PIN",
+    "PASSWORD",
+    "SWIFT_CODE",
+    "IP_ADDRESS",
+    "EMAIL",
+    "PHONE",
 )
 PRIORITY = {kind: rank for rank, kind in enumerate(ENTITY_TYPES)}
 SUPPORTED_TYPES = frozenset(ENTITY_TYPES)
@@ -466,94 +563,214 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     # SSN and ITIN: 3-2-4 digits; with one separator used throughout (dash, dot or space) the shape says it all
     # (see _ssn), while none, a mixed or an odd grouping ("911-701234") needs a context word.
     ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{3}[-. ]\d{6}|\d{5}[-. ]\d{4})(?![\w-])")
-    labels = words(*lang.label_words(language))
-    card = CardDetector("CREDIT_DEBIT_NUMBER", (), context=context("CREDIT_DEBIT_NUMBER"), window=6, min_digits=12,
-                        labels=labels)
+    labels = label_pattern(lang.label_words(language))
+    card = CardDetector(
+        "CREDIT_DEBIT_NUMBER", (), context=context("CREDIT_DEBIT_NUMBER"), window=6, min_digits=12, labels=labels
+    )
     expiry_weak = words(*lang.context_words("CREDIT_DEBIT_EXPIRY_WEAK", language))
 
     detectors = (
         card,
         IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, gate=(_LETTERS_DIGITS,)),
-        Detector("SSN", (), _ssn, run_patterns=(ssn_shape,), min_digits=9, context=context("SSN"),
-                 labels=labels),
-        Detector("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", (), _itin, run_patterns=(ssn_shape,), min_digits=9,
-                 context=context("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER"), labels=labels),
+        Detector(
+            "SSN",
+            (),
+            _ssn,
+            run_patterns=(ssn_shape,),
+            min_digits=9,
+            context=context("SSN"),
+            labels=labels,
+            window_digits=9,
+        ),
+        Detector(
+            "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+            (),
+            _itin,
+            run_patterns=(ssn_shape,),
+            min_digits=9,
+            context=context("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER"),
+            labels=labels,
+            window_digits=9,
+        ),
         # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.
-        Detector("CA_SOCIAL_INSURANCE_NUMBER", (), _sin, min_digits=9,
-                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
-                 context=context("CA_SOCIAL_INSURANCE_NUMBER"), labels=labels),
-        Detector("UK_NATIONAL_HEALTH_SERVICE_NUMBER", (), _digits_check(check.nhs_ok), min_digits=10,
-                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
-                 context=context("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
-                 hints=hints("UK_NATIONAL_HEALTH_SERVICE_NUMBER")),
+        Detector(
+            "CA_SOCIAL_INSURANCE_NUMBER",
+            (),
+            _sin,
+            min_digits=9,
+            run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
+            context=context("CA_SOCIAL_INSURANCE_NUMBER"),
+            labels=labels,
+            window_digits=9,
+        ),
+        Detector(
+            "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+            (),
+            _digits_check(check.nhs_ok),
+            min_digits=10,
+            run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
+            context=context("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
+            hints=hints("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
+            window_digits=10,
+        ),
         # 2-2-2 or 3-3 digit grouping ("AB 12 34 56 C", "AZ 123 456 A"); a prefix HMRC never allocates (its own
         # example "QQ 12 34 56 A") only with a context word.
-        Detector("UK_NATIONAL_INSURANCE_NUMBER",
-                 (re.compile(r"\b(?P<v>[A-Za-z]{2} ?(?:\d{2} ?\d{2} ?\d{2}|\d{3} ?\d{3}) ?[A-Da-d])\b"),), _nino,
-                 context=context("UK_NATIONAL_INSURANCE_NUMBER"), min_digits=6, gate=(_LETTERS_DIGITS,)),
+        Detector(
+            "UK_NATIONAL_INSURANCE_NUMBER",
+            (re.compile(r"\b(?P<v>[A-Za-z]{2} ?(?:\d{2} ?\d{2} ?\d{2}|\d{3} ?\d{3}) ?[A-Da-d])\b"),),
+            _nino,
+            context=context("UK_NATIONAL_INSURANCE_NUMBER"),
+            min_digits=6,
+            gate=(_LETTERS_DIGITS,),
+        ),
         # 9 digits, or 4-4-1 as the check printed on a cheque groups it ("0711-0130-7").
-        Detector("BANK_ROUTING", (), _routing, min_digits=9,
-                 run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),),
-                 context=context("BANK_ROUTING"), labels=labels),
+        Detector(
+            "BANK_ROUTING",
+            (),
+            _routing,
+            min_digits=9,
+            run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),),
+            context=context("BANK_ROUTING"),
+            labels=labels,
+            window_digits=9,
+        ),
         # 8-17 digits where the message speaks of an account; or right after the word "account" itself.
-        Detector("BANK_ACCOUNT_NUMBER",
-                 (_keyword_value(r"account|acct|" + keywords("BANK_ACCOUNT_NUMBER"), r"\d{8,17}(?![\w-])", filler),),
-                 _account, min_digits=8, worded=True,
-                 run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
-                 context=context("BANK_ACCOUNT_NUMBER"), hints=("acc", "acct", "a/c", *hints("BANK_ACCOUNT_NUMBER")),
-                 window=6),
+        Detector(
+            "BANK_ACCOUNT_NUMBER",
+            (_keyword_value(r"account|acct|" + keywords("BANK_ACCOUNT_NUMBER"), r"\d{8,17}(?![\w-])", filler),),
+            _account,
+            min_digits=8,
+            worded=True,
+            run_patterns=(re.compile(r"(?<![\w-])\d{8,17}(?![\w-])"),),
+            context=context("BANK_ACCOUNT_NUMBER"),
+            hints=("acc", "acct", "a/c", *hints("BANK_ACCOUNT_NUMBER")),
+            window=6,
+        ),
         # ICAO 9303: up to 9 letters and digits; here 6-9 holding at least 5 digits, right after a passport word.
-        Detector("PASSPORT_NUMBER",
-                 (_keyword_value(keywords("PASSPORT_NUMBER"), r"(?=(?:[A-Za-z]*\d){5})[A-Za-z0-9]{6,9}\b", filler),),
-                 hints=hints("PASSPORT_NUMBER"), min_digits=5),
+        Detector(
+            "PASSPORT_NUMBER",
+            (_keyword_value(keywords("PASSPORT_NUMBER"), r"(?=(?:[A-Za-z]*\d){5})[A-Za-z0-9]{6,9}\b", filler),),
+            hints=hints("PASSPORT_NUMBER"),
+            min_digits=5,
+        ),
         # A DVLA number anywhere (its shape holds a birth date: checked); other licences after a licence word.
-        Detector("DRIVER_ID",
-                 (re.compile(r"\b(?P<v>[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2}(?: ?\d{2})?)\b"),
-                  _keyword_value(keywords("DRIVER_ID"), r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b", filler)),
-                 _driver_id, min_digits=5),
-        Detector("AWS_ACCESS_KEY", (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
-                 hints=("akia", "asia", "abia", "acca")),
-        Detector("AWS_SECRET_KEY", (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),), _aws_secret,
-                 context("AWS_SECRET_KEY"), hints=hints("AWS_SECRET_KEY"), window=8),
-        Detector("CREDIT_DEBIT_CVV",
-                 (_keyword_value(keywords("CREDIT_DEBIT_CVV"), r"\d{3,4}(?!\d)", filler),
-                  re.compile(r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as|es|est|é|ist|è)\s+(?:(?:the|my|mi|mon|o|meu|"
-                             r"mein|il|mio)\s+)?(?:" + keywords("CREDIT_DEBIT_CVV") + r")\b", re.IGNORECASE)),
-                 hints=hints("CREDIT_DEBIT_CVV"), min_digits=3),
-        ExpiryDetector("CREDIT_DEBIT_EXPIRY", (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
-                       _expiry, context("CREDIT_DEBIT_EXPIRY"),
-                       hints=hints("CREDIT_DEBIT_EXPIRY", "CREDIT_DEBIT_EXPIRY_WEAK"), min_digits=2,
-                       run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),),
-                       weak=expiry_weak, card=card.context),
-        Detector("PIN",
-                 (_keyword_value(keywords("PIN"), r"\d{4,12}(?!\d)", filler),
-                  re.compile(r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es|est|é|ist|è)\s+(?:(?:my|the|mi|mon|ma|o|meu|minha|"
-                             r"meine|il|mio)\s+)?(?:" + keywords("PIN") + r")\b", re.IGNORECASE)),
-                 hints=hints("PIN"), min_digits=4),
-        Detector("PASSWORD",
-                 (re.compile(r"(?<![a-z0-9])(?:" + keywords("PASSWORD") + r")(?![a-z0-9])"
-                             r"(?:\s+(?:is|was|es|est|é|ist|è)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})", re.IGNORECASE),),
-                 _password, min_digits=0, hints=hints("PASSWORD")),
-        Detector("SWIFT_CODE", (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),), _bic,
-                 context("SWIFT_CODE"), min_digits=0, hints=hints("SWIFT_CODE")),
-        Detector("IP_ADDRESS",
-                 (re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
-                             r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"),
-                  re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")),
-                 lambda v: _ipv6(v) if ":" in v else VALID, hints=(".", ":")),
-        Detector("EMAIL", (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
-                 min_digits=0, hints=("@",)),
-        Detector("PHONE",
-                 # "/" is no phone separator: a phone never starts inside "12/28", which would leave "12/" visible.
-                 (re.compile(r"(?<![\w+])(?<!\d/)(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
-                             r"\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])", re.IGNORECASE),),
-                 _phone, context("PHONE"), window=5, min_digits=7),
+        DriverDetector(
+            "DRIVER_ID",
+            (_keyword_value(keywords("DRIVER_ID"), r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b", filler),),
+            _driver_id,
+            min_digits=5,
+            keyword_hints=hints("DRIVER_ID"),
+        ),
+        Detector(
+            "AWS_ACCESS_KEY",
+            (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
+            hints=("akia", "asia", "abia", "acca"),
+        ),
+        Detector(
+            "AWS_SECRET_KEY",
+            (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),),
+            _aws_secret,
+            context("AWS_SECRET_KEY"),
+            hints=hints("AWS_SECRET_KEY"),
+            window=8,
+        ),
+        Detector(
+            "CREDIT_DEBIT_CVV",
+            (
+                _keyword_value(keywords("CREDIT_DEBIT_CVV"), r"\d{3,4}(?!\d)", filler),
+                re.compile(
+                    r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as|es|est|é|ist|è)\s+(?:(?:the|my|mi|mon|o|meu|"
+                    r"mein|il|mio)\s+)?(?:" + keywords("CREDIT_DEBIT_CVV") + r")\b",
+                    re.IGNORECASE,
+                ),
+            ),
+            hints=hints("CREDIT_DEBIT_CVV"),
+            min_digits=3,
+        ),
+        ExpiryDetector(
+            "CREDIT_DEBIT_EXPIRY",
+            (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
+            _expiry,
+            context("CREDIT_DEBIT_EXPIRY"),
+            hints=hints("CREDIT_DEBIT_EXPIRY", "CREDIT_DEBIT_EXPIRY_WEAK"),
+            min_digits=2,
+            run_patterns=(re.compile(rf"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])\s?[/.-]\s?{_YEAR2})(?![\d/.-])"),),
+            weak=expiry_weak,
+            card=card.context,
+        ),
+        Detector(
+            "PIN",
+            (
+                _keyword_value(keywords("PIN"), r"\d{4,12}(?!\d)", filler),
+                re.compile(
+                    r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es|est|é|ist|è)\s+(?:(?:my|the|mi|mon|ma|o|meu|minha|"
+                    r"meine|il|mio)\s+)?(?:" + keywords("PIN") + r")\b",
+                    re.IGNORECASE,
+                ),
+            ),
+            hints=hints("PIN"),
+            min_digits=4,
+        ),
+        Detector(
+            "PASSWORD",
+            (
+                re.compile(
+                    r"(?<![a-z0-9])(?:" + keywords("PASSWORD") + r")(?![a-z0-9])"
+                    r"(?:\s+(?:is|was|es|est|é|ist|è)\s*:?|\s*[:=])\s*[\"']?(?P<v>[^\s\"']{4,64})",
+                    re.IGNORECASE,
+                ),
+            ),
+            _password,
+            min_digits=0,
+            hints=hints("PASSWORD"),
+        ),
+        Detector(
+            "SWIFT_CODE",
+            (re.compile(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"),),
+            _bic,
+            context("SWIFT_CODE"),
+            min_digits=0,
+            hints=hints("SWIFT_CODE"),
+        ),
+        Detector(
+            "IP_ADDRESS",
+            (
+                re.compile(
+                    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                    r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"
+                ),
+                re.compile(r"(?<![\w:])(?P<v>(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])"),
+            ),
+            lambda v: _ipv6(v) if ":" in v else VALID,
+            hints=(".", ":"),
+        ),
+        Detector(
+            "EMAIL",
+            (re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"),),
+            min_digits=0,
+            hints=("@",),
+        ),
+        Detector(
+            "PHONE",
+            # "/" is no phone separator: a phone never starts inside "12/28", which would leave "12/" visible.
+            (
+                re.compile(
+                    r"(?<![\w+])(?<!\d/)(?P<v>(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?"
+                    r"\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w])",
+                    re.IGNORECASE,
+                ),
+            ),
+            _phone,
+            context("PHONE"),
+            window=5,
+            min_digits=7,
+        ),
     )
     assert tuple(d.entity_type for d in detectors) == ENTITY_TYPES
     return detectors
 
 
-def _alternation(phrases) -> str:
+def _alternation(phrases: Iterable[str]) -> str:
     return _prefix_tree(phrases)
 
 
@@ -564,16 +781,25 @@ def _filler(language: str) -> str:
     return rf"(?:[\s:=#?.,'\"-]*(?:(?:{fillers})(?!\w)|=|:|#))*[\s:=#?.,'\"-]*"
 
 
+# (detector, its min digits, its hint words, its gate): what the per-message loop reads.
+_Step = tuple[Any, int, Any, Any, Any]
+
+
 @dataclass(frozen=True)
 class DetectorSet:
     """The detectors for a set of entity types, run together over one normalised text."""
 
     detectors: tuple[Detector, ...] = field(default_factory=all_detectors)
+    # Derived in __post_init__ (see there); not compared, not shown.
+    _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _digitless: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _any_hint: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _unhinted: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
-        plan = tuple((d, d.min_digits, d.hints, d.gate) for d in self.detectors)
+        plan = tuple((d, d.min_digits, d.hints, d.gate, d.window_digits) for d in self.detectors)
         hints = {hint for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)
         object.__setattr__(self, "_digitless", tuple(step for step in plan if step[1] == 0))
@@ -583,7 +809,7 @@ class DetectorSet:
         object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
 
     @classmethod
-    def for_types(cls, entity_types, language: str = "en") -> "DetectorSet":
+    def for_types(cls, entity_types: Iterable[str], language: str = "en") -> DetectorSet:
         wanted = frozenset(entity_types)
         return cls(tuple(d for d in all_detectors(language) if d.entity_type in wanted))
 
@@ -594,7 +820,7 @@ class DetectorSet:
     def detect(self, text: str) -> list[Detection]:
         return self.detect_scan(scan(text))
 
-    def detect_scan(self, message: "Scan") -> list[Detection]:
+    def detect_scan(self, message: Scan) -> list[Detection]:
         found = self._detect_once(message)
         if not found:  # most messages: nothing found, so no neighbour to unmask
             return found
@@ -614,28 +840,37 @@ class DetectorSet:
             covered = [(d.start, d.end) for d in reach]
             coverage = Coverage(len(message.text), covered)
             again = self._detect_once(_as_masked(message, covered))
-            new = [d for d in again if not coverage.touches(d.start, d.end)
-                   and (masks is None or not masks.touches(d.start, d.end))]
+            new = [
+                d
+                for d in again
+                if not coverage.touches(d.start, d.end) and (masks is None or not masks.touches(d.start, d.end))
+            ]
             if not new:
                 break
             found.extend(new)
         return found
 
-    def _detect_once(self, message: "Scan") -> list[Detection]:
+    def _detect_once(self, message: Scan) -> list[Detection]:
         """Each detector whose cheap preconditions hold: enough digits, one of its hint words, its gate
         (a gate shared by several detectors is searched once)."""
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
+        windows: dict[int, bool] = {}
         if not digits:
             plan = self._digitless
         elif self._any_hint is None or self._any_hint.search(lowered) is None:
             plan = self._unhinted
         else:
             plan = self._plan
-        for detector, min_digits, hints, gate in plan:
+        for detector, min_digits, hints, gate, window in plan:
             if digits < min_digits:
                 continue
+            if window:
+                if window not in windows:
+                    windows[window] = _has_window(runs, window)
+                if not windows[window]:
+                    continue
             if hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
                 for hint in hints:
                     if hint in lowered:
@@ -648,6 +883,23 @@ class DetectorSet:
         return found
 
 
+def _has_window(runs: list[tuple[int, str]], count: int) -> bool:
+    """Some run holds consecutive digit groups of `count` digits in all ("123 45 6789", "0711-0130-7")."""
+    for _, run in runs:
+        if len(run) < count:
+            continue
+        lengths = [len(group) for group in _GROUP.findall(run)]
+        for first in range(len(lengths)):
+            total = 0
+            for length in lengths[first:]:
+                total += length
+                if total >= count:
+                    break
+            if total == count:
+                return True
+    return False
+
+
 def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool]) -> bool:
     for pattern in gate:
         if pattern not in searched:
@@ -657,7 +909,7 @@ def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Patt
     return True
 
 
-def _prefix_tree(words) -> str:
+def _prefix_tree(words: Iterable[str]) -> str:
     """A regex matching any of `words` literally (a space: any run of whitespace), factored by common prefixes
     ("ab(?:a|ia)"): Python's engine tries alternatives one by one, so sharing prefixes is what makes one search
     beat many `in` tests. A longer word is tried before its prefix ("card number" before "card")."""
@@ -682,12 +934,14 @@ _NEAR = 8  # characters: a digit this close (the widest SEP is 7) can join a det
 
 def _digits_beside(text: str, found: list[Detection]) -> bool:
     for d in found:
-        if _ASCII_DIGIT.search(text, max(0, d.start - _NEAR), d.start) or _ASCII_DIGIT.search(text, d.end, d.end + _NEAR):
+        if _ASCII_DIGIT.search(text, max(0, d.start - _NEAR), d.start) or _ASCII_DIGIT.search(
+            text, d.end, d.end + _NEAR
+        ):
             return True
     return False
 
 
-def _as_masked(message: "Scan", covered: list[tuple[int, int]]) -> "Scan":
+def _as_masked(message: Scan, covered: list[tuple[int, int]]) -> Scan:
     """The message as it reads once `covered` is masked: same length, each span a bracketed token."""
     text, lowered = list(message.text), list(message.lowered)
     for start, end in covered:
@@ -714,12 +968,12 @@ def uncovered_runs(runs: list[tuple[int, str]], covered: Coverage) -> list[tuple
             start, end = match.start() + offset, match.end() + offset
             if covered.touches(start, end):
                 if kept:
-                    pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
+                    pieces.append((kept[0][0], run[kept[0][0] - offset : kept[-1][1] - offset]))
                     kept = []
             else:
                 kept.append((start, end))
         if kept:
-            pieces.append((kept[0][0], run[kept[0][0] - offset:kept[-1][1] - offset]))
+            pieces.append((kept[0][0], run[kept[0][0] - offset : kept[-1][1] - offset]))
     return pieces
 
 

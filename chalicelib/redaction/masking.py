@@ -8,19 +8,24 @@ Rules:
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from chalicelib.redaction.detectors import Detection
 from chalicelib.redaction.widening import widen
 
 
-def merge(detections: Iterable[Detection], text: str, priority: Mapping[str, int]) -> list[Detection]:
-    """Non-overlapping spans sorted by start; digit-bearing spans widened over touching digits."""
+def merge(
+    detections: Iterable[Detection], text: str, priority: Mapping[str, int], widened: bool = False
+) -> list[Detection]:
+    """Non-overlapping spans sorted by start; digit-bearing spans widened over touching digits (`widened`: the
+    caller widened them over this very text already)."""
+    grow = (lambda d, _text: d) if widened else widen
     if isinstance(detections, list) and len(detections) == 1:  # the usual case: nothing to sort or merge
         only = detections[0]
-        return [widen(only, text)] if 0 <= only.start < only.end <= len(text) else []
-    spans = sorted((widen(d, text) for d in detections if 0 <= d.start < d.end <= len(text)),
-                   key=lambda d: (d.start, -d.end))
+        return [grow(only, text)] if 0 <= only.start < only.end <= len(text) else []
+    spans = sorted(
+        (grow(d, text) for d in detections if 0 <= d.start < d.end <= len(text)), key=lambda d: (d.start, -d.end)
+    )
     merged: list[Detection] = []
     for detection in spans:
         if merged and detection.start < merged[-1].end:
@@ -39,7 +44,7 @@ def mask(text: str, spans: list[Detection], template: str) -> str:
     pieces = []
     cursor = 0
     for span in spans:
-        pieces.append(text[cursor:span.start])
+        pieces.append(text[cursor : span.start])
         pieces.append(template.replace("{type}", span.entity_type))
         cursor = span.end
     pieces.append(text[cursor:])

@@ -18,11 +18,10 @@ import unicodedata
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-
 from chalicelib.redaction import languages as lang
 
 _WORDS_EN = lang.NUMBER_WORDS["en"]
-# Homophones count as digits only inside a run of at least this many real number words (REFERENCE §9).
+# Homophones count as digits only inside a run of at least this many real number words (docs/reference/pii-validation.md).
 _HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 _MIN_HOMOPHONE_RUN = 4
 # "o" alone is too common a letter to start or carry a run; it counts only between other number words.
@@ -97,7 +96,7 @@ class Normalized(NamedTuple):
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span behind normalised `[start, end)` (end exclusive, end > start)."""
-        if self.starts is None:
+        if self.starts is None or self.ends is None:
             return start, end
         return self.starts[start], self.ends[end - 1]
 
@@ -116,14 +115,13 @@ def normalize(text: str, language: str = "en") -> Normalized:
     vocabulary = _vocabulary(language)
     for word in vocabulary.hints:  # substring scans are cheap; the run pattern is not
         if word in lowered:
-            edits = [edit for match in _runs(language).finditer(plain)
-                     for edit in _spelled_edits(match, vocabulary)]
+            edits = [edit for match in _runs(language).finditer(plain) for edit in _spelled_edits(match, vocabulary)]
             break
     if not edits:
-        if starts is None:
+        if starts is None or ends is None:
             return Normalized(plain, text, None, None, lowered)
         return Normalized(plain, text, tuple(starts), tuple(ends), lowered)
-    if starts is None:
+    if starts is None or ends is None:
         starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
     return _rewrite(text, plain, starts, ends, edits)
 
@@ -134,6 +132,8 @@ def _unicode_digits(text: str) -> tuple[str, list[int] | None, list[int] | None]
     Almost every such character becomes exactly one character (full-width digits, NBSP, emoji), and then the
     text keeps its length and offsets: one `translate` and no offset map (None, None).
     """
+    if _CHANGING.search(text) is None:  # accented letters, quotes, currency signs only: nothing changes
+        return text, None, None
     forms = {ord(char): _form(char) for char in set(_NON_ASCII.findall(text))}
     if all(len(form) == 1 for form in forms.values()):
         return text.translate(forms), None, None
@@ -149,6 +149,12 @@ def _unicode_digits(text: str) -> tuple[str, list[int] | None, list[int] | None]
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# A non-ASCII character NFKC or the digit and space rules may change. Latin-1 letters (French, Spanish, Portuguese,
+# German and Italian text is full of them), typographic quotes, dashes and currency signs are their own form.
+_CHANGING = re.compile(
+    "[^\x00-\x7f\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u2018\u2019\u201c\u201d\u00ab\u00bb"
+    "\u20ac\u00a3\u00a5\u00b0\u2013\u2014\u00e7]"
+)
 
 
 @lru_cache(maxsize=1024)  # one character at a time: a full-width digit, a space, an emoji
@@ -238,8 +244,30 @@ def _spelled_edits(match: re.Match, vocabulary: _Vocabulary) -> list[_Edit]:
 
 
 # "this one", "the one", "no one": the word is a pronoun, not a digit.
-_DETERMINERS = frozenset({"this", "that", "the", "which", "each", "every", "no", "any", "another", "other", "new", "old",
-                          "only", "last", "first", "next", "same", "a", "one", "someone"})
+_DETERMINERS = frozenset(
+    {
+        "this",
+        "that",
+        "the",
+        "which",
+        "each",
+        "every",
+        "no",
+        "any",
+        "another",
+        "other",
+        "new",
+        "old",
+        "only",
+        "last",
+        "first",
+        "next",
+        "same",
+        "a",
+        "one",
+        "someone",
+    }
+)
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)\W*$")
 
 
@@ -256,8 +284,9 @@ def _trim(tokens: list[tuple[int, int, str]], repeats: dict[str, int]) -> list[t
     return tokens
 
 
-def _sequence_digits(tokens: list[tuple[int, int, str]], table: dict[str, str],
-                     repeats: dict[str, int]) -> list[tuple[str, int, int]] | None:
+def _sequence_digits(
+    tokens: list[tuple[int, int, str]], table: dict[str, str], repeats: dict[str, int]
+) -> list[tuple[str, int, int]] | None:
     pieces: list[tuple[str, int, int]] = []
     repeat = 1
     for start, end, word in tokens:

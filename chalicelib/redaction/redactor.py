@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.logs import log_event
 from chalicelib.redaction import masking
@@ -29,8 +30,11 @@ from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii
 from chalicelib.redaction.conversation import CardContextPolicy, RedactionContext
 from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet, scan
 from chalicelib.redaction.languages import check_language
-from chalicelib.redaction.normalize import normalize
+from chalicelib.redaction.normalize import Normalized, normalize
 from chalicelib.redaction.widening import widen
+
+if TYPE_CHECKING:
+    from chalicelib.settings import RedactionSettings
 
 __all__ = ["Redaction", "RedactionContext", "RedactionUnavailable", "Redactor", "build_redactor"]
 
@@ -55,8 +59,13 @@ class Redaction:
     context: RedactionContext
     degraded: bool
 
-    def __init__(self, text: str, entity_counts: Mapping[str, int] | None = None,
-                 context: RedactionContext | None = None, degraded: bool = False):
+    def __init__(
+        self,
+        text: str,
+        entity_counts: Mapping[str, int] | None = None,
+        context: RedactionContext | None = None,
+        degraded: bool = False,
+    ):
         # One per message: filling the instance dict directly costs half what the generated frozen __init__
         # does (an object.__setattr__ call per field). Still frozen: assigning an attribute later raises.
         fields = self.__dict__
@@ -111,8 +120,14 @@ class Redactor:
             self._by_language[language] = detectors
         return detectors
 
-    def redact(self, text: str, context: RedactionContext | None = None, now: float | None = None, *,
-               language: str | None = None) -> Redaction:
+    def redact(
+        self,
+        text: str,
+        context: RedactionContext | None = None,
+        now: float | None = None,
+        *,
+        language: str | None = None,
+    ) -> Redaction:
         """`text` with every detected entity masked, and the conversation's context after it.
 
         `language` (en, es, fr, pt, de, it) selects the context and number words for this call, e.g. a contact's
@@ -126,13 +141,20 @@ class Redactor:
             counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
         return Redaction(masking.mask(text, spans, self._template), counts, context, degraded)
 
-    def analyze(self, text: str, context: RedactionContext | None = None, now: float | None = None, *,
-                language: str | None = None) -> Analysis:
+    def analyze(
+        self,
+        text: str,
+        context: RedactionContext | None = None,
+        now: float | None = None,
+        *,
+        language: str | None = None,
+    ) -> Analysis:
         """The merged spans to mask (offsets into `text`), without masking: for evaluation and tests."""
         return Analysis(*self._analyze(text, context, now, language))
 
-    def _analyze(self, text: str, context: RedactionContext | None, now: float | None,
-                 language: str | None = None) -> tuple[list[Detection], RedactionContext, bool]:
+    def _analyze(
+        self, text: str, context: RedactionContext | None, now: float | None, language: str | None = None
+    ) -> tuple[list[Detection], RedactionContext, bool]:
         context = context or _NO_CONTEXT
         if not text or not self.entity_types:
             return [], context, False
@@ -146,7 +168,7 @@ class Redactor:
         local = [widen(d, message.text) for d in detectors.detect_scan(message)]
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now, language)
-            local.extend(extra)
+            local.extend(widen(d, message.text) for d in extra)
         if not local or normalized.starts is None:  # the text was already plain: offsets are the same
             spans = local
         else:
@@ -160,7 +182,9 @@ class Redactor:
                     raise RedactionUnavailable(exc.code, exc.transient) from None
                 degraded = True
                 log_event(log, "redaction_degraded", engine=self.engine, error=exc.code)
-        merged = masking.merge(spans, text, PRIORITY) if spans else spans
+        # Local spans were widened over the normalised text; when that is the text itself, not again.
+        widened = normalized.starts is None and self._comprehend is None
+        merged = masking.merge(spans, text, PRIORITY, widened) if spans else spans
         if merged:
             context = context.counted()
         return merged, context, degraded
@@ -175,12 +199,14 @@ class Analysis(NamedTuple):
     degraded: bool
 
 
-def _to_original(detection: Detection, normalized) -> Detection:
+def _to_original(detection: Detection, normalized: Normalized) -> Detection:
     start, end = normalized.span(detection.start, detection.end)
     return Detection(detection.entity_type, start, end, detection.score)
 
 
-def build_redactor(settings, direction: str = "inbound", comprehend: ComprehendPii | None = None) -> Redactor:
+def build_redactor(
+    settings: RedactionSettings, direction: str = "inbound", comprehend: ComprehendPii | None = None
+) -> Redactor:
     """The redactor for customer -> agent (`inbound`) or agent -> customer (`outbound`) text.
 
     `comprehend` lets tests hand in an adapter over a stubbed client; otherwise one is made whose boto3
@@ -199,11 +225,17 @@ def build_redactor(settings, direction: str = "inbound", comprehend: ComprehendP
     card_context = None
     if direction == "inbound":  # split numbers come from customers; agents do not type card numbers in pieces
         card_context = CardContextPolicy(settings.card_context_seconds, settings.card_context_messages)
-    return Redactor(types, settings.mask_template, engine=engine, language=settings.language,
-                    comprehend=comprehend, card_context=card_context)
+    return Redactor(
+        types,
+        settings.mask_template,
+        engine=engine,
+        language=settings.language,
+        comprehend=comprehend,
+        card_context=card_context,
+    )
 
 
-def _comprehend_client():
+def _comprehend_client() -> Any:
     from chalicelib import aws
 
     return aws.client("comprehend")

@@ -6,7 +6,7 @@ take minutes. A byte per character answers "does this span touch a detection?" b
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class Coverage:

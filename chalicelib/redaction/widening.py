@@ -8,9 +8,22 @@ card-fragment rules) is what masking will leave visible.
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Protocol, Self, TypeVar
 
-D = TypeVar("D")  # a Detection: entity_type, start, end (a NamedTuple, so _replace)
+
+class _Detection(Protocol):
+    """What widening reads of a detection (detectors.Detection, a NamedTuple, so `_replace`)."""
+
+    @property
+    def entity_type(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    def _replace(self, *, start: int = ..., end: int = ...) -> Self: ...
+
+
+D = TypeVar("D", bound=_Detection)
 
 # For card numbers, one space, dash, dot or slash followed by a digit continues the number ("4111 1111",
 # "4111-1111"), as in the digit runs detectors read: a detector that ends inside the grouping (Comprehend can)

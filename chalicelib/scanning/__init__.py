@@ -1,6 +1,7 @@
-"""Attachment scanning for Amazon Connect's FILE_SCANNER integration (REFERENCE.md §5, §6).
+"""Attachment scanning for Amazon Connect's FILE_SCANNER integration (docs/reference/file-scanner.md, docs/reference/rekognition.md).
 
 scanner.py      use case: event -> Verdict (APPROVED / REJECTED + reason), one decision log line
+wiring.py       builds the scanner over S3, Rekognition and the antivirus engine
 event.py        typed view of the request          reasons.py   reason codes, Verdict, Rejected
 deadline.py     when the answer is due             inspectors.py  true type -> structure check
 source.py       ByteSource port, in-memory source  s3_object.py   S3 adapter: ranged GETs, ETag-pinned
@@ -14,4 +15,6 @@ pdf.py          PDF active content, object streams inflated
 rtf.py          RTF objects and DDE fields        text.py   TXT/CSV text-only, CSV formulas
 media.py        WAV/MP4/MOV headers               images.py image headers, Rekognition limits
 moderation.py   Rekognition DetectModerationLabels adapter and category policy (v6 -> v7)
+antivirus.py    the antivirus port (SCAN_ANTIVIRUS)   clamav.py  a warm clamd over INSTREAM
+guardduty.py    GuardDuty Malware Protection for S3: the object tag as the verdict
 """

@@ -47,7 +47,7 @@ class Address:
     port: int
 
     @classmethod
-    def parse(cls, text: str) -> "Address":
+    def parse(cls, text: str) -> Address:
         """`host:port` (IPv6 as `[::1]:3310`). Raises ValueError."""
         host, colon, port = text.strip().rpartition(":")
         host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
@@ -115,7 +115,7 @@ class ClamdClient:
                 conn.sendall(b"zINSTREAM\0")
                 for chunk in chunks:
                     for start in range(0, len(chunk), CHUNK_BYTES):
-                        piece = chunk[start:start + CHUNK_BYTES]
+                        piece = chunk[start : start + CHUNK_BYTES]
                         conn.settimeout(_timeout(deadline))
                         conn.sendall(struct.pack(">I", len(piece)) + piece)
                 conn.settimeout(_timeout(deadline))

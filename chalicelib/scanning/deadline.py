@@ -1,10 +1,11 @@
-"""The moment by which a decision must be made: before Connect stops waiting (REFERENCE.md §5)."""
+"""The moment by which a decision must be made: before Connect stops waiting (docs/reference/file-scanner.md)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.scanning.reasons import Reason, Rejected
 
@@ -15,14 +16,14 @@ class Deadline:
     clock: Callable[[], float] = time.monotonic
 
     @classmethod
-    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> "Deadline":
+    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
         return cls(clock() + seconds, clock)
 
     @classmethod
-    def for_invocation(cls, context: Any, budget_ms: int, margin_ms: int) -> "Deadline":
+    def for_invocation(cls, context: Any, budget_ms: int, margin_ms: int) -> Deadline:
         """Our own budget, cut short by the Lambda's remaining time less a margin to answer in.
 
-        Connect allows 60 s in total *including its retries* (REFERENCE.md §5), so the budget, not the
+        Connect allows 60 s in total *including its retries* (docs/reference/file-scanner.md), so the budget, not the
         Lambda timeout, is what normally decides.
         """
         allowed_ms = float(budget_ms)

@@ -1,4 +1,4 @@
-"""Typed view of the FILE_SCANNER request (REFERENCE.md §5). Anything else is a malformed event."""
+"""Typed view of the FILE_SCANNER request (docs/reference/file-scanner.md). Anything else is a malformed event."""
 
 from __future__ import annotations
 

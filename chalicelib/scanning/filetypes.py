@@ -2,7 +2,7 @@
 
 The uploader controls the file name and the Content-Type, so neither decides anything here: the
 first bytes do. Executables and archives are named as such so that the decision log says why.
-The Messenger relay names customer files with this same sniffer (messaging/upload_type.py), so it
+The Messenger relay names customer files with this same sniffer (messaging/connect/upload_type.py), so it
 refuses early what the scanner would reject by type.
 """
 
@@ -56,7 +56,10 @@ EXTENSION_KINDS: dict[str, frozenset[Kind]] = {
 _EXECUTABLE_PREFIXES = (
     b"MZ",  # PE / DOS
     b"\x7fELF",
-    b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",  # Mach-O
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",  # Mach-O
     b"\xca\xfe\xba\xbe",  # Mach-O universal binary and Java class file
     b"#!",  # script with an interpreter line
     b"\x00asm",  # WebAssembly
@@ -64,9 +67,19 @@ _EXECUTABLE_PREFIXES = (
     b"L\x00\x00\x00\x01\x14\x02\x00",  # Windows shortcut (.lnk)
 )
 _ARCHIVE_PREFIXES = (
-    b"PK\x05\x06", b"PK\x07\x08",  # empty or spanned zip
-    b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"\x28\xb5\x2f\xfd",
-    b"MSCF", b"ITSF", b"!<arch>\n", b"xar!", b"\x04\x22\x4d\x18",
+    b"PK\x05\x06",
+    b"PK\x07\x08",  # empty or spanned zip
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"\x28\xb5\x2f\xfd",
+    b"MSCF",
+    b"ITSF",
+    b"!<arch>\n",
+    b"xar!",
+    b"\x04\x22\x4d\x18",
 )
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -74,10 +87,30 @@ _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
 _MOV_BRANDS = frozenset({b"qt  "})
 # Audio-only MP4 (AAC voice clips, audiobooks): the same container, so still a `.mp4`.
 _AUDIO_MP4_BRANDS = frozenset({b"M4A ", b"M4B "})
-_MP4_BRANDS = _AUDIO_MP4_BRANDS | frozenset({
-    b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP",
-    b"mmp4", b"dash", b"3gp4", b"3gp5", b"3gp6", b"3g2a", b"MSNV", b"f4v ",
-})
+_MP4_BRANDS = _AUDIO_MP4_BRANDS | frozenset(
+    {
+        b"isom",
+        b"iso2",
+        b"iso3",
+        b"iso4",
+        b"iso5",
+        b"iso6",
+        b"mp41",
+        b"mp42",
+        b"avc1",
+        b"M4V ",
+        b"M4VH",
+        b"M4VP",
+        b"mmp4",
+        b"dash",
+        b"3gp4",
+        b"3gp5",
+        b"3gp6",
+        b"3g2a",
+        b"MSNV",
+        b"f4v ",
+    }
+)
 # Bytes a text file never contains: C0 controls except TAB LF VT FF CR, SUB (old EOF marker) and ESC.
 _TEXT_FORBIDDEN = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 26, 27))
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -163,7 +196,7 @@ def is_polyglot(kind: Kind, head: bytes, tail: bytes) -> bool:
 def _zip_end_closes(tail: bytes) -> bool:
     at = tail.rfind(b"PK\x05\x06")
     while at >= 0:
-        if at + 22 <= len(tail) and at + 22 + int.from_bytes(tail[at + 20:at + 22], "little") == len(tail):
+        if at + 22 <= len(tail) and at + 22 + int.from_bytes(tail[at + 20 : at + 22], "little") == len(tail):
             return True
         at = tail.rfind(b"PK\x05\x06", 0, at)
     return False

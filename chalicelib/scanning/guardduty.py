@@ -11,7 +11,8 @@ anything else, or no tag in time, is a rejection (fail closed). The tag carries 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.reasons import Reason, Rejected

@@ -1,7 +1,7 @@
 """Images: well-formed header, then Rekognition moderation of the object where it lies in S3.
 
 The Lambda never downloads an image: it reads the header it sniffed and hands Rekognition the S3
-location (REFERENCE.md §6). What Rekognition cannot take (HEIC, over 15 MB, under 80 or over 10,000
+location (docs/reference/rekognition.md). What Rekognition cannot take (HEIC, over 15 MB, under 80 or over 10,000
 pixels a side, or a format error it reports) follows the unsupported-image policy.
 """
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning import images, media, office, ole, pdf, rtf, text, zipdir
 from chalicelib.scanning.filetypes import Kind

@@ -1,14 +1,15 @@
 """Rekognition DetectModerationLabels on the object in S3, judged by per-category thresholds.
 
-Categories are taxonomy v7 names (REFERENCE.md §6), top level or second level. Accounts still on an
+Categories are taxonomy v7 names (docs/reference/rekognition.md), top level or second level. Accounts still on an
 older model, and settings written for it, use v6 names: both sides are mapped to v7 so a filter
 never silently stops matching after Rekognition's migration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
 from chalicelib import logs
 from chalicelib.scanning.reasons import Reason, Rejected
@@ -69,7 +70,7 @@ class ModerationPolicy:
     thresholds: Mapping[str, float]  # v7 category name -> minimum confidence that rejects
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, float]]) -> "ModerationPolicy":
+    def from_pairs(cls, pairs: Iterable[tuple[str, float]]) -> ModerationPolicy:
         thresholds: dict[str, float] = {}
         for name, confidence in pairs:
             for v7 in V6_TO_V7.get(name, (name,)):
@@ -82,7 +83,7 @@ class ModerationPolicy:
 
     def flagged(self, labels: list[dict]) -> str | None:
         """The configured category that one of `labels` reaches, if any."""
-        parents = {label.get("Name"): label.get("ParentName") or "" for label in labels}
+        parents: dict[str, str] = {label.get("Name") or "": label.get("ParentName") or "" for label in labels}
         for label in labels:
             confidence = float(label.get("Confidence") or 0.0)
             for name in _lineage(label.get("Name") or "", label.get("ParentName") or "", parents):
@@ -143,7 +144,10 @@ class RekognitionModerator:
         result = ModerationResult(self._policy.flagged(labels), response.get("ModerationModelVersion"))
         # AWS advises recording the model version: a taxonomy change shows up here first.
         logs.log_event(
-            log, "moderation_result", model_version=result.model_version, labels=len(labels),
+            log,
+            "moderation_result",
+            model_version=result.model_version,
+            labels=len(labels),
             flagged=result.category is not None,
         )
         return result

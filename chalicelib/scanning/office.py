@@ -12,9 +12,13 @@ no macro, is searched for in the document body by office_content.py.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.scanning import office_content, zipdir
 from chalicelib.scanning.reasons import Reason, Rejected
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
 MAIN_CONTENT_TYPES = {
@@ -26,15 +30,35 @@ _ANY_MAIN = re.compile(r"\.main\+xml$")
 _MACRO_TYPES = ("macroenabled", "vbaproject", "vbadata", "macrosheet", "ms-office.vba")
 _SAFE_EMBEDDINGS = (".xlsx", ".docx", ".pptx", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf", ".bmp", ".tif", ".tiff")
 _MACRO_PACKAGES = frozenset({"docm", "dotm", "xlsm", "xltm", "xlsb", "xlam", "pptm", "potm", "ppsm", "ppam", "sldm"})
-_PROGRAMS = frozenset({
-    "exe", "dll", "scr", "com", "cpl", "msi", "bat", "cmd", "ps1", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta",
-    "lnk", "jar", "sh", "app",
-})
+_PROGRAMS = frozenset(
+    {
+        "exe",
+        "dll",
+        "scr",
+        "com",
+        "cpl",
+        "msi",
+        "bat",
+        "cmd",
+        "ps1",
+        "vbs",
+        "vbe",
+        "js",
+        "jse",
+        "wsf",
+        "wsh",
+        "hta",
+        "lnk",
+        "jar",
+        "sh",
+        "app",
+    }
+)
 _EXTERNAL_OK = ("/hyperlink",)  # a link the reader must click; everything else fetches on open
 _MAX_PART = 4 * 1024 * 1024
 
 
-def inspect(source, extension: str, limits: zipdir.ZipLimits) -> None:
+def inspect(source: ByteSource, extension: str, limits: zipdir.ZipLimits) -> None:
     directory = zipdir.read_directory(source, limits)
     by_name = {entry.name.lower(): entry for entry in directory.entries}
     content_types = by_name.get("[content_types].xml")
@@ -74,7 +98,7 @@ def _judge_part_name(name: str) -> None:
         raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT)
 
 
-def _parse_xml(content: bytes):
+def _parse_xml(content: bytes) -> Any:
     from xml.etree import ElementTree
 
     # OPC forbids DTDs; refusing them also rules out entity-expansion tricks in the parser.
@@ -115,8 +139,12 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _judge_content_types(root, extension: str) -> None:
-    declared = {element.get("ContentType", "").strip().lower() for element in root.iter() if _local(element.tag) in ("Default", "Override")}
+def _judge_content_types(root: Any, extension: str) -> None:
+    declared = {
+        element.get("ContentType", "").strip().lower()
+        for element in root.iter()
+        if _local(element.tag) in ("Default", "Override")
+    }
     if any(marker in ctype for ctype in declared for marker in _MACRO_TYPES):
         raise Rejected(Reason.OFFICE_MACROS)
     if any("activex" in ctype for ctype in declared):
@@ -131,7 +159,7 @@ def _judge_content_types(root, extension: str) -> None:
         raise Rejected(Reason.TYPE_MISMATCH, "MainPart")
 
 
-def _judge_relationships(root) -> None:
+def _judge_relationships(root: Any) -> None:
     for element in root.iter():
         if _local(element.tag) != "Relationship":
             continue
@@ -154,6 +182,6 @@ def _is_local_file(target: str) -> bool:
     lowered = target.strip().lower()
     for prefix in ("file:///", "file://localhost/"):
         if lowered.startswith(prefix):
-            rest = lowered[len(prefix):]
+            rest = lowered[len(prefix) :]
             return not rest.startswith(("/", "\\")) and not any(mark in rest for mark in ("\\\\", "//", "%5c"))
     return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from chalicelib.scanning import zipdir
 from chalicelib.scanning.reasons import Reason, Rejected
@@ -90,7 +90,7 @@ def _judge_formulas(chunks: Iterable[bytes]) -> None:
             tag = _FORMULA_OPEN.match(data, opening) if opening >= 0 else None
             if tag is not None and tag.end() <= bar:
                 end = data.find(b"<", bar)
-                formula = _QUOTED.sub("", _text(data[tag.end():end if end >= 0 else len(data)]))
+                formula = _QUOTED.sub("", _text(data[tag.end() : end if end >= 0 else len(data)]))
                 if "|" in formula:  # outside any string: a DDE reference
                     raise Rejected(Reason.OFFICE_DDE, "Formula")
             bar = data.find(b"|", bar + 1, window.limit)

@@ -19,8 +19,12 @@ from __future__ import annotations
 import io
 import re
 import struct
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.scanning.reasons import Reason, Rejected
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _MAIN_STREAM = {"doc": "worddocument", "xls": "workbook", "ppt": "powerpoint document"}
 _MACRO_STORAGES = frozenset({"macros", "_vba_project_cur", "vba", "_vba_project"})
@@ -31,12 +35,14 @@ _BOUNDSHEET, _FILEPASS, _EOF = 0x0085, 0x002F, 0x000A
 _GLOBALS_SCAN_LIMIT = 4 * 1024 * 1024
 # [MS-PPT] record types that mean active or embedded content inside the PowerPoint Document stream.
 _PPT_VBA_INFO, _PPT_EX_OLE_OBJ_STG = 0x03FF, 0x1011
-_PPT_OBJECT_RECORDS = frozenset({
-    0x0FCC,  # RT_ExternalOleEmbed
-    0x0FCE,  # RT_ExternalOleLink
-    0x0FC3,  # RT_ExternalOleObjectAtom
-    _PPT_EX_OLE_OBJ_STG,  # RT_ExternalOleObjectStg: an object's (or the VBA project's) storage
-})
+_PPT_OBJECT_RECORDS = frozenset(
+    {
+        0x0FCC,  # RT_ExternalOleEmbed
+        0x0FCE,  # RT_ExternalOleLink
+        0x0FC3,  # RT_ExternalOleObjectAtom
+        _PPT_EX_OLE_OBJ_STG,  # RT_ExternalOleObjectStg: an object's (or the VBA project's) storage
+    }
+)
 _PPT_MAX_RECORDS = 2_000_000
 _FIB_FLAGS_OFFSET, _FIB_ENCRYPTED = 0x0A, 0x0100
 # Word 97 marks a field's code with 0x13 (begin) ... 0x14 (separator); text is cp1252 or UTF-16LE.
@@ -46,7 +52,7 @@ _DOC_DDE_FIELD = re.compile(rb"(?i)\x13[ \t]*dde|\x13\x00(?:[ \t]\x00)*[dD]\x00[
 class _CachedReader(io.RawIOBase):
     """A seekable file over a ByteSource, fetching aligned blocks and keeping a few of them."""
 
-    def __init__(self, source):
+    def __init__(self, source: ByteSource) -> None:
         self._source = source
         self._position = 0
         self._blocks: dict[int, bytes] = {}
@@ -72,7 +78,7 @@ class _CachedReader(io.RawIOBase):
         while self._position < end:
             index, within = divmod(self._position, _BLOCK)
             block = self._block(index)
-            piece = block[within:within + end - self._position]
+            piece = block[within : within + end - self._position]
             if not piece:
                 break
             parts.append(piece)
@@ -93,7 +99,7 @@ class _CachedReader(io.RawIOBase):
         return block
 
 
-def inspect(source, extension: str) -> None:
+def inspect(source: ByteSource, extension: str) -> None:
     import olefile
 
     reader = _CachedReader(source)
@@ -126,7 +132,7 @@ def _judge_paths(paths: list[list[str]], extension: str) -> None:
         raise Rejected(Reason.TYPE_MISMATCH, "MainStream")
 
 
-def _judge_workbook_globals(ole) -> None:
+def _judge_workbook_globals(ole: Any) -> None:
     """BIFF records of the workbook globals: macro sheets (XLM) and password protection."""
     name = "Workbook" if ole.exists("Workbook") else "Book"
     stream = ole.openstream(name)
@@ -146,7 +152,7 @@ def _judge_workbook_globals(ole) -> None:
             return
 
 
-def _judge_presentation(ole) -> None:
+def _judge_presentation(ole: Any) -> None:
     judge_ppt_records(ole.openstream("PowerPoint Document").read())
 
 
@@ -168,7 +174,7 @@ def judge_ppt_records(data: bytes) -> None:
             offset += 8 + length
 
 
-def _judge_word_fields(ole) -> None:
+def _judge_word_fields(ole: Any) -> None:
     document = ole.openstream("WordDocument").read()
     if len(document) >= _FIB_FLAGS_OFFSET + 2 and (
         struct.unpack_from("<H", document, _FIB_FLAGS_OFFSET)[0] & _FIB_ENCRYPTED

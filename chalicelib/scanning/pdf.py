@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.pdf_crypt import Security, StreamDecryptor
+    from chalicelib.scanning.source import ByteSource
 
 _DELIMS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
 # Either a name that is dangerous as written, or any name with a `#` escape (decoded, then judged).
@@ -25,7 +32,9 @@ _NAME = re.compile(
 _STREAM = re.compile(rb"stream(?:\r\n|\n|\r)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # Filters a reader would decode before parsing objects, which we do not: an object stream using one is opaque.
-_OPAQUE_FILTERS = re.compile(rb"/(?:LZWDecode|LZW|ASCIIHexDecode|AHx|ASCII85Decode|A85|RunLengthDecode|RL|Crypt)(?![A-Za-z])")
+_OPAQUE_FILTERS = re.compile(
+    rb"/(?:LZWDecode|LZW|ASCIIHexDecode|AHx|ASCII85Decode|A85|RunLengthDecode|RL|Crypt)(?![A-Za-z])"
+)
 _OBJECT_STREAM_HEADER = re.compile(rb"\s*\d+\s+\d+\s")
 
 _ALWAYS = {
@@ -66,18 +75,23 @@ class _NameScanner:
     def __init__(self) -> None:
         self.encrypted = False
 
-    def scan(self, data: bytes, matches, strings_known: bool = False) -> None:
+    def scan(self, data: bytes, matches: Iterable[re.Match[bytes]], strings_known: bool = False) -> None:
         """`strings_known`: `data` is the file itself, where an object header tells where strings are."""
         for match in matches:
             name = decode_name(match.group(1))
-            if (name in _ALWAYS or name in _WITH_VALUE) and strings_known and _inside_literal_string(data, match.start()):
+            if (
+                (name in _ALWAYS or name in _WITH_VALUE)
+                and strings_known
+                and _inside_literal_string(data, match.start())
+            ):
                 continue  # text such as `(https://en.wikipedia.org/wiki/JavaScript)`: no reader sees a name
             reason = _ALWAYS.get(name)
             if reason is not None:
                 raise Rejected(reason)
             rule = _WITH_VALUE.get(name)
             if rule is not None:
-                value_at = _GAP.match(data, match.end()).end()
+                gap = _GAP.match(data, match.end())  # always matches (possibly empty)
+                value_at = gap.end() if gap else match.end()
                 if value_at - match.end() >= _MAX_GAP or rule[1].match(data, value_at):
                     raise Rejected(rule[0])
             if name == b"Encrypt":
@@ -87,7 +101,9 @@ class _NameScanner:
 class _ObjectStream:
     """Inflates one object stream as its bytes pass by, scanning what comes out."""
 
-    def __init__(self, names: _NameScanner, budget: list[int], declared: bool = True, decryptor=None):
+    def __init__(
+        self, names: _NameScanner, budget: list[int], declared: bool = True, decryptor: StreamDecryptor | None = None
+    ) -> None:
         self._inflater = zlib.decompressobj()
         self._decryptor = decryptor
         self._declared = declared
@@ -126,7 +142,7 @@ class _ObjectStream:
         self._pending = b"" if final else text[limit:]
 
 
-def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
+def inspect(source: ByteSource, *, allow_encrypted: bool, max_inflated: int) -> None:
     """Raise Rejected unless the PDF is free of active content."""
     from chalicelib.scanning import pdf_crypt
 
@@ -144,7 +160,7 @@ def inspect(source, *, allow_encrypted: bool, max_inflated: int) -> None:
         data, base = window.data, window.base
         names.scan(data, window.matches(_NAME), strings_known=True)
         for match in window.matches(_STREAM):
-            if data[max(match.start() - 3, 0):match.start()] == b"end":
+            if data[max(match.start() - 3, 0) : match.start()] == b"end":
                 continue
             if active is not None and not active.done:
                 # An object stream that began in an earlier window ends before this keyword: finish it first.
@@ -176,7 +192,7 @@ def _feed(stream: _ObjectStream, data: bytes, base: int, fed_upto: int, upto: in
 
 
 def _open_object_stream(
-    data: bytes, keyword_at: int, data_at: int, names: _NameScanner, budget: list[int], security=None
+    data: bytes, keyword_at: int, data_at: int, names: _NameScanner, budget: list[int], security: Security | None = None
 ) -> _ObjectStream | None:
     """An inflater for the stream starting at `data_at` if it is an object stream, else None.
 
@@ -190,16 +206,17 @@ def _open_object_stream(
     declared = b"/ObjStm" in dictionary
     if declared and (_OPAQUE_FILTERS.search(dictionary) or b"/DecodeParms" in dictionary):
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Filter")
-    sample = data[data_at:data_at + 1024]
+    sample = data[data_at : data_at + 1024]
     numbers = _object_numbers(data, keyword_at) if security is not None else None
-    if numbers is not None:
+    if security is not None and numbers is not None:
         sample = security.decryptor(*numbers).update(sample)
     try:
         first = zlib.decompressobj().decompress(sample, 64)
     except zlib.error:
         first = None
     if first is not None and _OBJECT_STREAM_HEADER.match(first):
-        return _ObjectStream(names, budget, declared, security.decryptor(*numbers) if numbers is not None else None)
+        decryptor = security.decryptor(*numbers) if security is not None and numbers is not None else None
+        return _ObjectStream(names, budget, declared, decryptor)
     if declared and b"/Filter" in dictionary:
         # Declared and compressed, yet not an inflatable object stream: encrypted, or built to hide.
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "NotInflatable")
@@ -208,9 +225,7 @@ def _open_object_stream(
 
 def _object_numbers(data: bytes, keyword_at: int) -> tuple[int, int] | None:
     """Number and generation of the object whose `stream` keyword is at `keyword_at` (its decryption key)."""
-    last = None
-    for last in _OBJECT_HEADER.finditer(data, max(keyword_at - _DICT_LOOKBACK, 0), keyword_at):
-        pass
+    last = _last(_OBJECT_HEADER.finditer(data, max(keyword_at - _DICT_LOOKBACK, 0), keyword_at))
     if last is None:
         return None
     number, generation = last.group(0).split()[:2]
@@ -224,11 +239,15 @@ def _dictionary_before(data: bytes, keyword_at: int) -> bytes:
     comment (a fake header planted to hide `/ObjStm`), the whole lookback is returned instead: a
     larger region can only make the declaration test stricter.
     """
-    lookback = data[max(keyword_at - _DICT_LOOKBACK, 0):keyword_at]
+    lookback = data[max(keyword_at - _DICT_LOOKBACK, 0) : keyword_at]
     header = lookback.rfind(b"obj")
     if header < 0 or not _outside_strings_and_comments(lookback, header):
         return decode_name(lookback)
     return decode_name(lookback[header:])
+
+
+def _last(matches: Iterator[re.Match[bytes]]) -> re.Match[bytes] | None:
+    return next(iter(deque(matches, maxlen=1)), None)
 
 
 _OBJECT_HEADER = re.compile(rb"\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+obj(?![A-Za-z])")
@@ -241,15 +260,13 @@ def _inside_literal_string(data: bytes, at: int) -> bool:
     or comment itself, with no `endobj` or `stream` between it and `at`. Otherwise the name counts.
     """
     start = max(at - _DICT_LOOKBACK, 0)
-    header = None
-    for header in _OBJECT_HEADER.finditer(data, start, at):
-        pass
+    header = _last(_OBJECT_HEADER.finditer(data, start, at))
     if header is None:
         return False
     line_start = max(data.rfind(b"\n", start, header.start()), data.rfind(b"\r", start, header.start())) + 1
-    if line_start == 0 or data[line_start:header.start()].strip(b"\x00\t\x0c "):
+    if line_start == 0 or data[line_start : header.start()].strip(b"\x00\t\x0c "):
         return False  # the header must begin its line: not a fake one inside a comment or after a string
-    body = data[header.end():at]
+    body = data[header.end() : at]
     if b"endobj" in body or b"stream" in body:
         return False
     depth = 0

@@ -17,11 +17,15 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
 _EDGE = 16 * 1024
@@ -40,10 +44,12 @@ class Security:
         if self.revision >= 5:
             return self.key  # AES-256 uses the file key itself
         salt = b"sAlT" if self.aes else b""
-        digest = hashlib.md5(self.key + struct.pack("<I", number)[:3] + struct.pack("<I", generation)[:2] + salt).digest()
+        digest = hashlib.md5(
+            self.key + struct.pack("<I", number)[:3] + struct.pack("<I", generation)[:2] + salt
+        ).digest()
         return digest[: min(len(self.key) + 5, 16)]
 
-    def decryptor(self, number: int, generation: int) -> "StreamDecryptor":
+    def decryptor(self, number: int, generation: int) -> StreamDecryptor:
         return StreamDecryptor(self.object_key(number, generation), self.aes)
 
 
@@ -73,14 +79,12 @@ class StreamDecryptor:
         return bytes(self._cipher.update(data))
 
 
-def find_security(source) -> Security | None:
+def find_security(source: ByteSource) -> Security | None:
     """None when the file is not encrypted as far as its trailer says; Rejected(PDF_ENCRYPTED) when it needs a
     password or uses a handler we do not implement; else the Security that opens it."""
     size = source.size
     edges = source.read(0, min(_EDGE, size)) + b"\n" + source.read(max(size - _EDGE, 0), min(_EDGE, size))
-    found = None
-    for found in _ENCRYPT.finditer(edges):
-        pass
+    found = next(iter(deque(_ENCRYPT.finditer(edges), maxlen=1)), None)
     if found is None:
         return None
     if found.group(1):
@@ -96,7 +100,7 @@ def _balanced_dict(data: bytes, start: int) -> bytes:
     depth, index = 0, start
     limit = min(len(data), start + _MAX_DICT)
     while index < limit - 1:
-        pair = data[index:index + 2]
+        pair = data[index : index + 2]
         if pair == b"<<":
             depth += 1
             index += 2
@@ -128,7 +132,7 @@ def _skip_string(data: bytes, index: int) -> int:
     return index
 
 
-def _indirect_object(source, number: int, generation: int) -> bytes:
+def _indirect_object(source: ByteSource, number: int, generation: int) -> bytes:
     header = re.compile(rb"(?<![0-9])%d[\x00\t\n\x0c\r ]+%d[\x00\t\n\x0c\r ]+obj" % (number, generation))
     last = None
     for window in windows(source.stream(), keep=_MAX_DICT):
@@ -148,7 +152,7 @@ def _first_id(edges: bytes) -> bytes:
     if match.group(1).startswith(b"<"):
         return _hex(match.group(1))
     end = _skip_string(edges, match.start(1))
-    return _literal(edges[match.start(1):end])
+    return _literal(edges[match.start(1) : end])
 
 
 _ENTRY = re.compile(rb"/(V|R|Length|P|O|U|OE|UE|StmF|Filter|CFM|EncryptMetadata)(?![A-Za-z0-9])[\x00\t\n\x0c\r ]*")
@@ -159,11 +163,11 @@ def _parse_entries(dictionary: bytes) -> dict[str, Any]:
     entries: dict[str, Any] = {}
     for match in _ENTRY.finditer(dictionary):
         key, at = match.group(1).decode(), match.end()
-        value = dictionary[at:at + 1]
+        value = dictionary[at : at + 1]
         if value == b"(":
-            entries.setdefault(key, _literal(dictionary[at:_skip_string(dictionary, at)]))
-        elif value == b"<" and dictionary[at:at + 2] != b"<<":
-            entries.setdefault(key, _hex(dictionary[at:dictionary.find(b">", at) + 1]))
+            entries.setdefault(key, _literal(dictionary[at : _skip_string(dictionary, at)]))
+        elif value == b"<" and dictionary[at : at + 2] != b"<<":
+            entries.setdefault(key, _hex(dictionary[at : dictionary.find(b">", at) + 1]))
         elif value == b"/":
             name = re.match(rb"/([^\x00\t\n\x0c\r /<>\[\]()]*)", dictionary[at:])
             entries.setdefault(key, name.group(1).decode("latin-1") if name else "")
@@ -193,11 +197,13 @@ def _literal(raw: bytes) -> bytes:
             out.append(escapes[nxt])
             index += 1
         elif 0x30 <= nxt <= 0x37:
-            digits = re.match(rb"[0-7]{1,3}", body[index:index + 3]).group(0)
+            octal = re.match(rb"[0-7]{1,3}", body[index : index + 3])
+            assert octal is not None  # `nxt` is an octal digit
+            digits = octal.group(0)
             out.append(int(digits, 8) & 0xFF)
             index += len(digits)
         elif nxt in (10, 13):  # line continuation
-            index += 2 if body[index:index + 2] == b"\r\n" else 1
+            index += 2 if body[index : index + 2] == b"\r\n" else 1
         else:
             out.append(nxt)
             index += 1

@@ -102,5 +102,5 @@ class Verdict:
         return "APPROVED" if self.approved else "REJECTED"
 
     def response(self) -> dict:
-        """Exactly the FILE_SCANNER response contract (REFERENCE.md §5): no other field."""
+        """Exactly the FILE_SCANNER response contract (docs/reference/file-scanner.md): no other field."""
         return {"Status": self.status}

@@ -6,9 +6,13 @@ Control words cannot be escaped or split in RTF, so a byte scan over the streame
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _OBJECT = re.compile(
     rb"\\(?:object|objdata|objemb|objlink|objautlink|objsub|objpub|objicemb|objhtml|objocx|objclass|objalias)"
@@ -24,7 +28,7 @@ _MAX_INSTRUCTION = 8192
 _KEEP = _MAX_INSTRUCTION + 64
 
 
-def inspect(source, work: list[int] | None = None) -> None:
+def inspect(source: ByteSource, work: list[int] | None = None) -> None:
     """`work`, when given, gets the instruction bytes examined added to its first item (tests count it)."""
     judged_until = 0  # absolute offset: instructions starting before it were part of a judged one
     examined = 0

@@ -9,7 +9,8 @@ with the AWS error code as detail: the scanner fails closed.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.reasons import Reason, Rejected
@@ -32,7 +33,7 @@ class S3Object:
         self.requests = 0
         self._first = b""
 
-    def open(self, first_bytes: int = 8192) -> "S3Object":
+    def open(self, first_bytes: int = 8192) -> S3Object:
         """Fetch the first bytes; learn the real size, ETag and version from the same response."""
         try:
             response = self._call(
@@ -51,7 +52,7 @@ class S3Object:
             raise Rejected(Reason.OBJECT_CHANGED, "ShortRead")
         return self
 
-    def _open_empty(self) -> "S3Object":
+    def _open_empty(self) -> S3Object:
         # A range on an empty object is unsatisfiable (416); HEAD tells the size (normally 0).
         head = self._call(self._s3.head_object, Bucket=self.bucket, Key=self.key)
         self.size = int(head.get("ContentLength", 0))
@@ -63,7 +64,7 @@ class S3Object:
         if length <= 0 or offset >= self.size:
             return b""
         if offset < len(self._first):  # the opening read already holds a prefix of this range
-            cached = self._first[offset:offset + length]
+            cached = self._first[offset : offset + length]
             if len(cached) == min(length, self.size - offset):
                 return cached
             return cached + self.read(offset + len(cached), length - len(cached))
@@ -112,7 +113,7 @@ class S3Object:
             params["VersionId"] = self.version_id
         return self._call(self._s3.get_object, **params)["Body"]
 
-    def _call(self, operation, **params) -> dict:
+    def _call(self, operation: Any, **params: Any) -> dict[str, Any]:
         self._deadline.check()
         self.requests += 1
         try:

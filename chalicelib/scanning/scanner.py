@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import logs
 from chalicelib.scanning import event as scan_event
@@ -96,18 +97,27 @@ class AttachmentScanner:
     def _decide(self, raw_event: Any, deadline: Deadline, progress: _Progress) -> Verdict:
         deadline.check()
         request = self._admit(scan_event.parse(raw_event), progress)
-        source = self._open(request, deadline, progress)
-        head, tail = head_and_tail(source, HEAD_BYTES, TAIL_BYTES)
-        source = Prefetched(source, head, tail)
+        opened = self._open(request, deadline, progress)
+        head, tail = head_and_tail(opened, HEAD_BYTES, TAIL_BYTES)
+        source = Prefetched(opened, head, tail)
         antivirus = self._antivirus
         streaming = None
         if antivirus is not None and not getattr(antivirus, "runs_last", False):
-            streaming = _Concurrent(lambda: antivirus.check(source, deadline, request.bucket, request.key, source.version_id))
+            streaming = _Concurrent(
+                lambda: antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
+            )
         try:
             kind = self._true_type(request.extension, head, tail, progress)
             job = Inspection(
-                source=source, kind=kind, extension=request.extension, head=head, settings=self._settings,
-                moderator=self._moderator, bucket=request.bucket, key=request.key, version=source.version_id,
+                source=source,
+                kind=kind,
+                extension=request.extension,
+                head=head,
+                settings=self._settings,
+                moderator=self._moderator,
+                bucket=request.bucket,
+                key=request.key,
+                version=source.version_id,
             )
             reason = INSPECTORS[kind](job)
         finally:
@@ -176,36 +186,6 @@ class _Concurrent:
             raise Rejected(Reason.DEADLINE_EXCEEDED, "Antivirus")
         if self._error is not None:
             raise self._error
-
-
-def build(settings: ScannerSettings) -> AttachmentScanner:
-    """The scanner wired to S3 and Rekognition through the shared lazy clients."""
-    from chalicelib import aws
-    from chalicelib.scanning.moderation import ModerationPolicy, RekognitionModerator
-    from chalicelib.scanning.s3_object import S3Object
-
-    def open_object(bucket: str, key: str, deadline: Deadline) -> S3Object:
-        return S3Object(aws.client("s3"), bucket, key, deadline).open(HEAD_BYTES)
-
-    policy = ModerationPolicy.from_pairs(settings.moderation_categories)
-    moderator = None
-    if settings.moderation_enabled and policy.thresholds:
-        moderator = RekognitionModerator(lambda: aws.client("rekognition"), policy)
-    return AttachmentScanner(settings, open_object, moderator, antivirus_for(settings))
-
-
-def antivirus_for(settings: ScannerSettings) -> Antivirus | None:
-    """The engine SCAN_ANTIVIRUS names (docs/scanner.md#engines), built without any network call."""
-    if settings.antivirus == "clamav" and settings.clamav_address:
-        from chalicelib.scanning.clamav import Address, ClamavEngine, ClamdClient
-
-        return ClamavEngine(ClamdClient(Address.parse(settings.clamav_address)))
-    if settings.antivirus == "guardduty":
-        from chalicelib import aws
-        from chalicelib.scanning.guardduty import GuardDutyEngine
-
-        return GuardDutyEngine(lambda: aws.client("s3"))
-    return None
 
 
 def _log_safe(detail: str | None) -> str | None:

@@ -6,15 +6,19 @@ and count every byte that crossed the network.
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 CHUNK = 1024 * 1024
 
 
 class ByteSource(Protocol):
-    size: int
-    bytes_read: int
-    requests: int
+    @property
+    def size(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def requests(self) -> int: ...
 
     def read(self, offset: int, length: int) -> bytes:
         """Exactly bytes [offset, offset+length) clipped to the object (one request)."""
@@ -34,7 +38,7 @@ class MemorySource:
 
     def read(self, offset: int, length: int) -> bytes:
         self.requests += 1
-        piece = self._data[max(offset, 0):max(offset, 0) + max(length, 0)]
+        piece = self._data[max(offset, 0) : max(offset, 0) + max(length, 0)]
         self.bytes_read += len(piece)
         return piece
 
@@ -43,7 +47,7 @@ class MemorySource:
         stop = self.size if end is None else min(end, self.size)
         view = memoryview(self._data)
         for offset in range(start, stop, chunk_size):
-            piece = bytes(view[offset:min(offset + chunk_size, stop)])
+            piece = bytes(view[offset : min(offset + chunk_size, stop)])
             self.bytes_read += len(piece)
             yield piece
 
@@ -80,11 +84,11 @@ class Prefetched:
 
     def read(self, offset: int, length: int) -> bytes:
         end = min(offset + length, self.size)
-        if 0 <= offset and end <= len(self._head):
+        if offset >= 0 and end <= len(self._head):
             return self._head[offset:end]
         tail_start = self.size - len(self._tail)
         if offset >= tail_start:
-            return self._tail[offset - tail_start:end - tail_start]
+            return self._tail[offset - tail_start : end - tail_start]
         return self._source.read(offset, length)
 
     def stream(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK) -> Iterator[bytes]:
@@ -92,7 +96,7 @@ class Prefetched:
         if start < len(self._head):  # the head is already here: only the rest crosses the network
             cut = min(len(self._head), stop)
             for offset in range(start, cut, chunk_size):
-                yield self._head[offset:min(offset + chunk_size, cut)]
+                yield self._head[offset : min(offset + chunk_size, cut)]
             start = cut
         if start < stop:
             yield from self._source.stream(start, stop, chunk_size)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning.filetypes import UTF16_BOMS, looks_like_text
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 # A cell starts after a line break or a separator; leading blanks and quotes are skipped as Excel does.
 # The pattern starts with a character class so that re can skip quickly to candidate positions.
@@ -38,7 +42,7 @@ _KEEP = 128 * 1024
 _SYLK = b"ID;"
 
 
-def inspect(source, *, check_formulas: bool) -> None:
+def inspect(source: ByteSource, *, check_formulas: bool) -> None:
     if check_formulas and source.read(0, len(_SYLK)) == _SYLK:
         raise Rejected(Reason.CSV_FORMULA, "Sylk")
     head = source.read(0, 2)
@@ -46,7 +50,7 @@ def inspect(source, *, check_formulas: bool) -> None:
     if head in UTF16_BOMS:
         chunks = _utf16_as_utf8(chunks, "utf-16-le" if head == b"\xff\xfe" else "utf-16-be")
     for window in windows(chunks, keep=_KEEP):
-        if not looks_like_text(window.data[window.start:window.limit]):
+        if not looks_like_text(window.data[window.start : window.limit]):
             raise Rejected(Reason.TEXT_BINARY)
         if check_formulas:
             if window.base == 0 and _FIRST_CELL.match(window.data):

@@ -8,8 +8,8 @@ handler peeks at) up to `keep` bytes long is never cut in two and never handled 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 
 @dataclass(frozen=True)

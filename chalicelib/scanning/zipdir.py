@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from chalicelib.scanning.reasons import Reason, Rejected
+
+if TYPE_CHECKING:
+    from chalicelib.scanning.source import ByteSource
 
 _EOCD = struct.Struct("<4s4H2LH")
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")
@@ -54,7 +58,7 @@ class ZipDirectory:
     central_offset: int
 
 
-def read_directory(source, limits: ZipLimits) -> ZipDirectory:
+def read_directory(source: ByteSource, limits: ZipLimits) -> ZipDirectory:
     eocd_at, eocd = _find_end_record(source)
     _sig, disk, cd_disk, on_disk, total, cd_size, cd_offset, _comment = eocd
     if disk or cd_disk or on_disk != total:
@@ -67,13 +71,12 @@ def read_directory(source, limits: ZipLimits) -> ZipDirectory:
     if cd_offset + cd_size != directory_end or cd_size < total * _CENTRAL.size or cd_size > total * 1400 + 1024:
         raise Rejected(Reason.ZIP_MALFORMED, "CentralDirectory")
     raw = source.read(cd_offset, cd_size)
-    entries = _parse_central(raw, total)
-    entries = _check_layout(entries, cd_offset)
+    entries = _check_layout(_parse_central(raw, total), cd_offset)
     _check_limits(entries, limits)
     return ZipDirectory(entries, cd_offset)
 
 
-def _find_end_record(source) -> tuple[int, tuple]:
+def _find_end_record(source: ByteSource) -> tuple[int, tuple[int, ...]]:
     for span in (4096, _EOCD.size + _MAX_COMMENT):
         start = max(source.size - span, 0)
         tail = source.read(start, source.size - start)
@@ -90,7 +93,7 @@ def _find_end_record(source) -> tuple[int, tuple]:
     raise Rejected(Reason.ZIP_MALFORMED, "NoEndRecord")
 
 
-def _zip64_end_record(source, eocd_at: int) -> tuple[int, int, int, int]:
+def _zip64_end_record(source: ByteSource, eocd_at: int) -> tuple[int, int, int, int]:
     if eocd_at < _EOCD64_LOCATOR.size:
         raise Rejected(Reason.ZIP_MALFORMED, "Zip64")
     locator = _EOCD64_LOCATOR.unpack(source.read(eocd_at - _EOCD64_LOCATOR.size, _EOCD64_LOCATOR.size))
@@ -112,13 +115,30 @@ def _parse_central(raw: bytes, total: int) -> list[ZipEntry]:
     for _ in range(total):
         if at + _CENTRAL.size > len(raw):
             raise Rejected(Reason.ZIP_MALFORMED, "Truncated")
-        (sig, _made, _need, flags, method, _time, _date, crc, compressed, uncompressed,
-         name_len, extra_len, comment_len, _disk, _internal, _external, offset) = _CENTRAL.unpack_from(raw, at)
+        (
+            sig,
+            _made,
+            _need,
+            flags,
+            method,
+            _time,
+            _date,
+            crc,
+            compressed,
+            uncompressed,
+            name_len,
+            extra_len,
+            comment_len,
+            _disk,
+            _internal,
+            _external,
+            offset,
+        ) = _CENTRAL.unpack_from(raw, at)
         if sig != b"PK\x01\x02":
             raise Rejected(Reason.ZIP_MALFORMED, "EntrySignature")
         name_at = at + _CENTRAL.size
-        name_bytes = raw[name_at:name_at + name_len]
-        extra = raw[name_at + name_len:name_at + name_len + extra_len]
+        name_bytes = raw[name_at : name_at + name_len]
+        extra = raw[name_at + name_len : name_at + name_len + extra_len]
         uncompressed, compressed, offset = _zip64_sizes(extra, uncompressed, compressed, offset)
         name = name_bytes.decode("utf-8" if flags & 0x800 else "cp437", "replace")
         entries.append(ZipEntry(name, flags, method, crc, compressed, uncompressed, offset, name_bytes))
@@ -185,7 +205,7 @@ def _check_limits(entries: tuple[ZipEntry, ...], limits: ZipLimits) -> None:
             raise Rejected(Reason.ZIP_TOO_LARGE_UNCOMPRESSED)
 
 
-def read_members(source, wanted: list[ZipEntry], max_member: int) -> Iterator[tuple[ZipEntry, bytes]]:
+def read_members(source: ByteSource, wanted: list[ZipEntry], max_member: int) -> Iterator[tuple[ZipEntry, bytes]]:
     """Inflated content of each wanted member, fetched in as few ranged reads as gaps allow."""
     for entry in wanted:
         if entry.uncompressed > max_member:
@@ -201,7 +221,7 @@ def read_members(source, wanted: list[ZipEntry], max_member: int) -> Iterator[tu
         yield from _read_group(source, group)
 
 
-def _read_group(source, group: list[ZipEntry]) -> Iterator[tuple[ZipEntry, bytes]]:
+def _read_group(source: ByteSource, group: list[ZipEntry]) -> Iterator[tuple[ZipEntry, bytes]]:
     start = group[0].offset
     data = source.read(start, group[-1].end - start)
     for entry in group:
@@ -212,13 +232,15 @@ def _inflate(entry: ZipEntry, data: bytes, at: int) -> bytes:
     begin = _data_start(entry, data, at)
     if begin is None:
         raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")
-    compressed = data[begin:begin + entry.compressed]
+    compressed = data[begin : begin + entry.compressed]
     if len(compressed) != entry.compressed:
         raise Rejected(Reason.ZIP_MALFORMED, "Truncated")
     return b"".join(_verified(entry, _decoded(entry, (compressed,))))
 
 
-def member_chunks(source, entries: list[ZipEntry], small: int = 256 * 1024) -> Iterator[tuple[ZipEntry, Iterable[bytes]]]:
+def member_chunks(
+    source: ByteSource, entries: list[ZipEntry], small: int = 256 * 1024
+) -> Iterator[tuple[ZipEntry, Iterable[bytes]]]:
     """Each member's inflated content as chunks: small members from coalesced reads, large ones streamed."""
     little = [entry for entry in entries if entry.compressed <= small and entry.uncompressed <= 4 * small]
     for entry, content in read_members(source, little, 4 * small):
@@ -229,12 +251,12 @@ def member_chunks(source, entries: list[ZipEntry], small: int = 256 * 1024) -> I
             yield entry, stream_member(source, entry)
 
 
-def stream_member(source, entry: ZipEntry) -> Iterator[bytes]:
+def stream_member(source: ByteSource, entry: ZipEntry) -> Iterator[bytes]:
     """One member inflated as it streams in (one request), checked against its declared size and CRC."""
     return _verified(entry, _decoded(entry, _compressed_stream(source, entry)))
 
 
-def _compressed_stream(source, entry: ZipEntry) -> Iterator[bytes]:
+def _compressed_stream(source: ByteSource, entry: ZipEntry) -> Iterator[bytes]:
     header = b""
     begin = None
     remaining = entry.compressed
@@ -298,6 +320,6 @@ def _data_start(entry: ZipEntry, data: bytes, at: int) -> int | None:
     begin = name_at + name_len + extra_len
     if begin > len(data):
         return None
-    if data[name_at:name_at + name_len] != entry.name_bytes:
+    if data[name_at : name_at + name_len] != entry.name_bytes:
         raise Rejected(Reason.ZIP_MALFORMED, "LocalHeader")
     return begin

@@ -8,7 +8,8 @@ always does (the app needs credentials even for bearer-token calls).
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.errors import ConnectError
@@ -27,6 +28,7 @@ def router(model: ConnectModel, attachments: AttachmentService, s3: Any) -> Rout
             if not isinstance(body, dict):
                 raise ConnectError("ValidationException", "body must be a JSON object")
             return Response.json(operation(body))
+
         return handle
 
     def bearer(operation: Callable[[str | None, dict], dict]) -> Callable[[Request], Response]:
@@ -34,6 +36,7 @@ def router(model: ConnectModel, attachments: AttachmentService, s3: Any) -> Rout
 
     routes.add("PUT", "/contact/chat", aws(model.start_chat_contact))
     routes.add("POST", "/contact/start-streaming", aws(model.start_contact_streaming))
+    routes.add("POST", "/contact/start-contact-media-processing", aws(model.start_contact_media_processing))
     routes.add("POST", "/participant/connection", bearer(model.create_participant_connection))
     routes.add("POST", "/participant/message", bearer(model.send_message))
     routes.add("POST", "/participant/event", bearer(model.send_event))
@@ -71,8 +74,10 @@ def _rekognition(request: Request, s3: Any) -> Response:
             raise _json_error("InvalidS3ObjectException", "Unable to get object metadata from S3.") from None
     elif not image.get("Bytes"):
         raise _json_error("InvalidParameterException", "Image must have S3Object or Bytes")
-    return Response.json({"ModerationLabels": [], "ModerationModelVersion": "7.0"},
-                         headers={"Content-Type": "application/x-amz-json-1.1"})
+    return Response.json(
+        {"ModerationLabels": [], "ModerationModelVersion": "7.0"},
+        headers={"Content-Type": "application/x-amz-json-1.1"},
+    )
 
 
 def _json_error(code: str, message: str) -> HttpError:

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -28,8 +28,29 @@ SCANNER = "attachment_scanner"
 SCAN_TIME_LIMIT_SECONDS = 60.0  # Connect's hard limit; errors are retried up to 3 times within it
 SCAN_ATTEMPTS = 3
 UPLOAD_URL_SECONDS = 300
-# The instance's attachment configuration (Connect's defaults, REFERENCE.md §5).
-ALLOWED_EXTENSIONS = frozenset("csv doc docx heic jfif jpeg jpg mov mp4 pdf png ppt pptx rtf txt wav xls xlsx".split())
+# The instance's attachment configuration (Connect's defaults, docs/reference/file-scanner.md).
+ALLOWED_EXTENSIONS = frozenset(
+    [
+        "csv",
+        "doc",
+        "docx",
+        "heic",
+        "jfif",
+        "jpeg",
+        "jpg",
+        "mov",
+        "mp4",
+        "pdf",
+        "png",
+        "ppt",
+        "pptx",
+        "rtf",
+        "txt",
+        "wav",
+        "xls",
+        "xlsx",
+    ]
+)
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -54,8 +75,7 @@ class Attachment:
 
 
 class AttachmentService:
-    def __init__(self, model: ConnectModel, s3: Any, bucket: str, prefix: str, invoker: LambdaInvoker,
-                 public_url: str):
+    def __init__(self, model: ConnectModel, s3: Any, bucket: str, prefix: str, invoker: LambdaInvoker, public_url: str):
         self._model = model
         self._s3 = s3
         self._bucket = bucket
@@ -119,8 +139,11 @@ class AttachmentService:
         if attachment is None or attachment.contact_id != chat.contact_id or attachment.status != "APPROVED":
             raise validation("Attachment not found")
         expires = time.time() + seconds
-        return {"Url": self._signed_url("download", attachment.attachment_id, expires),
-                "UrlExpiry": iso(expires), "AttachmentSizeInBytes": attachment.size}
+        return {
+            "Url": self._signed_url("download", attachment.attachment_id, expires),
+            "UrlExpiry": iso(expires),
+            "AttachmentSizeInBytes": attachment.size,
+        }
 
     # ------------------------------------------------------------------------------------- presigned URLs
 
@@ -130,8 +153,9 @@ class AttachmentService:
             raise _s3_error(403, "SignatureDoesNotMatch", "Content-Type differs from HeadersToInclude")
         if len(body) != attachment.size:
             raise _s3_error(403, "SignatureDoesNotMatch", "Content-Length differs from AttachmentSizeInBytes")
-        self._s3.put_object(Bucket=self._bucket, Key=attachment.staging_key, Body=body,
-                            ContentType=attachment.content_type)
+        self._s3.put_object(
+            Bucket=self._bucket, Key=attachment.staging_key, Body=body, ContentType=attachment.content_type
+        )
         with self._lock:
             attachment.uploaded = True
 
@@ -165,8 +189,11 @@ class AttachmentService:
     # ------------------------------------------------------------------------------------- internals
 
     def _start(self, participant: Participant, chat: Chat, request: dict, token: str) -> dict:
-        name, content_type, size = (request.get("AttachmentName"), request.get("ContentType"),
-                                    request.get("AttachmentSizeInBytes"))
+        name, content_type, size = (
+            request.get("AttachmentName"),
+            request.get("ContentType"),
+            request.get("AttachmentSizeInBytes"),
+        )
         if not isinstance(name, str) or not 1 <= len(name) <= 256:
             raise validation("AttachmentName must be 1-256 characters")
         if not isinstance(content_type, str) or not 1 <= len(content_type) <= 255:
@@ -178,14 +205,25 @@ class AttachmentService:
         if size > MAX_BYTES:
             raise validation("The file is larger than the instance allows")
         attachment_id = str(uuid.uuid4())
-        attachment = Attachment(attachment_id, chat.contact_id, participant, name, content_type, size, time.time(),
-                                f"{self._prefix}/staging/{attachment_id}{PurePosixPath(name).suffix.lower()}")
+        attachment = Attachment(
+            attachment_id,
+            chat.contact_id,
+            participant,
+            name,
+            content_type,
+            size,
+            time.time(),
+            f"{self._prefix}/staging/{attachment_id}{PurePosixPath(name).suffix.lower()}",
+        )
         expires = time.time() + UPLOAD_URL_SECONDS
-        response = {"AttachmentId": attachment_id, "UploadMetadata": {
-            "Url": self._signed_url("upload", attachment_id, expires),
-            "UrlExpiry": iso(expires),
-            "HeadersToInclude": {"Content-Type": content_type},
-        }}
+        response = {
+            "AttachmentId": attachment_id,
+            "UploadMetadata": {
+                "Url": self._signed_url("upload", attachment_id, expires),
+                "UrlExpiry": iso(expires),
+                "HeadersToInclude": {"Content-Type": content_type},
+            },
+        }
         with self._lock:
             self._attachments[attachment_id] = attachment
             self._idempotent[("start", participant.participant_id, token)] = response
@@ -193,11 +231,16 @@ class AttachmentService:
 
     def _finish(self, chat: Chat, attachment: Attachment) -> None:
         """Move to the final key, scan, delete if rejected, and stream the decision."""
-        moment = datetime.now(timezone.utc)
-        attachment.final_key = (f"{self._prefix}/{moment:%Y/%m/%d}/{attachment.attachment_id}_"
-                                f"{moment:%Y%m%dT%H:%M}_UTC{attachment.extension}")
-        self._s3.copy_object(Bucket=self._bucket, Key=attachment.final_key,
-                             CopySource={"Bucket": self._bucket, "Key": attachment.staging_key})
+        moment = datetime.now(UTC)
+        attachment.final_key = (
+            f"{self._prefix}/{moment:%Y/%m/%d}/{attachment.attachment_id}_"
+            f"{moment:%Y%m%dT%H:%M}_UTC{attachment.extension}"
+        )
+        self._s3.copy_object(
+            Bucket=self._bucket,
+            Key=attachment.final_key,
+            CopySource={"Bucket": self._bucket, "Key": attachment.staging_key},
+        )
         self._s3.delete_object(Bucket=self._bucket, Key=attachment.staging_key)
         status, detail = self._scan(attachment)
         if status != "APPROVED":
@@ -206,25 +249,39 @@ class AttachmentService:
                 self._s3.delete_object(Bucket=self._bucket, Key=key)
         with self._lock:
             attachment.status, attachment.scan_detail = status, detail
-        self._model.add_item(chat, attachment.participant, "ATTACHMENT", attachment.content_type, [{
-            "AttachmentId": attachment.attachment_id,
-            "AttachmentName": attachment.name,
-            "ContentType": attachment.content_type,
-            "Status": status,
-        }])
+        self._model.add_item(
+            chat,
+            attachment.participant,
+            "ATTACHMENT",
+            attachment.content_type,
+            [
+                {
+                    "AttachmentId": attachment.attachment_id,
+                    "AttachmentName": attachment.name,
+                    "ContentType": attachment.content_type,
+                    "Status": status,
+                }
+            ],
+        )
 
     def _scan(self, attachment: Attachment) -> tuple[str, str]:
-        event = {"Version": "1.0", "InstanceId": self._model.instance_id, "File": {
-            "FileId": attachment.attachment_id,
-            "FileCreationTime": int(attachment.created_at * 1000),
-            "FileName": attachment.name,
-            "FileSizeInBytes": attachment.size,
-            "FileLocation": {"S3Location": {
-                "Key": attachment.final_key,
-                "Bucket": self._bucket,
-                "Arn": f"arn:aws:s3:::{self._bucket}/{attachment.final_key}",
-            }},
-        }}
+        event = {
+            "Version": "1.0",
+            "InstanceId": self._model.instance_id,
+            "File": {
+                "FileId": attachment.attachment_id,
+                "FileCreationTime": int(attachment.created_at * 1000),
+                "FileName": attachment.name,
+                "FileSizeInBytes": attachment.size,
+                "FileLocation": {
+                    "S3Location": {
+                        "Key": attachment.final_key,
+                        "Bucket": self._bucket,
+                        "Arn": f"arn:aws:s3:::{self._bucket}/{attachment.final_key}",
+                    }
+                },
+            },
+        }
         deadline = time.monotonic() + SCAN_TIME_LIMIT_SECONDS
         detail = "no answer"
         for _ in range(SCAN_ATTEMPTS):
@@ -243,8 +300,10 @@ class AttachmentService:
 
     def _signed_url(self, action: str, attachment_id: str, expires: float) -> str:
         stamp = str(int(expires))
-        return (f"{self._public_url}/attachments/{attachment_id}/{action}"
-                f"?X-Amz-Expires={stamp}&X-Amz-Signature={self._sign(action, attachment_id, stamp)}")
+        return (
+            f"{self._public_url}/attachments/{attachment_id}/{action}"
+            f"?X-Amz-Expires={stamp}&X-Amz-Signature={self._sign(action, attachment_id, stamp)}"
+        )
 
     def _sign(self, action: str, attachment_id: str, stamp: str) -> str:
         return hmac.new(self._key, f"{action}\n{attachment_id}\n{stamp}".encode(), hashlib.sha256).hexdigest()
@@ -266,6 +325,7 @@ def _s3_error(status: int, code: str, message: str) -> ConnectError:
     error = ConnectError("ValidationException", message)
     error.response.status = status
     error.response.headers = {"Content-Type": "application/xml"}
-    error.response.body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
-                           f"<Message>{message}</Message></Error>").encode()
+    error.response.body = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    ).encode()
     return error

@@ -33,5 +33,5 @@ def validation(message: str) -> ConnectError:
 
 
 def chat_ended() -> ConnectError:
-    # What Connect answers to any participant call once the chat is over (REFERENCE.md §3.2).
+    # What Connect answers to any participant call once the chat is over (docs/reference/connect-chat.md).
     return access_denied("Access denied: the chat has already been terminated")

@@ -14,11 +14,13 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sandbox.connect.errors import ConnectError, access_denied, chat_ended, validation
+from sandbox.connect.processing import DELIVER, DO_NOT_DELIVER, MessageProcessing, ProcessorSettings
 
 EVENT = "application/vnd.amazonaws.connect.event."
 TYPING = EVENT + "typing"
@@ -26,11 +28,13 @@ JOINED = EVENT + "participant.joined"
 LEFT = EVENT + "participant.left"
 CHAT_ENDED = EVENT + "chat.ended"
 MESSAGE_CONTENT_TYPES = {
-    "text/plain", "text/markdown", "application/json",
+    "text/plain",
+    "text/markdown",
+    "application/json",
     "application/vnd.amazonaws.connect.message.interactive.response",
 }
 EVENT_CONTENT_TYPES = {TYPING, EVENT + "message.delivered", EVENT + "message.read", EVENT + "connection.acknowledged"}
-TEXT_LIMIT = 1024  # SDK docs: text/plain and text/markdown 1-1024 characters (REFERENCE.md §3.1)
+TEXT_LIMIT = 1024  # SDK docs: text/plain and text/markdown 1-1024 characters (docs/reference/connect-chat.md)
 CONTENT_LIMIT = 16384
 CONNECT_WINDOW_SECONDS = 300  # CreateParticipantConnection must follow StartChatContact within 5 minutes
 MAX_TOPICS = 2
@@ -40,7 +44,7 @@ Publish = Callable[["Chat", dict], None]
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -66,6 +70,9 @@ class Chat:
     items: list[dict] = field(default_factory=list)
     ended: bool = False
     end_reason: str = ""
+    channel: str = "connect:Chat"  # segment attribute connect:Subtype; the bridge's chats and web chat alike
+    processor: ProcessorSettings | None = None  # StartContactMediaProcessing / the flow's Set message processor
+    processing: list[dict] = field(default_factory=list)  # one entry per message that went through the processor
 
     def participant(self, participant_id: str) -> Participant | None:
         for candidate in (self.customer, self.agent):
@@ -81,9 +88,16 @@ class Connection:
 
 
 class ConnectModel:
-    def __init__(self, instance_id: str, contact_flow_id: str, topic_exists: Callable[[str], bool],
-                 publish: Publish, connection_ttl_seconds: float = 86400.0,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        instance_id: str,
+        contact_flow_id: str,
+        topic_exists: Callable[[str], bool],
+        publish: Publish,
+        connection_ttl_seconds: float = 86400.0,
+        clock: Callable[[], float] = time.time,
+        processing: MessageProcessing | None = None,
+    ):
         self.instance_id = instance_id
         self.contact_flow_id = contact_flow_id
         self.connection_ttl_seconds = connection_ttl_seconds
@@ -96,6 +110,7 @@ class ConnectModel:
         self._connections: dict[str, Connection] = {}
         self._idempotent: dict[tuple[str, ...], dict] = {}
         self.calls: dict[str, int] = {}  # operation -> count, shown on the page and asserted by tests
+        self.processing = processing
 
     # ------------------------------------------------------------------------------------- connect
 
@@ -113,14 +128,18 @@ class ConnectModel:
                     return remembered
             name = (request.get("ParticipantDetails") or {}).get("DisplayName")
             if not isinstance(name, str) or not 1 <= len(name) <= 256:
-                raise ConnectError("InvalidParameterException", "ParticipantDetails.DisplayName must be 1-256 characters")
+                raise ConnectError(
+                    "InvalidParameterException", "ParticipantDetails.DisplayName must be 1-256 characters"
+                )
             attributes = _check_attributes(request.get("Attributes") or {})
             minutes = request.get("ChatDurationInMinutes", 1500)
             if not isinstance(minutes, int) or not 60 <= minutes <= 10080:
                 raise ConnectError("InvalidParameterException", "ChatDurationInMinutes must be 60-10080")
             supported = request.get("SupportedMessagingContentTypes")
             if supported is not None and "text/plain" not in supported:
-                raise ConnectError("InvalidParameterException", "SupportedMessagingContentTypes must include text/plain")
+                raise ConnectError(
+                    "InvalidParameterException", "SupportedMessagingContentTypes must include text/plain"
+                )
 
             now = self._clock()
             contact_id = str(uuid.uuid4())
@@ -132,8 +151,11 @@ class ConnectModel:
             if initial:
                 self._check_message(initial.get("ContentType"), initial.get("Content"))
                 self._add(chat, customer, "MESSAGE", initial["ContentType"], initial["Content"])
-            response = {"ContactId": contact_id, "ParticipantId": customer.participant_id,
-                        "ParticipantToken": customer.participant_token}
+            response = {
+                "ContactId": contact_id,
+                "ParticipantId": customer.participant_id,
+                "ParticipantToken": customer.participant_token,
+            }
             if token is not None:
                 self._idempotent[("StartChatContact", token)] = response
             return response
@@ -154,7 +176,9 @@ class ConnectModel:
                 raise ConnectError("InvalidRequestException", "Contact is not active")
             arn = ((request.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn")) or ""
             if not 1 <= len(arn) <= 350 or not self._topic_exists(arn):
-                raise ConnectError("InvalidParameterException", "StreamingEndpointArn is not an existing standard SNS topic")
+                raise ConnectError(
+                    "InvalidParameterException", "StreamingEndpointArn is not an existing standard SNS topic"
+                )
             if arn not in chat.topics:
                 if len(chat.topics) >= MAX_TOPICS:
                     raise ConnectError("LimitExceededException", "A contact streams to at most 2 topics")
@@ -162,6 +186,26 @@ class ConnectModel:
             response = {"StreamingId": str(uuid.uuid5(uuid.NAMESPACE_URL, chat.contact_id + arn))}
             self._idempotent[("StartContactStreaming", chat.contact_id, token)] = response
             return response
+
+    def start_contact_media_processing(self, request: dict) -> dict:
+        """Turns the chat's message processor on (docs/reference/message-processor.md#activation)."""
+        with self._lock:
+            self.count("StartContactMediaProcessing")
+            self._check_instance(request.get("InstanceId"))
+            chat = self._chats.get(request.get("ContactId") or "")
+            if chat is None:
+                raise ConnectError("ResourceNotFoundException", "Contact not found")
+            if chat.ended:
+                raise ConnectError("InvalidRequestException", "Contact is not active")
+            arn, mode = request.get("ProcessorArn") or "", request.get("FailureMode") or ""
+            if ":function:" not in arn or mode not in (DELIVER, DO_NOT_DELIVER):
+                raise ConnectError(
+                    "InvalidParameterException",
+                    "ProcessorArn must be a Lambda ARN and FailureMode "
+                    "DELIVER_UNPROCESSED_MESSAGE or DO_NOT_DELIVER_UNPROCESSED_MESSAGE",
+                )
+            chat.processor = ProcessorSettings(arn.rsplit(":function:", 1)[1].split(":")[0], mode)
+            return {}
 
     # ------------------------------------------------------------------------------------- participant
 
@@ -194,8 +238,10 @@ class ConnectModel:
                 self._connections[connection_token] = Connection(participant, expires_at)
                 response["ConnectionCredentials"] = {"ConnectionToken": connection_token, "Expiry": iso(expires_at)}
             if "WEBSOCKET" in types:  # not served: the app uses connection credentials only
-                response["Websocket"] = {"Url": "wss://127.0.0.1/unsupported-in-sandbox",
-                                         "ConnectionExpiry": iso(now + 300)}
+                response["Websocket"] = {
+                    "Url": "wss://127.0.0.1/unsupported-in-sandbox",
+                    "ConnectionExpiry": iso(now + 300),
+                }
             return response
 
     def send_message(self, connection_token: str | None, request: dict) -> dict:
@@ -210,8 +256,11 @@ class ConnectModel:
                     return remembered
             content_type, content = request.get("ContentType"), request.get("Content")
             self._check_message(content_type, content)
-            item = self._add(chat, participant, "MESSAGE", content_type, content)
+        item = self._deliver(chat, participant, content_type, content)
+        with self._lock:
             response = {"Id": item["Id"], "AbsoluteTime": item["AbsoluteTime"]}
+            if item.get("MessageMetadata"):
+                response["MessageMetadata"] = item["MessageMetadata"]
             if token is not None:
                 self._idempotent[("SendMessage", participant.participant_id, token)] = response
             return response
@@ -253,7 +302,33 @@ class ConnectModel:
         with self._lock:
             chat = self._active_with_agent(contact_id)
             self._check_message(content_type, text)
-            return self._add(chat, chat.agent, "MESSAGE", content_type, text)
+            agent = chat.agent
+        return self._deliver(chat, agent, content_type, text)
+
+    # ------------------------------------------------------------------------------------- web chat (sandbox page)
+
+    def start_web_chat(self, display_name: str, processor: ProcessorSettings | None) -> Chat:
+        """A native web-chat contact: the widget starts it and connects the customer at once; the entry flow
+        (chat-redaction) has turned the message processor on."""
+        with self._lock:
+            self.count("StartChatContact")
+            now = self._clock()
+            contact_id = str(uuid.uuid4())
+            customer = Participant(str(uuid.uuid4()), "CUSTOMER", display_name, _token(), contact_id, connected=True)
+            chat = Chat(contact_id, self.instance_id, {}, now, now + 1500 * 60, customer, processor=processor)
+            self._chats[contact_id] = chat
+            self._by_participant_token[customer.participant_token] = customer
+            self._add(chat, customer, "EVENT", JOINED)
+            self._agent_joins(chat)
+            return chat
+
+    def web_customer_message(self, contact_id: str, text: str, content_type: str = "text/plain") -> dict:
+        with self._lock:
+            chat = self._chats.get(contact_id)
+            if chat is None or chat.ended:
+                raise validation("no active web chat with this contact id")
+            self._check_message(content_type, text)
+        return self._deliver(chat, chat.customer, content_type, text)
 
     def agent_typing(self, contact_id: str) -> dict:
         with self._lock:
@@ -273,8 +348,9 @@ class ConnectModel:
                 connection.expires_at = min(connection.expires_at, now - 1)
             return len(self._connections)
 
-    def add_item(self, chat: Chat, participant: Participant, item_type: str, content_type: str,
-                 attachments: list[dict]) -> dict:
+    def add_item(
+        self, chat: Chat, participant: Participant, item_type: str, content_type: str, attachments: list[dict]
+    ) -> dict:
         """An ATTACHMENT item, once the scanner decided (attachments.py)."""
         with self._lock:
             return self._add(chat, participant, item_type, content_type, None, attachments)
@@ -308,6 +384,33 @@ class ConnectModel:
         return active[-1] if active else None
 
     # ------------------------------------------------------------------------------------- internals
+
+    def _deliver(self, chat: Chat, participant: Participant, content_type: str, content: str) -> dict:
+        """A message into the transcript, through the chat's processor first if it has one. The Lambda runs
+        outside the lock, as Connect's own call would not hold the chat."""
+        if chat.processor is None or self.processing is None:
+            with self._lock:
+                return self._add(chat, participant, "MESSAGE", content_type, content)
+        event = self.processing.event(
+            chat.contact_id, chat.contact_id, participant, content_type, content, iso(self._clock())
+        )
+        outcome = self.processing.process(chat.processor, event)
+        with self._lock:
+            entry = {"role": participant.role, "sent": content, "at": iso(self._clock()), **outcome.as_dict()}
+            if outcome.delivered:
+                item = self._add(chat, participant, "MESSAGE", outcome.content_type, outcome.content)
+                entry["item_id"] = item["Id"]
+                entry["delivered_text"] = outcome.content
+            else:
+                # Not delivered: no transcript item; the sender's API answer says so (MessageProcessingStatus).
+                status = "REJECTED" if outcome.status == "REJECTED" else "FAILED"
+                item = {
+                    "Id": str(uuid.uuid4()),
+                    "AbsoluteTime": entry["at"],
+                    "MessageMetadata": {"MessageProcessingStatus": status},
+                }
+            chat.processing.append(entry)
+            return item
 
     def count(self, operation: str) -> None:
         with self._lock:
@@ -352,8 +455,15 @@ class ConnectModel:
         chat.ended, chat.end_reason = True, reason
         self._add(chat, None, "EVENT", CHAT_ENDED)
 
-    def _add(self, chat: Chat, participant: Participant | None, item_type: str, content_type: str,
-             content: str | None = None, attachments: list[dict] | None = None) -> dict:
+    def _add(
+        self,
+        chat: Chat,
+        participant: Participant | None,
+        item_type: str,
+        content_type: str,
+        content: str | None = None,
+        attachments: list[dict] | None = None,
+    ) -> dict:
         item: dict[str, Any] = {
             "AbsoluteTime": iso(self._clock()),
             "Id": str(uuid.uuid4()),

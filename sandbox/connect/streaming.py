@@ -1,7 +1,7 @@
 """Chat streaming: every transcript item reaches `connect_stream_handler` as an SNS notification.
 
 Connect publishes each item to the contact's streaming topic; SNS invokes the subscribed Lambda
-asynchronously, and Lambda retries a failed invocation twice before dropping it (REFERENCE.md §4).
+asynchronously, and Lambda retries a failed invocation twice before dropping it (docs/reference/connect-chat.md).
 Deliveries run in order on one worker thread, so the app sees a chat's items in the order they
 happened, and slow handlers never block the API calls that produced the items.
 """
@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sandbox.lambdas import LambdaInvoker
 from sandbox.resources import ACCOUNT_ID
@@ -24,7 +24,7 @@ RETRY_DELAYS = (0.5, 1.0)  # Lambda's async retries, compressed (real: ~1 min, t
 
 
 def sns_event(topic_arn: str, instance_id: str, item: dict) -> dict:
-    """The Lambda event SNS builds for one Connect streaming message (REFERENCE.md §4)."""
+    """The Lambda event SNS builds for one Connect streaming message (docs/reference/connect-chat.md)."""
     attributes = {
         "InitialContactId": item["InitialContactId"],
         "ContactId": item["ContactId"],
@@ -37,24 +37,30 @@ def sns_event(topic_arn: str, instance_id: str, item: dict) -> dict:
     }
     message_id = str(uuid.uuid4())
     subscription = f"{topic_arn}:{uuid.uuid5(uuid.NAMESPACE_URL, topic_arn + FUNCTION)}"
-    return {"Records": [{
-        "EventSource": "aws:sns",
-        "EventVersion": "1.0",
-        "EventSubscriptionArn": subscription,
-        "Sns": {
-            "Type": "Notification",
-            "MessageId": message_id,
-            "TopicArn": topic_arn,
-            "Subject": None,
-            "Message": json.dumps(item),
-            "Timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "SignatureVersion": "1",
-            "Signature": "c2FuZGJveA==",
-            "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-sandbox.pem",
-            "UnsubscribeUrl": f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription}",
-            "MessageAttributes": {name: {"Type": "String", "Value": value} for name, value in attributes.items()},
-        },
-    }]}
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription,
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": topic_arn,
+                    "Subject": None,
+                    "Message": json.dumps(item),
+                    "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "SignatureVersion": "1",
+                    "Signature": "c2FuZGJveA==",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-sandbox.pem",
+                    "UnsubscribeUrl": f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription}",
+                    "MessageAttributes": {
+                        name: {"Type": "String", "Value": value} for name, value in attributes.items()
+                    },
+                },
+            }
+        ]
+    }
 
 
 @dataclass

@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-let lastRendered = { customer: "", agent: "" };
+let lastRendered = { customer: "", agent: "", webchat: "" };
 
 async function api(path, body, headers) {
   const options = body === undefined ? {} : {
@@ -92,12 +92,14 @@ function renderAgent(state) {
   lastRendered.agent = key;
   const rows = [];
   for (const contact of state.contacts) {
-    rows.push(element("li", "event", "— contact " + contact.contact_id.slice(0, 8) + " · " + contact.display_name + " —"));
+    rows.push(element("li", "event", "— contact " + contact.contact_id.slice(0, 8) + " · " + contact.display_name +
+      (contact.processor ? " · message processor on" : "") + " —"));
     for (const item of contact.items) {
       if (item.kind === "event") {
         rows.push(element("li", "event", item.text + " · " + time(item.at)));
       } else if (item.kind === "message") {
-        rows.push(bubbleRow(item.role === "CUSTOMER" ? "theirs" : "mine", item.text, item.role.toLowerCase() + " · " + time(item.at)));
+        const processed = item.processing ? " · " + item.processing : "";
+        rows.push(bubbleRow(item.role === "CUSTOMER" ? "theirs" : "mine", item.text, item.role.toLowerCase() + " · " + time(item.at) + processed));
       } else if (item.kind === "attachment") {
         const body = element("span");
         body.append(attachmentNode(item.name, item.url, item.content_type), " ", element("span", "status-" + item.status, item.status));
@@ -121,12 +123,41 @@ function renderStatus(state) {
   $("ivr-send").disabled = !state.ivr_available;
 }
 
+// The web-chat pane: what the customer typed, what the processor answered, what reached the other side.
+function renderWebChat(state) {
+  const web = state.webchat;
+  if (!web) return;
+  const list = $("webchat-transcript");
+  const key = JSON.stringify(web);
+  if (key === lastRendered.webchat) return;
+  lastRendered.webchat = key;
+  list.replaceChildren(...web.messages.map((message) => {
+    const mine = message.from === "customer";
+    const text = mine ? message.text : (message.delivered ? message.text : "(agent message not delivered)");
+    let meta = time(message.at) + " · " + message.status;
+    if (mine && message.delivered && message.delivered_text !== message.text) meta += " · agent saw: " + message.delivered_text;
+    if (!message.delivered) meta += " · not delivered";
+    if (message.note) meta += " · " + message.note;
+    const row = bubbleRow(mine ? "mine" : "theirs", text, meta);
+    row.classList.add("processing-" + message.status);
+    return row;
+  }));
+  list.scrollTop = list.scrollHeight;
+  $("webchat-contact").textContent = web.contact_id ? "contact " + web.contact_id.slice(0, 8) : "no chat yet";
+  if (web.failure_mode) $("webchat-failure-mode").value = web.failure_mode;
+  $("webchat-broken").checked = !!web.broken;
+}
+// The sandbox has two customers: one on Messenger, one on Instagram (ids as in sandbox/customer.py).
+const CUSTOMER_IDS = { messenger: "7000000000000001", instagram: "8000000000000001" };
+function customerId() { return CUSTOMER_IDS[$("customer-channel").value]; }
+
 async function refresh() {
   try {
-    const state = await api("state");
+    const state = await api("state?psid=" + customerId());
     renderCustomer(state);
     renderAgent(state);
     renderStatus(state);
+    renderWebChat(state);
   } catch (error) {
     $("status").textContent = "sandbox not answering: " + error.message;
   }
@@ -166,7 +197,7 @@ async function sendFile(input, path) {
 
 $("customer-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  submitText("customer-input", "customer/message");
+  submitText("customer-input", "customer/message", { channel: $("customer-channel").value, psid: customerId() });
 });
 
 $("agent-form").addEventListener("submit", (event) => {
@@ -224,6 +255,28 @@ $("ivr-form").addEventListener("submit", async (event) => {
     $("ivr-result").textContent = "error: " + error.message;
     showError(error.message);
   }
+});
+
+$("webchat-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("webchat-input").value.trim();
+  if (!text) return;
+  $("webchat-input").value = "";
+  try { await api("webchat/message", { text, content_type: $("webchat-type").value }); } catch (error) { flash(error.message); }
+  refresh();
+});
+
+async function webchatSwitches() {
+  try {
+    await api("webchat/failure", { failure_mode: $("webchat-failure-mode").value, broken: $("webchat-broken").checked });
+  } catch (error) { flash(error.message); }
+  refresh();
+}
+$("webchat-failure-mode").addEventListener("change", webchatSwitches);
+$("webchat-broken").addEventListener("change", webchatSwitches);
+$("webchat-new").addEventListener("click", async () => {
+  try { await api("webchat/start", {}); } catch (error) { flash(error.message); }
+  refresh();
 });
 
 $("expire-tokens").addEventListener("click", async () => {

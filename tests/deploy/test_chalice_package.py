@@ -18,8 +18,8 @@ import pytest
 
 from infra import chalice_config, policies
 from infra.stage import FUNCTIONS, Stage
-from tests.conftest import PROJECT_DIR, REGION
 from tests.iam_scan import Project
+from tests.support import PROJECT_DIR, REGION
 
 EXAMPLE = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
 
@@ -29,10 +29,10 @@ def package(tmp_path_factory):
     project = tmp_path_factory.mktemp("project")
     for name in ("app.py", "requirements.txt"):
         shutil.copy(PROJECT_DIR / name, project / name)
-    shutil.copytree(PROJECT_DIR / "chalicelib", project / "chalicelib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(PROJECT_DIR / ".chalice", project / ".chalice",
-                    ignore=shutil.ignore_patterns("deployed", "deployments"))
+    shutil.copytree(PROJECT_DIR / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        PROJECT_DIR / ".chalice", project / ".chalice", ignore=shutil.ignore_patterns("deployed", "deployments")
+    )
     # Chalice caches built packages by requirements, runtime and architecture in .chalice/deployments
     # (git-ignored); sharing it with the project makes every run after the first one fast.
     cache = PROJECT_DIR / ".chalice" / "deployments"
@@ -46,8 +46,14 @@ def package(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "CONNECT_STREAMING_TOPIC_ARN"}
     env["AWS_DEFAULT_REGION"] = REGION
     chalice = str(Path(sys.executable).with_name("chalice"))
-    done = subprocess.run([chalice, "package", "--stage", "prod", "out"], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [chalice, "package", "--stage", "prod", "out"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     cache.mkdir(exist_ok=True)
     for layer in (project / ".chalice" / "deployments").glob("managed-layer-*.zip"):
@@ -57,7 +63,9 @@ def package(tmp_path_factory):
 
 
 def functions(template) -> dict[str, dict]:
-    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    return {
+        name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
+    }
 
 
 def by_chalice_name(template, stage: Stage) -> dict[str, dict]:
@@ -119,6 +127,8 @@ def test_stream_handler_subscribes_to_the_stacks_topic(package):
 
 def test_the_stage_environment_carries_no_secret(package):
     project, *_ = package
-    environment = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["prod"]["environment_variables"]
+    environment = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["prod"][
+        "environment_variables"
+    ]
     assert all(not any(word in name for word in ("TOKEN", "PASSWORD", "PRIVATE")) for name in environment)
     assert environment["MESSENGER_SECRET_ID"].startswith("arn:aws:secretsmanager:")

@@ -59,8 +59,11 @@ def test_the_dead_letter_key_serves_only_the_topics_redrive_and_sqs_in_this_acco
 def test_the_stream_handler_may_use_the_dead_letter_key_through_sqs_only():
     stage = example_stage()
     by_function = rendered(stage)
-    kms = [s for s in statements(by_function["connect_stream_handler"])
-           if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+    kms = [
+        s
+        for s in statements(by_function["connect_stream_handler"])
+        if any(a.startswith("kms:") for a in as_list(s["Action"]))
+    ]
     (statement,) = kms
     assert set(as_list(statement["Action"])) == {"kms:GenerateDataKey", "kms:Decrypt"}
     assert statement["Resource"] == f"arn:aws:kms:{stage.region}:{stage.account}:key/*"

@@ -33,8 +33,7 @@ class StubbedAws:
     dry_run = False
 
     def __init__(self) -> None:
-        self.client = boto3.client("connect", region_name="us-east-1", aws_access_key_id="x",
-                                   aws_secret_access_key="x")
+        self.client = boto3.client("connect", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
         self.stub = Stubber(self.client)
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
@@ -62,8 +61,11 @@ def config_dir(tmp_path: Path, environment: dict[str, str] | None = None) -> Pat
 
 
 def expect_list(aws: StubbedAws, flows: list[dict[str, str]]) -> None:
-    aws.stub.add_response("list_contact_flows", {"ContactFlowSummaryList": flows},
-                          {"InstanceId": INSTANCE, "ContactFlowTypes": ["CONTACT_FLOW"], "MaxResults": 1000})
+    aws.stub.add_response(
+        "list_contact_flows",
+        {"ContactFlowSummaryList": flows},
+        {"InstanceId": INSTANCE, "ContactFlowTypes": ["CONTACT_FLOW"], "MaxResults": 1000},
+    )
 
 
 def expect_lambdas(aws: StubbedAws, associated: list[str]) -> None:
@@ -76,10 +78,19 @@ def test_a_fresh_instance_gets_each_flow_created_published_and_the_decryptor_ass
     expect_list(aws, [])
     created: list[str] = []
     for flow_file in deployable(target):
-        aws.stub.add_response("create_contact_flow", {"ContactFlowId": f"id-{flow_file.key}"}, {
-            "InstanceId": INSTANCE, "Name": flow_name(target, flow_file), "Type": "CONTACT_FLOW",
-            "Description": ANY, "Content": rendered(target, flow_file.key), "Status": "PUBLISHED",
-            "Tags": {"app": "connect-guard", "stage": "prod"}})
+        aws.stub.add_response(
+            "create_contact_flow",
+            {"ContactFlowId": f"id-{flow_file.key}"},
+            {
+                "InstanceId": INSTANCE,
+                "Name": flow_name(target, flow_file),
+                "Type": "CONTACT_FLOW",
+                "Description": ANY,
+                "Content": rendered(target, flow_file.key),
+                "Status": "PUBLISHED",
+                "Tags": {"app": "connect-guard", "stage": "prod"},
+            },
+        )
         created.append(flow_file.key)
         if flow_file.key == "secure-ivr":
             expect_lambdas(aws, [])
@@ -97,9 +108,11 @@ def test_a_deployed_instance_is_left_alone(tmp_path):
     flows = deployable(target)
     expect_list(aws, [{"Id": f"id-{f.key}", "Name": flow_name(target, f)} for f in flows])
     for flow_file in flows:
-        aws.stub.add_response("describe_contact_flow", {"ContactFlow": {
-            "Status": "PUBLISHED", "Content": rendered(target, flow_file.key)}},
-            {"InstanceId": INSTANCE, "ContactFlowId": f"id-{flow_file.key}"})
+        aws.stub.add_response(
+            "describe_contact_flow",
+            {"ContactFlow": {"Status": "PUBLISHED", "Content": rendered(target, flow_file.key)}},
+            {"InstanceId": INSTANCE, "ContactFlowId": f"id-{flow_file.key}"},
+        )
         if flow_file.key == "secure-ivr":
             expect_lambdas(aws, [target.function_arn("ivr_decryptor")])
     with aws.stub:
@@ -139,19 +152,30 @@ def test_an_update_connect_did_not_publish_stops_the_deploy(tmp_path):
     aws.stub.add_response("update_contact_flow_content", {}, {**key, "Content": rendered(target, "secure-ivr")})
     aws.stub.add_response("describe_contact_flow", {"ContactFlow": {"Status": "SAVED", "Content": stale}}, key)
     with aws.stub, pytest.raises(FlowDeployError, match="publish it in the console"):
-        FlowDeployment(target, aws, printer=lambda _: None, project_dir=config_dir(tmp_path), flows=[flow_file]).deploy()
+        FlowDeployment(
+            target, aws, printer=lambda _: None, project_dir=config_dir(tmp_path), flows=[flow_file]
+        ).deploy()
 
 
 def test_connects_validation_problems_are_reported_one_by_one(tmp_path):
     target, aws = stage(), StubbedAws()
     expect_list(aws, [])
-    aws.stub.add_client_error("create_contact_flow", service_error_code="InvalidContactFlowException",
-                              http_status_code=400, modeled_fields={"problems": [
-                                  {"message": "Invalid key id"}, {"message": "Lambda not associated"}]})
-    with aws.stub, pytest.raises(FlowDeployError, match="Connect rejected connect-guard-prod-secure-ivr: "
-                                                        "Invalid key id; Lambda not associated"):
-        FlowDeployment(target, aws, printer=lambda _: None, project_dir=config_dir(tmp_path),
-                       flows=[load("secure-ivr")]).deploy()
+    aws.stub.add_client_error(
+        "create_contact_flow",
+        service_error_code="InvalidContactFlowException",
+        http_status_code=400,
+        modeled_fields={"problems": [{"message": "Invalid key id"}, {"message": "Lambda not associated"}]},
+    )
+    with (
+        aws.stub,
+        pytest.raises(
+            FlowDeployError,
+            match="Connect rejected connect-guard-prod-secure-ivr: Invalid key id; Lambda not associated",
+        ),
+    ):
+        FlowDeployment(
+            target, aws, printer=lambda _: None, project_dir=config_dir(tmp_path), flows=[load("secure-ivr")]
+        ).deploy()
 
 
 def test_a_flow_that_breaks_an_invariant_is_never_uploaded(tmp_path):
@@ -173,8 +197,10 @@ def test_a_flow_without_its_parameters_is_skipped_with_the_parameter_named(tmp_p
     with aws.stub:
         assert FlowDeployment(target, aws, printer=lines.append, project_dir=config_dir(tmp_path)).deploy() == {}
     text = "\n".join(lines)
-    assert ("skipped: no value for IvrCertificate, IvrEncryptionKeyId, QueueArn (parameter IvrCertificateFile, "
-            "parameter IvrEncryptionKeyId, parameter FlowQueueArn)") in text
+    assert (
+        "skipped: no value for IvrCertificate, IvrEncryptionKeyId, QueueArn (parameter IvrCertificateFile, "
+        "parameter IvrEncryptionKeyId, parameter FlowQueueArn)"
+    ) in text
 
 
 def test_a_queue_id_is_completed_to_the_instances_queue_arn():
@@ -190,9 +216,14 @@ def test_a_certificate_file_that_is_not_a_certificate_is_refused(tmp_path):
 
 def test_destroy_deletes_only_the_flows_of_this_stage(tmp_path):
     target, aws = stage(), StubbedAws()
-    expect_list(aws, [{"Id": "id-s", "Name": "connect-guard-prod-secure-ivr"},
-                      {"Id": "id-d", "Name": "connect-guard-dev-secure-ivr"},
-                      {"Id": "id-x", "Name": "Default customer queue"}])
+    expect_list(
+        aws,
+        [
+            {"Id": "id-s", "Name": "connect-guard-prod-secure-ivr"},
+            {"Id": "id-d", "Name": "connect-guard-dev-secure-ivr"},
+            {"Id": "id-x", "Name": "Default customer queue"},
+        ],
+    )
     aws.stub.add_response("delete_contact_flow", {}, {"InstanceId": INSTANCE, "ContactFlowId": "id-s"})
     with aws.stub:
         FlowDeployment(target, aws, printer=lambda _: None, project_dir=tmp_path).destroy()
@@ -201,7 +232,8 @@ def test_destroy_deletes_only_the_flows_of_this_stage(tmp_path):
 
 def test_the_switch_is_read_from_the_stage_environment(tmp_path):
     assert stage_settings(stage(), config_dir(tmp_path, {"MESSENGER_USE_PROCESSOR": "on"})) == {
-        "MESSENGER_USE_PROCESSOR": True}
+        "MESSENGER_USE_PROCESSOR": True
+    }
     assert stage_settings(stage(), tmp_path / "nowhere") == {"MESSENGER_USE_PROCESSOR": False}
 
 
@@ -217,7 +249,9 @@ def test_dry_run_prints_every_deployable_flow_with_every_placeholder_filled(monk
     assert not PLACEHOLDER.search(text)
     certificate = (PROJECT_DIR / EXAMPLE["IvrCertificateFile"]).read_text()
     assert json.dumps(certificate)[1:-1] in text  # inside the content, as a JSON string
-    assert '"LambdaFunctionARN":"arn:aws:lambda:us-east-1:123456789012:function:connect-guard-prod-ivr_decryptor"' in text
+    assert (
+        '"LambdaFunctionARN":"arn:aws:lambda:us-east-1:123456789012:function:connect-guard-prod-ivr_decryptor"' in text
+    )
 
 
 def test_dry_run_destroy_deletes_the_flows_first():
@@ -246,9 +280,28 @@ def test_a_hand_edited_flow_is_put_back(tmp_path):
     expect_list(aws, [{"Id": "id-s", "Name": flow_name(target, flow_file)}])
     aws.stub.add_response("describe_contact_flow", {"ContactFlow": {"Status": "PUBLISHED", "Content": edited}}, key)
     aws.stub.add_response("update_contact_flow_content", {}, {**key, "Content": rendered(target, "secure-ivr")})
-    aws.stub.add_response("describe_contact_flow", {"ContactFlow": {
-        "Status": "PUBLISHED", "Content": rendered(target, "secure-ivr")}}, key)
+    aws.stub.add_response(
+        "describe_contact_flow",
+        {"ContactFlow": {"Status": "PUBLISHED", "Content": rendered(target, "secure-ivr")}},
+        key,
+    )
     expect_lambdas(aws, [target.function_arn("ivr_decryptor")])
     with aws.stub:
-        FlowDeployment(target, aws, printer=lambda _: None, project_dir=config_dir(tmp_path), flows=[flow_file]).deploy()
+        FlowDeployment(
+            target, aws, printer=lambda _: None, project_dir=config_dir(tmp_path), flows=[flow_file]
+        ).deploy()
     aws.stub.assert_no_pending_responses()
+
+
+def test_render_writes_importable_files_that_pass_the_command_line_check(tmp_path, capsys):
+    from infra import flow_deploy
+
+    assert flow_deploy.main(["render", "--stage", "prod", "--out", str(tmp_path)]) == 0
+    files = sorted(tmp_path.glob("*.json"))
+    assert [f.name for f in files] == sorted(f"{flow_name(stage(), f)}.json" for f in deployable(stage()))
+    for path in files:
+        assert not PLACEHOLDER.search(path.read_text())
+        assert "ConnectGuard" not in json.loads(path.read_text())["Metadata"]
+    capsys.readouterr()
+    assert flow_checks.main([str(f) for f in files]) == 0
+    assert capsys.readouterr().out.count(": ok") == len(files)

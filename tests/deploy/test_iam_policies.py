@@ -17,8 +17,8 @@ import pytest
 
 from infra import policies
 from infra.stage import FUNCTIONS, STAGES, Stage
-from tests.conftest import PROJECT_DIR
 from tests.iam_scan import Call, Project
+from tests.support import PROJECT_DIR
 
 # The only actions granted on Resource "*": these services have no resource-level permissions
 # (Service Authorization Reference). Documented in docs/deploy.md (Least privilege).
@@ -32,8 +32,10 @@ IMPLICIT_ACTIONS = {
     "kms:GenerateDataKey": "SQS encrypts the stream handler's dead letters with the DLQ's customer managed key",
     "s3:GetObjectVersion": "S3 authorises a GetObject that names a VersionId (the scanner pins it) as GetObjectVersion",
 }
-FULL_OPTIONS = {"AttachmentsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-                "IvrKeysKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee"}
+FULL_OPTIONS = {
+    "AttachmentsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+    "IvrKeysKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee",
+}
 
 
 def example_stage(stage: str = "prod", **overrides) -> Stage:
@@ -61,8 +63,12 @@ def committed(stage: str) -> dict[str, dict]:
 def configured_actions(function: str) -> dict[str, object]:
     """{action: predicate over the function's environment} for statements granted only when configured."""
     template = policies.load_template(function)
-    return {a: policies.CONFIGURED_STATEMENTS[s["Sid"]] for s in template["Statement"]
-            if s.get("Sid") in policies.CONFIGURED_STATEMENTS for a in as_list(s["Action"])}
+    return {
+        a: policies.CONFIGURED_STATEMENTS[s["Sid"]]
+        for s in template["Statement"]
+        if s.get("Sid") in policies.CONFIGURED_STATEMENTS
+        for a in as_list(s["Action"])
+    }
 
 
 def all_policies() -> list[tuple[str, str, dict]]:
@@ -80,8 +86,9 @@ def as_list(value) -> list[str]:
 
 
 def allows(policy: dict, action: str) -> bool:
-    return any(fnmatchcase(action.lower(), pattern.lower())
-               for s in statements(policy) for pattern in as_list(s["Action"]))
+    return any(
+        fnmatchcase(action.lower(), pattern.lower()) for s in statements(policy) for pattern in as_list(s["Action"])
+    )
 
 
 def granted(policy: dict) -> set[str]:
@@ -120,8 +127,10 @@ def test_kms_is_granted_only_for_a_configured_key_and_only_through_its_service()
     # The dead-letter queue's own key (through SQS) is the stream handler's only KMS grant without options.
     assert [f for f, p in without.items() if allows(p, "kms:Decrypt")] == ["connect_stream_handler"]
     full = rendered(example_stage(**FULL_OPTIONS))
-    for function, service, key in (("attachment_scanner", "s3", FULL_OPTIONS["AttachmentsKmsKeyArn"]),
-                                   ("ivr_decryptor", "ssm", FULL_OPTIONS["IvrKeysKmsKeyArn"])):
+    for function, service, key in (
+        ("attachment_scanner", "s3", FULL_OPTIONS["AttachmentsKmsKeyArn"]),
+        ("ivr_decryptor", "ssm", FULL_OPTIONS["IvrKeysKmsKeyArn"]),
+    ):
         (statement,) = [s for s in statements(full[function]) if "kms:Decrypt" in as_list(s["Action"])]
         assert statement["Resource"] == key
         assert statement["Condition"] == {"StringEquals": {"kms:ViaService": f"{service}.us-east-1.amazonaws.com"}}
@@ -136,25 +145,34 @@ def test_resources_are_this_deployments_exact_arns():
     by_function = rendered(stage)
 
     def resources_of(function, action):
-        return {r for s in statements(by_function[function]) if action in as_list(s["Action"])
-                for r in as_list(s["Resource"])}
+        return {
+            r
+            for s in statements(by_function[function])
+            if action in as_list(s["Action"])
+            for r in as_list(s["Resource"])
+        }
 
     assert resources_of("api_handler", "dynamodb:PutItem") == {out["SessionsTableArn"]}
     assert resources_of("api_handler", "secretsmanager:GetSecretValue") == {out["MessengerSecretArn"]}
     assert resources_of("api_handler", "connect:StartChatContact") == {
-        f"{stage.instance_arn}/contact-flow/{out['ConnectContactFlowId']}"}
+        f"{stage.instance_arn}/contact-flow/{out['ConnectContactFlowId']}"
+    }
     assert resources_of("api_handler", "connect:StartContactStreaming") == {f"{stage.instance_arn}/contact/*"}
     assert resources_of("attachment_scanner", "s3:GetObject") == {
-        "arn:aws:s3:::amazon-connect-example-attachments/connect/example/Attachments/*"}
+        "arn:aws:s3:::amazon-connect-example-attachments/connect/example/Attachments/*"
+    }
     assert resources_of("ivr_decryptor", "ssm:GetParameters") == {
         "arn:aws:ssm:us-east-1:123456789012:parameter/connect-guard/prod/ivr-keys",
-        "arn:aws:ssm:us-east-1:123456789012:parameter/connect-guard/prod/ivr-keys/*"}
+        "arn:aws:ssm:us-east-1:123456789012:parameter/connect-guard/prod/ivr-keys/*",
+    }
     assert resources_of("connect_stream_handler", "sqs:SendMessage") == {out["DeadLetterQueueArn"]}
 
 
 def test_an_unknown_placeholder_fails_rendering_instead_of_leaking_into_a_policy():
-    template = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "${NoSuchOutput}"}]}
+    template = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "${NoSuchOutput}"}],
+    }
     with pytest.raises(KeyError):
         policies.render(template, {})
 
@@ -186,17 +204,20 @@ def test_the_app_has_no_entry_point_we_do_not_deploy():
 @pytest.mark.parametrize("label", [f"{s}-committed" for s in STAGES] + ["prod-all-engines"])
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_call_a_function_makes_is_allowed_by_its_own_policy(label, function):
-    entry = ENTRY_POINTS.get(function)
-    if entry is None:
-        pytest.skip(f"{function} is not in app.py yet")
+    entry = ENTRY_POINTS[function]  # every deployed function is an entry point of app.py
     if label.endswith("committed"):
         stage = label.split("-")[0]
         policy, environment = committed(stage)[function], policies.function_environment(CONFIG, stage, function)
     else:
         policy, environment = rendered(example_stage(**FULL_OPTIONS), "both")[function], {"PII_ENGINE": "both"}
     switched_off = {a for a, enabled in configured_actions(function).items() if not enabled(environment)}
-    missing = sorted(f"{action} ({c.module})" for c in PROJECT.calls(entry) if c.needs_iam
-                     for action in c.actions if action not in switched_off and not allows(policy, action))
+    missing = sorted(
+        f"{action} ({c.module})"
+        for c in PROJECT.calls(entry)
+        if c.needs_iam
+        for action in c.actions
+        if action not in switched_off and not allows(policy, action)
+    )
     assert not missing, f"{function} calls AWS without permission: {missing}"
 
 
@@ -204,23 +225,26 @@ def test_every_call_a_function_makes_is_allowed_by_its_own_policy(label, functio
 def test_a_policy_grants_nothing_its_function_does_not_call(function):
     """Configured capabilities (Comprehend) are checked by the test below instead: their grant follows
     the configuration, so it exists before and whether or not the code path is taken."""
-    entry = ENTRY_POINTS.get(function)
-    if entry is None:
-        pytest.skip(f"{function} is not in app.py yet")
+    entry = ENTRY_POINTS[function]  # every deployed function is an entry point of app.py
     needed = {a.lower() for c in PROJECT.calls(entry) if c.needs_iam for a in c.actions}
-    if not needed:
-        pytest.skip(f"{function} makes no AWS call yet (its use case has not landed)")
+    assert needed, f"{function} makes no AWS call: its policy would grant nothing"
     policy = rendered(example_stage(**FULL_OPTIONS))[function]
-    unused = sorted(a for a in granted(policy) if a.lower() not in needed and a not in IMPLICIT_ACTIONS
-                    and a not in configured_actions(function))
+    unused = sorted(
+        a
+        for a in granted(policy)
+        if a.lower() not in needed and a not in IMPLICIT_ACTIONS and a not in configured_actions(function)
+    )
     assert not unused, f"{function} is granted actions its code never calls: {unused}"
 
 
-@pytest.mark.parametrize("engine,granted_to", [
-    ("local", set()),
-    ("comprehend", {"api_handler", "connect_stream_handler"}),
-    ("both", {"api_handler", "connect_stream_handler"}),
-])
+@pytest.mark.parametrize(
+    "engine,granted_to",
+    [
+        ("local", set()),
+        ("comprehend", {"api_handler", "connect_stream_handler", "message_processor"}),
+        ("both", {"api_handler", "connect_stream_handler", "message_processor"}),
+    ],
+)
 def test_comprehend_is_granted_only_when_the_pii_engine_uses_it(engine, granted_to):
     by_function = rendered(example_stage(), engine)
     assert {f for f, p in by_function.items() if allows(p, "comprehend:DetectPiiEntities")} == granted_to
@@ -314,7 +338,9 @@ def test_scanner_attributes_calls_to_the_entry_points_that_reach_them(tmp_path):
 def test_a_missing_permission_is_found(tmp_path):
     project = write_project(tmp_path, SAMPLE)
     entry = project.entry_points()["scanner"]
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}],
+    }
     missing = {a for c in project.calls(entry) if c.needs_iam for a in c.actions if not allows(policy, a)}
     assert missing == {"ssm:GetParametersByPath"}

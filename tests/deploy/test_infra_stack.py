@@ -13,7 +13,7 @@ from infra import chalice_config
 from infra.aws_calls import RealAws
 from infra.deploy import Deployment
 from infra.stage import FUNCTIONS, TEMPLATE_PATH, Stage
-from tests.conftest import PROJECT_DIR, REGION
+from tests.support import PROJECT_DIR, REGION
 
 # moto's CloudFormation skips resource types it does not model (alarms, policies, metric filters).
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::")
@@ -42,14 +42,19 @@ def stack(tmp_path):
 
         session = boto3.session.Session(region_name=REGION)
         secret_arn = session.client("secretsmanager").create_secret(
-            Name="connect-guard/prod/messenger", SecretString=json.dumps(SECRET))["ARN"]
-        stage = Stage.from_params("prod", {
-            "ConnectInstanceArn": INSTANCE_ARN,
-            "ConnectContactFlowId": "66666666-7777-8888-9999-000000000000",
-            "AttachmentsBucketName": "connect-attachments-example",
-            "AttachmentsPrefix": "connect/example/Attachments",
-            "MessengerSecretArn": secret_arn,
-        }, "connect-guard")
+            Name="connect-guard/prod/messenger", SecretString=json.dumps(SECRET)
+        )["ARN"]
+        stage = Stage.from_params(
+            "prod",
+            {
+                "ConnectInstanceArn": INSTANCE_ARN,
+                "ConnectContactFlowId": "66666666-7777-8888-9999-000000000000",
+                "AttachmentsBucketName": "connect-attachments-example",
+                "AttachmentsPrefix": "connect/example/Attachments",
+                "MessengerSecretArn": secret_arn,
+            },
+            "connect-guard",
+        )
         said: list[str] = []
         outputs = Deployment(stage, RealAws(stage, said.append), said.append, tmp_path).ensure_stack()
         yield stage, outputs, session, said
@@ -57,7 +62,9 @@ def stack(tmp_path):
 
 def test_the_deploy_tool_creates_the_stack_and_its_outputs_are_the_predicted_ones(stack):
     stage, outputs, _, said = stack
-    assert any(line.startswith("aws cloudformation create-stack --stack-name connect-guard-prod-infra") for line in said)
+    assert any(
+        line.startswith("aws cloudformation create-stack --stack-name connect-guard-prod-infra") for line in said
+    )
     assert outputs == stage.predicted_outputs()
 
 
@@ -110,8 +117,10 @@ def test_only_our_connect_instance_may_publish_to_the_stream_topic(resources):
     statements = props(resources, "StreamingTopicPolicy")["PolicyDocument"]["Statement"]
     (allow,) = [s for s in statements if s["Effect"] == "Allow"]
     assert allow["Principal"] == {"Service": "connect.amazonaws.com"} and allow["Action"] == "sns:Publish"
-    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                  "ArnEquals": {"aws:SourceArn": {"Ref": "ConnectInstanceArn"}}}
+    assert allow["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnEquals": {"aws:SourceArn": {"Ref": "ConnectInstanceArn"}},
+    }
     key_statements = props(resources, "StreamingTopicKey")["KeyPolicy"]["Statement"]
     (connect,) = [s for s in key_statements if s["Principal"] == {"Service": "connect.amazonaws.com"}]
     assert connect["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
@@ -127,32 +136,49 @@ def test_dead_letter_queue_accepts_only_the_stream_topics_redrive(resources):
 
 def test_alarms_watch_every_function_the_dlq_and_the_scanners_rejection_rate(resources):
     alarms = {name: p["Properties"] for name, p in resources.items() if p["Type"] == "AWS::CloudWatch::Alarm"}
-    watched = {a["Dimensions"][0]["Value"]["Fn::Sub"] for a in alarms.values()
-               if a.get("Namespace") == "AWS/Lambda" and a["MetricName"] == "Errors"}
-    throttled = {a["Dimensions"][0]["Value"]["Fn::Sub"].rsplit("-", 1)[-1] for a in alarms.values()
-                 if a.get("MetricName") == "Throttles"}
+    watched = {
+        a["Dimensions"][0]["Value"]["Fn::Sub"]
+        for a in alarms.values()
+        if a.get("Namespace") == "AWS/Lambda" and a["MetricName"] == "Errors"
+    }
+    throttled = {
+        a["Dimensions"][0]["Value"]["Fn::Sub"].rsplit("-", 1)[-1]
+        for a in alarms.values()
+        if a.get("MetricName") == "Throttles"
+    }
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["prod"]["lambda_functions"]
     synchronous_and_capped = {f for f in ("attachment_scanner", "ivr_decryptor") if "reserved_concurrency" in config[f]}
     assert throttled == synchronous_and_capped
-    stage = Stage.from_params("prod", json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text()),
-                              "connect-guard")
+    stage = Stage.from_params(
+        "prod", json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text()), "connect-guard"
+    )
     assert {w.replace("${AppName}", "connect-guard").replace("${Stage}", "prod") for w in watched} == {
-        stage.function_name(f) for f in FUNCTIONS}
+        stage.function_name(f) for f in FUNCTIONS
+    }
     assert any(a.get("Namespace") == "AWS/SQS" for a in alarms.values())
     (rate,) = [a for a in alarms.values() if "Metrics" in a]
     metrics = {m["Id"]: m for m in rate["Metrics"]}
     assert metrics["rejected"]["MetricStat"]["Metric"]["MetricName"] == "AttachmentsRejected"
-    filters = {p["Properties"]["MetricTransformations"][0]["MetricName"]: p["Properties"]["FilterPattern"]
-               for p in resources.values() if p["Type"] == "AWS::Logs::MetricFilter"}
-    assert filters == {"AttachmentsScanned": '{ $.event = "scan_decision" }',
-                       "AttachmentsRejected": '{ $.event = "scan_decision" && $.status = "REJECTED" }'}
+    filters = {
+        p["Properties"]["MetricTransformations"][0]["MetricName"]: p["Properties"]["FilterPattern"]
+        for p in resources.values()
+        if p["Type"] == "AWS::Logs::MetricFilter"
+    }
+    assert filters == {
+        "AttachmentsScanned": '{ $.event = "scan_decision" }',
+        "AttachmentsRejected": '{ $.event = "scan_decision" && $.status = "REJECTED" }',
+    }
 
 
 def test_log_groups_are_the_ones_chalice_functions_write_to(resources):
-    groups = {p["Properties"]["LogGroupName"]["Fn::Sub"] for p in resources.values()
-              if p["Type"] == "AWS::Logs::LogGroup" and p["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/")}
+    groups = {
+        p["Properties"]["LogGroupName"]["Fn::Sub"]
+        for p in resources.values()
+        if p["Type"] == "AWS::Logs::LogGroup" and p["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/")
+    }
     expected = {"/aws/lambda/${AppName}-${Stage}"} | {
-        f"/aws/lambda/${{AppName}}-${{Stage}}-{f}" for f in FUNCTIONS if f != "api_handler"}
+        f"/aws/lambda/${{AppName}}-${{Stage}}-{f}" for f in FUNCTIONS if f != "api_handler"
+    }
     assert groups == expected
 
 
@@ -194,8 +220,9 @@ def test_messenger_verification_reads_the_secret_the_stack_names(deployed_client
     client, app, _, _ = deployed_client
     if "/webhook/messenger" not in app.routes:
         pytest.skip("the Messenger webhook has not landed in app.py yet")
-    verified = client.http.get("/webhook/messenger?hub.mode=subscribe&hub.verify_token=verify-canary-42"
-                               "&hub.challenge=1158201444")
+    verified = client.http.get(
+        "/webhook/messenger?hub.mode=subscribe&hub.verify_token=verify-canary-42&hub.challenge=1158201444"
+    )
     assert verified.status_code == 200 and verified.body == b"1158201444"
     refused = client.http.get("/webhook/messenger?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")
     assert refused.status_code == 403
@@ -212,13 +239,26 @@ def test_the_scanner_reads_attachments_under_the_configured_prefix(deployed_clie
     aws.client("s3")
     s3 = session.client("s3")
     s3.create_bucket(Bucket="connect-attachments-example")  # Connect's bucket, made here as Connect would
-    key = f"connect/example/Attachments/chat/2026/11/20/f1_20261120T22:00_UTC.txt"
+    key = "connect/example/Attachments/chat/2026/11/20/f1_20261120T22:00_UTC.txt"
     body = b"order 1234 arrives on tuesday\n"
     s3.put_object(Bucket="connect-attachments-example", Key=key, Body=body)
-    event = {"Version": "1.0", "InstanceId": INSTANCE_ID, "File": {
-        "FileId": "f1", "FileCreationTime": 1763676000000, "FileName": "note.txt", "FileSizeInBytes": len(body),
-        "FileLocation": {"S3Location": {"Bucket": "connect-attachments-example", "Key": key,
-                                        "Arn": f"arn:aws:s3:::connect-attachments-example/{key}"}}}}
+    event = {
+        "Version": "1.0",
+        "InstanceId": INSTANCE_ID,
+        "File": {
+            "FileId": "f1",
+            "FileCreationTime": 1763676000000,
+            "FileName": "note.txt",
+            "FileSizeInBytes": len(body),
+            "FileLocation": {
+                "S3Location": {
+                    "Bucket": "connect-attachments-example",
+                    "Key": key,
+                    "Arn": f"arn:aws:s3:::connect-attachments-example/{key}",
+                }
+            },
+        },
+    }
     assert client.lambda_.invoke("attachment_scanner", event).payload == {"Status": "APPROVED"}
 
 
@@ -228,11 +268,17 @@ def test_the_decryptor_finds_its_keys_under_the_stacks_path(deployed_client):
     if "ivr_decryptor" not in lambda_names(app) or not fixture.is_dir():
         pytest.skip("ivr_decryptor (and its test vector) has not landed yet")
     session.client("ssm").put_parameter(
-        Name=outputs["IvrKeysPath"] + "a5ecd749-4bd8-4a94-bfde-27eefe4f12b1", Type="SecureString",
-        Value=(fixture / "test.private.key").read_text())
-    event = {"Name": "ContactFlowEvent", "Details": {
-        "ContactData": {"ContactId": "c1", "InstanceARN": INSTANCE_ARN, "Channel": "VOICE"},
-        "Parameters": {"EncryptedInput": (fixture / "ciphertext.b64").read_text().strip()}}}
+        Name=outputs["IvrKeysPath"] + "a5ecd749-4bd8-4a94-bfde-27eefe4f12b1",
+        Type="SecureString",
+        Value=(fixture / "test.private.key").read_text(),
+    )
+    event = {
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "ContactData": {"ContactId": "c1", "InstanceARN": INSTANCE_ARN, "Channel": "VOICE"},
+            "Parameters": {"EncryptedInput": (fixture / "ciphertext.b64").read_text().strip()},
+        },
+    }
     result = client.lambda_.invoke("ivr_decryptor", event).payload
     assert result["Status"] == "OK" and result["Length"] == "12"
 
@@ -246,13 +292,19 @@ def test_the_parameters_the_tool_passes_satisfy_the_templates_constraints():
     template, _ = decode(str(TEMPLATE_PATH))
     declared = template["Parameters"]
     example = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
-    full = {**example, "AttachmentsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-            "IvrKeysKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee",
-            "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:on-call", "AttachmentsPrefix": "connect/example/Attachments/"}
+    full = {
+        **example,
+        "AttachmentsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        "IvrKeysKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee",
+        "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:on-call",
+        "AttachmentsPrefix": "connect/example/Attachments/",
+    }
     for params in (example, full):
         for stage_name in ("dev", "prod"):
-            passed = {p["ParameterKey"]: p["ParameterValue"]
-                      for p in Stage.from_params(stage_name, params, "connect-guard").template_parameters()}
+            passed = {
+                p["ParameterKey"]: p["ParameterValue"]
+                for p in Stage.from_params(stage_name, params, "connect-guard").template_parameters()
+            }
             assert set(passed) == set(declared)
             for name, value in passed.items():
                 spec = declared[name]

@@ -8,11 +8,11 @@ import pytest
 
 from chalicelib import settings
 from infra.stage import FUNCTIONS, STAGES
-from tests.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 CONFIG = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-CONNECT_FLOW_LIMIT_S = 8      # Invoke AWS Lambda function block (REFERENCE.md §7.5)
-CONNECT_SCANNER_LIMIT_S = 60  # FILE_SCANNER, retries included (REFERENCE.md §5)
+CONNECT_FLOW_LIMIT_S = 8  # Invoke AWS Lambda function block (docs/reference/ivr-encryption.md)
+CONNECT_SCANNER_LIMIT_S = 60  # FILE_SCANNER, retries included (docs/reference/file-scanner.md)
 API_GATEWAY_LIMIT_S = 29
 
 
@@ -53,4 +53,3 @@ def test_stage_environment_names_secrets_never_holds_them(stage):
         if name == "MESSENGER_SECRET_ID":
             assert value.startswith("arn:aws") or "/" in value
         assert not any(word in name for word in ("TOKEN", "PASSWORD", "PRIVATE_KEY", "APP_SECRET"))
-

@@ -31,9 +31,11 @@ def test_every_block_and_every_branch_is_drawn():
     for flow_file in load_all():
         diagram = flow_docs.mermaid(flow_file.content)
         for action in flow_file.content["Actions"]:
-            assert f"{flow_docs.node_id(action['Identifier'])}[" in diagram or \
-                f"{flow_docs.node_id(action['Identifier'])}{{" in diagram or \
-                f"{flow_docs.node_id(action['Identifier'])}([" in diagram
+            assert (
+                f"{flow_docs.node_id(action['Identifier'])}[" in diagram
+                or f"{flow_docs.node_id(action['Identifier'])}{{" in diagram
+                or f"{flow_docs.node_id(action['Identifier'])}([" in diagram
+            )
             for error in action["Transitions"].get("Errors", []):
                 assert error["ErrorType"] in diagram
         assert " end" not in diagram.replace("a_end", "")  # `end` is a Mermaid keyword

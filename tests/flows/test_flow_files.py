@@ -9,7 +9,7 @@ import pytest
 from infra import flow_checks
 from infra.flow_files import PLACEHOLDER, PLACEHOLDERS, FlowError, content_text, fill, load, load_all, render
 
-CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB\"quoted\"\n-----END CERTIFICATE-----\n"
+CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB"quoted"\n-----END CERTIFICATE-----\n'
 VALUES = {
     "IvrDecryptorArn": "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-prod-ivr_decryptor",
     "MessageProcessorArn": "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-prod-message_processor",
@@ -32,8 +32,12 @@ def test_rendered_content_has_every_placeholder_filled_and_still_keeps_the_invar
     assert json.loads(text) == flow
     assert "ConnectGuard" not in flow["Metadata"]
     assert set(flow["Metadata"]["ActionMetadata"]) == {a["Identifier"] for a in flow["Actions"]}
-    assert flow_checks.problems(flow, decryptor_arns=[VALUES["IvrDecryptorArn"]], flow_key=key,
-                                settings={"MESSENGER_USE_PROCESSOR": True}) == []
+    assert (
+        flow_checks.problems(
+            flow, decryptor_arns=[VALUES["IvrDecryptorArn"]], flow_key=key, settings={"MESSENGER_USE_PROCESSOR": True}
+        )
+        == []
+    )
     assert len(text) < 256_000
 
 
@@ -41,7 +45,7 @@ def test_a_certificate_keeps_its_newlines_and_quotes_as_json_string_content():
     flow = render(load("secure-ivr"), VALUES, {})
     inputs = [a for a in flow["Actions"] if a["Type"] == "GetParticipantInput"]
     assert [a["Parameters"]["InputEncryption"]["Key"] for a in inputs] == [CERTIFICATE, CERTIFICATE]
-    assert '\\n' in content_text(flow)
+    assert "\\n" in content_text(flow)
 
 
 def test_a_missing_or_empty_value_is_an_error_naming_the_placeholder():

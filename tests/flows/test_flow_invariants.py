@@ -85,18 +85,32 @@ def _result_never_read(flow: Flow) -> None:
 
 def _digits_copied_into_an_attribute(flow: Flow) -> None:
     action(flow, "card-check-1")["Transitions"]["Conditions"][0]["NextAction"] = "save-card"
-    flow["Actions"].append({"Identifier": "save-card", "Type": "UpdateContactAttributes",
-                            "Parameters": {"Attributes": {"card": "$.External.Value"}, "TargetContact": "Current"},
-                            "Transitions": {"NextAction": "restore-logging-ok",
-                                            "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "restore-logging-ok"}]}})
+    flow["Actions"].append(
+        {
+            "Identifier": "save-card",
+            "Type": "UpdateContactAttributes",
+            "Parameters": {"Attributes": {"card": "$.External.Value"}, "TargetContact": "Current"},
+            "Transitions": {
+                "NextAction": "restore-logging-ok",
+                "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "restore-logging-ok"}],
+            },
+        }
+    )
 
 
 def _stored_input_in_an_attribute_bracket_spelling(flow: Flow) -> None:
     action(flow, "status-1")["Transitions"]["Conditions"][0]["NextAction"] = "save-card"
-    flow["Actions"].append({"Identifier": "save-card", "Type": "UpdateContactAttributes",
-                            "Parameters": {"Attributes": {"card": "$['StoredCustomerInput']"}},
-                            "Transitions": {"NextAction": "card-check-1",
-                                            "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "card-check-1"}]}})
+    flow["Actions"].append(
+        {
+            "Identifier": "save-card",
+            "Type": "UpdateContactAttributes",
+            "Parameters": {"Attributes": {"card": "$['StoredCustomerInput']"}},
+            "Transitions": {
+                "NextAction": "card-check-1",
+                "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "card-check-1"}],
+            },
+        }
+    )
 
 
 def _last_digits_read_out_after_restoring(flow: Flow) -> None:
@@ -132,16 +146,24 @@ def _input_block_deleted(flow: Flow) -> None:
 
 SECURE_IVR_BREAKS: dict[str, tuple[Mutation, str]] = {
     "logging never disabled": (_logging_never_disabled, "card-input-1: digits are stored while flow logging is on"),
-    "recording never suspended": (_recording_never_suspended,
-                                  "card-input-1: digits are stored while recording is not suspended"),
-    "logging restored before the result is read": (_logging_restored_before_the_result_is_read,
-                                                   "restore-logging-ok: logging or recording is restored before"),
+    "recording never suspended": (
+        _recording_never_suspended,
+        "card-input-1: digits are stored while recording is not suspended",
+    ),
+    "logging restored before the result is read": (
+        _logging_restored_before_the_result_is_read,
+        "restore-logging-ok: logging or recording is restored before",
+    ),
     "result never read": (_result_never_read, "restore-logging-failure: logging or recording is restored before"),
     "digits copied into an attribute": (_digits_copied_into_an_attribute, "save-card: reads $.External.Value"),
-    "stored input in an attribute": (_stored_input_in_an_attribute_bracket_spelling,
-                                     "save-card: UpdateContactAttributes copies"),
-    "last digits read after restoring": (_last_digits_read_out_after_restoring,
-                                         "say-ok: reads the decryptor's result or the stored input while flow logging"),
+    "stored input in an attribute": (
+        _stored_input_in_an_attribute_bracket_spelling,
+        "save-card: UpdateContactAttributes copies",
+    ),
+    "last digits read after restoring": (
+        _last_digits_read_out_after_restoring,
+        "say-ok: reads the decryptor's result or the stored input while flow logging",
+    ),
     "ciphertext to another Lambda": (_ciphertext_to_another_lambda, "decrypt-2: $.StoredCustomerInput may go only"),
     "decryptor error unhandled": (_decryptor_error_unhandled, "decrypt-1: error branch NoMatchingError not handled"),
     "transition to a missing block": (_transition_to_a_missing_block, "which is not an action"),
@@ -155,7 +177,9 @@ SECURE_IVR_BREAKS: dict[str, tuple[Mutation, str]] = {
 
 
 def _fail_open(flow: Flow) -> None:
-    action(flow, "processor-on")["Parameters"]["ChatProcessor"]["ChatProcessorSettings"]["DeliverUnprocessedMessages"] = "True"
+    action(flow, "processor-on")["Parameters"]["ChatProcessor"]["ChatProcessorSettings"][
+        "DeliverUnprocessedMessages"
+    ] = "True"
 
 
 def _processor_error_to_queue(flow: Flow) -> None:
@@ -182,7 +206,7 @@ def _queue_full_unhandled(flow: Flow) -> None:
 
 
 CHAT_BREAKS: dict[str, tuple[Mutation, str]] = {
-    "fails open": (_fail_open, "DeliverUnprocessedMessages must be \"False\""),
+    "fails open": (_fail_open, 'DeliverUnprocessedMessages must be "False"'),
     "processor error routed to the queue": (_processor_error_to_queue, "to-queue: the chat reaches a queue without"),
     "processor deleted": (_processor_deleted, "must have a processor block"),
     "boolean not a string": (_boolean_not_a_string, "ProcessingEnabled must be the string"),
@@ -214,8 +238,10 @@ def test_a_broken_file_fails_the_command_line_check(tmp_path, capsys):
     broken.write_text(json.dumps(flow))
     assert flow_checks.main([str(broken)]) == 1
     out = capsys.readouterr().out
-    assert ("restore-logging-ok: logging or recording is restored before the decryptor's result is consumed "
-            "(path suspend-logging -> suspend-recording -> card-input-1 -> decrypt-1 -> restore-logging-ok)") in out
+    assert (
+        "restore-logging-ok: logging or recording is restored before the decryptor's result is consumed "
+        "(path suspend-logging -> suspend-recording -> card-input-1 -> decrypt-1 -> restore-logging-ok)"
+    ) in out
 
 
 def test_the_messenger_flow_without_the_processor_is_not_held_to_the_processor_rule():

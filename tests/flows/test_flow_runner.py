@@ -15,10 +15,13 @@ from sandbox.flow_runner import FlowRun, FlowRunError, run_chat_entry, run_secur
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "connect-encrypted-input"
 KEY_ID = "a5ecd749-4bd8-4a94-bfde-27eefe4f12b1"  # the public test vector's key (README there)
 DECRYPTOR = "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-local-ivr_decryptor"
-VALUES = {"IvrDecryptorArn": DECRYPTOR, "IvrEncryptionKeyId": KEY_ID,
-          "IvrCertificate": (FIXTURE_DIR / "test.connect.certificate.pem").read_text(),
-          "MessageProcessorArn": "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-local-message_processor",
-          "QueueArn": "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q-basic"}
+VALUES = {
+    "IvrDecryptorArn": DECRYPTOR,
+    "IvrEncryptionKeyId": KEY_ID,
+    "IvrCertificate": (FIXTURE_DIR / "test.connect.certificate.pem").read_text(),
+    "MessageProcessorArn": "arn:aws:lambda:us-east-1:123456789012:function:connect-guard-local-message_processor",
+    "QueueArn": "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q-basic",
+}
 CARD = "4111111111111111"
 NOT_A_CARD = "4111111111111112"  # Luhn fails
 
@@ -31,8 +34,11 @@ def decrypt():
     from chalicelib.ivr.request import IvrRequest
 
     private = (FIXTURE_DIR / "test.private.key").read_bytes()
-    decryptor = Decryptor(KeyStore(lambda: {KEY_ID: private}, ttl_seconds=900, refresh_min_seconds=10),
-                          max_ciphertext_chars=4096, return_value=True)
+    decryptor = Decryptor(
+        KeyStore(lambda: {KEY_ID: private}, ttl_seconds=900, refresh_min_seconds=10),
+        max_ciphertext_chars=4096,
+        return_value=True,
+    )
     calls: list[dict[str, Any]] = []
 
     def invoke(arn: str, event: dict[str, Any]) -> dict[str, str] | None:
@@ -67,8 +73,14 @@ def assert_nothing_leaked(run: FlowRun, entries: list[str]) -> None:
 def test_a_valid_card_takes_the_ok_branch_with_logging_off_while_the_digits_exist(decrypt):
     run = ivr([CARD], decrypt)
     assert run.outcome == "ok" and run.ended == "queued"
-    assert path(run)[:6] == ["suspend-logging", "suspend-recording", "card-input-1", "decrypt-1", "status-1",
-                             "card-check-1"]
+    assert path(run)[:6] == [
+        "suspend-logging",
+        "suspend-recording",
+        "card-input-1",
+        "decrypt-1",
+        "status-1",
+        "card-check-1",
+    ]
     store = next(s for s in run.steps if s.action == "card-input-1")
     assert (store.logging, store.recording, store.digits_present) == (False, False, True)
     assert run.external["Status"] == "OK" and run.external["Last4"] == "1111"
@@ -96,7 +108,8 @@ def test_two_invalid_numbers_end_on_the_invalid_branch(decrypt):
 def test_a_caller_who_keys_nothing_gets_one_retry_then_the_invalid_branch(decrypt):
     run = ivr([], decrypt)
     assert [s.note for s in run.steps if s.action.startswith("card-input")] == [
-        "no entry before the time limit: $.StoredCustomerInput = Timeout"] * 2
+        "no entry before the time limit: $.StoredCustomerInput = Timeout"
+    ] * 2
     assert run.outcome == "invalid"
 
 
@@ -126,8 +139,11 @@ def test_a_broken_copy_leaks_into_the_flow_log(decrypt):
 
 def test_a_chat_through_chat_redaction_gets_the_processor_failing_closed_then_the_queue():
     run = run_chat_entry(render(load("chat-redaction"), VALUES, {}))
-    assert run.chat_processor == {"enabled": True, "lambda_arn": VALUES["MessageProcessorArn"],
-                                  "deliver_unprocessed": False}
+    assert run.chat_processor == {
+        "enabled": True,
+        "lambda_arn": VALUES["MessageProcessorArn"],
+        "deliver_unprocessed": False,
+    }
     assert run.ended == "queued" and run.queue == VALUES["QueueArn"]
 
 
@@ -183,7 +199,10 @@ def test_the_panel_runs_the_flow_file_and_reports_each_block(decrypt):
     flow = result["flow"]
     assert flow["outcome"] == "ok" and flow["ended"] == "queued"
     assert flow["logging_off_while_digits"] and flow["flow_log_clean"]
-    assert [s["action"] for s in flow["steps"] if s["action"].startswith("card-input")] == ["card-input-1", "card-input-2"]
+    assert [s["action"] for s in flow["steps"] if s["action"].startswith("card-input")] == [
+        "card-input-1",
+        "card-input-2",
+    ]
     assert result["external"]["Status"] == "OK" and result["ciphertext_chars"] > 1000
     assert all(not s["logging"] for s in flow["steps"] if s["type"] == "GetParticipantInput")
 

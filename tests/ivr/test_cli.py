@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from chalicelib.ivr.cli import main
-from tests.ivr.conftest import FIXTURE_DIR, FIXTURE_KEY_ID, FIXTURE_PLAINTEXT, flow_event
+from tests.ivr.vectors import FIXTURE_DIR, FIXTURE_KEY_ID, FIXTURE_PLAINTEXT, flow_event
 
 
 def run(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
@@ -42,14 +42,20 @@ def test_keygen_writes_the_files_openssl_would(keygen_files):
     public_pem = keygen_files.public_key.read_bytes()
     assert public_pem.startswith(b"-----BEGIN PUBLIC KEY-----")
     spki = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert public_pem == spki == certificate.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert (
+        public_pem
+        == spki
+        == certificate.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
 def test_keygen_public_key_is_what_openssl_extracts_from_the_certificate(keygen_files):
-    extracted = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", str(keygen_files.certificate)],
-                               capture_output=True, check=True).stdout
+    extracted = subprocess.run(
+        ["openssl", "x509", "-pubkey", "-noout", "-in", str(keygen_files.certificate)], capture_output=True, check=True
+    ).stdout
     assert extracted == keygen_files.public_key.read_bytes()
 
 
@@ -63,12 +69,29 @@ def test_check_decrypts_the_real_fixture_without_printing_digits(capsys, fixture
 
 def test_encrypt_then_check_through_stdin(capsys, monkeypatch):
     certificate = str(FIXTURE_DIR / "test.connect.certificate.pem")
-    code, ciphertext, _ = run(capsys, "encrypt", "--public-key", certificate, "--key-id", FIXTURE_KEY_ID, "-",
-                              stdin="5105105105105100\n", monkeypatch=monkeypatch)
+    code, ciphertext, _ = run(
+        capsys,
+        "encrypt",
+        "--public-key",
+        certificate,
+        "--key-id",
+        FIXTURE_KEY_ID,
+        "-",
+        stdin="5105105105105100\n",
+        monkeypatch=monkeypatch,
+    )
     assert code == 0 and ciphertext.startswith("AYADe")
 
-    code, out, _ = run(capsys, "check", "--private-key", str(FIXTURE_DIR / "test.private.key"), "--show-value", "-",
-                       stdin=ciphertext, monkeypatch=monkeypatch)
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--private-key",
+        str(FIXTURE_DIR / "test.private.key"),
+        "--show-value",
+        "-",
+        stdin=ciphertext,
+        monkeypatch=monkeypatch,
+    )
 
     assert code == 0 and json.loads(out)["Value"] == "5105105105105100"
 
@@ -83,8 +106,9 @@ def test_encrypt_accepts_the_public_key_file_too(capsys):
 
 
 def test_check_with_the_wrong_key_id_fails(capsys, fixture_ciphertext):
-    code, out, _ = run(capsys, "check", "--private-key", str(FIXTURE_DIR / "test.private.key"), "--key-id", "other",
-                       fixture_ciphertext)
+    code, out, _ = run(
+        capsys, "check", "--private-key", str(FIXTURE_DIR / "test.private.key"), "--key-id", "other", fixture_ciphertext
+    )
 
     assert code == 1 and json.loads(out) == {"Status": "ERROR", "Reason": "UNKNOWN_KEY"}
 
@@ -96,8 +120,9 @@ def test_check_with_the_wrong_private_key_fails(capsys, keygen_files, fixture_ci
 
 
 def test_put_key_then_the_lambda_decrypts(capsys, ssm, chalice_client, fixture_ciphertext):
-    code, out, _ = run(capsys, "put-key", "--private-key", str(FIXTURE_DIR / "test.private.key"), "--key-id",
-                       FIXTURE_KEY_ID)
+    code, out, _ = run(
+        capsys, "put-key", "--private-key", str(FIXTURE_DIR / "test.private.key"), "--key-id", FIXTURE_KEY_ID
+    )
 
     assert code == 0 and "/connect-guard/ivr-keys/" + FIXTURE_KEY_ID in out
     parameter = ssm.get_parameter(Name="/connect-guard/ivr-keys/" + FIXTURE_KEY_ID, WithDecryption=True)["Parameter"]
@@ -114,10 +139,13 @@ def test_put_key_refuses_overwrite_unless_asked(capsys, ssm):
     assert run(capsys, *args, "--overwrite")[0] == 0
 
 
-@pytest.mark.parametrize("key_file, key_id", [
-    ("test.connect.public.key", FIXTURE_KEY_ID),  # a public key cannot decrypt anything
-    ("test.private.key", "not a key id"),
-])
+@pytest.mark.parametrize(
+    "key_file, key_id",
+    [
+        ("test.connect.public.key", FIXTURE_KEY_ID),  # a public key cannot decrypt anything
+        ("test.private.key", "not a key id"),
+    ],
+)
 def test_put_key_refuses_unusable_input(capsys, ssm, key_file, key_id):
     code, _, err = run(capsys, "put-key", "--private-key", str(FIXTURE_DIR / key_file), "--key-id", key_id)
 

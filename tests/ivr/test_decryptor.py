@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.ivr.decryptor import Decryptor
 from chalicelib.ivr.keys import KeyStore
@@ -36,8 +37,12 @@ json_values = st.recursive(
 
 
 @settings(max_examples=200, deadline=None)
-@given(event=json_values, ciphertext=st.one_of(st.none(), st.text(max_size=300), st.binary(max_size=900).map(
-    lambda data: base64.b64encode(data).decode())))
+@given(
+    event=json_values,
+    ciphertext=st.one_of(
+        st.none(), st.text(max_size=300), st.binary(max_size=900).map(lambda data: base64.b64encode(data).decode())
+    ),
+)
 def test_random_events_never_raise(handler, event, ciphertext):
     assert outcome(handler.handle(IvrRequest.from_event(event))) in OUTCOMES
     assert outcome(handler.handle(IvrRequest(ciphertext=ciphertext, contact_id=None))) in OUTCOMES

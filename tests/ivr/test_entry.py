@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
-from tests.ivr.conftest import FIXTURE_PLAINTEXT, flip_byte, flow_event, put_key
+from tests.ivr.vectors import FIXTURE_PLAINTEXT, flip_byte, flow_event, put_key
+from tests.support import PROJECT_DIR
 
 
 def invoke(client, event) -> dict:
@@ -84,8 +84,9 @@ def test_two_active_keys_both_decrypt_with_one_key_fetch(chalice_client, ssm, fi
     assert len(events_named(captured_logs, "ivr_key_parsed")) == 2  # each PEM parsed once
 
 
-def test_key_added_after_start_is_found_by_one_refresh(chalice_client, ssm, fixture_key, second_key, monkeypatch,
-                                                       captured_logs):
+def test_key_added_after_start_is_found_by_one_refresh(
+    chalice_client, ssm, fixture_key, second_key, monkeypatch, captured_logs
+):
     monkeypatch.setenv("IVR_KEY_REFRESH_MIN_SECONDS", "0")
     put_key(ssm, fixture_key)
     assert invoke(chalice_client, flow_event(fixture_key.encrypt("1234567890")))["Status"] == "OK"
@@ -97,8 +98,9 @@ def test_key_added_after_start_is_found_by_one_refresh(chalice_client, ssm, fixt
     assert len(events_named(captured_logs, "ivr_keys_loaded")) == 2
 
 
-def test_unknown_key_id_refreshes_once_then_fails_clearly(chalice_client, ssm, fixture_key, second_key, monkeypatch,
-                                                          captured_logs):
+def test_unknown_key_id_refreshes_once_then_fails_clearly(
+    chalice_client, ssm, fixture_key, second_key, monkeypatch, captured_logs
+):
     monkeypatch.setenv("IVR_KEY_REFRESH_MIN_SECONDS", "0")
     put_key(ssm, fixture_key)
     invoke(chalice_client, flow_event(fixture_key.encrypt("1234567890")))
@@ -144,20 +146,25 @@ def test_tampered_signature_fails_authentication(chalice_client, ssm, fixture_ke
     captured_logs.assert_absent("Traceback", "Error on closing", FIXTURE_PLAINTEXT)
 
 
-@pytest.mark.parametrize("ciphertext, reason", [
-    (None, "MISSING_INPUT"),
-    ("", "MISSING_INPUT"),
-    ("A" * 4097, "TOO_LARGE"),
-    ("not base64 at all!", "MALFORMED"),
-    ("AYADeO==", "MALFORMED"),
-    (base64.b64encode(b"\x01\x80\x03\x78" + b"\x00" * 10).decode(), "MALFORMED"),
-])
+@pytest.mark.parametrize(
+    "ciphertext, reason",
+    [
+        (None, "MISSING_INPUT"),
+        ("", "MISSING_INPUT"),
+        ("A" * 4097, "TOO_LARGE"),
+        ("not base64 at all!", "MALFORMED"),
+        ("AYADeO==", "MALFORMED"),
+        (base64.b64encode(b"\x01\x80\x03\x78" + b"\x00" * 10).decode(), "MALFORMED"),
+    ],
+)
 def test_bad_input_is_refused_before_any_key_work(chalice_client, ssm, ciphertext, reason, captured_logs):
     assert invoke(chalice_client, flow_event(ciphertext)) == {"Status": "ERROR", "Reason": reason}
     assert events_named(captured_logs, "ivr_keys_loaded") == []
 
 
-@pytest.mark.parametrize("event", [None, [], "text", 42, {"Details": "x"}, {"Details": {"Parameters": {"EncryptedValue": 7}}}])
+@pytest.mark.parametrize(
+    "event", [None, [], "text", 42, {"Details": "x"}, {"Details": {"Parameters": {"EncryptedValue": 7}}}]
+)
 def test_events_of_the_wrong_shape(chalice_client, event):
     assert invoke(chalice_client, event) == {"Status": "ERROR", "Reason": "MISSING_INPUT"}
 
@@ -183,8 +190,9 @@ def test_ssm_unreachable_is_key_unavailable(chalice_client, fixture_ciphertext, 
 
 
 def test_stored_key_that_is_not_a_private_key(chalice_client, ssm, fixture_key, fixture_ciphertext, captured_logs):
-    ssm.put_parameter(Name="/connect-guard/ivr-keys/" + fixture_key.key_id, Value=fixture_key.public_pem.decode(),
-                      Type="SecureString")
+    ssm.put_parameter(
+        Name="/connect-guard/ivr-keys/" + fixture_key.key_id, Value=fixture_key.public_pem.decode(), Type="SecureString"
+    )
 
     assert invoke(chalice_client, flow_event(fixture_ciphertext)) == {"Status": "ERROR", "Reason": "KEY_UNAVAILABLE"}
     assert events_named(captured_logs, "ivr_key_rejected")[0]["key_id"] == fixture_key.key_id
@@ -239,7 +247,8 @@ def test_misconfigured_settings_give_a_code(chalice_client, monkeypatch, capture
     monkeypatch.setenv("IVR_LEGACY_KEY_PARAMETER", "CONNECT_INPUT_DECRYPTION_KEY")  # without its key id partner
 
     assert invoke(chalice_client, flow_event("AYAD")) == {"Status": "ERROR", "Reason": "MISCONFIGURED"}
-    assert events_named(captured_logs, "ivr_misconfigured")[0]["setting"] == "IVR_LEGACY_KEY_PARAMETER"
+    line = events_named(captured_logs, "settings_invalid")[0]
+    assert (line["trigger"], line["variable"]) == ("ivr_decryptor", "IVR_LEGACY_KEY_PARAMETER")
 
 
 def test_an_unexpected_bug_still_answers_with_a_code(chalice_client, monkeypatch, fixture_ciphertext):
@@ -259,24 +268,33 @@ def test_importing_the_app_loads_no_crypto_and_no_sdk():
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('aws_encryption_sdk', 'cryptography', 'boto3', 'botocore')]; "
         "print(json.dumps(heavy))"
     )
-    output = subprocess.run([sys.executable, "-c", "import json; " + code], cwd=PROJECT_DIR, capture_output=True,
-                            text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(output) == []
 
 
-@pytest.mark.parametrize("variant", [
-    {"provider_id": "amazonconnect"},
-    {"suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"},
-    {"suite": "AES_256_GCM_IV12_TAG16_HKDF_SHA256"},
-    "two data keys",
-])
-def test_messages_connect_never_sends_are_refused_before_rsa(chalice_client, ssm, fixture_key, second_key, variant,
-                                                            captured_logs):
-    from tests.ivr.conftest import sdk_message
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"provider_id": "amazonconnect"},
+        {"suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"},
+        {"suite": "AES_256_GCM_IV12_TAG16_HKDF_SHA256"},
+        "two data keys",
+    ],
+)
+def test_messages_connect_never_sends_are_refused_before_rsa(
+    chalice_client, ssm, fixture_key, second_key, variant, captured_logs
+):
+    from tests.ivr.vectors import sdk_message
 
     put_key(ssm, fixture_key)
     put_key(ssm, second_key)
-    text = sdk_message(fixture_key, extra_key=second_key) if variant == "two data keys" else sdk_message(fixture_key, **variant)
+    text = (
+        sdk_message(fixture_key, extra_key=second_key)
+        if variant == "two data keys"
+        else sdk_message(fixture_key, **variant)
+    )
 
     assert invoke(chalice_client, flow_event(text)) == {"Status": "ERROR", "Reason": "UNSUPPORTED_FORMAT"}
     assert events_named(captured_logs, "ivr_keys_loaded") == []

@@ -6,11 +6,12 @@ import base64
 import io
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.ivr.envelope import Rejected, check_header, decode_base64, open_envelope
 from chalicelib.ivr.result import Reason
-from tests.ivr.conftest import FIXTURE_KEY_ID, sdk_message
+from tests.ivr.vectors import FIXTURE_KEY_ID, sdk_message
 
 
 def reason_of(text: str, max_chars: int = 4096) -> Reason | None:
@@ -50,24 +51,36 @@ def test_our_encrypt_matches_connect_field_for_field(fixture_ciphertext, fixture
     connect, connect_length = sdk_header(base64.b64decode(fixture_ciphertext))
     ours, ours_length = sdk_header(base64.b64decode(fixture_key.encrypt("112344567789")))
 
-    for field in ("version", "type", "algorithm", "content_type", "content_aad_length", "header_iv_length", "frame_length"):
+    for field in (
+        "version",
+        "type",
+        "algorithm",
+        "content_type",
+        "content_aad_length",
+        "header_iv_length",
+        "frame_length",
+    ):
         assert getattr(ours, field) == getattr(connect, field), field
     assert set(ours.encryption_context) == set(connect.encryption_context) == {"aws-crypto-public-key"}
-    assert [(k.key_provider, len(k.encrypted_data_key)) for k in ours.encrypted_data_keys] == \
-           [(k.key_provider, len(k.encrypted_data_key)) for k in connect.encrypted_data_keys]
+    assert [(k.key_provider, len(k.encrypted_data_key)) for k in ours.encrypted_data_keys] == [
+        (k.key_provider, len(k.encrypted_data_key)) for k in connect.encrypted_data_keys
+    ]
     assert ours_length == connect_length
     assert len(base64.b64decode(fixture_key.encrypt("112344567789"))) == 881
 
 
-@pytest.mark.parametrize("variant, reason", [
-    ({"suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"}, Reason.UNSUPPORTED_FORMAT),  # committed, format v2
-    ({"suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"}, Reason.UNSUPPORTED_FORMAT),
-    ({"suite": "AES_256_GCM_IV12_TAG16_HKDF_SHA256"}, Reason.UNSUPPORTED_FORMAT),  # v1 but unsigned
-    ({"provider_id": "amazonconnect"}, Reason.UNSUPPORTED_FORMAT),  # the match is case-sensitive
-    ({"provider_id": "aws-kms"}, Reason.UNSUPPORTED_FORMAT),
-    ({"frame_length": 0}, Reason.UNSUPPORTED_FORMAT),  # non-framed
-    ({"frame_length": 8192}, Reason.UNSUPPORTED_FORMAT),
-])
+@pytest.mark.parametrize(
+    "variant, reason",
+    [
+        ({"suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"}, Reason.UNSUPPORTED_FORMAT),  # committed, format v2
+        ({"suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"}, Reason.UNSUPPORTED_FORMAT),
+        ({"suite": "AES_256_GCM_IV12_TAG16_HKDF_SHA256"}, Reason.UNSUPPORTED_FORMAT),  # v1 but unsigned
+        ({"provider_id": "amazonconnect"}, Reason.UNSUPPORTED_FORMAT),  # the match is case-sensitive
+        ({"provider_id": "aws-kms"}, Reason.UNSUPPORTED_FORMAT),
+        ({"frame_length": 0}, Reason.UNSUPPORTED_FORMAT),  # non-framed
+        ({"frame_length": 8192}, Reason.UNSUPPORTED_FORMAT),
+    ],
+)
 def test_messages_connect_does_not_produce(fixture_key, variant, reason):
     assert reason_of(sdk_message(fixture_key, **variant)) == reason
 
@@ -90,16 +103,19 @@ def test_key_ids_that_cannot_be_connect_ids(fixture_key):
     assert reason_of(sdk_message(bad)) == Reason.UNKNOWN_KEY
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("A" * 4097, Reason.TOO_LARGE),
-    ("QR==", Reason.MALFORMED),  # valid characters, non-zero padding bits: not canonical
-    ("AYAD eO==", Reason.MALFORMED),
-    ("AYADeO==\n", Reason.MALFORMED),
-    ("AYADeO", Reason.MALFORMED),  # missing padding
-    ("AYADé===", Reason.MALFORMED),
-    ("AYAD-_==", Reason.MALFORMED),  # urlsafe alphabet
-    ("====", Reason.MALFORMED),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("A" * 4097, Reason.TOO_LARGE),
+        ("QR==", Reason.MALFORMED),  # valid characters, non-zero padding bits: not canonical
+        ("AYAD eO==", Reason.MALFORMED),
+        ("AYADeO==\n", Reason.MALFORMED),
+        ("AYADeO", Reason.MALFORMED),  # missing padding
+        ("AYADé===", Reason.MALFORMED),
+        ("AYAD-_==", Reason.MALFORMED),  # urlsafe alphabet
+        ("====", Reason.MALFORMED),
+    ],
+)
 def test_strict_base64(text, reason):
     assert reason_of(text) == reason
 

@@ -186,14 +186,19 @@ def test_real_parser_refuses_what_cannot_decrypt_connect_input(fixture_key, kind
         pem = fixture_key.public_pem
     elif kind == "ec key":
         pem = ec.generate_private_key(ec.SECP384R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     elif kind == "small rsa":
         pem = rsa.generate_private_key(65537, 1024).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     elif kind == "encrypted":
         key = serialization.load_pem_private_key(fixture_key.private_pem, None)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(b"pass"))
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"pass"),
+        )
     else:
         pem = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 
@@ -223,8 +228,11 @@ def test_ssm_fetcher_adds_the_published_two_parameters(ssm):
     ssm.put_parameter(Name="CONNECT_INPUT_DECRYPTION_KEY", Value="legacy-pem", Type="SecureString")
     ssm.put_parameter(Name="CONNECT_INPUT_KEY_ID", Value=" legacy-id\n", Type="SecureString")
 
-    keys = ssm_key_fetcher(ivr_settings(IVR_LEGACY_KEY_PARAMETER="CONNECT_INPUT_DECRYPTION_KEY",
-                                        IVR_LEGACY_KEY_ID_PARAMETER="CONNECT_INPUT_KEY_ID"))()
+    keys = ssm_key_fetcher(
+        ivr_settings(
+            IVR_LEGACY_KEY_PARAMETER="CONNECT_INPUT_DECRYPTION_KEY", IVR_LEGACY_KEY_ID_PARAMETER="CONNECT_INPUT_KEY_ID"
+        )
+    )()
 
     assert keys == {"legacy-id": b"legacy-pem"}
 
@@ -232,8 +240,11 @@ def test_ssm_fetcher_adds_the_published_two_parameters(ssm):
 def test_ssm_fetcher_with_a_missing_published_parameter(ssm, captured_logs):
     ssm.put_parameter(Name="CONNECT_INPUT_DECRYPTION_KEY", Value="legacy-pem", Type="SecureString")
 
-    keys = ssm_key_fetcher(ivr_settings(IVR_LEGACY_KEY_PARAMETER="CONNECT_INPUT_DECRYPTION_KEY",
-                                        IVR_LEGACY_KEY_ID_PARAMETER="CONNECT_INPUT_KEY_ID"))()
+    keys = ssm_key_fetcher(
+        ivr_settings(
+            IVR_LEGACY_KEY_PARAMETER="CONNECT_INPUT_DECRYPTION_KEY", IVR_LEGACY_KEY_ID_PARAMETER="CONNECT_INPUT_KEY_ID"
+        )
+    )()
 
     assert keys == {}
     assert "ivr_legacy_key_missing" in [e["event"] for e in captured_logs.events()]
@@ -249,9 +260,11 @@ def test_fast_validation_accepts_a_good_key_and_refuses_an_inconsistent_one(fixt
     values = {name: getattr(numbers, name) for name in ("p", "q", "d", "dmp1", "dmq1", "iqmp")}
     values[field] += 2
     broken = rsa.RSAPrivateNumbers(public_numbers=numbers.public_numbers, **values).private_key(
-        unsafe_skip_rsa_key_validation=True)
-    pem = broken.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                               serialization.NoEncryption())
+        unsafe_skip_rsa_key_validation=True
+    )
+    pem = broken.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
     with pytest.raises(ValueError):
         load_rsa_private_key(pem, full_validation=False)

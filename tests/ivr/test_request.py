@@ -6,8 +6,13 @@ from chalicelib.ivr.request import IvrRequest
 
 
 def event(parameters=None, attributes=None, contact_id="c-1"):
-    return {"Details": {"ContactData": {"ContactId": contact_id, "Attributes": attributes or {}},
-                        "Parameters": parameters or {}}, "Name": "ContactFlowEvent"}
+    return {
+        "Details": {
+            "ContactData": {"ContactId": contact_id, "Attributes": attributes or {}},
+            "Parameters": parameters or {},
+        },
+        "Name": "ContactFlowEvent",
+    }
 
 
 def test_a_function_parameter_wins_over_the_contact_attribute():

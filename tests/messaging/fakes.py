@@ -9,12 +9,11 @@ import threading
 import time
 from dataclasses import replace
 
-from chalicelib.messaging.connect_chat import Connection, StartedChat
-from chalicelib.messaging.sessions import (
-    DEDUPE_RETENTION_SECONDS,
+from chalicelib.messaging.connect.chat import Connection, StartedChat
+from chalicelib.messaging.store.dedupe import DEDUPE_RETENTION_SECONDS, Claim
+from chalicelib.messaging.store.sessions import (
     ENDED_RETENTION_SECONDS,
     ChatSession,
-    Claim,
     CustomerRecord,
     CustomerState,
 )
@@ -35,8 +34,14 @@ class MemorySessions:
             if (current.version if current else None) != expected_version:
                 return False
             self.customers[(channel, customer_id)] = CustomerRecord(
-                channel, customer_id, CustomerState.STARTING, (expected_version or 0) + 1, None,
-                start_token, now + lease_seconds)
+                channel,
+                customer_id,
+                CustomerState.STARTING,
+                (expected_version or 0) + 1,
+                None,
+                start_token,
+                now + lease_seconds,
+            )
             return True
 
     def activate(self, session, start_token, version, now):
@@ -45,8 +50,9 @@ class MemorySessions:
             current = self.customers.get(key)
             if current is None or current.version != version or current.start_token != start_token:
                 return False
-            self.customers[key] = CustomerRecord(session.channel, session.customer_id, CustomerState.ACTIVE,
-                                                 version, session)
+            self.customers[key] = CustomerRecord(
+                session.channel, session.customer_id, CustomerState.ACTIVE, version, session
+            )
             self.contacts[session.contact_id] = (session.channel, session.customer_id, session.expires_at, False)
             return True
 
@@ -69,7 +75,12 @@ class MemorySessions:
             if contact is None:
                 return
             channel, customer_id, _, _ = contact
-            self.contacts[initial_contact_id] = (channel, customer_id, int((now or time.time()) + ENDED_RETENTION_SECONDS), True)
+            self.contacts[initial_contact_id] = (
+                channel,
+                customer_id,
+                int((now or time.time()) + ENDED_RETENTION_SECONDS),
+                True,
+            )
             current = self.customers.get((channel, customer_id))
             if current and current.session and current.session.contact_id == initial_contact_id:
                 self.customers[(channel, customer_id)] = replace(current, state=CustomerState.ENDED, session=None)
@@ -99,7 +110,7 @@ class MemoryDedupe:
         self._lock = threading.Lock()
         self.records: dict[tuple[str, str], tuple[str, float]] = {}
 
-    def claim(self, scope, key, now, lease_seconds=30.0):
+    def claim(self, scope, key, now, lease_seconds=30.0, holder=""):
         with self._lock:
             record = self.records.get((scope, key))
             if record is None or (record[0] == "processing" and record[1] < now):
@@ -111,7 +122,7 @@ class MemoryDedupe:
         with self._lock:
             self.records[(scope, key)] = ("done", now + DEDUPE_RETENTION_SECONDS)
 
-    def release(self, scope, key):
+    def release(self, scope, key, holder=""):
         with self._lock:
             if self.records.get((scope, key), ("",))[0] == "processing":
                 del self.records[(scope, key)]
@@ -141,3 +152,18 @@ class MemoryChat:
         with self._lock:
             self.sent.append((connection_token, text))
         return ["id"]
+
+    def disconnect(self, connection_token, token):
+        pass
+
+
+class MemoryForwarder:
+    """The attachment relay: records (contact id, attachment type, sticker id, token) per attachment."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.forwarded: list[tuple[str, str, str | None, str]] = []
+
+    def forward(self, session, attachment, token):
+        with self._lock:
+            self.forwarded.append((session.contact_id, attachment.type, attachment.sticker_id, token))

@@ -45,14 +45,17 @@ def atomic_moto_dynamodb():
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    originals = {name: getattr(DynamoDBBackend, name)
-                 for name in ("put_item", "update_item", "delete_item", "transact_write_items")}
+    originals = {
+        name: getattr(DynamoDBBackend, name)
+        for name in ("put_item", "update_item", "delete_item", "transact_write_items")
+    }
 
     def locked(method):
         @functools.wraps(method)
         def wrapper(*args, **kwargs):
             with lock:
                 return method(*args, **kwargs)
+
         return wrapper
 
     for name, method in originals.items():
@@ -75,9 +78,7 @@ def create_sessions_table(name: str = SESSIONS_TABLE) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
 
 
 def create_messenger_secret(values: dict[str, str] | None = None, secret_id: str = SECRET_ID) -> None:
@@ -131,7 +132,11 @@ def connect_stubbed_behind_aws(monkeypatch):
 
 
 def start_chat_response(contact_id: str = "contact-1", participant_token: str = "participant-token-1") -> dict:
-    return {"ContactId": contact_id, "ParticipantId": f"participant-of-{contact_id}", "ParticipantToken": participant_token}
+    return {
+        "ContactId": contact_id,
+        "ParticipantId": f"participant-of-{contact_id}",
+        "ParticipantToken": participant_token,
+    }
 
 
 def connection_response(token: str = "connection-token-1", expires_in: float = 86400) -> dict:

@@ -12,11 +12,13 @@ from typing import Any
 import boto3
 import responses
 
-from chalicelib.messaging.connect_attachments import ConnectAttachments
-from chalicelib.messaging.connect_chat import ConnectChat
-from chalicelib.messaging.messenger import MessengerClient, build_session
+from chalicelib.messaging.connect.attachments import ConnectAttachments
+from chalicelib.messaging.connect.chat import ConnectChat
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.send_api import MessengerClient
 from chalicelib.messaging.outbound import OutboundPolicy, OutboundRelay
-from chalicelib.messaging.sessions import ChatSession, DedupeLog, SessionStore
+from chalicelib.messaging.store.dedupe import DedupeLog
+from chalicelib.messaging.store.sessions import ChatSession, SessionStore
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import RedactionSettings, _Reader
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, SESSIONS_TABLE, TOPIC_ARN, stubbed_client
@@ -45,26 +47,42 @@ class World:
 
     def build(self, **policy: Any) -> OutboundRelay:
         http = build_session(backoff_factor=0)
-        messenger = MessengerClient(GRAPH, lambda refresh=False: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
-                                    session=http, sleep=self.sleeps.append)
+        messenger = MessengerClient(
+            GRAPH,
+            lambda refresh=False, account=None: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
+            session=http,
+            sleep=self.sleeps.append,
+        )
         redaction = RedactionSettings.parse(_Reader({"PII_OUTBOUND_ENTITY_TYPES": self.outbound_pii}))
         return OutboundRelay(
-            sessions=self.store, dedupe=self.dedupe, messenger=messenger,
-            attachments=ConnectAttachments(self.participant, http), connection=self.chat,
+            sessions=self.store,
+            dedupe=self.dedupe,
+            messenger=messenger,
+            attachments=ConnectAttachments(self.participant, http),
+            connection=self.chat,
             redactor=build_redactor(redaction, direction="outbound"),
             policy=OutboundPolicy(human_agent_tag=self.human_agent_tag, **policy),
         )
 
-    def seed(self, contact_id: str = "contact-1", psid: str = "24000000000000001", last_message_age: float = 60,
-             connection_valid_for: float = 3600) -> ChatSession:
+    def seed(
+        self,
+        contact_id: str = "contact-1",
+        psid: str = "24000000000000001",
+        last_message_age: float = 60,
+        connection_valid_for: float = 3600,
+    ) -> ChatSession:
         """An active chat as the inbound path records it."""
         now = time.time()
         assert self.store.claim_start("messenger", psid, f"start-{contact_id}", now, 30, None) or True
         record = self.store.customer("messenger", psid, now)
         session = ChatSession(
-            channel="messenger", customer_id=psid, contact_id=contact_id,
-            participant_token=PARTICIPANT_TOKEN, connection_token=CONNECTION_TOKEN,
-            connection_expires_at=now + connection_valid_for, last_customer_message_at=now - last_message_age,
+            channel="messenger",
+            customer_id=psid,
+            contact_id=contact_id,
+            participant_token=PARTICIPANT_TOKEN,
+            connection_token=CONNECTION_TOKEN,
+            connection_expires_at=now + connection_valid_for,
+            last_customer_message_at=now - last_message_age,
             expires_at=int(now + 86400),
         )
         assert self.store.activate(session, record.start_token, record.version, now)

@@ -1,4 +1,4 @@
-"""Amazon Connect chat streaming messages as SNS delivers them (REFERENCE.md §4), for outbound tests.
+"""Amazon Connect chat streaming messages as SNS delivers them (docs/reference/connect-chat.md), for outbound tests.
 
 `stream_item(...)` gives (Message JSON string, MessageAttributes) for one transcript item, shaped like
 the real ones; `sns_event(*items)` wraps several into one Lambda event through Chalice's own generator.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
@@ -25,7 +25,7 @@ INTERACTIVE_RESPONSE = "application/vnd.amazonaws.connect.message.interactive.re
 
 
 def iso(epoch: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)
+    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -73,8 +73,12 @@ def stream_item(
     return json.dumps(body), {k: {"Type": "String", "Value": v} for k, v in attributes.items()}
 
 
-def attachment(attachment_id: str = "att-0001", content_type: str = "image/png", status: str = "APPROVED",
-               name: str = "invoice-for-jane.png") -> dict[str, str]:
+def attachment(
+    attachment_id: str = "att-0001",
+    content_type: str = "image/png",
+    status: str = "APPROVED",
+    name: str = "invoice-for-jane.png",
+) -> dict[str, str]:
     return {"AttachmentId": attachment_id, "AttachmentName": name, "ContentType": content_type, "Status": status}
 
 

@@ -10,14 +10,16 @@ import pytest
 import responses
 from botocore.stub import ANY
 
-from chalicelib.messaging.attachment_download import AttachmentDownloader
 from chalicelib.messaging.attachment_relay import AttachmentRelay
-from chalicelib.messaging.connect_attachments import ConnectAttachments
-from chalicelib.messaging.connect_chat import ChatGone, ConnectChat
+from chalicelib.messaging.connect.attachments import ConnectAttachments
+from chalicelib.messaging.connect.chat import ChatGone, ConnectChat
 from chalicelib.messaging.errors import PermanentError, TransientError
-from chalicelib.messaging.messenger import MessengerClient, build_session
-from chalicelib.messaging.sessions import ChatSession
-from chalicelib.messaging.webhook import Attachment
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.cdn import AttachmentDownloader
+from chalicelib.messaging.meta.send_api import MessengerClient
+from chalicelib.messaging.meta.webhook import Attachment
+from chalicelib.messaging.store.sessions import ChatSession
+from tests.messaging.fakes import MemoryDedupe
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 
 CDN = "https://lookaside.fbsbx.test/ig_messaging_cdn/?asset_id=1&signature=canary-cdn-sig"
@@ -29,9 +31,16 @@ HEADERS = {"Content-Type": "image/png", "x-amz-meta-contact": "abc"}
 
 
 class Session:
-    session = ChatSession(channel="messenger", customer_id="24000000000000001", contact_id="contact-1",
-                          participant_token="p", connection_token=CONNECTION, connection_expires_at=time.time() + 3600,
-                          last_customer_message_at=time.time(), expires_at=int(time.time()) + 3600)
+    session = ChatSession(
+        channel="messenger",
+        customer_id="24000000000000001",
+        contact_id="contact-1",
+        participant_token="p",
+        connection_token=CONNECTION,
+        connection_expires_at=time.time() + 3600,
+        last_customer_message_at=time.time(),
+        expires_at=int(time.time()) + 3600,
+    )
 
 
 @pytest.fixture
@@ -39,15 +48,27 @@ def relay():
     participant, stub = stubbed_client("connectparticipant")
     http = build_session(backoff_factor=0)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as web, stub:
-        messenger = MessengerClient("https://graph.facebook.com/v25.0", lambda refresh=False: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
-                                    session=http, sleep=lambda s: None)
+        messenger = MessengerClient(
+            "https://graph.facebook.com/v25.0",
+            lambda refresh=False, account=None: (SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"]),
+            session=http,
+            sleep=lambda s: None,
+        )
         chat = ConnectChat(None, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500)
-        built = AttachmentRelay(AttachmentDownloader(http, max_bytes=1000), ConnectAttachments(participant, http), chat,
-                                messenger, frozenset({"png", "jpg", "pdf", "docx"}), max_bytes=1000)
+        built = AttachmentRelay(
+            AttachmentDownloader(http, max_bytes=1000),
+            ConnectAttachments(participant, http),
+            chat,
+            messenger,
+            frozenset({"png", "jpg", "pdf", "docx"}),
+            max_bytes=1000,
+            notices=MemoryDedupe(),
+        )
         built.stub, built.web, built.calls = stub, web, []
         participant.meta.events.register(
             "provide-client-params.connectparticipant",
-            lambda params, model, **_: built.calls.append((model.name, dict(params))))
+            lambda params, model, **_: built.calls.append((model.name, dict(params))),
+        )
         yield built
         stub.assert_no_pending_responses()
 
@@ -55,23 +76,40 @@ def relay():
 def expect_upload(relay, content_type="image/png", size=len(PNG), complete=True):
     relay.stub.add_response(
         "start_attachment_upload",
-        {"AttachmentId": "att-1", "UploadMetadata": {"Url": UPLOAD, "UrlExpiry": "2026-01-01T00:00:00Z", "HeadersToInclude": HEADERS}},
-        {"ConnectionToken": CONNECTION, "ContentType": content_type, "AttachmentSizeInBytes": size,
-         "AttachmentName": ANY, "ClientToken": ANY})
+        {
+            "AttachmentId": "att-1",
+            "UploadMetadata": {"Url": UPLOAD, "UrlExpiry": "2026-01-01T00:00:00Z", "HeadersToInclude": HEADERS},
+        },
+        {
+            "ConnectionToken": CONNECTION,
+            "ContentType": content_type,
+            "AttachmentSizeInBytes": size,
+            "AttachmentName": ANY,
+            "ClientToken": ANY,
+        },
+    )
     if complete:
-        relay.stub.add_response("complete_attachment_upload", {},
-                                {"ConnectionToken": CONNECTION, "AttachmentIds": ["att-1"], "ClientToken": ANY})
+        relay.stub.add_response(
+            "complete_attachment_upload",
+            {},
+            {"ConnectionToken": CONNECTION, "AttachmentIds": ["att-1"], "ClientToken": ANY},
+        )
 
 
 def expect_note(relay, text):
-    relay.stub.add_response("send_message", {"Id": "n1", "AbsoluteTime": "2026-01-01T00:00:00Z"},
-                            {"ConnectionToken": CONNECTION, "ContentType": "text/plain", "Content": text, "ClientToken": ANY})
+    relay.stub.add_response(
+        "send_message",
+        {"Id": "n1", "AbsoluteTime": "2026-01-01T00:00:00Z"},
+        {"ConnectionToken": CONNECTION, "ContentType": "text/plain", "Content": text, "ClientToken": ANY},
+    )
 
 
 def customer_texts(relay):
     import json
 
-    return [json.loads(c.request.body)["message"]["text"] for c in relay.web.calls if c.request.url.startswith(SEND_URL)]
+    return [
+        json.loads(c.request.body)["message"]["text"] for c in relay.web.calls if c.request.url.startswith(SEND_URL)
+    ]
 
 
 def test_image_is_uploaded_with_exactly_the_presigned_headers(relay):
@@ -102,7 +140,9 @@ def test_disallowed_type_gets_a_note_and_a_polite_message(relay):
     relay.web.post(SEND_URL, json={"message_id": "m"})
     expect_note(relay, "[customer tried to send a type of file that cannot be shared here; not delivered]")
     assert relay.relay(Session.session, Attachment("image", CDN), "token-3") == "attachment_type_not_accepted"
-    assert customer_texts(relay) == ["Sorry, we can't accept that type of file here. Photos, PDFs and Office documents are fine."]
+    assert customer_texts(relay) == [
+        "Sorry, we can't accept that type of file here. Photos, PDFs and Office documents are fine."
+    ]
 
 
 @pytest.mark.parametrize("declared", [True, False])
@@ -193,20 +233,23 @@ def test_images_are_named_by_us_never_after_the_url(relay):
 
 def test_a_trickling_download_is_abandoned_at_the_deadline():
     ticks = iter(range(0, 1000, 10))
-    downloader = AttachmentDownloader(build_session(), max_bytes=10_000_000, deadline_seconds=15,
-                                      clock=lambda: next(ticks))
+    downloader = AttachmentDownloader(
+        build_session(), max_bytes=10_000_000, deadline_seconds=15, clock=lambda: next(ticks)
+    )
     with responses.RequestsMock() as web:
         web.get(CDN, body=b"%PDF-" + b"x" * 300_000)  # five chunks; the clock passes 15 s after two
-        with pytest.raises(PermanentError) as raised:
-            with downloader.fetch(CDN):
-                pass
+        with pytest.raises(PermanentError) as raised, downloader.fetch(CDN):
+            pass
     assert raised.value.reason == "attachment_download_too_slow"
 
 
 def test_stickers_and_locations_become_notes(relay):
     expect_note(relay, "[customer sent a sticker]")
     expect_note(relay, "[customer sent a location]")
-    assert relay.relay(Session.session, Attachment("image", CDN, sticker_id="369239263222822"), "t") == "attachment_not_media"
+    assert (
+        relay.relay(Session.session, Attachment("image", CDN, sticker_id="369239263222822"), "t")
+        == "attachment_not_media"
+    )
     assert relay.relay(Session.session, Attachment("location", None), "t2") == "attachment_not_media"
 
 
@@ -229,9 +272,6 @@ def test_nothing_about_the_file_reaches_the_logs(relay, captured_logs):
 def test_the_customer_hears_of_a_refused_file_once_across_webhook_retries(relay):
     """Meta redelivers the whole message when a later step failed: the agent's note is idempotent through
     its ClientToken, the customer's notice through the dedupe log."""
-    from tests.messaging.fakes import MemoryDedupe
-
-    relay._notices = MemoryDedupe()
     for _ in range(2):
         relay.web.get(CDN, body=b"GIF89a\x01\x00\x01\x00\x80\x00\x00")
         relay.web.post(SEND_URL, json={"message_id": "m"})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chalicelib.messaging.connect_chat import ChatGone, ConnectChat, client_token, split_text
+from chalicelib.messaging.connect.chat import ChatGone, ConnectChat, client_token, split_for_connect
 from chalicelib.messaging.errors import ConfigurationError, PermanentError, TransientError
 from tests.messaging.fixtures import (
     FLOW_ID,
@@ -30,15 +31,19 @@ def stubs():
 
 def test_start_chat_sends_the_documented_request(stubs):
     gateway, connect_stub, _ = stubs
-    connect_stub.add_response("start_chat_contact", start_chat_response(), {
-        "InstanceId": INSTANCE_ID,
-        "ContactFlowId": FLOW_ID,
-        "ParticipantDetails": {"DisplayName": "Messenger customer"},
-        "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
-        "ChatDurationInMinutes": 1500,
-        "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
-        "ClientToken": "tok",
-    })
+    connect_stub.add_response(
+        "start_chat_contact",
+        start_chat_response(),
+        {
+            "InstanceId": INSTANCE_ID,
+            "ContactFlowId": FLOW_ID,
+            "ParticipantDetails": {"DisplayName": "Messenger customer"},
+            "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
+            "ChatDurationInMinutes": 1500,
+            "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
+            "ClientToken": "tok",
+        },
+    )
     started = gateway.start_chat("messenger", "Messenger customer", "tok")
     assert started.contact_id == "contact-1" and started.participant_token == "participant-token-1"
     assert "participant-token-1" not in repr(started)
@@ -46,17 +51,25 @@ def test_start_chat_sends_the_documented_request(stubs):
 
 def test_streaming_and_connection(stubs):
     gateway, connect_stub, participant_stub = stubs
-    connect_stub.add_response("start_contact_streaming", {"StreamingId": "s-1"}, {
-        "InstanceId": INSTANCE_ID,
-        "ContactId": "contact-1",
-        "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN},
-        "ClientToken": client_token("stream", "contact-1"),
-    })
-    participant_stub.add_response("create_participant_connection", connection_response(), {
-        "ParticipantToken": "participant-token-1",
-        "Type": ["CONNECTION_CREDENTIALS"],
-        "ConnectParticipant": True,
-    })
+    connect_stub.add_response(
+        "start_contact_streaming",
+        {"StreamingId": "s-1"},
+        {
+            "InstanceId": INSTANCE_ID,
+            "ContactId": "contact-1",
+            "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN},
+            "ClientToken": client_token("stream", "contact-1"),
+        },
+    )
+    participant_stub.add_response(
+        "create_participant_connection",
+        connection_response(),
+        {
+            "ParticipantToken": "participant-token-1",
+            "Type": ["CONNECTION_CREDENTIALS"],
+            "ConnectParticipant": True,
+        },
+    )
     gateway.start_streaming("contact-1")
     connection = gateway.create_connection("participant-token-1")
     assert connection.connection_token == "connection-token-1"
@@ -66,13 +79,19 @@ def test_streaming_and_connection(stubs):
 def test_long_text_is_split_with_one_token_per_piece(stubs):
     gateway, _, participant_stub = stubs
     text = ("word " * 300).strip()  # 1499 chars
-    pieces = split_text(text)
+    pieces = split_for_connect(text)
     assert len(pieces) == 2
     for index, piece in enumerate(pieces):
-        participant_stub.add_response("send_message", {"Id": f"id-{index}"}, {
-            "ConnectionToken": "ctoken", "ContentType": "text/plain", "Content": piece,
-            "ClientToken": client_token("m_1", str(index)),
-        })
+        participant_stub.add_response(
+            "send_message",
+            {"Id": f"id-{index}"},
+            {
+                "ConnectionToken": "ctoken",
+                "ContentType": "text/plain",
+                "Content": piece,
+                "ClientToken": client_token("m_1", str(index)),
+            },
+        )
     assert gateway.send_text("ctoken", text, "m_1") == ["id-0", "id-1"]
 
 
@@ -104,12 +123,6 @@ def test_errors_map_to_the_domain_set(stubs, service, code, status, expected):
     assert "secret-canary" not in str(info.value)
 
 
-def test_disconnect_of_an_ended_chat_is_done(stubs):
-    gateway, _, participant_stub = stubs
-    participant_stub.add_client_error("disconnect_participant", "AccessDeniedException", http_status_code=403)
-    gateway.disconnect("ctoken", "tok")
-
-
 def test_timeouts_are_transient():
     from botocore.exceptions import ReadTimeoutError
 
@@ -131,7 +144,7 @@ def test_client_tokens_are_deterministic_and_short():
 @settings(max_examples=60, deadline=None)
 @given(st.text(min_size=0, max_size=3000))
 def test_split_text_keeps_every_character_within_the_limit(text):
-    pieces = split_text(text, limit=100)
+    pieces = split_for_connect(text, limit=100)
     for piece in pieces:
         assert len(piece.encode("utf-16-le")) // 2 <= 100
     assert "".join(pieces).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")

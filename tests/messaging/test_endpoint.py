@@ -6,8 +6,8 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import aws
-from chalicelib.messaging.secrets import MessengerSecrets
-from chalicelib.messaging.webhook_endpoint import MessengerWebhook
+from chalicelib.messaging.endpoint import MessengerWebhook
+from chalicelib.messaging.meta.secrets import MessengerSecrets
 from tests.messaging.fixtures import (
     SECRET,
     SECRET_ID,
@@ -57,8 +57,9 @@ def rotating():
         create_messenger_secret()
         clock = Clock()
         counter = CountingSecretsManager()
-        secrets = MessengerSecrets(SECRET_ID, ttl_seconds=300, client_factory=lambda: counter,
-                                   min_refresh_seconds=30, clock=clock)
+        secrets = MessengerSecrets(
+            SECRET_ID, ttl_seconds=300, client_factory=lambda: counter, min_refresh_seconds=30, clock=clock
+        )
         webhook = MessengerWebhook(secrets, lambda: Ignoring(), max_body_bytes=1024 * 1024)
         webhook.verify({"hub.mode": "subscribe", "hub.verify_token": SECRET["VERIFY_TOKEN"], "hub.challenge": "1"})
         yield webhook, clock, counter

@@ -11,15 +11,18 @@ from botocore.stub import ANY
 from moto import mock_aws
 
 from chalicelib import aws, settings
-from chalicelib.messaging.connect_chat import ConnectChat, Connection, StartedChat, client_token
+from chalicelib.messaging.connect.chat import ConnectChat, Connection, StartedChat, client_token
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.inbound import InboundMessages
-from chalicelib.messaging.sessions import CustomerState, DedupeLog, SessionStore
-from chalicelib.messaging.webhook import parse_item
+from chalicelib.messaging.meta.webhook import parse_item
+from chalicelib.messaging.store.dedupe import DedupeLog
+from chalicelib.messaging.store.sessions import CustomerState, SessionStore
 from chalicelib.redaction.redactor import RedactionUnavailable, build_redactor
+from tests.messaging.fakes import MemoryForwarder
 from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
+    PAGE_ID,
     SESSIONS_TABLE,
     TOPIC_ARN,
     connection_response,
@@ -31,6 +34,7 @@ from tests.messaging.fixtures import (
 )
 
 CARD = "4111 1111 1111 1111"
+CUSTOMER = f"{PAGE_ID}/psid-1"  # sessions key a customer by the Page they wrote to and their PSID
 SSN = "123-45-6789"
 
 
@@ -53,48 +57,74 @@ def world():
         db = aws.client("dynamodb")
         clock = Clock()
         sessions = SessionStore(db, SESSIONS_TABLE)
+        forwarder = MemoryForwarder()
         inbound = InboundMessages(
             sessions=sessions,
             dedupe=DedupeLog(db, SESSIONS_TABLE),
             chat=ConnectChat(connect, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500),
             redactor=build_redactor(settings.load().redaction),
+            attachments=forwarder,
             clock=clock,
         )
         with connect_stub, participant_stub:
-            yield SimpleNamespace(inbound=inbound, sessions=sessions, connect=connect_stub,
-                                  participant=participant_stub, clock=clock)
+            yield SimpleNamespace(
+                inbound=inbound,
+                sessions=sessions,
+                connect=connect_stub,
+                participant=participant_stub,
+                clock=clock,
+                forwarder=forwarder,
+            )
             connect_stub.assert_no_pending_responses()
             participant_stub.assert_no_pending_responses()
 
 
 def expect_new_chat(world, contact_id="contact-1", expires_in=86400):
-    world.connect.add_response("start_chat_contact", start_chat_response(contact_id, f"ptoken-{contact_id}"), {
-        "InstanceId": INSTANCE_ID,
-        "ContactFlowId": FLOW_ID,
-        "ParticipantDetails": {"DisplayName": "Messenger customer"},
-        "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
-        "ChatDurationInMinutes": 1500,
-        "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
-        "ClientToken": ANY,
-    })
-    world.connect.add_response("start_contact_streaming", {"StreamingId": "s"}, {
-        "InstanceId": INSTANCE_ID, "ContactId": contact_id,
-        "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN}, "ClientToken": ANY,
-    })
+    world.connect.add_response(
+        "start_chat_contact",
+        start_chat_response(contact_id, f"ptoken-{contact_id}"),
+        {
+            "InstanceId": INSTANCE_ID,
+            "ContactFlowId": FLOW_ID,
+            "ParticipantDetails": {"DisplayName": "Messenger customer"},
+            "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
+            "ChatDurationInMinutes": 1500,
+            "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
+            "ClientToken": ANY,
+        },
+    )
+    world.connect.add_response(
+        "start_contact_streaming",
+        {"StreamingId": "s"},
+        {
+            "InstanceId": INSTANCE_ID,
+            "ContactId": contact_id,
+            "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN},
+            "ClientToken": ANY,
+        },
+    )
     expect_connection(world, f"ptoken-{contact_id}", f"ctoken-{contact_id}", expires_in)
 
 
 def expect_connection(world, participant_token, connection_token, expires_in=86400):
     world.participant.add_response(
-        "create_participant_connection", connection_response(connection_token, expires_in),
+        "create_participant_connection",
+        connection_response(connection_token, expires_in),
         {"ParticipantToken": participant_token, "Type": ["CONNECTION_CREDENTIALS"], "ConnectParticipant": True},
     )
 
 
 def expect_send(world, content, connection_token="ctoken-contact-1"):
-    world.participant.add_response("send_message", {"Id": "msg"}, {
-        "ConnectionToken": connection_token, "ContentType": "text/plain", "Content": content, "ClientToken": ANY,
-    })
+    world.participant.add_response(
+        "send_message",
+        {"Id": "msg"},
+        {
+            "ConnectionToken": connection_token,
+            "ContentType": "text/plain",
+            "Content": content,
+            "ClientToken": ANY,
+        },
+    )
 
 
 def handle(world, raw_item):
@@ -114,7 +144,7 @@ def test_first_message_starts_the_chat_then_follow_ups_only_send(world):
     assert handle(world, text_item("second", mid="m_2")).result == "delivered"
 
     session = world.sessions.find_by_contact("contact-1")
-    assert session.customer_id == "psid-1" and session.connection_token == "ctoken-contact-1"
+    assert session.customer_id == CUSTOMER and session.connection_token == "ctoken-contact-1"
 
 
 def test_customer_text_is_redacted_before_connect(world):
@@ -143,30 +173,43 @@ def test_quick_reply_sends_its_title_not_the_payload(world):
     assert handle(world, text_item("Yes please", mid="m_q", quick_reply={"payload": "DEV_YES"})).result == "delivered"
 
 
-def test_attachment_becomes_a_note_without_the_url(world):
+def test_attachments_go_to_the_forwarder_in_order_then_the_text_to_the_chat(world):
     expect_new_chat(world)
-    expect_send(world, "[customer sent an image]")
-    expect_send(world, "[customer sent a file]")
     expect_send(world, "see this")
-    raw = item(message={"mid": "m_a", "text": "see this", "attachments": [
-        {"type": "image", "payload": {"url": "https://cdn.example/secret.jpg"}},
-        {"type": "file", "payload": {"url": "https://cdn.example/doc.pdf"}},
-    ]})
+    raw = item(
+        message={
+            "mid": "m_a",
+            "text": "see this",
+            "attachments": [
+                {"type": "image", "payload": {"url": "https://cdn.example/secret.jpg"}},
+                {"type": "file", "payload": {"url": "https://cdn.example/doc.pdf"}},
+            ],
+        }
+    )
     assert handle(world, raw).result == "delivered"
+    assert [(contact, kind) for contact, kind, _, _ in world.forwarder.forwarded] == [
+        ("contact-1", "image"),
+        ("contact-1", "file"),
+    ]
+    tokens = [token for *_, token in world.forwarder.forwarded]
+    assert len(set(tokens)) == 2  # one idempotency token per attachment
 
 
-@pytest.mark.parametrize("raw, result, reason", [
-    (echo_item(), "ignored", "echo"),
-    (item(delivery={"mids": ["m_1"], "watermark": 1}), "ignored", "delivery"),
-    (item(read={"watermark": 1}), "ignored", "read"),
-    (item(reaction={"reaction": "love", "action": "react", "mid": "m_1"}), "ignored", "reaction"),
-    (item(optin={"ref": "x"}), "ignored", "other"),
-    (item(message={"mid": "m"}), "rejected", "message_without_content"),
-])
+@pytest.mark.parametrize(
+    "raw, result, reason",
+    [
+        (echo_item(), "ignored", "echo"),
+        (item(delivery={"mids": ["m_1"], "watermark": 1}), "ignored", "delivery"),
+        (item(read={"watermark": 1}), "ignored", "read"),
+        (item(reaction={"reaction": "love", "action": "react", "mid": "m_1"}), "ignored", "reaction"),
+        (item(optin={"ref": "x"}), "ignored", "other"),
+        (item(message={"mid": "m"}), "rejected", "message_without_content"),
+    ],
+)
 def test_events_that_never_reach_connect_or_the_table(world, raw, result, reason):
     outcome = handle(world, raw)
     assert (outcome.result, outcome.reason) == (result, reason)
-    assert world.sessions.customer("messenger", "psid-1", world.clock()) is None
+    assert world.sessions.customer("messenger", CUSTOMER, world.clock()) is None
 
 
 def test_echo_is_ignored_before_any_session_lookup():
@@ -174,7 +217,7 @@ def test_echo_is_ignored_before_any_session_lookup():
         def __getattr__(self, name):
             raise AssertionError("echo reached an adapter")
 
-    inbound = InboundMessages(Untouchable(), Untouchable(), Untouchable(), Untouchable())
+    inbound = InboundMessages(Untouchable(), Untouchable(), Untouchable(), Untouchable(), Untouchable())
     assert inbound.handle(parse_item(echo_item())).reason == "echo"
     assert inbound.handle(parse_item(text_item("hi"), standby=True)).reason == "standby"
 
@@ -194,12 +237,29 @@ def test_expired_connection_token_is_renewed_before_sending(world):
     assert world.sessions.find_by_contact("contact-1").connection_token == "ctoken-renewed"
 
 
+def test_a_refused_connection_token_is_renewed_and_the_chat_goes_on(world):
+    """Connect's ConnectionToken can expire before the Expiry we stored: renew it, never a second contact."""
+    expect_new_chat(world)
+    expect_send(world, "one")
+    handle(world, text_item("one", mid="m_1"))
+
+    world.participant.add_client_error("send_message", "AccessDeniedException", "expired", 403)
+    expect_connection(world, "ptoken-contact-1", "ctoken-renewed")
+    expect_send(world, "two", connection_token="ctoken-renewed")
+    outcome = handle(world, text_item("two", mid="m_2"))
+    assert (outcome.result, outcome.contact_id) == ("delivered", "contact-1")
+    assert world.sessions.find_by_contact("contact-1").connection_token == "ctoken-renewed"
+
+
 def test_ended_chat_is_recovered_with_a_new_chat_once(world):
     expect_new_chat(world)
     expect_send(world, "one")
     handle(world, text_item("one", mid="m_1"))
 
     world.participant.add_client_error("send_message", "AccessDeniedException", "chat terminated", 403)
+    # Renewal first: Connect says the chat is over, the old participant is disconnected (refused: ended).
+    world.participant.add_client_error("create_participant_connection", "AccessDeniedException", "terminated", 403)
+    world.participant.add_client_error("disconnect_participant", "AccessDeniedException", "terminated", 403)
     expect_new_chat(world, "contact-2")
     expect_send(world, "two", connection_token="ctoken-contact-2")
     outcome = handle(world, text_item("two", mid="m_2"))
@@ -215,6 +275,7 @@ def test_expired_token_on_an_ended_chat_starts_a_new_chat(world):
 
     world.clock.now += 700
     world.participant.add_client_error("create_participant_connection", "AccessDeniedException", "", 403)
+    world.participant.add_client_error("disconnect_participant", "AccessDeniedException", "", 403)
     expect_new_chat(world, "contact-2")
     expect_send(world, "two", connection_token="ctoken-contact-2")
     assert handle(world, text_item("two", mid="m_2")).contact_id == "contact-2"
@@ -256,15 +317,24 @@ def test_a_start_crashed_mid_way_is_taken_over_with_the_same_token(world):
     world.connect.add_client_error("start_contact_streaming", "InternalServiceException", "", 500)
     with pytest.raises(TransientError):
         handle(world, text_item("hello", mid="m_1"))
-    record = world.sessions.customer("messenger", "psid-1", world.clock())
+    record = world.sessions.customer("messenger", CUSTOMER, world.clock())
     assert record.state is CustomerState.STARTING
 
     # The retry comes after the start lease: same StartChatContact token, so Connect returns the same contact.
     world.clock.now += 31
-    world.connect.add_response("start_chat_contact", start_chat_response("contact-1", "ptoken-contact-1"), {
-        "InstanceId": ANY, "ContactFlowId": ANY, "ParticipantDetails": ANY, "Attributes": ANY,
-        "ChatDurationInMinutes": ANY, "SupportedMessagingContentTypes": ANY, "ClientToken": record.start_token,
-    })
+    world.connect.add_response(
+        "start_chat_contact",
+        start_chat_response("contact-1", "ptoken-contact-1"),
+        {
+            "InstanceId": ANY,
+            "ContactFlowId": ANY,
+            "ParticipantDetails": ANY,
+            "Attributes": ANY,
+            "ChatDurationInMinutes": ANY,
+            "SupportedMessagingContentTypes": ANY,
+            "ClientToken": record.start_token,
+        },
+    )
     world.connect.add_response("start_contact_streaming", {"StreamingId": "s"})
     expect_connection(world, "ptoken-contact-1", "ctoken-contact-1")
     expect_send(world, "hello")
@@ -305,12 +375,16 @@ def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
     from tests.messaging.fixtures import atomic_moto_dynamodb, create_sessions_table
 
     with mock_aws(), atomic_moto_dynamodb():
-
         create_sessions_table()
         db = aws.client("dynamodb")
         chat = FakeChat()
-        inbound = InboundMessages(SessionStore(db, SESSIONS_TABLE), DedupeLog(db, SESSIONS_TABLE), chat,
-                                  build_redactor(settings.load().redaction))
+        inbound = InboundMessages(
+            SessionStore(db, SESSIONS_TABLE),
+            DedupeLog(db, SESSIONS_TABLE),
+            chat,
+            build_redactor(settings.load().redaction),
+            MemoryForwarder(),
+        )
         barrier = threading.Barrier(3)
         outcomes, errors = [], []
 
@@ -367,13 +441,21 @@ def test_redaction_context_is_kept_in_the_session_between_messages(world):
     assert world.sessions.find_by_contact("contact-1").redaction == RedactionContext(card_context_until=1236).to_item()
 
 
-def test_sticker_and_untitled_postback_become_notes(world):
+def test_a_sticker_pair_is_one_note_and_untitled_postback_becomes_a_note(world):
     expect_new_chat(world)
     expect_send(world, "[customer sent a sticker]")
     expect_send(world, "[customer tapped a button]")
-    sticker = item(message={"mid": "m_s", "attachments": [
-        {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}}]})
+    sticker = item(
+        message={
+            "mid": "m_s",
+            "attachments": [
+                {"type": "sticker", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}},
+                {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}},
+            ],
+        }
+    )
     assert handle(world, sticker).result == "delivered"
+    assert world.forwarder.forwarded == []  # a sticker is not a file to relay
     assert handle(world, item(postback={"payload": "DEV_ONLY", "mid": "m_p"})).result == "delivered"
 
 
@@ -393,7 +475,7 @@ def test_a_new_chat_ended_by_the_flow_at_once_is_not_taken_over_again(world):
     world.participant.add_client_error("create_participant_connection", "AccessDeniedException", "", 403)
     outcome = handle(world, text_item("one", mid="m_1"))
     assert (outcome.result, outcome.reason) == ("rejected", "chat_refused")
-    assert world.sessions.customer("messenger", "psid-1", world.clock()).state is CustomerState.ENDED
+    assert world.sessions.customer("messenger", CUSTOMER, world.clock()).state is CustomerState.ENDED
 
     # The next message starts a new chat at once, with its own token.
     expect_new_chat(world, "contact-2")

@@ -3,13 +3,18 @@
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
 
-from chalicelib.messaging.messenger import (
-    Delivery, GraphUnavailable, MessengerClient, attachment_kind, build_session, delivery_for,
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.send_api import (
+    Delivery,
+    GraphUnavailable,
+    MessengerClient,
+    attachment_kind,
+    delivery_for,
 )
 from chalicelib.messaging.rendering import QuickReply
 
@@ -26,7 +31,7 @@ class Credentials:
         self.tokens = list(tokens or [PAGE_TOKEN])
         self.refreshes = 0
 
-    def __call__(self, refresh=False):
+    def __call__(self, refresh=False, account=None):
         if refresh:
             self.refreshes += 1
             if len(self.tokens) > 1:
@@ -35,13 +40,21 @@ class Credentials:
 
 
 def client(credentials=None, sleeps=None):
-    return MessengerClient(GRAPH, credentials or Credentials(), session=build_session(backoff_factor=0),
-                           sleep=(sleeps.append if sleeps is not None else (lambda s: None)))
+    return MessengerClient(
+        GRAPH,
+        credentials or Credentials(),
+        session=build_session(backoff_factor=0),
+        sleep=(sleeps.append if sleeps is not None else (lambda s: None)),
+    )
 
 
 def graph_error(code, subcode=None, status=400):
-    error = {"message": "(#%d) something about the message text" % code, "type": "OAuthException", "code": code,
-             "fbtrace_id": "AbCdEfTrace"}
+    error = {
+        "message": "(#%d) something about the message text" % code,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AbCdEfTrace",
+    }
     if subcode:
         error["error_subcode"] = subcode
     return {"json": {"error": error}, "status": status}
@@ -58,8 +71,12 @@ def test_text_send_shape_token_in_header_proof_in_query_never_token_in_url():
     proof = hmac.new(APP_SECRET.encode(), PAGE_TOKEN.encode(), hashlib.sha256).hexdigest()
     assert f"appsecret_proof={proof}" in request.url
     assert json.loads(request.body) == {
-        "recipient": {"id": PSID}, "messaging_type": "RESPONSE",
-        "message": {"text": "Hello there", "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "Yes"}]},
+        "recipient": {"id": PSID},
+        "messaging_type": "RESPONSE",
+        "message": {
+            "text": "Hello there",
+            "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "Yes"}],
+        },
     }
 
 
@@ -67,11 +84,19 @@ def test_text_send_shape_token_in_header_proof_in_query_never_token_in_url():
 def test_human_agent_tag_and_attachment_by_url_and_typing():
     responses.post(SEND_URL, json={"message_id": "m_2"})
     messenger = client()
-    messenger.send_attachment_url(PSID, "image", "https://files.test/a.png?sig=1", Delivery("MESSAGE_TAG", tag="HUMAN_AGENT"))
+    messenger.send_attachment_url(
+        PSID, "image", "https://files.test/a.png?sig=1", Delivery("MESSAGE_TAG", tag="HUMAN_AGENT")
+    )
     messenger.send_typing(PSID)
     first, second = (json.loads(call.request.body) for call in responses.calls)
-    assert first == {"recipient": {"id": PSID}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
-                     "message": {"attachment": {"type": "image", "payload": {"url": "https://files.test/a.png?sig=1", "is_reusable": False}}}}
+    assert first == {
+        "recipient": {"id": PSID},
+        "messaging_type": "MESSAGE_TAG",
+        "tag": "HUMAN_AGENT",
+        "message": {
+            "attachment": {"type": "image", "payload": {"url": "https://files.test/a.png?sig=1", "is_reusable": False}}
+        },
+    }
     assert second == {"recipient": {"id": PSID}, "sender_action": "typing_on"}
 
 
@@ -113,16 +138,19 @@ def test_transient_graph_codes_raise_after_bounded_retries(code):
     assert len(sleeps) == 2 and len(responses.calls) == 3
 
 
-@pytest.mark.parametrize("code,subcode,reason", [
-    (10, 2018278, "outside_window"),
-    (100, 2018001, "unknown_recipient"),
-    (100, None, "invalid_parameter"),
-    (200, None, "permission_denied"),
-    (551, None, "recipient_unavailable"),
-    (368, None, "policy_blocked"),
-    (10903, None, "messaging_disabled"),
-    (12345, None, "graph_error_12345"),
-])
+@pytest.mark.parametrize(
+    "code,subcode,reason",
+    [
+        (10, 2018278, "outside_window"),
+        (100, 2018001, "unknown_recipient"),
+        (100, None, "invalid_parameter"),
+        (200, None, "permission_denied"),
+        (551, None, "recipient_unavailable"),
+        (368, None, "policy_blocked"),
+        (10903, None, "messaging_disabled"),
+        (12345, None, "graph_error_12345"),
+    ],
+)
 @responses.activate
 def test_permanent_errors_are_reported_with_a_reason_and_not_retried(code, subcode, reason, captured_logs):
     responses.post(SEND_URL, **graph_error(code, subcode))
@@ -138,8 +166,10 @@ def test_permanent_errors_are_reported_with_a_reason_and_not_retried(code, subco
 def test_bad_token_rereads_the_secret_once_then_alerts_loudly(captured_logs):
     responses.post(SEND_URL, **graph_error(190))
     credentials = Credentials()
-    result = client(credentials).send_text(PSID, "hi", RESPONSE)
-    assert result.reason == "invalid_token" and credentials.refreshes == 1
+    # Retried later, never dropped: a rotation may be half done (issue 17, tests/adversarial/test_graph_ambiguity.py).
+    with pytest.raises(GraphUnavailable) as later:
+        client(credentials).send_text(PSID, "hi", RESPONSE)
+    assert later.value.reason == "graph_token_rejected" and credentials.refreshes == 1
     assert len(responses.calls) == 2
     alerts = [e for e in captured_logs.events() if e["event"] == "graph_token_rejected"]
     assert alerts and alerts[0]["level"] == "CRITICAL"
@@ -173,7 +203,7 @@ def test_non_json_4xx_is_permanent_with_the_http_status():
 
 
 def test_delivery_window_rules():
-    now = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 10, tzinfo=UTC)
     assert delivery_for(now - timedelta(hours=23), now, False) == Delivery("RESPONSE")
     assert delivery_for(now - timedelta(hours=25), now, True) == Delivery("MESSAGE_TAG", tag="HUMAN_AGENT")
     assert delivery_for(now - timedelta(hours=25), now, False).skip_reason == "outside_window_tag_disabled"
@@ -182,24 +212,34 @@ def test_delivery_window_rules():
 
 
 def test_attachment_kind_from_content_type():
-    assert [attachment_kind(t) for t in ("image/png", "video/mp4", "audio/wav", "application/pdf", "")] == \
-        ["image", "video", "audio", "file", "file"]
+    assert [attachment_kind(t) for t in ("image/png", "video/mp4", "audio/wav", "application/pdf", "")] == [
+        "image",
+        "video",
+        "audio",
+        "file",
+        "file",
+    ]
 
 
 def test_page_credentials_adapter_rereads_only_when_asked():
     from types import SimpleNamespace
 
-    from chalicelib.messaging.outbound_wiring import page_credentials
+    from chalicelib.messaging.meta.accounts import MetaAccounts
+    from chalicelib.messaging.wiring import page_credentials
 
     class Secrets:
         reads = 0
 
         def current(self):
-            return SimpleNamespace(page_token="old", app_secret="s")
+            return SimpleNamespace(accounts=MetaAccounts(default_token="old"), app_secret="s")
 
         def refresh(self):
             Secrets.reads += 1
-            return SimpleNamespace(page_token="new", app_secret="s") if Secrets.reads == 1 else None
+            return (
+                SimpleNamespace(accounts=MetaAccounts(default_token="new"), app_secret="s")
+                if Secrets.reads == 1
+                else None
+            )
 
     credentials = page_credentials(Secrets())
     assert credentials() == ("old", "s")

@@ -37,22 +37,29 @@ def test_agent_text_reaches_the_customer_as_a_response(world):
     world.graph_ok()
     result = run(world, stream_item("contact-1", content="Hi, I'm Jane. How can I help?"))
     assert [o.reason for o in result.outcomes] == ["sent"] and not result.retry
-    assert world.sent() == [{"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
-                             "message": {"text": "Hi, I'm Jane. How can I help?"}}]
+    assert world.sent() == [
+        {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Hi, I'm Jane. How can I help?"}}
+    ]
 
 
 def test_markdown_is_flattened(world):
     world.seed()
     world.graph_ok()
-    run(world, stream_item("contact-1", content_type="text/markdown", content="**Done!** See [your order](https://x.test/o)"))
+    run(
+        world,
+        stream_item("contact-1", content_type="text/markdown", content="**Done!** See [your order](https://x.test/o)"),
+    )
     assert world.texts() == ["Done! See your order (https://x.test/o)"]
 
 
 def test_interactive_list_picker_becomes_quick_replies(world):
     world.seed()
     world.graph_ok()
-    template = {"templateType": "ListPicker", "version": "1.0", "data": {"content": {
-        "title": "Which fruit?", "elements": [{"title": "Apple"}, {"title": "Banana"}]}}}
+    template = {
+        "templateType": "ListPicker",
+        "version": "1.0",
+        "data": {"content": {"title": "Which fruit?", "elements": [{"title": "Apple"}, {"title": "Banana"}]}},
+    }
     run(world, stream_item("contact-1", role="CUSTOM_BOT", content_type=sf.INTERACTIVE, content=json.dumps(template)))
     (body,) = world.sent()
     assert body["message"]["text"] == "Which fruit?"
@@ -84,24 +91,49 @@ def test_typing_becomes_typing_on(world):
     assert world.sent() == [{"recipient": {"id": PSID}, "sender_action": "typing_on"}]
 
 
-@pytest.mark.parametrize("role,content_type,content,visibility,reason", [
-    ("CUSTOMER", "text/plain", "my own words", "ALL", "customer_echo"),
-    ("CUSTOMER", sf.TYPING, None, "ALL", "customer_echo"),
-    ("AGENT", "text/plain", "internal whisper", "AGENT", "not_visible_to_customer"),
-    ("SUPERVISOR", "text/plain", "coaching", "ALL", "role_not_forwarded"),
-    ("AGENT", sf.JOINED, None, "ALL", "event_not_forwarded"),
-    ("AGENT", sf.LEFT, None, "ALL", "event_not_forwarded"),
-    ("SYSTEM", "application/vnd.amazonaws.connect.event.transfer.succeeded", None, "ALL", "event_not_forwarded"),
-    ("SYSTEM", "application/vnd.amazonaws.connect.event.transfer.failed", None, "ALL", "event_not_forwarded"),
-    ("AGENT", "application/vnd.amazonaws.connect.event.message.delivered", '{"messageId":"x"}', "ALL", "event_not_forwarded"),
-    ("AGENT", "application/vnd.amazonaws.connect.event.message.read", '{"messageId":"x"}', "ALL", "event_not_forwarded"),
-    ("SYSTEM", "application/vnd.amazonaws.connect.event.connection.acknowledged", None, "ALL", "event_not_forwarded"),
-    ("SYSTEM", "application/vnd.amazonaws.connect.event.something.new", None, "ALL", "event_not_forwarded"),
-    ("CUSTOM_BOT", sf.INTERACTIVE_RESPONSE, '{"data":{}}', "ALL", "interactive_response"),
-    ("AGENT", "image/png", "binary?", "ALL", "content_type_not_supported"),
-])
-def test_what_the_customer_must_not_see_is_ignored_before_any_lookup(world, role, content_type, content, visibility, reason):
-    result = run(world, stream_item("contact-1", role=role, content_type=content_type, content=content, visibility=visibility))
+@pytest.mark.parametrize(
+    "role,content_type,content,visibility,reason",
+    [
+        ("CUSTOMER", "text/plain", "my own words", "ALL", "customer_echo"),
+        ("CUSTOMER", sf.TYPING, None, "ALL", "customer_echo"),
+        ("AGENT", "text/plain", "internal whisper", "AGENT", "not_visible_to_customer"),
+        ("SUPERVISOR", "text/plain", "coaching", "ALL", "role_not_forwarded"),
+        ("AGENT", sf.JOINED, None, "ALL", "event_not_forwarded"),
+        ("AGENT", sf.LEFT, None, "ALL", "event_not_forwarded"),
+        ("SYSTEM", "application/vnd.amazonaws.connect.event.transfer.succeeded", None, "ALL", "event_not_forwarded"),
+        ("SYSTEM", "application/vnd.amazonaws.connect.event.transfer.failed", None, "ALL", "event_not_forwarded"),
+        (
+            "AGENT",
+            "application/vnd.amazonaws.connect.event.message.delivered",
+            '{"messageId":"x"}',
+            "ALL",
+            "event_not_forwarded",
+        ),
+        (
+            "AGENT",
+            "application/vnd.amazonaws.connect.event.message.read",
+            '{"messageId":"x"}',
+            "ALL",
+            "event_not_forwarded",
+        ),
+        (
+            "SYSTEM",
+            "application/vnd.amazonaws.connect.event.connection.acknowledged",
+            None,
+            "ALL",
+            "event_not_forwarded",
+        ),
+        ("SYSTEM", "application/vnd.amazonaws.connect.event.something.new", None, "ALL", "event_not_forwarded"),
+        ("CUSTOM_BOT", sf.INTERACTIVE_RESPONSE, '{"data":{}}', "ALL", "interactive_response"),
+        ("AGENT", "image/png", "binary?", "ALL", "content_type_not_supported"),
+    ],
+)
+def test_what_the_customer_must_not_see_is_ignored_before_any_lookup(
+    world, role, content_type, content, visibility, reason
+):
+    result = run(
+        world, stream_item("contact-1", role=role, content_type=content_type, content=content, visibility=visibility)
+    )
     assert result.outcomes[0].reason == reason
     assert world.sent() == []
 
@@ -115,7 +147,11 @@ def test_json_that_is_not_a_template_is_never_sent_raw(world):
 def test_json_carrying_a_template_is_rendered(world):
     world.seed()
     world.graph_ok()
-    template = {"templateType": "QuickReply", "version": "1.0", "data": {"content": {"title": "Rate us", "elements": [{"title": "Good"}]}}}
+    template = {
+        "templateType": "QuickReply",
+        "version": "1.0",
+        "data": {"content": {"title": "Rate us", "elements": [{"title": "Good"}]}},
+    }
     run(world, stream_item("contact-1", content_type="application/json", content=json.dumps(template)))
     assert world.sent()[0]["message"]["quick_replies"][0]["title"] == "Good"
 
@@ -137,8 +173,12 @@ def test_chat_end_closes_the_session_after_goodbye_messages_in_the_same_event(wo
     world.seed()
     world.graph_ok(2)
     ended = stream_item("contact-1", role="SYSTEM", content_type=sf.CHAT_ENDED, content=None)
-    result = run(world, ended, stream_item("contact-1", content="Goodbye!"),
-                 stream_item("contact-1", role="SYSTEM", content="Chat closed. Thanks."))
+    result = run(
+        world,
+        ended,
+        stream_item("contact-1", content="Goodbye!"),
+        stream_item("contact-1", role="SYSTEM", content="Chat closed. Thanks."),
+    )
     assert [o.reason for o in result.outcomes] == ["conversation_ended", "sent", "sent"]
     assert world.texts() == ["Goodbye!", "Chat closed. Thanks."]
     assert world.store.customer("messenger", PSID, time.time()).state.value == "ended"
@@ -165,9 +205,16 @@ def test_chat_end_for_an_unknown_contact_is_harmless(world):
 
 def test_outside_24h_without_the_tag_is_skipped_and_the_agent_told(world):
     world.seed(last_message_age=25 * 3600)
-    world.stub.add_response("send_message", {"Id": "n1", "AbsoluteTime": "2026-01-01T00:00:00Z"},
-                            {"ConnectionToken": CONNECTION_TOKEN, "ContentType": "text/plain",
-                             "Content": WINDOW_CLOSED_NOTE, "ClientToken": ANY})
+    world.stub.add_response(
+        "send_message",
+        {"Id": "n1", "AbsoluteTime": "2026-01-01T00:00:00Z"},
+        {
+            "ConnectionToken": CONNECTION_TOKEN,
+            "ContentType": "text/plain",
+            "Content": WINDOW_CLOSED_NOTE,
+            "ClientToken": ANY,
+        },
+    )
     result = run(world, stream_item("contact-1", content="Are you still there?"))
     assert result.outcomes[0].reason == "outside_window_tag_disabled" and not result.retry
     assert world.sent() == []
@@ -230,8 +277,15 @@ def test_one_records_failure_does_not_lose_the_others_and_the_retry_sends_only_w
     assert world.texts().count("two") == 5 and world.texts().count("one") == 1 and world.texts().count("three") == 1
 
 
-@pytest.mark.parametrize("code,subcode,reason", [(10, 2018278, "outside_window"), (551, None, "recipient_unavailable"),
-                                                 (368, None, "policy_blocked"), (100, None, "invalid_parameter")])
+@pytest.mark.parametrize(
+    "code,subcode,reason",
+    [
+        (10, 2018278, "outside_window"),
+        (551, None, "recipient_unavailable"),
+        (368, None, "policy_blocked"),
+        (100, None, "invalid_parameter"),
+    ],
+)
 def test_permanent_graph_errors_are_logged_and_not_retried(world, code, subcode, reason, captured_logs):
     world.seed()
     world.graph_error(code, subcode)
@@ -244,12 +298,13 @@ def test_permanent_graph_errors_are_logged_and_not_retried(world, code, subcode,
     captured_logs.assert_absent("text canary 77c1")
 
 
-def test_bad_token_is_permanent_and_loud(world, captured_logs):
+def test_bad_token_is_retried_and_loud(world, captured_logs):
+    """A token still refused after rereading the secret is retried (a rotation half done), never dropped."""
     world.seed()
     world.graph_error(190)
     world.graph_error(190)
     result = run(world, stream_item("contact-1"))
-    assert result.outcomes[0].reason == "invalid_token" and not result.retry
+    assert result.outcomes[0].reason == "graph_token_rejected" and result.retry
     assert any(e["event"] == "graph_token_rejected" and e["level"] == "CRITICAL" for e in captured_logs.events())
 
 
@@ -299,8 +354,10 @@ SIGNED_URL = "https://connect-attachments.test/a/att-0001?X-Amz-Signature=abc"
 
 def expect_get_attachment(world, size=1234, attachment_id="att-0001"):
     world.stub.add_response(
-        "get_attachment", {"Url": SIGNED_URL, "UrlExpiry": "2026-01-01T00:05:00Z", "AttachmentSizeInBytes": size},
-        {"ConnectionToken": CONNECTION_TOKEN, "AttachmentId": attachment_id, "UrlExpiryInSeconds": 300})
+        "get_attachment",
+        {"Url": SIGNED_URL, "UrlExpiry": "2026-01-01T00:05:00Z", "AttachmentSizeInBytes": size},
+        {"ConnectionToken": CONNECTION_TOKEN, "AttachmentId": attachment_id, "UrlExpiryInSeconds": 300},
+    )
 
 
 def test_agent_attachment_is_sent_by_signed_url_with_its_kind(world):
@@ -309,7 +366,9 @@ def test_agent_attachment_is_sent_by_signed_url_with_its_kind(world):
     world.graph_ok()
     result = run(world, stream_item("contact-1", attachments=[attachment("att-0001", "image/png")]))
     assert result.outcomes[0].reason == "sent"
-    assert world.sent()[0]["message"] == {"attachment": {"type": "image", "payload": {"url": SIGNED_URL, "is_reusable": False}}}
+    assert world.sent()[0]["message"] == {
+        "attachment": {"type": "image", "payload": {"url": SIGNED_URL, "is_reusable": False}}
+    }
 
 
 def test_large_image_goes_as_a_file_and_pdf_as_a_file(world):
@@ -317,8 +376,11 @@ def test_large_image_goes_as_a_file_and_pdf_as_a_file(world):
     expect_get_attachment(world, size=9 * 1024 * 1024)
     expect_get_attachment(world, attachment_id="att-0002")
     world.graph_ok(2)
-    run(world, stream_item("contact-1", attachments=[attachment("att-0001", "image/jpeg")]),
-        stream_item("contact-1", attachments=[attachment("att-0002", "application/pdf")]))
+    run(
+        world,
+        stream_item("contact-1", attachments=[attachment("att-0001", "image/jpeg")]),
+        stream_item("contact-1", attachments=[attachment("att-0002", "application/pdf")]),
+    )
     assert [b["message"]["attachment"]["type"] for b in world.sent()] == ["file", "file"]
 
 
@@ -340,9 +402,11 @@ def test_rejected_attachment_is_not_sent(world):
 
 def test_expired_connection_is_renewed_before_get_attachment(world):
     world.seed(connection_valid_for=-10)
-    world.stub.add_response("create_participant_connection",
-                            {"ConnectionCredentials": {"ConnectionToken": CONNECTION_TOKEN, "Expiry": "2099-01-01T00:00:00Z"}},
-                            {"ParticipantToken": PARTICIPANT_TOKEN, "Type": ["CONNECTION_CREDENTIALS"], "ConnectParticipant": True})
+    world.stub.add_response(
+        "create_participant_connection",
+        {"ConnectionCredentials": {"ConnectionToken": CONNECTION_TOKEN, "Expiry": "2099-01-01T00:00:00Z"}},
+        {"ParticipantToken": PARTICIPANT_TOKEN, "Type": ["CONNECTION_CREDENTIALS"], "ConnectParticipant": True},
+    )
     expect_get_attachment(world)
     world.graph_ok()
     assert run(world, stream_item("contact-1", attachments=[attachment()])).outcomes[0].reason == "sent"
@@ -370,10 +434,22 @@ def test_no_token_text_or_url_reaches_the_logs(world, captured_logs):
     world.seed()
     expect_get_attachment(world)
     world.graph_ok(2)
-    run(world, stream_item("contact-1", content="My SSN canary is 123-45-6789"),
-        stream_item("contact-1", attachments=[attachment(name="canary-filename.png")]))
-    captured_logs.assert_absent("123-45-6789", "SSN canary", CONNECTION_TOKEN, PARTICIPANT_TOKEN, SIGNED_URL,
-                                "canary-filename", SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"], PSID)
+    run(
+        world,
+        stream_item("contact-1", content="My SSN canary is 123-45-6789"),
+        stream_item("contact-1", attachments=[attachment(name="canary-filename.png")]),
+    )
+    captured_logs.assert_absent(
+        "123-45-6789",
+        "SSN canary",
+        CONNECTION_TOKEN,
+        PARTICIPANT_TOKEN,
+        SIGNED_URL,
+        "canary-filename",
+        SECRET["PAGE_TOKEN"],
+        SECRET["APP_SECRET"],
+        PSID,
+    )
 
 
 def test_a_failed_dedupe_completion_after_a_send_never_causes_a_resend(world, monkeypatch, captured_logs):

@@ -5,22 +5,31 @@ and no item, however odd, makes the handler raise."""
 import json
 import time
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chalicelib.messaging.messenger import SendResult
+from chalicelib.messaging.meta.send_api import SendResult
 from chalicelib.messaging.outbound import OutboundRelay
-from chalicelib.messaging.sessions import ChatSession, Claim
+from chalicelib.messaging.store.dedupe import Claim
+from chalicelib.messaging.store.sessions import ChatSession
 from chalicelib.redaction.redactor import Redactor
 from tests.messaging.stream_fixtures import sns_event, stream_item
 
 ROLES = ["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR", "", "agent"]
 VISIBILITY = ["ALL", "CUSTOMER", "AGENT", "", "all"]
 CONTENT_TYPES = [
-    "text/plain", "text/markdown", "application/json", "application/vnd.amazonaws.connect.message.interactive",
-    "application/vnd.amazonaws.connect.message.interactive.response", "application/vnd.amazonaws.connect.event.typing",
-    "application/vnd.amazonaws.connect.event.participant.joined", "application/vnd.amazonaws.connect.event.participant.left",
-    "application/vnd.amazonaws.connect.event.chat.ended", "application/vnd.amazonaws.connect.event.message.read",
-    "image/png", "",
+    "text/plain",
+    "text/markdown",
+    "application/json",
+    "application/vnd.amazonaws.connect.message.interactive",
+    "application/vnd.amazonaws.connect.message.interactive.response",
+    "application/vnd.amazonaws.connect.event.typing",
+    "application/vnd.amazonaws.connect.event.participant.joined",
+    "application/vnd.amazonaws.connect.event.participant.left",
+    "application/vnd.amazonaws.connect.event.chat.ended",
+    "application/vnd.amazonaws.connect.event.message.read",
+    "image/png",
+    "",
 ]
 
 
@@ -58,34 +67,55 @@ class Sessions:
 
 
 class Dedupe:
-    def claim(self, scope, key, now, lease_seconds=30.0):
+    def claim(self, scope, key, now, lease_seconds=30.0, holder=""):
         return Claim.CLAIMED
 
     def complete(self, scope, key, now, outcome="done"):
         pass
 
-    def release(self, scope, key):
+    def release(self, scope, key, holder=""):
         pass
 
 
 class Attachments:
     def signed_url(self, token, attachment_id, seconds):
-        from chalicelib.messaging.connect_attachments import SignedAttachment
+        from chalicelib.messaging.connect.attachments import SignedAttachment
 
         return SignedAttachment("https://files.test/x", 10)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(ROLES), st.sampled_from(VISIBILITY), st.sampled_from(CONTENT_TYPES),
-       st.one_of(st.none(), st.text(max_size=50), st.just(json.dumps({"templateType": "ListPicker", "data": {"content": {
-           "title": "t", "elements": [{"title": "a"}]}}}))),
-       st.booleans(), st.sampled_from(["MESSAGE", "EVENT", "ATTACHMENT", "TYPING", ""]))
+@given(
+    st.sampled_from(ROLES),
+    st.sampled_from(VISIBILITY),
+    st.sampled_from(CONTENT_TYPES),
+    st.one_of(
+        st.none(),
+        st.text(max_size=50),
+        st.just(
+            json.dumps(
+                {"templateType": "ListPicker", "data": {"content": {"title": "t", "elements": [{"title": "a"}]}}}
+            )
+        ),
+    ),
+    st.booleans(),
+    st.sampled_from(["MESSAGE", "EVENT", "ATTACHMENT", "TYPING", ""]),
+)
 def test_only_forwardable_items_ever_reach_the_customer(role, visibility, content_type, content, with_file, item_type):
     messenger, sessions = Recorder(), Sessions()
     relay = OutboundRelay(sessions, Dedupe(), messenger, Attachments(), None, Redactor(frozenset()))
     files = [{"AttachmentId": "a", "ContentType": "image/png", "Status": "APPROVED"}] if with_file else None
-    event = sns_event(stream_item("contact-1", role=role, visibility=visibility, content_type=content_type,
-                                  content=content, attachments=files, item_type=item_type or None))
+    event = sns_event(
+        stream_item(
+            "contact-1",
+            role=role,
+            visibility=visibility,
+            content_type=content_type,
+            content=content,
+            attachments=files,
+            item_type=item_type or None,
+        )
+    )
     result = relay.handle_event(event)  # never raises
     assert len(result.outcomes) == 1
     if messenger.calls:

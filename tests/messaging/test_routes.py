@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from chalicelib import aws
@@ -17,7 +19,7 @@ from chalicelib.messaging import wiring
 from chalicelib.messaging.inbound import InboundMessages
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import load as load_settings
-from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemorySessions
+from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
 from tests.messaging.fixtures import (
     SECRET,
     body_of,
@@ -73,9 +75,16 @@ def expect_new_chat(messenger, contact_id="contact-1"):
 
 
 def expect_send(messenger, content):
-    messenger.participant.add_response("send_message", {"Id": "msg"}, {
-        "ConnectionToken": CONNECTION_TOKEN, "ContentType": "text/plain", "Content": content, "ClientToken": ANY,
-    })
+    messenger.participant.add_response(
+        "send_message",
+        {"Id": "msg"},
+        {
+            "ConnectionToken": CONNECTION_TOKEN,
+            "ContentType": "text/plain",
+            "Content": content,
+            "ClientToken": ANY,
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------ GET verification
@@ -88,14 +97,17 @@ def test_verification_answers_the_challenge_as_plain_text(messenger):
     assert response.headers["Content-Type"] == "text/plain"
 
 
-@pytest.mark.parametrize("changes, status", [
-    ({"hub.verify_token": "wrong"}, 403),
-    ({"hub.mode": "unsubscribe"}, 403),
-    ({"hub.verify_token": SECRET["VERIFY_TOKEN"] + "x"}, 403),
-    ({"hub.challenge": None}, 400),
-    ({"hub.verify_token": None}, 400),
-    ({"hub.mode": None}, 400),
-])
+@pytest.mark.parametrize(
+    "changes, status",
+    [
+        ({"hub.verify_token": "wrong"}, 403),
+        ({"hub.mode": "unsubscribe"}, 403),
+        ({"hub.verify_token": SECRET["VERIFY_TOKEN"] + "x"}, 403),
+        ({"hub.challenge": None}, 400),
+        ({"hub.verify_token": None}, 400),
+        ({"hub.mode": None}, 400),
+    ],
+)
 def test_verification_refusals(messenger, changes, status):
     query = {k: v for k, v in {**VERIFY, **changes}.items() if v is not None}
     response = get(messenger, query)
@@ -142,15 +154,23 @@ def test_a_batch_is_processed_in_order_and_only_customer_messages_reach_connect(
     expect_new_chat(messenger)
     expect_send(messenger, "first")
     expect_send(messenger, "[customer sent a sticker]")  # a sticker is not relayed as a file: no download
-    body = body_of(envelope(
-        echo_item(),
-        text_item("first", mid="m_1"),
-        item(delivery={"mids": ["m_x"], "watermark": 1}),
-        item(read={"watermark": 1}),
-        item(reaction={"reaction": "like", "action": "react", "mid": "m_1"}),
-        item(message={"mid": "m_2", "attachments": [
-            {"type": "image", "payload": {"url": "https://cdn/x.png", "sticker_id": 369239263222822}}]}),
-    ))
+    body = body_of(
+        envelope(
+            echo_item(),
+            text_item("first", mid="m_1"),
+            item(delivery={"mids": ["m_x"], "watermark": 1}),
+            item(read={"watermark": 1}),
+            item(reaction={"reaction": "like", "action": "react", "mid": "m_1"}),
+            item(
+                message={
+                    "mid": "m_2",
+                    "attachments": [
+                        {"type": "image", "payload": {"url": "https://cdn/x.png", "sticker_id": 369239263222822}}
+                    ],
+                }
+            ),
+        )
+    )
     response = post(messenger, body)
     assert response.status_code == 200 and response.body == b"EVENT_RECEIVED"
     kinds = {i["pk"]["S"].split("#")[0] for i in table_items()}
@@ -188,6 +208,8 @@ def test_ended_chat_is_recovered_through_the_route(messenger):
     assert post(messenger, body_of(envelope(text_item("one", mid="m_1")))).status_code == 200
 
     messenger.participant.add_client_error("send_message", "AccessDeniedException", "terminated", 403)
+    messenger.participant.add_client_error("create_participant_connection", "AccessDeniedException", "terminated", 403)
+    messenger.participant.add_client_error("disconnect_participant", "AccessDeniedException", "terminated", 403)
     expect_new_chat(messenger, "contact-2")
     expect_send(messenger, "two")
     assert post(messenger, body_of(envelope(text_item("two", mid="m_2")))).status_code == 200
@@ -211,15 +233,18 @@ class _Throttled:
 
     def __getattr__(self, operation):
         def call(**_):
-            raise ClientError({"Error": {"Code": self._code, "Message": "m"},
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+            raise ClientError(
+                {"Error": {"Code": self._code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation
+            )
+
         return call
 
 
 def test_dynamodb_throttling_answers_503(messenger, monkeypatch):
     real = aws.client
-    monkeypatch.setattr(aws, "client", lambda s: _Throttled("ProvisionedThroughputExceededException")
-                        if s == "dynamodb" else real(s))
+    monkeypatch.setattr(
+        aws, "client", lambda s: _Throttled("ProvisionedThroughputExceededException") if s == "dynamodb" else real(s)
+    )
     assert post(messenger, body_of(envelope(text_item("hello", mid="m_1")))).status_code == 503
 
 
@@ -234,8 +259,9 @@ def test_missing_secret_answers_500_so_meta_keeps_the_messages(messenger, monkey
     monkeypatch.setenv("MESSENGER_SECRET_ID", "no-such-secret")  # Chalice applies stage env over it
     wiring.reset()
     real = aws.client
-    monkeypatch.setattr(aws, "client", lambda s: _Throttled("ResourceNotFoundException")
-                        if s == "secretsmanager" else real(s))
+    monkeypatch.setattr(
+        aws, "client", lambda s: _Throttled("ResourceNotFoundException") if s == "secretsmanager" else real(s)
+    )
     assert post(messenger, body_of(envelope(text_item("hello")))).status_code == 500
 
 
@@ -243,7 +269,7 @@ def test_missing_setting_answers_500_naming_the_variable(monkeypatch, captured_l
     from chalice.test import Client
 
     from app import app
-    from tests.conftest import PROJECT_DIR
+    from tests.support import PROJECT_DIR
 
     monkeypatch.delenv("CONNECT_INSTANCE_ID", raising=False)  # the `dev` stage sets none
     wiring.reset()
@@ -279,7 +305,9 @@ def test_no_card_ssn_token_or_secret_reaches_the_logs(messenger, captured_logs):
 def fake_backed(chalice_client, monkeypatch):
     """The real route, parser and use case over in-memory adapters (fast enough to fuzz)."""
     chat = MemoryChat()
-    inbound = InboundMessages(MemorySessions(), MemoryDedupe(), chat, build_redactor(load_settings().redaction))
+    inbound = InboundMessages(
+        MemorySessions(), MemoryDedupe(), chat, build_redactor(load_settings().redaction), MemoryForwarder()
+    )
     monkeypatch.setattr(wiring, "inbound_messages", lambda *args: inbound)
     with mock_aws():
         create_messenger_secret()
@@ -287,22 +315,53 @@ def fake_backed(chalice_client, monkeypatch):
 
 
 _scalar = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
-_value = st.recursive(_scalar, lambda c: st.lists(c, max_size=3) | st.dictionaries(
-    st.sampled_from(["mid", "text", "id", "message", "postback", "attachments", "type", "payload", "is_echo",
-                     "title", "read", "delivery", "reaction", "quick_reply", "url"]), c, max_size=4), max_leaves=15)
+_value = st.recursive(
+    _scalar,
+    lambda c: (
+        st.lists(c, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "mid",
+                    "text",
+                    "id",
+                    "message",
+                    "postback",
+                    "attachments",
+                    "type",
+                    "payload",
+                    "is_echo",
+                    "title",
+                    "read",
+                    "delivery",
+                    "reaction",
+                    "quick_reply",
+                    "url",
+                ]
+            ),
+            c,
+            max_size=4,
+        )
+    ),
+    max_leaves=15,
+)
 _message = _value | st.fixed_dictionaries(
     {"mid": st.text(min_size=1, max_size=6), "text": st.text(max_size=40)},
     optional={"quick_reply": _value, "attachments": _value, "is_echo": st.booleans(), "reply_to": _value},
 )
-_item = st.fixed_dictionaries({"sender": st.fixed_dictionaries({"id": st.sampled_from(["p1", "p2"])})},
-                              optional={"message": _message, "postback": _value, "timestamp": _scalar, "read": _value})
+_item = st.fixed_dictionaries(
+    {"sender": st.fixed_dictionaries({"id": st.sampled_from(["p1", "p2"])})},
+    optional={"message": _message, "postback": _value, "timestamp": _scalar, "read": _value},
+)
 
 
-@hypothesis_settings(max_examples=60, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(st.lists(_item, max_size=4) | st.lists(_value, max_size=3))
 def test_fuzzed_signed_payloads_never_answer_500(fake_backed, items):
     body = json.dumps({"object": "page", "entry": [{"id": "1", "messaging": items}]}).encode()
-    response = fake_backed.http.post("/webhook/messenger", body=body,
-                                     headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)})
+    response = fake_backed.http.post(
+        "/webhook/messenger", body=body, headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
+    )
     assert response.status_code == 200

@@ -6,7 +6,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.messaging.errors import ConfigurationError, TransientError
-from chalicelib.messaging.secrets import MessengerCredentials, MessengerSecrets
+from chalicelib.messaging.meta.secrets import MessengerCredentials, MessengerSecrets
 from tests.messaging.fixtures import SECRET, SECRET_ID, create_messenger_secret, rotate_messenger_secret
 
 
@@ -80,8 +80,13 @@ def test_throttling_is_transient():
 
     class Throttled:
         def get_secret_value(self, **_):
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"},
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "GetSecretValue")
+            raise ClientError(
+                {
+                    "Error": {"Code": "ThrottlingException", "Message": "slow down"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                },
+                "GetSecretValue",
+            )
 
     with pytest.raises(TransientError):
         MessengerSecrets(SECRET_ID, ttl_seconds=300, client_factory=Throttled).current()
@@ -96,8 +101,13 @@ def test_a_stale_value_is_served_while_secrets_manager_is_briefly_down(secretsma
     class Flaky:
         def get_secret_value(self, **request):
             if down["now"]:
-                raise ClientError({"Error": {"Code": "InternalServiceError", "Message": "m"},
-                                   "ResponseMetadata": {"HTTPStatusCode": 500}}, "GetSecretValue")
+                raise ClientError(
+                    {
+                        "Error": {"Code": "InternalServiceError", "Message": "m"},
+                        "ResponseMetadata": {"HTTPStatusCode": 500},
+                    },
+                    "GetSecretValue",
+                )
             from chalicelib import aws
 
             return aws.client("secretsmanager").get_secret_value(**request)

@@ -9,11 +9,10 @@ from moto import mock_aws
 
 from chalicelib import aws
 from chalicelib.messaging.errors import ConfigurationError
-from chalicelib.messaging.sessions import (
+from chalicelib.messaging.store.dedupe import Claim, DedupeLog
+from chalicelib.messaging.store.sessions import (
     ChatSession,
-    Claim,
     CustomerState,
-    DedupeLog,
     SessionStore,
     customer_key,
 )

@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.settings import DEFAULT_SCAN_EXTENSIONS, MessagingSettings, SettingsError, _Reader
-from tests.conftest import LOCAL_STAGE
+from tests.support import LOCAL_STAGE
 
 
 def messaging(**extra):
@@ -19,7 +19,11 @@ def test_defaults():
 
 
 def test_extensions_are_normalised():
-    assert messaging(ATTACHMENT_ALLOWED_EXTENSIONS=" .PDF, png ,,jpg").attachment_allowed_extensions == {"pdf", "png", "jpg"}
+    assert messaging(ATTACHMENT_ALLOWED_EXTENSIONS=" .PDF, png ,,jpg").attachment_allowed_extensions == {
+        "pdf",
+        "png",
+        "jpg",
+    }
 
 
 @pytest.mark.parametrize("value", ["4", "301", "soon"])

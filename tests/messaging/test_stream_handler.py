@@ -15,8 +15,18 @@ from moto import mock_aws
 from chalicelib.messaging.outbound import RetryLater
 from tests.messaging import stream_fixtures as sf
 from tests.messaging.fixtures import (
-    SECRET, body_of, connect_stubbed_behind_aws, connection_response, create_messenger_secret, create_sessions_table,
-    envelope, item, sign, start_chat_response, table_items, text_item,
+    SECRET,
+    body_of,
+    connect_stubbed_behind_aws,
+    connection_response,
+    create_messenger_secret,
+    create_sessions_table,
+    envelope,
+    item,
+    sign,
+    start_chat_response,
+    table_items,
+    text_item,
 )
 from tests.messaging.stream_fixtures import attachment, sns_event, stream_item
 
@@ -45,8 +55,9 @@ def stream(stack, *items):
 
 def webhook(stack, *items):
     body = body_of(envelope(*items))
-    return stack.client.http.post("/webhook/messenger", body=body,
-                                  headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)})
+    return stack.client.http.post(
+        "/webhook/messenger", body=body, headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
+    )
 
 
 def graph_bodies(stack):
@@ -60,8 +71,11 @@ def expect_new_chat(stack, contact_id):
 
 
 def expect_customer_text(stack, content):
-    stack.participant.add_response("send_message", {"Id": "msg"}, {
-        "ConnectionToken": CONNECTION_TOKEN, "ContentType": "text/plain", "Content": content, "ClientToken": ANY})
+    stack.participant.add_response(
+        "send_message",
+        {"Id": "msg"},
+        {"ConnectionToken": CONNECTION_TOKEN, "ContentType": "text/plain", "Content": content, "ClientToken": ANY},
+    )
 
 
 def start_chat(stack, contact_id="contact-1", text="hello", mid="m_1"):
@@ -79,16 +93,25 @@ def test_one_record_event_from_chalices_generator(stack):
     message, attributes = stream_item("contact-1", content="Hi! I'm Jane.")
     event = stack.client.events.generate_sns_event(message=message, message_attributes=attributes)
     stack.client.lambda_.invoke("connect_stream_handler", event)
-    assert graph_bodies(stack) == [{"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Hi! I'm Jane."}}]
+    assert graph_bodies(stack) == [
+        {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Hi! I'm Jane."}}
+    ]
     request = [c.request for c in stack.web.calls if c.request.url.startswith(SEND_URL)][0]
-    assert request.headers["Authorization"] == "Bearer " + SECRET["PAGE_TOKEN"] and SECRET["PAGE_TOKEN"] not in request.url
+    assert (
+        request.headers["Authorization"] == "Bearer " + SECRET["PAGE_TOKEN"] and SECRET["PAGE_TOKEN"] not in request.url
+    )
 
 
 def test_every_record_of_an_event_is_handled_not_only_the_first(stack):
     start_chat(stack)
     stack.web.post(SEND_URL, json={"message_id": "m_out"})
-    stream(stack, stream_item("contact-1", content="one"), stream_item("contact-1", content="two"),
-           stream_item("contact-1", role="CUSTOMER", content="hello"), stream_item("contact-1", content="three"))
+    stream(
+        stack,
+        stream_item("contact-1", content="one"),
+        stream_item("contact-1", content="two"),
+        stream_item("contact-1", role="CUSTOMER", content="hello"),
+        stream_item("contact-1", content="three"),
+    )
     assert [b["message"]["text"] for b in graph_bodies(stack)] == ["one", "two", "three"]
 
 
@@ -98,8 +121,11 @@ def test_transient_failure_raises_after_every_record_ran_and_the_retry_is_safe(s
     for _ in range(4):
         stack.web.post(SEND_URL, json={"error": {"code": 2}}, status=502)
     stack.web.post(SEND_URL, json={"message_id": "m_out"})
-    event = sns_event(stream_item("contact-1", content="one"), stream_item("contact-1", content="two"),
-                      stream_item("contact-1", content="three"))
+    event = sns_event(
+        stream_item("contact-1", content="one"),
+        stream_item("contact-1", content="two"),
+        stream_item("contact-1", content="three"),
+    )
     with pytest.raises(RetryLater) as raised:
         stack.client.lambda_.invoke("connect_stream_handler", event)
     assert str(raised.value) == "1 of 3 stream records failed transiently; retrying"
@@ -115,8 +141,12 @@ def test_malformed_records_never_crash_and_never_stop_the_good_ones(stack, captu
     stack.web.post(SEND_URL, json={"message_id": "m_out"})
     message, attributes = stream_item("contact-1", content="still delivered")
     event = stack.client.events.generate_sns_event(message="not json", message_attributes=attributes)
-    event["Records"] += [{}, {"Sns": None}, {"Sns": {"Message": "x" * 300_000}},
-                         sns_event((message, attributes))["Records"][0]]
+    event["Records"] += [
+        {},
+        {"Sns": None},
+        {"Sns": {"Message": "x" * 300_000}},
+        sns_event((message, attributes))["Records"][0],
+    ]
     stack.client.lambda_.invoke("connect_stream_handler", event)
     assert [b["message"]["text"] for b in graph_bodies(stack)] == ["still delivered"]
     reasons = [e["reason"] for e in captured_logs.events() if e["event"] == "stream_record_malformed"]
@@ -127,13 +157,14 @@ def test_missing_setting_fails_loudly_naming_the_variable(stack, monkeypatch, ca
     from chalice.test import Client
 
     from app import app
-    from tests.conftest import PROJECT_DIR
+    from tests.support import PROJECT_DIR
 
-    with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as bare:
-        with pytest.raises(Exception) as raised:
-            bare.lambda_.invoke("connect_stream_handler", sns_event(stream_item("contact-1")))
+    with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as bare, pytest.raises(Exception) as raised:
+        bare.lambda_.invoke("connect_stream_handler", sns_event(stream_item("contact-1")))
     assert "CONNECT_INSTANCE_ID" in str(raised.value)
-    assert any(e["event"] == "settings_invalid" and e["variable"] == "CONNECT_INSTANCE_ID" for e in captured_logs.events())
+    assert any(
+        e["event"] == "settings_invalid" and e["variable"] == "CONNECT_INSTANCE_ID" for e in captured_logs.events()
+    )
 
 
 # ------------------------------------------------------------------------------------------- a whole conversation
@@ -153,13 +184,29 @@ def test_full_conversation_both_ways_then_a_new_chat(stack, captured_logs):
     # 3. The customer sends a photo: downloaded, typed from bytes, uploaded to Connect as a real attachment.
     stack.web.get(CDN_URL, body=PNG)
     stack.web.put(UPLOAD_URL, status=200)
-    stack.participant.add_response("start_attachment_upload", {
-        "AttachmentId": "att-c1",
-        "UploadMetadata": {"Url": UPLOAD_URL, "UrlExpiry": "2030-01-01T00:00:00Z", "HeadersToInclude": {"Content-Type": "image/png"}},
-    }, {"ConnectionToken": CONNECTION_TOKEN, "ContentType": "image/png", "AttachmentSizeInBytes": len(PNG),
-        "AttachmentName": ANY, "ClientToken": ANY})
-    stack.participant.add_response("complete_attachment_upload", {}, {
-        "ConnectionToken": CONNECTION_TOKEN, "AttachmentIds": ["att-c1"], "ClientToken": ANY})
+    stack.participant.add_response(
+        "start_attachment_upload",
+        {
+            "AttachmentId": "att-c1",
+            "UploadMetadata": {
+                "Url": UPLOAD_URL,
+                "UrlExpiry": "2030-01-01T00:00:00Z",
+                "HeadersToInclude": {"Content-Type": "image/png"},
+            },
+        },
+        {
+            "ConnectionToken": CONNECTION_TOKEN,
+            "ContentType": "image/png",
+            "AttachmentSizeInBytes": len(PNG),
+            "AttachmentName": ANY,
+            "ClientToken": ANY,
+        },
+    )
+    stack.participant.add_response(
+        "complete_attachment_upload",
+        {},
+        {"ConnectionToken": CONNECTION_TOKEN, "AttachmentIds": ["att-c1"], "ClientToken": ANY},
+    )
     photo = item(PSID, message={"mid": "m_2", "attachments": [{"type": "image", "payload": {"url": CDN_URL}}]})
     assert webhook(stack, photo).status_code == 200
     put = [c.request for c in stack.web.calls if c.request.method == "PUT"]
@@ -168,19 +215,26 @@ def test_full_conversation_both_ways_then_a_new_chat(stack, captured_logs):
     stream(stack, stream_item("contact-1", role="CUSTOMER", attachments=[attachment("att-c1")]))
 
     # 4. The agent sends a PDF: GetAttachment with the customer's connection, then by URL to Messenger.
-    stack.participant.add_response("get_attachment", {"Url": AGENT_FILE_URL, "UrlExpiry": "2030-01-01T00:00:00Z",
-                                                      "AttachmentSizeInBytes": 48_000},
-                                   {"ConnectionToken": CONNECTION_TOKEN, "AttachmentId": "att-a1", "UrlExpiryInSeconds": 300})
+    stack.participant.add_response(
+        "get_attachment",
+        {"Url": AGENT_FILE_URL, "UrlExpiry": "2030-01-01T00:00:00Z", "AttachmentSizeInBytes": 48_000},
+        {"ConnectionToken": CONNECTION_TOKEN, "AttachmentId": "att-a1", "UrlExpiryInSeconds": 300},
+    )
     stream(stack, stream_item("contact-1", attachments=[attachment("att-a1", "application/pdf", name="refund.pdf")]))
 
     # 5. The chat ends; the goodbye streamed in the same event still arrives, and the session closes.
-    stream(stack, stream_item("contact-1", role="SYSTEM", content_type=sf.CHAT_ENDED, content=None),
-           stream_item("contact-1", role="SYSTEM", content="The chat has ended. Thank you!"))
+    stream(
+        stack,
+        stream_item("contact-1", role="SYSTEM", content_type=sf.CHAT_ENDED, content=None),
+        stream_item("contact-1", role="SYSTEM", content="The chat has ended. Thank you!"),
+    )
 
     sent = graph_bodies(stack)
     assert sent[0] == {"recipient": {"id": PSID}, "sender_action": "typing_on"}
     assert sent[1]["message"] == {"text": "Thanks! Could you send a photo of the receipt?"}
-    assert sent[2]["message"] == {"attachment": {"type": "file", "payload": {"url": AGENT_FILE_URL, "is_reusable": False}}}
+    assert sent[2]["message"] == {
+        "attachment": {"type": "file", "payload": {"url": AGENT_FILE_URL, "is_reusable": False}}
+    }
     assert sent[3]["message"] == {"text": "The chat has ended. Thank you!"}
     assert len(sent) == 4
 
@@ -191,5 +245,15 @@ def test_full_conversation_both_ways_then_a_new_chat(stack, captured_logs):
     contacts = {i["pk"]["S"] for i in table_items() if i["pk"]["S"].startswith("contact#")}
     assert contacts == {"contact#contact-1", "contact#contact-2"}
 
-    captured_logs.assert_absent("4111 1111 1111 1111", "receipt", "cdn-canary", "put-canary", "get-canary",
-                                "refund.pdf", PARTICIPANT_TOKEN, CONNECTION_TOKEN, SECRET["PAGE_TOKEN"], SECRET["APP_SECRET"])
+    captured_logs.assert_absent(
+        "4111 1111 1111 1111",
+        "receipt",
+        "cdn-canary",
+        "put-canary",
+        "get-canary",
+        "refund.pdf",
+        PARTICIPANT_TOKEN,
+        CONNECTION_TOKEN,
+        SECRET["PAGE_TOKEN"],
+        SECRET["APP_SECRET"],
+    )

@@ -2,9 +2,10 @@
 
 import json
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chalicelib.messaging.stream_items import MalformedRecord, StreamItem, parse_event, parse_record
+from chalicelib.messaging.connect.stream_items import MalformedRecord, StreamItem, parse_event, parse_record
 from tests.messaging.stream_fixtures import CHAT_ENDED, LEFT, TYPING, attachment, sns_event, stream_item
 
 
@@ -12,7 +13,12 @@ def test_agent_message_is_read_from_attributes_and_body():
     event = sns_event(stream_item("contact-1", content="Hi there", current_contact_id="contact-2", at=1700000000.5))
     (item,) = parse_event(event)
     assert isinstance(item, StreamItem)
-    assert (item.initial_contact_id, item.contact_id, item.role, item.item_type) == ("contact-1", "contact-2", "AGENT", "MESSAGE")
+    assert (item.initial_contact_id, item.contact_id, item.role, item.item_type) == (
+        "contact-1",
+        "contact-2",
+        "AGENT",
+        "MESSAGE",
+    )
     assert (item.content_type, item.content, item.visibility) == ("text/plain", "Hi there", "ALL")
     assert item.visible_to_customer and not item.ends_conversation and not item.is_typing
     assert item.absolute_time == 1700000000.5
@@ -20,12 +26,14 @@ def test_agent_message_is_read_from_attributes_and_body():
 
 
 def test_event_kinds_and_attachments():
-    typing, ended, left, file = parse_event(sns_event(
-        stream_item("c", content_type=TYPING, content=None),
-        stream_item("c", content_type=CHAT_ENDED, content=None, role="SYSTEM"),
-        stream_item("c", content_type=LEFT, content=None, role="CUSTOMER"),
-        stream_item("c", attachments=[attachment("a-1", "application/pdf", "APPROVED")]),
-    ))
+    typing, ended, left, file = parse_event(
+        sns_event(
+            stream_item("c", content_type=TYPING, content=None),
+            stream_item("c", content_type=CHAT_ENDED, content=None, role="SYSTEM"),
+            stream_item("c", content_type=LEFT, content=None, role="CUSTOMER"),
+            stream_item("c", attachments=[attachment("a-1", "application/pdf", "APPROVED")]),
+        )
+    )
     assert typing.is_typing
     assert ended.is_chat_ended and ended.ends_conversation
     assert left.is_customer_leaving and left.ends_conversation
@@ -64,7 +72,9 @@ def test_malformed_records_get_clear_reasons():
         "item_id_missing": _record(json.dumps({"InitialContactId": "c", "ContentType": "text/plain"})),
         "initial_contact_id_missing": _record(json.dumps({"Id": "i", "ContentType": "text/plain"})),
         "content_type_missing": _record(json.dumps({"Id": "i", "InitialContactId": "c"})),
-        "content_not_string": _record(json.dumps({"Id": "i", "InitialContactId": "c", "ContentType": "text/plain", "Content": 5})),
+        "content_not_string": _record(
+            json.dumps({"Id": "i", "InitialContactId": "c", "ContentType": "text/plain", "Content": 5})
+        ),
         "message_too_large": _record(json.dumps({"Id": "i", "Content": "x" * 300_000})),
     }
     for reason, record in cases.items():
@@ -77,9 +87,11 @@ def test_event_without_records():
     assert parse_event({"Records": "nope"})[0].reason == "event_without_records"
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-                           max_leaves=20)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=80, deadline=None)

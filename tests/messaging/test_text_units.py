@@ -1,6 +1,7 @@
 """UTF-16 lengths, as Connect's and Messenger's text limits count them."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.messaging.text_units import utf16_prefix, utf16_units
 
@@ -22,4 +23,4 @@ def test_a_prefix_never_splits_a_pair():
 def test_the_prefix_is_the_longest_that_fits(text, limit):
     prefix = utf16_prefix(text, limit)
     assert text.startswith(prefix) and utf16_units(prefix) <= limit
-    assert prefix == text or utf16_units(text[:len(prefix) + 1]) > limit
+    assert prefix == text or utf16_units(text[: len(prefix) + 1]) > limit

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from chalicelib.messaging import upload_type as naming
+from chalicelib.messaging.connect import upload_type as naming
 from chalicelib.scanning import filetypes
 from tests.scanning import files
 

@@ -5,23 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from chalicelib.messaging import webhook
-from chalicelib.messaging.webhook import (
+from chalicelib.messaging.meta import webhook
+from chalicelib.messaging.meta.webhook import (
     Attachments,
-    Delivery,
+    DeliveryReceipt,
     Echo,
     Other,
     PayloadError,
     Postback,
-    QuickReply,
+    QuickReplyTap,
     Reaction,
     Read,
     Subscription,
     Text,
     Unparseable,
-    dedupe_key,
+    message_key,
     parse_payload,
 )
 from tests.messaging.fixtures import PAGE_ID, SECRET, body_of, echo_item, envelope, item, sign, text_item
@@ -40,9 +41,18 @@ def test_signature_over_the_raw_bytes():
     assert not webhook.signature_matches(APP_SECRET, reserialised, sign(body))
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "sha1=" + "0" * 40, "sha256=", "sha256=" + "0" * 64, "SHA256=abc", "sha256=zz",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "sha1=" + "0" * 40,
+        "sha256=",
+        "sha256=" + "0" * 64,
+        "SHA256=abc",
+        "sha256=zz",
+    ],
+)
 def test_bad_signature_headers_never_match(header):
     assert not webhook.signature_matches(APP_SECRET, b"{}", header)
 
@@ -76,7 +86,7 @@ def test_text():
 
 def test_quick_reply_keeps_title_and_payload_apart():
     event = _one(text_item("Yes please", mid="m_2", quick_reply={"payload": "DEV_YES"}))
-    assert isinstance(event, QuickReply) and event.text == "Yes please" and event.payload == "DEV_YES"
+    assert isinstance(event, QuickReplyTap) and event.text == "Yes please" and event.payload == "DEV_YES"
 
 
 def test_postback():
@@ -87,15 +97,31 @@ def test_postback():
 def test_postback_without_mid_has_a_stable_dedupe_key():
     event = _one(item(postback={"title": "Get Started", "payload": "GET_STARTED"}))
     assert event.mid is None
-    assert dedupe_key(event) == "psid-1:1458692752478:postback"
+    assert message_key(event) == message_key(_one(item(postback={"title": "Get Started", "payload": "GET_STARTED"})))
+    assert message_key(event).startswith("psid-1:1458692752478:postback:")
+
+
+def test_two_postbacks_without_mid_in_the_same_second_have_two_keys():
+    """Meta's reference postback has no mid (before v11) and a string timestamp in seconds."""
+    first = _one(item(postback={"title": "Get Started", "payload": "GET_STARTED"}, timestamp="1527459824"))
+    second = _one(item(postback={"title": "Talk to an agent", "payload": "AGENT"}, timestamp="1527459824"))
+    assert first.origin.timestamp_ms == 1527459824
+    assert message_key(first) != message_key(second)
 
 
 def test_attachments_and_sticker():
-    event = _one(item(message={"mid": "m_4", "attachments": [
-        {"type": "image", "payload": {"url": "https://cdn.example/x.jpg"}},
-        {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}},
-        {"type": "file"},
-    ]}))
+    event = _one(
+        item(
+            message={
+                "mid": "m_4",
+                "attachments": [
+                    {"type": "image", "payload": {"url": "https://cdn.example/x.jpg"}},
+                    {"type": "image", "payload": {"url": "https://cdn.example/s.png", "sticker_id": 369239263222822}},
+                    {"type": "file"},
+                ],
+            }
+        )
+    )
     assert isinstance(event, Attachments)
     assert [a.type for a in event.attachments] == ["image", "image", "file"]
     assert event.attachments[1].sticker_id == "369239263222822"
@@ -107,16 +133,19 @@ def test_echo_is_recognised_whatever_else_it_carries():
     assert isinstance(event, Echo) and event.origin.sender_id == PAGE_ID and event.app_id == "1517776481860111"
 
 
-@pytest.mark.parametrize("raw, kind", [
-    (item(delivery={"mids": ["m_1"], "watermark": 1458668856253}), Delivery),
-    (item(read={"watermark": 1458668856253}), Read),
-    (item(reaction={"reaction": "love", "emoji": "\u2764", "action": "react", "mid": "m_1"}), Reaction),
-    (item(optin={"ref": "x"}), Other),
-    (item(referral={"ref": "x"}), Other),
-    (item(pass_thread_control={"new_owner_app_id": "1"}), Other),
-    (item(policy_enforcement={"action": "block"}), Other),
-    (item(something_new={}), Other),
-])
+@pytest.mark.parametrize(
+    "raw, kind",
+    [
+        (item(delivery={"mids": ["m_1"], "watermark": 1458668856253}), DeliveryReceipt),
+        (item(read={"watermark": 1458668856253}), Read),
+        (item(reaction={"reaction": "love", "emoji": "\u2764", "action": "react", "mid": "m_1"}), Reaction),
+        (item(optin={"ref": "x"}), Other),
+        (item(referral={"ref": "x"}), Other),
+        (item(pass_thread_control={"new_owner_app_id": "1"}), Other),
+        (item(policy_enforcement={"action": "block"}), Other),
+        (item(something_new={}), Other),
+    ],
+)
 def test_events_we_do_not_act_on(raw, kind):
     assert isinstance(_one(raw), kind)
 
@@ -126,15 +155,18 @@ def test_standby_items_are_marked():
     assert isinstance(event, Text) and event.origin.standby
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("not a dict", "item_not_an_object"),
-    ({"message": {"mid": "m", "text": "hi"}}, "item_without_sender"),
-    (item(message="hi"), "message_not_an_object"),
-    (item(message={"text": "hi"}), "message_without_mid"),
-    (item(message={"mid": "m"}), "message_without_content"),
-    (item(message={"mid": "m", "attachments": [{"payload": {}}]}), "attachments_malformed"),
-    (item(postback={}), "postback_without_content"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("not a dict", "item_not_an_object"),
+        ({"message": {"mid": "m", "text": "hi"}}, "item_without_sender"),
+        (item(message="hi"), "message_not_an_object"),
+        (item(message={"text": "hi"}), "message_without_mid"),
+        (item(message={"mid": "m"}), "message_without_content"),
+        (item(message={"mid": "m", "attachments": [{"payload": {}}]}), "attachments_malformed"),
+        (item(postback={}), "postback_without_content"),
+    ],
+)
 def test_malformed_items_become_unparseable(raw, reason):
     assert _one(raw) == Unparseable(reason)
 
@@ -146,17 +178,19 @@ def test_several_entries_and_items_stay_in_order():
     assert kinds == [("text", "one"), ("read", None), ("text", "two"), ("text", "three")]
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"", "not_json"),
-    (b"{not json", "not_json"),
-    (b"\xff\xfe", "not_json"),
-    (b"[]", "not_an_object"),
-    (b'{"object": "instagram", "entry": []}', "not_a_page_webhook"),
-    (b'{"entry": []}', "not_a_page_webhook"),
-    (b'{"object": "page", "entry": {}}', "no_entries"),
-    (b"[" * 100000 + b"]" * 100000, "not_json"),
-])
-def test_bodies_that_are_not_page_webhooks(body, reason):
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"", "not_json"),
+        (b"{not json", "not_json"),
+        (b"\xff\xfe", "not_json"),
+        (b"[]", "not_an_object"),
+        (b'{"object": "user", "entry": []}', "not_a_messaging_webhook"),
+        (b'{"entry": []}', "not_a_messaging_webhook"),
+        (b"[" * 100000 + b"]" * 100000, "not_json"),
+    ],
+)
+def test_bodies_that_are_not_meta_messaging_webhooks(body, reason):
     with pytest.raises(PayloadError) as info:
         parse_payload(body)
     assert info.value.reason == reason
@@ -169,11 +203,28 @@ _json = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
-_keys = st.sampled_from(["message", "postback", "delivery", "read", "reaction", "sender", "recipient", "timestamp",
-                         "mid", "text", "attachments", "is_echo", "quick_reply", "payload", "type", "url", "title"])
-_messengerish = st.recursive(
-    _json, lambda children: st.dictionaries(_keys, children, max_size=5), max_leaves=25
+_keys = st.sampled_from(
+    [
+        "message",
+        "postback",
+        "delivery",
+        "read",
+        "reaction",
+        "sender",
+        "recipient",
+        "timestamp",
+        "mid",
+        "text",
+        "attachments",
+        "is_echo",
+        "quick_reply",
+        "payload",
+        "type",
+        "url",
+        "title",
+    ]
 )
+_messengerish = st.recursive(_json, lambda children: st.dictionaries(_keys, children, max_size=5), max_leaves=25)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

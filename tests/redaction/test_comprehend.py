@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from chalicelib import aws
 from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii, chunks
@@ -34,20 +34,29 @@ def adapter(client, **overrides) -> ComprehendPii:
 def test_offsets_are_code_points_even_after_emoji_and_non_bmp(stubbed, prefix):
     client, stubber = stubbed
     text = f"{prefix}my card is {CARD} thanks"
-    stubber.add_response("detect_pii_entities", {"Entities": [entity("CREDIT_DEBIT_NUMBER", text, CARD)]},
-                         {"Text": text, "LanguageCode": "en"})
+    stubber.add_response(
+        "detect_pii_entities",
+        {"Entities": [entity("CREDIT_DEBIT_NUMBER", text, CARD)]},
+        {"Text": text, "LanguageCode": "en"},
+    )
     [found] = adapter(client).detect(text)
-    assert text[found.start:found.end] == CARD
+    assert text[found.start : found.end] == CARD
 
 
 def test_score_threshold_and_type_filter(stubbed):
     client, stubber = stubbed
     text = f"card {CARD} ssn 460-89-9847 name Jane"
-    stubber.add_response("detect_pii_entities", {"Entities": [
-        entity("CREDIT_DEBIT_NUMBER", text, CARD, 0.99),
-        entity("SSN", text, "460-89-9847", 0.3),  # below PII_MIN_SCORE
-        entity("NAME", text, "Jane", 0.99),  # not a requested type
-    ]}, {"Text": text, "LanguageCode": "en"})
+    stubber.add_response(
+        "detect_pii_entities",
+        {
+            "Entities": [
+                entity("CREDIT_DEBIT_NUMBER", text, CARD, 0.99),
+                entity("SSN", text, "460-89-9847", 0.3),  # below PII_MIN_SCORE
+                entity("NAME", text, "Jane", 0.99),  # not a requested type
+            ]
+        },
+        {"Text": text, "LanguageCode": "en"},
+    )
     assert [d.entity_type for d in adapter(client, min_score=0.5).detect(text)] == ["CREDIT_DEBIT_NUMBER"]
 
 
@@ -61,10 +70,16 @@ def test_language_is_passed_through(stubbed):
 def test_offsets_outside_the_text_are_ignored(stubbed):
     client, stubber = stubbed
     text = f"card {CARD}"
-    stubber.add_response("detect_pii_entities", {"Entities": [
-        {"Type": "CREDIT_DEBIT_NUMBER", "Score": 0.9, "BeginOffset": 5, "EndOffset": 500},
-        {"Type": "CREDIT_DEBIT_NUMBER", "Score": 0.9, "BeginOffset": 8, "EndOffset": 8},
-    ]}, {"Text": text, "LanguageCode": "en"})
+    stubber.add_response(
+        "detect_pii_entities",
+        {
+            "Entities": [
+                {"Type": "CREDIT_DEBIT_NUMBER", "Score": 0.9, "BeginOffset": 5, "EndOffset": 500},
+                {"Type": "CREDIT_DEBIT_NUMBER", "Score": 0.9, "BeginOffset": 8, "EndOffset": 8},
+            ]
+        },
+        {"Text": text, "LanguageCode": "en"},
+    )
     assert adapter(client).detect(text) == []
 
 
@@ -95,7 +110,7 @@ def test_long_text_is_chunked_and_offsets_are_shifted(stubbed):
                 entities.append(entity(kind, chunk, value))
         stubber.add_response("detect_pii_entities", {"Entities": entities}, {"Text": chunk, "LanguageCode": "en"})
     found = adapter(client, max_bytes=200).detect(text)
-    assert {text[d.start:d.end] for d in found} == {CARD, "460-89-9847"}
+    assert {text[d.start : d.end] for d in found} == {CARD, "460-89-9847"}
 
 
 def test_chunks_respect_the_byte_limit_cover_everything_and_overlap():
@@ -106,7 +121,7 @@ def test_chunks_respect_the_byte_limit_cover_everything_and_overlap():
     assert pieces[0][0] == 0 and pieces[-1][0] + len(pieces[-1][1]) == len(text)
     for (offset, chunk), (next_offset, _) in zip(pieces, pieces[1:]):
         assert offset < next_offset < offset + len(chunk)  # progress, with overlap
-        assert text[offset:offset + len(chunk)] == chunk
+        assert text[offset : offset + len(chunk)] == chunk
     assert any("4111111111111111" in chunk for _, chunk in pieces)
 
 
@@ -114,18 +129,22 @@ def test_short_text_is_one_chunk():
     assert chunks("hello") == [(0, "hello")]
 
 
-@pytest.mark.parametrize("code, status, transient", [
-    ("ThrottlingException", 400, True),
-    ("InternalServerException", 500, True),
-    ("TextSizeLimitExceededException", 400, False),
-    ("UnsupportedLanguageException", 400, False),
-    ("InvalidRequestException", 400, False),
-])
+@pytest.mark.parametrize(
+    "code, status, transient",
+    [
+        ("ThrottlingException", 400, True),
+        ("InternalServerException", 500, True),
+        ("TextSizeLimitExceededException", 400, False),
+        ("UnsupportedLanguageException", 400, False),
+        ("InvalidRequestException", 400, False),
+    ],
+)
 def test_errors_carry_the_code_only(stubbed, captured_logs, code, status, transient):
     client, stubber = stubbed
     text = f"card {CARD}"
-    stubber.add_client_error("detect_pii_entities", service_error_code=code, service_message=f"bad {CARD}",
-                             http_status_code=status)
+    stubber.add_client_error(
+        "detect_pii_entities", service_error_code=code, service_message=f"bad {CARD}", http_status_code=status
+    )
     with pytest.raises(ComprehendError) as info:
         adapter(client).detect(text)
     assert info.value.code == code and info.value.transient is transient

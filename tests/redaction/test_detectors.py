@@ -14,7 +14,7 @@ YEAR = datetime.date.today().year
 
 
 def found(text: str, kind: str) -> list[str]:
-    return [text[d.start:d.end] for d in ALL.detect(text) if d.entity_type == kind]
+    return [text[d.start : d.end] for d in ALL.detect(text) if d.entity_type == kind]
 
 
 VALID = [
@@ -179,11 +179,19 @@ def test_detector_set_runs_only_the_requested_types():
     assert [d.entity_type for d in detections] == ["SSN"]
 
 
-@pytest.mark.parametrize("digits, expected", [
-    ("4111111111111111", True), ("2221000000000009", True), ("2720999999999996", True),
-    ("6205500000000000004", True), ("378282246310005", True), ("1234567812345670", False),
-    ("4111111111111", True), ("41111111111111", False),  # Visa issues 13, 16 and 19 digits only
-])
+@pytest.mark.parametrize(
+    "digits, expected",
+    [
+        ("4111111111111111", True),
+        ("2221000000000009", True),
+        ("2720999999999996", True),
+        ("6205500000000000004", True),
+        ("378282246310005", True),
+        ("1234567812345670", False),
+        ("4111111111111", True),
+        ("41111111111111", False),  # Visa issues 13, 16 and 19 digits only
+    ],
+)
 def test_issuer_table(digits, expected):
     assert checksums.known_issuer(digits) is expected
 
@@ -199,7 +207,6 @@ def test_iban_check_gives_python_stdnum_verdict():
     """iban_ok reads each country's format from stdnum's registry once; its verdict must stay stdnum's."""
     import random
     import string
-
     from importlib.resources import files
 
     from stdnum import iban

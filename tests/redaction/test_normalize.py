@@ -31,7 +31,8 @@ def test_spelled_digits_become_one_number():
 
 def test_double_triple_and_oh():
     assert numbers("four one one one, double one, triple four oh nine") == [
-        ("41111144409", "four one one one, double one, triple four oh nine")]
+        ("41111144409", "four one one one, double one, triple four oh nine")
+    ]
 
 
 def test_mixed_words_and_digit_groups_keep_the_groups():
@@ -57,10 +58,18 @@ def test_look_alike_letters_only_inside_mostly_digit_runs():
     assert normalize("IT48O9861526026655094207288").text == "IT48O9861526026655094207288"  # part of an IBAN
 
 
-@pytest.mark.parametrize("text", [
-    "no one came", "I ordered two and got one", "the one I bought", "one of them", "use this one 4597 0181",
-    "two for one", "at five o'clock",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no one came",
+        "I ordered two and got one",
+        "the one I bought",
+        "one of them",
+        "use this one 4597 0181",
+        "two for one",
+        "at five o'clock",
+    ],
+)
 def test_ordinary_number_words_stay_text(text):
     assert not re.search(r"\d{3}", normalize(text).text.replace("4597 0181", ""))
 

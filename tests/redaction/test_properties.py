@@ -4,28 +4,73 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from chalicelib import settings
 from chalicelib.redaction.normalize import normalize
 from chalicelib.redaction.redactor import RedactionContext, build_redactor
 
 REDACTOR = build_redactor(settings.Settings(env={}).redaction, "inbound")
-ALL_LOCAL = build_redactor(settings.Settings(env={"PII_ENTITY_TYPES": (
-    "CREDIT_DEBIT_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,PIN,PASSWORD,SSN,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
-    "BANK_ACCOUNT_NUMBER,BANK_ROUTING,INTERNATIONAL_BANK_ACCOUNT_NUMBER,SWIFT_CODE,UK_NATIONAL_INSURANCE_NUMBER,"
-    "CA_SOCIAL_INSURANCE_NUMBER,UK_NATIONAL_HEALTH_SERVICE_NUMBER,PASSPORT_NUMBER,DRIVER_ID,EMAIL,PHONE,IP_ADDRESS,"
-    "AWS_ACCESS_KEY,AWS_SECRET_KEY")}).redaction, "inbound")
+ALL_LOCAL = build_redactor(
+    settings.Settings(
+        env={
+            "PII_ENTITY_TYPES": (
+                "CREDIT_DEBIT_NUMBER,CREDIT_DEBIT_CVV,CREDIT_DEBIT_EXPIRY,PIN,PASSWORD,SSN,US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER,"
+                "BANK_ACCOUNT_NUMBER,BANK_ROUTING,INTERNATIONAL_BANK_ACCOUNT_NUMBER,SWIFT_CODE,UK_NATIONAL_INSURANCE_NUMBER,"
+                "CA_SOCIAL_INSURANCE_NUMBER,UK_NATIONAL_HEALTH_SERVICE_NUMBER,PASSPORT_NUMBER,DRIVER_ID,EMAIL,PHONE,IP_ADDRESS,"
+                "AWS_ACCESS_KEY,AWS_SECRET_KEY"
+            )
+        }
+    ).redaction,
+    "inbound",
+)
 NOW = 1_790_000_000.0
 FAST = hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text that looks like chat: words, number words, digit groups, separators, emoji, full-width digits.
-pieces = st.sampled_from([
-    "card", "cvv", "pin is", "ssn", "exp", "password:", "iban", "account number", "routing", "one", "four", "double",
-    "oh", "the", "order", "$", "12/28", "4111", "1111", "4111 1111 1111 1111", "460-89-9847", "DE89", "😀", "４１１１",
-    "\u00a0", "-", ".", "/", " ", "l", "O", "GB82 WEST 1234 5698 7654 32", "jane@example.com", "10.0.0.1",
-])
-chat = st.lists(st.one_of(pieces, st.text(max_size=8), st.from_regex(r"\d{1,19}", fullmatch=True)), max_size=14).map(" ".join)
+pieces = st.sampled_from(
+    [
+        "card",
+        "cvv",
+        "pin is",
+        "ssn",
+        "exp",
+        "password:",
+        "iban",
+        "account number",
+        "routing",
+        "one",
+        "four",
+        "double",
+        "oh",
+        "the",
+        "order",
+        "$",
+        "12/28",
+        "4111",
+        "1111",
+        "4111 1111 1111 1111",
+        "460-89-9847",
+        "DE89",
+        "😀",
+        "４１１１",
+        "\u00a0",
+        "-",
+        ".",
+        "/",
+        " ",
+        "l",
+        "O",
+        "GB82 WEST 1234 5698 7654 32",
+        "jane@example.com",
+        "10.0.0.1",
+    ]
+)
+chat = st.lists(st.one_of(pieces, st.text(max_size=8), st.from_regex(r"\d{1,19}", fullmatch=True)), max_size=14).map(
+    " ".join
+)
 
 
 def digit_runs(text: str) -> list[int]:
@@ -54,10 +99,12 @@ def test_spans_are_valid_sorted_and_disjoint(text):
 
 def regression_examples(texts):
     """Every input as an explicit @example: run on each test run, before any generated case."""
+
     def apply(test):
         for text in reversed(texts):
             test = example(text)(test)
         return test
+
     return apply
 
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from benchmarks import realworld_eval as rw
 from chalicelib.redaction import checksums
+from tests.redaction import realworld_evaluation as rw
 
 DATA = rw.DATA
 

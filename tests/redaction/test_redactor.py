@@ -12,7 +12,7 @@ from chalicelib import aws, settings
 from chalicelib.redaction.comprehend import ComprehendPii
 from chalicelib.redaction.detectors import Detection
 from chalicelib.redaction.masking import merge
-from chalicelib.redaction.redactor import (RedactionContext, RedactionUnavailable, Redactor, build_redactor)
+from chalicelib.redaction.redactor import RedactionContext, RedactionUnavailable, Redactor, build_redactor
 
 CARD = "4111111111111111"
 NOW = 1_790_000_000.0
@@ -54,25 +54,35 @@ def test_emoji_before_the_number_does_not_shift_the_mask():
 
 def test_overlapping_spans_merge_and_the_higher_priority_type_names_them():
     text = "x 4111 1111 1111 1111 y"
-    spans = [Detection("PHONE", 2, 11, 0.9), Detection("CREDIT_DEBIT_NUMBER", 2, 21, 0.9), Detection("PIN", 17, 21, 0.9)]
+    spans = [
+        Detection("PHONE", 2, 11, 0.9),
+        Detection("CREDIT_DEBIT_NUMBER", 2, 21, 0.9),
+        Detection("PIN", 17, 21, 0.9),
+    ]
     assert merge(spans, text, {"CREDIT_DEBIT_NUMBER": 0, "PIN": 1, "PHONE": 2}) == [
-        Detection("CREDIT_DEBIT_NUMBER", 2, 21, 0.9)]
+        Detection("CREDIT_DEBIT_NUMBER", 2, 21, 0.9)
+    ]
 
 
 def test_a_span_stopping_short_of_a_number_grows_to_cover_it():
     text = "card 4111 1111 1111 1111 ok"
     [span] = merge([Detection("CREDIT_DEBIT_NUMBER", 7, 19, 0.9)], text, {})
-    assert text[span.start:span.end] == "4111 1111 1111 1111"
+    assert text[span.start : span.end] == "4111 1111 1111 1111"
 
 
-@pytest.mark.parametrize("text", [
-    "GB82 WEST 1234 5698 7654 32 10.0.0.1 4111 1111 1111 1111 12/28",
-    "4111111111111111 4111 1111 1111 1111",
-    "ssn 460-89-9847 4111 1111 1111 1111 12/28 123",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GB82 WEST 1234 5698 7654 32 10.0.0.1 4111 1111 1111 1111 12/28",
+        "4111111111111111 4111 1111 1111 1111",
+        "ssn 460-89-9847 4111 1111 1111 1111 12/28 123",
+    ],
+)
 def test_a_card_right_after_another_number_is_found_the_first_time(text):
-    redactor = build_redactor(redaction_settings(PII_ENTITY_TYPES="CREDIT_DEBIT_NUMBER,SSN,IP_ADDRESS,"
-                                                                  "INTERNATIONAL_BANK_ACCOUNT_NUMBER"), "inbound")
+    redactor = build_redactor(
+        redaction_settings(PII_ENTITY_TYPES="CREDIT_DEBIT_NUMBER,SSN,IP_ADDRESS,INTERNATIONAL_BANK_ACCOUNT_NUMBER"),
+        "inbound",
+    )
     once = redactor.redact(text, now=NOW).text
     assert "4111" not in once and redactor.redact(once, now=NOW).text == once
 
@@ -84,14 +94,17 @@ def test_a_number_that_stands_alone_only_once_its_neighbour_is_masked_is_masked_
     assert redactor.redact(once, now=NOW).text == once
 
 
-@pytest.mark.parametrize("detection, text, masked", [
-    (Detection("PHONE", 5, 17, 0.9), "call 555 123 4567/12 ok", "555 123 4567/12"),
-    (Detection("PHONE", 7, 21, 0.9), "ref 12/28 555 123 4567", "12/28 555 123 4567"),
-    (Detection("CREDIT_DEBIT_NUMBER", 0, 19, 0.9), "4111 1111 1111 1111/12 ok", "4111 1111 1111 1111/12"),
-])
+@pytest.mark.parametrize(
+    "detection, text, masked",
+    [
+        (Detection("PHONE", 5, 17, 0.9), "call 555 123 4567/12 ok", "555 123 4567/12"),
+        (Detection("PHONE", 7, 21, 0.9), "ref 12/28 555 123 4567", "12/28 555 123 4567"),
+        (Detection("CREDIT_DEBIT_NUMBER", 0, 19, 0.9), "4111 1111 1111 1111/12 ok", "4111 1111 1111 1111/12"),
+    ],
+)
 def test_a_mask_never_ends_inside_a_slashed_number(detection, text, masked):
     [span] = merge([detection], text, {})
-    assert text[span.start:span.end] == masked
+    assert text[span.start : span.end] == masked
 
 
 def test_oversized_and_hostile_text_is_redacted_everywhere():
@@ -134,7 +147,9 @@ def conversation(redactor: Redactor, messages: list[tuple[float, str]]) -> list[
     context, out = None, []
     for seconds, text in messages:
         result = redactor.redact(text, context, NOW + seconds)
-        context = RedactionContext.from_item(json.loads(json.dumps(result.context.to_item())))  # as the session stores it
+        context = RedactionContext.from_item(
+            json.loads(json.dumps(result.context.to_item()))
+        )  # as the session stores it
         out.append(result.text)
     return out
 
@@ -143,36 +158,45 @@ def visible_digits(texts: list[str]) -> str:
     return "".join(re.findall(r"\d", " ".join(texts)))
 
 
-@pytest.mark.parametrize("pieces", [
-    ["4111 1111", "1111 1111"],
-    ["4111", "1111", "1111", "1111"],
-    ["4111 11", "11 1111 1111"],
-    ["my card is 4111 1111", "1111", "1111"],
-    ["4111 1111 1111", "1111"],
-    ["card number", "4111 1111", "1111 1111"],
-])
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["4111 1111", "1111 1111"],
+        ["4111", "1111", "1111", "1111"],
+        ["4111 11", "11 1111 1111"],
+        ["my card is 4111 1111", "1111", "1111"],
+        ["4111 1111 1111", "1111"],
+        ["card number", "4111 1111", "1111 1111"],
+    ],
+)
 def test_split_card_never_shows_more_than_the_first_six_digits(pieces):
     shown = conversation(inbound(), [(i * 10.0, piece) for i, piece in enumerate(pieces)])
     assert len(visible_digits(shown)) <= 6
-    assert "411111" .startswith(visible_digits(shown))
+    assert "411111".startswith(visible_digits(shown))
 
 
-@pytest.mark.parametrize("pieces", [
-    ["ok here goes 4111", "1111", "1111", "1111"],
-    ["sure, so 5156 10", "7447 9484 27"],
-    ["ok here goes 2221", "then 0000 1111 2222"],
-])
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["ok here goes 4111", "1111", "1111", "1111"],
+        ["sure, so 5156 10", "7447 9484 27"],
+        ["ok here goes 2221", "then 0000 1111 2222"],
+    ],
+)
 def test_a_message_ending_in_a_card_prefix_masks_the_digits_that_follow(pieces):
     shown = conversation(inbound(), [(i * 10.0, piece) for i, piece in enumerate(pieces)])
     assert len(visible_digits(shown)) <= 6
 
 
-@pytest.mark.parametrize("messages", [
-    ["model number XR-2531-04", "call me at (123) 121-7992"],
-    ["reference 3534/27", "part no. 447-054-8002-B"],
-    ["ship to zip 23934", "my phone is +44 20 4429 2178", "order 5512 shipped?"],
-    ["it says error code 2379", "USPS tracking number 2465 9719 4385 8270 7396 62"],
-])
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["model number XR-2531-04", "call me at (123) 121-7992"],
+        ["reference 3534/27", "part no. 447-054-8002-B"],
+        ["ship to zip 23934", "my phone is +44 20 4429 2178", "order 5512 shipped?"],
+        ["it says error code 2379", "USPS tracking number 2465 9719 4385 8270 7396 62"],
+    ],
+)
 def test_codes_that_merely_look_like_a_card_prefix_leave_ordinary_messages_alone(messages):
     assert conversation(inbound(), [(i * 10.0, text) for i, text in enumerate(messages)]) == messages
 
@@ -183,7 +207,9 @@ def test_cvv_and_expiry_after_a_card_are_masked():
 
 
 def test_card_context_is_bounded_in_time():
-    shown = conversation(inbound(PII_CARD_CONTEXT_SECONDS="60"), [(0, f"card {CARD}"), (30, "123"), (200, "order 555123")])
+    shown = conversation(
+        inbound(PII_CARD_CONTEXT_SECONDS="60"), [(0, f"card {CARD}"), (30, "123"), (200, "order 555123")]
+    )
     assert shown[1] == "[CREDIT_DEBIT_CVV]" and shown[2] == "order 555123"
 
 
@@ -210,8 +236,18 @@ def test_context_holds_only_numbers_and_no_pii():
     assert CARD not in json.dumps(item) and "123" not in json.dumps(item).replace(str(int(NOW + 180)), "")
 
 
-@pytest.mark.parametrize("item", [None, {}, {"card_context_until": "soon"}, {"card_context_until": float("nan")},
-                                  {"card_messages_left": -3}, "garbage", {"card_context_until": 10**30}])
+@pytest.mark.parametrize(
+    "item",
+    [
+        None,
+        {},
+        {"card_context_until": "soon"},
+        {"card_context_until": float("nan")},
+        {"card_messages_left": -3},
+        "garbage",
+        {"card_context_until": 10**30},
+    ],
+)
 def test_context_from_a_malformed_item_is_a_fresh_context(item):
     context = RedactionContext.from_item(item)
     assert context.card_messages_left >= 0 and context.card_context_until >= 0
@@ -261,9 +297,11 @@ def test_comprehend_engine_masks_what_comprehend_finds(comprehend):
     client, stubber = comprehend
     text = "my passport is in the drawer, number K1234567"
     begin = text.index("K1234567")
-    stubber.add_response("detect_pii_entities", {"Entities": [
-        {"Type": "PASSPORT_NUMBER", "Score": 0.97, "BeginOffset": begin, "EndOffset": begin + 8}]},
-        {"Text": text, "LanguageCode": "en"})
+    stubber.add_response(
+        "detect_pii_entities",
+        {"Entities": [{"Type": "PASSPORT_NUMBER", "Score": 0.97, "BeginOffset": begin, "EndOffset": begin + 8}]},
+        {"Text": text, "LanguageCode": "en"},
+    )
     result = with_comprehend(client, "comprehend").redact(text, now=NOW)
     assert result.text == "my passport is in the drawer, number [PASSPORT_NUMBER]"
 
@@ -272,9 +310,13 @@ def test_both_engines_union_their_detections(comprehend):
     client, stubber = comprehend
     text = f"card {CARD} and passport no: K1234567 ok"
     begin = text.index("K1234567")
-    stubber.add_response("detect_pii_entities", {"Entities": [
-        {"Type": "PASSPORT_NUMBER", "Score": 0.9, "BeginOffset": begin, "EndOffset": begin + 5}]},  # stops short
-        {"Text": text, "LanguageCode": "en"})
+    stubber.add_response(
+        "detect_pii_entities",
+        {
+            "Entities": [{"Type": "PASSPORT_NUMBER", "Score": 0.9, "BeginOffset": begin, "EndOffset": begin + 5}]
+        },  # stops short
+        {"Text": text, "LanguageCode": "en"},
+    )
     result = with_comprehend(client, "both").redact(text, now=NOW)
     assert result.text == "card [CREDIT_DEBIT_NUMBER] and passport no: [PASSPORT_NUMBER] ok"
 
@@ -296,7 +338,9 @@ def test_both_engines_degrade_to_local_when_comprehend_fails(comprehend, capture
     stubber.add_client_error("detect_pii_entities", service_error_code="ThrottlingException", http_status_code=400)
     result = with_comprehend(client, "both").redact(text, now=NOW)
     assert result.text == "card [CREDIT_DEBIT_NUMBER] ssn [SSN]" and result.degraded
-    assert any(e["event"] == "redaction_degraded" and e["error"] == "ThrottlingException" for e in captured_logs.events())
+    assert any(
+        e["event"] == "redaction_degraded" and e["error"] == "ThrottlingException" for e in captured_logs.events()
+    )
     captured_logs.assert_absent(CARD, "460-89-9847")
 
 

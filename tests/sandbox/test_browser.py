@@ -12,13 +12,20 @@ import uuid
 import pytest
 
 from tests.sandbox import files
-from tests.sandbox.conftest import ARTIFACTS
+from tests.sandbox.stack import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +59,6 @@ def test_the_page_renders_its_three_panes(page):
 
 
 def test_a_conversation_in_the_browser(page, sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     marker = uuid.uuid4().hex[:6]
     agent, customer = page.locator("#agent-transcript"), page.locator("#customer-transcript")
     page.fill("#customer-input", f"Hi {marker}! My card is 4111 1111 1111 1111")
@@ -60,8 +66,9 @@ def test_a_conversation_in_the_browser(page, sandbox):
     agent.get_by_text(f"Hi {marker}! My card is").wait_for(timeout=20000)
     assert "4111" not in agent.inner_text()
 
-    page.set_input_files("#customer-file", files=[
-        {"name": "photo.png", "mimeType": "image/png", "buffer": files.png(160, 100)}])
+    page.set_input_files(
+        "#customer-file", files=[{"name": "photo.png", "mimeType": "image/png", "buffer": files.png(160, 100)}]
+    )
     agent.locator(".status-APPROVED").first.wait_for(timeout=20000)
 
     reply = f"Thanks {marker}, I never see your card number. Here is your invoice."
@@ -69,11 +76,14 @@ def test_a_conversation_in_the_browser(page, sandbox):
     page.click("#agent-send")
     customer.get_by_text(reply).wait_for(timeout=20000)
 
-    page.set_input_files("#agent-file", files=[
-        {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.windows_executable()}])
+    page.set_input_files(
+        "#agent-file",
+        files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.windows_executable()}],
+    )
     agent.locator(".status-REJECTED").last.wait_for(timeout=20000)
-    page.set_input_files("#agent-file", files=[
-        {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.pdf()}])
+    page.set_input_files(
+        "#agent-file", files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": files.pdf()}]
+    )
     customer.get_by_text("application/pdf").wait_for(timeout=20000)
     assert customer.locator("a").count() == 1  # the clean file only
     ARTIFACTS.mkdir(exist_ok=True)
@@ -81,11 +91,11 @@ def test_a_conversation_in_the_browser(page, sandbox):
 
 
 def test_ivr_in_the_browser(page, sandbox):
-    sandbox.require("ivr_decryptor", webhook=False)
     page.fill("#ivr-input", "4111111111111111")
     page.click("#ivr-send")
-    page.wait_for_function("document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')",
-                           timeout=20000)
+    page.wait_for_function(
+        "document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')", timeout=20000
+    )
     assert '"Last4": "1111"' in page.inner_text("#ivr-result")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sandbox.png"), full_page=True)
@@ -102,7 +112,6 @@ def _customer_writes(page, text: str) -> None:
 
 
 def test_errors_stay_until_dismissed_and_the_typed_text_is_kept(page, sandbox):
-    sandbox.require("connect_stream_handler")
     _customer_writes(page, f"hello {uuid.uuid4().hex[:6]}")
     too_long = "x" * 1100  # Connect refuses text over 1,024 characters
     page.fill("#agent-input", too_long)
@@ -127,14 +136,15 @@ def test_errors_stay_until_dismissed_and_the_typed_text_is_kept(page, sandbox):
 
 
 def test_agent_markdown_reaches_the_customer_flattened(page, sandbox):
-    sandbox.require("connect_stream_handler")
     marker = uuid.uuid4().hex[:6]
     _customer_writes(page, f"where is my order {marker}?")
     page.check("#agent-markdown")
     page.fill("#agent-input", f"**Order {marker}** ships _today_: see [tracking](https://example.com/t/{marker})")
     page.click("#agent-send")
     customer = page.locator("#customer-transcript")
-    customer.get_by_text(f"Order {marker} ships today: see tracking (https://example.com/t/{marker})").wait_for(timeout=20000)
+    customer.get_by_text(f"Order {marker} ships today: see tracking (https://example.com/t/{marker})").wait_for(
+        timeout=20000
+    )
     assert f"**Order {marker}**" in page.inner_text("#agent-transcript"), "the agent sees what they sent"
     assert "**" not in customer.inner_text()
     page.uncheck("#agent-markdown")
@@ -151,8 +161,10 @@ def test_root_redirects_to_the_page_and_there_is_a_favicon(browser, sandbox):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     failed: list[str] = []
-    page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
-            if response.status >= 400 else None)
+    page.on(
+        "response",
+        lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None,
+    )
     page.goto(sandbox.base + "/")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Connect calls')")
     assert page.url.endswith("/sandbox/")
@@ -166,8 +178,7 @@ def test_no_horizontal_scroll_at_360_px(browser, sandbox):
     page = context.new_page()
     page.goto(sandbox.urls["sandbox"])
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Connect calls')")
-    if sandbox.has_webhook():
-        _customer_writes(page, "a long line without spaces " + "9" * 3 + "x" * 120)
+    _customer_writes(page, "a long line without spaces " + "9" * 3 + "x" * 120)
     page.fill("#agent-input", "y" * 200)
     widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -177,33 +188,39 @@ def test_no_horizontal_scroll_at_360_px(browser, sandbox):
 
 
 def test_the_customer_sees_their_files_as_messenger_shows_them(page, sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     _customer_writes(page, f"sending files {uuid.uuid4().hex[:6]}")
     customer, agent = page.locator("#customer-transcript"), page.locator("#agent-transcript")
     accepted, refused = "Relevé d'identité (1).pdf", "setup (2).exe"
 
-    page.set_input_files("#customer-file", files=[{"name": accepted, "mimeType": "application/pdf", "buffer": files.pdf()}])
+    page.set_input_files(
+        "#customer-file", files=[{"name": accepted, "mimeType": "application/pdf", "buffer": files.pdf()}]
+    )
     customer.locator(".filecard", has_text=accepted).wait_for(timeout=20000)
-    page.set_input_files("#customer-file", files=[
-        {"name": refused, "mimeType": "application/octet-stream", "buffer": files.windows_executable()}])
+    page.set_input_files(
+        "#customer-file",
+        files=[{"name": refused, "mimeType": "application/octet-stream", "buffer": files.windows_executable()}],
+    )
     customer.locator(".filecard", has_text=refused).wait_for(timeout=20000)
     # What Messenger shows next: the Page's own message saying the file was not accepted.
     customer.get_by_text("we can't accept that type of file").last.wait_for(timeout=20000)
     agent.get_by_text("customer tried to send a type of file").last.wait_for(timeout=20000)
 
     assert customer.locator(".filecard", has_text=accepted).count() >= 1, "names exactly as the customer sent them"
-    assert accepted not in agent.inner_text() and refused not in agent.inner_text(), \
+    assert accepted not in agent.inner_text() and refused not in agent.inner_text(), (
         "the agent never sees the customer's file names (they can hold PII)"
+    )
 
 
 def test_the_ivr_hint_matches_what_the_decryptor_accepts(page, sandbox):
     """The hint states the flow's MaximumLength and the decryptor's rule (digits 0-9; else INVALID_VALUE)."""
     import json
 
-    sandbox.require("ivr_decryptor", webhook=False)
     flow = json.loads((ARTIFACTS.parent / "infra" / "flows" / "secure-ivr.json").read_text())
-    lengths = {a["Parameters"]["InputValidation"]["CustomValidation"]["MaximumLength"]
-               for a in flow["Actions"] if a["Type"] == "GetParticipantInput"}
+    lengths = {
+        a["Parameters"]["InputValidation"]["CustomValidation"]["MaximumLength"]
+        for a in flow["Actions"]
+        if a["Type"] == "GetParticipantInput"
+    }
     note = page.inner_text("section.ivr .note")
     assert lengths == {page.inner_text("#ivr-max-length")}, "the hint states the flow's MaximumLength"
     assert "0–9" in note and "INVALID_VALUE" in note
@@ -217,7 +234,8 @@ def test_the_ivr_hint_matches_what_the_decryptor_accepts(page, sandbox):
 
     page.fill("#ivr-input", "12*#, 4111111111111111")  # keypad keys are no value: the flow asks again
     page.click("#ivr-send")
-    page.wait_for_function("document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')",
-                           timeout=30000)
+    page.wait_for_function(
+        "document.getElementById('ivr-result').textContent.includes('\"Status\": \"OK\"')", timeout=30000
+    )
     result = page.inner_text("#ivr-result")
     assert "INVALID_VALUE" in result or "card-input-2" in result, "the first entry was refused, the second decrypted"

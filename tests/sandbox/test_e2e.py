@@ -15,7 +15,7 @@ import requests
 
 from chalicelib.version import VERSION
 from tests.sandbox import files
-from tests.sandbox.conftest import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
+from tests.sandbox.stack import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,6 @@ def customer_says(sandbox, psid: str, text: str) -> None:
     assert answer.json()["webhook_status"] == 200
 
 
-
 def agent_messages(contact: dict) -> list[str]:
     return [item["text"] for item in contact["items"] if item["kind"] == "message" and item["role"] == "CUSTOMER"]
 
@@ -43,6 +42,7 @@ def contact_with(sandbox, marker: str) -> dict:
             if any(marker in text for text in agent_messages(contact)):
                 return contact
         return None
+
     return eventually(find)
 
 
@@ -56,8 +56,19 @@ def page_texts(sandbox, psid: str) -> list[str]:
 def test_the_page_is_served_and_the_app_is_behind_it(sandbox):
     page = requests.get(sandbox.urls["sandbox"], timeout=10)
     assert page.status_code == 200
-    for element_id in ("customer-input", "customer-send", "customer-transcript", "customer-file", "agent-input",
-                       "agent-send", "agent-transcript", "agent-end", "ivr-input", "ivr-send", "ivr-result"):
+    for element_id in (
+        "customer-input",
+        "customer-send",
+        "customer-transcript",
+        "customer-file",
+        "agent-input",
+        "agent-send",
+        "agent-transcript",
+        "agent-end",
+        "ivr-input",
+        "ivr-send",
+        "ivr-result",
+    ):
         assert f'id="{element_id}"' in page.text
     assert requests.get(f"{sandbox.base}/health", timeout=10).json() == {"status": "ok", "version": VERSION}
 
@@ -87,7 +98,6 @@ def test_ctrl_c_stops_every_process():
 
 
 def test_a_card_number_reaches_the_agent_masked(sandbox):
-    sandbox.require("connect_stream_handler")
     marker = uuid.uuid4().hex[:8]
     customer_says(sandbox, new_psid(), f"order {marker}: my card is {CARD}, thanks")
     contact = contact_with(sandbox, marker)
@@ -97,7 +107,6 @@ def test_a_card_number_reaches_the_agent_masked(sandbox):
 
 
 def test_an_agent_reply_reaches_the_right_customer(sandbox):
-    sandbox.require("connect_stream_handler")
     alice, bob = new_psid(), new_psid()
     marker_a, marker_b = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
     customer_says(sandbox, alice, f"hello from {marker_a}")
@@ -113,7 +122,6 @@ def test_an_agent_reply_reaches_the_right_customer(sandbox):
 
 
 def test_a_redelivered_webhook_reaches_the_agent_once(sandbox):
-    sandbox.require("connect_stream_handler")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     mid = sandbox.api("customer/message", {"psid": psid, "text": f"just once {marker}"}).json()["mid"]
     contact_with(sandbox, marker)
@@ -124,7 +132,6 @@ def test_a_redelivered_webhook_reaches_the_agent_once(sandbox):
 
 
 def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
-    sandbox.require("connect_stream_handler")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"hello {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
@@ -137,7 +144,6 @@ def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
 
 
 def test_after_the_chat_ends_the_next_message_starts_a_new_contact(sandbox):
-    sandbox.require("connect_stream_handler")
     psid = new_psid()
     first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"first {first}")
@@ -152,7 +158,6 @@ def test_after_the_chat_ends_the_next_message_starts_a_new_contact(sandbox):
 
 
 def test_an_expired_connection_token_is_recovered_and_the_message_delivered_once(sandbox):
-    sandbox.require("connect_stream_handler")
     psid = new_psid()
     first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"before {first}")
@@ -168,16 +173,20 @@ def test_an_expired_connection_token_is_recovered_and_the_message_delivered_once
 
 
 def attachment_items(sandbox, role: str) -> dict[str, dict]:
-    return {item["id"]: item for contact in sandbox.state()["contacts"] for item in contact["items"]
-            if item["kind"] == "attachment" and item["role"] == role}
+    return {
+        item["id"]: item
+        for contact in sandbox.state()["contacts"]
+        for item in contact["items"]
+        if item["kind"] == "attachment" and item["role"] == role
+    }
 
 
 def test_a_customer_photo_is_scanned_and_shown_to_the_agent(sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     psid = new_psid()
     before = attachment_items(sandbox, "CUSTOMER")
-    answer = sandbox.api(f"customer/file?name=photo.png&psid={psid}", data=files.png(),
-                         headers={"Content-Type": "image/png"})
+    answer = sandbox.api(
+        f"customer/file?name=photo.png&psid={psid}", data=files.png(), headers={"Content-Type": "image/png"}
+    )
     assert answer.status_code == 200 and answer.json()["webhook_status"] == 200, answer.text
     # The app names the file itself (customers put personal data in file names).
     new = eventually(lambda: [item for key, item in attachment_items(sandbox, "CUSTOMER").items() if key not in before])
@@ -187,20 +196,26 @@ def test_a_customer_photo_is_scanned_and_shown_to_the_agent(sandbox):
 
 
 def test_agent_files_are_scanned_and_only_clean_ones_reach_the_customer(sandbox):
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"send me the receipt {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
 
-    bad = sandbox.api(f"agent/file?name=receipt.pdf&contact_id={contact}", data=files.windows_executable(),
-                      headers={"Content-Type": "application/pdf"})
+    bad = sandbox.api(
+        f"agent/file?name=receipt.pdf&contact_id={contact}",
+        data=files.windows_executable(),
+        headers={"Content-Type": "application/pdf"},
+    )
     assert bad.status_code == 200 and bad.json()["status"] == "REJECTED"
-    good = sandbox.api(f"agent/file?name=receipt-{marker}.pdf&contact_id={contact}", data=files.pdf(),
-                       headers={"Content-Type": "application/pdf"})
+    good = sandbox.api(
+        f"agent/file?name=receipt-{marker}.pdf&contact_id={contact}",
+        data=files.pdf(),
+        headers={"Content-Type": "application/pdf"},
+    )
     assert good.status_code == 200 and good.json()["status"] == "APPROVED"
 
     def received():
         return [e for e in sandbox.state(psid)["customer"] if e["from"] == "page" and e.get("attachment")]
+
     attachments = eventually(received)
     eventually(lambda: sandbox.state()["stream"]["QUEUED"] == 0)
     assert len(received()) == 1
@@ -212,18 +227,23 @@ def test_eicar_is_rejected_as_malware_by_the_sandbox_clamd(sandbox):
     """The sandbox runs clamd with the repository's test signatures when Debian's clamav-daemon is installed."""
     from sandbox import clamd
 
-    sandbox.require("connect_stream_handler", "attachment_scanner")
     if clamd.binary() is None:
         pytest.skip("clamd is not installed (make clamav)")
     psid, marker = new_psid(), uuid.uuid4().hex[:8]
     customer_says(sandbox, psid, f"send me the notes {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
-    answer = sandbox.api(f"agent/file?name=notes-{marker}.txt&contact_id={contact}", data=clamd.EICAR,
-                         headers={"Content-Type": "text/plain"})
+    answer = sandbox.api(
+        f"agent/file?name=notes-{marker}.txt&contact_id={contact}",
+        data=clamd.EICAR,
+        headers={"Content-Type": "text/plain"},
+    )
     assert answer.status_code == 200 and answer.json()["status"] == "REJECTED"
     log = PROJECT_DIR / "artifacts" / "sandbox-stack.log"
-    decisions = eventually(lambda: [line for line in log.read_text().splitlines()
-                                    if "scan_decision" in line and clamd.EICAR_SIGNATURE in line])
+    decisions = eventually(
+        lambda: [
+            line for line in log.read_text().splitlines() if "scan_decision" in line and clamd.EICAR_SIGNATURE in line
+        ]
+    )
     assert '"reason": "malware"' in decisions[-1] or '"reason":"malware"' in decisions[-1]
     assert marker not in decisions[-1]  # the signature name is logged, never the file name
 
@@ -232,11 +252,10 @@ def test_eicar_is_rejected_as_malware_by_the_sandbox_clamd(sandbox):
 
 
 def test_ivr_digits_round_trip_through_connect_encryption(sandbox):
-    sandbox.require("ivr_decryptor", webhook=False)
     answer = sandbox.api("ivr", {"digits": "4111111111111111"})
     assert answer.status_code == 200, answer.text
     result = answer.json()
-    # An ESDK v1 message, type 0x80, suite 0x0378: the header Connect writes (REFERENCE.md §7.1).
+    # An ESDK v1 message, type 0x80, suite 0x0378: the header Connect writes (docs/reference/ivr-encryption.md).
     assert base64.b64decode(result["ciphertext_head"][:8])[:4] == b"\x01\x80\x03\x78"
     external = result["external"]
     assert external["Status"] == "OK"
@@ -245,5 +264,47 @@ def test_ivr_digits_round_trip_through_connect_encryption(sandbox):
 
 
 def test_ivr_rejects_non_keypad_input(sandbox):
-    sandbox.require("ivr_decryptor", webhook=False)
     assert sandbox.api("ivr", {"digits": "12ab"}).status_code == 400
+
+
+# ------------------------------------------------------------------------------------------ Meta channels (issue 16)
+
+
+def contacts_of(sandbox, *markers: str) -> list[dict]:
+    """Every contact (open or ended) in which the customer wrote one of `markers`."""
+    return [c for c in sandbox.state()["contacts"] if any(m in t for t in agent_messages(c) for m in markers)]
+
+
+def test_expired_tokens_keep_one_contact_per_customer(sandbox):
+    """A day of waiting expires the ConnectionTokens; the chat goes on, on the same contact: no second chat
+    for the agent, nothing left open."""
+    psid = new_psid()
+    first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    customer_says(sandbox, psid, f"before {first}")
+    contact_with(sandbox, first)
+    assert sandbox.api("expire-tokens", {}).status_code == 200
+    customer_says(sandbox, psid, f"after {second}")
+    contact_with(sandbox, second)
+    (contact,) = contacts_of(sandbox, first, second)
+    assert not contact["ended"]
+    assert [t for t in agent_messages(contact) if first in t or second in t] == [f"before {first}", f"after {second}"]
+
+
+def test_an_instagram_customer_beside_the_messenger_one(sandbox):
+    igsid, psid = new_psid(), new_psid()
+    on_instagram, on_messenger = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    answer = sandbox.api("customer/message", {"psid": igsid, "text": f"hi {on_instagram}", "channel": "instagram"})
+    assert answer.status_code == 200 and answer.json()["webhook_status"] == 200
+    customer_says(sandbox, psid, f"hi {on_messenger}")
+    instagram, messenger = contact_with(sandbox, on_instagram), contact_with(sandbox, on_messenger)
+    assert instagram["contact_id"] != messenger["contact_id"]
+    assert instagram["attributes"]["Channel"] == "instagram" and messenger["attributes"]["Channel"] == "messenger"
+    assert instagram["display_name"] == "Instagram customer"
+
+    # The agent's reply reaches the Instagram customer.
+    reply = uuid.uuid4().hex[:8]
+    assert (
+        sandbox.api("agent/message", {"contact_id": instagram["contact_id"], "text": f"reply {reply}"}).status_code
+        == 200
+    )
+    eventually(lambda: any(reply in t for t in page_texts(sandbox, igsid)) or None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sandbox.chaos import INBOUND_TAG, code, decode, luhn_card
 from sandbox.faults import FaultPlan, Faults, trickle

@@ -28,8 +28,9 @@ def graph():
 
 def send(url, body, token=TOKEN, proof=PROOF):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return requests.post(url, params={"appsecret_proof": proof} if proof else None, json=body, headers=headers,
-                         timeout=5)
+    return requests.post(
+        url, params={"appsecret_proof": proof} if proof else None, json=body, headers=headers, timeout=5
+    )
 
 
 TEXT = {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "hello"}}
@@ -48,8 +49,9 @@ def test_token_in_the_body_and_proof_in_the_body_are_accepted(graph):
     assert answer.status_code == 200
 
 
-@pytest.mark.parametrize("token,proof,code", [
-    (None, PROOF, 2500), ("wrong", PROOF, 190), (TOKEN, None, 100), (TOKEN, "0" * 64, 100)])
+@pytest.mark.parametrize(
+    "token,proof,code", [(None, PROOF, 2500), ("wrong", PROOF, 190), (TOKEN, None, 100), (TOKEN, "0" * 64, 100)]
+)
 def test_auth_failures_answer_graph_errors(graph, token, proof, code):
     emulator, url = graph
     answer = send(url, TEXT, token, proof)
@@ -57,13 +59,20 @@ def test_auth_failures_answer_graph_errors(graph, token, proof, code):
     assert emulator.messages_for(PSID) == []
 
 
-@pytest.mark.parametrize("body,code,subcode", [
-    ({**TEXT, "recipient": {"id": "999"}}, 100, 2018001),
-    ({**TEXT, "message": {"text": "x" * 2000}}, 100, None),
-    ({k: v for k, v in TEXT.items() if k != "messaging_type"}, 100, None),
-    ({**TEXT, "messaging_type": "MESSAGE_TAG"}, 100, None),
-    ({**TEXT, "message": {"attachment": {"type": "image", "payload": {"url": "http://127.0.0.1:9/x"}}}}, 100, 2018008),
-])
+@pytest.mark.parametrize(
+    "body,code,subcode",
+    [
+        ({**TEXT, "recipient": {"id": "999"}}, 100, 2018001),
+        ({**TEXT, "message": {"text": "x" * 2000}}, 100, None),
+        ({k: v for k, v in TEXT.items() if k != "messaging_type"}, 100, None),
+        ({**TEXT, "messaging_type": "MESSAGE_TAG"}, 100, None),
+        (
+            {**TEXT, "message": {"attachment": {"type": "image", "payload": {"url": "http://127.0.0.1:9/x"}}}},
+            100,
+            2018008,
+        ),
+    ],
+)
 def test_bad_sends_are_refused_like_graph(graph, body, code, subcode):
     _emulator, url = graph
     error = send(url, body).json()["error"]
@@ -90,7 +99,12 @@ def test_typing_and_attachments_by_url(graph):
 
 def test_form_encoded_sends_work_too(graph):
     emulator, url = graph
-    form = {"recipient": json.dumps({"id": PSID}), "messaging_type": "RESPONSE",
-            "message": json.dumps({"text": "form"}), "access_token": TOKEN, "appsecret_proof": PROOF}
+    form = {
+        "recipient": json.dumps({"id": PSID}),
+        "messaging_type": "RESPONSE",
+        "message": json.dumps({"text": "form"}),
+        "access_token": TOKEN,
+        "appsecret_proof": PROOF,
+    }
     assert requests.post(url, data=form, timeout=5).status_code == 200
     assert emulator.messages_for(PSID)[0].text == "form"

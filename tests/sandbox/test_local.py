@@ -30,8 +30,11 @@ CARD = "4111 1111 1111 1111"
 
 def _clean_env() -> dict[str, str]:
     """A user's shell: no AWS settings, none of the app's variables."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "CONNECT_", "SESSIONS_", "MESSENGER_", "GRAPH_", "PII_", "SCAN_", "IVR_"))}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "CONNECT_", "SESSIONS_", "MESSENGER_", "GRAPH_", "PII_", "SCAN_", "IVR_"))
+    }
 
 
 def _lines_until(process: subprocess.Popen, predicate, timeout: float) -> list[str]:
@@ -67,7 +70,12 @@ def local_stack(tmp_path_factory):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--local", "--port", str(port), "--state-file", str(state)],
-        cwd=PROJECT_DIR, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=PROJECT_DIR,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = _lines_until(process, lambda line: line.startswith('{"sandbox_ready"'), READY_TIMEOUT)
     if not state.exists():
         process.kill()
@@ -78,8 +86,14 @@ def local_stack(tmp_path_factory):
 
 
 def _send(state: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tools.messenger_send", "--stack", str(state), *args],
-                          cwd=PROJECT_DIR, env=_clean_env(), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "tools.messenger_send", "--stack", str(state), *args],
+        cwd=PROJECT_DIR,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_make_local_serves_the_webhook_with_chalice_local_on_the_port(local_stack):
@@ -88,8 +102,11 @@ def test_make_local_serves_the_webhook_with_chalice_local_on_the_port(local_stac
     assert urls["webhook"] == f"http://127.0.0.1:{port}/webhook/messenger"
     import requests
 
-    verify = requests.get(urls["webhook"], timeout=10, params={
-        "hub.mode": "subscribe", "hub.verify_token": urls["verify_token"], "hub.challenge": "31337"})
+    verify = requests.get(
+        urls["webhook"],
+        timeout=10,
+        params={"hub.mode": "subscribe", "hub.verify_token": urls["verify_token"], "hub.challenge": "31337"},
+    )
     assert (verify.status_code, verify.text) == (200, "31337")
     assert requests.get(f"http://127.0.0.1:{port}/sandbox/", timeout=10).status_code != 200, "no page under make local"
 
@@ -119,9 +136,14 @@ def test_messenger_send_without_a_stack_says_what_to_run(tmp_path):
 
 @pytest.mark.parametrize("stage_args, missing", [([], "CONNECT_INSTANCE_ID"), (["--stage", "local"], "no AWS region")])
 def test_plain_chalice_local_prints_one_line_naming_the_fix(stage_args, missing):
-    process = subprocess.Popen([CHALICE, "local", "--port", str(free_port()), "--no-autoreload", *stage_args],
-                               cwd=PROJECT_DIR, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    process = subprocess.Popen(
+        [CHALICE, "local", "--port", str(free_port()), "--no-autoreload", *stage_args],
+        cwd=PROJECT_DIR,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = _lines_until(process, lambda line: line.startswith("Serving on"), 60)
     finally:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
 import hmac
+import http.client
 import json
 
 import pytest
@@ -83,8 +83,11 @@ def test_the_front_proxy_passes_bytes_headers_and_status_through(recorder):
     front = serve("front", "127.0.0.1", 0, site.router())
     try:
         body = b'{"a":"\\u00e9"} \xff raw'
-        answer = requests.post(url_of(front) + "/webhook/messenger?x=1", data=body,
-                               headers={"X-Hub-Signature-256": "sha256=abc", "Content-Type": "application/json"})
+        answer = requests.post(
+            url_of(front) + "/webhook/messenger?x=1",
+            data=body,
+            headers={"X-Hub-Signature-256": "sha256=abc", "Content-Type": "application/json"},
+        )
         assert answer.status_code == 403 and answer.text == "ok" and answer.headers["X-App"] == "yes"
         assert received[0].body == body and received[0].raw_path == "/webhook/messenger?x=1"
         assert received[0].headers["X-Hub-Signature-256"] == "sha256=abc"
@@ -116,8 +119,10 @@ def lambda_host():
     def index():
         return {}
 
-    config = Config(chalice_stage="local", config_from_disk={
-        "stages": {"local": {"lambda_functions": {"echo": {"lambda_timeout": 30}}}}})
+    config = Config(
+        chalice_stage="local",
+        config_from_disk={"stages": {"local": {"lambda_functions": {"echo": {"lambda_timeout": 30}}}}},
+    )
     server = serve("lambda-host", "127.0.0.1", 0, build_router(app, config))
     yield LambdaInvoker(url_of(server))
     server.shutdown()

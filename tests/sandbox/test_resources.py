@@ -42,8 +42,12 @@ def test_sessions_table_has_the_production_key_and_ttl(seeded):
 def test_secret_topic_bucket_and_ivr_key_exist(seeded):
     url, stage, key = seeded
     secret = json.loads(client(url, "secretsmanager").get_secret_value(SecretId=stage.secret_id)["SecretString"])
-    assert secret == {"APP_SECRET": "sandbox-app-secret", "VERIFY_TOKEN": "sandbox-verify-token",
-                      "PAGE_TOKEN": "sandbox-page-token"}
+    assert secret == {
+        "APP_SECRET": "sandbox-app-secret",
+        "VERIFY_TOKEN": "sandbox-verify-token",
+        "PAGE_TOKEN": "sandbox-page-token",
+        "PAGE_TOKENS": {"100000000000001": "sandbox-page-token", "17841400000000001": "sandbox-instagram-token"},
+    }
     client(url, "sns").get_topic_attributes(TopicArn=stage.topic_arn)
     client(url, "s3").head_bucket(Bucket=resources.ATTACHMENTS_BUCKET)
     parameter = client(url, "ssm").get_parameter(Name=stage.ivr_keys_path + key.key_id, WithDecryption=True)
@@ -62,5 +66,7 @@ def test_a_new_ivr_key_is_an_rsa_4096_pair():
     key = resources.new_ivr_key()
     private = serialization.load_pem_private_key(key.private_pem, password=None)
     assert private.key_size == 4096
-    assert private.public_key().public_bytes(serialization.Encoding.PEM,
-                                             serialization.PublicFormat.SubjectPublicKeyInfo) == key.public_pem
+    assert (
+        private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        == key.public_pem
+    )

@@ -9,9 +9,18 @@ from sandbox.lambdas import Invocation
 from tests.sandbox.fakes import ScriptedInvoker
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:connect-guard-chat-stream"
-ITEM = {"Id": "i-1", "Type": "MESSAGE", "ContentType": "text/plain", "Content": "hi", "ParticipantRole": "AGENT",
-        "InitialContactId": "c-1", "ContactId": "c-1", "ParticipantId": "p", "DisplayName": "Agent",
-        "AbsoluteTime": "2026-01-01T00:00:00.000Z"}
+ITEM = {
+    "Id": "i-1",
+    "Type": "MESSAGE",
+    "ContentType": "text/plain",
+    "Content": "hi",
+    "ParticipantRole": "AGENT",
+    "InitialContactId": "c-1",
+    "ContactId": "c-1",
+    "ParticipantId": "p",
+    "DisplayName": "Agent",
+    "AbsoluteTime": "2026-01-01T00:00:00.000Z",
+}
 
 
 def test_sns_event_carries_the_item_and_the_documented_attributes():
@@ -21,9 +30,16 @@ def test_sns_event_carries_the_item_and_the_documented_attributes():
     assert sns["Type"] == "Notification" and sns["TopicArn"] == TOPIC
     assert json.loads(sns["Message"]) == ITEM
     attributes = {name: value["Value"] for name, value in sns["MessageAttributes"].items()}
-    assert attributes == {"InitialContactId": "c-1", "ContactId": "c-1", "ParticipantRole": "AGENT",
-                          "InstanceId": "instance", "AccountId": "123456789012", "Type": "MESSAGE",
-                          "ContentType": "text/plain", "MessageVisibility": "ALL"}
+    assert attributes == {
+        "InitialContactId": "c-1",
+        "ContactId": "c-1",
+        "ParticipantRole": "AGENT",
+        "InstanceId": "instance",
+        "AccountId": "123456789012",
+        "Type": "MESSAGE",
+        "ContentType": "text/plain",
+        "MessageVisibility": "ALL",
+    }
     assert all(value["Type"] == "String" for value in sns["MessageAttributes"].values())
 
 

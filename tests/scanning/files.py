@@ -80,11 +80,11 @@ def mov() -> bytes:
 
 
 def txt() -> bytes:
-    return "Order 42 arrived damaged.\r\nPlease call me back.\nMerci, ça va.\n".encode("utf-8")
+    return "Order 42 arrived damaged.\r\nPlease call me back.\nMerci, ça va.\n".encode()
 
 
 def csv(*rows: str) -> bytes:
-    rows = rows or ("name,amount,note", "Ana,-12.50,refund", "Bo,+3,\"late, again\"", "Cy,1e3,-")
+    rows = rows or ("name,amount,note", "Ana,-12.50,refund", 'Bo,+3,"late, again"', "Cy,1e3,-")
     return ("\r\n".join(rows) + "\r\n").encode("utf-8")
 
 
@@ -305,9 +305,11 @@ def ole(streams: dict[str, bytes], storages: dict[str, dict[str, bytes]] | None 
     assert fat_sectors <= 109, "fixture too large for a header-only DIFAT"
     difat = [data_sectors + i for i in range(fat_sectors)] + [_FREE] * (109 - fat_sectors)
     header = (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 16
         + struct.pack("<HHHH", 0x3E, 3, 0xFFFE, 9)
-        + struct.pack("<H", 6) + b"\x00" * 6
+        + struct.pack("<H", 6)
+        + b"\x00" * 6
         + struct.pack("<IIIIIIIII", 0, fat_sectors, 0, 0, 4096, _END, 0, _END, 0)
         + struct.pack("<109I", *difat)
     )
@@ -333,7 +335,7 @@ def xls_globals(sheet_type: int = 0x00, encrypted: bool = False) -> bytes:
 def doc(macros: bool = False, objects: bool = False, text: bytes = b"") -> bytes:
     storages: dict[str, dict[str, bytes]] = {}
     if macros:
-        storages["Macros"] = {"PROJECT": b"ID=\"{00000000}\"\r\n"}
+        storages["Macros"] = {"PROJECT": b'ID="{00000000}"\r\n'}
     if objects:
         storages["ObjectPool"] = {"\x01Ole10Native": b"\x00" * 16}
     return ole({"WordDocument": b"\xec\xa5" + b"\x00" * 30 + text, "1Table": b"\x00" * 16}, storages)
@@ -347,7 +349,9 @@ def xls(sheet_type: int = 0x00, encrypted: bool = False, vba: bool = False) -> b
 def ppt(vba: bool = False) -> bytes:
     document = b"\x00" * 32
     if vba:  # [MS-PPT] VbaInfoContainer { VbaInfoAtom { persistIdRef, fHasMacros=1, version=2 } }
-        document += b"\x0f\x00\xff\x03\x14\x00\x00\x00" + b"\x02\x00\x00\x04\x0c\x00\x00\x00" + struct.pack("<III", 7, 1, 2)
+        document += (
+            b"\x0f\x00\xff\x03\x14\x00\x00\x00" + b"\x02\x00\x00\x04\x0c\x00\x00\x00" + struct.pack("<III", 7, 1, 2)
+        )
     return ole({"PowerPoint Document": document, "Current User": b"\x00" * 16})
 
 

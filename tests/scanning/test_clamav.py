@@ -35,11 +35,14 @@ def instream(clamd, data: bytes) -> Reply:
 # ---------------------------------------------------------------------------------------- protocol, no clamd
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("127.0.0.1:3310", Address("127.0.0.1", 3310)),
-    ("clamd.connect-guard.local:3310", Address("clamd.connect-guard.local", 3310)),
-    ("[::1]:3310", Address("::1", 3310)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("127.0.0.1:3310", Address("127.0.0.1", 3310)),
+        ("clamd.connect-guard.local:3310", Address("clamd.connect-guard.local", 3310)),
+        ("[::1]:3310", Address("::1", 3310)),
+    ],
+)
 def test_address_parses_host_and_port(text, expected):
     assert Address.parse(text) == expected
 
@@ -50,17 +53,22 @@ def test_bad_addresses_are_refused(text):
         Address.parse(text)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (b"stream: OK\0", Reply()),
-    (b"stream: Win.Test.EICAR_HDB-1 FOUND\0", Reply(signature="Win.Test.EICAR_HDB-1")),
-    (b"stream: Eicar(44d88612fea8a8f36de82e1278abb02f:68) FOUND\0",
-     Reply(signature="Eicar_44d88612fea8a8f36de82e1278abb02f:68_")),
-    (b"stream: Can't allocate memory ERROR\0", Reply(error="scan_error")),
-    (b"INSTREAM size limit exceeded. ERROR\0", Reply(error="size_limit")),
-    (b"UNKNOWN COMMAND\0", Reply(error="unparseable_reply")),
-    (b"stream: OK and more\0", Reply(error="unparseable_reply")),
-    (b"\0", Reply(error="unparseable_reply")),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (b"stream: OK\0", Reply()),
+        (b"stream: Win.Test.EICAR_HDB-1 FOUND\0", Reply(signature="Win.Test.EICAR_HDB-1")),
+        (
+            b"stream: Eicar(44d88612fea8a8f36de82e1278abb02f:68) FOUND\0",
+            Reply(signature="Eicar_44d88612fea8a8f36de82e1278abb02f:68_"),
+        ),
+        (b"stream: Can't allocate memory ERROR\0", Reply(error="scan_error")),
+        (b"INSTREAM size limit exceeded. ERROR\0", Reply(error="size_limit")),
+        (b"UNKNOWN COMMAND\0", Reply(error="unparseable_reply")),
+        (b"stream: OK and more\0", Reply(error="unparseable_reply")),
+        (b"\0", Reply(error="unparseable_reply")),
+    ],
+)
 def test_replies_are_read_exactly(raw, expected):
     assert parse_reply(raw) == expected
 
@@ -118,12 +126,12 @@ def test_each_signature_format_of_the_test_database_detects(clamd):
 
 def test_clamd_unpacks_mail_and_archives(clamd):
     payload = b"prefix " + local_clamd.MARKER + b" suffix"
-    mail = (b"From: a@example.com\r\nTo: b@example.com\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
-            b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"
-            b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
-            b"Content-Disposition: attachment; filename=r.bin\r\n\r\n"
-            + base64.encodebytes(payload)
-            + b"--XX--\r\n")
+    mail = (
+        b"From: a@example.com\r\nTo: b@example.com\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"
+        b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; filename=r.bin\r\n\r\n" + base64.encodebytes(payload) + b"--XX--\r\n"
+    )
     assert instream(clamd, mail).signature == "Local.Test.Marker_NDB.UNOFFICIAL"
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -68,8 +68,12 @@ def test_image_is_moderated_by_s3_location(chalice_client, s3, captured_logs):
     with Stubber(rekognition) as stub:
         stub.add_response(
             "detect_moderation_labels",
-            {"ModerationLabels": [{"Name": "Hate Symbols", "Confidence": 99.0, "ParentName": "", "TaxonomyLevel": 1}],
-             "ModerationModelVersion": "7.0"},
+            {
+                "ModerationLabels": [
+                    {"Name": "Hate Symbols", "Confidence": 99.0, "ParentName": "", "TaxonomyLevel": 1}
+                ],
+                "ModerationModelVersion": "7.0",
+            },
             {"Image": {"S3Object": {"Bucket": BUCKET, "Name": key_for("selfie.jpg")}}, "MinConfidence": 80.0},
         )
         response = chalice_client.lambda_.invoke("attachment_scanner", request)
@@ -98,18 +102,54 @@ def test_rekognition_failure_rejects(chalice_client, s3, captured_logs):
         {},
         {"File": None},
         {"File": {"FileId": "x"}},
-        {"File": {"FileId": "x", "FileName": "a.pdf", "FileSizeInBytes": "10",
-                  "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}}}},
-        {"File": {"FileId": "x", "FileName": "a.pdf", "FileSizeInBytes": -1,
-                  "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}}}},
-        {"File": {"FileId": "x", "FileName": "a.pdf", "FileSizeInBytes": True,
-                  "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}}}},
-        {"File": {"FileId": "x", "FileName": "a.pdf", "FileSizeInBytes": 10,
-                  "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k" * 2000}}}},
-        {"File": {"FileId": "", "FileName": "a.pdf", "FileSizeInBytes": 10,
-                  "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}}}},
-        {"File": {"FileId": "x", "FileName": ["a.pdf"], "FileSizeInBytes": 10,
-                  "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}}}},
+        {
+            "File": {
+                "FileId": "x",
+                "FileName": "a.pdf",
+                "FileSizeInBytes": "10",
+                "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}},
+            }
+        },
+        {
+            "File": {
+                "FileId": "x",
+                "FileName": "a.pdf",
+                "FileSizeInBytes": -1,
+                "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}},
+            }
+        },
+        {
+            "File": {
+                "FileId": "x",
+                "FileName": "a.pdf",
+                "FileSizeInBytes": True,
+                "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}},
+            }
+        },
+        {
+            "File": {
+                "FileId": "x",
+                "FileName": "a.pdf",
+                "FileSizeInBytes": 10,
+                "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k" * 2000}},
+            }
+        },
+        {
+            "File": {
+                "FileId": "",
+                "FileName": "a.pdf",
+                "FileSizeInBytes": 10,
+                "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}},
+            }
+        },
+        {
+            "File": {
+                "FileId": "x",
+                "FileName": ["a.pdf"],
+                "FileSizeInBytes": 10,
+                "FileLocation": {"S3Location": {"Bucket": BUCKET, "Key": "k"}},
+            }
+        },
     ],
 )
 def test_malformed_events_are_rejected_not_raised(chalice_client, captured_logs, bad_event):
@@ -193,13 +233,15 @@ def test_deadline_from_context_respects_budget_and_margin():
     assert 19.0 < Deadline.for_invocation(None, 20000, 1000).remaining() <= 20.0
 
 
-def test_a_failure_while_building_the_scanner_is_a_rejection_not_an_exception(chalice_client, monkeypatch, captured_logs):
-    from chalicelib.scanning import scanner
+def test_a_failure_while_building_the_scanner_is_a_rejection_not_an_exception(
+    chalice_client, monkeypatch, captured_logs
+):
+    from chalicelib.scanning import wiring
 
     def broken(config):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(scanner, "build", broken)
+    monkeypatch.setattr(wiring, "build", broken)
     response = chalice_client.lambda_.invoke("attachment_scanner", event("a.pdf", 10))
     assert response.payload == {"Status": "REJECTED"}
     [line] = decision_lines(captured_logs)

@@ -3,7 +3,8 @@ only when they really are that type (judged by an oracle independent of the scan
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.scanning.reasons import Reason
 from tests.scanning import files
@@ -65,7 +66,7 @@ STRUCTURED = sorted(files.SAMPLES.items()) + [
     ("pdf", lambda: files.pdf_with_object_stream("/PageMode /UseNone")),
     ("xls", lambda: files.xls(sheet_type=0x01)),
     ("docx", lambda: files.ooxml("docx", main_body=b'<w:document><w:fldSimple w:instr=" PAGE "/></w:document>')),
-    ("xlsx", lambda: files.ooxml("xlsx", extra_parts={"xl/worksheets/sheet1.xml": b"<f>SUM(A1)&amp;\"|\"</f>"})),
+    ("xlsx", lambda: files.ooxml("xlsx", extra_parts={"xl/worksheets/sheet1.xml": b'<f>SUM(A1)&amp;"|"</f>'})),
     ("rtf", lambda: files.rtf(r"{\field{\*\fldinst PAGE}{\fldrslt 1}}")),
 ]
 

@@ -9,8 +9,9 @@ from chalicelib import aws
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.guardduty import TAG, GuardDutyEngine
 from chalicelib.scanning.reasons import Reason
-from chalicelib.scanning.scanner import AttachmentScanner, antivirus_for
 from chalicelib.scanning.s3_object import S3Object
+from chalicelib.scanning.scanner import AttachmentScanner
+from chalicelib.scanning.wiring import antivirus_for
 from tests.scanning import files
 from tests.scanning.helpers import BUCKET, event, key_for, scanner_settings
 
@@ -71,13 +72,16 @@ def test_the_tag_is_awaited_within_the_deadline(s3):
     assert verdict.approved and engine.polls == 4
 
 
-@pytest.mark.parametrize("status, reason", [
-    ("THREATS_FOUND", Reason.MALWARE),
-    ("UNSUPPORTED", Reason.ANTIVIRUS_UNSUPPORTED),
-    ("ACCESS_DENIED", Reason.ANTIVIRUS_ERROR),
-    ("FAILED", Reason.ANTIVIRUS_ERROR),
-    ("SOMETHING_NEW", Reason.ANTIVIRUS_ERROR),
-])
+@pytest.mark.parametrize(
+    "status, reason",
+    [
+        ("THREATS_FOUND", Reason.MALWARE),
+        ("UNSUPPORTED", Reason.ANTIVIRUS_UNSUPPORTED),
+        ("ACCESS_DENIED", Reason.ANTIVIRUS_ERROR),
+        ("FAILED", Reason.ANTIVIRUS_ERROR),
+        ("SOMETHING_NEW", Reason.ANTIVIRUS_ERROR),
+    ],
+)
 def test_anything_but_no_threats_found_is_rejected(s3, status, reason):
     verdict, _ = scan(s3, "notes.txt", files.txt(), tag=status)
     assert verdict.status == "REJECTED" and verdict.reason is reason

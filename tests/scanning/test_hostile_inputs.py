@@ -21,27 +21,30 @@ from chalicelib.scanning.source import MemorySource
 from tests.scanning import files
 from tests.scanning.helpers import decide
 
-
 # ------------------------------------------------------------------------------------------------ CSV
 
 
 def test_the_cells_skipped_blanks_are_never_separators():
     """Two candidate cell starts cannot rescan the same bytes: the work is linear in the file."""
     assert not set(text._BLANKS) & set(text._SEPARATORS)
-    assert text._CELL_START.startswith(b"[" + text._BLANKS.replace(b'"', b'\\"') + b"]*") or \
-        text._CELL_START.startswith(rb"[ \"']*")
+    assert text._CELL_START.startswith(
+        b"[" + text._BLANKS.replace(b'"', b'\\"') + b"]*"
+    ) or text._CELL_START.startswith(rb"[ \"']*")
 
 
-@pytest.mark.parametrize("data", [
-    b"a\t" + b"\t" * 65536 + b"b\r\n",  # the worst family: a run of TABs
-    b"a," + b" " * 65536 + b"b\r\n",
-    b"a," + b"'" * 65536 + b"b\r\n",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a\t" + b"\t" * 65536 + b"b\r\n",  # the worst family: a run of TABs
+        b"a," + b" " * 65536 + b"b\r\n",
+        b"a," + b"'" * 65536 + b"b\r\n",
+    ],
+)
 def test_long_runs_of_blanks_are_clean(data):
     assert decide("a.csv", data).reason is Reason.CLEAN
 
 
-@pytest.mark.parametrize("cell", ["\t=1+1", "\t\t\t@SUM(A1)", " \t -1+cmd|'/c calc'!A0", "\t \"=HYPERLINK(x)"])
+@pytest.mark.parametrize("cell", ["\t=1+1", "\t\t\t@SUM(A1)", " \t -1+cmd|'/c calc'!A0", '\t "=HYPERLINK(x)'])
 def test_a_formula_behind_tabs_and_blanks_is_still_found(cell):
     assert decide("a.csv", files.csv("a,b", f"x,{cell}")).reason is Reason.CSV_FORMULA
     assert decide("a.csv", f"x\t{cell}\r\n".encode()).reason is Reason.CSV_FORMULA
@@ -69,7 +72,7 @@ def test_repeated_field_instructions_cost_their_length(size):
 
 
 def test_closed_field_instructions_are_each_judged_once():
-    body = b"{\\field{\\*\\fldinst HYPERLINK \"https://example.com\"}{\\fldrslt x}}" * 2000
+    body = b'{\\field{\\*\\fldinst HYPERLINK "https://example.com"}{\\fldrslt x}}' * 2000
     data = b"{\\rtf1 " + body + b"}"
     work, reason = rtf_work(data)
     assert reason is None and work <= len(data)

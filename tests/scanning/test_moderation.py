@@ -54,7 +54,11 @@ def test_second_level_label_counts_for_its_top_level_category(rekognition):
 
 
 def test_third_level_label_walks_up_to_its_category(rekognition):
-    labels = [label("Explicit", 99.0), label("Explicit Nudity", 99.0, "Explicit"), label("Exposed Male Genitalia", 99.0, "Explicit Nudity", 3)]
+    labels = [
+        label("Explicit", 99.0),
+        label("Explicit Nudity", 99.0, "Explicit"),
+        label("Exposed Male Genitalia", 99.0, "Explicit Nudity", 3),
+    ]
     expect(rekognition, labels[2:])  # only the leaf came back: its L2 parent is resolved from the taxonomy
     assert moderator().moderate(BUCKET, KEY).category == "Explicit"
     expect(rekognition, labels)
@@ -87,7 +91,10 @@ def test_v6_suggestive_maps_to_both_v7_successors(rekognition):
     policy = ModerationPolicy.from_pairs([("Suggestive", 60.0)])
     assert set(policy.thresholds) == {"Non-Explicit Nudity of Intimate parts and Kissing", "Swimwear or Underwear"}
     expect(rekognition, [label("Swimwear or Underwear", 65.0)], min_confidence=60.0)
-    assert RekognitionModerator(lambda: aws.client("rekognition"), policy).moderate(BUCKET, KEY).category == "Swimwear or Underwear"
+    assert (
+        RekognitionModerator(lambda: aws.client("rekognition"), policy).moderate(BUCKET, KEY).category
+        == "Swimwear or Underwear"
+    )
 
 
 def test_object_version_is_pinned(rekognition):
@@ -134,7 +141,9 @@ def test_broken_image_headers_are_rejected():
     png = bytearray(files.png())
     png[20] ^= 0xFF  # IHDR CRC no longer matches
     assert decide("a.png", bytes(png), FakeModerator()).reason is Reason.IMAGE_MALFORMED
-    assert decide("a.jpg", b"\xff\xd8\xff\xe0\x00\x01" + b"\x00" * 100, FakeModerator()).reason is Reason.IMAGE_MALFORMED
+    assert (
+        decide("a.jpg", b"\xff\xd8\xff\xe0\x00\x01" + b"\x00" * 100, FakeModerator()).reason is Reason.IMAGE_MALFORMED
+    )
 
 
 def test_jpeg_with_a_long_exif_header_is_still_moderated():

@@ -52,7 +52,9 @@ def test_external_hyperlinks_are_allowed():
 def test_activex_and_embedded_ole_objects_are_rejected():
     activex = files.ooxml("docx", extra_parts={"word/activeX/activeX1.bin": b"\x00" * 10})
     ole_object = files.ooxml("docx", extra_parts={"word/embeddings/oleObject1.bin": b"\x00" * 10})
-    chart_workbook = files.ooxml("docx", extra_parts={"word/embeddings/Microsoft_Excel_Worksheet.xlsx": files.ooxml("xlsx")})
+    chart_workbook = files.ooxml(
+        "docx", extra_parts={"word/embeddings/Microsoft_Excel_Worksheet.xlsx": files.ooxml("xlsx")}
+    )
     assert decide("a.docx", activex).reason is Reason.OFFICE_ACTIVEX
     assert decide("a.docx", ole_object).reason is Reason.OFFICE_EMBEDDED_OBJECT
     assert decide("a.docx", chart_workbook).reason is Reason.CLEAN
@@ -131,5 +133,7 @@ def _replace_member(package: bytes, name: str, content: bytes) -> bytes:
 
 
 def test_alt_chunk_import_is_rejected():
-    data = files.ooxml("docx", part_rels=((_REL + "/aFChunk", "afchunk.rtf", None),), extra_parts={"word/afchunk.rtf": b"{\\rtf1}"})
+    data = files.ooxml(
+        "docx", part_rels=((_REL + "/aFChunk", "afchunk.rtf", None),), extra_parts={"word/afchunk.rtf": b"{\\rtf1}"}
+    )
     assert decide("a.docx", data).reason is Reason.OFFICE_EMBEDDED_OBJECT

@@ -46,7 +46,7 @@ def test_truncated_compound_file_is_malformed():
 
 
 def test_word97_dde_fields_are_rejected():
-    eight_bit = b"Hello \x13 DDEAUTO c:\\windows\\system32\\cmd.exe \"/k calc\" \x14x\x15"
+    eight_bit = b'Hello \x13 DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc" \x14x\x15'
     wide = "\x13 ddeauto c:\\x.exe \x14x\x15".encode("utf-16-le")
     assert decide("a.doc", files.doc(text=eight_bit)).reason is Reason.OFFICE_DDE
     assert decide("a.doc", files.doc(text=wide)).reason is Reason.OFFICE_DDE

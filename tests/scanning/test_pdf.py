@@ -81,27 +81,38 @@ def test_object_stream_hidden_behind_a_fake_object_header_is_still_inflated():
 def test_object_stream_with_an_undecoded_filter_or_predictor_is_rejected():
     hexed = _object_stream(
         b"<< /Type /ObjStm /N 1 /First 4 /Filter [/ASCIIHexDecode /FlateDecode] /Note (obj) /Length %d >>",
-        b"5 0 << /S /JavaScript >>", compress=lambda b: zlib.compress(b).hex().encode(),
+        b"5 0 << /S /JavaScript >>",
+        compress=lambda b: zlib.compress(b).hex().encode(),
     )
     predicted = _object_stream(
         b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 4 >> /Length %d >>",
         b"\x005 0 \x00<< /\x00S /J\x00S (x\x00) >>",
     )
     for body in (hexed, predicted):
-        assert decide("a.pdf", files.assemble_pdf([b"<< /Type /Catalog >>", body])).reason is Reason.PDF_UNREADABLE_STREAM
+        assert (
+            decide("a.pdf", files.assemble_pdf([b"<< /Type /Catalog >>", body])).reason is Reason.PDF_UNREADABLE_STREAM
+        )
 
 
 def test_compressed_page_content_and_images_are_not_mistaken_for_object_streams():
-    objstm = _object_stream(b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>", b"5 0 << /Type /Font >>")
+    objstm = _object_stream(
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>", b"5 0 << /Type /Font >>"
+    )
     content = _object_stream(b"<< /Filter /FlateDecode /Length %d >>", b"BT /F1 12 Tf (Hello) Tj ET")
-    image = _object_stream(b"<< /Subtype /Image /Filter /DCTDecode /Length %d >>", b"", compress=lambda _: files.noise(3000))
+    image = _object_stream(
+        b"<< /Subtype /Image /Filter /DCTDecode /Length %d >>", b"", compress=lambda _: files.noise(3000)
+    )
     data = files.assemble_pdf([b"<< /Type /Catalog >>", objstm, image, content])
     assert decide("a.pdf", data).reason is Reason.CLEAN
 
 
 def test_object_stream_bomb_is_capped():
     huge = zlib.compress(b" " * (8 * 1024 * 1024))
-    body = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(huge) + huge + b"\nendstream"
+    body = (
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(huge)
+        + huge
+        + b"\nendstream"
+    )
     data = files.assemble_pdf([body])
     verdict = decide("a.pdf", data, SCAN_PDF_MAX_INFLATED_BYTES=str(1024 * 1024))
     assert verdict.reason is Reason.PDF_UNREADABLE_STREAM
@@ -129,12 +140,15 @@ def test_a_name_inside_a_literal_string_is_text():
     assert decide("a.pdf", files.pdf(extra_objects=(nested,))).reason is Reason.CLEAN
 
 
-@pytest.mark.parametrize("hidden", [
-    "<< /S /JavaScript /JS (app.alert(1)) >>",  # a real action
-    "<< /T (x) /S /JavaScript /JS 9 0 R >>",  # after a closed string
-    "<< /T (a \\\\) /S /JavaScript /JS 9 0 R >>",  # an escaped backslash, then the string closes
-    "<< % (\n /S /JavaScript /JS 9 0 R >>",  # a parenthesis in a comment opens no string
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<< /S /JavaScript /JS (app.alert(1)) >>",  # a real action
+        "<< /T (x) /S /JavaScript /JS 9 0 R >>",  # after a closed string
+        "<< /T (a \\\\) /S /JavaScript /JS 9 0 R >>",  # an escaped backslash, then the string closes
+        "<< % (\n /S /JavaScript /JS 9 0 R >>",  # a parenthesis in a comment opens no string
+    ],
+)
 def test_a_name_outside_strings_still_counts(hidden):
     assert decide("a.pdf", files.pdf(extra_objects=(hidden,))).reason is Reason.PDF_JAVASCRIPT
 
@@ -175,30 +189,39 @@ def test_file_attachments_are_embedded_files():
 
 def test_predictor_streams_after_an_object_stream_are_fine():
     # Modern writers put the cross-reference stream (Flate + PNG predictor) right after the last object stream.
-    objstm = _object_stream(b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>", b"5 0 << /Type /Font >>")
+    objstm = _object_stream(
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>", b"5 0 << /Type /Font >>"
+    )
     xref = _object_stream(
         b"<< /Type /XRef /W [1 2 1] /Filter /FlateDecode /DecodeParms << /Columns 4 /Predictor 12 >> /Length %d >>",
         b"\x02\x01\x00\x10\x00",
     )
-    image = _object_stream(b"<< /Subtype /Image /Filter /LZWDecode /Length %d >>", b"", compress=lambda _: b"\x80\x0b\x60\x50")
+    image = _object_stream(
+        b"<< /Subtype /Image /Filter /LZWDecode /Length %d >>", b"", compress=lambda _: b"\x80\x0b\x60\x50"
+    )
     data = files.assemble_pdf([b"<< /Type /Catalog >>", objstm, xref, image])
     assert decide("a.pdf", data).reason is Reason.CLEAN
 
 
 def test_fake_object_header_in_a_comment_does_not_hide_the_declaration():
     body = _object_stream(
-        b"<< /Type /ObjStm /N 1 /First 4 /Filter /LZWDecode %% 9 0 obj\n /Length %d >>", b"", compress=lambda _: b"\x80\x0b"
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /LZWDecode %% 9 0 obj\n /Length %d >>",
+        b"",
+        compress=lambda _: b"\x80\x0b",
     )
     assert decide("a.pdf", files.assemble_pdf([b"<< /Type /Catalog >>", body])).reason is Reason.PDF_UNREADABLE_STREAM
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("issue17215.pdf", Reason.CLEAN),  # RC4-128, empty user password
-    ("empty_protected.pdf", Reason.CLEAN),  # AES-256 (R6), empty user password, object streams decrypted
-    ("issue7665.pdf", Reason.CLEAN),  # AES-256, empty user password
-    ("pr6531_2.pdf", Reason.PDF_ENCRYPTED),  # only the owner password is empty: readers ask for one
-    ("saslprep-r6.pdf", Reason.PDF_ENCRYPTED),  # needs a password
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("issue17215.pdf", Reason.CLEAN),  # RC4-128, empty user password
+        ("empty_protected.pdf", Reason.CLEAN),  # AES-256 (R6), empty user password, object streams decrypted
+        ("issue7665.pdf", Reason.CLEAN),  # AES-256, empty user password
+        ("pr6531_2.pdf", Reason.PDF_ENCRYPTED),  # only the owner password is empty: readers ask for one
+        ("saslprep-r6.pdf", Reason.PDF_ENCRYPTED),  # needs a password
+    ],
+)
 def test_encrypted_pdfs_that_open_without_a_password_are_inspected(name, expected):
     from tests.scanning.corpus import CORPUS
 

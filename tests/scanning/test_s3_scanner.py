@@ -7,8 +7,9 @@ import pytest
 from chalicelib import aws
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.reasons import Reason
-from chalicelib.scanning.scanner import AttachmentScanner, build
 from chalicelib.scanning.s3_object import S3Object
+from chalicelib.scanning.scanner import AttachmentScanner
+from chalicelib.scanning.wiring import build
 from tests.scanning import files
 from tests.scanning.helpers import BUCKET, FakeModerator, event, key_for, scanner_settings
 

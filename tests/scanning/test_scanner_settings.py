@@ -12,12 +12,17 @@ def test_defaults_are_the_safe_choices():
     assert config.allow_unsupported_images  # HEIC and tiny images: unmoderated, still type/structure/antivirus checked
     assert config.moderation_enabled
     assert dict(config.moderation_categories) == {
-        "Explicit": 80.0, "Violence": 80.0, "Visually Disturbing": 80.0, "Hate Symbols": 80.0,
+        "Explicit": 80.0,
+        "Violence": 80.0,
+        "Visually Disturbing": 80.0,
+        "Hate Symbols": 80.0,
     }
 
 
 def test_per_category_thresholds():
-    config = scanner_settings(MODERATION_CATEGORIES="Explicit:90, Drugs & Tobacco ,Violence:70.5", MODERATION_MIN_CONFIDENCE="60")
+    config = scanner_settings(
+        MODERATION_CATEGORIES="Explicit:90, Drugs & Tobacco ,Violence:70.5", MODERATION_MIN_CONFIDENCE="60"
+    )
     assert config.moderation_categories == (("Explicit", 90.0), ("Drugs & Tobacco", 60.0), ("Violence", 70.5))
     assert scanner_settings(MODERATION_CATEGORIES="").moderation_categories == ()
 
@@ -53,12 +58,15 @@ def test_antivirus_is_off_unless_chosen_and_clamav_needs_an_address():
     assert scanner_settings(SCAN_ANTIVIRUS="GuardDuty").antivirus == "guardduty"
 
 
-@pytest.mark.parametrize("env, variable", [
-    ({"SCAN_ANTIVIRUS": "clamscan"}, "SCAN_ANTIVIRUS"),
-    ({"SCAN_ANTIVIRUS": "clamav"}, "SCAN_CLAMAV_ADDRESS"),
-    ({"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": "clamd.internal"}, "SCAN_CLAMAV_ADDRESS"),
-    ({"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": "clamd:99999"}, "SCAN_CLAMAV_ADDRESS"),
-])
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({"SCAN_ANTIVIRUS": "clamscan"}, "SCAN_ANTIVIRUS"),
+        ({"SCAN_ANTIVIRUS": "clamav"}, "SCAN_CLAMAV_ADDRESS"),
+        ({"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": "clamd.internal"}, "SCAN_CLAMAV_ADDRESS"),
+        ({"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": "clamd:99999"}, "SCAN_CLAMAV_ADDRESS"),
+    ],
+)
 def test_antivirus_settings_fail_fast(env, variable):
     with pytest.raises(SettingsError) as caught:
         scanner_settings(**env)

@@ -21,9 +21,9 @@ def test_utf16_text_with_bom_is_approved():
         "=1+1",
         "=cmd|' /C calc'!A0",
         "@SUM(1,1)",
-        "+HYPERLINK(\"http://x.example\")",
+        '+HYPERLINK("http://x.example")',
         "-2+3+cmd|' /C calc'!A0",
-        "\"=HYPERLINK(\"\"x\"\")\"",
+        '"=HYPERLINK(""x"")"',
         "  =1",
         "\t=1",
     ],
@@ -99,7 +99,11 @@ def test_rtf_dde_split_across_groups_and_control_words_is_rejected():
 
 
 def test_rtf_ordinary_fields_are_fine():
-    body = r"{\field{\*\fldinst { PAGE }}{\fldrslt 1}} {\field{\*\fldinst HYPERLINK ""https://example.com""}{\fldrslt x}}"
+    body = (
+        r"{\field{\*\fldinst { PAGE }}{\fldrslt 1}} {\field{\*\fldinst HYPERLINK "
+        "https://example.com"
+        "}{\fldrslt x}}"
+    )
     assert decide("a.rtf", files.rtf(body)).reason is Reason.CLEAN
 
 

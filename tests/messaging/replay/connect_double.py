@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -44,8 +45,13 @@ class ConnectDouble:
     uploads: dict[str, Upload] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.model = ConnectModel(self.instance_id, self.contact_flow_id, topic_exists=lambda arn: True,
-                                  publish=lambda chat, item: self.published.append(item), clock=self.clock)
+        self.model = ConnectModel(
+            self.instance_id,
+            self.contact_flow_id,
+            topic_exists=lambda arn: True,
+            publish=lambda chat, item: self.published.append(item),
+            clock=self.clock,
+        )
         self._ids = itertools.count(1)
         self.connect = _Client("connect", self._connect_operation)
         self.participant = _Client("connectparticipant", self._participant_operation)
@@ -60,8 +66,11 @@ class ConnectDouble:
         chat = self.model.chat(contact_id)
         if chat is None:
             return []
-        return [item for item in chat.items
-                if item["ParticipantRole"] == "CUSTOMER" and item["Type"] in ("MESSAGE", "ATTACHMENT")]
+        return [
+            item
+            for item in chat.items
+            if item["ParticipantRole"] == "CUSTOMER" and item["Type"] in ("MESSAGE", "ATTACHMENT")
+        ]
 
     def agent_view(self, contact_id: str) -> str:
         """The customer's side of the chat as one text: message contents and attachment names."""
@@ -76,8 +85,10 @@ class ConnectDouble:
     # -- operations
 
     def _connect_operation(self, name: str, params: dict) -> dict:
-        handlers = {"start_chat_contact": self.model.start_chat_contact,
-                    "start_contact_streaming": self.model.start_contact_streaming}
+        handlers = {
+            "start_chat_contact": self.model.start_chat_contact,
+            "start_contact_streaming": self.model.start_contact_streaming,
+        }
         return handlers[name](params)
 
     def _participant_operation(self, name: str, params: dict) -> dict:
@@ -85,37 +96,64 @@ class ConnectDouble:
         if name == "create_participant_connection":
             return self.model.create_participant_connection(params.pop("ParticipantToken", None), params)
         token = params.pop("ConnectionToken", None)
-        simple = {"send_message": self.model.send_message, "send_event": self.model.send_event,
-                  "disconnect_participant": self.model.disconnect_participant}
+        simple = {
+            "send_message": self.model.send_message,
+            "send_event": self.model.send_event,
+            "disconnect_participant": self.model.disconnect_participant,
+        }
         if name in simple:
             return simple[name](token, params)
         participant, chat = self.model.connected(token)
         if name == "start_attachment_upload":
             attachment_id = f"attachment-{next(self._ids)}"
-            self.uploads[attachment_id] = Upload(attachment_id, chat.contact_id, params["AttachmentName"],
-                                                 params["ContentType"], params["AttachmentSizeInBytes"])
-            return {"AttachmentId": attachment_id, "UploadMetadata": {
-                "Url": f"{UPLOAD_HOST}/{attachment_id}", "UrlExpiry": "2099-01-01T00:00:00Z",
-                "HeadersToInclude": {"Content-Type": params["ContentType"]}}}
+            self.uploads[attachment_id] = Upload(
+                attachment_id,
+                chat.contact_id,
+                params["AttachmentName"],
+                params["ContentType"],
+                params["AttachmentSizeInBytes"],
+            )
+            return {
+                "AttachmentId": attachment_id,
+                "UploadMetadata": {
+                    "Url": f"{UPLOAD_HOST}/{attachment_id}",
+                    "UrlExpiry": "2099-01-01T00:00:00Z",
+                    "HeadersToInclude": {"Content-Type": params["ContentType"]},
+                },
+            }
         if name == "complete_attachment_upload":
             for attachment_id in params["AttachmentIds"]:
                 upload = self.uploads[attachment_id]
                 if not upload.completed:
                     upload.completed = True
-                    self.model.add_item(chat, participant, "ATTACHMENT", upload.content_type, [{
-                        "AttachmentId": attachment_id, "AttachmentName": upload.name,
-                        "ContentType": upload.content_type, "Status": "APPROVED"}])
+                    self.model.add_item(
+                        chat,
+                        participant,
+                        "ATTACHMENT",
+                        upload.content_type,
+                        [
+                            {
+                                "AttachmentId": attachment_id,
+                                "AttachmentName": upload.name,
+                                "ContentType": upload.content_type,
+                                "Status": "APPROVED",
+                            }
+                        ],
+                    )
             return {}
         if name == "get_attachment":
-            return {"Url": f"{UPLOAD_HOST}/{params['AttachmentId']}/download", "UrlExpiry": "2099-01-01T00:00:00Z",
-                    "AttachmentSizeInBytes": 1}
+            return {
+                "Url": f"{UPLOAD_HOST}/{params['AttachmentId']}/download",
+                "UrlExpiry": "2099-01-01T00:00:00Z",
+                "AttachmentSizeInBytes": 1,
+            }
         raise NotImplementedError(name)
 
     def receive_upload(self, attachment_id: str, body: bytes) -> None:
         self.uploads[attachment_id].body = body
 
 
-@lru_cache(maxsize=None)
+@cache
 def _real_client(service: str) -> Any:
     """One real client per service for its model and exception classes (building one costs ~100 ms)."""
     return boto3.session.Session().client(service, region_name="us-east-1")
@@ -142,7 +180,12 @@ class _Client:
             try:
                 return self._operation(name, params)
             except ConnectError as exc:
-                raise ClientError({"Error": {"Code": exc.code, "Message": "replay double"},
-                                   "ResponseMetadata": {"HTTPStatusCode": exc.response.status}}, operation_model.name) from None
+                raise ClientError(
+                    {
+                        "Error": {"Code": exc.code, "Message": "replay double"},
+                        "ResponseMetadata": {"HTTPStatusCode": exc.response.status},
+                    },
+                    operation_model.name,
+                ) from None
 
         return call

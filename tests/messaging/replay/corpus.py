@@ -4,10 +4,11 @@ records written by others, each with its source. See that directory's README for
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures_public"
 # A Page the replay deployment deliberately does not serve: its events must be ignored with 200 and counted.
@@ -54,14 +55,22 @@ def _documents() -> Iterator[dict[str, Any]]:
 
 @lru_cache(maxsize=1)
 def webhook_cases() -> tuple[WebhookCase, ...]:
-    return tuple(WebhookCase(p["id"], doc["source"], p["origin"], p["body"])
-                 for doc in _documents() for p in doc["payloads"] if "body" in p)
+    return tuple(
+        WebhookCase(p["id"], doc["source"], p["origin"], p["body"])
+        for doc in _documents()
+        for p in doc["payloads"]
+        if "body" in p
+    )
 
 
 @lru_cache(maxsize=1)
 def stream_cases() -> tuple[StreamCase, ...]:
-    return tuple(StreamCase(p["id"], doc["source"], p["origin"], p["record"]["message"], p["record"]["attributes"])
-                 for doc in _documents() for p in doc["payloads"] if "record" in p)
+    return tuple(
+        StreamCase(p["id"], doc["source"], p["origin"], p["record"]["message"], p["record"]["attributes"])
+        for doc in _documents()
+        for p in doc["payloads"]
+        if "record" in p
+    )
 
 
 def case(case_id: str) -> WebhookCase:

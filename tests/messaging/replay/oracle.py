@@ -80,8 +80,13 @@ def _message(sender: str, message: dict[str, Any]) -> Expectation:
         url = payload.get("url") or attachment.get("URL") or attachment.get("url")
         title = payload.get("title") or attachment.get("title")
         sticker = payload.get("sticker_id")
-        groups.add(f"sticker:{sticker}" if sticker else f"link:{url}:{title}" if kind in LINK_KINDS and url
-                   else f"{kind}:{url}:{len(groups)}")
+        groups.add(
+            f"sticker:{sticker}"
+            if sticker
+            else f"link:{url}:{title}"
+            if kind in LINK_KINDS and url
+            else f"{kind}:{url}:{len(groups)}"
+        )
         if kind in LINK_KINDS:
             must.extend(v for v in (url, title) if isinstance(v, str) and v)
     if not groups and not must:

@@ -17,9 +17,23 @@ import pytest
 from tests.messaging.replay import corpus
 from tests.messaging.replay.known_failures import KNOWN_STREAM
 
-CUSTOMER = {"object": "page", "entry": [{"id": "PAGE_ID", "time": 1, "messaging": [
-    {"sender": {"id": "psid-replay-1"}, "recipient": {"id": "PAGE_ID"}, "timestamp": 1,
-     "message": {"mid": "m_replay_hello", "text": "hello"}}]}]}
+CUSTOMER = {
+    "object": "page",
+    "entry": [
+        {
+            "id": "PAGE_ID",
+            "time": 1,
+            "messaging": [
+                {
+                    "sender": {"id": "psid-replay-1"},
+                    "recipient": {"id": "PAGE_ID"},
+                    "timestamp": 1,
+                    "message": {"mid": "m_replay_hello", "text": "hello"},
+                }
+            ],
+        }
+    ],
+}
 MARKDOWN = re.compile(r"\*\*|__|\]\(|<!--|^#+ ", re.M)
 
 
@@ -31,8 +45,9 @@ def _params():
 
 def readdressed(case: corpus.StreamCase, contact_id: str) -> tuple[str, dict]:
     message = json.loads(json.dumps(case.message).replace("INITIAL_CONTACT_ID", contact_id))
-    attributes = {k: {"Type": "String", "Value": v.replace("INITIAL_CONTACT_ID", contact_id)}
-                  for k, v in case.attributes.items()}
+    attributes = {
+        k: {"Type": "String", "Value": v.replace("INITIAL_CONTACT_ID", contact_id)} for k, v in case.attributes.items()
+    }
     return json.dumps(message), attributes
 
 

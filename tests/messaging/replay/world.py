@@ -13,22 +13,24 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import responses
 from moto import mock_aws
 
-from tests.conftest import LOCAL_STAGE, PROJECT_DIR
 from tests.messaging.fixtures import SECRET, create_sessions_table
 from tests.messaging.replay.connect_double import UPLOAD_HOST, ConnectDouble
 from tests.messaging.replay.corpus import served_accounts
+from tests.support import LOCAL_STAGE, PROJECT_DIR
 
 # The smallest valid PNG: what the CDN double serves for every media URL.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
 GRAPH_SEND = re.compile(r"https://graph\.(facebook|instagram)\.com/v[0-9.]+/[^/]+/messages")
 
 
@@ -45,8 +47,11 @@ class ReplayWorld:
 
     def post(self, raw: bytes, signature: str | None = None) -> Any:
         signature = signature or "sha256=" + hmac.new(SECRET["APP_SECRET"].encode(), raw, hashlib.sha256).hexdigest()
-        reply = self.client.http.post("/webhook/messenger", body=raw,
-                               headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
+        reply = self.client.http.post(
+            "/webhook/messenger",
+            body=raw,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        )
         self.replies.append(reply)
         return reply
 
@@ -77,14 +82,18 @@ class ReplayWorld:
         for call in self.graph.calls:
             if GRAPH_SEND.match(call.request.url or ""):
                 body = json.loads(call.request.body) if call.request.body else {}
-                calls.append({"url": call.request.url, "authorization": call.request.headers.get("Authorization"),
-                              "body": body})
+                calls.append(
+                    {"url": call.request.url, "authorization": call.request.headers.get("Authorization"), "body": body}
+                )
         return calls
 
 
 @contextlib.contextmanager
-def replay_world(monkeypatch, secret: dict[str, Any] | None = None, environment: dict[str, str] | None = None,
-                 ) -> Iterator[ReplayWorld]:
+def replay_world(
+    monkeypatch,
+    secret: dict[str, Any] | None = None,
+    environment: dict[str, str] | None = None,
+) -> Iterator[ReplayWorld]:
     """A fresh deployment for one test."""
     with replay_deployment(monkeypatch, secret, environment) as deployment:
         yield deployment.fresh()
@@ -114,8 +123,9 @@ class ReplayDeployment:
 
 
 @contextlib.contextmanager
-def replay_deployment(monkeypatch, secret: dict[str, Any] | None = None,
-                      environment: dict[str, str] | None = None) -> Iterator[ReplayDeployment]:
+def replay_deployment(
+    monkeypatch, secret: dict[str, Any] | None = None, environment: dict[str, str] | None = None
+) -> Iterator[ReplayDeployment]:
     from chalice.test import Client
 
     from app import app
@@ -125,18 +135,24 @@ def replay_deployment(monkeypatch, secret: dict[str, Any] | None = None,
         monkeypatch.setenv(key, value)
     with mock_aws():
         create_sessions_table()
-        document = secret if secret is not None else {
-            **SECRET, "PAGE_TOKENS": {account: token_for(account) for account in served_accounts()}}
-        boto3.client("secretsmanager").create_secret(Name=LOCAL_STAGE["MESSENGER_SECRET_ID"],
-                                                     SecretString=json.dumps(document))
+        document = (
+            secret
+            if secret is not None
+            else {**SECRET, "PAGE_TOKENS": {account: token_for(account) for account in served_accounts()}}
+        )
+        boto3.client("secretsmanager").create_secret(
+            Name=LOCAL_STAGE["MESSENGER_SECRET_ID"], SecretString=json.dumps(document)
+        )
         real_client = aws.client
         doubles: dict[str, Any] = {}
         monkeypatch.setattr(aws, "client", lambda service: doubles.get(service) or real_client(service))
-        with responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
-            with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as client:
-                deployment = ReplayDeployment(client, graph, doubles)
-                _serve_meta_and_uploads(graph, deployment)
-                yield deployment
+        with (
+            responses.RequestsMock(assert_all_requests_are_fired=False) as graph,
+            Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as client,
+        ):
+            deployment = ReplayDeployment(client, graph, doubles)
+            _serve_meta_and_uploads(graph, deployment)
+            yield deployment
 
 
 def _serve_meta_and_uploads(graph: responses.RequestsMock, deployment: ReplayDeployment) -> None:
@@ -149,10 +165,18 @@ def _serve_meta_and_uploads(graph: responses.RequestsMock, deployment: ReplayDep
     def send(request: Any) -> tuple[int, dict, str]:
         body = json.loads(request.body or b"{}")
         recipient = (body.get("recipient") or {}).get("id", "")
-        return 200, {"Content-Type": "application/json"}, json.dumps(
-            {"recipient_id": recipient, "message_id": f"m_replay_{len(graph.calls)}"})
+        return (
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps({"recipient_id": recipient, "message_id": f"m_replay_{len(graph.calls)}"}),
+        )
 
     graph.add_callback(responses.PUT, re.compile(re.escape(UPLOAD_HOST) + r"/.*"), callback=upload)
     graph.add_callback(responses.POST, GRAPH_SEND, callback=send)
-    graph.add(responses.GET, re.compile(r"https?://(?!connect-attachments\.replay\.test).*"), body=PNG,
-              content_type="image/png", headers={"Content-Length": str(len(PNG))})
+    graph.add(
+        responses.GET,
+        re.compile(r"https?://(?!connect-attachments\.replay\.test).*"),
+        body=PNG,
+        content_type="image/png",
+        headers={"Content-Length": str(len(PNG))},
+    )

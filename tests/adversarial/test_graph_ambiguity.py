@@ -1,0 +1,85 @@
+"""Issue 17: a Graph timeout resent the whole event, and a page-token rotation dropped agent replies.
+
+- A read timeout means Graph got the message and did not answer in time: it may have delivered it, and
+  the Send API has no idempotency key. The part was released and the SNS event retried: the customer got it
+  twice. Now it is recorded as unconfirmed (never resent) and the message's other parts go on. A connect
+  timeout (nothing sent) is still retried.
+- A token still refused after rereading the secret (a rotation half done) was a permanent refusal: the
+  reply was dropped. Now it is retried (Lambda's retries, then the dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+from moto import mock_aws
+
+from chalicelib.messaging.http import build_session
+from chalicelib.messaging.meta.send_api import UNCONFIRMED, Delivery, GraphUnavailable, MessengerClient
+from tests.messaging.fixtures import create_sessions_table
+from tests.messaging.outbound_world import SEND_URL, World
+from tests.messaging.stream_fixtures import sns_event, stream_item
+
+GRAPH = "https://graph.test/v25.0"
+
+
+def client(tokens=("old-token",)):
+    tokens = list(tokens)
+
+    def credentials(refresh=False, account=None):
+        if refresh and len(tokens) > 1:
+            tokens.pop(0)
+        return tokens[0], "app-secret"
+
+    return MessengerClient(GRAPH, credentials, session=build_session(backoff_factor=0), sleep=lambda s: None)
+
+
+@responses.activate
+def test_a_read_timeout_is_unconfirmed_and_not_raised():
+    responses.post(GRAPH + "/me/messages", body=requests.ReadTimeout("slow"))
+    result = client().send_text("123", "hello", Delivery("RESPONSE"))
+    assert not result.delivered and result.reason == UNCONFIRMED
+    assert len(responses.calls) == 1  # never resent
+
+
+@responses.activate
+def test_a_connect_timeout_is_retried_later():
+    responses.post(GRAPH + "/me/messages", body=requests.ConnectTimeout("no route"))
+    with pytest.raises(GraphUnavailable):
+        client().send_text("123", "hello", Delivery("RESPONSE"))
+
+
+@responses.activate
+def test_a_token_refused_after_rereading_the_secret_is_retried_not_dropped():
+    refused = {
+        "error": {"message": "Invalid OAuth access token", "type": "OAuthException", "code": 190, "fbtrace_id": "t"}
+    }
+    responses.post(GRAPH + "/me/messages", json=refused, status=401)
+    with pytest.raises(GraphUnavailable) as later:
+        client(("old-token", "still-old-token")).send_text("123", "hello", Delivery("RESPONSE"))
+    assert later.value.reason == "graph_token_rejected"
+    assert len(responses.calls) == 2  # once, and once more with the reread secret
+
+
+def test_a_part_that_timed_out_is_not_resent_and_the_rest_goes_on():
+    with mock_aws(), responses.RequestsMock(assert_all_requests_are_fired=False) as graph:
+        create_sessions_table()
+        world = World(graph)
+        world.seed()
+        answers = iter([requests.ReadTimeout("slow")])
+
+        def answer(request):
+            try:
+                raise next(answers)
+            except StopIteration:
+                return 200, {}, '{"recipient_id": "1", "message_id": "m_1"}'
+
+        graph.add_callback(responses.POST, SEND_URL, callback=answer)
+        long_text = ("word " * 380 + "\n\n") * 2  # two Messenger parts
+        event = sns_event(stream_item("contact-1", content=long_text))
+        first = world.relay.handle_event(event)
+        assert not first.retry
+        again = world.relay.handle_event(event)  # SNS delivers it again anyway
+        assert not again.retry
+        assert len(world.sent()) == 2  # part 1 once (unconfirmed), part 2 once
