@@ -136,10 +136,14 @@ def _indirect_object(source: ByteSource, number: int, generation: int) -> bytes:
     header = re.compile(rb"(?<![0-9])%d[\x00\t\n\x0c\r ]+%d[\x00\t\n\x0c\r ]+obj" % (number, generation))
     last = None
     for window in windows(source.stream(), keep=_MAX_DICT):
+        # Only the window's last definition is read (a dictionary is up to 64 KiB of Python: once per window).
+        found = None
         for match in window.matches(header):
             begin = window.data.find(b"<<", match.end(), match.end() + 64)
             if begin >= 0:
-                last = _balanced_dict(window.data, begin)
+                found = begin
+        if found is not None:
+            last = _balanced_dict(window.data, found)
     if last is None:
         raise Rejected(Reason.PDF_ENCRYPTED, "EncryptDict")
     return last  # the last definition wins (incremental updates)
@@ -158,6 +162,10 @@ def _first_id(edges: bytes) -> bytes:
 _ENTRY = re.compile(rb"/(V|R|Length|P|O|U|OE|UE|StmF|Filter|CFM|EncryptMetadata)(?![A-Za-z0-9])[\x00\t\n\x0c\r ]*")
 
 
+_NAME_VALUE = re.compile(rb"/([^\x00\t\n\x0c\r /<>\[\]()]*)")
+_NUMBER_VALUE = re.compile(rb"-?\d+|true|false")
+
+
 def _parse_entries(dictionary: bytes) -> dict[str, Any]:
     """The entries we need, from the outer dictionary and its crypt filter (`/CF << /StdCF << /CFM ... >> >>`)."""
     entries: dict[str, Any] = {}
@@ -169,10 +177,10 @@ def _parse_entries(dictionary: bytes) -> dict[str, Any]:
         elif value == b"<" and dictionary[at : at + 2] != b"<<":
             entries.setdefault(key, _hex(dictionary[at : dictionary.find(b">", at) + 1]))
         elif value == b"/":
-            name = re.match(rb"/([^\x00\t\n\x0c\r /<>\[\]()]*)", dictionary[at:])
+            name = _NAME_VALUE.match(dictionary, at)
             entries.setdefault(key, name.group(1).decode("latin-1") if name else "")
         else:
-            number = re.match(rb"-?\d+|true|false", dictionary[at:])
+            number = _NUMBER_VALUE.match(dictionary, at)
             if number:
                 text = number.group(0)
                 entries.setdefault(key, text == b"true" if text in (b"true", b"false") else int(text))
