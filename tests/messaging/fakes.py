@@ -164,6 +164,6 @@ class MemoryForwarder:
         self._lock = threading.Lock()
         self.forwarded: list[tuple[str, str, str | None, str]] = []
 
-    def forward(self, session, attachment, token):
+    def forward(self, session, attachment, token, deadline=None):
         with self._lock:
             self.forwarded.append((session.contact_id, attachment.type, attachment.sticker_id, token))
