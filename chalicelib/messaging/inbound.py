@@ -15,6 +15,7 @@
   (briefly) for it and then send on it; a crashed start is taken over after its lease.
 - Transient failures release the claim and propagate, so Meta's retry delivers the message once;
   permanent ones complete the claim with a reason code.
+- Attachment downloads take their time from the webhook call's one `Deadline` (deadline.py), handed in.
 """
 
 from __future__ import annotations

@@ -139,6 +139,23 @@ def test_every_resolved_address_is_checked(answers, allowed):
         assert refused.value.reason == "attachment_address_refused"
 
 
+def test_a_name_that_does_not_exist_is_refused_and_a_dns_outage_is_transient():
+    def answer(error):
+        def resolve(host, port):
+            raise error
+
+        return resolve
+
+    target = DownloadPolicy(META, resolve=PUBLIC).target("https://nothing-here.fbcdn.net/x")
+    missing = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    with pytest.raises(DownloadRefused) as refused:
+        DownloadPolicy(META, resolve=answer(missing)).address(target)
+    assert refused.value.reason == "attachment_host_unknown"
+    with pytest.raises(TransientError) as failed:
+        DownloadPolicy(META, resolve=answer(socket.gaierror(socket.EAI_AGAIN, "again"))).address(target)
+    assert failed.value.reason == "attachment_resolve_failed"
+
+
 @pytest.mark.parametrize(
     ("url", "reason"),
     [

@@ -135,7 +135,7 @@ class AttachmentDownloader:
                 url,
                 stream=True,
                 allow_redirects=False,
-                timeout=(deadline.cap(connect), deadline.cap(read)),
+                timeout=(max(0.001, deadline.cap(connect)), max(0.001, deadline.cap(read))),
                 headers={"Accept-Encoding": "identity"},
                 verify=self._verify,
             )

@@ -42,6 +42,9 @@ _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_NO_SUCH_NAME = frozenset(
+    code for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None)) if code is not None
+)
 
 
 class DownloadRefused(PermanentError):
@@ -199,9 +202,13 @@ class DownloadPolicy:
 
     def address(self, target: Target) -> str:
         """The one address to connect to: resolved once, every answer checked. Raises `DownloadRefused` when
-        any answer is not allowed, `TransientError` when the name does not resolve."""
+        any answer is not allowed or the name does not exist, `TransientError` when DNS fails otherwise."""
         try:
             answers = (self._resolve or system_resolver)(target.host, target.port)
+        except socket.gaierror as failed:
+            if failed.errno in _NO_SUCH_NAME:  # the name does not exist: a redelivery would not help
+                raise DownloadRefused("attachment_host_unknown") from None
+            raise TransientError("attachment_resolve_failed") from None
         except OSError:
             raise TransientError("attachment_resolve_failed") from None
         if not answers:
