@@ -50,42 +50,42 @@ def widen(detection: D, text: str, walks: _Walks | None = None) -> D:
     if _DIGIT.search(text, start, end) is None and (text.isascii() or not any(ch.isdigit() for ch in text[start:end])):
         return detection
     grouped = detection.entity_type in _GROUPED
-    continues, ends = _CONTINUES[grouped], _ENDS[grouped]
-    passed: list[tuple[bool, bool, int]] = []
-    while True:
-        if walks is not None:
-            known = walks.get((grouped, True, end))
-            if known is not None:
-                end = known
-                break
-            passed.append((grouped, True, end))
-        match = continues.match(text, end)
-        if match is None:
-            break
-        end = match.end()
-        while end < len(text) and text[end].isdigit():
-            end += 1
-    if walks is not None:
-        walks.update(dict.fromkeys(passed, end))
-    passed = []
-    while start > 0:
-        if walks is not None:
-            known = walks.get((grouped, False, start))
-            if known is not None:
-                start = known
-                break
-            passed.append((grouped, False, start))
-        match = ends.search(text, max(0, start - 2), start)
-        if match is None:
-            break
-        start = match.start()
-        while start > 0 and text[start - 1].isdigit():
-            start -= 1
-    if walks is not None:
-        walks.update(dict.fromkeys(passed, start))
+    end = _walk(text, end, _CONTINUES[grouped], (grouped, True), walks)
+    start = _walk(text, start, _ENDS[grouped], (grouped, False), walks)
     if (start, end) == (detection.start, detection.end):
         return detection
     return detection._replace(start=start, end=end)
+
+
+def _walk(text: str, position: int, pattern: re.Pattern[str], way: tuple[bool, bool], walks: _Walks | None) -> int:
+    """From `position`, group after group over the number while `pattern` (a `_CONTINUES` forward, an `_ENDS`
+    backward) joins the next one; where the walk ends."""
+    grouped, forward = way
+    passed: list[tuple[bool, bool, int]] = []
+    while True:
+        if walks is not None:
+            known = walks.get((grouped, forward, position))
+            if known is not None:
+                position = known
+                break
+            passed.append((grouped, forward, position))
+        if forward:
+            match = pattern.match(text, position)
+            if match is None:
+                break
+            position = match.end()
+            while position < len(text) and text[position].isdigit():
+                position += 1
+        else:
+            match = pattern.search(text, max(0, position - 2), position) if position else None
+            if match is None:
+                break
+            position = match.start()
+            while position > 0 and text[position - 1].isdigit():
+                position -= 1
+    if walks is not None:
+        walks.update(dict.fromkeys(passed, position))
+    return position
 
 
 def widen_all(detections: list[D], text: str) -> list[D]:
