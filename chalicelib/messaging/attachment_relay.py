@@ -22,6 +22,7 @@ from chalicelib.messaging.connect.upload_type import upload_type
 from chalicelib.messaging.deadline import DEFAULT_DEADLINE_SECONDS, Deadline
 from chalicelib.messaging.errors import PermanentError
 from chalicelib.messaging.meta.cdn import DeadlineExceeded, TooLarge
+from chalicelib.messaging.meta.download_policy import DownloadRefused
 from chalicelib.messaging.meta.send_api import Delivery, GraphUnavailable
 from chalicelib.messaging.once import Once
 from chalicelib.messaging.ports import (
@@ -99,6 +100,16 @@ class AttachmentRelay:
                 problem.reason,
                 "[customer sent a file that could not be fetched in time; not delivered]",
                 "Sorry, we couldn't receive your file in time. Please try sending it again.",
+            )
+        except DownloadRefused as problem:
+            # Not a URL on Meta's CDN, or not a public address behind it: never fetched (meta/download_policy.py).
+            return self._refuse(
+                session,
+                key,
+                problem.reason,
+                "[customer sent a file that could not be fetched; not delivered]",
+                "Sorry, we couldn't receive your file. Please try sending it again.",
+                problem.code,
             )
         except PermanentError as problem:
             return self._refuse(

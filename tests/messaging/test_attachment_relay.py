@@ -268,7 +268,7 @@ def test_the_customer_hears_of_a_refused_file_once_across_webhook_retries(relay)
 def test_a_url_off_metas_cdn_is_never_fetched_and_the_agent_is_told(relay, captured_logs):
     """Issue 17: the relay fetched any http(s) URL (the Lambda runtime API at 127.0.0.1:9001 included)."""
     relay.web.post(SEND_URL, json={"message_id": "m"})
-    expect_note(relay, "[customer sent a file that could not be delivered]")
+    expect_note(relay, "[customer sent a file that could not be fetched; not delivered]")
     runtime_api = "http://2130706433:9001/2018-06-01/runtime/invocation/next?canary-runtime"
     assert relay.relay(Session.session, Attachment("file", runtime_api), "token-ssrf") == "attachment_scheme_refused"
     assert not [c for c in relay.web.calls if c.request.method == "GET"]
