@@ -7,7 +7,8 @@ All in one run, on the real Connect ciphertext (tests/fixtures/connect-encrypted
 - floor: the two public-key operations nothing can avoid, with `cryptography` directly: RSA-4096
   OAEP-SHA512 unwrap of this message's data key + ECDSA P-384 verification of its signature;
 - cold path: a fresh Python process per sample: `import app`, key load from SSM, first decrypt — what a
-  new Lambda container pays on its first call.
+  new Lambda container pays on its first call;
+- hostile input: one input per family of tests/adversarial/test_ivr_cost.py through the entry point, warm.
 
 SSM is a moto server on 127.0.0.1 (over HTTP, as in Lambda); the measured processes never import moto,
 so they hold what a Lambda holds (moto alone would add hundreds of loggers and modules).
@@ -99,6 +100,40 @@ def floor_operations(ciphertext: str):
     return run
 
 
+# ---------------------------------------------------------------------------------------------- hostile input
+
+HOSTILE = [
+    ("hostile_huge", "6 MiB of text (Lambda's payload limit; cap 4,096 characters)"),
+    ("hostile_garbage", "4,096 characters that are not base64"),
+    ("hostile_base64", "4,096 characters of valid base64, not Connect's header"),
+    ("hostile_nested", "base64 of the real ciphertext's base64"),
+    ("hostile_unknown_key", "real ciphertext naming a made-up key id (SSM refresh rate-limited)"),
+    ("hostile_data_key", "real ciphertext, RSA-wrapped data key altered (RSA unwrap fails)"),
+    ("hostile_signature", "real ciphertext, last signature byte altered (unwrap, AES-GCM, ECDSA verify fail)"),
+]
+
+
+def hostile_inputs(ciphertext: str) -> dict[str, tuple[str, str]]:
+    """Each family of hostile input (tests/adversarial/test_ivr_cost.py) -> (text, expected reason)."""
+
+    def altered(index: int) -> str:
+        raw = bytearray(base64.b64decode(ciphertext))
+        raw[index] ^= 0x01
+        return base64.b64encode(bytes(raw)).decode()
+
+    raw = base64.b64decode(ciphertext)
+    made_up = base64.b64encode(raw.replace(KEY_ID.encode(), b"00000000-0000-0000-0000-000000000001", 1)).decode()
+    return {
+        "hostile_huge": ("A" * (6 * 1024 * 1024), "TOO_LARGE"),
+        "hostile_garbage": ("!" * 4096, "MALFORMED"),
+        "hostile_base64": ("QUFB" * 1024, "UNSUPPORTED_FORMAT"),
+        "hostile_nested": (base64.b64encode(ciphertext.encode()).decode(), "UNSUPPORTED_FORMAT"),
+        "hostile_unknown_key": (made_up, "UNKNOWN_KEY"),
+        "hostile_data_key": (altered(200), "DECRYPT_FAILED"),
+        "hostile_signature": (altered(len(raw) - 1), "DECRYPT_FAILED"),
+    }
+
+
 # ---------------------------------------------------------------------------------------------- warm paths
 
 
@@ -151,6 +186,10 @@ def warm_measurements(ciphertext: str) -> dict[str, list[tuple[float, float]]]:
         "floor": floor_operations(ciphertext),
         "precheck": lambda: open_envelope(ciphertext, 4096),
     }
+    for name, (text, reason) in hostile_inputs(ciphertext).items():
+        hostile_event = event(text)
+        assert app.ivr_decryptor(hostile_event, None).get("Reason") == reason, name
+        paths[name] = lambda hostile_event=hostile_event: app.ivr_decryptor(hostile_event, None)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
     for round_number in range(WARM_RUNS + 20):
         for name, fn in paths.items():
@@ -270,6 +309,28 @@ def main() -> int:
         f"call {median_of('first_call_ms'):.1f} ms (Encryption SDK + boto3 import, SSM client and read, key "
         f"validation, decrypt); whole process including interpreter start {median_of('process_ms'):.0f} ms.\n"
     )
+    print("### Hostile input (worst cost per family)\n")
+    print(
+        "Through the entry point, warm, interleaved with the rows above; each family is bounded by a work count in "
+        "`tests/adversarial/test_ivr_cost.py` (no decode over the cap, one SSM read per refresh interval, at most "
+        "one RSA operation).\n"
+    )
+    print("| Input | Result | runs | p50 CPU ms | p99 CPU ms |")
+    print("|---|---|---:|---:|---:|")
+    reasons = {
+        name: reason
+        for name, (_, reason) in hostile_inputs(FIXTURE.joinpath("ciphertext.b64").read_text().strip()).items()
+    }
+    for name, label in HOSTILE:
+        print(
+            f"| {label} | `{reasons[name]}` | {len(cpu[name])} | {p(cpu[name], 0.5):.3f} | {p(cpu[name], 0.99):.3f} |"
+        )
+    worst_name = max((name for name, _ in HOSTILE), key=lambda name: p(cpu[name], 0.5))
+    worst50 = p(cpu[worst_name], 0.5)
+    print(
+        f"\nWorst: {dict(HOSTILE)[worst_name]}, {worst50:.2f} ms p50 CPU, against {p(cpu['entry'], 0.5):.2f} ms for a "
+        "legitimate decrypt (the function's timeout is 5 s).\n"
+    )
     entry50, floor50, published50 = p(cpu["entry"], 0.5), p(cpu["floor"], 0.5), p(cpu["published"], 0.5)
     cold50 = p(cpu["cold_full"], 0.5)
     budgets = [
@@ -279,6 +340,10 @@ def main() -> int:
         ),
         (f">= 50x faster than the published pattern: {published50 / entry50:.0f}x", published50 >= 50 * entry50),
         (f"cold path <= 600 ms (default full key validation): {cold50:.0f} ms", cold50 <= 600),
+        (
+            f"worst hostile input <= 1.5x a legitimate warm decrypt: {worst50:.2f} ms vs {1.5 * entry50:.2f} ms",
+            worst50 <= 1.5 * entry50,
+        ),
     ]
     for text, ok in budgets:
         print(f"- {'PASS' if ok else 'MISS'}: {text}")

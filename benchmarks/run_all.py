@@ -13,7 +13,8 @@ RESULTS.md layout, made here:
 `python benchmarks/run_all.py --reformat` rebuilds that layout from an existing RESULTS.md without running
 anything (sections are matched to scripts in sorted order, as a full run writes them).
 `python benchmarks/run_all.py --update <name>...` runs only the matching scripts and replaces (or adds) their
-sections in RESULTS.md, keeping every other section as it was; the header notes which sections a later run updated.
+sections in RESULTS.md, keeping everything else as it was (sections not named after a script included); the header
+notes which sections a later run updated.
 """
 
 from __future__ import annotations
@@ -83,9 +84,26 @@ def update(selected: list[str]) -> int:
         f"{platform.python_version()}): {', '.join(s.stem for s in scripts if s.name not in failed)}."
     )
     header = header.rstrip() + "\n\n" + note + "\n" if scripts else header
-    order = [s.stem for s in sorted(HERE.glob("bench_*.py")) if s.stem in found]
-    RESULTS.write_text(compose(header, [(stem, found[stem]) for stem in order]))
+    updated = {s.stem: found[s.stem] for s in scripts if s.name not in failed}
+    RESULTS.write_text(splice(RESULTS.read_text(), header, updated))
     return 1 if failed else 0
+
+
+def splice(text: str, header: str, found: dict[str, str]) -> str:
+    """`text` with each marked section replaced by `found`'s (new ones appended) and the glance recomputed;
+    everything else (sections not named after a script, text between sections) is kept as it was."""
+    for stem, section in found.items():
+        marked = re.compile(
+            rf"(<!-- --8<-- \[start:{re.escape(stem)}\] -->\n).*?(<!-- --8<-- \[end:{re.escape(stem)}\] -->)", re.DOTALL
+        )
+        body = section.strip() + "\n"
+        if marked.search(text):
+            text = marked.sub(lambda m: m.group(1) + body + m.group(2), text, count=1)
+        else:
+            text = text.rstrip() + f"\n\n<!-- --8<-- [start:{stem}] -->\n{body}<!-- --8<-- [end:{stem}] -->\n"
+    rest = text[text.index("<!-- --8<-- [start:") :]
+    _, sections = sections_of(text)
+    return compose(header, list(sections.items())).split("<!-- --8<-- [start:", 1)[0] + rest
 
 
 def main(selected: list[str]) -> int:

@@ -30,6 +30,10 @@ DEFAULT_PII_ENTITY_TYPES = (
 DEFAULT_SCAN_EXTENSIONS = "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx"
 DEFAULT_SCAN_EXTENSIONS_SET = frozenset(DEFAULT_SCAN_EXTENSIONS.split(","))
 STREAM_TOPIC_FALLBACK = "connect-guard-chat-stream"
+# Meta's CDN host families, where customer attachments are downloaded from (docs/messenger.md#attachment-downloads).
+DEFAULT_DOWNLOAD_HOSTS = ("*.fbcdn.net", "*.fbsbx.com", "*.cdninstagram.com")
+_HOST_PATTERN = re.compile(r"(?:\*\.)?(?:[a-z0-9_-]{1,63}\.)+[a-z0-9_-]{1,63}")
+_ORIGIN = re.compile(r"https?://(?:[a-z0-9_.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::[0-9]{1,5})?/?")
 
 MiB = 1024 * 1024
 
@@ -133,6 +137,10 @@ class MessagingSettings:
     use_processor: bool = False
     # What the agent sees of a location a customer shares (personal data): none | area | exact.
     location_precision: str = "none"
+    # Where customer attachments may be downloaded from (meta/download_policy.py), and the one time budget
+    # of a webhook call that all its downloads share (deadline.py).
+    attachment_download_hosts: tuple[str, ...] = DEFAULT_DOWNLOAD_HOSTS
+    webhook_deadline_seconds: float = 15.0
 
     @classmethod
     def parse(cls, env: _Reader) -> MessagingSettings:
@@ -167,7 +175,22 @@ class MessagingSettings:
             attachment_url_expiry_seconds=env.integer("ATTACHMENT_URL_EXPIRY_SECONDS", 300, 5, 300),
             use_processor=env.flag("MESSENGER_USE_PROCESSOR", False),
             location_precision=_location_precision(env),
+            attachment_download_hosts=_download_hosts(env),
+            # Meta waits 20 s for the answer; the api_handler Lambda stops at 28 s (.chalice/config.json).
+            webhook_deadline_seconds=env.number("WEBHOOK_DEADLINE_SECONDS", 15.0, 1.0, 25.0),
         )
+
+
+def _download_hosts(env: _Reader) -> tuple[str, ...]:
+    """`*.name` patterns and exact names, https only; an entry with a scheme is an exact origin trusted as
+    written, address included (the local sandbox's CDN stand-in), so it is never a default."""
+    hosts = tuple(h.lower() for h in env.csv("ATTACHMENT_DOWNLOAD_HOSTS", ",".join(DEFAULT_DOWNLOAD_HOSTS)))
+    for host in hosts:
+        if not (_HOST_PATTERN.fullmatch(host) or _ORIGIN.fullmatch(host)):
+            raise SettingsError(f"ATTACHMENT_DOWNLOAD_HOSTS: {host!r} is not a host name, *.pattern or origin")
+    if not hosts:
+        raise SettingsError("ATTACHMENT_DOWNLOAD_HOSTS must name at least one host")
+    return hosts
 
 
 def _location_precision(env: _Reader) -> str:
@@ -349,7 +372,10 @@ class ScannerSettings:
             pdf_max_inflated_bytes=env.integer("SCAN_PDF_MAX_INFLATED_BYTES", 64 * MiB, 1, 1024 * MiB),
             allow_encrypted_pdf=env.choice("SCAN_PDF_ENCRYPTED", "reject", ("reject", "allow")) == "allow",
             allow_csv_formulas=env.choice("SCAN_CSV_FORMULAS", "reject", ("reject", "allow")) == "allow",
-            allow_unsupported_images=env.choice("SCAN_UNSUPPORTED_IMAGES", "reject", ("reject", "allow")) == "allow",
+            # Images Rekognition cannot take (HEIC, under 80 px, over 15 MB or 10,000 px) still pass type, structure
+            # and antivirus checks; rejecting them by default refused every iPhone photo (HEIC is in Connect's
+            # default allow-list). They are logged `clean_unmoderated` with the cause; `reject` refuses them.
+            allow_unsupported_images=env.choice("SCAN_UNSUPPORTED_IMAGES", "allow", ("reject", "allow")) == "allow",
             moderation_enabled=env.flag("MODERATION_ENABLED", True),
             moderation_categories=_categories(
                 env.csv("MODERATION_CATEGORIES", cls.DEFAULT_MODERATION_CATEGORIES), default_confidence

@@ -483,12 +483,16 @@ def main(argv: list[str] | None = None) -> int:
     faults = Faults(plan)
     args.log.parent.mkdir(parents=True, exist_ok=True)
     log = open(args.log, "w")  # noqa: SIM115 (the stack writes to it until it stops)
+    cdn = SlowCdn(faults)
     stack = Stack(
         Options(
-            ports=Ports(front=free_port()), connection_ttl_seconds=plan.connection_ttl_seconds, log=log, faults=faults
+            ports=Ports(front=free_port()),
+            connection_ttl_seconds=plan.connection_ttl_seconds,
+            log=log,
+            faults=faults,
+            cdn_origins=(cdn.base_url.removesuffix("/cdn"),),
         )
     )
-    cdn = SlowCdn(faults)
     started = time.monotonic()
     try:
         try:

@@ -60,6 +60,8 @@ class Options:
     local: bool = False
     state_file: Path | None = None
     faults: Any = None  # sandbox.faults.Faults: `make chaos` injects faults into the emulators
+    # Origins of other CDN stand-ins the app may download customer files from (the page's own is always on).
+    cdn_origins: tuple[str, ...] = ()
 
 
 def _check_free(port: int) -> None:
@@ -107,6 +109,9 @@ class Stack:
         env = self._app_environment(moto_url, connect_url, graph_url)
         if faults is not None:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{HOST}:{ports.dynamodb_proxy}"
+        # The app downloads customer files from Meta's CDN hosts only; here the CDN is this page (and the
+        # chaos run's stand-in): exact origins, which the app trusts as written (docs/configuration.md).
+        env["ATTACHMENT_DOWNLOAD_HOSTS"] = ",".join((f"http://{HOST}:{ports.front}", *self.options.cdn_origins))
         env.update(self._start_clamd())
         lambda_host = self._spawn(
             [sys.executable, "-m", "sandbox.lambda_host", "--port", str(ports.lambda_host)], env, "lambda"

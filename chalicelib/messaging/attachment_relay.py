@@ -1,9 +1,9 @@
 """Customer -> agent attachments: a Messenger photo, video, voice clip or file becomes a real Connect chat
 attachment, which Connect's FILE_SCANNER then approves or rejects before the agent sees it.
 
-Download (streamed, capped) -> true type from the bytes -> StartAttachmentUpload / PUT / Complete as the
+Download (only from Meta's CDN hosts, streamed, capped, inside the webhook call's one deadline) -> true type from the bytes -> StartAttachmentUpload / PUT / Complete as the
 customer. What cannot be relayed (too large, a type Connect does not take, a URL Meta no longer
-serves, a refusal by Connect) reaches the agent as a short note and the customer as a polite message,
+serves or that is not Meta's CDN, a server too slow for the deadline, a refusal by Connect) reaches the agent as a short note and the customer as a polite message,
 so nobody waits for a file that will never come. Nothing about the file (name, URL, bytes) is logged.
 
 This is the inbound use case's `AttachmentForwarder`.
@@ -18,9 +18,11 @@ from collections.abc import Callable
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.connect.chat import client_token
-from chalicelib.messaging.connect.upload_type import upload_type
+from chalicelib.messaging.connect.upload_type import customer_file_name, upload_type
+from chalicelib.messaging.deadline import DEFAULT_DEADLINE_SECONDS, Deadline
 from chalicelib.messaging.errors import PermanentError
-from chalicelib.messaging.meta.cdn import TooLarge
+from chalicelib.messaging.meta.cdn import DeadlineExceeded, TooLarge
+from chalicelib.messaging.meta.download_policy import DownloadRefused
 from chalicelib.messaging.meta.send_api import Delivery, GraphUnavailable
 from chalicelib.messaging.once import Once
 from chalicelib.messaging.ports import (
@@ -61,22 +63,26 @@ class AttachmentRelay:
         self._allowed = allowed_extensions
         self._max_mb = max(1, max_bytes // (1024 * 1024))
 
-    def forward(self, session: ChatSession, attachment: IncomingAttachment, token: str) -> None:
-        """Relay one attachment; `token` identifies it across Meta's redeliveries (from the `mid`).
+    def forward(self, session: ChatSession, attachment: IncomingAttachment, token: str, deadline: Deadline) -> None:
+        """Relay one attachment; `token` identifies it across Meta's redeliveries (from the `mid`); `deadline`
+        is the webhook call's, shared by every attachment of the call.
 
         Raises `TransientError` (retry the webhook) and `ChatGone` (the chat ended: start a new one and
         forward again) from Connect; everything permanent is answered here with a note and a message.
         """
-        self.relay(session, attachment, token)
+        self.relay(session, attachment, token, deadline)
 
-    def relay(self, session: ChatSession, attachment: IncomingAttachment, key: str) -> str:
-        """`forward`, returning the outcome's reason code."""
+    def relay(
+        self, session: ChatSession, attachment: IncomingAttachment, key: str, deadline: Deadline | None = None
+    ) -> str:
+        """`forward`, returning the outcome's reason code (a fresh default deadline if none is given)."""
+        deadline = deadline or Deadline(DEFAULT_DEADLINE_SECONDS)
         if attachment.sticker_id or attachment.type not in MEDIA_TYPES or not attachment.url:
             kind = "sticker" if attachment.sticker_id else attachment.type
             self._note(session, key, f"[customer sent {_NAMED_KINDS.get(kind, 'an attachment')}]")
             return "attachment_not_media"
         try:
-            return self._relay(session, attachment, key)
+            return self._relay(session, attachment, key, deadline)
         except TooLarge:
             return self._refuse(
                 session,
@@ -86,6 +92,25 @@ class AttachmentRelay:
                 f"Sorry, that file is too large to send here (the limit is {self._max_mb} MB). "
                 "Could you send a smaller one?",
             )
+        except DeadlineExceeded as problem:
+            # Not worth a webhook retry: the same server would be as slow again, for hours. Both sides know.
+            return self._refuse(
+                session,
+                key,
+                problem.reason,
+                "[customer sent a file that could not be fetched in time; not delivered]",
+                "Sorry, we couldn't receive your file in time. Please try sending it again.",
+            )
+        except DownloadRefused as problem:
+            # Not a URL on Meta's CDN, or not a public address behind it: never fetched (meta/download_policy.py).
+            return self._refuse(
+                session,
+                key,
+                problem.reason,
+                "[customer sent a file that could not be fetched; not delivered]",
+                "Sorry, we couldn't receive your file. Please try sending it again.",
+                problem.code,
+            )
         except PermanentError as problem:
             return self._refuse(
                 session,
@@ -93,12 +118,19 @@ class AttachmentRelay:
                 problem.reason,
                 "[customer sent a file that could not be delivered]",
                 "Sorry, we couldn't receive your file. Please try sending it again.",
+                problem.code,
             )
 
-    def _relay(self, session: ChatSession, attachment: IncomingAttachment, key: str) -> str:
+    def _relay(self, session: ChatSession, attachment: IncomingAttachment, key: str, deadline: Deadline) -> str:
         assert attachment.url is not None  # `relay` answered a missing URL with a note
-        with self._downloader.fetch(attachment.url) as (body, size):
+        with self._downloader.fetch(attachment.url, deadline) as (body, size):
             kind = upload_type(body)
+            # The customer's file name (made safe) and the real extension: a CSV stays a CSV for the scanner.
+            named = customer_file_name(attachment.url, kind) if kind is not None and attachment.type == "file" else None
+            if named is not None:
+                name, kind = named
+            elif kind is not None:
+                name = f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}"
             if kind is None or kind.extension not in self._allowed:
                 return self._refuse(
                     session,
@@ -109,7 +141,7 @@ class AttachmentRelay:
                 )
             attachment_id = self._attachments.upload(
                 session.connection_token,
-                name=f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}",
+                name=name,
                 content_type=kind.mime,
                 size=size,
                 body=body,
@@ -126,8 +158,12 @@ class AttachmentRelay:
         )
         return "attachment_uploaded"
 
-    def _refuse(self, session: ChatSession, key: str, reason: str, agent_note: str, customer_text: str) -> str:
-        log_event(log, "attachment_not_relayed", logging.WARNING, contact_id=session.contact_id, reason=reason)
+    def _refuse(
+        self, session: ChatSession, key: str, reason: str, agent_note: str, customer_text: str, code: str | None = None
+    ) -> str:
+        log_event(
+            log, "attachment_not_relayed", logging.WARNING, contact_id=session.contact_id, reason=reason, error=code
+        )
         self._note(session, key, agent_note)
         self._notify_customer_once(session, key, customer_text)
         return reason

@@ -7,17 +7,24 @@ POST -> 413 too large | 403 signature missing or wrong (before anything is parse
 
 Per-event problems (an ignored kind, an unparseable item, content Connect refuses) answer 200 with a
 reason code in the log: Meta retries every non-200, so refusing them would only loop.
+
+Each POST gets one `Deadline` (`WEBHOOK_DEADLINE_SECONDS`) when it enters, handed to every event's use case:
+all attachment downloads of the call share it. When it has run out before an event starts, the call stops
+there with 503 (`webhook_deadline_exceeded`): the events not started were never claimed, Meta redelivers the
+batch, and the events already done are deduped (docs/reliability.md#one-deadline-per-webhook-call).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.logs import Timer, get_logger, log_error, log_event
+from chalicelib.messaging.deadline import DEFAULT_DEADLINE_SECONDS, Deadline
 from chalicelib.messaging.errors import ConfigurationError, TransientError
 from chalicelib.messaging.meta.webhook import (
     Echo,
@@ -42,10 +49,19 @@ OK = Reply(200, "EVENT_RECEIVED")
 
 
 class MessengerWebhook:
-    def __init__(self, secrets: Any, inbound: Callable[[], Any], max_body_bytes: int):
+    def __init__(
+        self,
+        secrets: Any,
+        inbound: Callable[[], Any],
+        max_body_bytes: int,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._secrets = secrets  # secrets.MessengerSecrets
         self._inbound = inbound  # builds (or returns the cached) InboundMessages on first POST
         self._max_body = max_body_bytes
+        self._deadline_seconds = deadline_seconds
+        self._clock = clock
 
     # -- GET
 
@@ -71,6 +87,7 @@ class MessengerWebhook:
 
     def receive(self, raw_body: bytes | None, signature: str | None) -> Reply:
         timer = Timer()
+        deadline = Deadline(self._deadline_seconds, self._clock)  # the one budget of this call
         raw_body = raw_body or b""
         if len(raw_body) > self._max_body:
             log_event(_log, "webhook_refused", logging.WARNING, reason="body_too_large", length=len(raw_body))
@@ -89,9 +106,9 @@ class MessengerWebhook:
         except PayloadError as exc:
             log_event(_log, "webhook_refused", logging.WARNING, reason=exc.reason, length=len(raw_body))
             return Reply(400, "not a Meta messaging webhook")
-        return self._process(events, timer)
+        return self._process(events, timer, deadline)
 
-    def _process(self, events: tuple, timer: Timer) -> Reply:
+    def _process(self, events: tuple, timer: Timer, deadline: Deadline) -> Reply:
         counts: Counter[str] = Counter()
         inbound = self._inbound()
         try:
@@ -104,8 +121,12 @@ class MessengerWebhook:
                 # A Page or Instagram account this deployment does not serve: never a chat, never a retry.
                 counts["ignored.unserved_account"] += 1
                 continue
+            if index and deadline.expired():
+                # Nothing of this event was started or claimed: Meta's redelivery brings it (and the rest).
+                late = TransientError("webhook_deadline_exceeded")
+                return self._dependency_failed("webhook_failed", late, event_index=index, counts=dict(counts))
             try:
-                outcome = inbound.handle(event)
+                outcome = inbound.handle(event, deadline)
             except (TransientError, ConfigurationError) as exc:
                 # Stop here: Meta's retry replays the whole batch in order; what was done is deduped.
                 return self._dependency_failed("webhook_failed", exc, event_index=index, counts=dict(counts))

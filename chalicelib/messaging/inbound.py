@@ -21,6 +21,7 @@
   (briefly) for it and then send on it; a crashed start is taken over after its lease.
 - Transient failures release the claim and propagate, so Meta's retry delivers the message once;
   permanent ones complete the claim with a reason code.
+- Attachment downloads take their time from the webhook call's one `Deadline` (deadline.py), handed in.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import dataclass, replace
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging import content_notes
 from chalicelib.messaging.connect.chat import TEXT_LIMIT, ChatGone, client_token, split_for_connect
+from chalicelib.messaging.deadline import DEFAULT_DEADLINE_SECONDS, Deadline
 from chalicelib.messaging.errors import MessagingError, PermanentError, TransientError
 from chalicelib.messaging.meta.address import CustomerAddress
 from chalicelib.messaging.meta.webhook import (
@@ -108,7 +110,8 @@ class InboundMessages:
         self._location_precision = location_precision
         self._choices = choices
 
-    def handle(self, event: Event) -> Outcome:
+    def handle(self, event: Event, deadline: Deadline | None = None) -> Outcome:
+        """`deadline`: the webhook call's one time budget (endpoint.py makes it); a fresh default one if None."""
         if isinstance(event, Echo):
             return Outcome("ignored", "echo")
         if isinstance(event, Unparseable):
@@ -117,45 +120,47 @@ class InboundMessages:
             return Outcome("ignored", "standby")
         if not isinstance(event, (Text, QuickReplyTap, Postback, Attachments, Edit, Unsupported)):
             return Outcome("ignored", event.kind)
-        return self._deliver_once(event)
+        return self._deliver_once(event, deadline or Deadline(DEFAULT_DEADLINE_SECONDS))
 
     # -- exactly once
 
-    def _deliver_once(self, event: CustomerMessage) -> Outcome:
+    def _deliver_once(self, event: CustomerMessage, deadline: Deadline) -> Outcome:
         key = message_key(event)
-        outcome = self._once.run(key, lambda: self._in_turn(event, key), _completion, busy="message_in_progress")
+        outcome = self._once.run(
+            key, lambda: self._in_turn(event, key, deadline), _completion, busy="message_in_progress"
+        )
         return Outcome("duplicate", event.kind) if outcome is None else outcome
 
-    def _in_turn(self, event: CustomerMessage, key: str) -> Outcome:
+    def _in_turn(self, event: CustomerMessage, key: str, deadline: Deadline) -> Outcome:
         """Deliver while holding the customer's turn: the second half of a split card number is redacted
         with the context its first half stored. The wait is bounded by a number of attempts (never by a
-        clock alone: tests freeze clocks); then 503, and Meta retries."""
+        clock alone: tests freeze clocks) and by the webhook call's deadline; then 503, and Meta retries."""
         channel = event.origin.channel
         customer_id = CustomerAddress.of(event.origin).customer_id
         holder = uuid.uuid4().hex
         for pause in _pauses(self._turn_wait):
             if self._sessions.take_turn(channel, customer_id, holder, self._clock(), self._start_lease):
                 break
-            if pause is None:
+            if pause is None or deadline.expired():
                 raise TransientError("customer_busy")
             self._sleep(pause)
         try:
-            return self._deliver_or_reject(event, key)
+            return self._deliver_or_reject(event, key, deadline)
         finally:
             try:
                 self._sessions.give_back_turn(channel, customer_id, holder)
             except MessagingError as problem:  # the lease runs out on its own; the delivery's answer matters more
                 log_event(_log, "turn_give_back_failed", logging.WARNING, reason=problem.reason)
 
-    def _deliver_or_reject(self, event: CustomerMessage, key: str) -> Outcome:
+    def _deliver_or_reject(self, event: CustomerMessage, key: str, deadline: Deadline) -> Outcome:
         try:
-            return self._deliver(event, key)
+            return self._deliver(event, key, deadline)
         except PermanentError as exc:
             return Outcome("rejected", exc.reason)
 
     # -- delivery
 
-    def _deliver(self, event: CustomerMessage, key: str) -> Outcome:
+    def _deliver(self, event: CustomerMessage, key: str, deadline: Deadline) -> Outcome:
         channel = event.origin.channel
         customer_id = CustomerAddress.of(event.origin).customer_id
         record = self._sessions.customer(channel, customer_id, self._clock())
@@ -164,14 +169,14 @@ class InboundMessages:
         session, fresh = self._ready_session(channel, customer_id, key, record)
         session, texts = self._store_context(event, key, session, redacted)
         try:
-            self._send(session, event, texts, key)
+            self._send(session, event, texts, key, deadline)
         except ChatGone as gone:
             if fresh:
                 raise PermanentError("chat_refused", gone.code) from None
             session = self._recover(session, gone, channel, customer_id, key)
             session, texts = self._store_context(event, key, session, redacted)
             try:
-                self._send(session, event, texts, key)
+                self._send(session, event, texts, key, deadline)
             except ChatGone as again:
                 raise PermanentError("chat_refused", again.code) from None
         return Outcome("delivered", event.kind, session.contact_id)
@@ -257,13 +262,15 @@ class InboundMessages:
         self._choices.forget(contact_id)
         return [titles[int(answer) - 1]]
 
-    def _send(self, session: ChatSession, event: CustomerMessage, texts: list[str], key: str) -> None:
+    def _send(
+        self, session: ChatSession, event: CustomerMessage, texts: list[str], key: str, deadline: Deadline
+    ) -> None:
         # Tokens include the contact: after a recovery the same message goes to a new chat.
         if isinstance(event, Attachments):
             for index, attachment in enumerate(event.attachments):
                 if _is_file(attachment):
                     self._attachments.forward(
-                        session, attachment, client_token(key, session.contact_id, "file", str(index))
+                        session, attachment, client_token(key, session.contact_id, "file", str(index)), deadline
                     )
         for index, text in enumerate(texts):
             self._chat.send_text(

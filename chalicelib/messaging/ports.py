@@ -12,6 +12,7 @@ from typing import Any, BinaryIO, Protocol
 
 from chalicelib.messaging.connect.attachments import SignedAttachment
 from chalicelib.messaging.connect.chat import Connection, StartedChat
+from chalicelib.messaging.deadline import Deadline
 from chalicelib.messaging.meta.send_api import Delivery, SendResult
 from chalicelib.messaging.rendering import QuickReply
 from chalicelib.messaging.store.dedupe import Claim
@@ -119,9 +120,9 @@ class CustomerMessenger(Protocol):
 
 
 class Downloads(Protocol):
-    """Meta's CDN (meta/cdn.py): a file streamed to a spool, capped."""
+    """Meta's CDN (meta/cdn.py): a file from an allowed host streamed to a spool, capped, within `deadline`."""
 
-    def fetch(self, url: str) -> AbstractContextManager[tuple[BinaryIO, int]]: ...
+    def fetch(self, url: str, deadline: Deadline) -> AbstractContextManager[tuple[BinaryIO, int]]: ...
 
 
 class IncomingAttachment(Protocol):
@@ -137,9 +138,10 @@ class IncomingAttachment(Protocol):
 
 class AttachmentForwarder(Protocol):
     """Gets one customer attachment to the agent's chat. Raises `ChatGone`, `TransientError` or
-    `PermanentError` like the Connect gateway; `token` is idempotent across Meta's redeliveries."""
+    `PermanentError` like the Connect gateway; `token` is idempotent across Meta's redeliveries; `deadline` is
+    the webhook call's one time budget."""
 
-    def forward(self, session: ChatSession, attachment: IncomingAttachment, token: str) -> None: ...
+    def forward(self, session: ChatSession, attachment: IncomingAttachment, token: str, deadline: Deadline) -> None: ...
 
 
 # ------------------------------------------------------------------------------------------------ redaction

@@ -59,7 +59,8 @@ def outbound_relay(settings: Settings) -> OutboundRelay:
 
 @lru_cache(maxsize=1)
 def http_session() -> Any:
-    """One pooled `requests.Session` (retrying 5xx/429/connection errors) for Graph, CDN and presigned URLs."""
+    """One pooled `requests.Session` (retrying 5xx/429/connection errors) for Graph and presigned URLs (the
+    CDN downloads use pinned sessions of their own, meta/cdn.py)."""
     from chalicelib.messaging.http import build_session
 
     return build_session()
@@ -144,9 +145,11 @@ def attachment_relay(messaging: MessagingSettings) -> AttachmentRelay:
     Connect's FILE_SCANNER), with a note to the agent for what cannot be relayed."""
     from chalicelib.messaging.attachment_relay import AttachmentRelay
     from chalicelib.messaging.meta.cdn import AttachmentDownloader
+    from chalicelib.messaging.meta.download_policy import DownloadPolicy, HostList
 
+    policy = DownloadPolicy(HostList.parse(messaging.attachment_download_hosts))
     return AttachmentRelay(
-        downloader=AttachmentDownloader(http_session(), messaging.attachment_max_bytes),
+        downloader=AttachmentDownloader(policy, messaging.attachment_max_bytes),
         attachments=connect_attachments(messaging),
         agent=connect_chat(messaging),
         customer=messenger_client(messaging),
@@ -181,6 +184,7 @@ def _webhook(messaging: MessagingSettings, redaction: RedactionSettings) -> Mess
         secrets=messenger_secrets(messaging),
         inbound=lambda: inbound_messages(messaging, redaction),
         max_body_bytes=messaging.webhook_max_body_bytes,
+        deadline_seconds=messaging.webhook_deadline_seconds,
     )
 
 

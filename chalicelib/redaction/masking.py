@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from chalicelib.redaction.detectors import Detection
-from chalicelib.redaction.widening import widen
+from chalicelib.redaction.widening import widen, widen_all
 
 
 def merge(
@@ -23,9 +23,8 @@ def merge(
     if isinstance(detections, list) and len(detections) == 1:  # the usual case: nothing to sort or merge
         only = detections[0]
         return [grow(only, text)] if 0 <= only.start < only.end <= len(text) else []
-    spans = sorted(
-        (grow(d, text) for d in detections if 0 <= d.start < d.end <= len(text)), key=lambda d: (d.start, -d.end)
-    )
+    inside = [d for d in detections if 0 <= d.start < d.end <= len(text)]
+    spans = sorted(inside if widened else widen_all(inside, text), key=lambda d: (d.start, -d.end))
     merged: list[Detection] = []
     for detection in spans:
         if merged and detection.start < merged[-1].end:

@@ -31,7 +31,7 @@ from chalicelib.redaction.conversation import CardContextPolicy, RedactionContex
 from chalicelib.redaction.detectors import PRIORITY, SUPPORTED_TYPES, Detection, DetectorSet, scan
 from chalicelib.redaction.languages import check_language
 from chalicelib.redaction.normalize import Normalized, normalize
-from chalicelib.redaction.widening import widen
+from chalicelib.redaction.widening import widen_all
 
 if TYPE_CHECKING:
     from chalicelib.settings import RedactionSettings
@@ -165,10 +165,10 @@ class Redactor:
         message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
         # Widened here, over the normalised text: "four four 355074 ..." is one number there, and the masked text
         # must show what detection (and the card rules below) reasoned about.
-        local = [widen(d, message.text) for d in detectors.detect_scan(message)]
+        local = widen_all(detectors.detect_scan(message), message.text)
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now, language)
-            local.extend(widen(d, message.text) for d in extra)
+            local.extend(widen_all(extra, message.text))
         if not local or normalized.starts is None:  # the text was already plain: offsets are the same
             spans = local
         else:

@@ -33,32 +33,65 @@ D = TypeVar("D", bound=_Detection)
 # which would leave "/28" visible.
 _GROUPED = frozenset({"CREDIT_DEBIT_NUMBER"})
 _CONTINUES = {True: re.compile("[ \u00a0\u3000./-]?\\d"), False: re.compile(r"/?\d")}
-_ENDS = {True: re.compile("\\d[ \u00a0\u3000./-]?$"), False: re.compile(r"\d/?$")}
+# \Z, not $: `$` also matches before a final newline, which would join a number to the one on the line above.
+_ENDS = {True: re.compile("\\d[ \u00a0\u3000./-]?\\Z"), False: re.compile(r"\d/?\Z")}
 _DIGIT = re.compile(r"\d")
 
+# Where walks over a text already led: (grouped, forward, position) -> the position the walk ended at.
+_Walks = dict[tuple[bool, bool, int], int]
 
-def widen(detection: D, text: str) -> D:
-    """`detection` grown over the rest of the number it holds part of (unchanged if it holds no digit)."""
+
+def widen(detection: D, text: str, walks: _Walks | None = None) -> D:
+    """`detection` grown over the rest of the number it holds part of (unchanged if it holds no digit).
+
+    `walks` (see `widen_all`) remembers every position a walk passed: a later walk reaching one stops there."""
     start, end = detection.start, detection.end
     # str.isdigit also counts superscripts and the like, which \d does not: asked only of non-ASCII text.
     if _DIGIT.search(text, start, end) is None and (text.isascii() or not any(ch.isdigit() for ch in text[start:end])):
         return detection
     grouped = detection.entity_type in _GROUPED
-    continues, ends = _CONTINUES[grouped], _ENDS[grouped]
-    while True:
-        match = continues.match(text, end)
-        if match is None:
-            break
-        end = match.end()
-        while end < len(text) and text[end].isdigit():
-            end += 1
-    while start > 0:
-        match = ends.search(text, max(0, start - 2), start)
-        if match is None:
-            break
-        start = match.start()
-        while start > 0 and text[start - 1].isdigit():
-            start -= 1
+    end = _walk(text, end, _CONTINUES[grouped], (grouped, True), walks)
+    start = _walk(text, start, _ENDS[grouped], (grouped, False), walks)
     if (start, end) == (detection.start, detection.end):
         return detection
     return detection._replace(start=start, end=end)
+
+
+def _walk(text: str, position: int, pattern: re.Pattern[str], way: tuple[bool, bool], walks: _Walks | None) -> int:
+    """From `position`, group after group over the number while `pattern` (a `_CONTINUES` forward, an `_ENDS`
+    backward) joins the next one; where the walk ends."""
+    grouped, forward = way
+    passed: list[tuple[bool, bool, int]] = []
+    while True:
+        if walks is not None:
+            known = walks.get((grouped, forward, position))
+            if known is not None:
+                position = known
+                break
+            passed.append((grouped, forward, position))
+        if forward:
+            match = pattern.match(text, position)
+            if match is None:
+                break
+            position = match.end()
+            while position < len(text) and text[position].isdigit():
+                position += 1
+        else:
+            match = pattern.search(text, max(0, position - 2), position) if position else None
+            if match is None:
+                break
+            position = match.start()
+            while position > 0 and text[position - 1].isdigit():
+                position -= 1
+    if walks is not None:
+        walks.update(dict.fromkeys(passed, position))
+    return position
+
+
+def widen_all(detections: list[D], text: str) -> list[D]:
+    """Every detection widened. Detections in one number share its walk: a message of many cards typed in one
+    digit run costs work linear in its length, not in its length times its cards."""
+    if len(detections) < 2:  # the usual case
+        return [widen(d, text) for d in detections]
+    walks: _Walks = {}
+    return [widen(d, text, walks) for d in detections]

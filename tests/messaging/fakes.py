@@ -195,7 +195,9 @@ class MemoryForwarder:
     def __init__(self):
         self._lock = threading.Lock()
         self.forwarded: list[tuple[str, str, str | None, str]] = []
+        self.deadlines: list = []  # the deadline each forward was given (one per webhook call)
 
-    def forward(self, session, attachment, token):
+    def forward(self, session, attachment, token, deadline=None):
         with self._lock:
             self.forwarded.append((session.contact_id, attachment.type, attachment.sticker_id, token))
+            self.deadlines.append(deadline)

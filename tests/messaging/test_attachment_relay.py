@@ -13,9 +13,11 @@ from botocore.stub import ANY
 from chalicelib.messaging.attachment_relay import AttachmentRelay
 from chalicelib.messaging.connect.attachments import ConnectAttachments
 from chalicelib.messaging.connect.chat import ChatGone, ConnectChat
+from chalicelib.messaging.deadline import Deadline
 from chalicelib.messaging.errors import PermanentError, TransientError
 from chalicelib.messaging.http import build_session
 from chalicelib.messaging.meta.cdn import AttachmentDownloader
+from chalicelib.messaging.meta.download_policy import DownloadPolicy, HostList
 from chalicelib.messaging.meta.send_api import MessengerClient
 from chalicelib.messaging.meta.webhook import Attachment
 from chalicelib.messaging.store.sessions import ChatSession
@@ -23,6 +25,8 @@ from tests.messaging.fakes import MemoryDedupe
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 
 CDN = "https://lookaside.fbsbx.test/ig_messaging_cdn/?asset_id=1&signature=canary-cdn-sig"
+# The test CDN's name resolves to a public address (no DNS in tests); `responses` answers for it.
+CDN_POLICY = DownloadPolicy(HostList.parse(["*.fbsbx.test"]), resolve=lambda host, port: ["157.240.0.1"])
 UPLOAD = "https://connect-staging.test/upload/att-1?X-Amz-Signature=s3sig"
 SEND_URL = "https://graph.facebook.com/v25.0/me/messages"
 CONNECTION = "connection-token-canary-relay"
@@ -56,7 +60,7 @@ def relay():
         )
         chat = ConnectChat(None, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500)
         built = AttachmentRelay(
-            AttachmentDownloader(http, max_bytes=1000),
+            AttachmentDownloader(CDN_POLICY, max_bytes=1000),
             ConnectAttachments(participant, http),
             chat,
             messenger,
@@ -204,7 +208,25 @@ def test_presigned_put_rejection_is_permanent_and_answered(relay):
     assert relay.relay(Session.session, Attachment("image", CDN), "token-11") == "attachment_put_rejected"
 
 
-def test_the_file_is_named_by_us_never_after_the_url(relay):
+def test_a_customer_file_keeps_its_name_made_safe_and_its_real_extension(relay):
+    url = "https://cdn.fbsbx.test/v/t59/123_x/Q3%20r%C3%A9sum%C3%A9%3Cb%3E.csv?_nc_cat=1&sig=canary"
+    relay._allowed = relay._allowed | {"csv"}  # the instance allows CSV (Connect's default list does)
+    relay.web.get(url, body=b"name,total\r\n=cmd|' /C calc'!A0,1\r\n")
+    relay.web.put(UPLOAD, status=200)
+    expect_upload(relay, content_type="text/csv", size=len(b"name,total\r\n=cmd|' /C calc'!A0,1\r\n"))
+    relay.relay(Session.session, Attachment("file", url), "token-13")
+    start = [c for c in relay.calls if c[0] == "StartAttachmentUpload"][0][1]
+    # a CSV stays a CSV, so the scanner judges its formulas exactly as it does the agent's copy
+    assert start["AttachmentName"] == "Q3 r_sum_b.csv"
+    relay.web.get(url.replace(".csv", ".pdf"), body=PNG)  # the bytes decide the extension, not the name
+    relay.web.put(UPLOAD, status=200)
+    expect_upload(relay)
+    relay.relay(Session.session, Attachment("file", url.replace(".csv", ".pdf")), "token-14")
+    start = [c for c in relay.calls if c[0] == "StartAttachmentUpload"][-1][1]
+    assert start["AttachmentName"] == "Q3 r_sum_b.png"
+
+
+def test_images_are_named_by_us_never_after_the_url(relay):
     relay.web.get(CDN, body=PNG)
     relay.web.put(UPLOAD, status=200)
     expect_upload(relay)
@@ -214,15 +236,14 @@ def test_the_file_is_named_by_us_never_after_the_url(relay):
 
 
 def test_a_trickling_download_is_abandoned_at_the_deadline():
-    ticks = iter(range(0, 1000, 10))
-    downloader = AttachmentDownloader(
-        build_session(), max_bytes=10_000_000, deadline_seconds=15, clock=lambda: next(ticks)
-    )
+    ticks = iter(range(1000))  # the clock moves a second each time it is read
+    downloader = AttachmentDownloader(CDN_POLICY, max_bytes=10_000_000)
+    deadline = Deadline(8, clock=lambda: next(ticks))
     with responses.RequestsMock() as web:
-        web.get(CDN, body=b"%PDF-" + b"x" * 300_000)  # five chunks; the clock passes 15 s after two
-        with pytest.raises(PermanentError) as raised, downloader.fetch(CDN):
+        web.get(CDN, body=b"%PDF-" + b"x" * 300_000)  # five chunks; the budget is gone after two
+        with pytest.raises(PermanentError) as raised, downloader.fetch(CDN, deadline):
             pass
-    assert raised.value.reason == "attachment_download_too_slow"
+    assert raised.value.reason == "attachment_deadline_exceeded"
 
 
 def test_stickers_and_locations_become_notes(relay):
@@ -260,3 +281,27 @@ def test_the_customer_hears_of_a_refused_file_once_across_webhook_retries(relay)
         expect_note(relay, "[customer tried to send a type of file that cannot be shared here; not delivered]")
         assert relay.relay(Session.session, Attachment("image", CDN), "token-5") == "attachment_type_not_accepted"
     assert len(customer_texts(relay)) == 1
+
+
+def test_a_url_off_metas_cdn_is_never_fetched_and_the_agent_is_told(relay, captured_logs):
+    """Issue 17: the relay fetched any http(s) URL (the Lambda runtime API at 127.0.0.1:9001 included)."""
+    relay.web.post(SEND_URL, json={"message_id": "m"})
+    expect_note(relay, "[customer sent a file that could not be fetched; not delivered]")
+    runtime_api = "http://2130706433:9001/2018-06-01/runtime/invocation/next?canary-runtime"
+    assert relay.relay(Session.session, Attachment("file", runtime_api), "token-ssrf") == "attachment_scheme_refused"
+    assert not [c for c in relay.web.calls if c.request.method == "GET"]
+    assert customer_texts(relay) == ["Sorry, we couldn't receive your file. Please try sending it again."]
+    captured_logs.assert_absent("canary-runtime", "2130706433")
+
+
+def test_a_download_past_the_webhook_deadline_is_a_note_and_a_message_not_a_loop(relay):
+    """The budget is the webhook call's: once gone, the file is not fetched; the agent and the customer are
+    told (a redelivery would meet the same slow server, for hours)."""
+    relay.web.post(SEND_URL, json={"message_id": "m"})
+    expect_note(relay, "[customer sent a file that could not be fetched in time; not delivered]")
+    now = [0.0]
+    spent = Deadline(15, clock=lambda: now[0])
+    now[0] = 15.0  # earlier attachments of the same call used it all
+    assert relay.relay(Session.session, Attachment("image", CDN), "token-late", spent) == "attachment_deadline_exceeded"
+    assert not relay.web.calls[:-1]  # only the customer's notice: no download started
+    assert customer_texts(relay) == ["Sorry, we couldn't receive your file in time. Please try sending it again."]

@@ -40,12 +40,12 @@ class CountingSecretsManager:
 
 
 class NoEvents:
-    def handle(self, event):
+    def handle(self, event, deadline=None):
         raise AssertionError("no event expected")
 
 
 class Ignoring:
-    def handle(self, event):
+    def handle(self, event, deadline=None):
         from chalicelib.messaging.inbound import Outcome
 
         return Outcome("ignored", event.kind)
@@ -96,3 +96,33 @@ def test_forged_signatures_cannot_flood_secrets_manager(rotating):
 def test_body_limit_is_checked_before_the_signature():
     webhook = MessengerWebhook(secrets=None, inbound=lambda: NoEvents(), max_body_bytes=10)
     assert webhook.receive(b"x" * 11, "sha256=" + "0" * 64).status == 413
+
+
+class Slow:
+    """An inbound use case that spends the clock: each event costs `cost` seconds; records its deadlines."""
+
+    def __init__(self, clock, cost):
+        self.clock, self.cost, self.deadlines = clock, cost, []
+
+    def handle(self, event, deadline=None):
+        from chalicelib.messaging.inbound import Outcome
+
+        self.deadlines.append(deadline)
+        self.clock.now += self.cost
+        return Outcome("delivered", event.kind)
+
+
+def test_one_deadline_per_call_and_events_not_started_in_time_are_redelivered():
+    """Issue 17: every download had its own 15 s; now a call has one budget, shared by all its events, and
+    an event that cannot start inside it is left for Meta's redelivery (never claimed, so nothing is lost)."""
+    with mock_aws():
+        create_messenger_secret()
+        clock = Clock()
+        inbound = Slow(clock, cost=9)
+        secrets = MessengerSecrets(SECRET_ID, ttl_seconds=300)
+        webhook = MessengerWebhook(secrets, lambda: inbound, 1024 * 1024, deadline_seconds=15, clock=clock)
+        body = body_of(envelope(*(item(message={"mid": f"m_{n}", "text": "hi"}) for n in range(3))))
+        reply = webhook.receive(body, sign(body, SECRET["APP_SECRET"]))
+    assert reply.status == 503  # Meta redelivers; events 0 and 1 are deduped then
+    assert len(inbound.deadlines) == 2 and inbound.deadlines[0] is inbound.deadlines[1]
+    assert inbound.deadlines[0].budget == 15

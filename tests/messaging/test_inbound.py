@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from chalicelib import aws, settings
 from chalicelib.messaging.connect.chat import ConnectChat, Connection, StartedChat, client_token
+from chalicelib.messaging.deadline import Deadline
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.inbound import InboundMessages
 from chalicelib.messaging.meta.webhook import parse_item
@@ -193,6 +194,16 @@ def test_attachments_go_to_the_forwarder_in_order_then_the_text_to_the_chat(worl
     ]
     tokens = [token for *_, token in world.forwarder.forwarded]
     assert len(set(tokens)) == 2  # one idempotency token per attachment
+
+
+def test_every_attachment_of_a_call_gets_the_calls_one_deadline(world):
+    """Issue 17: each download had its own 15 s; now the webhook call's deadline is handed to each."""
+    expect_new_chat(world)
+    files = [{"type": "image", "payload": {"url": f"https://cdn.example/{n}.jpg"}} for n in range(3)]
+    deadline = Deadline(15)
+    outcome = world.inbound.handle(parse_item(item(message={"mid": "m_d", "attachments": files})), deadline)
+    assert outcome.result == "delivered"
+    assert len(world.forwarder.deadlines) == 3 and all(d is deadline for d in world.forwarder.deadlines)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import responses
 from botocore.stub import ANY
 from moto import mock_aws
 
+from chalicelib.messaging.meta import download_policy
 from chalicelib.messaging.outbound import RetryLater
 from tests.messaging import stream_fixtures as sf
 from tests.messaging.fixtures import (
@@ -34,7 +35,7 @@ PSID = "psid-1"
 SEND_URL = "https://graph.facebook.com/v25.0/me/messages"
 PARTICIPANT_TOKEN = "ptoken-canary-stream-1"
 CONNECTION_TOKEN = "ctoken-canary-stream-2"
-CDN_URL = "https://lookaside.fbsbx.test/photo.png?sig=cdn-canary"
+CDN_URL = "https://lookaside.fbsbx.com/photo.png?sig=cdn-canary"
 UPLOAD_URL = "https://staging.connect.test/up/att-c1?X-Amz-Signature=put-canary"
 AGENT_FILE_URL = "https://attachments.connect.test/att-a1?X-Amz-Signature=get-canary"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
@@ -42,6 +43,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
 
 @pytest.fixture
 def stack(chalice_client, monkeypatch):
+    # Meta's CDN name resolves to a public address (no DNS in tests); `responses` serves the file.
+    monkeypatch.setattr(download_policy, "system_resolver", lambda host, port: ["157.240.0.1"])
     with mock_aws(), responses.RequestsMock(assert_all_requests_are_fired=False) as web:
         create_sessions_table()
         create_messenger_secret()

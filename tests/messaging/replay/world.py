@@ -130,6 +130,7 @@ def replay_deployment(
 
     from app import app
     from chalicelib import aws
+    from chalicelib.messaging.meta import download_policy
 
     for key, value in (environment or {}).items():
         monkeypatch.setenv(key, value)
@@ -143,6 +144,8 @@ def replay_deployment(
         boto3.client("secretsmanager").create_secret(
             Name=LOCAL_STAGE["MESSENGER_SECRET_ID"], SecretString=json.dumps(document)
         )
+        # Meta's CDN names resolve to a public address here (no DNS in tests); `responses` serves the files.
+        monkeypatch.setattr(download_policy, "system_resolver", lambda host, port: ["157.240.0.1"])
         real_client = aws.client
         doubles: dict[str, Any] = {}
         monkeypatch.setattr(aws, "client", lambda service: doubles.get(service) or real_client(service))
