@@ -8,8 +8,9 @@ password; when it opens the file, object streams are decrypted before they are i
 Names (`/JavaScript`, `/OpenAction`, ...) are never encrypted, so the rest of the scan is unchanged.
 A file that needs a real user password cannot be inspected and stays a rejection (`pdf_encrypted`).
 
-The encryption dictionary is found from the trailer (first and last 16 KiB, where `/Encrypt` lives) and,
-when it is an indirect object, by one streamed pass for its `N G obj` header.
+The encryption dictionary is found from the trailer (first and last 16 KiB, where `/Encrypt` lives, read in
+one request for a file up to 32 KiB). An indirect one is looked for in the last 16 KiB first, where writers put
+it; only when it is elsewhere does one more streamed pass look for its `N G obj` header.
 """
 
 from __future__ import annotations
