@@ -18,8 +18,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -218,25 +221,49 @@ def _size(n: int) -> str:
 # ------------------------------------------------------------------------------------------- part 2
 
 
-def part_subprocess() -> list[str]:
+@contextmanager
+def _moto_server() -> Iterator[tuple[dict[str, str], Any]]:
+    """A moto S3 server in its own process: the child processes' environment, and an S3 client to fill it."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    try:
+        _wait_for(port)
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}")  # bench harness only, not product code
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="connect/bench/warm.txt", Body=b"warm up\n")
+        yield {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}, s3
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _measure_in_child(env: dict[str, str], mode: str, key: str, extension: str, size: int, *clamd: str) -> Any:
+    """One decision in a fresh process (`measure`): its result, or the end of its stderr when it failed."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", mode, key, extension, str(size), *clamd],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if out.returncode != 0:
+        return out.stderr.strip()[-200:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def part_subprocess() -> list[str]:
     lines = [
         "| File (20 MB) | Mode | Decision ms (median of 3) | Peak memory above pre-decision RSS (max of 3) | Bytes read |",
         "|---|---|---:|---:|---:|",
     ]
     checks = []
-    try:
-        _wait_for(port)
-        env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-        import boto3
-
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}")  # bench harness only, not product code
-        s3.create_bucket(Bucket=BUCKET)
+    with _moto_server() as (env, s3):
         cases = (
             ("xlsx", "xlsx", big_office(20 * MiB)),
             ("xlsx, sheet XML only", "xlsx", sheet_only_xlsx(20 * MiB)),
@@ -245,19 +272,11 @@ def part_subprocess() -> list[str]:
         for label, extension, data in cases:
             key = f"connect/bench/big.{extension}"
             s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-            s3.put_object(Bucket=BUCKET, Key="connect/bench/warm.txt", Body=b"warm up\n")
             for mode in ("ours", "baseline"):
-                out = subprocess.run(
-                    [sys.executable, __file__, "--measure", mode, key, extension, str(len(data))],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    cwd=ROOT,
-                )
-                if out.returncode != 0:
-                    lines.append(f"| {label} ({_size(len(data))}) | {mode} | failed: {out.stderr.strip()[-200:]} | | |")
+                result = _measure_in_child(env, mode, key, extension, len(data))
+                if isinstance(result, str):
+                    lines.append(f"| {label} ({_size(len(data))}) | {mode} | failed: {result} | | |")
                     continue
-                result = json.loads(out.stdout.strip().splitlines()[-1])
                 lines.append(
                     f"| {label} ({_size(len(data))}) | {mode} ({result['reason']}) | {result['ms']:.0f} "
                     f"| {_size(result['peak'])} | {_size(result['bytes'])} |"
@@ -271,9 +290,6 @@ def part_subprocess() -> list[str]:
                             _size(result["peak"]),
                         )
                     )
-    finally:
-        server.terminate()
-        server.wait(10)
     lines.append("")
     lines += [f"- **{'PASS' if ok else 'MISS'}** {what} (measured {value})" for what, ok, value in checks]
     return lines
@@ -434,20 +450,7 @@ def part_antivirus(clamd_address: str) -> list[str]:
         "| File | Decision ms incl. clamd stream (median of 3) | Peak memory above pre-decision RSS (max of 3) | Bytes read | Verdict |",
         "|---|---:|---:|---:|---|",
     ]
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port)
-        env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-        import boto3
-
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}")  # bench harness only
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key="connect/bench/warm.txt", Body=b"warm up\n")
+    with _moto_server() as (env, s3):
         for label, extension, data, budget_ms in (
             ("xlsx 20 MB", "xlsx", big_office(20 * MiB), 2000),
             ("pdf 20 MB", "pdf", big_pdf(20 * MiB), 2000),
@@ -455,18 +458,11 @@ def part_antivirus(clamd_address: str) -> list[str]:
         ):
             key = f"connect/bench/av.{extension}"
             s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-            out = subprocess.run(
-                [sys.executable, __file__, "--measure", "ours", key, extension, str(len(data)), clamd_address],
-                env=env,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-            if out.returncode != 0:
-                lines.append(f"| {label} | failed: {out.stderr.strip()[-200:]} | | | |")
+            result = _measure_in_child(env, "ours", key, extension, len(data), clamd_address)
+            if isinstance(result, str):
+                lines.append(f"| {label} | failed: {result} | | | |")
                 checks.append((f"{label} decided", False, "failed"))
                 continue
-            result = json.loads(out.stdout.strip().splitlines()[-1])
             lines.append(
                 f"| {label} ({_size(len(data))}) | {result['ms']:.0f} | {_size(result['peak'])} | {_size(result['bytes'])} "
                 f"| {result['reason']} |"
@@ -491,9 +487,6 @@ def part_antivirus(clamd_address: str) -> list[str]:
                     )
                 )
             s3.delete_object(Bucket=BUCKET, Key=key)
-    finally:
-        server.terminate()
-        server.wait(10)
     lines.append("")
     lines += [f"- **{'PASS' if ok else 'MISS'}** {what} (measured {value})" for what, ok, value in checks]
     return lines

@@ -8,8 +8,9 @@ password; when it opens the file, object streams are decrypted before they are i
 Names (`/JavaScript`, `/OpenAction`, ...) are never encrypted, so the rest of the scan is unchanged.
 A file that needs a real user password cannot be inspected and stays a rejection (`pdf_encrypted`).
 
-The encryption dictionary is found from the trailer (first and last 16 KiB, where `/Encrypt` lives) and,
-when it is an indirect object, by one streamed pass for its `N G obj` header.
+The encryption dictionary is found from the trailer (first and last 16 KiB, where `/Encrypt` lives, read in
+one request for a file up to 32 KiB). An indirect one is looked for in the last 16 KiB first, where writers put
+it; only when it is elsewhere does one more streamed pass look for its `N G obj` header.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.scanning.reasons import Reason, Rejected
+from chalicelib.scanning.source import head_and_tail
 from chalicelib.scanning.windows import windows
 
 if TYPE_CHECKING:
@@ -82,15 +84,16 @@ class StreamDecryptor:
 def find_security(source: ByteSource) -> Security | None:
     """None when the file is not encrypted as far as its trailer says; Rejected(PDF_ENCRYPTED) when it needs a
     password or uses a handler we do not implement; else the Security that opens it."""
-    size = source.size
-    edges = source.read(0, min(_EDGE, size)) + b"\n" + source.read(max(size - _EDGE, 0), min(_EDGE, size))
+    head, tail = head_and_tail(source, _EDGE, _EDGE)  # one request for a small file: `head` is then all of it
+    whole = source.size <= 2 * _EDGE
+    edges = head if whole else head + b"\n" + tail
     found = next(iter(deque(_ENCRYPT.finditer(edges), maxlen=1)), None)
     if found is None:
         return None
     if found.group(1):
         dictionary = _balanced_dict(edges, found.start(1))
     else:
-        dictionary = _indirect_object(source, int(found.group(2)), int(found.group(3)))
+        dictionary = _indirect_object(source, int(found.group(2)), int(found.group(3)), head if whole else tail, whole)
     identifier = _first_id(edges)
     entries = _parse_entries(dictionary)
     return _open_with_empty_password(entries, identifier)
@@ -132,21 +135,40 @@ def _skip_string(data: bytes, index: int) -> int:
     return index
 
 
-def _indirect_object(source: ByteSource, number: int, generation: int) -> bytes:
+def _indirect_object(source: ByteSource, number: int, generation: int, tail: bytes, whole: bool) -> bytes:
+    """The last definition of object `number generation` (incremental updates append newer ones).
+
+    Writers put the encryption dictionary near the trailer: a definition in the file's last bytes (`tail`, the
+    whole file when `whole`) is the last one, found without another read. Otherwise one streamed pass.
+    """
     header = re.compile(rb"(?<![0-9])%d[\x00\t\n\x0c\r ]+%d[\x00\t\n\x0c\r ]+obj" % (number, generation))
+    # In a tail cut from a larger file, a match at its first byte may be the end of a longer number.
+    found = _last_definition(header, tail, 0 if whole else 1, len(tail))
+    if found is not None:
+        return _balanced_dict(tail, found)
+    if whole:
+        raise Rejected(Reason.PDF_ENCRYPTED, "EncryptDict")
     last = None
     for window in windows(source.stream(), keep=_MAX_DICT):
         # Only the window's last definition is read (a dictionary is up to 64 KiB of Python: once per window).
-        found = None
-        for match in window.matches(header):
-            begin = window.data.find(b"<<", match.end(), match.end() + 64)
-            if begin >= 0:
-                found = begin
+        found = _last_definition(header, window.data, window.start, window.limit)
         if found is not None:
             last = _balanced_dict(window.data, found)
     if last is None:
         raise Rejected(Reason.PDF_ENCRYPTED, "EncryptDict")
-    return last  # the last definition wins (incremental updates)
+    return last
+
+
+def _last_definition(header: re.Pattern[bytes], data: bytes, start: int, limit: int) -> int | None:
+    """Where the dictionary of the last `header` starting in data[start:limit] begins, if it has one."""
+    found = None
+    for match in header.finditer(data, start):
+        if match.start() >= limit:
+            break
+        begin = data.find(b"<<", match.end(), match.end() + 64)
+        if begin >= 0:
+            found = begin
+    return found
 
 
 def _first_id(edges: bytes) -> bytes:

@@ -4,6 +4,7 @@ import pytest
 
 from chalicelib.scanning.pdf import decode_name
 from chalicelib.scanning.reasons import Reason
+from chalicelib.scanning.source import MemorySource
 from tests.scanning import files
 from tests.scanning.helpers import decide
 
@@ -226,3 +227,19 @@ def test_encrypted_pdfs_that_open_without_a_password_are_inspected(name, expecte
     from tests.scanning.corpus import CORPUS
 
     assert decide(name, (CORPUS / "files" / "pdfjs" / name).read_bytes()).reason is expected
+
+
+def test_an_encryption_dictionary_near_the_trailer_costs_no_second_pass():
+    """Small files are read once; in a larger one the dictionary is found in the last 16 KiB, not by streaming."""
+    from chalicelib.scanning import pdf_crypt
+    from tests.scanning.corpus import CORPUS
+
+    small = MemorySource((CORPUS / "files" / "pdfjs" / "issue17215.pdf").read_bytes())
+    assert pdf_crypt.find_security(small) is not None
+    assert small.requests == 1 and small.bytes_read == small.size
+    data = (CORPUS / "files" / "pdfjs" / "issue17215.pdf").read_bytes()
+    start = data.index(b"%", 1)  # after the header line: a long comment pads the file past both edges
+    padded = data[:start] + b"%" + b"x" * (3 * pdf_crypt._EDGE) + b"\n" + data[start:]
+    large = MemorySource(padded)
+    assert pdf_crypt.find_security(large) == pdf_crypt.find_security(MemorySource(data))
+    assert large.bytes_read <= 2 * pdf_crypt._EDGE
