@@ -93,6 +93,7 @@ class InboundMessages:
         start_lease_seconds: float = 30.0,
         start_wait_seconds: float = 4.0,
         turn_wait_seconds: float = 5.0,
+        reorder_seconds: float = 1.0,
         location_precision: str = "none",
         choices: ChoiceMemory | None = None,
     ):
@@ -107,6 +108,7 @@ class InboundMessages:
         self._start_lease = start_lease_seconds
         self._start_wait = start_wait_seconds
         self._turn_wait = turn_wait_seconds
+        self._reorder = reorder_seconds
         self._location_precision = location_precision
         self._choices = choices
 
@@ -132,19 +134,27 @@ class InboundMessages:
         return Outcome("duplicate", event.kind) if outcome is None else outcome
 
     def _in_turn(self, event: CustomerMessage, key: str, deadline: Deadline) -> Outcome:
-        """Deliver while holding the customer's turn: the second half of a split card number is redacted
-        with the context its first half stored. The wait is bounded by a number of attempts (never by a
-        clock alone: tests freeze clocks) and by the webhook call's deadline; then 503, and Meta retries."""
+        """Deliver while holding the customer's turn, taken in the order the customer sent the messages
+        (Meta's timestamps): the second half of a split card number is redacted with the context its first
+        half stored, even when the second webhook arrives first. A message sent less than
+        `reorder_seconds` ago first waits that long, so one sent just before it can queue. Every wait is
+        bounded by a number of attempts (never by a clock alone: tests freeze clocks) and by the webhook
+        call's deadline; then 503, and Meta retries."""
         channel = event.origin.channel
         customer_id = CustomerAddress.of(event.origin).customer_id
         holder = uuid.uuid4().hex
-        for pause in _pauses(self._turn_wait):
-            if self._sessions.take_turn(channel, customer_id, holder, self._clock(), self._start_lease):
-                break
-            if pause is None or deadline.expired():
-                raise TransientError("customer_busy")
-            self._sleep(pause)
+        sent_at_ms = event.origin.timestamp_ms
+        self._sessions.queue_for_turn(channel, customer_id, holder, sent_at_ms, self._clock())
         try:
+            settle = min(self._reorder, sent_at_ms / 1000 + self._reorder - self._clock(), deadline.remaining())
+            if settle > 0:
+                self._sleep(settle)
+            for pause in _pauses(self._turn_wait):
+                if self._sessions.take_turn(channel, customer_id, holder, self._clock(), self._start_lease, sent_at_ms):
+                    break
+                if pause is None or deadline.expired():
+                    raise TransientError("customer_busy")
+                self._sleep(pause)
             return self._deliver_or_reject(event, key, deadline)
         finally:
             try:

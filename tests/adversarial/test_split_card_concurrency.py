@@ -24,7 +24,7 @@ from chalicelib.messaging.store.dedupe import DedupeLog
 from chalicelib.messaging.store.sessions import ChatSession, SessionStore
 from chalicelib.redaction.redactor import build_redactor
 from tests.messaging.fakes import MemoryChat, MemoryForwarder
-from tests.messaging.fixtures import SESSIONS_TABLE, atomic_moto_dynamodb, create_sessions_table, text_item
+from tests.messaging.fixtures import SESSIONS_TABLE, atomic_moto_dynamodb, create_sessions_table, item, text_item
 
 CARD = "4539148803436467"  # its second half alone is not masked: only the context masks it
 VISIBLE_CARD_DIGITS = 6  # at most the BIN (chalicelib/redaction/conversation.py)
@@ -88,6 +88,27 @@ def test_the_second_half_in_flight_is_masked(world, round_):
     assert not first.is_alive()
     assert outcome.result == "delivered"
     assert len(chat.sent) == 3
+    assert visible_digits(chat) <= VISIBLE_CARD_DIGITS
+
+
+def test_the_second_half_arriving_first_waits_for_the_first(world):
+    """Both halves in flight, the second's webhook first (Meta does not promise order; a slow first call
+    does the rest): the turn goes in the order the customer sent them (Meta's timestamps)."""
+    inbound, chat, _, _ = world
+    assert inbound.handle(message("m_hello", "hello I need help")).result == "delivered"
+    sent = int(time.time() * 1000)
+    first = parse_item(
+        item("psid-7", sent, message={"mid": "m_a", "text": f"my card number is {CARD[:4]} {CARD[4:8]}"})
+    )
+    second = parse_item(item("psid-7", sent + 100, message={"mid": "m_b", "text": f"{CARD[8:12]} {CARD[12:]}"}))
+    outcomes = []
+    early = threading.Thread(target=lambda: outcomes.append(inbound.handle(second)))
+    early.start()
+    time.sleep(0.2)  # the first half's webhook comes later
+    outcomes.append(inbound.handle(first))
+    early.join(10)
+    assert [o.result for o in outcomes] == ["delivered", "delivered"]
+    assert [text for _, text in chat.sent][1].startswith("my card number is")  # in the order sent
     assert visible_digits(chat) <= VISIBLE_CARD_DIGITS
 
 

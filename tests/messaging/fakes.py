@@ -25,6 +25,7 @@ class MemorySessions:
         self.customers: dict[tuple[str, str], CustomerRecord] = {}
         self.contacts: dict[str, tuple[str, str, int, bool]] = {}
         self.turns: dict[tuple[str, str], tuple[str, float]] = {}
+        self.queued: dict[tuple[str, str], dict[str, int]] = {}
 
     def customer(self, channel, customer_id, now):
         return self.customers.get((channel, customer_id))
@@ -88,16 +89,24 @@ class MemorySessions:
             self.customers[(session.channel, session.customer_id)] = replace(current, session=stored)
             return True
 
-    def take_turn(self, channel, customer_id, holder, now, lease_seconds):
+    def queue_for_turn(self, channel, customer_id, holder, sent_at_ms, now):
+        with self._lock:
+            self.queued.setdefault((channel, customer_id), {})[holder] = sent_at_ms
+
+    def take_turn(self, channel, customer_id, holder, now, lease_seconds, sent_at_ms=0):
         with self._lock:
             held = self.turns.get((channel, customer_id))
             if held is not None and held[0] != holder and held[1] >= now:
+                return False
+            queued = self.queued.get((channel, customer_id), {})
+            if any((sent, other) < (sent_at_ms, holder) for other, sent in queued.items() if other != holder):
                 return False
             self.turns[(channel, customer_id)] = (holder, now + lease_seconds)
             return True
 
     def give_back_turn(self, channel, customer_id, holder):
         with self._lock:
+            self.queued.get((channel, customer_id), {}).pop(holder, None)
             if self.turns.get((channel, customer_id), ("",))[0] == holder:
                 del self.turns[(channel, customer_id)]
 

@@ -192,3 +192,22 @@ def test_a_customer_turn_is_held_by_one_holder_until_given_back_or_its_lease_run
     assert not store.take_turn("messenger", "psid-1", "c", NOW + 33, 30)
     store.give_back_turn("messenger", "psid-1", "b")
     assert store.take_turn("messenger", "psid-1", "c", NOW + 33, 30)
+
+
+def test_the_turn_goes_to_the_message_sent_first(db):
+    store = SessionStore(db, SESSIONS_TABLE)
+    store.queue_for_turn("messenger", "psid-1", "late", 2000, NOW)  # its webhook came first
+    assert store.take_turn("messenger", "psid-1", "late", NOW, 30, 2000)  # nobody sent before it: goes
+    store.give_back_turn("messenger", "psid-1", "late")
+    store.queue_for_turn("messenger", "psid-1", "second", 3000, NOW)
+    store.queue_for_turn("messenger", "psid-1", "first", 2500, NOW + 0.1)
+    assert not store.take_turn("messenger", "psid-1", "second", NOW + 1, 30, 3000)  # "first" was sent before
+    assert store.take_turn("messenger", "psid-1", "first", NOW + 1, 30, 2500)
+    store.give_back_turn("messenger", "psid-1", "first")
+    assert store.take_turn("messenger", "psid-1", "second", NOW + 2, 30, 3000)
+    store.give_back_turn("messenger", "psid-1", "second")
+    store.queue_for_turn("messenger", "psid-1", "crashed", 1000, NOW + 2)  # never gives back
+    assert not store.take_turn("messenger", "psid-1", "third", NOW + 3, 30, 4000)
+    assert store.take_turn("messenger", "psid-1", "third", NOW + 33, 30, 4000)  # its entry is stale by now
+    turn = [i for i in table_items() if i["pk"]["S"].startswith("turn#")][0]
+    assert set(turn) <= {"pk", "kind", "q", "v", "holder", "lease_until", "expires_at"}  # no message text

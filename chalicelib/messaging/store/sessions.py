@@ -11,8 +11,10 @@ One table (`SESSIONS_TABLE`, key `pk` String, TTL `expires_at`), three kinds of 
   item turns `active`; kept for a grace period after the chat ends so late goodbye messages still reach
   the customer.
 - turn      `turn#<channel>#<customer id>`: who is handling this customer's messages right now (a holder
-  token under a lease). One message of a customer at a time, so the redaction context used for message
-  N+1 includes message N (a card number split over two messages in flight: issue 17).
+  token under a lease), and the messages waiting for it (`q`: holder -> Meta's timestamp). One message of
+  a customer at a time, in the order the customer sent them, so the redaction context used for message
+  N+1 includes message N (a card number split over two messages in flight: issue 17). `v` grows with
+  every write: the turn is taken over the version read.
 - dedupe    `dedupe#<scope>#<sha256 of key>`: the dedupe log's items (store/dedupe.py).
 
 The redaction context in the customer item (`redaction`: flags, counts and times, never a digit) is
@@ -35,11 +37,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.store.table import Table
 
 ENDED_RETENTION_SECONDS = 3600  # late SYSTEM messages (goodbye, survey) after the chat ended
 STARTING_RETENTION_SECONDS = 3600
 SESSION_MARGIN_SECONDS = 3600  # a chat cannot outlive its ChatDurationInMinutes; keep an hour beyond
+TURN_QUEUE_SECONDS = 30.0  # a queued message not heard of for this long (a crashed Lambda) no longer goes first
 
 
 # --------------------------------------------------------------------------------------------- values
@@ -112,6 +116,11 @@ def contact_key(contact_id: str) -> str:
 
 def turn_key(channel: str, customer_id: str) -> str:
     return f"turn#{channel}#{customer_id}"
+
+
+def _holder_name(holder: str) -> str:
+    """A queue entry's attribute name: the holder token (random hex), prefixed so it is never a number."""
+    return "h" + "".join(ch for ch in holder if ch.isalnum())[:40]
 
 
 def message_digest(message: str) -> str:
@@ -284,25 +293,73 @@ class SessionStore:
             f"contact_id = :contact AND #state = :active AND {holds}",
         )
 
-    # -- one message of a customer at a time
+    # -- one message of a customer at a time, in the order the customer sent them
 
-    def take_turn(self, channel: str, customer_id: str, holder: str, now: float, lease_seconds: float) -> bool:
-        """The right to redact and send this customer's next message. True when nobody holds it, its lease
-        ran out (a crashed holder), or `holder` holds it already (a retried write whose answer was lost)."""
-        item = {
-            "pk": turn_key(channel, customer_id),
-            "kind": "turn",
-            "holder": holder,
-            "lease_until": now + lease_seconds,
-            "expires_at": int(now + STARTING_RETENTION_SECONDS),
-        }
-        return self._db.put(
-            item, "attribute_not_exists(pk) OR lease_until < :now OR holder = :holder", {":now": now, ":holder": holder}
+    def queue_for_turn(self, channel: str, customer_id: str, holder: str, sent_at_ms: int, now: float) -> None:
+        """Say that a message sent at `sent_at_ms` (Meta's timestamp) waits for this customer's turn: a
+        message sent later does not take the turn before it (`take_turn`). Entries are dropped by
+        `give_back_turn`; a crashed holder's entry is ignored once `TURN_QUEUE_SECONDS` old."""
+        pk = turn_key(channel, customer_id)
+        entry = {"sent": int(sent_at_ms), "at": now}
+        names = {"#h": _holder_name(holder)}
+        expires = int(now + STARTING_RETENTION_SECONDS)
+        for _ in range(3):  # the item is created by the first message; a race for it is retried once or twice
+            if self._db.update(
+                pk,
+                "SET q.#h = :entry, expires_at = :exp ADD v :one",
+                {":entry": entry, ":exp": expires, ":one": 1},
+                "attribute_exists(q)",
+                names,
+            ):
+                return
+            item = {"pk": pk, "kind": "turn", "q": {_holder_name(holder): entry}, "v": 1, "expires_at": expires}
+            if self._db.put(item, "attribute_not_exists(pk) OR expires_at <= :now", {":now": now}):
+                return
+        raise TransientError("sessions_contended")
+
+    def take_turn(
+        self, channel: str, customer_id: str, holder: str, now: float, lease_seconds: float, sent_at_ms: int = 0
+    ) -> bool:
+        """The right to redact and send this customer's next message. True when nobody holds it (or the
+        holder's lease ran out, or `holder` holds it already: a retried write) and no live message queued
+        for it was sent before this one. Atomic: written over the version read, so a message queued
+        meanwhile is seen on the next attempt."""
+        pk = turn_key(channel, customer_id)
+        item = self._db.get(pk, now)
+        if item is None:
+            item = {}
+        current = item.get("holder")
+        if current and current != holder and float(item.get("lease_until", 0)) >= now:
+            return False
+        me = (int(sent_at_ms), _holder_name(holder))
+        for name, entry in (item.get("q") or {}).items():
+            if not isinstance(entry, dict) or name == me[1]:
+                continue
+            live = float(entry.get("at", 0)) + TURN_QUEUE_SECONDS >= now
+            if live and (int(entry.get("sent", 0)), name) < me:
+                return False  # a message sent before this one is waiting: it goes first
+        values = {":me": holder, ":until": now + lease_seconds, ":exp": int(now + STARTING_RETENTION_SECONDS)}
+        if "v" in item:
+            condition, values[":v"] = "v = :v", int(item["v"])
+        else:
+            condition = "attribute_not_exists(v)"
+        return self._db.update(
+            pk,
+            # q always exists once the turn was taken: give_back_turn removes its own entry from it
+            "SET holder = :me, lease_until = :until, expires_at = :exp, q = if_not_exists(q, :empty) ADD v :one",
+            {**values, ":one": 1, ":empty": {}},
+            condition,
         )
 
     def give_back_turn(self, channel: str, customer_id: str, holder: str) -> None:
-        """Only our own turn: one whose lease ran out and that another message took is left alone."""
-        self._db.delete(turn_key(channel, customer_id), "holder = :holder", {":holder": holder})
+        """Leave the queue, and give the turn back if we hold it (only our own: a turn whose lease ran out
+        and that another message took is left alone)."""
+        pk = turn_key(channel, customer_id)
+        names = {"#h": _holder_name(holder)}
+        if not self._db.update(
+            pk, "REMOVE holder, lease_until, q.#h ADD v :one", {":one": 1, ":me": holder}, "holder = :me", names
+        ):
+            self._db.update(pk, "REMOVE q.#h ADD v :one", {":one": 1}, "attribute_exists(q)", names)
 
     def end_contact(self, initial_contact_id: str, now: float | None = None) -> None:
         """The chat is over (ended event, or Connect refused its tokens). The customer's next message
