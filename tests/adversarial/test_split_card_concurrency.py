@@ -254,3 +254,17 @@ def test_an_item_expiring_this_very_second_can_be_started_over():
         later = now + 3600
         assert store.customer("messenger", "p", later) is None
         assert store.claim_start("messenger", "p", "t2", later, 30, None)
+
+
+def test_a_start_that_failed_is_taken_over_at_once_by_the_retry(world):
+    """A Connect call failing during a start left the chat `starting` under a 30 s lease: Meta's retries
+    got 503 (`chat_starting`) until it ran out. In the customer's turn no other attempt is alive: the retry
+    takes the start over at once, with its token (the same contact)."""
+    inbound, chat, _, store = world
+    real_streaming = chat.start_streaming
+    chat.start_streaming = lambda contact_id: (_ for _ in ()).throw(TransientError("connect_unavailable"))
+    with pytest.raises(TransientError):
+        inbound.handle(message("m_hello", "hello"))
+    chat.start_streaming = real_streaming
+    assert inbound.handle(message("m_hello", "hello")).result == "delivered"  # no wait for the lease
+    assert chat.starts == 2 and len(chat.sent) == 1
