@@ -42,32 +42,53 @@ def updated_config(config: dict, stage: str, outputs: Mapping[str, str]) -> dict
     for function in FUNCTIONS:
         functions.setdefault(function, {})["iam_policy_file"] = policy_file_name(stage, function)
     _wire_scanner_antivirus(functions.setdefault("attachment_scanner", {}), outputs)
+    for variable, output in (
+        ("ATTACHMENT_ALLOWED_EXTENSIONS", "AttachmentAllowedExtensions"),
+        ("ATTACHMENT_MAX_BYTES", "AttachmentMaxBytes"),
+    ):
+        if outputs.get(output):  # the Messenger relay follows the chat scope's limits
+            section["environment_variables"][variable] = outputs[output]
     return config
 
 
 SCANNED_SCOPES = ("CHAT", "EMAIL", "CASE")  # what FILE_SCANNER sees (docs/reference/file-scanner.md)
 
 
-def scanner_attachment_limits(configurations: list[dict]) -> dict[str, str]:
-    """SCAN_ALLOWED_EXTENSIONS / SCAN_MAX_BYTES (as pseudo-outputs) from ListAttachedFilesConfigurations."""
+def attachment_limits(configurations: list[dict]) -> dict[str, str]:
+    """The instance's attachment configuration (ListAttachedFilesConfigurations) as pseudo-outputs, so that one
+    place, Connect's own per-scope settings, sets every size and type limit we enforce:
+    - the scanner (SCAN_ALLOWED_EXTENSIONS / SCAN_MAX_BYTES): the union of the scopes FILE_SCANNER sees, and the
+      largest of their size limits (the scan event does not say which scope a file came from);
+    - the Messenger relay (ATTACHMENT_ALLOWED_EXTENSIONS / ATTACHMENT_MAX_BYTES): the CHAT scope it uploads to,
+      so a file Connect would refuse is refused before it is downloaded, with a note that says why.
+    """
     from chalicelib.settings import DEFAULT_SCAN_EXTENSIONS_SET
 
     scanned = [c for c in configurations if c.get("AttachmentScope") in SCANNED_SCOPES]
-    if not scanned:
-        return {}
-    allowed = {
-        entry.get("Extension", "").lower().lstrip(".")
-        for c in scanned
-        for entry in c.get("ExtensionConfiguration", {}).get("AllowedExtensions", [])
-    } - {""}
-    sizes = [int(c["MaximumSizeLimitInBytes"]) for c in scanned if c.get("MaximumSizeLimitInBytes")]
     limits: dict[str, str] = {}
+    allowed = set().union(*(_extensions(c) for c in scanned))
+    sizes = [_size(c) for c in scanned if _size(c)]
     if allowed:
         limits["ScanAllowedExtensions"] = ",".join(sorted(allowed & DEFAULT_SCAN_EXTENSIONS_SET))
         limits["_uninspectable"] = ",".join(sorted(allowed - DEFAULT_SCAN_EXTENSIONS_SET))
     if sizes:
-        limits["ScanMaxBytes"] = str(min(max(sizes), 100 * 1024 * 1024))
+        limits["ScanMaxBytes"] = str(max(sizes))
+    for chat in (c for c in configurations if c.get("AttachmentScope") == "CHAT"):
+        if _extensions(chat):
+            limits["AttachmentAllowedExtensions"] = ",".join(sorted(_extensions(chat) & DEFAULT_SCAN_EXTENSIONS_SET))
+        if _size(chat):
+            limits["AttachmentMaxBytes"] = str(_size(chat))
     return limits
+
+
+def _extensions(configuration: dict) -> set[str]:
+    entries = configuration.get("ExtensionConfiguration", {}).get("AllowedExtensions", [])
+    return {entry.get("Extension", "").lower().lstrip(".") for entry in entries} - {""}
+
+
+def _size(configuration: dict) -> int:
+    """The scope's size limit within Connect's range (0: not set)."""
+    return min(int(configuration.get("MaximumSizeLimitInBytes") or 0), 100 * 1024 * 1024)
 
 
 def _wire_scanner_antivirus(scanner: dict, outputs: Mapping[str, str]) -> None:

@@ -127,9 +127,9 @@ class Deployment:
             self.say(f"  wrote {path.relative_to(self.project_dir)}")
 
     def attachment_limits(self) -> dict[str, str]:
-        """The scanner follows the instance's attachment configuration (docs/reference/file-scanner.md): the
-        extensions allowed in any scope it scans (chat, email, case) that it can inspect, and the largest size
-        limit among them. Unreadable (older API, no permission): Connect's defaults, said so."""
+        """The scanner and the Messenger relay follow the instance's attachment configuration
+        (docs/reference/file-scanner.md#configuration; `chalice_config.attachment_limits`). Unreadable (older API,
+        no permission): Connect's defaults, said so."""
         try:
             answer = self.aws.call("connect", "list_attached_files_configurations", InstanceId=self.stage.instance_id)
         except Exception as exc:
@@ -137,7 +137,7 @@ class Deployment:
                 f"  attachment configuration not readable ({type(exc).__name__}): the scanner keeps Connect's defaults"
             )
             return {}
-        limits = chalice_config.scanner_attachment_limits(answer.get("AttachedFilesConfigurations", []))
+        limits = chalice_config.attachment_limits(answer.get("AttachedFilesConfigurations", []))
         for extension in limits.pop("_uninspectable", "").split(","):
             if extension:
                 self.say(

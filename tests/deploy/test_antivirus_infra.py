@@ -120,9 +120,41 @@ def test_the_scanner_follows_the_instances_attachment_configuration():
             "ExtensionConfiguration": {"AllowedExtensions": [{"Extension": "mov"}]},
         },  # FILE_SCANNER does not see tasks
     ]
-    limits = chalice_config.scanner_attachment_limits(configurations)
-    assert limits == {"ScanAllowedExtensions": "docx,pdf,png", "_uninspectable": "zip", "ScanMaxBytes": "52428800"}
+    limits = chalice_config.attachment_limits(configurations)
+    assert limits == {
+        "ScanAllowedExtensions": "docx,pdf,png",
+        "_uninspectable": "zip",
+        "ScanMaxBytes": "52428800",
+        "AttachmentAllowedExtensions": "pdf,png",  # the chat scope, for the Messenger relay
+        "AttachmentMaxBytes": "52428800",
+    }
     config = chalice_config.updated_config({"stages": {}}, "prod", {**_base_outputs(), **limits})
     environment = config["stages"]["prod"]["lambda_functions"]["attachment_scanner"]["environment_variables"]
     assert environment["SCAN_ALLOWED_EXTENSIONS"] == "docx,pdf,png" and environment["SCAN_MAX_BYTES"] == "52428800"
-    assert chalice_config.scanner_attachment_limits([]) == {}
+    assert chalice_config.attachment_limits([]) == {}
+
+
+def test_the_messenger_relay_follows_the_chat_scope():
+    """One place sets the limits: a chat scope lowered to 5 MB is refused by the relay before downloading."""
+    chat = {
+        "AttachmentScope": "CHAT",
+        "MaximumSizeLimitInBytes": 5242880,
+        "ExtensionConfiguration": {"AllowedExtensions": [{"Extension": ".JPG"}, {"Extension": "pdf"}]},
+    }
+    email = {"AttachmentScope": "EMAIL", "MaximumSizeLimitInBytes": 20971520}
+    limits = chalice_config.attachment_limits([chat, email])
+    config = chalice_config.updated_config({"stages": {}}, "prod", {**_base_outputs(), **limits})
+    environment = config["stages"]["prod"]["environment_variables"]
+    assert (
+        environment["ATTACHMENT_MAX_BYTES"] == "5242880" and environment["ATTACHMENT_ALLOWED_EXTENSIONS"] == "jpg,pdf"
+    )
+    assert limits["ScanMaxBytes"] == "20971520"  # the scanner takes the largest of the scanned scopes
+
+    from chalicelib.settings import MessagingSettings, _Reader
+    from tests.support import LOCAL_STAGE
+
+    relay_environment = {name: environment[name] for name in ("ATTACHMENT_MAX_BYTES", "ATTACHMENT_ALLOWED_EXTENSIONS")}
+    relay = MessagingSettings.parse(_Reader({**LOCAL_STAGE, **relay_environment}))
+    assert relay.attachment_max_bytes == 5242880 and relay.attachment_allowed_extensions == {"jpg", "pdf"}
+    unset = chalice_config.updated_config({"stages": {}}, "prod", _base_outputs())
+    assert "ATTACHMENT_MAX_BYTES" not in unset["stages"]["prod"]["environment_variables"]  # Connect's defaults
