@@ -154,7 +154,7 @@ class Faults:
             operation = (request.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
             if self.roll("dynamodb_throttle", plan.dynamodb_throttle):
                 return _aws_json_error(400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
-            if operation in _DYNAMODB_WRITES:
+            if operation in _DYNAMODB_WRITES or operation == "GetItem":  # moto's reads can see half a write
                 with writes:
                     response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
             else:

@@ -40,14 +40,15 @@ def atomic_moto_dynamodb():
 
     moto checks a ConditionExpression and then writes without a lock, so two threads can both pass
     the same condition: a race that real DynamoDB never has. Concurrency tests test OUR conditions,
-    so they serialise moto's writes with one lock.
+    so they serialise moto's writes with one lock; and its reads, since moto updates an item attribute by
+    attribute (an unlocked read could see a turn's new version beside its old queue).
     """
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
     originals = {
         name: getattr(DynamoDBBackend, name)
-        for name in ("put_item", "update_item", "delete_item", "transact_write_items")
+        for name in ("get_item", "put_item", "update_item", "delete_item", "transact_write_items")
     }
 
     def locked(method):

@@ -211,3 +211,13 @@ def test_the_turn_goes_to_the_message_sent_first(db):
     assert store.take_turn("messenger", "psid-1", "third", NOW + 33, 30, 4000)  # its entry is stale by now
     turn = [i for i in table_items() if i["pk"]["S"].startswith("turn#")][0]
     assert set(turn) <= {"pk", "kind", "q", "v", "holder", "lease_until", "expires_at"}  # no message text
+
+
+def test_an_activation_whose_answer_was_lost_is_found_by_its_retry(db):
+    """The SDK retries a write whose answer was lost; the retry of an activation found the item already
+    active (no start token any more) and was refused: 503 `chat_start_taken_over` in `make chaos`."""
+    store = SessionStore(db, SESSIONS_TABLE)
+    assert store.claim_start("messenger", "psid-1", "start-1", NOW, 30, None)
+    assert store.activate(_session(), "start-1", 1, NOW)
+    assert store.activate(_session(), "start-1", 1, NOW)  # the retry: its own write
+    assert not store.activate(_session("contact-2"), "start-1", 1, NOW)  # another contact: refused

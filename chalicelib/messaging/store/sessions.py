@@ -229,7 +229,12 @@ class SessionStore:
             "expires_at": session.expires_at,
         }
         return self._db.transact_put(
-            (customer, "version = :v AND start_token = :t", {":v": version, ":t": start_token}),
+            # Or our own activation already applied (its answer lost, the SDK's retry then finds it): idempotent.
+            (
+                customer,
+                "version = :v AND (start_token = :t OR (#state = :active AND contact_id = :contact))",
+                {":v": version, ":t": start_token, ":active": "active", ":contact": session.contact_id},
+            ),
             (contact, None, None),
         )
 
