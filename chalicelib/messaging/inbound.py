@@ -127,11 +127,33 @@ class InboundMessages:
     # -- exactly once
 
     def _deliver_once(self, event: CustomerMessage, deadline: Deadline) -> Outcome:
+        """Queue for the customer's turn first (before the dedupe claim: the earliest point, so a message sent
+        just after this one finds it queued), then claim, deliver in turn, complete. A transient failure keeps
+        the message queued: what the customer sent later waits for Meta's retry of it (at most
+        `TURN_QUEUE_SECONDS` from its first attempt), instead of going first with a context that lacks it."""
         key = message_key(event)
-        outcome = self._once.run(
-            key, lambda: self._in_turn(event, key, deadline), _completion, busy="message_in_progress"
-        )
-        return Outcome("duplicate", event.kind) if outcome is None else outcome
+        channel = event.origin.channel
+        customer_id = CustomerAddress.of(event.origin).customer_id
+        self._sessions.queue_for_turn(channel, customer_id, key, event.origin.timestamp_ms, self._clock())
+        try:
+            outcome = self._once.run(
+                key, lambda: self._in_turn(event, key, deadline), _completion, busy="message_in_progress"
+            )
+        except TransientError:
+            raise  # still queued (see above)
+        except BaseException:
+            self._leave_queue(channel, customer_id, key)
+            raise
+        if outcome is None:  # a duplicate: the work (and its leaving the queue) did not run
+            self._leave_queue(channel, customer_id, key)
+            return Outcome("duplicate", event.kind)
+        return outcome
+
+    def _leave_queue(self, channel: str, customer_id: str, key: str) -> None:
+        try:
+            self._sessions.leave_queue(channel, customer_id, key)
+        except MessagingError as problem:  # the entry goes stale on its own; the answer matters more
+            log_event(_log, "turn_queue_leave_failed", logging.WARNING, reason=problem.reason)
 
     def _in_turn(self, event: CustomerMessage, key: str, deadline: Deadline) -> Outcome:
         """Deliver while holding the customer's turn, taken in the order the customer sent the messages
@@ -144,21 +166,24 @@ class InboundMessages:
         customer_id = CustomerAddress.of(event.origin).customer_id
         holder = uuid.uuid4().hex
         sent_at_ms = event.origin.timestamp_ms
-        self._sessions.queue_for_turn(channel, customer_id, holder, sent_at_ms, self._clock())
+        settle = min(self._reorder, sent_at_ms / 1000 + self._reorder - self._clock(), deadline.remaining())
+        if settle > 0:
+            self._sleep(settle)
+        for pause in _pauses(self._turn_wait):
+            now = self._clock()
+            if self._sessions.take_turn(channel, customer_id, holder, now, self._start_lease, sent_at_ms, key):
+                break
+            if pause is None or deadline.expired():
+                raise TransientError("customer_busy")
+            self._sleep(pause)
+        done = False
         try:
-            settle = min(self._reorder, sent_at_ms / 1000 + self._reorder - self._clock(), deadline.remaining())
-            if settle > 0:
-                self._sleep(settle)
-            for pause in _pauses(self._turn_wait):
-                if self._sessions.take_turn(channel, customer_id, holder, self._clock(), self._start_lease, sent_at_ms):
-                    break
-                if pause is None or deadline.expired():
-                    raise TransientError("customer_busy")
-                self._sleep(pause)
-            return self._deliver_or_reject(event, key, deadline)
+            outcome = self._deliver_or_reject(event, key, deadline)
+            done = True
+            return outcome
         finally:
             try:
-                self._sessions.give_back_turn(channel, customer_id, holder)
+                self._sessions.give_back_turn(channel, customer_id, holder, key if done else "")
             except MessagingError as problem:  # the lease runs out on its own; the delivery's answer matters more
                 log_event(_log, "turn_give_back_failed", logging.WARNING, reason=problem.reason)
 

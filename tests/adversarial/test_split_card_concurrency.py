@@ -112,6 +112,47 @@ def test_the_second_half_arriving_first_waits_for_the_first(world):
     assert visible_digits(chat) <= VISIBLE_CARD_DIGITS
 
 
+class FailsOnce:
+    """The session store, failing the first half's first context write (a throttled DynamoDB call after the
+    SDK's retries): that webhook answers 503 and Meta retries it later."""
+
+    def __init__(self, store):
+        self._store = store
+        self.failed = False
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def store_redaction(self, session, at, redaction, message="", before=None):
+        if message == "m_a" and not self.failed:
+            self.failed = True
+            raise TransientError("sessions_unavailable")
+        return self._store.store_redaction(session, at, redaction, message, before)
+
+
+def test_a_first_half_that_failed_transiently_still_goes_before_the_second(world):
+    """The first half's call fails after it queued (503); the second half's webhook comes while Meta has
+    not retried the first yet. The first stays queued, so the second waits (503 too) instead of going
+    first without the first half's context; Meta's retries then deliver them in the order sent."""
+    inbound, chat, _, store = world
+    assert inbound.handle(message("m_hello", "hello I need help")).result == "delivered"
+    failing = FailsOnce(store)
+    inbound._sessions = failing
+    sent = int(time.time() * 1000) - 5000  # sent a few seconds ago: no reorder wait
+    first = parse_item(
+        item("psid-7", sent, message={"mid": "m_a", "text": f"my card number is {CARD[:4]} {CARD[4:8]}"})
+    )
+    second = parse_item(item("psid-7", sent + 100, message={"mid": "m_b", "text": f"{CARD[8:12]} {CARD[12:]}"}))
+    inbound._turn_wait = 0.2  # keep the test short: the second gives up quickly
+    with pytest.raises(TransientError):
+        inbound.handle(first)
+    with pytest.raises(TransientError) as busy:
+        inbound.handle(second)  # the first is still queued
+    assert busy.value.reason == "customer_busy"
+    assert [o.result for o in (inbound.handle(first), inbound.handle(second))] == ["delivered", "delivered"]
+    assert visible_digits(chat) <= VISIBLE_CARD_DIGITS
+
+
 def _active(store: SessionStore, now: float) -> ChatSession:
     assert store.claim_start("messenger", "p", "t", now, 30, None)
     session = ChatSession("messenger", "p", "c-1", "pt", "ct", now + 3600, now, int(now + 86400))

@@ -89,26 +89,31 @@ class MemorySessions:
             self.customers[(session.channel, session.customer_id)] = replace(current, session=stored)
             return True
 
-    def queue_for_turn(self, channel, customer_id, holder, sent_at_ms, now):
+    def queue_for_turn(self, channel, customer_id, message, sent_at_ms, now):
         with self._lock:
-            self.queued.setdefault((channel, customer_id), {})[holder] = sent_at_ms
+            self.queued.setdefault((channel, customer_id), {}).setdefault(message, sent_at_ms)
 
-    def take_turn(self, channel, customer_id, holder, now, lease_seconds, sent_at_ms=0):
+    def take_turn(self, channel, customer_id, holder, now, lease_seconds, sent_at_ms=0, message=""):
         with self._lock:
             held = self.turns.get((channel, customer_id))
             if held is not None and held[0] != holder and held[1] >= now:
                 return False
             queued = self.queued.get((channel, customer_id), {})
-            if any((sent, other) < (sent_at_ms, holder) for other, sent in queued.items() if other != holder):
+            if any((sent, other) < (sent_at_ms, message) for other, sent in queued.items() if other != message):
                 return False
             self.turns[(channel, customer_id)] = (holder, now + lease_seconds)
             return True
 
-    def give_back_turn(self, channel, customer_id, holder):
+    def give_back_turn(self, channel, customer_id, holder, message=""):
         with self._lock:
-            self.queued.get((channel, customer_id), {}).pop(holder, None)
+            if message:
+                self.queued.get((channel, customer_id), {}).pop(message, None)
             if self.turns.get((channel, customer_id), ("",))[0] == holder:
                 del self.turns[(channel, customer_id)]
+
+    def leave_queue(self, channel, customer_id, message):
+        with self._lock:
+            self.queued.get((channel, customer_id), {}).pop(message, None)
 
     def end_contact(self, initial_contact_id, now=None):
         with self._lock:

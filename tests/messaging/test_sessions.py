@@ -196,21 +196,31 @@ def test_a_customer_turn_is_held_by_one_holder_until_given_back_or_its_lease_run
 
 def test_the_turn_goes_to_the_message_sent_first(db):
     store = SessionStore(db, SESSIONS_TABLE)
-    store.queue_for_turn("messenger", "psid-1", "late", 2000, NOW)  # its webhook came first
-    assert store.take_turn("messenger", "psid-1", "late", NOW, 30, 2000)  # nobody sent before it: goes
-    store.give_back_turn("messenger", "psid-1", "late")
-    store.queue_for_turn("messenger", "psid-1", "second", 3000, NOW)
-    store.queue_for_turn("messenger", "psid-1", "first", 2500, NOW + 0.1)
-    assert not store.take_turn("messenger", "psid-1", "second", NOW + 1, 30, 3000)  # "first" was sent before
-    assert store.take_turn("messenger", "psid-1", "first", NOW + 1, 30, 2500)
-    store.give_back_turn("messenger", "psid-1", "first")
-    assert store.take_turn("messenger", "psid-1", "second", NOW + 2, 30, 3000)
-    store.give_back_turn("messenger", "psid-1", "second")
-    store.queue_for_turn("messenger", "psid-1", "crashed", 1000, NOW + 2)  # never gives back
-    assert not store.take_turn("messenger", "psid-1", "third", NOW + 3, 30, 4000)
-    assert store.take_turn("messenger", "psid-1", "third", NOW + 33, 30, 4000)  # its entry is stale by now
+
+    def take(holder, message, sent, now):
+        return store.take_turn("messenger", "psid-1", holder, now, 30, sent, message)
+
+    store.queue_for_turn("messenger", "psid-1", "m_late", 2000, NOW)  # its webhook came first
+    assert take("a", "m_late", 2000, NOW)  # nobody sent before it: goes
+    store.give_back_turn("messenger", "psid-1", "a", "m_late")
+    store.queue_for_turn("messenger", "psid-1", "m_second", 3000, NOW)
+    store.queue_for_turn("messenger", "psid-1", "m_first", 2500, NOW + 0.1)
+    assert not take("b", "m_second", 3000, NOW + 1)  # m_first was sent before it
+    assert take("c", "m_first", 2500, NOW + 1)
+    store.give_back_turn("messenger", "psid-1", "c")  # failed transiently: gives the turn back, stays queued
+    assert not take("b", "m_second", 3000, NOW + 2)
+    store.queue_for_turn("messenger", "psid-1", "m_first", 2500, NOW + 3)  # Meta's retry of it
+    assert take("d", "m_first", 2500, NOW + 3)
+    store.give_back_turn("messenger", "psid-1", "d", "m_first")  # done: leaves the queue
+    assert take("b", "m_second", 3000, NOW + 4)
+    store.give_back_turn("messenger", "psid-1", "b", "m_second")
+    store.queue_for_turn("messenger", "psid-1", "m_crashed", 1000, NOW + 5)  # never heard of again
+    assert not take("e", "m_third", 4000, NOW + 6)
+    store.queue_for_turn("messenger", "psid-1", "m_crashed", 1000, NOW + 20)  # a retry keeps its first time
+    assert take("e", "m_third", 4000, NOW + 36)  # 30 s after it first queued: no longer holds others back
     turn = [i for i in table_items() if i["pk"]["S"].startswith("turn#")][0]
     assert set(turn) <= {"pk", "kind", "q", "v", "holder", "lease_until", "expires_at"}  # no message text
+    assert "m_crashed" not in repr(turn)  # message keys are kept as hashes
 
 
 def test_an_activation_whose_answer_was_lost_is_found_by_its_retry(db):

@@ -11,7 +11,8 @@ One table (`SESSIONS_TABLE`, key `pk` String, TTL `expires_at`), three kinds of 
   item turns `active`; kept for a grace period after the chat ends so late goodbye messages still reach
   the customer.
 - turn      `turn#<channel>#<customer id>`: who is handling this customer's messages right now (a holder
-  token under a lease), and the messages waiting for it (`q`: holder -> Meta's timestamp). One message of
+  token under a lease), and the messages waiting for it (`q`: a hash of the message key -> Meta's
+  timestamp and when it first queued). One message of
   a customer at a time, in the order the customer sent them, so the redaction context used for message
   N+1 includes message N (a card number split over two messages in flight: issue 17). `v` grows with
   every write: the turn is taken over the version read.
@@ -118,9 +119,9 @@ def turn_key(channel: str, customer_id: str) -> str:
     return f"turn#{channel}#{customer_id}"
 
 
-def _holder_name(holder: str) -> str:
-    """A queue entry's attribute name: the holder token (random hex), prefixed so it is never a number."""
-    return "h" + "".join(ch for ch in holder if ch.isalnum())[:40]
+def _queue_name(message: str) -> str:
+    """A queue entry's attribute name: a hash of the message key (mids may embed the PSID)."""
+    return "m" + message_digest(message)
 
 
 def message_digest(message: str) -> str:
@@ -300,43 +301,50 @@ class SessionStore:
 
     # -- one message of a customer at a time, in the order the customer sent them
 
-    def queue_for_turn(self, channel: str, customer_id: str, holder: str, sent_at_ms: int, now: float) -> None:
-        """Say that a message sent at `sent_at_ms` (Meta's timestamp) waits for this customer's turn: a
-        message sent later does not take the turn before it (`take_turn`). Entries are dropped by
-        `give_back_turn`; a crashed holder's entry is ignored once `TURN_QUEUE_SECONDS` old."""
+    def queue_for_turn(self, channel: str, customer_id: str, message: str, sent_at_ms: int, now: float) -> None:
+        """Say that `message` (its key), sent at `sent_at_ms` (Meta's timestamp), waits for this customer's
+        turn: a message sent later does not take the turn before it (`take_turn`). The entry is keyed by the
+        message, so Meta's retries of it keep the first entry (and its time); `leave_queue` drops it once
+        the message is done. An entry older than `TURN_QUEUE_SECONDS` no longer holds later messages back
+        (a crashed Lambda, or a message whose retries keep failing)."""
         pk = turn_key(channel, customer_id)
         entry = {"sent": int(sent_at_ms), "at": now}
-        names = {"#h": _holder_name(holder)}
+        names = {"#m": _queue_name(message)}
         expires = int(now + STARTING_RETENTION_SECONDS)
         for _ in range(3):  # the item is created by the first message; a race for it is retried once or twice
             if self._db.update(
                 pk,
-                "SET q.#h = :entry, expires_at = :exp ADD v :one",
+                "SET q.#m = if_not_exists(q.#m, :entry), expires_at = :exp ADD v :one",
                 {":entry": entry, ":exp": expires, ":one": 1},
                 "attribute_exists(q)",
                 names,
             ):
                 return
-            item = {"pk": pk, "kind": "turn", "q": {_holder_name(holder): entry}, "v": 1, "expires_at": expires}
+            item = {"pk": pk, "kind": "turn", "q": {_queue_name(message): entry}, "v": 1, "expires_at": expires}
             if self._db.put(item, "attribute_not_exists(pk) OR expires_at <= :now", {":now": now}):
                 return
         raise TransientError("sessions_contended")
 
     def take_turn(
-        self, channel: str, customer_id: str, holder: str, now: float, lease_seconds: float, sent_at_ms: int = 0
+        self,
+        channel: str,
+        customer_id: str,
+        holder: str,
+        now: float,
+        lease_seconds: float,
+        sent_at_ms: int = 0,
+        message: str = "",
     ) -> bool:
         """The right to redact and send this customer's next message. True when nobody holds it (or the
         holder's lease ran out, or `holder` holds it already: a retried write) and no live message queued
         for it was sent before this one. Atomic: written over the version read, so a message queued
         meanwhile is seen on the next attempt."""
         pk = turn_key(channel, customer_id)
-        item = self._db.get(pk, now)
-        if item is None:
-            item = {}
+        item = self._db.get(pk, now) or {}
         current = item.get("holder")
         if current and current != holder and float(item.get("lease_until", 0)) >= now:
             return False
-        me = (int(sent_at_ms), _holder_name(holder))
+        me = (int(sent_at_ms), _queue_name(message) if message else "")
         for name, entry in (item.get("q") or {}).items():
             if not isinstance(entry, dict) or name == me[1]:
                 continue
@@ -350,21 +358,32 @@ class SessionStore:
             condition = "attribute_not_exists(v)"
         return self._db.update(
             pk,
-            # q always exists once the turn was taken: give_back_turn removes its own entry from it
+            # q always exists once the turn was taken: leave_queue removes an entry from it
             "SET holder = :me, lease_until = :until, expires_at = :exp, q = if_not_exists(q, :empty) ADD v :one",
             {**values, ":one": 1, ":empty": {}},
             condition,
         )
 
-    def give_back_turn(self, channel: str, customer_id: str, holder: str) -> None:
-        """Leave the queue, and give the turn back if we hold it (only our own: a turn whose lease ran out
-        and that another message took is left alone)."""
+    def give_back_turn(self, channel: str, customer_id: str, holder: str, message: str = "") -> None:
+        """Give the turn back if we hold it (only our own: a turn whose lease ran out and that another
+        message took is left alone), and with `message`, leave the queue too (the message is done)."""
         pk = turn_key(channel, customer_id)
-        names = {"#h": _holder_name(holder)}
-        if not self._db.update(
-            pk, "REMOVE holder, lease_until, q.#h ADD v :one", {":one": 1, ":me": holder}, "holder = :me", names
-        ):
-            self._db.update(pk, "REMOVE q.#h ADD v :one", {":one": 1}, "attribute_exists(q)", names)
+        if message:
+            names = {"#m": _queue_name(message)}
+            if self._db.update(
+                pk, "REMOVE holder, lease_until, q.#m ADD v :one", {":one": 1, ":me": holder}, "holder = :me", names
+            ):
+                return
+            self.leave_queue(channel, customer_id, message)
+            return
+        self._db.update(pk, "REMOVE holder, lease_until ADD v :one", {":one": 1, ":me": holder}, "holder = :me")
+
+    def leave_queue(self, channel: str, customer_id: str, message: str) -> None:
+        """`message` is done (delivered, rejected, or a duplicate): it no longer holds later ones back."""
+        names = {"#m": _queue_name(message)}
+        self._db.update(
+            turn_key(channel, customer_id), "REMOVE q.#m ADD v :one", {":one": 1}, "attribute_exists(q)", names
+        )
 
     def end_contact(self, initial_contact_id: str, now: float | None = None) -> None:
         """The chat is over (ended event, or Connect refused its tokens). The customer's next message
