@@ -48,7 +48,9 @@ class _Vocabulary(NamedTuple):
     table: dict[str, str]  # word -> digit
     repeats: dict[str, int]  # "double", "doble", "doppio" -> 2
     weak: frozenset[str]  # also everyday words ("un", "ein", "sei"): digits only beside a strong number word
-    hints: tuple[str, ...]  # substrings that must occur before the (large) run pattern is worth a search
+    # Strong number words, one of which must occur before the (large) run pattern is worth a search: one search
+    # over their prefix tree (~1.5x faster than an `in` test each, with six languages' words).
+    hints: re.Pattern[str]
 
 
 @cache
@@ -60,7 +62,7 @@ def _vocabulary(language: str) -> _Vocabulary:
         table.update(lang.NUMBER_WORDS[language])
         repeats.update(lang.REPEAT_WORDS[language])
         weak |= lang.WEAK_NUMBER_WORDS[language]
-    hints = tuple(word for word in table if word not in weak)
+    hints = re.compile(lang.prefix_tree(word for word in table if word not in weak))
     return _Vocabulary(table, repeats, frozenset(weak), hints)
 
 
@@ -113,10 +115,8 @@ def normalize(text: str, language: str = "en") -> Normalized:
     edits = []
     lowered = plain.lower()
     vocabulary = _vocabulary(language)
-    for word in vocabulary.hints:  # substring scans are cheap; the run pattern is not
-        if word in lowered:
-            edits = [edit for match in _runs(language).finditer(plain) for edit in _spelled_edits(match, vocabulary)]
-            break
+    if vocabulary.hints.search(lowered) is not None:
+        edits = [edit for match in _runs(language).finditer(plain) for edit in _spelled_edits(match, vocabulary)]
     if not edits:
         if starts is None or ends is None:
             return Normalized(plain, text, None, None, lowered)

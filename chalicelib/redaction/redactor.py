@@ -165,7 +165,7 @@ class Redactor:
         message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
         # Widened here, over the normalised text: "four four 355074 ..." is one number there, and the masked text
         # must show what detection (and the card rules below) reasoned about.
-        local = widen_all(detectors.detect_scan(message), message.text)
+        local = detectors.detect_scan(message, widened=True)
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now, language)
             local.extend(widen_all(extra, message.text))
