@@ -150,11 +150,18 @@ def iban_ok(compact: str) -> bool:
     bban = _iban_bban(compact[:2])
     if bban is None or not bban.match(compact[4:]):
         return False
-    # ISO 7064 mod 97-10: country and check digits moved to the end, letters read as 10..35.
-    return int((compact[4:] + compact[:4]).translate(_IBAN_LETTERS)) % 97 == 1
+    # ISO 7064 mod 97-10: country and check digits moved to the end, letters read as 10..35. Most BBANs are all
+    # digits: then only the country code has letters to read (a `translate` costs ~5x more).
+    bban_digits, check_digits = compact[4:], compact[2:4]
+    if bban_digits.isdigit() and check_digits.isdigit():
+        number = bban_digits + _LETTER_VALUES[compact[0]] + _LETTER_VALUES[compact[1]] + check_digits
+    else:
+        number = (bban_digits + compact[:4]).translate(_IBAN_LETTERS)
+    return int(number) % 97 == 1
 
 
-_IBAN_LETTERS = {ord(letter): str(value) for value, letter in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
+_LETTER_VALUES = {letter: str(value) for value, letter in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
+_IBAN_LETTERS = {ord(letter): value for letter, value in _LETTER_VALUES.items()}
 
 
 @cache  # keyed by two letters: at most 676 entries, never a number

@@ -201,8 +201,12 @@ class CardDetector(Detector):
         for offset, run in runs:
             if len(run) >= 12:
                 groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
-                alone = len(runs) == 1 and _ONLY_PUNCTUATION.match(text[:offset] + text[offset + len(run) :])
-                self._windows(groups, lowered, text, found, words, offset, alone is not None)
+                alone = (
+                    len(runs) == 1
+                    and _ONLY_PUNCTUATION.fullmatch(text, 0, offset) is not None
+                    and _ONLY_PUNCTUATION.fullmatch(text, offset + len(run)) is not None
+                )
+                self._windows(groups, lowered, text, found, words, offset, alone)
         return found
 
     def _windows(
@@ -348,7 +352,7 @@ _LABEL_REACH = 80  # characters before a number searched for its label
 
 
 # What may surround a number that is the whole message: "4111111111111111", "4111 1111 1111 1111." or "(…)".
-_ONLY_PUNCTUATION = re.compile(r"^[\s.,;:!?()\[\]'\"#-]*$")
+_ONLY_PUNCTUATION = re.compile(r"[\s.,;:!?()\[\]'\"#-]*")  # fullmatch, over the text before and after it
 
 
 def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str) -> bool:
@@ -382,9 +386,12 @@ class IbanDetector(Detector):
             if length is None:
                 continue
             body = _iban_body(length - 4).match(text, match.end())
-            if body is None or not all(map(_number_like, _IBAN_GROUPS.split(body.group().lstrip(_IBAN_SEPARATORS)))):
+            if body is None:
                 continue
-            if check.iban_ok(country + match.group(2) + _IBAN_GROUPS.sub("", body.group())):
+            written = body.group()
+            if written != written.upper() and not all(map(_number_like, _IBAN_GROUPS.split(written.lstrip(_IBAN_SEPARATORS)))):
+                continue  # (no lower-case letter, the usual case: every group is number-like)
+            if check.iban_ok(country + match.group(2) + written.replace(" ", "").replace(".", "").replace("-", "")):
                 found.append(Detection(self.entity_type, match.start(), body.end(), SCORE[VALID]))
         return found
 
@@ -924,6 +931,7 @@ class DetectorSet:
         gates: dict[re.Pattern, bool] = {}
         windows: dict[int, bool] = {}
         present = None  # the hint words in the message, found on first need
+        claimed = None  # what a claiming detector found
         if not digits:
             plan = self._digitless
         else:
@@ -942,14 +950,17 @@ class DetectorSet:
                     present = self._hints_in(lowered)
                 if present.isdisjoint(hints):
                     continue
-            if gate and not _gate_passes(gate, text, gates):
+            if gate and not _gate_passes(gate, text, gates, claimed):
                 continue
             new = detector.find(text, lowered, runs)
             if new:
                 found.extend(new)
-                if detector.claims and runs:
-                    runs = uncovered_runs(runs, Coverage(len(text), [(d.start, d.end) for d in new]))
-                    windows = {}
+                if detector.claims:
+                    claimed = claimed or Coverage(len(text))
+                    for d in new:
+                        claimed.add(d.start, d.end)
+                    runs = uncovered_runs(runs, claimed)
+                    windows, gates = {}, {}
         return found
 
 
@@ -980,11 +991,19 @@ def _has_window(runs: list[tuple[int, str]], count: int) -> bool:
     return False
 
 
-def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool]) -> bool:
+def _gate_passes(
+    gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool], claimed: Coverage | None
+) -> bool:
+    """Each gate pattern matches somewhere outside what a claiming detector found ("DE89" opens an IBAN, and
+    then no NINO)."""
     for pattern in gate:
-        if pattern not in searched:
-            searched[pattern] = pattern.search(text) is not None
-        if not searched[pattern]:
+        passed = searched.get(pattern)
+        if passed is None:
+            match = pattern.search(text)
+            while match is not None and claimed is not None and claimed.touches(match.start(), match.end()):
+                match = pattern.search(text, match.start() + 1)
+            passed = searched[pattern] = match is not None
+        if not passed:
             return False
     return True
 
