@@ -73,9 +73,9 @@ class Detector:
     worded: bool = False  # `patterns` match only right after a context word: their NEEDS_CONTEXT is met already
     # Words saying a number is something else ("invoice", "tracking"): a shape-only VALID then needs a context word.
     labels: re.Pattern | None = None
-    # The entity holds exactly this many digits, in consecutive groups of one digit run: a message without such
-    # a run (a card's 4-4-4-4 never sums to 9) skips the detector. 0: no such rule.
-    window_digits: int = 0
+    # What the message's digit runs must hold (`RunShape`, worked out once per message): e.g. consecutive groups
+    # of exactly 9 digits for an SSN (a card's 4-4-4-4 never sums to 9). None: no such rule.
+    shape: Callable[[RunShape], bool] | None = None
     # Its detections are whole, checksum-validated numbers (IBANs): it runs first, and the detectors after it read
     # the digit runs without them ("DE89 3704 ... 00 4111 1111 1111 1111" then holds the card's run on its own).
     claims: bool = False
@@ -645,7 +645,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             min_digits=9,
             context=context("SSN"),
             labels=labels,
-            window_digits=9,
+            shape=holds_window(9),
         ),
         Detector(
             "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
@@ -655,7 +655,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             min_digits=9,
             context=context("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER"),
             labels=labels,
-            window_digits=9,
+            shape=holds_window(9),
         ),
         # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.
         Detector(
@@ -666,7 +666,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
             context=context("CA_SOCIAL_INSURANCE_NUMBER"),
             labels=labels,
-            window_digits=9,
+            shape=holds_window(9),
         ),
         Detector(
             "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
@@ -676,7 +676,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
             context=context("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
             hints=hints("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
-            window_digits=10,
+            shape=holds_window(10),
         ),
         # 2-2-2 or 3-3 digit grouping ("AB 12 34 56 C", "AZ 123 456 A"); a prefix HMRC never allocates (its own
         # example "QQ 12 34 56 A") only with a context word.
@@ -697,7 +697,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),),
             context=context("BANK_ROUTING"),
             labels=labels,
-            window_digits=9,
+            shape=holds_window(9),
         ),
         # 8-17 digits where the message speaks of an account; or right after the word "account" itself.
         Detector(
@@ -726,7 +726,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             min_digits=5,
             hints=hints("DRIVER_ID"),
         ),
-        DvlaDetector("DRIVER_ID", min_digits=7),  # 6 birth-date digits and a check digit at least
+        DvlaDetector("DRIVER_ID", min_digits=7, shape=dvla_shape),
         Detector(
             "AWS_ACCESS_KEY",
             (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
@@ -843,7 +843,7 @@ def _filler(language: str) -> str:
     return rf"(?:[\s:=#?.,'\"-]*(?:(?:{fillers})(?!\w)|=|:|#))*[\s:=#?.,'\"-]*"
 
 
-# (detector, its min digits, its hint words, its gate): what the per-message loop reads.
+# (detector, its min digits, its hint words, its gate, its run shape): what the per-message loop reads.
 _Step = tuple[Any, int, Any, Any, Any]
 
 
@@ -864,7 +864,7 @@ class DetectorSet:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
         ordered = sorted(self.detectors, key=lambda d: not d.claims)  # claiming detectors first
-        plan = tuple((d, d.min_digits, frozenset(d.hints), d.gate, d.window_digits) for d in ordered)
+        plan = tuple((d, d.min_digits, frozenset(d.hints), d.gate, d.shape) for d in ordered)
         hints = {hint.lower() for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)
         object.__setattr__(self, "_digitless", tuple(step for step in plan if step[1] == 0))
@@ -929,7 +929,8 @@ class DetectorSet:
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
-        windows: dict[int, bool] = {}
+        shaped = None  # the RunShape of `runs`, worked out on first need
+        unclaimed = digits  # digits outside what a claiming detector found
         present = None  # the hint words in the message, found on first need
         claimed = None  # what a claiming detector found
         if not digits:
@@ -937,13 +938,13 @@ class DetectorSet:
         else:
             present = self._hints_in(lowered)
             plan = self._plan if present else self._unhinted  # most messages hold no hint word
-        for detector, min_digits, hints, gate, window in plan:
+        for detector, min_digits, hints, gate, shape in plan:
             if digits < min_digits:
                 continue
-            if window:
-                if window not in windows:
-                    windows[window] = _has_window(runs, window)
-                if not windows[window]:
+            if shape is not None:
+                if shaped is None:
+                    shaped = RunShape(runs, unclaimed)
+                if not shape(shaped):
                     continue
             if hints:
                 if present is None:
@@ -958,9 +959,11 @@ class DetectorSet:
                 if detector.claims:
                     claimed = claimed or Coverage(len(text))
                     for d in new:
+                        if not claimed.touches(d.start, d.end):  # (overlapping claims: their digits are counted)
+                            unclaimed -= digit_count(text[d.start : d.end])
                         claimed.add(d.start, d.end)
                     runs = uncovered_runs(runs, claimed)
-                    windows, gates = {}, {}
+                    shaped, gates = None, {}
         return found
 
 
@@ -974,21 +977,55 @@ class DetectorSet:
         return present
 
 
-def _has_window(runs: list[tuple[int, str]], count: int) -> bool:
+class RunShape:
+    """What a message's digit runs hold, worked out once for the detectors that ask (`Detector.shape`)."""
+
+    __slots__ = ("glued", "groups", "windows")
+
+    def __init__(self, runs: list[tuple[int, str]], digits: int):
+        """`digits`: how many the text holds outside what a claiming detector found."""
+        self.groups: set[int] = set()  # the lengths of the runs' digit groups
+        self.windows: set[int] = set()  # digits in consecutive groups of one run, _MIN_WINDOW to _MAX_WINDOW
+        in_runs = 0
+        for _, run in runs:
+            if run.isdigit():  # one group ("4111111111111111")
+                self.groups.add(len(run))
+                self.windows.add(len(run))
+                in_runs += len(run)
+                continue
+            lengths = list(map(len, _GROUP.findall(run)))
+            in_runs += sum(lengths)
+            self.groups.update(lengths)
+            if len(run) < _MIN_WINDOW:
+                continue
+            for first in range(len(lengths)):
+                total = 0
+                for length in lengths[first:]:
+                    total += length
+                    if total > _MAX_WINDOW:
+                        break
+                    if total >= _MIN_WINDOW:
+                        self.windows.add(total)
+        self.glued = digits - in_runs  # digits outside every run: glued to letters ("ES98", "MORGA753116SM9IJ")
+
+
+_MIN_WINDOW, _MAX_WINDOW = 9, 10
+
+
+def holds_window(count: int) -> Callable[[RunShape], bool]:
     """Some run holds consecutive digit groups of `count` digits in all ("123 45 6789", "0711-0130-7")."""
-    for _, run in runs:
-        if len(run) < count:
-            continue
-        lengths = [len(group) for group in _GROUP.findall(run)]
-        for first in range(len(lengths)):
-            total = 0
-            for length in lengths[first:]:
-                total += length
-                if total >= count:
-                    break
-            if total == count:
-                return True
-    return False
+    assert _MIN_WINDOW <= count <= _MAX_WINDOW
+
+    def holds(shape: RunShape) -> bool:
+        return count in shape.windows
+
+    return holds
+
+
+def dvla_shape(shape: RunShape) -> bool:
+    """A DVLA number's six birth-date digits stand alone as a run ("MORGA 753116 SM9IJ") or are glued to its
+    letters ("MORGA753116SM9IJ"), and its check digit is always glued ("SM9IJ")."""
+    return shape.glued >= 7 or (shape.glued >= 1 and 6 in shape.groups)
 
 
 def _gate_passes(
