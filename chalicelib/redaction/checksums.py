@@ -24,12 +24,18 @@ def digits_of(value: str) -> str:
 _NON_DIGITS = re.compile(r"[^0-9]+")
 
 
-_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, minus 9 above 9
+# Each ASCII digit's byte -> that digit doubled, minus 9 above 9, as a number (not a digit character).
+_LUHN_DOUBLED = bytes.maketrans(b"0123456789", bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9]))
 
 
 def luhn_ok(digits: str) -> bool:
-    """Every second digit from the right doubled (a table, not arithmetic: ~3x faster than a loop)."""
-    return (sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))) % 10 == 0
+    """Every second digit from the right doubled. Over the bytes, with a table: `sum` of a bytes object adds the
+    byte values in C (~3x faster than `int` per digit). Anything but ASCII digits is not Luhn-valid."""
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    raw = digits.encode("ascii")
+    plain = raw[-1::-2]
+    return (sum(plain) - 48 * len(plain) + sum(raw[-2::-2].translate(_LUHN_DOUBLED))) % 10 == 0
 
 
 # Issuer ranges (prefix ranges, inclusive) and the PAN lengths each issues (docs/reference/pii-validation.md#iin),
