@@ -743,19 +743,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             hints=hints("AWS_SECRET_KEY"),
             window=8,
         ),
-        Detector(
-            "CREDIT_DEBIT_CVV",
-            (
-                _keyword_value(keywords("CREDIT_DEBIT_CVV"), r"\d{3,4}(?!\d)", filler),
-                re.compile(
-                    r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as|es|est|é|ist|è)\s+(?:(?:the|my|mi|mon|o|meu|"
-                    r"mein|il|mio)\s+)?(?:" + keywords("CREDIT_DEBIT_CVV") + r")\b",
-                    re.IGNORECASE,
-                ),
-            ),
-            hints=hints("CREDIT_DEBIT_CVV"),
-            min_digits=3,
-        ),
+        _short_code("CREDIT_DEBIT_CVV", r"\d{3,4}", 3, keywords("CREDIT_DEBIT_CVV"), hints("CREDIT_DEBIT_CVV"), filler),
         ExpiryDetector(
             "CREDIT_DEBIT_EXPIRY",
             (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
@@ -767,19 +755,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             weak=expiry_weak,
             card=card.context,
         ),
-        Detector(
-            "PIN",
-            (
-                _keyword_value(keywords("PIN"), r"\d{4,12}(?!\d)", filler),
-                re.compile(
-                    r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es|est|é|ist|è)\s+(?:(?:my|the|mi|mon|ma|o|meu|minha|"
-                    r"meine|il|mio)\s+)?(?:" + keywords("PIN") + r")\b",
-                    re.IGNORECASE,
-                ),
-            ),
-            hints=hints("PIN"),
-            min_digits=4,
-        ),
+        _short_code("PIN", r"\d{4,12}", 4, keywords("PIN"), hints("PIN"), filler),
         Detector(
             "PASSWORD",
             (
@@ -837,6 +813,28 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     )
     assert tuple(dict.fromkeys(d.entity_type for d in detectors)) == ENTITY_TYPES
     return detectors
+
+
+def _short_code(kind: str, value: str, digits: int, keywords: str, hints: tuple[str, ...], filler: str) -> Detector:
+    """A short code (CVV, PIN) right after its word ("cvv: 123", "PIN number 4821") or named just after it
+    ("123 is my CVV", "4821 es mi PIN")."""
+    return Detector(
+        kind,
+        (
+            _keyword_value(keywords, rf"{value}(?!\d)", filler),
+            re.compile(
+                rf"(?<![\w/.-])(?P<v>{value})\s+(?:{_NAMING_VERBS})\s+(?:(?:{_NAMING_ARTICLES})\s+)?(?:{keywords})\b",
+                re.IGNORECASE,
+            ),
+        ),
+        hints=hints,
+        min_digits=digits,
+    )
+
+
+# "123 is my CVV", "4821 es mi PIN", "123 est mon CVV", "4821 é o meu PIN", "4821 ist meine PIN", "123 è il mio CVV".
+_NAMING_VERBS = "is|was|for|as|es|est|é|ist|è"
+_NAMING_ARTICLES = "the|my|mi|mon|ma|o|meu|minha|mein|meine|il|mio"
 
 
 @cache
