@@ -632,6 +632,21 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     # (see _ssn), while none, a mixed or an odd grouping ("911-701234") needs a context word.
     ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{3}[-. ]\d{6}|\d{5}[-. ]\d{4})(?![\w-])")
     labels = label_pattern(lang.label_words(language))
+
+    def nine_digits(kind: str, validate: Callable[[str], Verdict], pattern: re.Pattern) -> Detector:
+        """A 9-digit number read from the digit runs (SSN, ITIN, SIN, routing): `validate` says whether its
+        grouping suffices or a context word must back it; a label word says it is something else."""
+        return Detector(
+            kind,
+            (),
+            validate,
+            run_patterns=(pattern,),
+            min_digits=9,
+            context=context(kind),
+            labels=labels,
+            shape=holds_window(9),
+        )
+
     card = CardDetector(
         "CREDIT_DEBIT_NUMBER", (), context=context("CREDIT_DEBIT_NUMBER"), window=6, min_digits=12, labels=labels
     )
@@ -640,36 +655,13 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     detectors = (
         card,
         IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, gate=(_LETTERS_DIGITS,), claims=True),
-        Detector(
-            "SSN",
-            (),
-            _ssn,
-            run_patterns=(ssn_shape,),
-            min_digits=9,
-            context=context("SSN"),
-            labels=labels,
-            shape=holds_window(9),
-        ),
-        Detector(
-            "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-            (),
-            _itin,
-            run_patterns=(ssn_shape,),
-            min_digits=9,
-            context=context("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER"),
-            labels=labels,
-            shape=holds_window(9),
-        ),
+        nine_digits("SSN", _ssn, ssn_shape),
+        nine_digits("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", _itin, ssn_shape),
         # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.
-        Detector(
+        nine_digits(
             "CA_SOCIAL_INSURANCE_NUMBER",
-            (),
             _sin,
-            min_digits=9,
-            run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
-            context=context("CA_SOCIAL_INSURANCE_NUMBER"),
-            labels=labels,
-            shape=holds_window(9),
+            re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),
         ),
         Detector(
             "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
@@ -692,15 +684,10 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             gate=(_LETTERS_DIGITS,),
         ),
         # 9 digits, or 4-4-1 as the check printed on a cheque groups it ("0711-0130-7").
-        Detector(
+        nine_digits(
             "BANK_ROUTING",
-            (),
             _routing,
-            min_digits=9,
-            run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),),
-            context=context("BANK_ROUTING"),
-            labels=labels,
-            shape=holds_window(9),
+            re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),
         ),
         # 8-17 digits where the message speaks of an account; or right after the word "account" itself.
         Detector(
