@@ -81,9 +81,39 @@ def markdown_cases() -> list[tuple[str, str, Callable[[], object], Callable[[], 
     return cases
 
 
+def webhook_cases() -> list[tuple[str, str, Callable[[], object], Callable[[], object]]]:
+    """A customer's text through the inbound use case (in-memory adapters, the real redactor): what the
+    webhook Lambda spends on it besides the network."""
+    from chalicelib import settings
+    from chalicelib.messaging.inbound import InboundMessages
+    from chalicelib.messaging.meta.webhook import parse_item
+    from chalicelib.redaction.redactor import build_redactor
+    from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
+    from tests.messaging.fixtures import text_item
+
+    redactor = build_redactor(settings.RedactionSettings.parse(settings._Reader({})))
+    size = 1024 * KiB
+    dates = ("12/28/2026 " * (size // 11 + 1))[:size]
+    words = ("please call me back about my order " * (size // 35 + 1))[:size]
+    counter = iter(range(10**6))
+
+    def deliver(text: str) -> object:
+        inbound = InboundMessages(MemorySessions(), MemoryDedupe(), MemoryChat(), redactor, MemoryForwarder())
+        return inbound.handle(parse_item(text_item(text, mid=f"m_{next(counter)}")))
+
+    return [
+        (
+            "api_handler",
+            "1 MiB text of `12/28/2026 ` (was 79 s: redacted whole, then cut)",
+            lambda: deliver(dates),
+            lambda: deliver(words),
+        )
+    ]
+
+
 def main() -> int:
     rows = []
-    for entry, label, worst, benign in scanner_cases() + markdown_cases():
+    for entry, label, worst, benign in scanner_cases() + markdown_cases() + webhook_cases():
         worst_ms, benign_ms = median_ms(worst), median_ms(benign)
         budget = BUDGET_MS[entry]
         rows.append(

@@ -372,7 +372,10 @@ class ScannerSettings:
             pdf_max_inflated_bytes=env.integer("SCAN_PDF_MAX_INFLATED_BYTES", 64 * MiB, 1, 1024 * MiB),
             allow_encrypted_pdf=env.choice("SCAN_PDF_ENCRYPTED", "reject", ("reject", "allow")) == "allow",
             allow_csv_formulas=env.choice("SCAN_CSV_FORMULAS", "reject", ("reject", "allow")) == "allow",
-            allow_unsupported_images=env.choice("SCAN_UNSUPPORTED_IMAGES", "reject", ("reject", "allow")) == "allow",
+            # Images Rekognition cannot take (HEIC, under 80 px, over 15 MB or 10,000 px) still pass type, structure
+            # and antivirus checks; rejecting them by default refused every iPhone photo (HEIC is in Connect's
+            # default allow-list). They are logged `clean_unmoderated` with the cause; `reject` refuses them.
+            allow_unsupported_images=env.choice("SCAN_UNSUPPORTED_IMAGES", "allow", ("reject", "allow")) == "allow",
             moderation_enabled=env.flag("MODERATION_ENABLED", True),
             moderation_categories=_categories(
                 env.csv("MODERATION_CATEGORIES", cls.DEFAULT_MODERATION_CATEGORIES), default_confidence

@@ -114,6 +114,7 @@ class Deployment:
 
     def write_chalice_files(self, outputs: dict[str, str]) -> None:
         self.step(f"Stage {self.stage.name}: environment and IAM policies in .chalice/")
+        outputs = {**outputs, **self.attachment_limits()}
         environment = chalice_config.stage_environment(outputs)
         if self.aws.dry_run:
             for variable, value in environment.items():
@@ -124,6 +125,25 @@ class Deployment:
         chalice_config.write(self.stage.name, outputs, self.project_dir)
         for path in policies.write_all(self.stage, outputs, self.project_dir):
             self.say(f"  wrote {path.relative_to(self.project_dir)}")
+
+    def attachment_limits(self) -> dict[str, str]:
+        """The scanner and the Messenger relay follow the instance's attachment configuration
+        (docs/reference/file-scanner.md#configuration; `chalice_config.attachment_limits`). Unreadable (older API,
+        no permission): Connect's defaults, said so."""
+        try:
+            answer = self.aws.call("connect", "list_attached_files_configurations", InstanceId=self.stage.instance_id)
+        except Exception as exc:
+            self.say(
+                f"  attachment configuration not readable ({type(exc).__name__}): the scanner keeps Connect's defaults"
+            )
+            return {}
+        limits = chalice_config.attachment_limits(answer.get("AttachedFilesConfigurations", []))
+        for extension in limits.pop("_uninspectable", "").split(","):
+            if extension:
+                self.say(
+                    f"  .{extension} is allowed on the instance but the scanner cannot inspect it: it will be REJECTED"
+                )
+        return limits
 
     def chalice(self, command: str, capture: bool = False) -> str:
         self.step(f"chalice {command} --stage {self.stage.name}")

@@ -27,8 +27,16 @@ def uses_guardduty(environment: Mapping[str, str]) -> bool:
     return environment.get("SCAN_ANTIVIRUS", "off").strip().lower() == "guardduty"
 
 
+def uses_clamav(environment: Mapping[str, str]) -> bool:
+    return environment.get("SCAN_ANTIVIRUS", "off").strip().lower() == "clamav"
+
+
 # Statements (by Sid) granted only when the function's environment turns their capability on.
-CONFIGURED_STATEMENTS = {"RedactWithComprehend": uses_comprehend, "ReadGuardDutyScanTag": uses_guardduty}
+CONFIGURED_STATEMENTS = {
+    "RedactWithComprehend": uses_comprehend,
+    "ReadGuardDutyScanTag": uses_guardduty,
+    "NetworkInterfacesInClamdVpc": uses_clamav,
+}
 
 
 def policy_file_name(stage: str, function: str) -> str:

@@ -29,6 +29,11 @@ OPTIONAL_PARAMS = {
     "AlarmTopicArn": "",
     "LogRetentionDays": "30",
     "ScannerRejectionRatePercent": "50",
+    # The scanner's antivirus (docs/scanner.md#engines): off | clamav | guardduty, and clamd's service.
+    "AntivirusEngine": "off",
+    "ClamavImage": "clamav/clamav:1.4_base",
+    "ClamdTaskCount": "2",
+    "ScannerVpcCidr": "10.42.0.0/16",
     # Chat transcripts (message processor): Connect keeps the unprocessed original of every processed message
     # under an `Unprocessed` prefix. Set the bucket to have `make deploy` protect it; each protection is optional.
     "TranscriptsBucketName": "",
@@ -202,4 +207,16 @@ class Stage:
             "AttachmentsObjectsArn": f"{arn}:s3:::{self.params['AttachmentsBucketName']}/{self.params['AttachmentsPrefix']}/*",
             "AttachmentsKmsKeyArn": self.params["AttachmentsKmsKeyArn"],
             "IvrKeysKmsKeyArn": self.params["IvrKeysKmsKeyArn"],
+            **self._predicted_antivirus(prefix),
+        }
+
+    def _predicted_antivirus(self, prefix: str) -> dict[str, str]:
+        """The antivirus outputs: the VPC's subnet and group ids exist only once created (dry runs show placeholders)."""
+        engine = self.params.get("AntivirusEngine", "off") or "off"
+        clamav = engine == "clamav"
+        return {
+            "ScanAntivirus": engine,
+            "ScanClamavAddress": f"clamd.{prefix}.internal:3310" if clamav else "",
+            "ScannerSubnetIds": "subnet-scanner-a,subnet-scanner-b" if clamav else "",
+            "ScannerSecurityGroupId": "sg-scanner" if clamav else "",
         }

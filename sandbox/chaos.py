@@ -548,10 +548,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _error_lines(path: Path) -> int:
+    """The app's ERROR / CRITICAL log lines. The logs are compact JSON (`"level":"ERROR"`): the count
+    looked for `"level": "ERROR"` and was always 0."""
     try:
-        return sum('"level": "ERROR"' in line or '"level": "CRITICAL"' in line for line in path.open())
+        return sum(bool(_ERROR_LEVEL.search(line)) for line in path.open())
     except OSError:
         return 0
+
+
+_ERROR_LEVEL = re.compile(r'"level":\s*"(?:ERROR|CRITICAL)"')
 
 
 def render(report: dict[str, Any]) -> str:

@@ -329,10 +329,20 @@ def _attributes_named(tree: ast.AST) -> set[str]:
     return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
 
 
+def _called_or_passed(tree: ast.AST) -> set[str]:
+    """Attribute names that are called or passed on as an argument; a value read (`parts.query`) is not a call."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            passed = [*node.args, *(k.value for k in node.keywords)]
+            names |= {n.attr for n in (node.func, *passed) if isinstance(n, ast.Attribute)}
+    return names
+
+
 def _methods_named(tree: ast.AST) -> set[str]:
     """Method names called on anything, plus strings naming an operation for `getattr`-style dispatch
     (`get_paginator("list_x")`, `self._call("GetItem", ...)`)."""
-    methods = _attributes_named(tree)
+    methods = _called_or_passed(tree)
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Constant)

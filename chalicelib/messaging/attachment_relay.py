@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging.connect.chat import client_token
-from chalicelib.messaging.connect.upload_type import upload_type
+from chalicelib.messaging.connect.upload_type import customer_file_name, upload_type
 from chalicelib.messaging.deadline import DEFAULT_DEADLINE_SECONDS, Deadline
 from chalicelib.messaging.errors import PermanentError
 from chalicelib.messaging.meta.cdn import DeadlineExceeded, TooLarge
@@ -125,6 +125,12 @@ class AttachmentRelay:
         assert attachment.url is not None  # `relay` answered a missing URL with a note
         with self._downloader.fetch(attachment.url, deadline) as (body, size):
             kind = upload_type(body)
+            # The customer's file name (made safe) and the real extension: a CSV stays a CSV for the scanner.
+            named = customer_file_name(attachment.url, kind) if kind is not None and attachment.type == "file" else None
+            if named is not None:
+                name, kind = named
+            elif kind is not None:
+                name = f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}"
             if kind is None or kind.extension not in self._allowed:
                 return self._refuse(
                     session,
@@ -135,7 +141,7 @@ class AttachmentRelay:
                 )
             attachment_id = self._attachments.upload(
                 session.connection_token,
-                name=f"messenger-{attachment.type}-{_short_hash(key)}.{kind.extension}",
+                name=name,
                 content_type=kind.mime,
                 size=size,
                 body=body,

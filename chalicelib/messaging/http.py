@@ -22,7 +22,11 @@ def build_session(total_retries: int = 3, backoff_factor: float = 0.5) -> Any:
     retry = Retry(
         total=total_retries,
         connect=total_retries,
-        read=0,  # a POST that timed out after sending may have been delivered: no blind resend
+        # A POST that timed out after sending may have been delivered: never resent. `False`, not 0: with 0,
+        # urllib3 wraps the read timeout in MaxRetryError and requests raises a ConnectionError, which reads
+        # as "never sent" and was retried (a duplicate agent reply in `make chaos`); False re-raises the read
+        # timeout itself, which requests raises as `ReadTimeout` (issue 17).
+        read=False,
         status=total_retries,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset({"GET", "POST", "PUT"}),

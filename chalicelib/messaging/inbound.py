@@ -11,6 +11,12 @@
 - A token Connect no longer accepts (`ChatGone` on send) is first renewed from the participant token: the
   chat goes on. Only when Connect says the chat ended is the session dropped (the old participant
   disconnected, never left open), a new chat started and the message delivered there.
+- One message of a customer at a time (a turn in the session store, under a lease): the redaction context
+  a message is redacted with includes the customer's previous message, and is stored, with a versioned
+  write, before anything is sent (a card number split over two messages in flight: issue 17). Waiting
+  for the turn is bounded; then the answer is 503 and Meta retries.
+- Only what can reach the agent is redacted: each text is cut first to 8 x 1,024 characters, outside any
+  number, with a visible note (issue 17: redacting 1 MB whole took 79 s).
 - Concurrent first messages start ONE chat: one request wins the conditional start, the others wait
   (briefly) for it and then send on it; a crashed start is taken over after its lease.
 - Transient failures release the claim and propagate, so Meta's retry delivers the message once;
@@ -20,13 +26,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from chalicelib.logs import get_logger, log_event
 from chalicelib.messaging import content_notes
-from chalicelib.messaging.connect.chat import ChatGone, client_token, split_for_connect
+from chalicelib.messaging.connect.chat import TEXT_LIMIT, ChatGone, client_token, split_for_connect
 from chalicelib.messaging.deadline import DEFAULT_DEADLINE_SECONDS, Deadline
 from chalicelib.messaging.errors import MessagingError, PermanentError, TransientError
 from chalicelib.messaging.meta.address import CustomerAddress
@@ -47,6 +55,7 @@ from chalicelib.messaging.meta.webhook import (
 from chalicelib.messaging.once import Once
 from chalicelib.messaging.ports import AgentChat, AttachmentForwarder, ChoiceMemory, Dedupe, Sessions, TextRedactor
 from chalicelib.messaging.store.sessions import SESSION_MARGIN_SECONDS, ChatSession, CustomerRecord, CustomerState
+from chalicelib.messaging.text_units import utf16_prefix, utf16_units
 from chalicelib.redaction.redactor import RedactionContext, RedactionUnavailable
 
 DEDUPE_SCOPE = "inbound"
@@ -55,6 +64,10 @@ DISPLAY_NAMES = {"messenger": "Messenger customer", "instagram": "Instagram cust
 # Attachments relayed as files; everything else (links, posts, stickers, locations) is words for the agent.
 MEDIA_TYPES = frozenset({"image", "video", "audio", "file"})
 MAX_TEXT_PIECES = 8  # 8 x 1024 chars reach the agent; the rest is cut with a visible note
+TRUNCATION_NOTE = "\n[message truncated]"  # no digit: it can never complete a number
+MAX_CONTEXT_ATTEMPTS = 4  # versioned writes of the redaction context lost to another message, then 503
+TURN_POLL_SECONDS = (0.05, 0.1, 0.2, 0.4)  # waits between attempts at the customer's turn (then the last)
+START_POLL_ATTEMPTS = 200  # bound on the start loop's rounds, whatever the clocks say
 
 _log = get_logger("messaging.inbound")
 
@@ -79,6 +92,8 @@ class InboundMessages:
         sleep: Callable[[float], None] = time.sleep,
         start_lease_seconds: float = 30.0,
         start_wait_seconds: float = 4.0,
+        turn_wait_seconds: float = 5.0,
+        reorder_seconds: float = 1.0,
         location_precision: str = "none",
         choices: ChoiceMemory | None = None,
     ):
@@ -92,6 +107,8 @@ class InboundMessages:
         self._sleep = sleep
         self._start_lease = start_lease_seconds
         self._start_wait = start_wait_seconds
+        self._turn_wait = turn_wait_seconds
+        self._reorder = reorder_seconds
         self._location_precision = location_precision
         self._choices = choices
 
@@ -112,9 +129,38 @@ class InboundMessages:
     def _deliver_once(self, event: CustomerMessage, deadline: Deadline) -> Outcome:
         key = message_key(event)
         outcome = self._once.run(
-            key, lambda: self._deliver_or_reject(event, key, deadline), _completion, busy="message_in_progress"
+            key, lambda: self._in_turn(event, key, deadline), _completion, busy="message_in_progress"
         )
         return Outcome("duplicate", event.kind) if outcome is None else outcome
+
+    def _in_turn(self, event: CustomerMessage, key: str, deadline: Deadline) -> Outcome:
+        """Deliver while holding the customer's turn, taken in the order the customer sent the messages
+        (Meta's timestamps): the second half of a split card number is redacted with the context its first
+        half stored, even when the second webhook arrives first. A message sent less than
+        `reorder_seconds` ago first waits that long, so one sent just before it can queue. Every wait is
+        bounded by a number of attempts (never by a clock alone: tests freeze clocks) and by the webhook
+        call's deadline; then 503, and Meta retries."""
+        channel = event.origin.channel
+        customer_id = CustomerAddress.of(event.origin).customer_id
+        holder = uuid.uuid4().hex
+        sent_at_ms = event.origin.timestamp_ms
+        self._sessions.queue_for_turn(channel, customer_id, holder, sent_at_ms, self._clock())
+        try:
+            settle = min(self._reorder, sent_at_ms / 1000 + self._reorder - self._clock(), deadline.remaining())
+            if settle > 0:
+                self._sleep(settle)
+            for pause in _pauses(self._turn_wait):
+                if self._sessions.take_turn(channel, customer_id, holder, self._clock(), self._start_lease, sent_at_ms):
+                    break
+                if pause is None or deadline.expired():
+                    raise TransientError("customer_busy")
+                self._sleep(pause)
+            return self._deliver_or_reject(event, key, deadline)
+        finally:
+            try:
+                self._sessions.give_back_turn(channel, customer_id, holder)
+            except MessagingError as problem:  # the lease runs out on its own; the delivery's answer matters more
+                log_event(_log, "turn_give_back_failed", logging.WARNING, reason=problem.reason)
 
     def _deliver_or_reject(self, event: CustomerMessage, key: str, deadline: Deadline) -> Outcome:
         try:
@@ -128,22 +174,47 @@ class InboundMessages:
         channel = event.origin.channel
         customer_id = CustomerAddress.of(event.origin).customer_id
         record = self._sessions.customer(channel, customer_id, self._clock())
-        texts, context = self._redact(event, record)
+        redacted = self._redact(event, key, record)
 
         session, fresh = self._ready_session(channel, customer_id, key, record)
+        session, texts = self._store_context(event, key, session, redacted)
         try:
             self._send(session, event, texts, key, deadline)
         except ChatGone as gone:
             if fresh:
                 raise PermanentError("chat_refused", gone.code) from None
             session = self._recover(session, gone, channel, customer_id, key)
+            session, texts = self._store_context(event, key, session, redacted)
             try:
                 self._send(session, event, texts, key, deadline)
             except ChatGone as again:
                 raise PermanentError("chat_refused", again.code) from None
-
-        self._sessions.touch(session, self._clock(), context.to_item())
         return Outcome("delivered", event.kind, session.contact_id)
+
+    def _store_context(
+        self, event: CustomerMessage, key: str, session: ChatSession, redacted: _Redacted
+    ) -> tuple[ChatSession, list[str]]:
+        """Store the context after this message BEFORE anything is sent, over the version it was redacted
+        with. Another message of this customer stored its context meanwhile (a turn whose lease ran out):
+        read it, redact again, store again; a bounded number of times, then 503."""
+        for _ in range(MAX_CONTEXT_ATTEMPTS):
+            if redacted.version == session.redaction_version and self._sessions.store_redaction(
+                session, self._clock(), redacted.after.to_item(), key, redacted.before.to_item()
+            ):
+                after = replace(
+                    session, redaction=redacted.after.to_item(), redaction_version=session.redaction_version + 1
+                )
+                return after, redacted.texts
+            record = self._sessions.customer(session.channel, session.customer_id, self._clock())
+            if record is None or record.session is None or record.session.contact_id != session.contact_id:
+                raise TransientError("session_changed")
+            session = replace(
+                record.session,
+                connection_token=session.connection_token,
+                connection_expires_at=session.connection_expires_at,
+            )
+            redacted = self._redact(event, key, record)
+        raise TransientError("redaction_context_contended")
 
     def _recover(self, session: ChatSession, gone: ChatGone, channel: str, customer_id: str, key: str) -> ChatSession:
         """Connect refused the ConnectionToken. It may only have expired (Connect's Expiry is shorter than
@@ -167,21 +238,24 @@ class InboundMessages:
             log_event(_log, "chat_disconnect_skipped", contact_id=session.contact_id, reason=problem.reason)
         self._sessions.end_contact(session.contact_id, self._clock())
 
-    def _redact(self, event: CustomerMessage, record: CustomerRecord | None) -> tuple[list[str], RedactionContext]:
+    def _redact(self, event: CustomerMessage, key: str, record: CustomerRecord | None) -> _Redacted:
         """Every customer word goes through the redactor before Connect; the context carries over
-        between messages of one chat (e.g. "my card number is" ... "4111 ...")."""
-        context = RedactionContext.from_item(record.session.redaction if record and record.session else None)
+        between messages of one chat (e.g. "my card number is" ... "4111 ..."). Only what can reach the
+        agent is redacted: each text is cut first (issue 17: redacting 1 MB whole took 79 s)."""
+        session = record.session if record is not None else None
+        before = RedactionContext.from_item(session.redaction_for(key) if session is not None else None)
+        context = before
         texts = []
         for text in self._as_chosen(event, record) or _customer_texts(event, self._location_precision):
             try:
-                redaction = self._redactor.redact(text, context, self._clock())
+                redaction = self._redactor.redact(truncated(text), context, self._clock())
             except RedactionUnavailable:
                 raise TransientError("redaction_unavailable") from None
             context = redaction.context
             if redaction.changed:
                 log_event(_log, "customer_text_redacted", entities=dict(redaction.entity_counts))
             texts.append(redaction.text)
-        return texts, context
+        return _Redacted(texts, before, context, session.redaction_version if session is not None else 0)
 
     def _as_chosen(self, event: CustomerMessage, record: CustomerRecord | None) -> list[str]:
         """A bare number answering the numbered list the customer was last offered: the option itself, as
@@ -220,7 +294,7 @@ class InboundMessages:
     ) -> tuple[ChatSession, bool]:
         """The customer's chat with a valid connection, started if needed; `fresh` when started here."""
         deadline = time.monotonic() + self._start_wait
-        while True:
+        for _ in range(START_POLL_ATTEMPTS):
             now = self._clock()
             if record is not None and record.state is CustomerState.ACTIVE and record.session is not None:
                 try:
@@ -231,8 +305,11 @@ class InboundMessages:
                     recovering = True
                     log_event(_log, "chat_gone", contact_id=record.session.contact_id, error=gone.code, stage="connect")
                     self._abandon(record.session)
-            elif record is None or record.state is CustomerState.ENDED or record.start_lease_expired(now):
-                # A start that crashed is taken over with ITS token: Connect then returns the same contact.
+            elif record is None or record.state is not CustomerState.ACTIVE or record.start_lease_expired(now):
+                # A start that failed or crashed is taken over with ITS token: Connect then returns the same
+                # contact. This runs in the customer's turn (`_in_turn`), so a chat still `starting` is no
+                # other live attempt's: it is taken over at once, not after its lease (before: 503s for up to
+                # 30 s after a Connect call failed during a start; p99 32 s in `make chaos`).
                 taken_over = (
                     record.start_token if record is not None and record.state is CustomerState.STARTING else None
                 )
@@ -245,6 +322,7 @@ class InboundMessages:
             else:
                 self._sleep(0.05)
             record = self._sessions.customer(channel, customer_id, self._clock())
+        raise TransientError("chat_starting")  # bounded whatever the clocks do (a frozen test clock, say)
 
     def _connected(self, session: ChatSession, now: float) -> ChatSession:
         """The session with a ConnectionToken that will not expire mid-call (renewed from the
@@ -292,6 +370,27 @@ class InboundMessages:
         return session
 
 
+@dataclass(frozen=True)
+class _Redacted:
+    texts: list[str]
+    before: RedactionContext  # the context the texts were redacted with
+    after: RedactionContext  # the context after them
+    version: int  # the stored context's version `before` was read at
+
+
+def _pauses(total_seconds: float) -> Iterator[float | None]:
+    """The waits between attempts at a customer's turn: growing, summing to about `total_seconds`, then None
+    (give up). A finite sequence: the number of attempts is bounded whatever the clocks and sleeps do."""
+    waited = 0.0
+    for index in range(1000):
+        pause = TURN_POLL_SECONDS[min(index, len(TURN_POLL_SECONDS) - 1)]
+        if waited + pause > total_seconds:
+            break
+        waited += pause
+        yield pause
+    yield None
+
+
 def _completion(outcome: Outcome) -> str:
     """What the dedupe log records: `delivered`, or the reason the message was rejected for good."""
     return outcome.reason if outcome.result == "rejected" else outcome.result
@@ -335,6 +434,39 @@ def _attachment_words(attachment: Attachment, channel: str, location_precision: 
     if attachment.url or attachment.title:
         return content_notes.link(attachment.type, attachment.url, attachment.title)
     return content_notes.unsupported(channel)
+
+
+_NUMBER_SEPARATORS = frozenset(" -./,:\u00a0")
+_SEPARATOR_WINDOW = 3  # "4111 - 1111": more separators than this end a number
+
+
+def truncated(text: str, limit: int = MAX_TEXT_PIECES * TEXT_LIMIT) -> str:
+    """At most `limit` UTF-16 units (note included), cut outside any number. A cut through a card number
+    would leave a fragment the detectors cannot validate, shown to the agent unmasked: when the cut falls
+    in a number, it moves back before the whole run of digits and separators (at most `limit` steps:
+    linear). The redactor then sees only what can reach the agent (issue 17)."""
+    if len(text) <= limit // 2 or utf16_units(text) <= limit:
+        return text
+    cut = len(utf16_prefix(text, limit - len(TRUNCATION_NOTE)))
+    if _splits_a_number(text, cut):
+        while cut > 0 and (text[cut - 1].isdigit() or text[cut - 1] in _NUMBER_SEPARATORS):
+            cut -= 1
+    log_event(_log, "customer_text_truncated", length=len(text), kept=cut)
+    return text[:cut] + TRUNCATION_NOTE
+
+
+def _splits_a_number(text: str, cut: int) -> bool:
+    """A digit before the cut (past at most a few separators) and a digit or letter after it (likewise):
+    "4111 1111|1111", "4111 |1111", "DE89|3704", "12/|28"."""
+    left = cut - 1
+    while left >= 0 and cut - left <= _SEPARATOR_WINDOW and text[left] in _NUMBER_SEPARATORS:
+        left -= 1
+    if left < 0 or not text[left].isdigit():
+        return False
+    right = cut
+    while right < len(text) and right - cut < _SEPARATOR_WINDOW and text[right] in _NUMBER_SEPARATORS:
+        right += 1
+    return right < len(text) and text[right].isalnum()
 
 
 def _bounded(text: str) -> str:

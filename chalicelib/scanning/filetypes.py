@@ -138,6 +138,10 @@ def sniff(head: bytes) -> Kind:
         return Kind.WAV
     if head[4:8] == b"ftyp":
         return _iso_media(head)
+    if b"%PDF-" in head[:1024]:
+        # Readers accept the header anywhere in the first KiB (a comment line before it is common): such
+        # a file is a PDF to them, so it is one here (and a `.txt` that hides one is a type mismatch).
+        return Kind.PDF
     if looks_like_text(head):
         return Kind.TEXT
     return Kind.UNKNOWN
@@ -181,4 +185,18 @@ def is_polyglot(kind: Kind, head: bytes, tail: bytes) -> bool:
         return False  # zips are checked end to end by zipdir.py; text is checked byte by byte
     if kind is not Kind.PDF and b"%PDF-" in head[:1024]:
         return True  # Acrobat accepts a PDF header anywhere in the first KiB
+    if kind is Kind.OLE:
+        # Office 2007+ keeps a theme (a whole zip) inside .doc/.xls streams: its end record is somewhere in
+        # the file, never at its end, since streams fill whole sectors. Only an end record that closes
+        # the file exactly (with its comment) makes the file a zip to unzip, Java and Office.
+        return _zip_end_closes(tail)
     return b"PK\x05\x06" in tail  # a zip's end record: unzip and Office open the file as a zip
+
+
+def _zip_end_closes(tail: bytes) -> bool:
+    at = tail.rfind(b"PK\x05\x06")
+    while at >= 0:
+        if at + 22 <= len(tail) and at + 22 + int.from_bytes(tail[at + 20 : at + 22], "little") == len(tail):
+            return True
+        at = tail.rfind(b"PK\x05\x06", 0, at)
+    return False

@@ -72,7 +72,7 @@ def _image(job: Inspection) -> Reason:
         return Reason.CLEAN_UNMODERATED  # MODERATION_ENABLED=false: type and structure only
     try:
         if not fits:
-            raise Rejected(Reason.IMAGE_UNSUPPORTED)
+            raise Rejected(Reason.IMAGE_UNSUPPORTED, "Heic" if job.kind is Kind.HEIC else "SizeOrPixels")
         result = job.moderator.moderate(job.bucket, job.key, job.version)
     except Rejected as rejected:
         if rejected.reason is Reason.IMAGE_UNSUPPORTED and job.settings.allow_unsupported_images:

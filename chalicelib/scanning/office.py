@@ -171,4 +171,17 @@ def _judge_relationships(root: Any) -> None:
         if kind.endswith(("/oleobject", "/afchunk")):  # altChunk imports RTF/HTML, objects and all
             raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT)
         if element.get("TargetMode", "").strip().lower() == "external" and not kind.endswith(_EXTERNAL_OK):
+            if kind.endswith("/image") and _is_local_file(element.get("Target", "")):
+                continue  # a picture linked from the author's own disk: Office shows a placeholder here
             raise Rejected(Reason.OFFICE_EXTERNAL_RELATIONSHIP)
+
+
+def _is_local_file(target: str) -> bool:
+    """`file:///C:/...` or `file://localhost/...`: this machine, never a network share (a UNC host such as
+    `file://attacker/share` makes Windows send the user's NTLM hash, so it stays a rejection)."""
+    lowered = target.strip().lower()
+    for prefix in ("file:///", "file://localhost/"):
+        if lowered.startswith(prefix):
+            rest = lowered[len(prefix) :]
+            return not rest.startswith(("/", "\\")) and not any(mark in rest for mark in ("\\\\", "//", "%5c"))
+    return False

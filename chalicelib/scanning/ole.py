@@ -6,8 +6,12 @@ Rejected: VBA projects (`Macros`, `_VBA_PROJECT_CUR`, `VBA` storages), Excel 4.0
 sheets declared in the workbook globals, embedded OLE objects (`ObjectPool`, `MBD*`,
 `\x01Ole10Native`), and encryption (an encrypted OOXML package is a compound file too).
 Word 97 DDE fields are found by their field-begin mark followed by `DDE` in the document text.
-PowerPoint 97 keeps its VBA project inside the main stream, announced by a VBAInfo container
-record ([MS-PPT] RT_VbaInfo 0x03FF holding RT_VbaInfoAtom 0x0400), which is searched for there.
+Encrypted Word and PowerPoint 97 files (RC4 / CryptoAPI) are recognised by the FIB's fEncrypted flag
+and the `EncryptedSummary` stream: nothing in them can be inspected.
+PowerPoint 97 keeps its VBA project and its embedded OLE objects and packages inside the main stream
+([MS-PPT] records), so that stream's record tree is walked: a VbaInfo container (RT_VbaInfo 0x03FF,
+whose header carries recInstance 1 in real files), an ExOleEmbed / ExOleLink container or an
+ExOleObjStg (the compressed storage of an object or of the VBA project) is a rejection.
 """
 
 from __future__ import annotations
@@ -29,10 +33,20 @@ _BLOCK = 256 * 1024
 _MAX_BLOCKS = 32  # 8 MiB of cache at most
 _BOUNDSHEET, _FILEPASS, _EOF = 0x0085, 0x002F, 0x000A
 _GLOBALS_SCAN_LIMIT = 4 * 1024 * 1024
-# VbaInfoContainer header (recVer 0xF, type 0x03FF, length 0x14) followed by the VbaInfoAtom header.
+# [MS-PPT] record types that mean active or embedded content inside the PowerPoint Document stream.
+_PPT_VBA_INFO, _PPT_EX_OLE_OBJ_STG = 0x03FF, 0x1011
+_PPT_OBJECT_RECORDS = frozenset(
+    {
+        0x0FCC,  # RT_ExternalOleEmbed
+        0x0FCE,  # RT_ExternalOleLink
+        0x0FC3,  # RT_ExternalOleObjectAtom
+        _PPT_EX_OLE_OBJ_STG,  # RT_ExternalOleObjectStg: an object's (or the VBA project's) storage
+    }
+)
+_PPT_MAX_RECORDS = 2_000_000
+_FIB_FLAGS_OFFSET, _FIB_ENCRYPTED = 0x0A, 0x0100
 # Word 97 marks a field's code with 0x13 (begin) ... 0x14 (separator); text is cp1252 or UTF-16LE.
 _DOC_DDE_FIELD = re.compile(rb"(?i)\x13[ \t]*dde|\x13\x00(?:[ \t]\x00)*[dD]\x00[dD]\x00[eE]\x00")
-_PPT_VBA_INFO = b"\x0f\x00\xff\x03\x14\x00\x00\x00\x02\x00\x00\x04\x0c\x00\x00\x00"
 
 
 class _CachedReader(io.RawIOBase):
@@ -107,7 +121,7 @@ def inspect(source: ByteSource, extension: str) -> None:
 
 def _judge_paths(paths: list[list[str]], extension: str) -> None:
     top = {path[0] for path in paths}
-    if "encryptedpackage" in top or "encryptioninfo" in top:
+    if "encryptedpackage" in top or "encryptioninfo" in top or "encryptedsummary" in top:
         raise Rejected(Reason.OFFICE_ENCRYPTED)
     if any(_MACRO_STORAGES.intersection(path) for path in paths):
         raise Rejected(Reason.OFFICE_MACROS)
@@ -139,10 +153,32 @@ def _judge_workbook_globals(ole: Any) -> None:
 
 
 def _judge_presentation(ole: Any) -> None:
-    if _PPT_VBA_INFO in ole.openstream("PowerPoint Document").read():
-        raise Rejected(Reason.OFFICE_MACROS, "PptVba")
+    judge_ppt_records(ole.openstream("PowerPoint Document").read())
+
+
+def judge_ppt_records(data: bytes) -> None:
+    """Walk the record tree (containers have recVer 0xF and are entered, atoms are skipped): linear, no recursion."""
+    offset, seen = 0, 0
+    while offset + 8 <= len(data):
+        ver_instance, record_type, length = struct.unpack_from("<HHI", data, offset)
+        seen += 1
+        if seen > _PPT_MAX_RECORDS:
+            raise Rejected(Reason.OFFICE_MALFORMED, "PptRecords")
+        if record_type == _PPT_VBA_INFO:
+            raise Rejected(Reason.OFFICE_MACROS, "PptVba")
+        if record_type in _PPT_OBJECT_RECORDS:
+            raise Rejected(Reason.OFFICE_EMBEDDED_OBJECT, "PptOle")
+        if ver_instance & 0x000F == 0x000F:
+            offset += 8  # a container: its children follow its header
+        else:
+            offset += 8 + length
 
 
 def _judge_word_fields(ole: Any) -> None:
-    if _DOC_DDE_FIELD.search(ole.openstream("WordDocument").read()):
+    document = ole.openstream("WordDocument").read()
+    if len(document) >= _FIB_FLAGS_OFFSET + 2 and (
+        struct.unpack_from("<H", document, _FIB_FLAGS_OFFSET)[0] & _FIB_ENCRYPTED
+    ):
+        raise Rejected(Reason.OFFICE_ENCRYPTED, "Fib")
+    if _DOC_DDE_FIELD.search(document):
         raise Rejected(Reason.OFFICE_DDE)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.windows import windows
 
 if TYPE_CHECKING:
+    from chalicelib.scanning.pdf_crypt import Security, StreamDecryptor
     from chalicelib.scanning.source import ByteSource
 
 _DELIMS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
@@ -73,9 +75,12 @@ class _NameScanner:
     def __init__(self) -> None:
         self.encrypted = False
 
-    def scan(self, data: bytes, matches: Iterable[re.Match[bytes]]) -> None:
+    def scan(self, data: bytes, matches: Iterable[re.Match[bytes]], strings: _Strings | None = None) -> None:
+        """`strings`: `data` is the file itself, where an object header tells where strings are."""
         for match in matches:
             name = decode_name(match.group(1))
+            if (name in _ALWAYS or name in _WITH_VALUE) and strings is not None and strings.inside(match.start()):
+                continue  # text such as `(https://en.wikipedia.org/wiki/JavaScript)`: no reader sees a name
             reason = _ALWAYS.get(name)
             if reason is not None:
                 raise Rejected(reason)
@@ -92,21 +97,33 @@ class _NameScanner:
 class _ObjectStream:
     """Inflates one object stream as its bytes pass by, scanning what comes out."""
 
-    def __init__(self, names: _NameScanner, budget: list[int]):
+    def __init__(
+        self, names: _NameScanner, budget: list[int], declared: bool = True, decryptor: StreamDecryptor | None = None
+    ) -> None:
         self._inflater = zlib.decompressobj()
+        self._decryptor = decryptor
+        self._declared = declared
+        self._broken = False
         self._names = names
         self._budget = budget  # [bytes still allowed to inflate], shared by all object streams
         self._pending = b""
 
     @property
     def done(self) -> bool:
-        return self._inflater.eof
+        return self._inflater.eof or self._broken
 
     def feed(self, data: bytes) -> None:
-        while data and not self._inflater.eof:
+        if self._decryptor is not None and not self.done:
+            data = self._decryptor.update(data)
+        while data and not self.done:
             try:
                 out = self._inflater.decompress(data, _CHUNK)
             except zlib.error:
+                if not self._declared:
+                    # Found by its content only (a page's drawing commands also begin with numbers) and damaged
+                    # further on: a reader inflates no more of it than we did, and what came out was scanned.
+                    self._broken = True
+                    return
                 raise Rejected(Reason.PDF_UNREADABLE_STREAM) from None
             data = self._inflater.unconsumed_tail
             self._budget[0] -= len(out)
@@ -123,20 +140,31 @@ class _ObjectStream:
 
 def inspect(source: ByteSource, *, allow_encrypted: bool, max_inflated: int) -> None:
     """Raise Rejected unless the PDF is free of active content."""
+    from chalicelib.scanning import pdf_crypt
+
+    try:
+        security = pdf_crypt.find_security(source)  # encrypted, yet opens without a password: inspect it
+    except Rejected:
+        if not allow_encrypted:
+            raise
+        security = None
     names = _NameScanner()
     budget = [max_inflated]
     active: _ObjectStream | None = None
     fed_upto = 0  # absolute offset up to which `active` has been fed
-    tail = b""
     for window in windows(source.stream(0, None, _CHUNK), keep=_KEEP, context=_DICT_LOOKBACK):
         data, base = window.data, window.base
-        names.scan(data, window.matches(_NAME))
+        names.scan(data, window.matches(_NAME), _Strings(data))
         for match in window.matches(_STREAM):
             if data[max(match.start() - 3, 0) : match.start()] == b"end":
                 continue
             if active is not None and not active.done:
-                raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
-            active = _open_object_stream(data, match.start(), match.end(), names, budget)
+                # An object stream that began in an earlier window ends before this keyword: finish it first.
+                _feed(active, data, base, fed_upto, upto=match.start())
+                fed_upto = max(fed_upto, base + match.start())
+                if not active.done:
+                    raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
+            active = _open_object_stream(data, match.start(), match.end(), names, budget, security)
             fed_upto = base + match.end()
             if active is not None:
                 _feed(active, data, base, fed_upto, upto=window.limit)
@@ -145,14 +173,12 @@ def inspect(source: ByteSource, *, allow_encrypted: bool, max_inflated: int) -> 
             end = len(data) if window.final else window.limit
             _feed(active, data, base, fed_upto, upto=end)
             fed_upto = base + end
-        if window.final:
-            tail = data[-1024:]
     if active is not None and not active.done:
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Truncated")
-    if names.encrypted and not allow_encrypted:
+    if names.encrypted and security is None and not allow_encrypted:
         raise Rejected(Reason.PDF_ENCRYPTED)
-    if b"%%EOF" not in tail:
-        raise Rejected(Reason.PDF_MALFORMED, "NoEOF")
+    # No `%%EOF` check: every reader opens a PDF without it (truncated downloads, some generators), and
+    # what it would guard against, data after the end, is scanned like the rest.
 
 
 def _feed(stream: _ObjectStream, data: bytes, base: int, fed_upto: int, upto: int) -> None:
@@ -162,7 +188,7 @@ def _feed(stream: _ObjectStream, data: bytes, base: int, fed_upto: int, upto: in
 
 
 def _open_object_stream(
-    data: bytes, keyword_at: int, data_at: int, names: _NameScanner, budget: list[int]
+    data: bytes, keyword_at: int, data_at: int, names: _NameScanner, budget: list[int], security: Security | None = None
 ) -> _ObjectStream | None:
     """An inflater for the stream starting at `data_at` if it is an object stream, else None.
 
@@ -176,16 +202,30 @@ def _open_object_stream(
     declared = b"/ObjStm" in dictionary
     if declared and (_OPAQUE_FILTERS.search(dictionary) or b"/DecodeParms" in dictionary):
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "Filter")
+    sample = data[data_at : data_at + 1024]
+    numbers = _object_numbers(data, keyword_at) if security is not None else None
+    if security is not None and numbers is not None:
+        sample = security.decryptor(*numbers).update(sample)
     try:
-        first = zlib.decompressobj().decompress(data[data_at : data_at + 1024], 64)
+        first = zlib.decompressobj().decompress(sample, 64)
     except zlib.error:
         first = None
     if first is not None and _OBJECT_STREAM_HEADER.match(first):
-        return _ObjectStream(names, budget)
+        decryptor = security.decryptor(*numbers) if security is not None and numbers is not None else None
+        return _ObjectStream(names, budget, declared, decryptor)
     if declared and b"/Filter" in dictionary:
         # Declared and compressed, yet not an inflatable object stream: encrypted, or built to hide.
         raise Rejected(Reason.PDF_UNREADABLE_STREAM, "NotInflatable")
     return None
+
+
+def _object_numbers(data: bytes, keyword_at: int) -> tuple[int, int] | None:
+    """Number and generation of the object whose `stream` keyword is at `keyword_at` (its decryption key)."""
+    last = _last(_OBJECT_HEADER.finditer(data, max(keyword_at - _DICT_LOOKBACK, 0), keyword_at))
+    if last is None:
+        return None
+    number, generation = last.group(0).split()[:2]
+    return int(number), int(generation)
 
 
 def _dictionary_before(data: bytes, keyword_at: int) -> bytes:
@@ -200,6 +240,83 @@ def _dictionary_before(data: bytes, keyword_at: int) -> bytes:
     if header < 0 or not _outside_strings_and_comments(lookback, header):
         return decode_name(lookback)
     return decode_name(lookback[header:])
+
+
+def _last(matches: Iterator[re.Match[bytes]]) -> re.Match[bytes] | None:
+    return next(iter(deque(matches, maxlen=1)), None)
+
+
+# Starts where a number starts: inside a run of digits re would retry every suffix (quadratic in the run).
+_OBJECT_HEADER = re.compile(rb"(?<![0-9])\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+obj(?![A-Za-z])")
+
+
+class _Strings:
+    """Whether a name lies inside a literal string `( ... )` of the object around it, lexed as a reader does.
+
+    Only a provable answer counts: the object's header must be within the lookback and begin its line (not a
+    fake one inside a comment or after a string), with no `endobj` or `stream` between it and the name.
+    Otherwise the name counts. Asked in increasing order within one window: each header is found once and its
+    object lexed once, resuming where the previous question stopped, so the work is linear in the window
+    (`work` counts the bytes lexed); lexing from the header at every name cost 4 KiB per name.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._headers = _OBJECT_HEADER.finditer(data)
+        self._next = next(self._headers, None)
+        self._header: re.Match[bytes] | None = None
+        self._provable = False
+        self._stop = 0  # the first `endobj` or `stream` after the header ends here
+        self._index = 0  # lexed up to here (absolute), with
+        self._depth = 0  # the string nesting depth there
+        self.work = 0
+
+    def inside(self, at: int) -> bool:
+        while self._next is not None and self._next.end() <= at:
+            self._enter(self._next)
+            self._next = next(self._headers, None)
+        header = self._header
+        if header is None or header.start() < at - _DICT_LOOKBACK or not self._provable or self._stop <= at:
+            return False
+        self._lex(at)
+        return self._depth > 0
+
+    def _enter(self, header: re.Match[bytes]) -> None:
+        data = self._data
+        self._header, self._index, self._depth = header, header.end(), 0
+        start = header.start()
+        floor = max(start - _DICT_LOOKBACK, 0)
+        while start > floor and data[start - 1] in b"\x00\t\x0c ":
+            start -= 1
+        self.work += header.start() - start
+        self._provable = start > floor and data[start - 1] in b"\r\n"
+        if self._provable:
+            limit = header.end() + _DICT_LOOKBACK + 8
+            ends = [
+                found + len(word)
+                for word in (b"endobj", b"stream")
+                if (found := data.find(word, header.end(), limit)) >= 0
+            ]
+            self._stop = min(ends, default=limit)
+
+    def _lex(self, at: int) -> None:
+        data, index, depth = self._data, self._index, self._depth
+        begun = index
+        while index < at:
+            byte = data[index]
+            if depth:
+                if byte == 0x5C:  # backslash escapes the next byte inside a string
+                    index += 2
+                    continue
+                depth += (byte == 0x28) - (byte == 0x29)
+            elif byte == 0x28:
+                depth = 1
+            elif byte == 0x25:  # a comment runs to the end of the line
+                breaks = (data.find(b"\n", index, at), data.find(b"\r", index, at))
+                index = min((i for i in breaks if i >= 0), default=at)
+            index += 1
+        self.work += max(index - begun, 0)
+        self._index, self._depth = index, depth
 
 
 def _outside_strings_and_comments(text: bytes, at: int) -> bool:

@@ -32,12 +32,15 @@ def inspect(source: ByteSource, work: list[int] | None = None) -> None:
     """`work`, when given, gets the instruction bytes examined added to its first item (tests count it)."""
     judged_until = 0  # absolute offset: instructions starting before it were part of a judged one
     examined = 0
-    for window in windows(source.stream(), keep=_KEEP):
-        for _ in window.matches(_OBJECT):
-            raise Rejected(Reason.RTF_OBJECT)
+    for window in windows(source.stream(), keep=_KEEP, context=_KEEP):
+        for match in window.matches(_OBJECT):
+            if _is_control_word(window.data, match.start(), window.base == 0):
+                raise Rejected(Reason.RTF_OBJECT)
         for match in window.matches(_FIELD_INSTRUCTION):
             if window.base + match.start() < judged_until:
                 continue  # nested in an instruction already judged: its text was part of that one
+            if not _is_control_word(window.data, match.start(), window.base == 0):
+                continue  # an escaped backslash, then the text `fldinst`
             text, end = _instruction_text(window.data, match.end())
             examined += end - match.end()
             judged_until = window.base + end
@@ -45,6 +48,19 @@ def inspect(source: ByteSource, work: list[int] | None = None) -> None:
                 raise Rejected(Reason.RTF_FIELD_CODE)
     if work is not None:
         work[0] += examined
+
+
+def _is_control_word(data: bytes, backslash_at: int, from_file_start: bool) -> bool:
+    """A backslash starts a control word unless it is itself escaped (the RTF specification writes the
+    word as text after an escaped backslash): an odd run of backslashes ending here is a control word, an
+    even one is text. A run reaching back past what we hold cannot be counted, so it counts as a control
+    word (fail closed). A run is walked once per match and precedes one match only: linear in the file."""
+    index = backslash_at - 1
+    while index >= 0 and data[index] == 0x5C:
+        index -= 1
+    if index < 0 and not from_file_start:
+        return True
+    return (backslash_at - index - 1) % 2 == 0
 
 
 def _instruction_text(data: bytes, start: int) -> tuple[bytes, int]:

@@ -1,11 +1,11 @@
 """Use case: a FILE_SCANNER event -> APPROVED or REJECTED, with one decision log line.
 
 Order of checks, cheapest first: the event's shape, extension and size; the object's real size
-(from the opening ranged GET of its first bytes); then the antivirus engine when it reads the bytes
-(clamd: the whole object streamed, so a known malware is named as such whatever else is wrong with
-the file); its true type from the first bytes and its tail; the structure check for that type, which
-reads only what it needs; last the antivirus engine whose verdict arrives on its own (GuardDuty's
-object tag, which the other checks' time lets arrive). Any exception, AWS error or missed
+(from the opening ranged GET of its first bytes); its true type from the first bytes and its tail; the
+structure check for that type, which reads only what it needs. An antivirus engine that reads the bytes
+(clamd: the whole object streamed) runs beside the type and structure checks, and its rejection wins, so
+a known malware is named as such whatever else is wrong with the file. An engine whose verdict arrives on
+its own (GuardDuty's object tag) is asked last, which gives it the other checks' time. Any exception, AWS error or missed
 deadline is a rejection: Connect deletes a rejected file, so failing closed loses nothing that
 cannot be sent again, while failing open could deliver malware to an agent.
 
@@ -101,21 +101,28 @@ class AttachmentScanner:
         head, tail = head_and_tail(opened, HEAD_BYTES, TAIL_BYTES)
         source = Prefetched(opened, head, tail)
         antivirus = self._antivirus
+        streaming = None
         if antivirus is not None and not getattr(antivirus, "runs_last", False):
-            antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
-        kind = self._true_type(request.extension, head, tail, progress)
-        job = Inspection(
-            source=source,
-            kind=kind,
-            extension=request.extension,
-            head=head,
-            settings=self._settings,
-            moderator=self._moderator,
-            bucket=request.bucket,
-            key=request.key,
-            version=source.version_id,
-        )
-        reason = INSPECTORS[kind](job)
+            streaming = _Concurrent(
+                lambda: antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
+            )
+        try:
+            kind = self._true_type(request.extension, head, tail, progress)
+            job = Inspection(
+                source=source,
+                kind=kind,
+                extension=request.extension,
+                head=head,
+                settings=self._settings,
+                moderator=self._moderator,
+                bucket=request.bucket,
+                key=request.key,
+                version=source.version_id,
+            )
+            reason = INSPECTORS[kind](job)
+        finally:
+            if streaming is not None:
+                streaming.result(deadline)  # its rejection (malware first) wins over the structure check's
         if antivirus is not None and getattr(antivirus, "runs_last", False):
             antivirus.check(source, deadline, request.bucket, request.key, source.version_id)
         deadline.check()  # a verdict reached after the deadline was not heard by Connect anyway
@@ -156,6 +163,29 @@ class AttachmentScanner:
         if is_polyglot(kind, head, tail):
             raise Rejected(Reason.POLYGLOT)
         return kind
+
+
+class _Concurrent:
+    """The engine's whole-object stream runs beside the structure checks (each has its own ranged GET), so a
+    large file costs the longer of the two, not their sum. Only reads: abandoning it at the deadline is harmless."""
+
+    def __init__(self, work: Callable[[], None]):
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), name="antivirus-stream", daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the deciding thread, which fails closed on it
+            self._error = exc
+
+    def result(self, deadline: Deadline) -> None:
+        self._thread.join(max(deadline.remaining(), 0.0))
+        if self._thread.is_alive():
+            raise Rejected(Reason.DEADLINE_EXCEEDED, "Antivirus")
+        if self._error is not None:
+            raise self._error
 
 
 def _log_safe(detail: str | None) -> str | None:

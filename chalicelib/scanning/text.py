@@ -37,7 +37,14 @@ _FIRST_CELL = re.compile(rb"(?:\xef\xbb\xbf)?" + _CELL_START)
 _KEEP = 128 * 1024
 
 
+# Excel opens a `.csv` whose first record is `ID;` as SYLK, whose formulas (`;E...` fields, e.g.
+# `C;Y1;X1;EEXEC("calc")`) never start with `=`: a SYLK file is judged as a formula carrier whole.
+_SYLK = b"ID;"
+
+
 def inspect(source: ByteSource, *, check_formulas: bool) -> None:
+    if check_formulas and source.read(0, len(_SYLK)) == _SYLK:
+        raise Rejected(Reason.CSV_FORMULA, "Sylk")
     head = source.read(0, 2)
     chunks: Iterable[bytes] = source.stream()
     if head in UTF16_BOMS:

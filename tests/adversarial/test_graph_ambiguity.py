@@ -83,3 +83,47 @@ def test_a_part_that_timed_out_is_not_resent_and_the_rest_goes_on():
         again = world.relay.handle_event(event)  # SNS delivers it again anyway
         assert not again.retry
         assert len(world.sent()) == 2  # part 1 once (unconfirmed), part 2 once
+
+
+def test_a_real_read_timeout_through_the_retrying_session_is_unconfirmed_and_sent_once():
+    """`make chaos` found it: through the real urllib3 stack (not `responses`, which raises ReadTimeout
+    itself), `Retry(read=0)` turned a read timeout into MaxRetryError, which requests raises as a
+    ConnectionError: `graph_unreachable`, transient, and Lambda's retry sent the reply a second time."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posts = []
+    answered = threading.Event()
+
+    class SlowGraph(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            posts.append(self.path)  # delivered; the answer comes after the client's read timeout
+            answered.wait(2)
+            body = b'{"recipient_id": "123", "message_id": "m"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowGraph)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        graph = MessengerClient(
+            f"http://127.0.0.1:{server.server_address[1]}/v25.0",
+            lambda refresh=False, account=None: ("token", "app-secret"),
+            session=build_session(backoff_factor=0),
+            timeout=(2.0, 0.2),
+            sleep=lambda s: None,
+        )
+        result = graph.send_text("123", "hello", Delivery("RESPONSE"))
+    finally:
+        answered.set()
+        server.shutdown()
+        server.server_close()
+    assert not result.delivered and result.reason == UNCONFIRMED
+    assert len(posts) == 1  # never resent

@@ -284,6 +284,7 @@ SAMPLE = {
             def save(self, item):
                 self._db.put_item(TableName="t", Item=item)
                 self._db.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": item}}])
+                return item.query                   # a value read, though named like an operation
 
             def purge(self, key):                   # nothing calls it
                 self._db.delete_item(TableName="t", Key=key)

@@ -24,6 +24,8 @@ class MemorySessions:
         self._lock = threading.Lock()
         self.customers: dict[tuple[str, str], CustomerRecord] = {}
         self.contacts: dict[str, tuple[str, str, int, bool]] = {}
+        self.turns: dict[tuple[str, str], tuple[str, float]] = {}
+        self.queued: dict[tuple[str, str], dict[str, int]] = {}
 
     def customer(self, channel, customer_id, now):
         return self.customers.get((channel, customer_id))
@@ -66,8 +68,47 @@ class MemorySessions:
         updated = replace(session, connection_token=connection_token, connection_expires_at=expires_at)
         return updated if self._replace_session(updated) else None
 
-    def touch(self, session, at, redaction):
-        self._replace_session(replace(session, last_customer_message_at=at, redaction=dict(redaction)))
+    def store_redaction(self, session, at, redaction, message="", before=None):
+        """Written only over the version `session` was read with, like the real store."""
+        from chalicelib.messaging.store.sessions import message_digest
+
+        with self._lock:
+            current = self.customers.get((session.channel, session.customer_id))
+            if current is None or current.session is None or current.session.contact_id != session.contact_id:
+                return False
+            if current.session.redaction_version != session.redaction_version:
+                return False
+            stored = replace(
+                current.session,
+                last_customer_message_at=at,
+                redaction=dict(redaction),
+                redaction_version=session.redaction_version + 1,
+                redaction_by=message_digest(message) if message else "",
+                redaction_before=dict(before or {}),
+            )
+            self.customers[(session.channel, session.customer_id)] = replace(current, session=stored)
+            return True
+
+    def queue_for_turn(self, channel, customer_id, holder, sent_at_ms, now):
+        with self._lock:
+            self.queued.setdefault((channel, customer_id), {})[holder] = sent_at_ms
+
+    def take_turn(self, channel, customer_id, holder, now, lease_seconds, sent_at_ms=0):
+        with self._lock:
+            held = self.turns.get((channel, customer_id))
+            if held is not None and held[0] != holder and held[1] >= now:
+                return False
+            queued = self.queued.get((channel, customer_id), {})
+            if any((sent, other) < (sent_at_ms, holder) for other, sent in queued.items() if other != holder):
+                return False
+            self.turns[(channel, customer_id)] = (holder, now + lease_seconds)
+            return True
+
+    def give_back_turn(self, channel, customer_id, holder):
+        with self._lock:
+            self.queued.get((channel, customer_id), {}).pop(holder, None)
+            if self.turns.get((channel, customer_id), ("",))[0] == holder:
+                del self.turns[(channel, customer_id)]
 
     def end_contact(self, initial_contact_id, now=None):
         with self._lock:

@@ -208,7 +208,25 @@ def test_presigned_put_rejection_is_permanent_and_answered(relay):
     assert relay.relay(Session.session, Attachment("image", CDN), "token-11") == "attachment_put_rejected"
 
 
-def test_the_file_is_named_by_us_never_after_the_url(relay):
+def test_a_customer_file_keeps_its_name_made_safe_and_its_real_extension(relay):
+    url = "https://cdn.fbsbx.test/v/t59/123_x/Q3%20r%C3%A9sum%C3%A9%3Cb%3E.csv?_nc_cat=1&sig=canary"
+    relay._allowed = relay._allowed | {"csv"}  # the instance allows CSV (Connect's default list does)
+    relay.web.get(url, body=b"name,total\r\n=cmd|' /C calc'!A0,1\r\n")
+    relay.web.put(UPLOAD, status=200)
+    expect_upload(relay, content_type="text/csv", size=len(b"name,total\r\n=cmd|' /C calc'!A0,1\r\n"))
+    relay.relay(Session.session, Attachment("file", url), "token-13")
+    start = [c for c in relay.calls if c[0] == "StartAttachmentUpload"][0][1]
+    # a CSV stays a CSV, so the scanner judges its formulas exactly as it does the agent's copy
+    assert start["AttachmentName"] == "Q3 r_sum_b.csv"
+    relay.web.get(url.replace(".csv", ".pdf"), body=PNG)  # the bytes decide the extension, not the name
+    relay.web.put(UPLOAD, status=200)
+    expect_upload(relay)
+    relay.relay(Session.session, Attachment("file", url.replace(".csv", ".pdf")), "token-14")
+    start = [c for c in relay.calls if c[0] == "StartAttachmentUpload"][-1][1]
+    assert start["AttachmentName"] == "Q3 r_sum_b.png"
+
+
+def test_images_are_named_by_us_never_after_the_url(relay):
     relay.web.get(CDN, body=PNG)
     relay.web.put(UPLOAD, status=200)
     expect_upload(relay)

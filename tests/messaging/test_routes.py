@@ -174,7 +174,7 @@ def test_a_batch_is_processed_in_order_and_only_customer_messages_reach_connect(
     response = post(messenger, body)
     assert response.status_code == 200 and response.body == b"EVENT_RECEIVED"
     kinds = {i["pk"]["S"].split("#")[0] for i in table_items()}
-    assert kinds == {"customer", "contact", "dedupe"}
+    assert kinds == {"customer", "contact", "dedupe", "turn"}  # turn: the customer's turn (store/sessions.py)
 
 
 def test_standby_entries_are_ignored(messenger):

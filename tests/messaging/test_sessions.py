@@ -130,7 +130,7 @@ def test_update_connection_and_touch(db):
     _start(store, _session())
     updated = store.update_connection(_session(), "ctoken-2", NOW + 100)
     assert updated.connection_token == "ctoken-2"
-    store.touch(updated, NOW + 50, {"card_context_until": 9})
+    assert store.store_redaction(updated, NOW + 50, {"card_context_until": 9})
 
     current = store.customer("messenger", "psid-1", NOW).session
     assert current.connection_token == "ctoken-2"
@@ -144,7 +144,7 @@ def test_update_connection_of_a_replaced_session_is_refused(db):
     _start(store, _session())
     store.end_contact("contact-1", NOW)
     assert store.update_connection(_session(), "ctoken-2", NOW + 100) is None
-    store.touch(_session(), NOW, {})  # silently ignored
+    assert not store.store_redaction(_session(), NOW, {})  # refused: not the current chat
     assert store.customer("messenger", "psid-1", NOW).state is CustomerState.ENDED
 
 
@@ -178,3 +178,36 @@ def test_missing_table_is_a_configuration_error(db):
     with pytest.raises(ConfigurationError) as info:
         store.customer("messenger", "psid-1", NOW)
     assert info.value.code == "ResourceNotFoundException"
+
+
+def test_a_customer_turn_is_held_by_one_holder_until_given_back_or_its_lease_runs_out(db):
+    store = SessionStore(db, SESSIONS_TABLE)
+    assert store.take_turn("messenger", "psid-1", "a", NOW, 30)
+    assert store.take_turn("messenger", "psid-1", "a", NOW + 1, 30)  # its own retried write
+    assert not store.take_turn("messenger", "psid-1", "b", NOW + 1, 30)
+    store.give_back_turn("messenger", "psid-1", "b")  # not b's: left alone
+    assert not store.take_turn("messenger", "psid-1", "b", NOW + 2, 30)
+    assert store.take_turn("messenger", "psid-1", "b", NOW + 32, 30)  # a crashed: its lease ran out
+    store.give_back_turn("messenger", "psid-1", "a")  # a, late: does not release b's turn
+    assert not store.take_turn("messenger", "psid-1", "c", NOW + 33, 30)
+    store.give_back_turn("messenger", "psid-1", "b")
+    assert store.take_turn("messenger", "psid-1", "c", NOW + 33, 30)
+
+
+def test_the_turn_goes_to_the_message_sent_first(db):
+    store = SessionStore(db, SESSIONS_TABLE)
+    store.queue_for_turn("messenger", "psid-1", "late", 2000, NOW)  # its webhook came first
+    assert store.take_turn("messenger", "psid-1", "late", NOW, 30, 2000)  # nobody sent before it: goes
+    store.give_back_turn("messenger", "psid-1", "late")
+    store.queue_for_turn("messenger", "psid-1", "second", 3000, NOW)
+    store.queue_for_turn("messenger", "psid-1", "first", 2500, NOW + 0.1)
+    assert not store.take_turn("messenger", "psid-1", "second", NOW + 1, 30, 3000)  # "first" was sent before
+    assert store.take_turn("messenger", "psid-1", "first", NOW + 1, 30, 2500)
+    store.give_back_turn("messenger", "psid-1", "first")
+    assert store.take_turn("messenger", "psid-1", "second", NOW + 2, 30, 3000)
+    store.give_back_turn("messenger", "psid-1", "second")
+    store.queue_for_turn("messenger", "psid-1", "crashed", 1000, NOW + 2)  # never gives back
+    assert not store.take_turn("messenger", "psid-1", "third", NOW + 3, 30, 4000)
+    assert store.take_turn("messenger", "psid-1", "third", NOW + 33, 30, 4000)  # its entry is stale by now
+    turn = [i for i in table_items() if i["pk"]["S"].startswith("turn#")][0]
+    assert set(turn) <= {"pk", "kind", "q", "v", "holder", "lease_until", "expires_at"}  # no message text

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from chalicelib.scanning import rtf, text
+from chalicelib.scanning import pdf, pdf_crypt, rtf, text
 from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.source import MemorySource
 from tests.scanning import files
@@ -117,3 +117,43 @@ def test_utf16_content_types_without_a_dtd_are_still_read():
     body = original.split("?>", 1)[1] if original.startswith("<?xml") else original
     data = f'<?xml version="1.0" encoding="UTF-16"?>{body}'.encode("utf-16")
     assert decide("a.docx", _replace_member(package, "[Content_Types].xml", data)).reason is Reason.CLEAN
+
+
+# ------------------------------------------------------------------------------------------------ PDF
+
+
+def strings_work(data: bytes) -> tuple[int, list[bool]]:
+    """Ask, for every name in `data` in order (as the scan does), whether it lies inside a string."""
+    strings = pdf._Strings(data)
+    answers = [strings.inside(match.start()) for match in pdf._NAME.finditer(data)]
+    return strings.work, answers
+
+
+@pytest.mark.parametrize("size", [16 * 1024, 256 * 1024])
+def test_names_inside_strings_are_lexed_once(size):
+    """Lexing from the object's header at every name cost 4 KiB of Python per name (seconds per 256 KiB)."""
+    obj = b"1 0 obj\n<< /T (" + b"/JavaScript " * 300 + b") >>\nendobj\n"
+    data = b"%PDF-1.4\n" + obj * (size // len(obj))
+    work, answers = strings_work(data)
+    assert all(answers) and len(answers) >= size // 16
+    assert work <= len(data)
+    assert decide("a.pdf", data).reason is Reason.CLEAN
+
+
+def test_a_run_of_digits_is_not_rescanned_by_the_object_header_pattern():
+    digits = b"1" * 65536
+    assert pdf._OBJECT_HEADER.pattern.startswith(rb"(?<![0-9])")
+    assert pdf._OBJECT_HEADER.search(digits + b" 0 obj").start() == 0
+    assert pdf._OBJECT_HEADER.search(b"x" + digits) is None
+
+
+def test_an_encryption_dictionary_is_read_once_per_window(monkeypatch):
+    """Nested `5 0 obj<<` headers made every one read up to 64 KiB of dictionary: 36 s for a 64 KiB file."""
+    reads = []
+    original = pdf_crypt._balanced_dict
+    monkeypatch.setattr(pdf_crypt, "_balanced_dict", lambda data, start: reads.append(start) or original(data, start))
+    count = 64 * 1024 // 11
+    data = b"%PDF-1.4\n" + b"5 0 obj<<" * count + b">>" * count + b"\ntrailer << /Encrypt 5 0 R >>\n%%EOF\n"
+    with pytest.raises(Rejected):
+        pdf_crypt.find_security(MemorySource(data))
+    assert len(reads) <= 2  # the one window, and the trailer's edges

@@ -132,8 +132,8 @@ def test_flagged_image_is_rejected_and_clean_one_approved():
 def test_images_rekognition_cannot_take_follow_the_policy():
     fake = FakeModerator(None)
     for name, data in (("tiny.png", files.png(20, 20)), ("tiny.jpg", files.jpeg(50, 4000)), ("p.heic", files.heic())):
-        assert decide(name, data, fake).reason is Reason.IMAGE_UNSUPPORTED
-        assert decide(name, data, fake, SCAN_UNSUPPORTED_IMAGES="allow").reason is Reason.CLEAN_UNMODERATED
+        assert decide(name, data, fake).reason is Reason.CLEAN_UNMODERATED  # the default: HEIC photos must pass
+        assert decide(name, data, fake, SCAN_UNSUPPORTED_IMAGES="reject").reason is Reason.IMAGE_UNSUPPORTED
     assert fake.calls == []  # never sent to Rekognition
 
 

@@ -8,7 +8,8 @@ def test_defaults_are_the_safe_choices():
     config = scanner_settings()
     assert "pdf" in config.allowed_extensions and "exe" not in config.allowed_extensions
     assert config.max_bytes == 20 * 1024 * 1024
-    assert not (config.allow_encrypted_pdf or config.allow_csv_formulas or config.allow_unsupported_images)
+    assert not (config.allow_encrypted_pdf or config.allow_csv_formulas)
+    assert config.allow_unsupported_images  # HEIC and tiny images: unmoderated, still type/structure/antivirus checked
     assert config.moderation_enabled
     assert dict(config.moderation_categories) == {
         "Explicit": 80.0,

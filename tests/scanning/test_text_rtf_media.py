@@ -111,3 +111,16 @@ def test_csv_formula_far_from_its_leading_sign_is_found():
     cell = "-" + "1" * 40000 + "+cmd|' /C calc'!A0"
     data = files.csv("a,b", "x," + "y" * (1024 * 1024 - 200) + ",z", "x," + cell)
     assert decide("a.csv", data).reason is Reason.CSV_FORMULA
+
+
+def test_an_escaped_backslash_before_a_control_word_name_is_text():
+    # The RTF specification itself writes `\\object` (an escaped backslash, then the word) as text.
+    assert decide("spec.rtf", files.rtf(r"\pard The \\object control word\par")).reason is Reason.CLEAN
+    assert decide("spec.rtf", files.rtf(r"\pard \\\object")).reason is Reason.RTF_OBJECT  # odd run: a control word
+    assert decide("spec.rtf", files.rtf("\\pard " + "\\" * 20001 + "object")).reason is Reason.RTF_OBJECT
+
+
+def test_sylk_presented_as_csv_is_rejected():
+    sylk = b'ID;PWXL;N;E\r\nC;Y1;X1;K0;EEXEC("calc.exe")\r\nE\r\n'
+    assert decide("data.csv", sylk).reason is Reason.CSV_FORMULA
+    assert decide("data.csv", b"ID,name\r\n1,Ana\r\n").reason is Reason.CLEAN  # a CSV whose first column is ID

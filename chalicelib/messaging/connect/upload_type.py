@@ -47,6 +47,7 @@ DOC = UploadType("doc", "application/msword")
 XLS = UploadType("xls", "application/vnd.ms-excel")
 PPT = UploadType("ppt", "application/vnd.ms-powerpoint")
 TXT = UploadType("txt", "text/plain")
+CSV = UploadType("csv", "text/csv")
 
 # Executables, archives and unknown bytes have no entry: they are refused.
 _BY_KIND = {
@@ -116,3 +117,21 @@ def _legacy_office(file: BinaryIO) -> UploadType | None:
                 return named
         tail = window[-overlap:]
     return None
+
+
+def customer_file_name(url: str, kind: UploadType) -> tuple[str, UploadType] | None:
+    """The customer's own file name from Meta's CDN URL (its last path segment), made safe, with the
+    extension of what the bytes are; None when the URL names no file. A text file the customer named `.csv`
+    stays a CSV, so the scanner judges it as one (spreadsheet formulas), exactly as it would the agent's copy.
+    """
+    import re
+    from urllib.parse import unquote, urlsplit
+
+    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    stem, dot, extension = segment.rpartition(".")
+    if not dot or not stem:
+        return None
+    if kind is TXT and extension.lower() == "csv":
+        kind = CSV
+    safe = re.sub(r"[^A-Za-z0-9 ._()-]+", "_", stem).strip(" ._")[:80]
+    return (f"{safe}.{kind.extension}", kind) if safe else None

@@ -238,6 +238,10 @@ class MessengerClient:
             # resent (the whole SNS event used to be retried, and the customer got the message twice):
             # the part is recorded as unconfirmed and the rest of the message goes on (issue 17).
             return UNCONFIRMED_STATUS, None
+        except requests.ConnectionError as exc:
+            if _read_timed_out(exc):  # a session whose Retry wraps the read timeout: the same ambiguity
+                return UNCONFIRMED_STATUS, None
+            raise GraphUnavailable("graph_unreachable") from None
         except requests.RequestException:
             raise GraphUnavailable("graph_unreachable") from None
         try:
@@ -250,6 +254,14 @@ class MessengerClient:
         if self._session is None:
             self._session = build_session()
         return self._session
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    """True when a ConnectionError is urllib3's MaxRetryError around a read timeout (sent, unanswered)."""
+    from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+
+    reason = exc.args[0] if exc.args else None
+    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, ReadTimeoutError)
 
 
 def _classify(status: int, payload: Any) -> SendResult | GraphUnavailable:

@@ -35,8 +35,15 @@ class Table:
         request = _expressions(condition=condition, values=values)
         return self._conditional("PutItem", Item=_encode_item(item), **request)
 
-    def update(self, pk: str, expression: str, values: Mapping[str, Any], condition: str | None) -> bool:
-        request = _expressions(update=expression, condition=condition, values=values)
+    def update(
+        self,
+        pk: str,
+        expression: str,
+        values: Mapping[str, Any],
+        condition: str | None,
+        names: Mapping[str, str] | None = None,
+    ) -> bool:
+        request = _expressions(update=expression, condition=condition, values=values, names=names)
         return self._conditional("UpdateItem", Key={"pk": {"S": pk}}, **request)
 
     def delete(self, pk: str, condition: str, values: Mapping[str, Any]) -> bool:
@@ -103,7 +110,10 @@ def _only_condition_failures(exc: Any) -> bool:
 
 
 def _expressions(
-    update: str | None = None, condition: str | None = None, values: Mapping[str, Any] | None = None
+    update: str | None = None,
+    condition: str | None = None,
+    values: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Request fields for an update/condition expression. DynamoDB refuses unused names and values,
     so only those the expressions mention are sent."""
@@ -113,8 +123,10 @@ def _expressions(
         request["UpdateExpression"] = update
     if condition:
         request["ConditionExpression"] = condition
-    if "#state" in text:
-        request["ExpressionAttributeNames"] = {"#state": "state"}
+    attribute_names = {"#state": "state", **(names or {})}
+    used_names = {key: value for key, value in attribute_names.items() if _mentions(text, key)}
+    if used_names:
+        request["ExpressionAttributeNames"] = used_names
     used = {key: value for key, value in (values or {}).items() if _mentions(text, key)}
     if used:
         request["ExpressionAttributeValues"] = _encode_item(used)
