@@ -681,6 +681,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             _nino,
             context=context("UK_NATIONAL_INSURANCE_NUMBER"),
             min_digits=6,
+            shape=nino_shape,
             gate=(_LETTERS_DIGITS,),
         ),
         # 9 digits, or 4-4-1 as the check printed on a cheque groups it ("0711-0130-7").
@@ -969,21 +970,25 @@ class DetectorSet:
 class RunShape:
     """What a message's digit runs hold, worked out once for the detectors that ask (`Detector.shape`)."""
 
-    __slots__ = ("glued", "groups", "windows")
+    __slots__ = ("glued", "groups", "short", "windows")
 
     def __init__(self, runs: list[tuple[int, str]], digits: int):
         """`digits`: how many the text holds outside what a claiming detector found."""
         self.groups: set[int] = set()  # the lengths of the runs' digit groups
         self.windows: set[int] = set()  # digits in consecutive groups of one run, _MIN_WINDOW to _MAX_WINDOW
+        self.short = 0  # digits in runs of at most 6 digits
         in_runs = 0
         for _, run in runs:
             if run.isdigit():  # one group ("4111111111111111")
                 self.groups.add(len(run))
                 self.windows.add(len(run))
                 in_runs += len(run)
+                self.short += len(run) if len(run) <= 6 else 0
                 continue
             lengths = list(map(len, _GROUP.findall(run)))
-            in_runs += sum(lengths)
+            total = sum(lengths)
+            in_runs += total
+            self.short += total if total <= 6 else 0
             self.groups.update(lengths)
             if len(run) < _MIN_WINDOW:
                 continue
@@ -1009,6 +1014,12 @@ def holds_window(count: int) -> Callable[[RunShape], bool]:
         return count in shape.windows
 
     return holds
+
+
+def nino_shape(shape: RunShape) -> bool:
+    """A NINO's six digits are glued to its letters ("AB123456C") or are whole runs between them ("AB 12 34 56 C",
+    "AZ 123 456 A"): runs of at most six digits, and glued digits, hold six between them."""
+    return shape.glued + shape.short >= 6
 
 
 def dvla_shape(shape: RunShape) -> bool:
