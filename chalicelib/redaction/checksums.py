@@ -24,12 +24,18 @@ def digits_of(value: str) -> str:
 _NON_DIGITS = re.compile(r"[^0-9]+")
 
 
-_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, minus 9 above 9
+# Each ASCII digit's byte -> that digit doubled, minus 9 above 9, as a number (not a digit character).
+_LUHN_DOUBLED = bytes.maketrans(b"0123456789", bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9]))
 
 
 def luhn_ok(digits: str) -> bool:
-    """Every second digit from the right doubled (a table, not arithmetic: ~3x faster than a loop)."""
-    return (sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))) % 10 == 0
+    """Every second digit from the right doubled. Over the bytes, with a table: `sum` of a bytes object adds the
+    byte values in C (~3x faster than `int` per digit). Anything but ASCII digits is not Luhn-valid."""
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    raw = digits.encode("ascii")
+    plain = raw[-1::-2]
+    return (sum(plain) - 48 * len(plain) + sum(raw[-2::-2].translate(_LUHN_DOUBLED))) % 10 == 0
 
 
 # Issuer ranges (prefix ranges, inclusive) and the PAN lengths each issues (docs/reference/pii-validation.md#iin),
@@ -150,11 +156,18 @@ def iban_ok(compact: str) -> bool:
     bban = _iban_bban(compact[:2])
     if bban is None or not bban.match(compact[4:]):
         return False
-    # ISO 7064 mod 97-10: country and check digits moved to the end, letters read as 10..35.
-    return int((compact[4:] + compact[:4]).translate(_IBAN_LETTERS)) % 97 == 1
+    # ISO 7064 mod 97-10: country and check digits moved to the end, letters read as 10..35. Most BBANs are all
+    # digits: then only the country code has letters to read (a `translate` costs ~5x more).
+    bban_digits, check_digits = compact[4:], compact[2:4]
+    if bban_digits.isdigit() and check_digits.isdigit():
+        number = bban_digits + _LETTER_VALUES[compact[0]] + _LETTER_VALUES[compact[1]] + check_digits
+    else:
+        number = (bban_digits + compact[:4]).translate(_IBAN_LETTERS)
+    return int(number) % 97 == 1
 
 
-_IBAN_LETTERS = {ord(letter): str(value) for value, letter in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
+_LETTER_VALUES = {letter: str(value) for value, letter in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
+_IBAN_LETTERS = {ord(letter): value for letter, value in _LETTER_VALUES.items()}
 
 
 @cache  # keyed by two letters: at most 676 entries, never a number

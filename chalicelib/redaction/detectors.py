@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
+from chalicelib.redaction.normalize import digit_count
 from chalicelib.redaction.spans import Coverage
 from chalicelib.redaction.widening import widen_all
 
@@ -39,9 +40,9 @@ class Detection(NamedTuple):
 def words(*phrases: str) -> re.Pattern:
     """A case-insensitive pattern matching any phrase as whole words (spaces match any whitespace).
 
-    The phrases are factored by common prefixes (`_prefix_tree`): with six languages' words a plain alternation
+    The phrases are factored by common prefixes (`languages.prefix_tree`): with six languages' words a plain alternation
     costs twice as much per search."""
-    return re.compile(rf"(?<![a-z0-9])(?:{_prefix_tree(phrases)})(?![a-z0-9])", re.IGNORECASE)
+    return re.compile(rf"(?<![a-z0-9])(?:{lang.prefix_tree(phrases)})(?![a-z0-9])", re.IGNORECASE)
 
 
 def always(_value: str) -> Verdict:
@@ -73,9 +74,12 @@ class Detector:
     worded: bool = False  # `patterns` match only right after a context word: their NEEDS_CONTEXT is met already
     # Words saying a number is something else ("invoice", "tracking"): a shape-only VALID then needs a context word.
     labels: re.Pattern | None = None
-    # The entity holds exactly this many digits, in consecutive groups of one digit run: a message without such
-    # a run (a card's 4-4-4-4 never sums to 9) skips the detector. 0: no such rule.
-    window_digits: int = 0
+    # What the message's digit runs must hold (`RunShape`, worked out once per message): e.g. consecutive groups
+    # of exactly 9 digits for an SSN (a card's 4-4-4-4 never sums to 9). None: no such rule.
+    shape: Callable[[RunShape], bool] | None = None
+    # Its detections are whole, checksum-validated numbers (IBANs): it runs first, and the detectors after it read
+    # the digit runs without them ("DE89 3704 ... 00 4111 1111 1111 1111" then holds the card's run on its own).
+    claims: bool = False
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
@@ -194,22 +198,16 @@ class CardDetector(Detector):
                 break
         else:
             return found  # no run long enough to hold 12 digits: no word search needed
-        # In a chat message the whole message is the context: one search says whether a card word can back
-        # an uncertain window. Without one, only a window that starts its run and is card-shaped can match,
-        # so the Luhn sums of all the others are skipped (most long numbers are tracking or order ids).
-        worded = len(lowered) > WHOLE_MESSAGE_CONTEXT or (
-            self.context is not None and self.context.search(lowered) is not None
-        )
+        words = _CardWords(self, lowered)
         for offset, run in runs:
             if len(run) >= 12:
                 groups = [(m.start() + offset, m.end() + offset, m.group()) for m in _GROUP.finditer(run)]
-                labelled = not worded and self.labels is not None and labelled_before(self.labels, lowered, offset)
                 alone = (
-                    not labelled
-                    and len(runs) == 1
-                    and _ONLY_PUNCTUATION.match(text[:offset] + text[offset + len(run) :])
+                    len(runs) == 1
+                    and _ONLY_PUNCTUATION.fullmatch(text, 0, offset) is not None
+                    and _ONLY_PUNCTUATION.fullmatch(text, offset + len(run)) is not None
                 )
-                self._windows(groups, lowered, text, found, worded, labelled, alone is not None)
+                self._windows(groups, lowered, text, found, words, offset, alone)
         return found
 
     def _windows(
@@ -218,12 +216,12 @@ class CardDetector(Detector):
         lowered: str,
         text: str,
         found: list[Detection],
-        worded: bool,
-        labelled: bool,
+        words: _CardWords,
+        offset: int,
         alone: bool,
     ) -> None:
         whole_message = len(lowered) <= WHOLE_MESSAGE_CONTEXT  # then `worded` is has_context's answer too
-        tiles = _card_tiling(groups, labelled)
+        tiles = _card_tiling(groups, lambda: words.labelled(offset))
         first = 0
         while first < len(groups):
             last = tiles.get(first)
@@ -231,7 +229,7 @@ class CardDetector(Detector):
                 found.append(Detection(self.entity_type, groups[first][0], groups[last][1], SCORE[VALID]))
                 first = last + 1
                 continue
-            if first and not worded:
+            if first and not words.worded():
                 return  # a window inside the run needs a word, and there is none
             candidates = []
             digits = ""
@@ -249,20 +247,54 @@ class CardDetector(Detector):
                 # of a known issuer, or Amex's and Diners' 4-6-5 / 4-6-4 grouping.
                 # Alone, any issuer but none starting with 0 (ISO's own industry digit: "0000 0000 0000 0000" is a
                 # placeholder; the legacy Maestro range 0604 needs a card word).
-                certain = (shaped and (not labelled or _unmistakable(groups[first : last + 1], digits))) or (
-                    not labelled and alone and last == len(groups) - 1 and len(digits) >= 14 and digits[0] != "0"
+                certain = (
+                    shaped and (_unmistakable(groups[first : last + 1], digits) or not words.labelled(offset))
+                ) or (
+                    alone
+                    and last == len(groups) - 1
+                    and len(digits) >= 14
+                    and digits[0] != "0"
+                    and not words.labelled(offset)
                 )
-                if not (certain or worded) or not check.luhn_ok(digits):
+                if not (certain or words.worded()) or not check.luhn_ok(digits):
                     continue
                 start, end = groups[first][0], groups[last][1]
-                if certain or (worded if whole_message else self.has_context(lowered, start, end)):
+                if certain or (words.worded() if whole_message else self.has_context(lowered, start, end)):
                     found.append(Detection(self.entity_type, start, end, SCORE[VALID if certain else NEEDS_CONTEXT]))
                     matched = last
                     break
             first = matched + 1 if matched is not None else first + 1
 
 
-def _card_tiling(groups: list[tuple[int, int, str]], labelled: bool) -> dict[int, int]:
+class _CardWords:
+    """What the message's words say of its numbers, each searched on first need only: a card-shaped number
+    (most cards typed) needs neither search."""
+
+    __slots__ = ("_detector", "_lowered", "_worded")
+
+    def __init__(self, detector: CardDetector, lowered: str):
+        self._detector = detector
+        self._lowered = lowered
+        self._worded: bool | None = None
+
+    def worded(self) -> bool:
+        """A card word can back an uncertain window. In a chat message the whole message is the context: one
+        search. Without one, only a window that starts its run and is card-shaped can match, so the Luhn sums
+        of all the others are skipped (most long numbers are tracking or order ids)."""
+        if self._worded is None:
+            context = self._detector.context
+            self._worded = len(self._lowered) > WHOLE_MESSAGE_CONTEXT or (
+                context is not None and context.search(self._lowered) is not None
+            )
+        return self._worded
+
+    def labelled(self, offset: int) -> bool:
+        """A label word ("IMEI", "invoice") names the number at `offset`, and no card word says otherwise."""
+        labels = self._detector.labels
+        return labels is not None and not self.worded() and labelled_before(labels, self._lowered, offset)
+
+
+def _card_tiling(groups: list[tuple[int, int, str]], labelled: Callable[[], bool]) -> dict[int, int]:
     """Cards typed back to back in one digit run ("4111 1111 1111 1111 5500 0000 0000 0004"): windows (first group
     -> last group) that cover the whole run, two or more, each of them card-shaped on its own (`_certain_shape`:
     a known issuer's length, grouped in fours or not at all, and Luhn). A tracking number in the same grouping
@@ -282,8 +314,8 @@ def _card_tiling(groups: list[tuple[int, int, str]], labelled: bool) -> dict[int
             if (
                 window_end[last + 1] >= 0
                 and _certain_shape(digits, True, len(groups[first][2]))
-                and (not labelled or _unmistakable(groups[first : last + 1], digits))
                 and check.luhn_ok(digits)
+                and (_unmistakable(groups[first : last + 1], digits) or not labelled())
             ):
                 window_end[first] = last  # ascending: the longest window wins
     if window_end[0] < 0:
@@ -313,7 +345,7 @@ def label_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
     """Label words followed by at most three words ("the phone's IMEI is", "l'IMEI du téléphone est") and then the
     end of the searched text, which is where the number starts."""
     return re.compile(
-        rf"(?<![^\W_])(?:{_prefix_tree(phrases)})(?![^\W_])(?:[^\w]+[^\W\d_]+){{0,3}}[^\w]*$", re.IGNORECASE
+        rf"(?<![^\W_])(?:{lang.prefix_tree(phrases)})(?![^\W_])(?:[^\w]+[^\W\d_]+){{0,3}}[^\w]*$", re.IGNORECASE
     )
 
 
@@ -321,7 +353,7 @@ _LABEL_REACH = 80  # characters before a number searched for its label
 
 
 # What may surround a number that is the whole message: "4111111111111111", "4111 1111 1111 1111." or "(…)".
-_ONLY_PUNCTUATION = re.compile(r"^[\s.,;:!?()\[\]'\"#-]*$")
+_ONLY_PUNCTUATION = re.compile(r"[\s.,;:!?()\[\]'\"#-]*")  # fullmatch, over the text before and after it
 
 
 def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str) -> bool:
@@ -355,9 +387,14 @@ class IbanDetector(Detector):
             if length is None:
                 continue
             body = _iban_body(length - 4).match(text, match.end())
-            if body is None or not all(map(_number_like, _IBAN_GROUPS.split(body.group().lstrip(_IBAN_SEPARATORS)))):
+            if body is None:
                 continue
-            if check.iban_ok(country + match.group(2) + _IBAN_GROUPS.sub("", body.group())):
+            written = body.group()
+            if written != written.upper() and not all(
+                map(_number_like, _IBAN_GROUPS.split(written.lstrip(_IBAN_SEPARATORS)))
+            ):
+                continue  # (no lower-case letter, the usual case: every group is number-like)
+            if check.iban_ok(country + match.group(2) + written.replace(" ", "").replace(".", "").replace("-", "")):
                 found.append(Detection(self.entity_type, match.start(), body.end(), SCORE[VALID]))
         return found
 
@@ -384,30 +421,19 @@ _DVLA_AT = re.compile(r"[A-Za-z][A-Za-z9]{4} ?\d{6} ?[A-Za-z9]{2}\d[A-Za-z0-9]{2
 
 
 @dataclass(frozen=True)
-class DriverDetector(Detector):
-    """Licences after a licence word (`patterns`, tried only when a `keyword_hints` word occurs), and DVLA numbers
-    anywhere: found from their six birth-date digits (a digit-first search, cheap on every message), the whole
-    shape then matched from five characters before them."""
-
-    keyword_hints: tuple[str, ...] = ()
+class DvlaDetector(Detector):
+    """DVLA numbers anywhere, no word needed: found from their six birth-date digits (a digit-first search), the
+    whole shape then matched from five characters before them, and its date checked."""
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         found: list[Detection] = []
-        for hint in self.keyword_hints:
-            if hint in lowered:
-                found = super().find(text, lowered, runs)
-                break
         for digits in _DVLA_DIGITS.finditer(text):
             offset = digits.start()
             start = offset - 6 if offset and text[offset - 1] == " " else offset - 5
             if start < 0 or (start > 0 and text[start - 1].isalnum()):
                 continue
             match = _DVLA_AT.match(text, start)
-            if (
-                match is not None
-                and check.dvla_ok(match.group().replace(" ", ""))
-                and not any(d.start <= match.start() < d.end for d in found)
-            ):
+            if match is not None and check.dvla_ok(match.group().replace(" ", "")):
                 found.append(Detection(self.entity_type, match.start(), match.end(), SCORE[VALID]))
         return found
 
@@ -476,7 +502,7 @@ def _account(value: str) -> Verdict:
 
 
 def _driver_id(value: str) -> Verdict:
-    """A value after a licence word (DVLA numbers: DriverDetector)."""
+    """A value after a licence word (DVLA numbers: DvlaDetector)."""
     return VALID if sum(ch.isdigit() for ch in value) >= 5 else None
 
 
@@ -587,7 +613,7 @@ _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 
 @cache
 def all_detectors(language: str = "en") -> tuple[Detector, ...]:
-    """Every local detector, in ENTITY_TYPES order, reading English and `language`'s words (languages.py).
+    """Every local detector, in ENTITY_TYPES order (DRIVER_ID has two: licence words, DVLA shape), reading English and `language`'s words (languages.py).
     Built on first use per language, not at import: compiling these patterns takes ~10 ms, which Lambdas that
     never redact (scanner, IVR) should not pay on cold start."""
     lang.check_language(language)
@@ -596,7 +622,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
         return words(*lang.context_words(kind, language))
 
     def keywords(kind: str) -> str:
-        return _alternation(lang.context_words(kind, language))
+        return lang.prefix_tree(lang.context_words(kind, language))
 
     def hints(*kinds: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(h for kind in kinds for h in lang.hints_of(lang.context_words(kind, language))))
@@ -606,6 +632,21 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
     # (see _ssn), while none, a mixed or an odd grouping ("911-701234") needs a context word.
     ssn_shape = re.compile(r"(?<![\w-])(?P<v>\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{3}[-. ]\d{6}|\d{5}[-. ]\d{4})(?![\w-])")
     labels = label_pattern(lang.label_words(language))
+
+    def nine_digits(kind: str, validate: Callable[[str], Verdict], pattern: re.Pattern) -> Detector:
+        """A 9-digit number read from the digit runs (SSN, ITIN, SIN, routing): `validate` says whether its
+        grouping suffices or a context word must back it; a label word says it is something else."""
+        return Detector(
+            kind,
+            (),
+            validate,
+            run_patterns=(pattern,),
+            min_digits=9,
+            context=context(kind),
+            labels=labels,
+            shape=holds_window(9),
+        )
+
     card = CardDetector(
         "CREDIT_DEBIT_NUMBER", (), context=context("CREDIT_DEBIT_NUMBER"), window=6, min_digits=12, labels=labels
     )
@@ -613,37 +654,14 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
 
     detectors = (
         card,
-        IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, gate=(_LETTERS_DIGITS,)),
-        Detector(
-            "SSN",
-            (),
-            _ssn,
-            run_patterns=(ssn_shape,),
-            min_digits=9,
-            context=context("SSN"),
-            labels=labels,
-            window_digits=9,
-        ),
-        Detector(
-            "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-            (),
-            _itin,
-            run_patterns=(ssn_shape,),
-            min_digits=9,
-            context=context("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER"),
-            labels=labels,
-            window_digits=9,
-        ),
+        IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, gate=(_LETTERS_DIGITS,), claims=True),
+        nine_digits("SSN", _ssn, ssn_shape),
+        nine_digits("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", _itin, ssn_shape),
         # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.
-        Detector(
+        nine_digits(
             "CA_SOCIAL_INSURANCE_NUMBER",
-            (),
             _sin,
-            min_digits=9,
-            run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),),
-            context=context("CA_SOCIAL_INSURANCE_NUMBER"),
-            labels=labels,
-            window_digits=9,
+            re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[-. ]?)\d{3}(?P=sep)\d{3})(?![\w-])"),
         ),
         Detector(
             "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
@@ -653,7 +671,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{3}(?P<sep>[- ]?)\d{3}(?P=sep)\d{4})(?![\w-])"),),
             context=context("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
             hints=hints("UK_NATIONAL_HEALTH_SERVICE_NUMBER"),
-            window_digits=10,
+            shape=holds_window(10),
         ),
         # 2-2-2 or 3-3 digit grouping ("AB 12 34 56 C", "AZ 123 456 A"); a prefix HMRC never allocates (its own
         # example "QQ 12 34 56 A") only with a context word.
@@ -663,18 +681,14 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             _nino,
             context=context("UK_NATIONAL_INSURANCE_NUMBER"),
             min_digits=6,
+            shape=nino_shape,
             gate=(_LETTERS_DIGITS,),
         ),
         # 9 digits, or 4-4-1 as the check printed on a cheque groups it ("0711-0130-7").
-        Detector(
+        nine_digits(
             "BANK_ROUTING",
-            (),
             _routing,
-            min_digits=9,
-            run_patterns=(re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),),
-            context=context("BANK_ROUTING"),
-            labels=labels,
-            window_digits=9,
+            re.compile(r"(?<![\w-])(?P<v>\d{9}|\d{4}(?P<sep>[-. ])\d{4}(?P=sep)\d)(?![\w-])"),
         ),
         # 8-17 digits where the message speaks of an account; or right after the word "account" itself.
         Detector(
@@ -695,14 +709,15 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             hints=hints("PASSPORT_NUMBER"),
             min_digits=5,
         ),
-        # A DVLA number anywhere (its shape holds a birth date: checked); other licences after a licence word.
-        DriverDetector(
+        # Licences after a licence word; and a DVLA number anywhere (its shape holds a birth date: checked).
+        Detector(
             "DRIVER_ID",
             (_keyword_value(keywords("DRIVER_ID"), r"[A-Za-z]{0,2}\d[\dA-Za-z-]{4,18}\b", filler),),
             _driver_id,
             min_digits=5,
-            keyword_hints=hints("DRIVER_ID"),
+            hints=hints("DRIVER_ID"),
         ),
+        DvlaDetector("DRIVER_ID", min_digits=7, shape=dvla_shape),
         Detector(
             "AWS_ACCESS_KEY",
             (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),),
@@ -716,19 +731,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             hints=hints("AWS_SECRET_KEY"),
             window=8,
         ),
-        Detector(
-            "CREDIT_DEBIT_CVV",
-            (
-                _keyword_value(keywords("CREDIT_DEBIT_CVV"), r"\d{3,4}(?!\d)", filler),
-                re.compile(
-                    r"(?<![\w/.-])(?P<v>\d{3,4})\s+(?:is|was|for|as|es|est|é|ist|è)\s+(?:(?:the|my|mi|mon|o|meu|"
-                    r"mein|il|mio)\s+)?(?:" + keywords("CREDIT_DEBIT_CVV") + r")\b",
-                    re.IGNORECASE,
-                ),
-            ),
-            hints=hints("CREDIT_DEBIT_CVV"),
-            min_digits=3,
-        ),
+        _short_code("CREDIT_DEBIT_CVV", r"\d{3,4}", 3, keywords("CREDIT_DEBIT_CVV"), hints("CREDIT_DEBIT_CVV"), filler),
         ExpiryDetector(
             "CREDIT_DEBIT_EXPIRY",
             (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
@@ -740,19 +743,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             weak=expiry_weak,
             card=card.context,
         ),
-        Detector(
-            "PIN",
-            (
-                _keyword_value(keywords("PIN"), r"\d{4,12}(?!\d)", filler),
-                re.compile(
-                    r"(?<![\w])(?P<v>\d{4,12})\s+(?:is|was|es|est|é|ist|è)\s+(?:(?:my|the|mi|mon|ma|o|meu|minha|"
-                    r"meine|il|mio)\s+)?(?:" + keywords("PIN") + r")\b",
-                    re.IGNORECASE,
-                ),
-            ),
-            hints=hints("PIN"),
-            min_digits=4,
-        ),
+        _short_code("PIN", r"\d{4,12}", 4, keywords("PIN"), hints("PIN"), filler),
         Detector(
             "PASSWORD",
             (
@@ -808,22 +799,40 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
             min_digits=7,
         ),
     )
-    assert tuple(d.entity_type for d in detectors) == ENTITY_TYPES
+    assert tuple(dict.fromkeys(d.entity_type for d in detectors)) == ENTITY_TYPES
     return detectors
 
 
-def _alternation(phrases: Iterable[str]) -> str:
-    return _prefix_tree(phrases)
+def _short_code(kind: str, value: str, digits: int, keywords: str, hints: tuple[str, ...], filler: str) -> Detector:
+    """A short code (CVV, PIN) right after its word ("cvv: 123", "PIN number 4821") or named just after it
+    ("123 is my CVV", "4821 es mi PIN")."""
+    return Detector(
+        kind,
+        (
+            _keyword_value(keywords, rf"{value}(?!\d)", filler),
+            re.compile(
+                rf"(?<![\w/.-])(?P<v>{value})\s+(?:{_NAMING_VERBS})\s+(?:(?:{_NAMING_ARTICLES})\s+)?(?:{keywords})\b",
+                re.IGNORECASE,
+            ),
+        ),
+        hints=hints,
+        min_digits=digits,
+    )
+
+
+# "123 is my CVV", "4821 es mi PIN", "123 est mon CVV", "4821 é o meu PIN", "4821 ist meine PIN", "123 è il mio CVV".
+_NAMING_VERBS = "is|was|for|as|es|est|é|ist|è"
+_NAMING_ARTICLES = "the|my|mi|mon|ma|o|meu|minha|mein|meine|il|mio"
 
 
 @cache
 def _filler(language: str) -> str:
     """Filler between a keyword and its value: "pin is 1234", "PIN number: 1234", "passeport n° X", "Nr. X"."""
-    fillers = _alternation(lang.filler_words(language))
+    fillers = lang.prefix_tree(lang.filler_words(language))
     return rf"(?:[\s:=#?.,'\"-]*(?:(?:{fillers})(?!\w)|=|:|#))*[\s:=#?.,'\"-]*"
 
 
-# (detector, its min digits, its hint words, its gate): what the per-message loop reads.
+# (detector, its min digits, its hint words, its gate, its run shape): what the per-message loop reads.
 _Step = tuple[Any, int, Any, Any, Any]
 
 
@@ -836,18 +845,28 @@ class DetectorSet:
     _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
     _digitless: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
     _any_hint: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _hint_starts: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _implied: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
     _unhinted: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
-        plan = tuple((d, d.min_digits, d.hints, d.gate, d.window_digits) for d in self.detectors)
-        hints = {hint for d in self.detectors for hint in d.hints}
+        ordered = sorted(self.detectors, key=lambda d: not d.claims)  # claiming detectors first
+        plan = tuple((d, d.min_digits, frozenset(d.hints), d.gate, d.shape) for d in ordered)
+        hints = {hint.lower() for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)
         object.__setattr__(self, "_digitless", tuple(step for step in plan if step[1] == 0))
-        # Most messages hold none of the hint words: one search over a prefix tree of all of them (~2x faster
-        # than testing each) leaves only the detectors that need no hint.
-        object.__setattr__(self, "_any_hint", re.compile(_prefix_tree(hints)) if hints else None)
+        # Every detector's hint words found in one pass (`_hints_in`), not each tested by each detector. Most
+        # messages hold none: one search over a prefix tree of all of them says so. Otherwise a look-ahead over
+        # the same tree, from there on, yields the longest hint starting at each position, and `_implied` adds
+        # the hints that are its prefixes ("exp" in "expiry").
+        tree = lang.prefix_tree(hints) if hints else None
+        object.__setattr__(self, "_any_hint", re.compile(tree) if tree else None)
+        object.__setattr__(self, "_hint_starts", re.compile(f"(?=({tree}))") if tree else None)
+        object.__setattr__(
+            self, "_implied", {word: frozenset(h for h in hints if word.startswith(h)) for word in hints}
+        )
         object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
 
     @classmethod
@@ -862,7 +881,9 @@ class DetectorSet:
     def detect(self, text: str) -> list[Detection]:
         return self.detect_scan(scan(text))
 
-    def detect_scan(self, message: Scan) -> list[Detection]:
+    def detect_scan(self, message: Scan, widened: bool = False) -> list[Detection]:
+        """The detections in `message`; `widened`: each grown over the rest of its number (widening.py), as
+        masking will grow it."""
         found = self._detect_once(message)
         if not found:  # most messages: nothing found, so no neighbour to unmask
             return found
@@ -875,8 +896,8 @@ class DetectorSet:
         # its neighbour is masked ("GB82 WEST ... 32 1 000000 12": a phone number after the IBAN). So redacting
         # redacted text never changes it. The masked text is judged as far as each mask will reach (widening.py),
         # or a group masking takes would still be read as part of a neighbouring number here.
+        reach = widen_all(found, message.text)
         for _ in range(_MAX_EXTRA_PASSES):
-            reach = widen_all(found, message.text)
             if not _digits_beside(message.text, reach):  # masking changes only neighbouring numbers
                 break
             covered = [(d.start, d.end) for d in reach]
@@ -890,7 +911,8 @@ class DetectorSet:
             if not new:
                 break
             found.extend(new)
-        return found
+            reach = widen_all(found, message.text)
+        return reach if widened else found
 
     def _detect_once(self, message: Scan) -> list[Detection]:
         """Each detector whose cheap preconditions hold: enough digits, one of its hint words, its gate
@@ -898,76 +920,129 @@ class DetectorSet:
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}
-        windows: dict[int, bool] = {}
+        shaped = None  # the RunShape of `runs`, worked out on first need
+        unclaimed = digits  # digits outside what a claiming detector found
+        present = None  # the hint words in the message, found on first need
+        claimed = None  # what a claiming detector found
         if not digits:
             plan = self._digitless
-        elif self._any_hint is None or self._any_hint.search(lowered) is None:
-            plan = self._unhinted
         else:
-            plan = self._plan
-        for detector, min_digits, hints, gate, window in plan:
+            present = self._hints_in(lowered)
+            plan = self._plan if present else self._unhinted  # most messages hold no hint word
+        for detector, min_digits, hints, gate, shape in plan:
             if digits < min_digits:
                 continue
-            if window:
-                if window not in windows:
-                    windows[window] = _has_window(runs, window)
-                if not windows[window]:
+            if shape is not None:
+                if shaped is None:
+                    shaped = RunShape(runs, unclaimed)
+                if not shape(shaped):
                     continue
-            if hints:  # a plain loop: any() over a generator costs ~10 % of the whole redaction
-                for hint in hints:
-                    if hint in lowered:
-                        break
-                else:
+            if hints:
+                if present is None:
+                    present = self._hints_in(lowered)
+                if present.isdisjoint(hints):
                     continue
-            if gate and not _gate_passes(gate, text, gates):
+            if gate and not _gate_passes(gate, text, gates, claimed):
                 continue
-            found.extend(detector.find(text, lowered, runs))
+            new = detector.find(text, lowered, runs)
+            if new:
+                found.extend(new)
+                if detector.claims:
+                    claimed = claimed or Coverage(len(text))
+                    for d in new:
+                        if not claimed.touches(d.start, d.end):  # (overlapping claims: their digits are counted)
+                            unclaimed -= digit_count(text[d.start : d.end])
+                        claimed.add(d.start, d.end)
+                    runs = uncovered_runs(runs, claimed)
+                    shaped, gates = None, {}
         return found
 
+    def _hints_in(self, lowered: str) -> set[str]:
+        present: set[str] = set()
+        first = self._any_hint.search(lowered) if self._any_hint is not None else None
+        if first is not None and self._hint_starts is not None:
+            for match in self._hint_starts.finditer(lowered, first.start()):
+                word = match.group(1)
+                present.update(self._implied.get(word, (word,)))  # (a hint with a space matches other spacing)
+        return present
 
-def _has_window(runs: list[tuple[int, str]], count: int) -> bool:
+
+class RunShape:
+    """What a message's digit runs hold, worked out once for the detectors that ask (`Detector.shape`)."""
+
+    __slots__ = ("glued", "groups", "short", "windows")
+
+    def __init__(self, runs: list[tuple[int, str]], digits: int):
+        """`digits`: how many the text holds outside what a claiming detector found."""
+        self.groups: set[int] = set()  # the lengths of the runs' digit groups
+        self.windows: set[int] = set()  # digits in consecutive groups of one run, _MIN_WINDOW to _MAX_WINDOW
+        self.short = 0  # digits in runs of at most 6 digits
+        in_runs = 0
+        for _, run in runs:
+            if run.isdigit():  # one group ("4111111111111111")
+                self.groups.add(len(run))
+                self.windows.add(len(run))
+                in_runs += len(run)
+                self.short += len(run) if len(run) <= 6 else 0
+                continue
+            lengths = list(map(len, _GROUP.findall(run)))
+            total = sum(lengths)
+            in_runs += total
+            self.short += total if total <= 6 else 0
+            self.groups.update(lengths)
+            if len(run) < _MIN_WINDOW:
+                continue
+            for first in range(len(lengths)):
+                total = 0
+                for length in lengths[first:]:
+                    total += length
+                    if total > _MAX_WINDOW:
+                        break
+                    if total >= _MIN_WINDOW:
+                        self.windows.add(total)
+        self.glued = digits - in_runs  # digits outside every run: glued to letters ("ES98", "MORGA753116SM9IJ")
+
+
+_MIN_WINDOW, _MAX_WINDOW = 9, 10
+
+
+def holds_window(count: int) -> Callable[[RunShape], bool]:
     """Some run holds consecutive digit groups of `count` digits in all ("123 45 6789", "0711-0130-7")."""
-    for _, run in runs:
-        if len(run) < count:
-            continue
-        lengths = [len(group) for group in _GROUP.findall(run)]
-        for first in range(len(lengths)):
-            total = 0
-            for length in lengths[first:]:
-                total += length
-                if total >= count:
-                    break
-            if total == count:
-                return True
-    return False
+    assert _MIN_WINDOW <= count <= _MAX_WINDOW
+
+    def holds(shape: RunShape) -> bool:
+        return count in shape.windows
+
+    return holds
 
 
-def _gate_passes(gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool]) -> bool:
+def nino_shape(shape: RunShape) -> bool:
+    """A NINO's six digits are glued to its letters ("AB123456C") or are whole runs between them ("AB 12 34 56 C",
+    "AZ 123 456 A"): runs of at most six digits, and glued digits, hold six between them."""
+    return shape.glued + shape.short >= 6
+
+
+def dvla_shape(shape: RunShape) -> bool:
+    """A DVLA number's six birth-date digits stand alone as a run ("MORGA 753116 SM9IJ") or are glued to its
+    letters ("MORGA753116SM9IJ"), and its check digit is always glued ("SM9IJ")."""
+    return shape.glued >= 7 or (shape.glued >= 1 and 6 in shape.groups)
+
+
+def _gate_passes(
+    gate: tuple[re.Pattern, ...], text: str, searched: dict[re.Pattern, bool], claimed: Coverage | None
+) -> bool:
+    """Each gate pattern matches somewhere outside what a claiming detector found ("DE89" opens an IBAN, and
+    then no NINO)."""
     for pattern in gate:
-        if pattern not in searched:
-            searched[pattern] = pattern.search(text) is not None
-        if not searched[pattern]:
+        passed = searched.get(pattern)
+        if passed is None:
+            match = pattern.search(text)
+            while match is not None and claimed is not None and claimed.touches(match.start(), match.end()):
+                match = pattern.search(text, match.start() + 1)
+            passed = searched[pattern] = match is not None
+        if not passed:
             return False
     return True
-
-
-def _prefix_tree(words: Iterable[str]) -> str:
-    """A regex matching any of `words` literally (a space: any run of whitespace), factored by common prefixes
-    ("ab(?:a|ia)"): Python's engine tries alternatives one by one, so sharing prefixes is what makes one search
-    beat many `in` tests. A longer word is tried before its prefix ("card number" before "card")."""
-    branches: dict[str, list[str]] = {}
-    for word in dict.fromkeys(w.lower() for w in words):
-        branches.setdefault(word[:1], []).append(word[1:])
-    alternatives = []
-    for head, tails in sorted(branches.items()):
-        if not head:
-            continue
-        rest = [tail for tail in tails if tail]
-        body = _prefix_tree(rest) if rest else ""
-        if body and len(rest) < len(tails):  # the head alone is a word too: the rest is optional
-            body = f"(?:{body})?"
-        alternatives.append((r"\s+" if head == " " else re.escape(head)) + body)
-    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 
 _MAX_EXTRA_PASSES = 3
@@ -990,7 +1065,7 @@ def _as_masked(message: Scan, covered: list[tuple[int, int]]) -> Scan:
         text[start:end] = "[" + "X" * (end - start - 2) + "]" if end - start >= 2 else "X"
         lowered[start:end] = " " * (end - start)
     masked_text = "".join(text)
-    digits = len(_ASCII_DIGIT.findall(masked_text))
+    digits = digit_count(masked_text)
     runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(masked_text)] if digits else []
     return Scan(masked_text, "".join(lowered), digits, runs, message.masked + covered)
 
@@ -1004,6 +1079,8 @@ def uncovered_runs(runs: list[tuple[int, str]], covered: Coverage) -> list[tuple
     for offset, run in runs:
         if not covered.touches(offset, offset + len(run)):
             pieces.append((offset, run))
+            continue
+        if covered.holds(offset, offset + len(run)):  # the usual case: the run is what was detected
             continue
         kept: list[tuple[int, int]] = []
         for match in _GROUP.finditer(run):
@@ -1029,10 +1106,16 @@ class Scan(NamedTuple):
     masked: list[tuple[int, int]] = []  # spans of our own mask tokens, from an earlier redaction
 
 
-def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "", lowered: str | None = None) -> Scan:
+def scan(
+    text: str,
+    masks: re.Pattern | None = None,
+    mask_hint: str = "",
+    lowered: str | None = None,
+    digits: int | None = None,
+) -> Scan:
     """`masks` matches our own mask tokens: they are blanked for context words, so "[CREDIT_DEBIT_NUMBER]"
     never serves as the word "number" next to a digit group when already-masked text is redacted again.
-    `lowered`: text.lower() if the caller has it already."""
+    `lowered`: text.lower(), `digits`: digit_count(text), if the caller has them already."""
     if lowered is None:
         lowered = text.lower()
     if len(lowered) != len(text):  # a few characters change length when lower-cased; keep offsets aligned
@@ -1042,14 +1125,11 @@ def scan(text: str, masks: re.Pattern | None = None, mask_hint: str = "", lowere
         masked = [m.span() for m in masks.finditer(lowered)]
         if masked:
             lowered = masks.sub(lambda m: " " * len(m.group()), lowered)
-    first = _ASCII_DIGIT.search(text)
-    if first is None:
+    if digits is None:
+        digits = digit_count(text)
+    if not digits:
         return Scan(text, lowered, 0, [], masked)
-    start = first.start()  # both scans below begin at the first digit
-    digits = sum(map(len, _DIGITS.findall(text, start)))
-    runs = [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text, start)]
-    return Scan(text, lowered, digits, runs, masked)
+    return Scan(text, lowered, digits, [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text)], masked)
 
 
 _ASCII_DIGIT = re.compile(r"\d")
-_DIGITS = re.compile(r"\d+")

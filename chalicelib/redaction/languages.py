@@ -17,6 +17,7 @@ Every accented phrase also matches without its accents ("numero", "telefono"): c
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
@@ -677,3 +678,22 @@ def hints_of(phrases: tuple[str, ...]) -> tuple[str, ...]:
     """Cheap substrings, one of which a text must hold to contain one of `phrases`: each phrase's longest word
     (the rarest, usually: "clave" for "mi clave", "seguridad" for "código de seguridad")."""
     return tuple(dict.fromkeys(max(p.split(), key=len) for p in phrases))
+
+
+def prefix_tree(words: Iterable[str]) -> str:
+    """A regex matching any of `words` literally (a space: any run of whitespace), factored by common prefixes
+    ("ab(?:a|ia)"): Python's engine tries alternatives one by one, so sharing prefixes is what makes one search
+    beat many `in` tests. A longer word is tried before its prefix ("card number" before "card")."""
+    branches: dict[str, list[str]] = {}
+    for word in dict.fromkeys(w.lower() for w in words):
+        branches.setdefault(word[:1], []).append(word[1:])
+    alternatives = []
+    for head, tails in sorted(branches.items()):
+        if not head:
+            continue
+        rest = [tail for tail in tails if tail]
+        body = prefix_tree(rest) if rest else ""
+        if body and len(rest) < len(tails):  # the head alone is a word too: the rest is optional
+            body = f"(?:{body})?"
+        alternatives.append((r"\s+" if head == " " else re.escape(head)) + body)
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"

@@ -48,7 +48,9 @@ class _Vocabulary(NamedTuple):
     table: dict[str, str]  # word -> digit
     repeats: dict[str, int]  # "double", "doble", "doppio" -> 2
     weak: frozenset[str]  # also everyday words ("un", "ein", "sei"): digits only beside a strong number word
-    hints: tuple[str, ...]  # substrings that must occur before the (large) run pattern is worth a search
+    # Strong number words, one of which must occur before the (large) run pattern is worth a search: one search
+    # over their prefix tree (~1.5x faster than an `in` test each, with six languages' words).
+    hints: re.Pattern[str]
 
 
 @cache
@@ -60,7 +62,7 @@ def _vocabulary(language: str) -> _Vocabulary:
         table.update(lang.NUMBER_WORDS[language])
         repeats.update(lang.REPEAT_WORDS[language])
         weak |= lang.WEAK_NUMBER_WORDS[language]
-    hints = tuple(word for word in table if word not in weak)
+    hints = re.compile(lang.prefix_tree(word for word in table if word not in weak))
     return _Vocabulary(table, repeats, frozenset(weak), hints)
 
 
@@ -81,7 +83,6 @@ _LETTER_ZEROS = frozenset({"oh", "o"})
 _LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
 # A digit with a look-alike letter beside it, written digit-first so the engine skips straight to digits.
 _LOOKALIKE_HINT = re.compile(r"\d(?:[OoIl]|(?<=[OoIl]\d))")
-_DIGIT = re.compile(r"\d")
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
@@ -93,6 +94,7 @@ class Normalized(NamedTuple):
     starts: tuple[int, ...] | None = None  # None: identity mapping
     ends: tuple[int, ...] | None = None
     lowered: str | None = None  # text.lower(), when it was computed on the way
+    digits: int | None = None  # how many digits `text` holds (`digit_count`), when counted on the way
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span behind normalised `[start, end)` (end exclusive, end > start)."""
@@ -107,23 +109,34 @@ def normalize(text: str, language: str = "en") -> Normalized:
     plain = text
     if not text.isascii():
         plain, starts, ends = _unicode_digits(text)
-    first_digit = _DIGIT.search(plain)  # a look-alike pair holds a digit: search from the first one
-    if first_digit is not None and _LOOKALIKE_HINT.search(plain, first_digit.start()):
+    digits = digit_count(plain)
+    if digits and _LOOKALIKE_HINT.search(plain):  # a look-alike pair holds a digit
         plain = _LOOKALIKE.sub(_fix_lookalikes, plain)  # same length: the mapping is unchanged
+        digits = digit_count(plain)
     edits = []
     lowered = plain.lower()
     vocabulary = _vocabulary(language)
-    for word in vocabulary.hints:  # substring scans are cheap; the run pattern is not
-        if word in lowered:
-            edits = [edit for match in _runs(language).finditer(plain) for edit in _spelled_edits(match, vocabulary)]
-            break
+    if vocabulary.hints.search(lowered) is not None:
+        edits = [edit for match in _runs(language).finditer(plain) for edit in _spelled_edits(match, vocabulary)]
     if not edits:
         if starts is None or ends is None:
-            return Normalized(plain, text, None, None, lowered)
-        return Normalized(plain, text, tuple(starts), tuple(ends), lowered)
+            return Normalized(plain, text, None, None, lowered, digits)
+        return Normalized(plain, text, tuple(starts), tuple(ends), lowered, digits)
     if starts is None or ends is None:
         starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
     return _rewrite(text, plain, starts, ends, edits)
+
+
+def digit_count(text: str) -> int:
+    """How many digits (`\\d`) `text` holds. ASCII text (normalised text nearly always is): the bytes without their
+    digits, ~6x cheaper than a regex."""
+    if text.isascii():
+        encoded = text.encode("ascii")
+        return len(encoded) - len(encoded.translate(None, b"0123456789"))
+    return sum(map(len, _DIGITS.findall(text)))
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 def _unicode_digits(text: str) -> tuple[str, list[int] | None, list[int] | None]:

@@ -162,13 +162,14 @@ class Redactor:
         detectors = self._detectors(language)  # (checks the language first)
         language = language or self.language
         normalized = normalize(text, language)
-        message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered)
+        message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered, normalized.digits)
         # Widened here, over the normalised text: "four four 355074 ..." is one number there, and the masked text
         # must show what detection (and the card rules below) reasoned about.
-        local = widen_all(detectors.detect_scan(message), message.text)
+        local = detectors.detect_scan(message, widened=True)
         if self._card_context is not None:
             extra, context = self._card_context.apply(message, local, context, now, language)
-            local.extend(widen_all(extra, message.text))
+            if extra:
+                local.extend(widen_all(extra, message.text))
         if not local or normalized.starts is None:  # the text was already plain: offsets are the same
             spans = local
         else:

@@ -50,11 +50,14 @@ def widen(detection: D, text: str, walks: _Walks | None = None) -> D:
     if _DIGIT.search(text, start, end) is None and (text.isascii() or not any(ch.isdigit() for ch in text[start:end])):
         return detection
     grouped = detection.entity_type in _GROUPED
-    end = _walk(text, end, _CONTINUES[grouped], (grouped, True), walks)
-    start = _walk(text, start, _ENDS[grouped], (grouped, False), walks)
-    if (start, end) == (detection.start, detection.end):
-        return detection
-    return detection._replace(start=start, end=end)
+    continues, ends = _CONTINUES[grouped], _ENDS[grouped]
+    # Most detections end where their number does: one look each way, and no walk.
+    moved = False
+    if continues.match(text, end) is not None:
+        end, moved = _walk(text, end, continues, (grouped, True), walks), True
+    if start and ends.search(text, max(0, start - 2), start) is not None:
+        start, moved = _walk(text, start, ends, (grouped, False), walks), True
+    return detection._replace(start=start, end=end) if moved else detection
 
 
 def _walk(text: str, position: int, pattern: re.Pattern[str], way: tuple[bool, bool], walks: _Walks | None) -> int:

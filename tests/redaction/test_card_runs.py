@@ -104,3 +104,12 @@ def test_work_grows_linearly_with_the_number_of_cards(monkeypatch, separator, pr
     small, large = work(monkeypatch, message(100)), work(monkeypatch, message(400))
     for few, many in zip(small, large):
         assert few > 0 and many <= 4.4 * few, (small, large)  # 4x the cards: 4x the work (+10 %), not 16x
+
+
+def test_an_unknown_issuers_number_is_a_card_alone_not_beside_other_numbers():
+    """The rule for a number with no card word and no known issuer: the whole message, or nothing (it used to
+    apply to every message with more than one number)."""
+    unknown = "9999 9999 9999 9995"  # Luhn-valid, no issuer's range
+    assert redact(unknown) == "[CREDIT_DEBIT_NUMBER]"
+    assert redact(f"room 12, {unknown}") == f"room 12, {unknown}"
+    assert redact(f"card {unknown}, room 12") == "card [CREDIT_DEBIT_NUMBER], room 12"
