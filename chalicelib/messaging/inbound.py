@@ -161,14 +161,16 @@ class InboundMessages:
         half stored, even when the second webhook arrives first. A message sent less than
         `reorder_seconds` ago first waits that long, so one sent just before it can queue. Every wait is
         bounded by a number of attempts (never by a clock alone: tests freeze clocks) and by the webhook
-        call's deadline; then 503, and Meta retries."""
+        call's deadline; then 503, and Meta retries. Only a message with a digit waits for the reorder: card
+        context changes how digits are masked and nothing else, so the others go at once (in turn)."""
         channel = event.origin.channel
         customer_id = CustomerAddress.of(event.origin).customer_id
         holder = uuid.uuid4().hex
         sent_at_ms = event.origin.timestamp_ms
-        settle = min(self._reorder, sent_at_ms / 1000 + self._reorder - self._clock(), deadline.remaining())
-        if settle > 0:
-            self._sleep(settle)
+        if _has_digit(event, self._location_precision):  # only digits depend on an earlier message's context
+            settle = min(self._reorder, sent_at_ms / 1000 + self._reorder - self._clock(), deadline.remaining())
+            if settle > 0:
+                self._sleep(settle)
         for pause in _pauses(self._turn_wait):
             now = self._clock()
             if self._sessions.take_turn(channel, customer_id, holder, now, self._start_lease, sent_at_ms, key):
@@ -401,6 +403,10 @@ class _Redacted:
     before: RedactionContext  # the context the texts were redacted with
     after: RedactionContext  # the context after them
     version: int  # the stored context's version `before` was read at
+
+
+def _has_digit(event: CustomerMessage, location_precision: str) -> bool:
+    return any(char.isdigit() for text in _customer_texts(event, location_precision) for char in text)
 
 
 def _pauses(total_seconds: float) -> Iterator[float | None]:

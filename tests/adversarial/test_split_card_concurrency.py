@@ -309,3 +309,31 @@ def test_a_start_that_failed_is_taken_over_at_once_by_the_retry(world):
     chat.start_streaming = real_streaming
     assert inbound.handle(message("m_hello", "hello")).result == "delivered"  # no wait for the lease
     assert chat.starts == 2 and len(chat.sent) == 1
+
+
+def test_only_a_message_with_digits_waits_for_the_reorder():
+    """The reorder wait (a message sent under a second ago waits for one sent just before it) costs a
+    second; it only matters for digits, so a message without any goes at once."""
+    from tests.messaging.fakes import MemoryDedupe, MemorySessions
+
+    slept: list[float] = []
+    now = 1_800_000_000.0
+    inbound = InboundMessages(
+        MemorySessions(),
+        MemoryDedupe(),
+        MemoryChat(),
+        real_redactor(),
+        MemoryForwarder(),
+        clock=lambda: now,
+        sleep=slept.append,
+    )
+    fresh = int(now * 1000) - 100
+    assert (
+        inbound.handle(parse_item(item("psid-7", fresh, message={"mid": "m_1", "text": "hello"}))).result == "delivered"
+    )
+    assert slept == []
+    assert (
+        inbound.handle(parse_item(item("psid-7", fresh, message={"mid": "m_2", "text": "0343 6467"}))).result
+        == "delivered"
+    )
+    assert slept and 0.8 <= slept[0] <= 1.0
