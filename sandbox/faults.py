@@ -18,13 +18,14 @@ owns the clock of the run. Rates are probabilities per call; everything is repro
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -147,17 +148,16 @@ class Faults:
         target = urlsplit(moto_url)
         plan = self.plan
         # moto checks a condition and then writes without a lock, so two concurrent conditional writes can
-        # both pass: a race DynamoDB never has. Writes go through one at a time, as they are atomic on AWS.
-        writes = threading.Lock()
+        # both pass: a race DynamoDB never has. Writes go through one at a time, as they are atomic on AWS;
+        # and moto writes an item attribute by attribute, so a read must not run beside a write (it could see
+        # a new version number beside an old value). Reads run beside each other.
+        lock = _ReadWriteLock()
 
         def forward(request: Request) -> Response:
             operation = (request.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
             if self.roll("dynamodb_throttle", plan.dynamodb_throttle):
                 return _aws_json_error(400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
-            if operation in _DYNAMODB_WRITES or operation == "GetItem":  # moto's reads can see half a write
-                with writes:
-                    response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
-            else:
+            with lock.exclusive() if operation in _DYNAMODB_WRITES else lock.shared():
                 response = _relay(target.hostname or "127.0.0.1", target.port or 80, request)
             if (
                 operation in _DYNAMODB_WRITES
@@ -176,6 +176,42 @@ class Faults:
         if self.roll("cdn_slow", self.plan.cdn_slow):
             return self.plan.cdn_first_byte_seconds, self.plan.cdn_trickle_seconds
         return 0.0, 0.0
+
+
+class _ReadWriteLock:
+    """Many readers or one writer; a waiting writer goes before readers that come after it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            self._cond.wait_for(lambda: not self._writing and self._readers == 0)
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
 
 
 _DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"})
