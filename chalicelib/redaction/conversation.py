@@ -196,7 +196,8 @@ class CardContextPolicy:
                     break
             return [], self._next(context, now, active, HARD if cards or prompt else None)
         # Built only when something is covered: most messages with digits have no detection at all.
-        covered = Coverage(len(text), [(d.start, d.end) for d in detections]) if detections else None
+        spans = [(d.start, d.end) for d in detections]
+        covered = None
         extra: list[Detection] = []
         arm = HARD if cards else None
         after_card = cards[0].end if cards else None
@@ -204,12 +205,22 @@ class CardContextPolicy:
         if (active and not soft) or after_card is not None:
             for match in _MONTH_YEAR.finditer(text, after_card or 0):
                 if covered is None:
-                    covered = Coverage(len(text))
+                    covered = Coverage(len(text), spans)
                 if not covered.touches(match.start(), match.start() + 1):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
                     covered.add(*match.span())
         signs = None  # made on first need: most runs are not card-like and never ask
-        for start, run in uncovered_runs(message.runs, covered) if covered is not None else message.runs:
+        # The digit runs nothing covers; when each run is exactly a detection (a card, an IBAN), no Coverage needed.
+        runs = message.runs
+        if covered is None and spans:
+            detected = set(spans)
+            if all((start, start + len(run)) in detected for start, run in runs):
+                runs = []
+            else:
+                covered = Coverage(len(text), spans)
+        if covered is not None:
+            runs = uncovered_runs(runs, covered)
+        for start, run in runs:
             end = start + len(run)
             groups = _GROUP.findall(run)
             if active or (after_card is not None and start >= after_card):
