@@ -210,11 +210,10 @@ class CardContextPolicy:
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
                     covered.add(*match.span())
         signs = None  # made on first need: most runs are not card-like and never ask
-        # The digit runs nothing covers; when each run is exactly a detection (a card, an IBAN), no Coverage needed.
+        # The digit runs nothing covers; when each run lies inside a detection (a card, an IBAN), no Coverage needed.
         runs = message.runs
         if covered is None and spans:
-            detected = set(spans)
-            if all((start, start + len(run)) in detected for start, run in runs):
+            if _all_inside(runs, spans):
                 runs = []
             else:
                 covered = Coverage(len(text), spans)
@@ -269,6 +268,18 @@ class CardContextPolicy:
         if context.card_context_until or context.card_messages_left:
             return RedactionContext(0.0, 0, context.redacted_messages)  # expired: forget it
         return context
+
+
+def _all_inside(runs: list[tuple[int, str]], spans: list[tuple[int, int]]) -> bool:
+    """Each run lies inside one of the spans (a message holds one or two of each: plain loops)."""
+    for offset, run in runs:
+        end = offset + len(run)
+        for start, stop in spans:
+            if start <= offset and end <= stop:
+                break
+        else:
+            return False
+    return True
 
 
 def _card_start_shape(groups: list[str]) -> bool:

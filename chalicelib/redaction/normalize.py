@@ -110,7 +110,8 @@ def normalize(text: str, language: str = "en") -> Normalized:
     if not text.isascii():
         plain, starts, ends = _unicode_digits(text)
     digits = _ascii_digit_count(plain)
-    if digits and _LOOKALIKE_HINT.search(plain):  # a look-alike pair holds a digit
+    # A look-alike pair holds a digit; a token is read as a number with at least 3 real digits (`_fix_lookalikes`).
+    if digits >= _MIN_LOOKALIKE_DIGITS and _LOOKALIKE_HINT.search(plain):
         plain = _LOOKALIKE.sub(_fix_lookalikes, plain)  # same length: the mapping is unchanged
         digits = _ascii_digit_count(plain)
     edits = []
@@ -188,10 +189,13 @@ def _form(char: str) -> str:
     return unicodedata.normalize("NFKC", char) or char
 
 
+_MIN_LOOKALIKE_DIGITS = 3
+
+
 def _fix_lookalikes(match: re.Match) -> str:
     token = match.group(0)
     digits = sum(ch.isdigit() for ch in token)
-    if digits >= 3 and digits * 2 > len(token) and _LOOKALIKE_HINT.search(token):
+    if digits >= _MIN_LOOKALIKE_DIGITS and digits * 2 > len(token) and _LOOKALIKE_HINT.search(token):
         return "".join(_LOOKALIKE_MAP.get(ch, ch) for ch in token)
     return token
 
