@@ -248,7 +248,7 @@ class Deployment:
     def associate_scanner(self) -> None:
         self.step("attachment_scanner: the instance's FILE_SCANNER")
         arn = self.stage.function_arn("attachment_scanner")
-        current = self.scanner_associations()
+        current = self.integration_associations()
         if any(a.get("IntegrationArn") == arn for a in current):
             self.say("  (already associated)")
             return
@@ -271,7 +271,7 @@ class Deployment:
         Other processors on the instance are left alone: each chat names the one it uses."""
         self.step("message_processor: a MESSAGE_PROCESSOR of the instance")
         arn = self.stage.function_arn("message_processor")
-        if any(a.get("IntegrationArn") == arn for a in self.scanner_associations("MESSAGE_PROCESSOR")):
+        if any(a.get("IntegrationArn") == arn for a in self.integration_associations("MESSAGE_PROCESSOR")):
             self.say("  (already associated)")
             return
         self.aws.call(
@@ -340,7 +340,7 @@ class Deployment:
                 return {}
             raise
 
-    def scanner_associations(self, integration_type: str = "FILE_SCANNER") -> list[dict]:
+    def integration_associations(self, integration_type: str = "FILE_SCANNER") -> list[dict]:
         found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": integration_type}
         while True:
             page = self.aws.call("connect", "list_integration_associations", **request)
@@ -395,8 +395,8 @@ class Deployment:
 
     def destroy(self) -> None:
         self.remove_flows()
-        self.remove_processor_association()
-        self.remove_scanner_association()
+        self.remove_integration_association("message_processor", "MESSAGE_PROCESSOR")
+        self.remove_integration_association("attachment_scanner", "FILE_SCANNER")
         self.remove_decryptor_association()
         if self.aws.dry_run or (self.project_dir / ".chalice" / "deployed" / f"{self.stage.name}.json").exists():
             self.chalice("delete")
@@ -407,22 +407,11 @@ class Deployment:
     def remove_flows(self) -> None:
         FlowDeployment(self.stage, self.aws, self.say, self.project_dir).destroy()
 
-    def remove_scanner_association(self) -> None:
-        self.step("attachment_scanner: FILE_SCANNER association removed")
-        arn = self.stage.function_arn("attachment_scanner")
-        for association in self.scanner_associations():
-            if association.get("IntegrationArn") == arn:
-                self.aws.call(
-                    "connect",
-                    "delete_integration_association",
-                    InstanceId=self.stage.instance_id,
-                    IntegrationAssociationId=association["IntegrationAssociationId"],
-                )
-
-    def remove_processor_association(self) -> None:
-        self.step("message_processor: MESSAGE_PROCESSOR association removed")
-        arn = self.stage.function_arn("message_processor")
-        for association in self.scanner_associations("MESSAGE_PROCESSOR"):
+    def remove_integration_association(self, function: str, integration_type: str) -> None:
+        """The instance's `integration_type` associations of our function removed (other functions' are kept)."""
+        self.step(f"{function}: {integration_type} association removed")
+        arn = self.stage.function_arn(function)
+        for association in self.integration_associations(integration_type):
             if association.get("IntegrationArn") == arn:
                 self.aws.call(
                     "connect",
