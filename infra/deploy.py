@@ -27,6 +27,7 @@ from typing import Any
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
 from infra.flow_deploy import FlowDeployError, FlowDeployment
+from infra.paging import connect_lambda_functions, each_item
 from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
 # Saves invocations for chat items only the agent sees (docs/reference/connect-chat.md). It must never drop what the
@@ -176,15 +177,12 @@ class Deployment:
 
     def stream_subscription(self, topic_arn: str) -> str | None:
         endpoint = self.stage.function_arn("connect_stream_handler")
-        request = {"TopicArn": topic_arn}
-        while True:
-            page = self.aws.call("sns", "list_subscriptions_by_topic", **request)
-            for subscription in page.get("Subscriptions", []):
-                if subscription.get("Endpoint") == endpoint and subscription.get("Protocol") == "lambda":
-                    return subscription["SubscriptionArn"]
-            if not page.get("NextToken"):
-                return None
-            request["NextToken"] = page["NextToken"]
+        for subscription in each_item(
+            self.aws, "sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn
+        ):
+            if subscription.get("Endpoint") == endpoint and subscription.get("Protocol") == "lambda":
+                return subscription["SubscriptionArn"]
+        return None
 
     def route_async_failures(self, outputs: dict[str, str]) -> None:
         self.step("connect_stream_handler: failed events to the dead-letter queue")
@@ -237,13 +235,7 @@ class Deployment:
         self.aws.call("connect", "associate_lambda_function", InstanceId=self.stage.instance_id, FunctionArn=arn)
 
     def associated_functions(self) -> list[str]:
-        found, request = [], {"InstanceId": self.stage.instance_id}
-        while True:
-            page = self.aws.call("connect", "list_lambda_functions", **request)
-            found += page.get("LambdaFunctions", [])
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+        return connect_lambda_functions(self.aws, self.stage.instance_id)
 
     def associate_scanner(self) -> None:
         self.step("attachment_scanner: the instance's FILE_SCANNER")
@@ -341,13 +333,16 @@ class Deployment:
             raise
 
     def integration_associations(self, integration_type: str = "FILE_SCANNER") -> list[dict]:
-        found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": integration_type}
-        while True:
-            page = self.aws.call("connect", "list_integration_associations", **request)
-            found += page.get("IntegrationAssociationSummaryList", [])
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+        return list(
+            each_item(
+                self.aws,
+                "connect",
+                "list_integration_associations",
+                "IntegrationAssociationSummaryList",
+                InstanceId=self.stage.instance_id,
+                IntegrationType=integration_type,
+            )
+        )
 
     def deploy_flows(self) -> None:
         """The contact flows of infra/flows/, created or updated and published (infra/flow_deploy.py)."""
