@@ -79,14 +79,28 @@ def update(selected: list[str]) -> int:
             failed.append(script.name)
             continue
         found[script.stem] = result.stdout.strip() + "\n"
-    note = (
-        f"Sections updated alone on {time.strftime('%Y-%m-%d')} (`run_all.py --update`, Python "
-        f"{platform.python_version()}): {', '.join(s.stem for s in scripts if s.name not in failed)}."
-    )
-    header = header.rstrip() + "\n\n" + note + "\n" if scripts else header
+    if scripts:
+        header = noted(header, [s.stem for s in scripts if s.name not in failed])
     updated = {s.stem: found[s.stem] for s in scripts if s.name not in failed}
     RESULTS.write_text(splice(RESULTS.read_text(), header, updated))
     return 1 if failed else 0
+
+
+_NOTE = re.compile(
+    r"^Sections updated alone on (\S+) \((`run_all\.py --update`, Python [^)]*)\): (.*)\.\n+", re.MULTILINE
+)
+
+
+def noted(header: str, stems: list[str]) -> str:
+    """`header` with one "Sections updated alone" line per date and Python (the sections updated that day,
+    this run's added), not one more line per run."""
+    notes: dict[tuple[str, str], list[str]] = {}
+    for date, how, names in _NOTE.findall(header):
+        notes.setdefault((date, how), []).extend(n for n in names.split(", ") if n)
+    today = (time.strftime("%Y-%m-%d"), f"`run_all.py --update`, Python {platform.python_version()}")
+    notes.setdefault(today, []).extend(stems)
+    lines = [f"Sections updated alone on {d} ({how}): {', '.join(dict.fromkeys(n))}." for (d, how), n in notes.items()]
+    return _NOTE.sub("", header).rstrip() + "\n\n" + "\n\n".join(lines) + "\n"
 
 
 def splice(text: str, header: str, found: dict[str, str]) -> str:
@@ -107,6 +121,9 @@ def splice(text: str, header: str, found: dict[str, str]) -> str:
 
 
 def main(selected: list[str]) -> int:
+    if {"-h", "--help"} & set(selected):  # was read as a script name matching nothing
+        print(__doc__)
+        return 0
     if selected == ["--reformat"]:
         RESULTS.write_text(reformat())
         return 0
