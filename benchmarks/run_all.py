@@ -142,6 +142,9 @@ def splice(text: str, header: str, found: dict[str, str]) -> str:
 
 
 def main(selected: list[str]) -> int:
+    if {"-h", "--help"} & set(selected):  # was read as a script name matching nothing
+        print(__doc__)
+        return 0
     if selected == ["--reformat"]:
         RESULTS.write_text(reformat())
         return 0
