@@ -14,7 +14,8 @@ RESULTS.md layout, made here:
 anything (sections are matched to scripts in sorted order, as a full run writes them).
 `python benchmarks/run_all.py --update <name>...` runs only the matching scripts and replaces (or adds) their
 sections in RESULTS.md, keeping everything else as it was (sections not named after a script included); the header
-notes which sections a later run updated.
+keeps one line naming each section measured alone since the full run, with the date it last was (rewritten by each
+update, never appended to; a full run starts without it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 _VERDICT = re.compile(r"^\s*(?:- )?(?:\*\*)?(PASS|MISS)(?:\*\*)?[:\s]")
 _MARKER = re.compile(r"^<!-- --8<-- \[(?:start|end):[\w-]+\] -->\n?", re.MULTILINE)
+_ALONE = "Sections measured alone since the full run (`run_all.py --update`)"
+_ALONE_LINE = re.compile(rf"^{re.escape(_ALONE)}: (.*)\.\n?", re.MULTILINE)
+_ALONE_ENTRY = re.compile(r"([\w-]+) \(([^)]*)\)")
+# What --update wrote before the one line: a line per run, appended.
+_LEGACY_LINE = re.compile(
+    r"^Sections updated alone on (\S+) \(`run_all\.py --update`, Python ([^)]+)\): (.*)\.\n?", re.MULTILINE
+)
 
 
 def compose(header: str, sections: list[tuple[str, str]]) -> str:
@@ -79,14 +87,41 @@ def update(selected: list[str]) -> int:
             failed.append(script.name)
             continue
         found[script.stem] = result.stdout.strip() + "\n"
-    note = (
-        f"Sections updated alone on {time.strftime('%Y-%m-%d')} (`run_all.py --update`, Python "
-        f"{platform.python_version()}): {', '.join(s.stem for s in scripts if s.name not in failed)}."
-    )
-    header = header.rstrip() + "\n\n" + note + "\n" if scripts else header
     updated = {s.stem: found[s.stem] for s in scripts if s.name not in failed}
+    header = measured_alone(header, list(updated), time.strftime("%Y-%m-%d"), platform.python_version())
     RESULTS.write_text(splice(RESULTS.read_text(), header, updated))
     return 1 if failed else 0
+
+
+def measured_alone(header: str, stems: list[str], date: str, python: str) -> str:
+    """`header` with its one line of sections measured alone since the full run: `stems` dated `date`, the others
+    as they were. An entry names the Python version only when it is not the full run's. Older headers' appended
+    "Sections updated alone on ..." lines (one a run, appended) are folded into it, the latest date winning."""
+    full_run_python = re.search(r"^Python (\S+) on ", header, re.MULTILINE)
+
+    def when(day: str, version: str) -> str:
+        return day if full_run_python and version == full_run_python.group(1) else f"{day}, Python {version}"
+
+    dates: dict[str, str] = {}
+
+    def measured(stem: str, entry: str) -> None:  # an entry starts with its ISO date: the latest one stays
+        if stem and entry[:10] >= dates.get(stem, "")[:10]:
+            dates[stem] = entry
+
+    for day, version, names in _LEGACY_LINE.findall(header):
+        for stem in names.split(","):
+            measured(stem.strip(), when(day, version))
+    for entries in _ALONE_LINE.findall(header):
+        for stem, entry in _ALONE_ENTRY.findall(entries):
+            measured(stem, entry)
+    for stem in stems:
+        measured(stem, when(date, python))
+    header = _ALONE_LINE.sub("", _LEGACY_LINE.sub("", header))
+    header = re.sub(r"\n{3,}", "\n\n", header).rstrip() + "\n"
+    if not dates:
+        return header
+    entries = ", ".join(f"{stem} ({dates[stem]})" for stem in sorted(dates))
+    return f"{header}\n{_ALONE}: {entries}.\n"
 
 
 def splice(text: str, header: str, found: dict[str, str]) -> str:
@@ -107,6 +142,9 @@ def splice(text: str, header: str, found: dict[str, str]) -> str:
 
 
 def main(selected: list[str]) -> int:
+    if {"-h", "--help"} & set(selected):  # was read as a script name matching nothing
+        print(__doc__)
+        return 0
     if selected == ["--reformat"]:
         RESULTS.write_text(reformat())
         return 0

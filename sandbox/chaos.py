@@ -18,8 +18,6 @@ status is 1 on any loss, duplicate or leak: the figures in docs/reliability.md c
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
 import random
 import re
@@ -27,8 +25,6 @@ import statistics
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import resources
-from sandbox.customer import PAGE_ID
 from sandbox.faults import FaultPlan, Faults, trickle
+from sandbox.meta_post import envelope, post, signature
 from sandbox.stack import HOST, Options, Ports, Stack, free_port
 
 LETTERS = "abcdefghijklmnop"
@@ -99,35 +95,17 @@ class Meta:
         self._threads: list[threading.Thread] = []
 
     def send(self, psid: str, tag: tuple[int, int], message: dict) -> Post:
-        now_ms = int(time.time() * 1000)
-        envelope = {
-            "object": "page",
-            "entry": [
-                {
-                    "id": PAGE_ID,
-                    "time": now_ms,
-                    "messaging": [
-                        {
-                            "sender": {"id": psid},
-                            "recipient": {"id": PAGE_ID},
-                            "timestamp": now_ms,
-                            "message": {"mid": f"m_{uuid.uuid4().hex}", **message},
-                        }
-                    ],
-                }
-            ],
-        }
-        body = json.dumps(envelope, ensure_ascii=True).encode()
-        post = Post(tag, time.time())
+        body = envelope(psid, f"m_{uuid.uuid4().hex}", message, int(time.time() * 1000))
+        sent = Post(tag, time.time())
         with self._lock:
-            self.posts.append(post)
-        self._deliver(body, post)
-        if post.answered and self._faults.roll("meta_redelivery", self._faults.plan.meta_redelivery):
-            again = threading.Thread(target=self._redeliver, args=(body, post), daemon=True)
+            self.posts.append(sent)
+        self._deliver(body, sent)
+        if sent.answered and self._faults.roll("meta_redelivery", self._faults.plan.meta_redelivery):
+            again = threading.Thread(target=self._redeliver, args=(body, sent), daemon=True)
             with self._lock:
                 self._threads.append(again)
             again.start()
-        return post
+        return sent
 
     def _redeliver(self, body: bytes, original: Post) -> None:
         time.sleep(self._faults.uniform(0.05, 1.0))
@@ -135,17 +113,17 @@ class Meta:
             self.redeliveries += 1
         self._deliver(body, Post(original.tag, time.time()), count=False)
 
-    def _deliver(self, body: bytes, post: Post, count: bool = True) -> None:
-        signature = "sha256=" + hmac.new(self._secret, body, hashlib.sha256).hexdigest()
+    def _deliver(self, body: bytes, attempt: Post, count: bool = True) -> None:
+        signed = signature(self._secret, body)
         give_up = time.monotonic() + META_RETRY_SECONDS
         delay = 0.25
         while True:
-            status = _post(self._url, body, signature)
+            status = post(self._url, body, signed).status
             with self._lock:
-                post.attempts += 1
-                post.statuses[status] += 1
+                attempt.attempts += 1
+                attempt.statuses[status] += 1
             if status == 200:
-                post.answered = True
+                attempt.answered = True
                 return
             if time.monotonic() + delay > give_up:
                 return
@@ -156,26 +134,6 @@ class Meta:
         deadline = time.monotonic() + timeout
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _post(url: str, body: bytes, signature: str) -> int:
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signature,
-            "User-Agent": "facebookexternalua",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, TimeoutError, ConnectionError):
-        return 0
 
 
 class SlowCdn:

@@ -7,18 +7,14 @@ attaches are served from a local stand-in for Meta's CDN, whose URLs expire.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
-PAGE_ID = "100000000000001"
+from sandbox.meta_post import PAGE_ID, envelope, post, signature
+
 INSTAGRAM_ACCOUNT_ID = "17841400000000001"  # the Instagram professional account linked to the Page
 DEFAULT_PSID = "7000000000000001"
 DEFAULT_IGSID = "8000000000000001"  # an Instagram-scoped user id
@@ -84,7 +80,7 @@ class MetaCustomers:
             body = self._bodies.get(mid)
         if found is None or body is None:
             return None
-        found.status = _post(self.webhook_url, body, self._sign(body))
+        found.status = post(self.webhook_url, body, signature(self.app_secret, body)).status
         found.attempts += 1
         return found
 
@@ -96,60 +92,18 @@ class MetaCustomers:
     def _post(self, sent: Sent, message: dict) -> Sent:
         with self._lock:
             self.sent.append(sent)
-        now_ms = int(sent.at * 1000)
         webhook_object, account = CHANNELS.get(sent.channel, CHANNELS["messenger"])
-        envelope = {
-            "object": webhook_object,
-            "entry": [
-                {
-                    "id": account,
-                    "time": now_ms,
-                    "messaging": [
-                        {
-                            "sender": {"id": sent.psid},
-                            "recipient": {"id": account},
-                            "timestamp": now_ms,
-                            "message": {"mid": sent.mid, **message},
-                        }
-                    ],
-                }
-            ],
-        }
-        # Meta escapes non-ASCII as \uXXXX and signs exactly the bytes it sends.
-        body = json.dumps(envelope, ensure_ascii=True).encode()
-        signature = self._sign(body)
+        body = envelope(sent.psid, sent.mid, message, int(sent.at * 1000), webhook_object, account)
+        signed = signature(self.app_secret, body)
         with self._lock:
             self._bodies[sent.mid] = body
         for delay in (0.0, *RETRY_DELAYS):
             time.sleep(delay)
             sent.attempts += 1
-            sent.status = _post(self.webhook_url, body, signature)
+            sent.status = post(self.webhook_url, body, signed).status
             if sent.status == 200:
                 break
         return sent
-
-    def _sign(self, body: bytes) -> str:
-        return "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _post(url: str, body: bytes, signature: str) -> int:
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signature,
-            "User-Agent": "facebookexternalua",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, TimeoutError, ConnectionError):
-        return 0
 
 
 def _safe(name: str) -> str:

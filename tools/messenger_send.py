@@ -17,8 +17,6 @@ made-up) app secret from .local-stack.json, posts the signed event to chalice lo
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
 import shlex
 import sys
@@ -28,39 +26,12 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from sandbox.meta_post import envelope, post, signature
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STATE_FILE = PROJECT_DIR / ".local-stack.json"
-PAGE_ID = "100000000000001"  # the sandbox's Page (sandbox/customer.py)
 DEFAULT_PSID = "7000000000000001"
 WAIT_SECONDS = 15.0
-
-
-def envelope(text: str, psid: str, mid: str, now_ms: int) -> bytes:
-    """The bytes Meta posts for one text message (docs/reference/messenger-webhook.md#envelope)."""
-    body = {
-        "object": "page",
-        "entry": [
-            {
-                "id": PAGE_ID,
-                "time": now_ms,
-                "messaging": [
-                    {
-                        "sender": {"id": psid},
-                        "recipient": {"id": PAGE_ID},
-                        "timestamp": now_ms,
-                        "message": {"mid": mid, "text": text},
-                    }
-                ],
-            }
-        ],
-    }
-    # Meta escapes non-ASCII as \\uXXXX and signs exactly the bytes it sends.
-    return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode()
-
-
-def signature(app_secret: str, body: bytes) -> str:
-    """X-Hub-Signature-256 (docs/reference/messenger-webhook.md#signature)."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _load_state(path: Path) -> dict | None:
@@ -117,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     mid = f"m_{uuid.uuid4().hex}"
-    body = envelope(args.text, args.psid, mid, int(time.time() * 1000))
+    body = envelope(args.psid, mid, {"text": args.text}, int(time.time() * 1000))
     signed = signature(app_secret, body)
     if args.curl:
         print(
@@ -138,16 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         before = {item["id"] for item in _customer_items(api, args.psid)}
 
     print(f"POST {url}  mid={mid}  X-Hub-Signature-256: {signed[:19]}...")
-    try:
-        status, answer = _http("POST", url, body, {"Content-Type": "application/json", "X-Hub-Signature-256": signed})
-    except OSError as exc:
-        print(
-            f"messenger_send: {url} is not answering ({exc.__class__.__name__}): is `make local` running?",
-            file=sys.stderr,
-        )
+    answer = post(url, body, signed)
+    if not answer.status:
+        print(f"messenger_send: {url} is not answering ({answer.error}): is `make local` running?", file=sys.stderr)
         return 1
-    print(f"-> {status} {answer.decode(errors='replace').strip()[:200]}")
-    if status != 200:
+    print(f"-> {answer.status} {answer.body.decode(errors='replace').strip()[:200]}")
+    if answer.status != 200:
         return 1
     if not api:
         return 0

@@ -12,9 +12,10 @@ nested field has a type computed at open time and cannot be judged statically.
 
 from __future__ import annotations
 
+import codecs
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from chalicelib.scanning import zipdir
 from chalicelib.scanning.reasons import Reason, Rejected
@@ -32,6 +33,12 @@ _FORMULA_OPEN = re.compile(rb"<(?:\w+:)?f\b[^>/]*>")
 _QUOTED = re.compile(r'"[^"]*"')
 _DDE_FIELDS = frozenset({"DDE", "DDEAUTO"})
 _KEEP = 64 * 1024  # longer than any one instruction or formula Office writes
+# OPC allows XML parts in UTF-8 or UTF-16 only (ECMA-376 Part 2, 8.1.4). These declared encodings keep ASCII
+# bytes as they are, so the patterns above read them as written; any other is refused, not guessed at.
+_ASCII_COMPATIBLE = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin1", "windows-1252"})
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]{0,200}?\bencoding\s*=\s*[\"']([^\"']{0,40})[\"']")
+_UTF8_BOM = b"\xef\xbb\xbf"
+_HEAD = 256  # enough for the XML declaration
 
 
 def parts_to_search(extension: str, entries: Iterable[zipdir.ZipEntry]) -> list[zipdir.ZipEntry]:
@@ -42,6 +49,7 @@ def parts_to_search(extension: str, entries: Iterable[zipdir.ZipEntry]) -> list[
 
 def judge_part(extension: str, chunks: Iterable[bytes]) -> None:
     """Raise Rejected(OFFICE_DDE) if this part's inflated content holds a DDE field or formula."""
+    chunks = as_utf8(chunks)
     if extension == "docx":
         _judge_fields(chunks)
     else:
@@ -94,6 +102,45 @@ def _judge_formulas(chunks: Iterable[bytes]) -> None:
                 if "|" in formula:  # outside any string: a DDE reference
                     raise Rejected(Reason.OFFICE_DDE, "Formula")
             bar = data.find(b"|", bar + 1, window.limit)
+
+
+def as_utf8(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A part's content as UTF-8, whatever encoding OPC allows it. The patterns are ASCII bytes: a part
+    written in UTF-16 (each letter followed or preceded by a zero byte), which Word and Excel read, passed
+    them unseen, a DDEAUTO field and all (issue 17, beside the UTF-16 DTD). UTF-16, with a byte-order mark
+    or without (`<` then a zero byte), is decoded as it streams in; UTF-32 and any other declared encoding
+    that does not keep ASCII as it is (UTF-7, EBCDIC) are refused as malformed. Linear in the part."""
+    stream = iter(chunks)
+    head = b""
+    for chunk in stream:
+        head += chunk
+        if len(head) >= _HEAD:
+            break
+    if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"<\x00\x00\x00", b"\x00\x00\x00<"):
+        raise Rejected(Reason.OFFICE_MALFORMED, "Encoding")
+    if head[:2] in (b"\xff\xfe", b"<\x00"):
+        yield from _transcoded(head, stream, "utf-16-le")
+        return
+    if head[:2] in (b"\xfe\xff", b"\x00<"):
+        yield from _transcoded(head, stream, "utf-16-be")
+        return
+    declared = _DECLARED_ENCODING.match(head.removeprefix(_UTF8_BOM))
+    if declared is not None and declared.group(1).decode("ascii", "replace").lower() not in _ASCII_COMPATIBLE:
+        raise Rejected(Reason.OFFICE_MALFORMED, "Encoding")
+    if head:
+        yield head
+    yield from stream
+
+
+def _transcoded(head: bytes, rest: Iterator[bytes], encoding: str) -> Iterator[bytes]:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        yield decoder.decode(head).encode("utf-8")
+        for chunk in rest:
+            yield decoder.decode(chunk).encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+    except UnicodeError:  # a lone surrogate, an odd byte count: not a part Office writes
+        raise Rejected(Reason.OFFICE_MALFORMED, "Encoding") from None
 
 
 def _text(raw: bytes) -> str:

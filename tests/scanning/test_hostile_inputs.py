@@ -157,3 +157,66 @@ def test_an_encryption_dictionary_is_read_once_per_window(monkeypatch):
     with pytest.raises(Rejected):
         pdf_crypt.find_security(MemorySource(data))
     assert len(reads) <= 2  # the one window, and the trailer's edges
+
+
+# ------------------------------------------------------------------------------------------------ CSV, on the
+# compiled pattern: the shape that makes the formula search linear, read from what `re` runs, not from the
+# constants beside it.
+
+
+def _bytes_of(items) -> set[int]:
+    """The bytes a character class (or literal) can match; fails on a construct it does not know."""
+    import re._parser as sre
+
+    matched: set[int] = set()
+    negate = False
+    for op, value in items:
+        if op is sre.NEGATE:
+            negate = True
+        elif op is sre.LITERAL:
+            matched.add(value)
+        elif op is sre.RANGE:
+            matched.update(range(value[0], value[1] + 1))
+        elif op is sre.IN:
+            matched |= _bytes_of(value)
+        else:
+            raise AssertionError(f"unexpected {op} in a class")
+    return set(range(256)) - matched if negate else matched
+
+
+def _unbounded_repeats(items):
+    """Every unbounded repeat in a parsed pattern, nested ones included, as the set of bytes its body matches."""
+    import re._parser as sre
+
+    for op, value in items:
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            low, high, body = value
+            if high is sre.MAXREPEAT:
+                yield _bytes_of(list(body))
+            yield from _unbounded_repeats(body)
+        elif op is sre.BRANCH:
+            for branch in value[1]:
+                yield from _unbounded_repeats(branch)
+        elif op is sre.SUBPATTERN:
+            yield from _unbounded_repeats(value[3])
+
+
+def _rescans(pattern: bytes) -> bool:
+    """Whether a candidate can examine bytes past the next candidate's start: some unbounded repeat can match
+    a byte that starts a candidate (the pattern's first class). Then a run of such bytes costs n^2/2."""
+    import re._parser as sre
+
+    first_op, first = sre.parse(pattern)[0]
+    assert first_op is sre.IN
+    starts = _bytes_of(first)
+    return any(repeat & starts for repeat in _unbounded_repeats(sre.parse(pattern)))
+
+
+def test_no_repeat_of_the_formula_search_crosses_a_candidates_start():
+    assert not _rescans(text._FORMULA.pattern)
+
+
+def test_the_check_above_finds_the_pattern_issue_17_replaced():
+    """The pattern before 3c5a228 (TAB among the skipped blanks): 35 s for 64 KiB of TABs."""
+    before = rb"[,;\t\n][ \t\"']*(?:[=@]|[+\-][^,;\t\r\n]*?[A-Za-z(|!])"
+    assert _rescans(before)
