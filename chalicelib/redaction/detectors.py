@@ -839,6 +839,7 @@ def _filler(language: str) -> str:
 
 # (detector, its min digits, its hint words, its gate, its run shape): what the per-message loop reads.
 _Step = tuple[Any, int, Any, Any, Any]
+_Rest = tuple[Any, Any, Any, Any]  # (detector, its hint words, its gate, its run shape), digits already checked
 
 
 @dataclass(frozen=True)
@@ -848,11 +849,11 @@ class DetectorSet:
     detectors: tuple[Detector, ...] = field(default_factory=all_detectors)
     # Derived in __post_init__ (see there); not compared, not shown.
     _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
-    _digitless: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
     _any_hint: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _hint_starts: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _implied: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
-    _unhinted: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _claiming: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    _rest: tuple[tuple[tuple[_Rest, ...], ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
@@ -861,7 +862,6 @@ class DetectorSet:
         plan = tuple((d, d.min_digits, frozenset(d.hints), d.gate, d.shape) for d in ordered)
         hints = {hint.lower() for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)
-        object.__setattr__(self, "_digitless", tuple(step for step in plan if step[1] == 0))
         # Every detector's hint words found in one pass (`_hints_in`), not each tested by each detector. Most
         # messages hold none: one search over a prefix tree of all of them says so. Otherwise a look-ahead over
         # the same tree, from there on, yields the longest hint starting at each position, and `_implied` adds
@@ -872,7 +872,23 @@ class DetectorSet:
         object.__setattr__(
             self, "_implied", {word: frozenset(h for h in hints if word.startswith(h)) for word in hints}
         )
-        object.__setattr__(self, "_unhinted", tuple(step for step in plan if not step[2]))
+        claiming = tuple(step for step in plan if step[0].claims)
+        assert all(step[4] is None for step in claiming), "a claiming detector changes the runs a shape reads"
+        rest = [step for step in plan if not step[0].claims]
+        most = max((step[1] for step in rest), default=0)
+
+        def picked(digits: int, hinted: bool) -> tuple[_Rest, ...]:
+            return tuple(
+                (detector, hints, gate, shape)
+                for detector, min_digits, hints, gate, shape in rest
+                if min_digits <= digits and (hinted or not hints)
+            )
+
+        object.__setattr__(self, "_claiming", claiming)
+        # _rest[hint word present][digits left, capped at the most any detector needs]: the detectors worth asking.
+        object.__setattr__(
+            self, "_rest", tuple(tuple(picked(n, hinted) for n in range(most + 1)) for hinted in (False, True))
+        )
 
     @classmethod
     def for_types(cls, entity_types: Iterable[str], language: str = "en") -> DetectorSet:
@@ -920,47 +936,45 @@ class DetectorSet:
         return reach if widened else found
 
     def _detect_once(self, message: Scan) -> list[Detection]:
-        """Each detector whose cheap preconditions hold: enough digits, one of its hint words, its gate
-        (a gate shared by several detectors is searched once)."""
+        """Each detector whose cheap preconditions hold: enough digits, one of its hint words, its run shape, its
+        gate (a gate shared by several detectors is searched once). The claiming detectors run first; the rest are
+        picked from `_rest` by the digits left outside what those claimed and whether any hint word is present."""
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
-        gates: dict[re.Pattern, bool] = {}
-        shaped = None  # the RunShape of `runs`, worked out on first need
+        gates: dict[re.Pattern, bool] = {}  # each gate pattern's answer, searched once
+        present = self._hints_in(lowered)
         unclaimed = digits  # digits outside what a claiming detector found
-        present = None  # the hint words in the message, found on first need
         claimed = None  # what a claiming detector found
-        if not digits:
-            plan = self._digitless
-        else:
-            present = self._hints_in(lowered)
-            plan = self._plan if present else self._unhinted  # most messages hold no hint word
-        for detector, min_digits, hints, gate, shape in plan:
-            # Digits a claiming detector found are a checksum-validated number's: another entity needs its own.
-            if unclaimed < min_digits:
+        for detector, min_digits, hints, gate, _ in self._claiming:  # (IBANs: no run shape)
+            if unclaimed < min_digits or (hints and present.isdisjoint(hints)):
                 continue
-            if shape is not None:
-                if shaped is None:
-                    shaped = RunShape(runs, unclaimed)
-                if not shape(shaped):
-                    continue
-            if hints:
-                if present is None:
-                    present = self._hints_in(lowered)
-                if present.isdisjoint(hints):
-                    continue
             if gate and not _gate_passes(gate, text, gates, claimed):
                 continue
             new = detector.find(text, lowered, runs)
             if new:
                 found.extend(new)
-                if detector.claims:
-                    claimed = claimed or Coverage(len(text))
-                    for d in new:
-                        if not claimed.touches(d.start, d.end):  # (overlapping claims: their digits are counted)
-                            unclaimed -= digit_count(text[d.start : d.end])
-                        claimed.add(d.start, d.end)
-                    runs = uncovered_runs(runs, claimed)
-                    shaped, gates = None, {}
+                claimed = claimed or Coverage(len(text))
+                for d in new:
+                    if not claimed.touches(d.start, d.end):  # (overlapping claims: their digits are counted)
+                        unclaimed -= digit_count(text[d.start : d.end])
+                    claimed.add(d.start, d.end)
+                runs = uncovered_runs(runs, claimed)
+                gates = {}
+        shaped = None  # the RunShape of `runs`, worked out on first need
+        # Digits a claiming detector found are a checksum-validated number's: another entity needs its own.
+        for detector, hints, gate, shape in self._rest[bool(present)][min(unclaimed, len(self._rest[0]) - 1)]:
+            if shape is not None:
+                if shaped is None:
+                    shaped = RunShape(runs, unclaimed)
+                if not shape(shaped):
+                    continue
+            if hints and present.isdisjoint(hints):
+                continue
+            if gate and not _gate_passes(gate, text, gates, claimed):
+                continue
+            new = detector.find(text, lowered, runs)
+            if new:
+                found.extend(new)
         return found
 
     def _hints_in(self, lowered: str) -> set[str]:
