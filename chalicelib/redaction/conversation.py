@@ -38,7 +38,7 @@ HARD, SOFT = "hard", "soft"  # card context: mask every digit run / only message
 _GROUP = re.compile(r"\d+")
 _EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?\d{2}$")
 _MONTH_YEAR = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)", re.IGNORECASE
+    r"(?<!\w)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)", re.IGNORECASE
 )
 # Amounts stay readable in card context: "$25.00", "25.99 EUR", "USD 1,200".
 _AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)

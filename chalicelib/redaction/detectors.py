@@ -739,7 +739,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
         _short_code("CREDIT_DEBIT_CVV", r"\d{3,4}", 3, keywords("CREDIT_DEBIT_CVV"), hints("CREDIT_DEBIT_CVV"), filler),
         ExpiryDetector(
             "CREDIT_DEBIT_EXPIRY",
-            (re.compile(rf"\b(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
+            (re.compile(rf"(?<!\w)(?P<v>{_MONTHS}\s*(?:'|20)?\d{{2}})\b", re.IGNORECASE),),
             _expiry,
             context("CREDIT_DEBIT_EXPIRY"),
             hints=hints("CREDIT_DEBIT_EXPIRY", "CREDIT_DEBIT_EXPIRY_WEAK"),
