@@ -14,7 +14,8 @@ RESULTS.md layout, made here:
 anything (sections are matched to scripts in sorted order, as a full run writes them).
 `python benchmarks/run_all.py --update <name>...` runs only the matching scripts and replaces (or adds) their
 sections in RESULTS.md, keeping everything else as it was (sections not named after a script included); the header
-notes which sections a later run updated.
+keeps one line naming each section measured alone since the full run, with the date it last was (rewritten by each
+update, never appended to; a full run starts without it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 _VERDICT = re.compile(r"^\s*(?:- )?(?:\*\*)?(PASS|MISS)(?:\*\*)?[:\s]")
 _MARKER = re.compile(r"^<!-- --8<-- \[(?:start|end):[\w-]+\] -->\n?", re.MULTILINE)
+_ALONE = "Sections measured alone since the full run (`run_all.py --update`)"
+_ALONE_LINE = re.compile(rf"^{re.escape(_ALONE)}: (.*)\.\n?", re.MULTILINE)
+_ALONE_ENTRY = re.compile(r"([\w-]+) \(([^)]*)\)")
+# What --update wrote before the one line: a line per run, appended.
+_LEGACY_LINE = re.compile(
+    r"^Sections updated alone on (\S+) \(`run_all\.py --update`, Python ([^)]+)\): (.*)\.\n?", re.MULTILINE
+)
 
 
 def compose(header: str, sections: list[tuple[str, str]]) -> str:
@@ -79,28 +87,41 @@ def update(selected: list[str]) -> int:
             failed.append(script.name)
             continue
         found[script.stem] = result.stdout.strip() + "\n"
-    if scripts:
-        header = noted(header, [s.stem for s in scripts if s.name not in failed])
     updated = {s.stem: found[s.stem] for s in scripts if s.name not in failed}
+    header = measured_alone(header, list(updated), time.strftime("%Y-%m-%d"), platform.python_version())
     RESULTS.write_text(splice(RESULTS.read_text(), header, updated))
     return 1 if failed else 0
 
 
-_NOTE = re.compile(
-    r"^Sections updated alone on (\S+) \((`run_all\.py --update`, Python [^)]*)\): (.*)\.\n+", re.MULTILINE
-)
+def measured_alone(header: str, stems: list[str], date: str, python: str) -> str:
+    """`header` with its one line of sections measured alone since the full run: `stems` dated `date`, the others
+    as they were. An entry names the Python version only when it is not the full run's. Older headers' appended
+    "Sections updated alone on ..." lines (one a run, appended) are folded into it, the latest date winning."""
+    full_run_python = re.search(r"^Python (\S+) on ", header, re.MULTILINE)
 
+    def when(day: str, version: str) -> str:
+        return day if full_run_python and version == full_run_python.group(1) else f"{day}, Python {version}"
 
-def noted(header: str, stems: list[str]) -> str:
-    """`header` with one "Sections updated alone" line per date and Python (the sections updated that day,
-    this run's added), not one more line per run."""
-    notes: dict[tuple[str, str], list[str]] = {}
-    for date, how, names in _NOTE.findall(header):
-        notes.setdefault((date, how), []).extend(n for n in names.split(", ") if n)
-    today = (time.strftime("%Y-%m-%d"), f"`run_all.py --update`, Python {platform.python_version()}")
-    notes.setdefault(today, []).extend(stems)
-    lines = [f"Sections updated alone on {d} ({how}): {', '.join(dict.fromkeys(n))}." for (d, how), n in notes.items()]
-    return _NOTE.sub("", header).rstrip() + "\n\n" + "\n\n".join(lines) + "\n"
+    dates: dict[str, str] = {}
+
+    def measured(stem: str, entry: str) -> None:  # an entry starts with its ISO date: the latest one stays
+        if stem and entry[:10] >= dates.get(stem, "")[:10]:
+            dates[stem] = entry
+
+    for day, version, names in _LEGACY_LINE.findall(header):
+        for stem in names.split(","):
+            measured(stem.strip(), when(day, version))
+    for entries in _ALONE_LINE.findall(header):
+        for stem, entry in _ALONE_ENTRY.findall(entries):
+            measured(stem, entry)
+    for stem in stems:
+        measured(stem, when(date, python))
+    header = _ALONE_LINE.sub("", _LEGACY_LINE.sub("", header))
+    header = re.sub(r"\n{3,}", "\n\n", header).rstrip() + "\n"
+    if not dates:
+        return header
+    entries = ", ".join(f"{stem} ({dates[stem]})" for stem in sorted(dates))
+    return f"{header}\n{_ALONE}: {entries}.\n"
 
 
 def splice(text: str, header: str, found: dict[str, str]) -> str:

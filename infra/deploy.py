@@ -27,6 +27,7 @@ from typing import Any
 from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
 from infra.flow_deploy import FlowDeployError, FlowDeployment
+from infra.paging import connect_lambda_functions, each_item
 from infra.stage import EXAMPLE_PARAMS_PATH, FUNCTIONS, PROJECT_DIR, TEMPLATE_PATH, Stage, StageError, params_path
 
 # Saves invocations for chat items only the agent sees (docs/reference/connect-chat.md). It must never drop what the
@@ -176,15 +177,12 @@ class Deployment:
 
     def stream_subscription(self, topic_arn: str) -> str | None:
         endpoint = self.stage.function_arn("connect_stream_handler")
-        request = {"TopicArn": topic_arn}
-        while True:
-            page = self.aws.call("sns", "list_subscriptions_by_topic", **request)
-            for subscription in page.get("Subscriptions", []):
-                if subscription.get("Endpoint") == endpoint and subscription.get("Protocol") == "lambda":
-                    return subscription["SubscriptionArn"]
-            if not page.get("NextToken"):
-                return None
-            request["NextToken"] = page["NextToken"]
+        for subscription in each_item(
+            self.aws, "sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn
+        ):
+            if subscription.get("Endpoint") == endpoint and subscription.get("Protocol") == "lambda":
+                return subscription["SubscriptionArn"]
+        return None
 
     def route_async_failures(self, outputs: dict[str, str]) -> None:
         self.step("connect_stream_handler: failed events to the dead-letter queue")
@@ -237,18 +235,12 @@ class Deployment:
         self.aws.call("connect", "associate_lambda_function", InstanceId=self.stage.instance_id, FunctionArn=arn)
 
     def associated_functions(self) -> list[str]:
-        found, request = [], {"InstanceId": self.stage.instance_id}
-        while True:
-            page = self.aws.call("connect", "list_lambda_functions", **request)
-            found += page.get("LambdaFunctions", [])
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+        return connect_lambda_functions(self.aws, self.stage.instance_id)
 
     def associate_scanner(self) -> None:
         self.step("attachment_scanner: the instance's FILE_SCANNER")
         arn = self.stage.function_arn("attachment_scanner")
-        current = self.scanner_associations()
+        current = self.integration_associations()
         if any(a.get("IntegrationArn") == arn for a in current):
             self.say("  (already associated)")
             return
@@ -271,7 +263,7 @@ class Deployment:
         Other processors on the instance are left alone: each chat names the one it uses."""
         self.step("message_processor: a MESSAGE_PROCESSOR of the instance")
         arn = self.stage.function_arn("message_processor")
-        if any(a.get("IntegrationArn") == arn for a in self.scanner_associations("MESSAGE_PROCESSOR")):
+        if any(a.get("IntegrationArn") == arn for a in self.integration_associations("MESSAGE_PROCESSOR")):
             self.say("  (already associated)")
             return
         self.aws.call(
@@ -340,14 +332,17 @@ class Deployment:
                 return {}
             raise
 
-    def scanner_associations(self, integration_type: str = "FILE_SCANNER") -> list[dict]:
-        found, request = [], {"InstanceId": self.stage.instance_id, "IntegrationType": integration_type}
-        while True:
-            page = self.aws.call("connect", "list_integration_associations", **request)
-            found += page.get("IntegrationAssociationSummaryList", [])
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+    def integration_associations(self, integration_type: str = "FILE_SCANNER") -> list[dict]:
+        return list(
+            each_item(
+                self.aws,
+                "connect",
+                "list_integration_associations",
+                "IntegrationAssociationSummaryList",
+                InstanceId=self.stage.instance_id,
+                IntegrationType=integration_type,
+            )
+        )
 
     def deploy_flows(self) -> None:
         """The contact flows of infra/flows/, created or updated and published (infra/flow_deploy.py)."""
@@ -395,8 +390,8 @@ class Deployment:
 
     def destroy(self) -> None:
         self.remove_flows()
-        self.remove_processor_association()
-        self.remove_scanner_association()
+        self.remove_integration_association("message_processor", "MESSAGE_PROCESSOR")
+        self.remove_integration_association("attachment_scanner", "FILE_SCANNER")
         self.remove_decryptor_association()
         if self.aws.dry_run or (self.project_dir / ".chalice" / "deployed" / f"{self.stage.name}.json").exists():
             self.chalice("delete")
@@ -407,22 +402,11 @@ class Deployment:
     def remove_flows(self) -> None:
         FlowDeployment(self.stage, self.aws, self.say, self.project_dir).destroy()
 
-    def remove_scanner_association(self) -> None:
-        self.step("attachment_scanner: FILE_SCANNER association removed")
-        arn = self.stage.function_arn("attachment_scanner")
-        for association in self.scanner_associations():
-            if association.get("IntegrationArn") == arn:
-                self.aws.call(
-                    "connect",
-                    "delete_integration_association",
-                    InstanceId=self.stage.instance_id,
-                    IntegrationAssociationId=association["IntegrationAssociationId"],
-                )
-
-    def remove_processor_association(self) -> None:
-        self.step("message_processor: MESSAGE_PROCESSOR association removed")
-        arn = self.stage.function_arn("message_processor")
-        for association in self.scanner_associations("MESSAGE_PROCESSOR"):
+    def remove_integration_association(self, function: str, integration_type: str) -> None:
+        """The instance's `integration_type` associations of our function removed (other functions' are kept)."""
+        self.step(f"{function}: {integration_type} association removed")
+        arn = self.stage.function_arn(function)
+        for association in self.integration_associations(integration_type):
             if association.get("IntegrationArn") == arn:
                 self.aws.call(
                     "connect",

@@ -22,6 +22,7 @@ from typing import Any
 
 from infra import flow_checks
 from infra.flow_files import PLACEHOLDER, Flow, FlowFile, content_text, load_all, render, strings
+from infra.paging import connect_lambda_functions, each_item
 from infra.stage import FUNCTIONS, PROJECT_DIR, Stage
 
 Printer = Callable[[str], None]
@@ -216,29 +217,19 @@ class FlowDeployment:
 
     def existing_flows(self) -> dict[str, str]:
         """Name -> id of this instance's contact flows."""
-        found: dict[str, str] = {}
-        request: dict[str, Any] = {
-            "InstanceId": self.stage.instance_id,
-            "ContactFlowTypes": ["CONTACT_FLOW"],
-            "MaxResults": 1000,
-        }
-        while True:
-            page = self.aws.call("connect", "list_contact_flows", **request)
-            for summary in page.get("ContactFlowSummaryList", []):
-                found[summary["Name"]] = summary["Id"]
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+        flows = each_item(
+            self.aws,
+            "connect",
+            "list_contact_flows",
+            "ContactFlowSummaryList",
+            InstanceId=self.stage.instance_id,
+            ContactFlowTypes=["CONTACT_FLOW"],
+            MaxResults=1000,
+        )
+        return {summary["Name"]: summary["Id"] for summary in flows}
 
     def associated_functions(self) -> list[str]:
-        found: list[str] = []
-        request: dict[str, Any] = {"InstanceId": self.stage.instance_id}
-        while True:
-            page = self.aws.call("connect", "list_lambda_functions", **request)
-            found += page.get("LambdaFunctions", [])
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+        return connect_lambda_functions(self.aws, self.stage.instance_id)
 
     def step(self, title: str) -> None:
         self.say(f"\n== {title}")

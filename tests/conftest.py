@@ -13,7 +13,7 @@ import os
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.support import LOCAL_STAGE, PROJECT_DIR, REGION, forget_container_state
+from tests.support import LOCAL_STAGE, REGION, chalice_test_client, forget_container_state
 
 # CI must judge the code, not the luck of the draw: there, property tests replay the same examples on
 # every run (a failure found while developing is added as an explicit example). Locally they explore.
@@ -56,11 +56,10 @@ def stage_env(monkeypatch):
 
 @pytest.fixture
 def chalice_client():
-    from chalice.test import Client
-
+    """Chalice's test client on the `local` stage; Lambda contexts carry each function's configured timeout."""
     from app import app
 
-    with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as client:
+    with chalice_test_client(app, "local") as client:
         yield client
 
 

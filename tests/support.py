@@ -24,3 +24,34 @@ def forget_container_state() -> None:
     processor_wiring.reset()
     messaging_wiring.reset()
     ivr_wiring.reset()  # the decryptor's key store caches keys fetched from SSM
+
+
+def chalice_test_client(app, stage_name: str, project_dir: Path | str = PROJECT_DIR):
+    """`chalice.test.Client` whose Lambda invocations get the context Lambda gives them: the function's configured
+    `lambda_timeout` (as sandbox/lambda_host.py does). Chalice's own test client gives every function 3 s of wall
+    clock whatever the stage says, so the scanner, which answers within the time left less SCAN_DEADLINE_MARGIN_MS,
+    had a 2 s deadline in tests (20 s deployed: its budget, within the 30 s timeout) that a loaded machine could
+    spend before a scan ended."""
+    from chalice.constants import DEFAULT_LAMBDA_TIMEOUT
+    from chalice.test import Client, InvokeResponse, LambdaContext, TestLambdaClient
+
+    class LambdaClient(TestLambdaClient):
+        def invoke(self, function_name: str, payload=None) -> InvokeResponse:
+            if function_name not in self._app.handler_map:
+                return super().invoke(function_name, payload)  # Chalice's FunctionNotFoundError
+            scoped = self._config.scope(self._config.chalice_stage, function_name)
+            timeout_ms = (scoped.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT) * 1000
+            context = LambdaContext(function_name, memory_size=scoped.lambda_memory_size, max_runtime_ms=timeout_ms)
+            with self._patched_env_vars(scoped.environment_variables):
+                return InvokeResponse(
+                    payload=self._app.handler_map[function_name]({} if payload is None else payload, context)
+                )
+
+    class ConfiguredTimeoutClient(Client):
+        @property
+        def lambda_(self) -> TestLambdaClient:
+            if self._lambda_client is None:
+                self._lambda_client = LambdaClient(self._app, self._chalice_config)
+            return self._lambda_client
+
+    return ConfiguredTimeoutClient(app, stage_name=stage_name, project_dir=str(project_dir))

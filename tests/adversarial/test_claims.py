@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from chalicelib.messaging.once import Once
 from chalicelib.messaging.store.dedupe import Claim, DedupeLog
-from tests.messaging.fixtures import SESSIONS_TABLE, create_sessions_table
+from tests.sessions_table import SESSIONS_TABLE, create_sessions_table
 
 
 class LostAnswers:

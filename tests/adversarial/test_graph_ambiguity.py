@@ -17,9 +17,9 @@ from moto import mock_aws
 
 from chalicelib.messaging.http import build_session
 from chalicelib.messaging.meta.send_api import UNCONFIRMED, Delivery, GraphUnavailable, MessengerClient
-from tests.messaging.fixtures import create_sessions_table
 from tests.messaging.outbound_world import SEND_URL, World
 from tests.messaging.stream_fixtures import sns_event, stream_item
+from tests.sessions_table import create_sessions_table
 
 GRAPH = "https://graph.test/v25.0"
 

@@ -19,14 +19,13 @@ from tests.messaging.fixtures import (
     connect_stubbed_behind_aws,
     connection_response,
     create_messenger_secret,
-    create_sessions_table,
     envelope,
     item,
     sign,
     start_chat_response,
-    table_items,
     text_item,
 )
+from tests.sessions_table import create_sessions_table, table_items
 
 UNSTORABLE = {
     "lone surrogate sender": item("\ud800", message={"mid": "m_bad", "text": "from nowhere"}),

@@ -24,7 +24,8 @@ from chalicelib.messaging.store.dedupe import DedupeLog
 from chalicelib.messaging.store.sessions import ChatSession, SessionStore
 from chalicelib.redaction.redactor import build_redactor
 from tests.messaging.fakes import MemoryChat, MemoryForwarder
-from tests.messaging.fixtures import SESSIONS_TABLE, atomic_moto_dynamodb, create_sessions_table, item, text_item
+from tests.messaging.fixtures import item, text_item
+from tests.sessions_table import SESSIONS_TABLE, atomic_moto_dynamodb, create_sessions_table
 
 CARD = "4539148803436467"  # its second half alone is not masked: only the context masks it
 VISIBLE_CARD_DIGITS = 6  # at most the BIN (chalicelib/redaction/conversation.py)

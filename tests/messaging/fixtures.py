@@ -1,5 +1,6 @@
-"""Reusable helpers for messaging tests: the sessions table and Messenger secret in moto, stubbed Connect
-clients, signed webhook payloads. Plain functions (not fixtures) so any test module can compose them.
+"""Reusable helpers for messaging tests: the Messenger secret in moto, stubbed Connect clients, signed webhook
+payloads (the sessions table: tests/sessions_table.py). Plain functions (not fixtures) so any test module can
+compose them.
 
     with mock_aws():
         create_sessions_table()
@@ -10,15 +11,12 @@ clients, signed webhook payloads. Plain functions (not fixtures) so any test mod
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import hmac
 import json
-import threading
 import time
 from typing import Any
 
-SESSIONS_TABLE = "connect-guard-sessions"  # as in the `local` stage
 SECRET_ID = "connect-guard/messenger"
 SECRET = {
     "APP_SECRET": "app-secret-canary-7f3a",
@@ -34,54 +32,6 @@ TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:connect-guard-chat-stream"
 # ------------------------------------------------------------------------------------------ AWS (inside mock_aws)
 
 
-@contextlib.contextmanager
-def atomic_moto_dynamodb():
-    """Make moto's DynamoDB writes atomic, as DynamoDB's are.
-
-    moto checks a ConditionExpression and then writes without a lock, so two threads can both pass
-    the same condition: a race that real DynamoDB never has. Concurrency tests test OUR conditions,
-    so they serialise moto's writes with one lock; and its reads, since moto updates an item attribute by
-    attribute (an unlocked read could see a turn's new version beside its old queue).
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    originals = {
-        name: getattr(DynamoDBBackend, name)
-        for name in ("get_item", "put_item", "update_item", "delete_item", "transact_write_items")
-    }
-
-    def locked(method):
-        @functools.wraps(method)
-        def wrapper(*args, **kwargs):
-            with lock:
-                return method(*args, **kwargs)
-
-        return wrapper
-
-    for name, method in originals.items():
-        setattr(DynamoDBBackend, name, locked(method))
-    try:
-        yield
-    finally:
-        for name, method in originals.items():
-            setattr(DynamoDBBackend, name, method)
-
-
-def create_sessions_table(name: str = SESSIONS_TABLE) -> None:
-    """The table as infra/ creates it: key `pk` (String), TTL on `expires_at`."""
-    import boto3
-
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
-
-
 def create_messenger_secret(values: dict[str, str] | None = None, secret_id: str = SECRET_ID) -> None:
     import boto3
 
@@ -92,13 +42,6 @@ def rotate_messenger_secret(values: dict[str, str], secret_id: str = SECRET_ID) 
     import boto3
 
     boto3.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps(values))
-
-
-def table_items(name: str = SESSIONS_TABLE) -> list[dict[str, Any]]:
-    """Every item in the table (for asserting what was stored)."""
-    import boto3
-
-    return boto3.client("dynamodb").scan(TableName=name, ConsistentRead=True)["Items"]
 
 
 # ------------------------------------------------------------------------------------------ Connect (Stubber)

@@ -21,7 +21,8 @@ from chalicelib.messaging.store.dedupe import DedupeLog
 from chalicelib.messaging.store.sessions import ChatSession, SessionStore
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import RedactionSettings, _Reader
-from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, SESSIONS_TABLE, TOPIC_ARN, stubbed_client
+from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
+from tests.sessions_table import SESSIONS_TABLE
 
 GRAPH = "https://graph.facebook.com/v25.0"
 SEND_URL = GRAPH + "/me/messages"

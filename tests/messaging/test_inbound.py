@@ -24,7 +24,6 @@ from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
     PAGE_ID,
-    SESSIONS_TABLE,
     TOPIC_ARN,
     connection_response,
     echo_item,
@@ -33,6 +32,7 @@ from tests.messaging.fixtures import (
     stubbed_client,
     text_item,
 )
+from tests.sessions_table import SESSIONS_TABLE
 
 CARD = "4111 1111 1111 1111"
 CUSTOMER = f"{PAGE_ID}/psid-1"  # sessions key a customer by the Page they wrote to and their PSID
@@ -50,7 +50,7 @@ class Clock:
 @pytest.fixture
 def world():
     with mock_aws():
-        from tests.messaging.fixtures import create_sessions_table
+        from tests.sessions_table import create_sessions_table
 
         create_sessions_table()
         connect, connect_stub = stubbed_client("connect")
@@ -383,7 +383,7 @@ class FakeChat:
 
 
 def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():
-    from tests.messaging.fixtures import atomic_moto_dynamodb, create_sessions_table
+    from tests.sessions_table import atomic_moto_dynamodb, create_sessions_table
 
     with mock_aws(), atomic_moto_dynamodb():
         create_sessions_table()

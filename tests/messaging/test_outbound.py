@@ -11,9 +11,10 @@ from moto import mock_aws
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.outbound import ATTACHMENT_FALLBACK_TEXT, WINDOW_CLOSED_NOTE
 from tests.messaging import stream_fixtures as sf
-from tests.messaging.fixtures import SECRET, create_sessions_table
+from tests.messaging.fixtures import SECRET
 from tests.messaging.outbound_world import CONNECTION_TOKEN, PARTICIPANT_TOKEN, World
 from tests.messaging.stream_fixtures import attachment, sns_event, stream_item
+from tests.sessions_table import create_sessions_table
 
 PSID = "24000000000000001"
 

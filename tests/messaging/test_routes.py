@@ -26,15 +26,14 @@ from tests.messaging.fixtures import (
     connect_stubbed_behind_aws,
     connection_response,
     create_messenger_secret,
-    create_sessions_table,
     echo_item,
     envelope,
     item,
     sign,
     start_chat_response,
-    table_items,
     text_item,
 )
+from tests.sessions_table import create_sessions_table, table_items
 
 CARD = "4111 1111 1111 1111"
 SSN = "123-45-6789"

@@ -16,7 +16,7 @@ from chalicelib.messaging.store.sessions import (
     SessionStore,
     customer_key,
 )
-from tests.messaging.fixtures import SESSIONS_TABLE, atomic_moto_dynamodb, create_sessions_table, table_items
+from tests.sessions_table import SESSIONS_TABLE, atomic_moto_dynamodb, create_sessions_table, table_items
 
 NOW = 1_800_000_000.0
 

@@ -21,15 +21,14 @@ from tests.messaging.fixtures import (
     connect_stubbed_behind_aws,
     connection_response,
     create_messenger_secret,
-    create_sessions_table,
     envelope,
     item,
     sign,
     start_chat_response,
-    table_items,
     text_item,
 )
 from tests.messaging.stream_fixtures import attachment, sns_event, stream_item
+from tests.sessions_table import create_sessions_table, table_items
 
 PSID = "psid-1"
 SEND_URL = "https://graph.facebook.com/v25.0/me/messages"

@@ -1,11 +1,9 @@
-"""Events as Amazon Connect sends them to a MESSAGE_PROCESSOR Lambda, a processor over moto, table helpers."""
+"""Events as Amazon Connect sends them to a MESSAGE_PROCESSOR Lambda, and a processor over them (the sessions table
+in moto: tests/sessions_table.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import itertools
-import threading
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +12,6 @@ from chalicelib.processor.processor import MessageProcessor
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import RedactionSettings, _Reader
 
-TABLE = "connect-guard-sessions"  # the local stage's SESSIONS_TABLE
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 CONTACT = "c0ffee00-0000-4000-8000-000000000001"
 CARD = "4111 1111 1111 1111"
@@ -80,54 +77,3 @@ def processor(
         max_attempts=max_attempts,
         **extra,
     )
-
-
-def create_table(name: str = TABLE) -> None:
-    """The sessions table as infra/ creates it: key `pk` (String), TTL on `expires_at`."""
-    import boto3
-
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
-
-
-def items(name: str = TABLE) -> list[dict[str, Any]]:
-    import boto3
-
-    return boto3.client("dynamodb").scan(TableName=name)["Items"]
-
-
-@contextlib.contextmanager
-def atomic_moto_dynamodb():
-    """moto checks a ConditionExpression and then writes without a lock, so two threads can both pass the
-    same condition, which real DynamoDB never allows. Concurrency tests test OUR conditions: serialise
-    moto's writes. (Same helper as tests/messaging/fixtures.py; kept here so this package stands alone.)"""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    # Reads too: moto updates an item attribute by attribute, so an unlocked read can see the new version
-    # number beside the old context, which DynamoDB's atomic item reads never show.
-    originals = {
-        name: getattr(DynamoDBBackend, name) for name in ("get_item", "put_item", "update_item", "delete_item")
-    }
-
-    def locked(method):
-        @functools.wraps(method)
-        def wrapper(*args, **kwargs):
-            with lock:
-                return method(*args, **kwargs)
-
-        return wrapper
-
-    for name, method in originals.items():
-        setattr(DynamoDBBackend, name, locked(method))
-    try:
-        yield
-    finally:
-        for name, method in originals.items():
-            setattr(DynamoDBBackend, name, method)

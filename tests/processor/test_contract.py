@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.processor.helpers import CARD, CONTACT, content_of, event, items
+from tests.processor.helpers import CARD, CONTACT, content_of, event
+from tests.sessions_table import table_items
 
 ANSWER_KEYS = {"status", "result"}
 
@@ -28,7 +29,7 @@ def test_nothing_to_change_is_approved_unchanged_without_a_dynamodb_call(chalice
     }
     [line] = [e for e in captured_logs.events() if e["event"] == "message_processed"]
     assert line["round_trips"] == 0 and line["status"] == "APPROVED" and line["role"] == "CUSTOMER"
-    assert items() == []
+    assert table_items() == []
 
 
 def test_a_customer_card_is_processed_with_the_same_content_type(chalice_client, table, captured_logs):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.processor.context_store import KEY_PREFIX
-from tests.processor.helpers import CONTACT, content_of, event, items, processor
+from tests.processor.helpers import CONTACT, content_of, event, processor
+from tests.sessions_table import table_items
 
 OTHER = "c0ffee00-0000-4000-8000-000000000002"
 MASK = "[CREDIT_DEBIT_NUMBER]"
@@ -46,7 +47,7 @@ def test_agent_messages_neither_read_nor_change_the_context(store):
     proc = processor(store)
     before = store.round_trips
     assert said(proc, "9233 4415", role="AGENT") == "9233 4415"
-    assert store.round_trips == before and items() == []
+    assert store.round_trips == before and table_items() == []
 
 
 def test_a_card_prompt_without_digits_turns_context_on_with_one_write_and_no_read(store):
@@ -86,7 +87,7 @@ def test_a_retried_message_gets_the_same_answer(store):
 def test_the_item_holds_flags_and_times_only_and_always_a_ttl(store):
     proc = processor(store, clock=lambda: 1_800_000_000.0)
     said(proc, "4111 1111")
-    [item] = items()
+    [item] = table_items()
     assert item["pk"] == {"S": KEY_PREFIX + CONTACT}
     assert set(item) == {"pk", "v", "ctx", "recent", "expires_at"}
     assert int(item["expires_at"]["N"]) > 1_800_000_000
@@ -112,7 +113,7 @@ def test_only_the_last_few_messages_are_remembered_for_retries(store):
     for _ in range(10):
         now[0] += 5  # each message renews the context: each one changes it
         said(proc, "4111 1111")
-    [item] = items()
+    [item] = table_items()
     assert len(item["recent"]["L"]) == 4
 
 

@@ -10,7 +10,7 @@ from sandbox.connect.model import ConnectModel
 from sandbox.connect.processing import DELIVER, DO_NOT_DELIVER, MessageProcessing, ProcessorSettings
 from sandbox.lambdas import Invocation
 from sandbox.webchat import WebChat
-from tests.processor.helpers import TABLE, create_table
+from tests.sessions_table import create_sessions_table
 
 INSTANCE = "11111111-2222-3333-4444-555555555555"
 FLOW = "66666666-7777-8888-9999-000000000000"
@@ -37,7 +37,7 @@ def web(chalice_client):
     from moto import mock_aws
 
     with mock_aws():
-        create_table(TABLE)
+        create_sessions_table()
         invoker = InProcessLambda(chalice_client)
         processing = MessageProcessing(invoker, INSTANCE)
         model = ConnectModel(INSTANCE, FLOW, lambda arn: True, lambda chat, item: None, processing=processing)

@@ -17,12 +17,6 @@ from tests.scanning.helpers import BUCKET, FILE_ID, event, key_for, scanner_sett
 PII_NAME = "John Smith SSN 078-05-1120 passport.pdf"
 
 
-@pytest.fixture(autouse=True)
-def whole_test_client_budget(monkeypatch):
-    """Chalice's test context gives 3 s; use all of it so a loaded CI machine cannot hit the deadline."""
-    monkeypatch.setenv("SCAN_DEADLINE_MARGIN_MS", "0")
-
-
 def upload(s3, name: str, data: bytes) -> dict:
     s3.put_object(Bucket=BUCKET, Key=key_for(name), Body=data)
     return event(name, len(data))

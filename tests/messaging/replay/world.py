@@ -21,9 +21,10 @@ import boto3
 import responses
 from moto import mock_aws
 
-from tests.messaging.fixtures import SECRET, create_sessions_table
+from tests.messaging.fixtures import SECRET
 from tests.messaging.replay.connect_double import UPLOAD_HOST, ConnectDouble
 from tests.messaging.replay.corpus import served_accounts
+from tests.sessions_table import create_sessions_table
 from tests.support import LOCAL_STAGE, PROJECT_DIR
 
 # The smallest valid PNG: what the CDN double serves for every media URL.
