@@ -23,7 +23,8 @@ from chalicelib.messaging.meta.webhook import parse_item
 from chalicelib.messaging.store.choices import ChoiceStore
 from chalicelib.redaction.redactor import build_redactor
 from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
-from tests.messaging.fixtures import SESSIONS_TABLE, create_sessions_table, text_item
+from tests.messaging.fixtures import text_item
+from tests.sessions_table import SESSIONS_TABLE, create_sessions_table
 
 OPTIONS = ("Check self-service options", "Talk to an agent", "End chat")
 LATER = ("Pay a bill", "Report a fault")
