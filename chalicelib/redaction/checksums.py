@@ -153,16 +153,21 @@ def iban_ok(compact: str) -> bool:
     if len(compact) < 5 or not (compact.isascii() and compact.isalnum()):
         return False
     compact = compact.upper()
-    bban = _iban_bban(compact[:2])
-    if bban is None or not bban.match(compact[4:]):
+    return iban_parts_ok(compact[:2], compact[2:4], compact[4:])
+
+
+def iban_parts_ok(country: str, check_digits: str, bban: str) -> bool:
+    """`iban_ok` of an IBAN already split and upper-cased: ASCII letters and digits only (the detector's pattern
+    reads no others)."""
+    pattern = _iban_bban(country)
+    if pattern is None or not pattern.match(bban):
         return False
     # ISO 7064 mod 97-10: country and check digits moved to the end, letters read as 10..35. Most BBANs are all
     # digits: then only the country code has letters to read (a `translate` costs ~5x more).
-    bban_digits, check_digits = compact[4:], compact[2:4]
-    if bban_digits.isdigit() and check_digits.isdigit():
-        number = bban_digits + _LETTER_VALUES[compact[0]] + _LETTER_VALUES[compact[1]] + check_digits
+    if bban.isdigit() and check_digits.isdigit():
+        number = bban + _LETTER_VALUES[country[0]] + _LETTER_VALUES[country[1]] + check_digits
     else:
-        number = (bban_digits + compact[:4]).translate(_IBAN_LETTERS)
+        number = (bban + country + check_digits).translate(_IBAN_LETTERS)
     return int(number) % 97 == 1
 
 

@@ -196,7 +196,8 @@ class CardContextPolicy:
                     break
             return [], self._next(context, now, active, HARD if cards or prompt else None)
         # Built only when something is covered: most messages with digits have no detection at all.
-        covered = Coverage(len(text), [(d.start, d.end) for d in detections]) if detections else None
+        spans = [(d.start, d.end) for d in detections]
+        covered = None
         extra: list[Detection] = []
         arm = HARD if cards else None
         after_card = cards[0].end if cards else None
@@ -204,12 +205,21 @@ class CardContextPolicy:
         if (active and not soft) or after_card is not None:
             for match in _MONTH_YEAR.finditer(text, after_card or 0):
                 if covered is None:
-                    covered = Coverage(len(text))
+                    covered = Coverage(len(text), spans)
                 if not covered.touches(match.start(), match.start() + 1):
                     extra.append(Detection("CREDIT_DEBIT_EXPIRY", match.start(), match.end(), 0.8))
                     covered.add(*match.span())
         signs = None  # made on first need: most runs are not card-like and never ask
-        for start, run in uncovered_runs(message.runs, covered) if covered is not None else message.runs:
+        # The digit runs nothing covers; when each run lies inside a detection (a card, an IBAN), no Coverage needed.
+        runs = message.runs
+        if covered is None and spans:
+            if _all_inside(runs, spans):
+                runs = []
+            else:
+                covered = Coverage(len(text), spans)
+        if covered is not None:
+            runs = uncovered_runs(runs, covered)
+        for start, run in runs:
             end = start + len(run)
             groups = _GROUP.findall(run)
             if active or (after_card is not None and start >= after_card):
@@ -258,6 +268,18 @@ class CardContextPolicy:
         if context.card_context_until or context.card_messages_left:
             return RedactionContext(0.0, 0, context.redacted_messages)  # expired: forget it
         return context
+
+
+def _all_inside(runs: list[tuple[int, str]], spans: list[tuple[int, int]]) -> bool:
+    """Each run lies inside one of the spans (a message holds one or two of each: plain loops)."""
+    for offset, run in runs:
+        end = offset + len(run)
+        for start, stop in spans:
+            if start <= offset and end <= stop:
+                break
+        else:
+            return False
+    return True
 
 
 def _card_start_shape(groups: list[str]) -> bool:

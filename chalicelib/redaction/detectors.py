@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 from chalicelib.redaction import checksums as check
@@ -368,7 +369,8 @@ def _grouping_continues(groups: list[tuple[int, int, str]], last: int, text: str
 # ---------------------------------------------------------------------------------------------- IBANs
 
 # Where an IBAN may start: a country code and two check digits, a space allowed between them ("BE 68 ...").
-_IBAN_START = re.compile(r"\b([A-Za-z]{2}) ?(\d\d)")
+# (The look-behind is \b before the first letter: written letter-first, finditer over a message is ~2x faster.)
+_IBAN_START = re.compile(r"([A-Za-z](?<!\w[A-Za-z])[A-Za-z]) ?(\d\d)")
 _IBAN_SEPARATORS = " .-"
 
 
@@ -390,11 +392,11 @@ class IbanDetector(Detector):
             if body is None:
                 continue
             written = body.group()
-            if written != written.upper() and not all(
-                map(_number_like, _IBAN_GROUPS.split(written.lstrip(_IBAN_SEPARATORS)))
-            ):
+            upper = written.upper()
+            if written != upper and not all(map(_number_like, _IBAN_GROUPS.split(written.lstrip(_IBAN_SEPARATORS)))):
                 continue  # (no lower-case letter, the usual case: every group is number-like)
-            if check.iban_ok(country + match.group(2) + written.replace(" ", "").replace(".", "").replace("-", "")):
+            bban = upper.replace(" ", "").replace(".", "").replace("-", "")
+            if check.iban_parts_ok(country, match.group(2), bban):
                 found.append(Detection(self.entity_type, match.start(), body.end(), SCORE[VALID]))
         return found
 
@@ -513,8 +515,11 @@ def _digits_check(test: Callable[[str], bool]) -> Callable[[str], Verdict]:
     return validate
 
 
+_EXPIRY_YEAR = re.compile(r"(\d{2,4})\s*$")
+
+
 def _expiry(value: str) -> Verdict:
-    year = re.search(r"(\d{2,4})\s*$", value)
+    year = _EXPIRY_YEAR.search(value)
     if year is None or not check.expiry_year_ok(int(year.group(1))):
         return None
     return NEEDS_CONTEXT
@@ -930,7 +935,8 @@ class DetectorSet:
             present = self._hints_in(lowered)
             plan = self._plan if present else self._unhinted  # most messages hold no hint word
         for detector, min_digits, hints, gate, shape in plan:
-            if digits < min_digits:
+            # Digits a claiming detector found are a checksum-validated number's: another entity needs its own.
+            if unclaimed < min_digits:
                 continue
             if shape is not None:
                 if shaped is None:
@@ -990,20 +996,18 @@ class RunShape:
             in_runs += total
             self.short += total if total <= 6 else 0
             self.groups.update(lengths)
-            if len(run) < _MIN_WINDOW:
+            if total < _MIN_WINDOW:
                 continue
-            for first in range(len(lengths)):
-                total = 0
-                for length in lengths[first:]:
-                    total += length
-                    if total > _MAX_WINDOW:
-                        break
-                    if total >= _MIN_WINDOW:
-                        self.windows.add(total)
+            # Consecutive groups hold `size` digits when two prefix sums differ by it (they only increase).
+            sums = set(accumulate(lengths, initial=0))
+            for size in _WINDOW_SIZES:
+                if not sums.isdisjoint(map(size.__add__, sums)):
+                    self.windows.add(size)
         self.glued = digits - in_runs  # digits outside every run: glued to letters ("ES98", "MORGA753116SM9IJ")
 
 
 _MIN_WINDOW, _MAX_WINDOW = 9, 10
+_WINDOW_SIZES = range(_MIN_WINDOW, _MAX_WINDOW + 1)
 
 
 def holds_window(count: int) -> Callable[[RunShape], bool]:
@@ -1046,13 +1050,18 @@ def _gate_passes(
 
 
 _MAX_EXTRA_PASSES = 3
-_NEAR = 8  # characters: a digit this close (the widest SEP is 7) can join a detection's digit run
+# A digit joined to a detection's number by a separator (SEP, at most 7 characters): digit runs are all that
+# masking a detection changes for the detectors (a mask's brackets stop every keyword pattern and filler, and its
+# blanked letters only remove context words), so without such a digit a second pass would find nothing new.
+_JOINS_AFTER = re.compile(rf"{SEP}\d")
+_JOINS_BEFORE = re.compile(rf"\d{SEP}\Z")  # searched up to the detection's start
+_NEAR = 8  # characters: the widest SEP is 7
 
 
 def _digits_beside(text: str, found: list[Detection]) -> bool:
     for d in found:
-        if _ASCII_DIGIT.search(text, max(0, d.start - _NEAR), d.start) or _ASCII_DIGIT.search(
-            text, d.end, d.end + _NEAR
+        if _JOINS_AFTER.match(text, d.end) or (
+            d.start and _JOINS_BEFORE.search(text, max(0, d.start - _NEAR), d.start)
         ):
             return True
     return False
@@ -1130,6 +1139,3 @@ def scan(
     if not digits:
         return Scan(text, lowered, 0, [], masked)
     return Scan(text, lowered, digits, [(m.start(), m.group()) for m in _DIGIT_RUN.finditer(text)], masked)
-
-
-_ASCII_DIGIT = re.compile(r"\d")

@@ -159,8 +159,8 @@ class Redactor:
         if not text or not self.entity_types:
             return [], context, False
         now = time.time() if now is None else now
-        detectors = self._detectors(language)  # (checks the language first)
         language = language or self.language
+        detectors = self._by_language.get(language) or self._detectors(language)  # (checks a new language first)
         normalized = normalize(text, language)
         message = scan(normalized.text, self._masks, self._mask_hint, normalized.lowered, normalized.digits)
         # Widened here, over the normalised text: "four four 355074 ..." is one number there, and the masked text

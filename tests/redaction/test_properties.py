@@ -9,8 +9,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from chalicelib import settings
+from chalicelib.redaction.detectors import _as_masked, _digits_beside, scan
 from chalicelib.redaction.normalize import normalize
 from chalicelib.redaction.redactor import RedactionContext, build_redactor
+from chalicelib.redaction.spans import Coverage
+from chalicelib.redaction.widening import widen_all
 
 REDACTOR = build_redactor(settings.Settings(env={}).redaction, "inbound")
 ALL_LOCAL = build_redactor(
@@ -158,3 +161,33 @@ def test_any_text_and_any_stored_context_is_handled(text, until, left):
     result = REDACTOR.redact(text, context, NOW)
     assert isinstance(result.text, str)
     assert result.context.card_messages_left >= 0
+
+
+@FAST
+@given(st.text(max_size=80))
+@example(
+    "٤١١١ ² ①2 ３"
+)  # Arabic-Indic and full-width digits (turned into ASCII), a superscript and a circled one (kept)
+@example("4111\ud800 1111")  # a lone surrogate
+def test_normalised_digit_count_is_the_regex_count(text):
+    """normalize counts digits over the UTF-8 bytes: its text must hold no digit but ASCII ones."""
+    result = normalize(text)
+    assert result.digits == len(re.findall(r"\d", result.text))
+
+
+@FAST
+@given(chat)
+@example("card 4111 1111 1111 1111, cvv 123")
+@example("GB82 WEST 1234 5698 7654 32 1 000000 12")
+def test_a_second_pass_is_skipped_only_where_it_finds_nothing(text):
+    """detect_scan looks at the masked text again only when a digit joins a detection by a separator
+    (`_digits_beside`): where none does, a look at the masked text finds nothing new."""
+    for redactor in (REDACTOR, ALL_LOCAL):
+        detectors = redactor._detectors(None)
+        message = scan(normalize(text).text)
+        reach = widen_all(detectors._detect_once(message), message.text)
+        if not reach or _digits_beside(message.text, reach):
+            continue
+        covered = Coverage(len(message.text), [(d.start, d.end) for d in reach])
+        again = detectors._detect_once(_as_masked(message, [(d.start, d.end) for d in reach]))
+        assert [d for d in again if not covered.touches(d.start, d.end)] == []
