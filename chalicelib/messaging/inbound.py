@@ -204,23 +204,34 @@ class InboundMessages:
         redacted = self._redact(event, key, record)
 
         session, fresh = self._ready_session(channel, customer_id, key, record)
-        session, texts = self._store_context(event, key, session, redacted)
+        session, redacted = self._store_context(event, key, session, redacted)
         try:
-            self._send(session, event, texts, key, deadline)
+            self._send(session, event, redacted.texts, key, deadline)
         except ChatGone as gone:
             if fresh:
                 raise PermanentError("chat_refused", gone.code) from None
             session = self._recover(session, gone, channel, customer_id, key)
-            session, texts = self._store_context(event, key, session, redacted)
+            session, redacted = self._store_context(event, key, session, redacted)
             try:
-                self._send(session, event, texts, key, deadline)
+                self._send(session, event, redacted.texts, key, deadline)
             except ChatGone as again:
                 raise PermanentError("chat_refused", again.code) from None
+        self._forget_choices(redacted.chosen)
         return Outcome("delivered", event.kind, session.contact_id)
+
+    def _forget_choices(self, chosen: tuple[str, str] | None) -> None:
+        """The numbered list the customer answered is cleared once the answer is delivered (not when it is
+        read: a retry maps the number the same way), and only if no other list was offered since."""
+        if chosen is None or self._choices is None:
+            return
+        try:
+            self._choices.forget(*chosen)
+        except MessagingError as problem:  # the list expires on its own; the answer was delivered
+            log_event(_log, "choices_forget_failed", logging.WARNING, reason=problem.reason)
 
     def _store_context(
         self, event: CustomerMessage, key: str, session: ChatSession, redacted: _Redacted
-    ) -> tuple[ChatSession, list[str]]:
+    ) -> tuple[ChatSession, _Redacted]:
         """Store the context after this message BEFORE anything is sent, over the version it was redacted
         with. Another message of this customer stored its context meanwhile (a turn whose lease ran out):
         read it, redact again, store again; a bounded number of times, then 503."""
@@ -231,7 +242,7 @@ class InboundMessages:
                 after = replace(
                     session, redaction=redacted.after.to_item(), redaction_version=session.redaction_version + 1
                 )
-                return after, redacted.texts
+                return after, redacted
             record = self._sessions.customer(session.channel, session.customer_id, self._clock())
             if record is None or record.session is None or record.session.contact_id != session.contact_id:
                 raise TransientError("session_changed")
@@ -273,7 +284,8 @@ class InboundMessages:
         before = RedactionContext.from_item(session.redaction_for(key) if session is not None else None)
         context = before
         texts = []
-        for text in self._as_chosen(event, record) or _customer_texts(event, self._location_precision):
+        chosen_texts, chosen = self._as_chosen(event, record)
+        for text in chosen_texts or _customer_texts(event, self._location_precision):
             try:
                 redaction = self._redactor.redact(truncated(text), context, self._clock())
             except RedactionUnavailable:
@@ -282,22 +294,27 @@ class InboundMessages:
             if redaction.changed:
                 log_event(_log, "customer_text_redacted", entities=dict(redaction.entity_counts))
             texts.append(redaction.text)
-        return _Redacted(texts, before, context, session.redaction_version if session is not None else 0)
+        version = session.redaction_version if session is not None else 0
+        return _Redacted(texts, before, context, version, chosen)
 
-    def _as_chosen(self, event: CustomerMessage, record: CustomerRecord | None) -> list[str]:
+    def _as_chosen(
+        self, event: CustomerMessage, record: CustomerRecord | None
+    ) -> tuple[list[str], tuple[str, str] | None]:
         """A bare number answering the numbered list the customer was last offered: the option itself, as
-        the agent or bot offered it (rendering.py sends lists too long for quick replies as numbers)."""
+        the agent or bot offered it (rendering.py sends lists too long for quick replies as numbers), and
+        which list it was, to clear once delivered. Reading has no effect: a retry (Meta's, or a redaction
+        redone after a concurrent write) maps the number the same way (it was cleared here, so a retry sent
+        the bare number)."""
         if self._choices is None or not isinstance(event, Text) or record is None or record.session is None:
-            return []
+            return [], None
         answer = event.text.strip().rstrip(".")
         if not answer.isdigit() or len(answer) > 2:
-            return []
+            return [], None
         contact_id = record.session.contact_id
-        titles = self._choices.recall(contact_id, self._clock())
-        if not 1 <= int(answer) <= len(titles):
-            return []
-        self._choices.forget(contact_id)
-        return [titles[int(answer) - 1]]
+        offered = self._choices.recall(contact_id, self._clock())
+        if not 1 <= int(answer) <= len(offered.titles):
+            return [], None
+        return [offered.titles[int(answer) - 1]], (contact_id, offered.list_id)
 
     def _send(
         self, session: ChatSession, event: CustomerMessage, texts: list[str], key: str, deadline: Deadline
@@ -403,6 +420,7 @@ class _Redacted:
     before: RedactionContext  # the context the texts were redacted with
     after: RedactionContext  # the context after them
     version: int  # the stored context's version `before` was read at
+    chosen: tuple[str, str] | None = None  # (contact id, list id): the numbered list the text answered
 
 
 def _has_digit(event: CustomerMessage, location_precision: str) -> bool:

@@ -15,6 +15,7 @@ from chalicelib.messaging.connect.chat import Connection, StartedChat
 from chalicelib.messaging.deadline import Deadline
 from chalicelib.messaging.meta.send_api import Delivery, SendResult
 from chalicelib.messaging.rendering import QuickReply
+from chalicelib.messaging.store.choices import Offered
 from chalicelib.messaging.store.dedupe import Claim
 from chalicelib.messaging.store.sessions import ChatSession, CustomerRecord
 from chalicelib.redaction.redactor import Redaction, RedactionContext
@@ -69,8 +70,8 @@ class ChoiceMemory(Protocol):
     """The options of the numbered list a customer was last offered (store/choices.py)."""
 
     def remember(self, contact_id: str, titles: tuple[str, ...], now: float) -> None: ...
-    def recall(self, contact_id: str, now: float) -> tuple[str, ...]: ...
-    def forget(self, contact_id: str) -> None: ...
+    def recall(self, contact_id: str, now: float) -> Offered: ...
+    def forget(self, contact_id: str, list_id: str) -> None: ...
 
 
 class Dedupe(Protocol):
