@@ -60,7 +60,7 @@ class FakeDedupe:
     def __init__(self):
         self.state = {}
 
-    def claim(self, scope, key, now, lease_seconds=30.0):
+    def claim(self, scope, key, now, lease_seconds=30.0, holder=""):
         from chalicelib.messaging.store.dedupe import Claim
 
         if (scope, key) in self.state:
@@ -71,7 +71,7 @@ class FakeDedupe:
     def complete(self, scope, key, now, outcome="done"):
         self.state[(scope, key)] = outcome
 
-    def release(self, scope, key):
+    def release(self, scope, key, holder=""):
         self.state.pop((scope, key), None)
 
 
@@ -302,11 +302,14 @@ class Small:
 import requests
 from chalicelib.messaging.http import build_session
 from chalicelib.messaging.meta.cdn import AttachmentDownloader
+from chalicelib.messaging.meta.download_policy import DownloadPolicy, HostList
 from chalicelib.messaging.attachment_relay import AttachmentRelay
 from chalicelib.messaging.connect.attachments import ConnectAttachments
 
 http = build_session()
-relay = AttachmentRelay(AttachmentDownloader(http, 25 * 1024 * 1024), ConnectAttachments(Participant(), http), Chat(), None,
+# The local file server is a trusted origin, as the sandbox's emulated CDN is (ATTACHMENT_DOWNLOAD_HOSTS).
+downloader = AttachmentDownloader(DownloadPolicy(HostList.parse([base])), 25 * 1024 * 1024)
+relay = AttachmentRelay(downloader, ConnectAttachments(Participant(), http), Chat(), None,
                         frozenset({"pdf"}), 25 * 1024 * 1024, notices=Notices())
 
 def streamed(attachment):
