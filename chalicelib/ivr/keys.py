@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws, logs
@@ -158,12 +158,8 @@ def ssm_key_fetcher(config: IvrSettings) -> KeyFetcher:
         try:
             ssm = aws.client("ssm")
             keys: dict[str, bytes] = {}
-            pages = ssm.get_paginator("get_parameters_by_path").paginate(
-                Path=path, Recursive=False, WithDecryption=True
-            )
-            for page in pages:
-                for parameter in page["Parameters"]:
-                    keys[parameter["Name"].rsplit("/", 1)[-1]] = parameter["Value"].encode("utf-8")
+            for parameter in _parameters_under(ssm, path):
+                keys[parameter["Name"].rsplit("/", 1)[-1]] = parameter["Value"].encode("utf-8")
             if config.legacy_key_parameter and config.legacy_key_id_parameter:
                 keys.update(_legacy_key(ssm, config.legacy_key_parameter, config.legacy_key_id_parameter))
         except (BotoCoreError, ClientError) as exc:
@@ -172,6 +168,22 @@ def ssm_key_fetcher(config: IvrSettings) -> KeyFetcher:
         return keys
 
     return fetch
+
+
+def _parameters_under(ssm: Any, path: str) -> Iterator[dict[str, Any]]:
+    """Every parameter directly under `path`, page by page. A loop over NextToken rather than botocore's
+    paginator: `get_paginator` loads SSM's pagination model and scans botocore's ~440 service
+    directories once more to find it (~9 ms CPU of a cold start, ~1.5% of it) for one or two pages."""
+    request: dict[str, Any] = {"Path": path, "Recursive": False, "WithDecryption": True}
+    seen: set[str] = set()
+    while True:
+        page = ssm.get_parameters_by_path(**request)
+        yield from page["Parameters"]
+        token = page.get("NextToken")
+        if not token or token in seen:  # a repeated token would loop forever (the paginator refuses it too)
+            return
+        seen.add(token)
+        request["NextToken"] = token
 
 
 def _legacy_key(ssm: Any, key_parameter: str, key_id_parameter: str) -> dict[str, bytes]:
