@@ -140,14 +140,18 @@ def attachment_scanner(event: Any, context: Any) -> dict[str, str]:
 @app.lambda_function(name="ivr_decryptor")
 def ivr_decryptor(event: Any, context: Any) -> dict[str, str]:
     """Decrypt digits a contact flow encrypted with *Store customer input*; the flow reads `$.External`."""
-    from chalicelib.ivr import decryptor
-    from chalicelib.ivr.result import Reason, failure
+    from chalicelib import coldstart
 
-    try:
-        config = _settings().ivr
-    except settings.SettingsError as exc:
-        return _misconfigured("ivr_decryptor", exc, failure(Reason.MISCONFIGURED))  # a code, not the message
-    return decryptor.handle_event(event, lambda: ivr_wiring.container_decryptor(config))
+    # The first call loads boto3 and the Encryption SDK: without the collector rescanning them (chalicelib/coldstart.py)
+    with coldstart.first_invocation_without_gc():
+        from chalicelib.ivr import decryptor
+        from chalicelib.ivr.result import Reason, failure
+
+        try:
+            config = _settings().ivr
+        except settings.SettingsError as exc:
+            return _misconfigured("ivr_decryptor", exc, failure(Reason.MISCONFIGURED))  # a code, not the message
+        return decryptor.handle_event(event, lambda: ivr_wiring.container_decryptor(config))
 
 
 @app.lambda_function(name="message_processor")
