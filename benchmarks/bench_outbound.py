@@ -13,6 +13,7 @@ Run: `make bench` (all) or `.venv/bin/python benchmarks/bench_outbound.py`.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import statistics
@@ -21,7 +22,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.messaging.connect.attachments import SignedAttachment
+    from chalicelib.messaging.meta.send_api import Delivery, SendResult
+    from chalicelib.messaging.outbound import OutboundRelay
+    from chalicelib.messaging.rendering import QuickReply
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,60 +52,46 @@ def _stage_env() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-class FakeSessions:
-    def __init__(self, session):
-        self.session = session
+class CountingMessenger:
+    """The Graph Send API (ports.CustomerMessenger): every send succeeds and is counted."""
 
-    def find_by_contact(self, initial_contact_id, now=None):
-        return self.session if initial_contact_id == self.session.contact_id else None
-
-    def end_contact(self, initial_contact_id, now=None):
-        pass
-
-    def update_connection(self, session, token, expires_at):
-        return session
-
-
-class FakeDedupe:
-    def __init__(self):
-        self.state = {}
-
-    def claim(self, scope, key, now, lease_seconds=30.0, holder=""):
-        from chalicelib.messaging.store.dedupe import Claim
-
-        if (scope, key) in self.state:
-            return Claim.DUPLICATE
-        self.state[(scope, key)] = "processing"
-        return Claim.CLAIMED
-
-    def complete(self, scope, key, now, outcome="done"):
-        self.state[(scope, key)] = outcome
-
-    def release(self, scope, key, holder=""):
-        self.state.pop((scope, key), None)
-
-
-class FakeMessenger:
-    def __init__(self):
+    def __init__(self) -> None:
         self.sent = 0
 
-    def send_text(self, psid, text, delivery, quick_replies=()):
+    def send_text(
+        self, psid: str, text: str, delivery: Delivery, quick_replies: Iterable[QuickReply] = ()
+    ) -> SendResult:
+        return self._sent()
+
+    def send_attachment_url(self, psid: str, kind: str, url: str, delivery: Delivery) -> SendResult:
+        return self._sent()
+
+    def send_template(self, psid: str, attachment: dict, delivery: Delivery) -> SendResult:
+        return self._sent()
+
+    def send_typing(self, psid: str) -> SendResult:
+        return self._sent()
+
+    def _sent(self) -> SendResult:
         from chalicelib.messaging.meta.send_api import SendResult
 
         self.sent += 1
         return SendResult(delivered=True, message_id="m")
 
-    send_attachment_url = send_text
 
-    def send_typing(self, psid):
-        return self.send_text(psid, "", None)
+class NoAttachments:
+    """ports.AttachmentUrls for cases without attachments: a call is a bench bug, and fails the run."""
+
+    def signed_url(self, connection_token: str, attachment_id: str, expiry_seconds: int) -> SignedAttachment:
+        raise AssertionError("the latency cases carry no attachment")
 
 
-def _fake_relay():
+def _fake_relay(messenger: CountingMessenger) -> OutboundRelay:
     from chalicelib import settings
     from chalicelib.messaging.outbound import OutboundPolicy, OutboundRelay
     from chalicelib.messaging.store.sessions import ChatSession
     from chalicelib.redaction.redactor import build_redactor
+    from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemorySessions
 
     now = time.time()
     session = ChatSession(
@@ -108,25 +104,35 @@ def _fake_relay():
         last_customer_message_at=now,
         expires_at=int(now + 86400),
     )
+    sessions = MemorySessions()
+    # The chat as the inbound path leaves it: a start claimed, then activated with the session.
+    started = sessions.claim_start(session.channel, session.customer_id, "start", now, 30.0, None)
+    if not (started and sessions.activate(session, "start", 1, now)):
+        raise RuntimeError("the fake session store refused the bench's session")
     return OutboundRelay(
-        sessions=FakeSessions(session),
-        dedupe=FakeDedupe(),
-        messenger=FakeMessenger(),
-        attachments=None,
-        connection=None,
+        sessions=sessions,
+        dedupe=MemoryDedupe(),
+        messenger=messenger,
+        attachments=NoAttachments(),
+        connection=MemoryChat(),  # a connection renewal or agent note would go here; none is expected
         redactor=build_redactor(settings.load().redaction, direction="outbound"),
         policy=OutboundPolicy(),
     )
 
 
+_item_ids = itertools.count()  # unique across cases: a repeated id would be skipped by the dedupe log
+
+
 def _events(content_type: str, content: str, role: str = "AGENT") -> list[dict]:
+    from chalice import Chalice
     from chalice.test import TestEventsClient
 
+    client = TestEventsClient(Chalice(app_name="bench-events"))  # only formats events; the app is not used
     events = []
-    for index in range(ITERATIONS + WARMUP):
+    for _ in range(ITERATIONS + WARMUP):
         body = {
             "AbsoluteTime": "2026-01-01T00:00:00.000Z",
-            "Id": f"item-{index}",
+            "Id": f"item-{next(_item_ids)}",
             "Type": "MESSAGE",
             "ContentType": content_type,
             "Content": content,
@@ -145,7 +151,7 @@ def _events(content_type: str, content: str, role: str = "AGENT") -> list[dict]:
             "AccountId": "123456789012",
         }
         events.append(
-            TestEventsClient(None).generate_sns_event(
+            client.generate_sns_event(
                 json.dumps(body), message_attributes={k: {"Type": "String", "Value": v} for k, v in attributes.items()}
             )
         )
@@ -192,24 +198,27 @@ def latency_rows() -> list[tuple[str, float, float]]:
     def bare_handler(event):
         return len(event.to_dict()["Records"])
 
-    relay = _fake_relay()
+    messenger = CountingMessenger()
+    relay = _fake_relay(messenger)
     wiring.outbound_relay = lambda settings: relay  # the handler's composition, with fakes behind it
     handler = application.app.handler_map["connect_stream_handler"]
     markdown = "**Your order** is on its way. Track it [here](https://example.com/t/1).\n- item one\n- item two\n" * 4
-    cases = [
-        ("bare Chalice SNS handler (baseline)", bare.handler_map["bare_handler"], _events("text/plain", "Hello")),
-        (
-            "agent text/plain, 1 record",
-            handler,
-            _events("text/plain", "Hello, I can help with that. One moment please."),
-        ),
-        ("agent text/markdown, ~600 chars", handler, _events("text/markdown", markdown)),
-        ("customer echo (ignored)", handler, _events("text/plain", "my own words", role="CUSTOMER")),
+    agent_text = _events("text/plain", "Hello, I can help with that. One moment please.")
+    every = ITERATIONS + WARMUP
+    # (name, handler, events, sends expected): a case that stops sending measures an error path instead.
+    cases: list[tuple[str, Callable[[dict, Any], object], list[dict], int]] = [
+        ("bare Chalice SNS handler (baseline)", bare.handler_map["bare_handler"], _events("text/plain", "Hello"), 0),
+        ("agent text/plain, 1 record", handler, agent_text, every),
+        ("agent text/markdown, ~600 chars", handler, _events("text/markdown", markdown), every),
+        ("customer echo (ignored)", handler, _events("text/plain", "my own words", role="CUSTOMER"), 0),
+        ("control: pure-Python loop, no I/O (machine noise)", _busy, agent_text, 0),
     ]
-    cases.append(("control: pure-Python loop, no I/O (machine noise)", _busy, cases[1][2]))
     rows = []
-    for name, function, events in cases:
+    for name, function, events, sends in cases:
+        before = messenger.sent
         samples = _timed(function, events)
+        if messenger.sent - before != sends:
+            raise SystemExit(f"{name}: {messenger.sent - before} messages sent, {sends} expected")
         quantiles = statistics.quantiles(samples, n=100)
         rows.append((name, statistics.median(samples), quantiles[98]))
     return rows
@@ -218,10 +227,10 @@ def latency_rows() -> list[tuple[str, float, float]]:
 # ------------------------------------------------------------------------------------------------ memory
 
 
-def _serve(directory: str) -> tuple[str, object]:
+def _serve(directory: str) -> tuple[str, ThreadingHTTPServer]:
     """A local HTTP server: GET /file streams the test file from disk; PUT /upload reads and discards."""
     import shutil
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     path = os.path.join(directory, "file.pdf")
 
@@ -254,81 +263,6 @@ def _serve(directory: str) -> tuple[str, object]:
     return f"http://127.0.0.1:{server.server_port}", server
 
 
-_CHILD = r"""
-import json, sys, time
-sys.path.insert(0, sys.argv[1])
-mode, base = sys.argv[2], sys.argv[3]
-
-def _status_mib(field):
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(field)
-
-def reset_peak():
-    # ru_maxrss survives fork/exec (it would report the parent's peak); the per-process high-water mark
-    # VmHWM can be reset to the current RSS instead (Linux >= 4.0).
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
-    return _status_mib("VmRSS")
-
-def peak_mib():
-    return _status_mib("VmHWM")
-
-class Participant:
-    def start_attachment_upload(self, **request):
-        return {"AttachmentId": "att", "UploadMetadata": {"Url": base + "/upload", "HeadersToInclude": {"Content-Type": request["ContentType"]}}}
-    def complete_attachment_upload(self, **request):
-        return {}
-
-class Chat:
-    def send_text(self, *args, **kwargs):
-        return []
-
-class Notices:  # the dedupe log: only a refused file would use it
-    def claim(self, *args, **kwargs):
-        raise AssertionError("no notice expected")
-
-class Session:
-    contact_id, customer_id, connection_token = "contact", "psid", "token"
-
-class Attachment:
-    type, url, sticker_id = "file", base + "/file", None
-
-class Small:
-    type, url, sticker_id = "file", base + "/small", None
-
-import requests
-from chalicelib.messaging.http import build_session
-from chalicelib.messaging.meta.cdn import AttachmentDownloader
-from chalicelib.messaging.meta.download_policy import DownloadPolicy, HostList
-from chalicelib.messaging.attachment_relay import AttachmentRelay
-from chalicelib.messaging.connect.attachments import ConnectAttachments
-
-http = build_session()
-# The local file server is a trusted origin, as the sandbox's emulated CDN is (ATTACHMENT_DOWNLOAD_HOSTS).
-downloader = AttachmentDownloader(DownloadPolicy(HostList.parse([base])), 25 * 1024 * 1024)
-relay = AttachmentRelay(downloader, ConnectAttachments(Participant(), http), Chat(), None,
-                        frozenset({"pdf"}), 25 * 1024 * 1024, notices=Notices())
-
-def streamed(attachment):
-    assert relay.relay(Session, attachment, "key") == "attachment_uploaded"
-
-def naive(attachment):
-    body = http.get(attachment.url, timeout=30).content
-    assert http.put(base + "/upload", data=body, timeout=30).status_code == 200
-
-run = streamed if mode == "streamed" else naive
-run(Small)  # warm-up: imports, connection pool, spool machinery
-baseline = reset_peak()
-start = time.perf_counter()
-run(Attachment)
-elapsed = time.perf_counter() - start
-print(json.dumps({"baseline_mib": baseline, "peak_mib": peak_mib(), "seconds": elapsed}))
-"""
-
-
 def memory_rows() -> list[tuple[str, float, float, float]]:
     rows = []
     with tempfile.TemporaryDirectory() as directory:
@@ -347,7 +281,7 @@ def memory_rows() -> list[tuple[str, float, float, float]]:
                 ("streamed", "relay: streamed download -> spool -> streamed PUT"),
             ):
                 result = subprocess.run(
-                    [sys.executable, "-c", _CHILD, str(ROOT), mode, base],
+                    [sys.executable, "-m", "benchmarks.outbound_relay_child", mode, base],
                     capture_output=True,
                     text=True,
                     cwd=ROOT,
