@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws
 from chalicelib.processor.processor import MessageProcessor
 from chalicelib.settings import ProcessorSettings, RedactionSettings
+
+if TYPE_CHECKING:
+    from chalicelib.processor.context_store import ContextStore
 
 
 class _LazyDynamo:
@@ -25,6 +28,14 @@ class _LazyDynamo:
 @lru_cache(maxsize=4)
 def message_processor(processor: ProcessorSettings, redaction: RedactionSettings) -> MessageProcessor:
     from chalicelib.processor.context_store import ContextStore
+
+    return build_message_processor(processor, redaction, ContextStore(_LazyDynamo(), processor.sessions_table))
+
+
+def build_message_processor(
+    processor: ProcessorSettings, redaction: RedactionSettings, store: ContextStore
+) -> MessageProcessor:
+    """The processor as the Lambda runs it, over `store` (the benchmark counts the store's round trips)."""
     from chalicelib.redaction.redactor import build_redactor
 
     reject = processor.reject_entity_types
@@ -39,7 +50,7 @@ def message_processor(processor: ProcessorSettings, redaction: RedactionSettings
         mask_template=redaction.mask_template,
         language=redaction.language,
         reject_entity_types=reject,
-        store=ContextStore(_LazyDynamo(), processor.sessions_table),
+        store=store,
         on_error=processor.on_error,
     )
 
