@@ -453,6 +453,7 @@ def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) 
         path = EXAMPLE_PARAMS_PATH
     try:
         stage = Stage.load(args.stage, path)
+        aws: DryRunAws | RealAws
         if args.dry_run or args.action == "policies":
             aws = DryRunAws(stage, printer, deployed=args.action == "destroy")
         else:

@@ -121,8 +121,11 @@ class Stage:
     # -------------------------------------------------------------------- where
 
     @property
-    def _instance(self) -> re.Match:
-        return _INSTANCE_ARN.match(self.params["ConnectInstanceArn"])
+    def _instance(self) -> re.Match[str]:
+        match = _INSTANCE_ARN.match(self.params["ConnectInstanceArn"])
+        if match is None:  # load() checked it: only a Stage built around load() gets here
+            raise StageError("ConnectInstanceArn must look like arn:aws:connect:<region>:<account>:instance/<id>")
+        return match
 
     @property
     def partition(self) -> str:

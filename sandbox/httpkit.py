@@ -137,4 +137,5 @@ def serve(name: str, host: str, port: int, router: Router) -> ThreadingHTTPServe
 
 def url_of(server: ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
+    assert isinstance(host, str)  # bytes only for AF_UNIX servers; serve() binds AF_INET
     return f"http://{host}:{port}"

@@ -16,7 +16,9 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sandbox.httpkit import Request, Response, Router, serve, url_of
 
@@ -28,7 +30,8 @@ def build_router(app, config) -> Router:
     from chalice.app import EventSourceHandler, LambdaFunction
     from chalice.local import LambdaContext
 
-    functions = {
+    # Chalice annotates a handler's context as a dict; Lambda (and chalice.local) pass a LambdaContext object.
+    functions: dict[str, Callable[[dict[str, Any], Any], Any]] = {
         name: handler
         for name, handler in app.handler_map.items()
         if isinstance(handler, (LambdaFunction, EventSourceHandler))

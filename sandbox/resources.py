@@ -11,7 +11,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_DIR / ".chalice" / "config.json"
@@ -20,8 +20,18 @@ TEMPLATE_PATH = PROJECT_DIR / "infra" / "template.yaml"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 
+
+class MessengerSecret(TypedDict):
+    """The Messenger secret's document (chalicelib/messaging/meta/secrets.py reads it)."""
+
+    APP_SECRET: str
+    VERIFY_TOKEN: str
+    PAGE_TOKEN: str
+    PAGE_TOKENS: dict[str, str]
+
+
 # Local values only: the sandbox's Messenger app (docs/getting-started.md).
-MESSENGER_SECRET = {
+MESSENGER_SECRET: MessengerSecret = {
     "APP_SECRET": "sandbox-app-secret",
     "VERIFY_TOKEN": "sandbox-verify-token",
     "PAGE_TOKEN": "sandbox-page-token",

@@ -284,6 +284,7 @@ class Stack:
         return process
 
     def _forward(self, process: subprocess.Popen, label: str) -> None:
+        assert process.stdout is not None  # _spawn starts every process with stdout=PIPE
         for line in process.stdout:
             try:
                 self.options.log.write(f"[{label}] {line}")

@@ -60,7 +60,10 @@ class SandboxSite:
         page: bool = True,
         webchat: WebChat | None = None,
     ):
-        self._app = urlsplit(app_url)
+        app = urlsplit(app_url)
+        if not app.hostname:
+            raise ValueError(f"app_url has no host: {app_url}")
+        self._app_host, self._app_port = app.hostname, app.port
         self._page = page
         self._model = model
         self._attachments = attachments
@@ -350,7 +353,7 @@ class SandboxSite:
     # ------------------------------------------------------------------------------------- the app
 
     def _proxy(self, request: Request) -> Response:
-        connection = http.client.HTTPConnection(self._app.hostname, self._app.port, timeout=60)
+        connection = http.client.HTTPConnection(self._app_host, self._app_port, timeout=60)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         try:
             connection.request(request.method, request.raw_path, body=request.body or None, headers=headers)

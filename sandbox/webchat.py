@@ -61,13 +61,9 @@ class WebChat:
         return {"contact_id": chat.contact_id, "flow": self.flow}
 
     def customer_message(self, text: str, content_type: str = "text/plain") -> dict[str, Any]:
-        if (
-            self.contact_id is None
-            or self._model.chat(self.contact_id) is None
-            or self._model.chat(self.contact_id).ended
-        ):
-            self.start()
-        item = self._model.web_customer_message(self.contact_id, text, content_type)
+        chat = self._model.chat(self.contact_id) if self.contact_id is not None else None
+        contact_id = chat.contact_id if chat is not None and not chat.ended else self.start()["contact_id"]
+        item = self._model.web_customer_message(contact_id, text, content_type)
         return {"id": item["Id"], "metadata": item.get("MessageMetadata")}
 
     def set_failure(self, failure_mode: Any, broken: Any) -> dict[str, Any]:

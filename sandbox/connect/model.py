@@ -164,8 +164,7 @@ class ConnectModel:
         with self._lock:
             self.count("StartContactStreaming")
             self._check_instance(request.get("InstanceId"))
-            token = request.get("ClientToken")
-            _check_client_token(token, "InvalidParameterException")
+            token = _check_client_token(request.get("ClientToken"), "InvalidParameterException")
             chat = self._chats.get(request.get("ContactId") or "")
             if chat is None:
                 raise ConnectError("ResourceNotFoundException", "Contact not found")
@@ -254,8 +253,7 @@ class ConnectModel:
                 remembered = self._idempotent.get(("SendMessage", participant.participant_id, token))
                 if remembered is not None:
                     return remembered
-            content_type, content = request.get("ContentType"), request.get("Content")
-            self._check_message(content_type, content)
+            content_type, content = self._check_message(request.get("ContentType"), request.get("Content"))
         item = self._deliver(chat, participant, content_type, content)
         with self._lock:
             response = {"Id": item["Id"], "AbsoluteTime": item["AbsoluteTime"]}
@@ -300,9 +298,8 @@ class ConnectModel:
 
     def agent_message(self, contact_id: str, text: str, content_type: str = "text/plain") -> dict:
         with self._lock:
-            chat = self._active_with_agent(contact_id)
+            chat, agent = self._active_with_agent(contact_id)
             self._check_message(content_type, text)
-            agent = chat.agent
         return self._deliver(chat, agent, content_type, text)
 
     # ------------------------------------------------------------------------------------- web chat (sandbox page)
@@ -332,13 +329,13 @@ class ConnectModel:
 
     def agent_typing(self, contact_id: str) -> dict:
         with self._lock:
-            chat = self._active_with_agent(contact_id)
-            return self._add(chat, chat.agent, "EVENT", TYPING)
+            chat, agent = self._active_with_agent(contact_id)
+            return self._add(chat, agent, "EVENT", TYPING)
 
     def agent_end_chat(self, contact_id: str) -> None:
         with self._lock:
-            chat = self._active_with_agent(contact_id)
-            self._end(chat, chat.agent, "AGENT_DISCONNECT")
+            chat, agent = self._active_with_agent(contact_id)
+            self._end(chat, agent, "AGENT_DISCONNECT")
 
     def expire_connection_tokens(self) -> int:
         """Age every connection token past its Expiry, as a day of waiting would (sandbox control)."""
@@ -420,7 +417,8 @@ class ConnectModel:
         if instance_id != self.instance_id:
             raise ConnectError("ResourceNotFoundException", "Instance not found")
 
-    def _check_message(self, content_type: Any, content: Any) -> None:
+    def _check_message(self, content_type: Any, content: Any) -> tuple[str, str]:
+        """(content type, content), when they make a valid message."""
         if content_type not in MESSAGE_CONTENT_TYPES:
             raise validation("ContentType is not supported")
         if not isinstance(content, str) or not content:
@@ -428,6 +426,7 @@ class ConnectModel:
         limit = TEXT_LIMIT if content_type in ("text/plain", "text/markdown") else CONTENT_LIMIT
         if len(content) > limit:
             raise validation(f"Content is longer than {limit} characters")
+        return content_type, content
 
     def _connected(self, connection_token: str | None) -> tuple[Participant, Chat]:
         connection = self._connections.get(connection_token or "")
@@ -438,11 +437,11 @@ class ConnectModel:
             raise chat_ended()
         return connection.participant, chat
 
-    def _active_with_agent(self, contact_id: str) -> Chat:
+    def _active_with_agent(self, contact_id: str) -> tuple[Chat, Participant]:
         chat = self._chats.get(contact_id)
         if chat is None or chat.ended or chat.agent is None:
             raise validation("no active chat with an agent for this contact")
-        return chat
+        return chat, chat.agent
 
     def _agent_joins(self, chat: Chat) -> None:
         # The sandbox's flow routes straight to one agent, who joins as soon as the customer is connected.
@@ -488,9 +487,11 @@ def _token() -> str:
     return secrets.token_urlsafe(96)
 
 
-def _check_client_token(token: Any, code: str = "ValidationException") -> None:
+def _check_client_token(token: Any, code: str = "ValidationException") -> str:
+    """The token, when it is a valid ClientToken."""
     if not isinstance(token, str) or not 1 <= len(token) <= 500:
         raise ConnectError(code, "ClientToken must be 1-500 characters")
+    return token
 
 
 def _check_attributes(attributes: Any) -> dict[str, str]:
