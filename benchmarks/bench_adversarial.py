@@ -12,6 +12,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ def markdown_cases() -> list[tuple[str, str, Callable[[], object], Callable[[], 
 
     size = 16 * KiB
     benign = ("Hello **there**, see [the guide](https://example.com/guide) and `code`.\n" * 400)[:size]
-    cases = []
+    cases: list[tuple[str, str, Callable[[], object], Callable[[], object]]] = []
     for label, unit in (
         ("unclosed `**`", "**a "),
         ("unclosed `[a](b`", "[a](b"),
@@ -87,7 +88,7 @@ def markdown_cases() -> list[tuple[str, str, Callable[[], object], Callable[[], 
             (
                 "connect_stream_handler",
                 f"markdown, 16 KiB of {label}",
-                lambda text=text: rendering.markdown_to_text(text),
+                partial(rendering.markdown_to_text, text),
                 lambda: rendering.markdown_to_text(benign),
             )
         )

@@ -29,6 +29,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from moto.server import ThreadedMotoServer  # imported where it starts: moto is slow to import
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -73,18 +78,29 @@ def event(ciphertext: str) -> dict:
 # ---------------------------------------------------------------------------------------------- the floor
 
 
+def fixture_key() -> RSAPrivateKey:
+    """The test fixture's private key, parsed (it is RSA: the fixture's message was wrapped to it)."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key((FIXTURE / "test.private.key").read_bytes(), None)
+    if not isinstance(key, RSAPrivateKey):
+        raise TypeError("the fixture key is not an RSA key")
+    return key
+
+
 def floor_operations(ciphertext: str):
     """The RSA unwrap and the ECDSA verify of this exact message, with keys already parsed."""
     import io
 
     from aws_encryption_sdk.internal.formatting.deserialize import deserialize_header
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding
 
     message = base64.b64decode(ciphertext)
     header, _ = deserialize_header(io.BytesIO(message))
     (data_key,) = header.encrypted_data_keys
-    private_key = serialization.load_pem_private_key((FIXTURE / "test.private.key").read_bytes(), None)
+    private_key = fixture_key()
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA512()), algorithm=hashes.SHA512(), label=None)
     public_point = base64.b64decode(header.encryption_context["aws-crypto-public-key"])
     verifier_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), public_point)
@@ -143,7 +159,6 @@ def warm_measurements(ciphertext: str) -> dict[str, list[tuple[float, float]]]:
     import boto3
     from aws_encryption_sdk.identifiers import CommitmentPolicy, EncryptionKeyType, WrappingAlgorithm
     from aws_encryption_sdk.key_providers.raw import RawMasterKey, WrappingKey
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     import app
     from chalicelib.ivr import esdk
@@ -175,7 +190,7 @@ def warm_measurements(ciphertext: str) -> dict[str, list[tuple[float, float]]]:
         assert plaintext.decode() == PLAINTEXT
 
     envelope = open_envelope(ciphertext, 4096)
-    private_key = load_pem_private_key((FIXTURE / "test.private.key").read_bytes(), None)
+    private_key = fixture_key()
 
     def sdk_only():
         esdk.decrypt(envelope.message, envelope.key_id, private_key)
@@ -240,7 +255,7 @@ def cold_measurements(ciphertext: str, env: dict[str, str]) -> dict[str, list[di
 # ---------------------------------------------------------------------------------------------- the run
 
 
-def ssm_server() -> tuple[object, dict[str, str]]:
+def ssm_server() -> tuple[ThreadedMotoServer, dict[str, str]]:
     """A moto server on 127.0.0.1 holding the key both ways (our path, the blog's two parameters)."""
     import logging
 

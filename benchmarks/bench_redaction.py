@@ -191,12 +191,14 @@ def main() -> None:
 
     ours_set = reports_presidio_set["ours"].scores
     card = ours_set["CREDIT_DEBIT_NUMBER"]
+    # None when the set has no card (or nothing was predicted): the budget is then missed, not crashed on.
+    card_recall, card_precision = card.recall or 0.0, card.precision or 0.0
     chat = reports_chat["ours"]
     leaks = sum(chat.leaked.values())
     print("### Budgets\n")
     print(
-        f"- {verdict(card.recall >= 0.99 and card.precision >= 0.99)}: card recall {card.recall:.3f} and precision "
-        f"{card.precision:.3f} on the presidio set (>= 0.99 each)"
+        f"- {verdict(card_recall >= 0.99 and card_precision >= 0.99)}: card recall {card_recall:.3f} and precision "
+        f"{card_precision:.3f} on the presidio set (>= 0.99 each)"
     )
     if "Presidio" in reports_presidio_set:
         peer = reports_presidio_set["Presidio"].scores
@@ -217,7 +219,7 @@ def main() -> None:
         f"- {verdict(ours_speed['per_second_cpu'] >= 20_000)}: {ours_speed['per_second_cpu']:,.0f} messages/s on one core "
         f"(>= 20,000)"
     )
-    if presidio_speed:
+    if presidio_speed and engine_speed:  # measured together, or neither
         ratio = ours_speed["per_second_cpu"] / presidio_speed["per_second_cpu"]
         engine_ratio = ours_speed["per_second_cpu"] / engine_speed["per_second_cpu"]
         print(

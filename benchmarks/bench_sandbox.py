@@ -75,6 +75,7 @@ def start_sandbox() -> tuple[subprocess.Popen, dict, float]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    assert process.stdout is not None  # stdout=PIPE above
     for line in process.stdout:
         if line.startswith('{"sandbox_ready"'):
             return process, json.loads(line)["sandbox_ready"], time.perf_counter() - started

@@ -20,9 +20,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -147,6 +147,19 @@ def big_pdf(size: int) -> bytes:
 # ------------------------------------------------------------------------------------------- part 1
 
 
+class Fetched(Protocol):
+    """What one scan read from S3: S3Object's own counters, or a whole-object download's."""
+
+    bytes_read: int
+    requests: int
+
+
+@dataclass
+class WholeObject:
+    bytes_read: int
+    requests: int = 1
+
+
 def part_in_process() -> list[str]:
     from moto import mock_aws
 
@@ -169,7 +182,7 @@ def part_in_process() -> list[str]:
             key = f"connect/bench/sample.{extension}"
             s3.put_object(Bucket=BUCKET, Key=key, Body=data)
             request = event(f"upload.{extension}", len(data), key, BUCKET)
-            opened = []
+            opened: list[Fetched] = []
 
             def open_object(bucket, key_, deadline):
                 obj = S3Object(s3, bucket, key_, deadline).open()
@@ -178,7 +191,7 @@ def part_in_process() -> list[str]:
 
             def download(bucket, key_, deadline):
                 body = s3.get_object(Bucket=bucket, Key=key_)["Body"].read()
-                opened.append(SimpleNamespace(bytes_read=len(body), requests=1))
+                opened.append(WholeObject(len(body)))
                 return MemorySource(body)
 
             ours = _timed(AttachmentScanner(config, open_object, FakeModerator()), request, opened)
@@ -196,7 +209,7 @@ def part_in_process() -> list[str]:
     return lines
 
 
-def _timed(scanner, request, opened) -> dict:
+def _timed(scanner, request, opened: list[Fetched]) -> dict:
     from chalicelib.scanning.deadline import Deadline
 
     times = []
@@ -209,7 +222,7 @@ def _timed(scanner, request, opened) -> dict:
     return {
         "ms": statistics.median(times),
         "bytes": source.bytes_read,
-        "requests": getattr(source, "requests", 1),
+        "requests": source.requests,
         "reason": verdict.reason.value,
     }
 
@@ -312,12 +325,12 @@ def measure(mode: str, key: str, extension: str, size: int, clamd_address: str =
     if clamd_address:
         env.update({"SCAN_ANTIVIRUS": "clamav", "SCAN_CLAMAV_ADDRESS": clamd_address})
     config = settings.ScannerSettings.parse(settings._Reader(env))
-    opened = []
+    opened: list[Fetched] = []
 
     def open_object(bucket, key_, deadline):
         if mode == "baseline":
             body = aws.client("s3").get_object(Bucket=bucket, Key=key_)["Body"].read()
-            opened.append(SimpleNamespace(bytes_read=len(body)))
+            opened.append(WholeObject(len(body)))
             return MemorySource(body)
         source = S3Object(aws.client("s3"), bucket, key_, deadline).open()
         opened.append(source)

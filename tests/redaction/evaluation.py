@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from chalicelib.redaction.conversation import CardContextPolicy  # noqa: E402
-from chalicelib.redaction.redactor import Redactor  # noqa: E402
+from chalicelib.redaction.redactor import RedactionContext, Redactor  # noqa: E402
 from chalicelib.settings import DEFAULT_PII_ENTITY_TYPES  # noqa: E402
 
 PRESIDIO_SET = ROOT / "benchmarks" / "data" / "presidio-synth" / "synth_dataset_v2.json"
@@ -141,7 +141,7 @@ def score_message(report: Report, gold: Iterable[Span], predicted: Iterable[Span
 
 def visible_digits(text: str, span: Span, masks: Iterable[Span]) -> int:
     """Digits of `span` that no mask covers."""
-    covered = set()
+    covered: set[int] = set()
     for _, start, end in masks:
         covered.update(range(start, end))
     return sum(1 for i in range(span[1], span[2]) if text[i].isdigit() and i not in covered)
@@ -194,11 +194,12 @@ def ours_conversation(types: Iterable[str] = DEFAULT_TYPES) -> Callable[[], Call
     epoch = 1_790_000_000.0
 
     def start():
-        state = {"context": None}
+        context: RedactionContext | None = None  # carried from message to message, as the session store does
 
         def detect(text: str, t: float) -> list[Span]:
-            analysis = redactor.analyze(text, state["context"], epoch + t)
-            state["context"] = analysis.context
+            nonlocal context
+            analysis = redactor.analyze(text, context, epoch + t)
+            context = analysis.context
             return [(d.entity_type, d.start, d.end) for d in analysis.spans]
 
         return detect
@@ -231,7 +232,7 @@ def presidio_detect(types: Iterable[str]) -> Detect:
     Raises ImportError when presidio-analyzer is not installed.
     """
     import tldextract
-    from presidio_analyzer import EntityRecognizer, predefined_recognizers
+    from presidio_analyzer import EntityRecognizer, RecognizerResult, predefined_recognizers
 
     # Presidio's e-mail check calls tldextract, which downloads the public suffix list; use its bundled copy.
     tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())
@@ -245,7 +246,7 @@ def presidio_detect(types: Iterable[str]) -> Detect:
             recognizers.append((recognizer, entities))
 
     def detect(text: str) -> list[Span]:
-        results = []
+        results: list[RecognizerResult] = []
         for recognizer, entities in recognizers:
             results.extend(recognizer.analyze(text, entities, None) or [])
         results = EntityRecognizer.remove_duplicates(results)

@@ -328,7 +328,7 @@ def evaluate(engine: Engine) -> CorpusReport:
 def ours_engine(types: Iterable[str] = ev.DEFAULT_TYPES) -> Engine:
     """The production redactor (default settings: local engine, card context), one conversation per call."""
     from chalicelib.redaction.conversation import CardContextPolicy
-    from chalicelib.redaction.redactor import Redactor
+    from chalicelib.redaction.redactor import RedactionContext, Redactor
 
     redactors = {
         language: Redactor(frozenset(types), language=language, card_context=CardContextPolicy())
@@ -338,12 +338,14 @@ def ours_engine(types: Iterable[str] = ev.DEFAULT_TYPES) -> Engine:
 
     def start(language: str) -> Callable[[str], list[Span]]:
         redactor = redactors[language]
-        state = {"context": None, "t": 0.0}
+        context: RedactionContext | None = None  # carried from message to message, as the session store does
+        t = 0.0
 
         def detect(text: str) -> list[Span]:
-            state["t"] += 5.0
-            analysis = redactor.analyze(text, state["context"], epoch + state["t"])
-            state["context"] = analysis.context
+            nonlocal context, t
+            t += 5.0
+            analysis = redactor.analyze(text, context, epoch + t)
+            context = analysis.context
             return [(d.entity_type, d.start, d.end) for d in analysis.spans]
 
         return detect

@@ -126,7 +126,10 @@ def extract_presidio(repo: Path) -> list[dict]:
                 if not (isinstance(decorator, ast.Call) and ast.unparse(decorator.func).endswith("parametrize")):
                     continue
                 names = [n.strip() for n in ast.literal_eval(decorator.args[0]).split(",")]
-                for element in decorator.args[1].elts:
+                values = decorator.args[1]
+                if not isinstance(values, (ast.List, ast.Tuple)):  # built by the test: no literal data to take
+                    continue
+                for element in values.elts:
                     try:
                         case = ast.literal_eval(element)
                     except ValueError:  # computed in the test (e.g. a checksum helper): not a data value
