@@ -35,14 +35,15 @@ N = TypeVar("N", int, float)
 
 FRAGMENT_VISIBLE_DIGITS = 6  # the BIN: PCI DSS allows first six + last four to be shown
 HARD, SOFT = "hard", "soft"  # card context: mask every digit run / only messages that are mostly digits
-_GROUP = re.compile(r"\d+")
-_EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?\d{2}$")
+_GROUP = re.compile(r"[0-9]+")
+_EXPIRY_SHAPE = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[/.-]\s*(?:20)?[0-9]{2}$")
 _MONTH_YEAR = re.compile(
-    r"(?<!\w)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?\d{2}(?!\d)", re.IGNORECASE
+    r"(?<!\w)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*(?:'|20)?[0-9]{2}(?![0-9])",
+    re.IGNORECASE,
 )
 # Amounts stay readable in card context: "$25.00", "25.99 EUR", "USD 1,200".
 _AMOUNT_BEFORE = re.compile(r"(?:[$€£¥₹]|usd|eur|gbp|cad|aud)\s?$", re.IGNORECASE)
-_AMOUNT_SHAPE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
+_AMOUNT_SHAPE = re.compile(r"^[0-9]{1,3}(?:[.,][0-9]{3})*[.,][0-9]{2}$")
 # Words that make a digit run the likely start of a card number; alone (no digits) they arm card context.
 _CARD_PROMPT_WORDS = ("card", "cc", "starts with", "begins with", "first digits", "first part", "first half")
 _CARD_PROMPT_ALONE_WORDS = {
