@@ -136,11 +136,10 @@ class Detector:
 
 # ---------------------------------------------------------------------------------------------- shapes
 
-# IBANs and NINOs start a word with two letters and two digits ("DE89", "AB 12"): cheap scans that rule out
-# their long patterns. The word boundary is the patterns' own, so "order 18" or "SAVE33" opens neither. Only a
-# NINO may have a space there: the IBAN gate adds a second scan, made only when the shared one passes.
+# A NINO starts a word with two letters and two digits ("AB 12"): a cheap scan that rules out its long pattern.
+# The word boundary is the pattern's own, so "order 18" or "SAVE33" opens none. (An IBAN starts the same way; its
+# detector's first scan, `_IBAN_START`, is that test already.)
 _LETTERS_DIGITS = re.compile(r"\b[A-Za-z]{2} ?[0-9][0-9]")
-_LETTERS_DIGITS_UNSPACED = re.compile(r"\b[A-Za-z]{2}[0-9][0-9]")
 WHOLE_MESSAGE_CONTEXT = 300  # characters: a chat message up to this long is one context
 
 
@@ -664,7 +663,7 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
 
     detectors = (
         card,
-        IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, gate=(_LETTERS_DIGITS,), claims=True),
+        IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, claims=True),
         nine_digits("SSN", _ssn, ssn_shape),
         nine_digits("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", _itin, ssn_shape),
         # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.

@@ -82,7 +82,7 @@ _LETTER_ZEROS = frozenset({"oh", "o"})
 # A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
 _LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
 # A digit with a look-alike letter beside it, written digit-first so the engine skips straight to digits.
-_LOOKALIKE_HINT = re.compile(r"\d(?:[OoIl]|(?<=[OoIl]\d))")
+_LOOKALIKE_HINT = re.compile(r"[0-9](?:[OoIl]|(?<=[OoIl][0-9]))")  # (ASCII digits: after _unicode_digits)
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
