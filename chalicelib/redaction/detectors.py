@@ -304,7 +304,8 @@ def _card_tiling(groups: list[tuple[int, int, str]], labelled: Callable[[], bool
     passes that only by chance (1 in 100 for two windows, before the issuer table). Each window is examined once:
     work linear in the run, however many cards it holds. {} when there is no such tiling."""
     count = len(groups)
-    if count < 2 or sum(len(group[2]) for group in groups) < 26:  # two 13-digit cards at least
+    # Two 13-digit cards at least; the run's length bounds its digits (the sum only when it might hold 26).
+    if count < 2 or groups[-1][1] - groups[0][0] < 26 or sum(len(group[2]) for group in groups) < 26:
         return {}
     # window_end[first]: the last group of the longest window that starts a tiling of groups[first:], or -1.
     window_end = [-1] * count + [count]  # the empty rest is tiled

@@ -46,8 +46,13 @@ def widen(detection: D, text: str, walks: _Walks | None = None) -> D:
 
     `walks` (see `widen_all`) remembers every position a walk passed: a later walk reaching one stops there."""
     start, end = detection.start, detection.end
-    # str.isdigit also counts superscripts and the like, which \d does not: asked only of non-ASCII text.
-    if _DIGIT.search(text, start, end) is None and (text.isascii() or not any(ch.isdigit() for ch in text[start:end])):
+    # Most detections end in an ASCII digit: no search. str.isdigit also counts superscripts and the like, which \d
+    # does not: asked only of non-ASCII text.
+    if (
+        not "0" <= text[end - 1 : end] <= "9"
+        and _DIGIT.search(text, start, end) is None
+        and (text.isascii() or not any(ch.isdigit() for ch in text[start:end]))
+    ):
         return detection
     grouped = detection.entity_type in _GROUPED
     continues, ends = _CONTINUES[grouped], _ENDS[grouped]
