@@ -78,9 +78,10 @@ class Detector:
     # What the message's digit runs must hold (`RunShape`, worked out once per message): e.g. consecutive groups
     # of exactly 9 digits for an SSN (a card's 4-4-4-4 never sums to 9). None: no such rule.
     shape: Callable[[RunShape], bool] | None = None
-    # Its detections are whole, checksum-validated numbers (IBANs): it runs first, and the detectors after it read
-    # the digit runs without them ("DE89 3704 ... 00 4111 1111 1111 1111" then holds the card's run on its own).
-    claims: bool = False
+    # Its detections are whole, checksum-validated numbers (IBANs, cards): it runs first, and the detectors after it
+    # read the digit runs without them ("DE89 3704 ... 00 4111 1111 1111 1111" then holds the card's run on its own;
+    # a card's 16 digits are no SSN's to look at). 0: it claims nothing; otherwise the order claiming detectors run in.
+    claims: int = 0
 
     def find(self, text: str, lowered: str, runs: list[tuple[int, str]]) -> list[Detection]:
         # Plain loops, not generators: this runs for every detector on every message.
@@ -658,13 +659,21 @@ def all_detectors(language: str = "en") -> tuple[Detector, ...]:
         )
 
     card = CardDetector(
-        "CREDIT_DEBIT_NUMBER", (), context=context("CREDIT_DEBIT_NUMBER"), window=6, min_digits=12, labels=labels
+        "CREDIT_DEBIT_NUMBER",
+        (),
+        context=context("CREDIT_DEBIT_NUMBER"),
+        window=6,
+        min_digits=12,
+        labels=labels,
+        claims=2,
     )
     expiry_weak = words(*lang.context_words("CREDIT_DEBIT_EXPIRY_WEAK", language))
 
     detectors = (
         card,
-        IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, claims=True),
+        # An IBAN's digits hold card-shaped windows: the IBAN, the stricter reading (country format, mod 97), claims
+        # them before the card detector looks.
+        IbanDetector("INTERNATIONAL_BANK_ACCOUNT_NUMBER", min_digits=2, claims=1),
         nine_digits("SSN", _ssn, ssn_shape),
         nine_digits("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", _itin, ssn_shape),
         # 3-3-3 with spaces or dashes and Luhn: a SIN without a word; 9 bare digits only beside one.
@@ -865,7 +874,7 @@ class DetectorSet:
     def __post_init__(self) -> None:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
-        ordered = sorted(self.detectors, key=lambda d: not d.claims)  # claiming detectors first
+        ordered = sorted(self.detectors, key=lambda d: (not d.claims, d.claims))  # claiming detectors first, in order
         plan = tuple((d, d.min_digits, frozenset(d.hints), d.gate, d.shape) for d in ordered)
         hints = {hint.lower() for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)

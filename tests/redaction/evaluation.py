@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -225,6 +226,11 @@ PRESIDIO_RECOGNIZERS = (
 )
 
 
+def _offline_tldextract(tldextract: Any) -> None:
+    """Point `tldextract.extract` at an extractor that uses its bundled suffix list (a monkeypatch, hence setattr)."""
+    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())
+
+
 def presidio_detect(types: Iterable[str]) -> Detect:
     """Presidio's own pattern recognizers, no NLP model: each recognizer's analyze(), duplicates removed.
 
@@ -235,7 +241,7 @@ def presidio_detect(types: Iterable[str]) -> Detect:
     from presidio_analyzer import EntityRecognizer, RecognizerResult, predefined_recognizers
 
     # Presidio's e-mail check calls tldextract, which downloads the public suffix list; use its bundled copy.
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())
+    _offline_tldextract(tldextract)
 
     wanted = set(types)
     recognizers = []
@@ -263,7 +269,7 @@ def presidio_engine_detect(types: Iterable[str]) -> Detect:
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, predefined_recognizers
     from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())
+    _offline_tldextract(tldextract)
 
     class NoNlpEngine(NlpEngine):
         def load(self):
@@ -279,8 +285,10 @@ def presidio_engine_detect(types: Iterable[str]) -> Detect:
             return []
 
         def process_text(self, text, language):
+            # No spaCy Doc: an empty token list is all the pattern recognizers read (typed as a Doc by Presidio).
+            no_tokens: Any = []
             return NlpArtifacts(
-                entities=[], tokens=[], tokens_indices=[], lemmas=[], nlp_engine=self, language=language
+                entities=[], tokens=no_tokens, tokens_indices=[], lemmas=[], nlp_engine=self, language=language
             )
 
         def process_batch(self, texts, language, batch_size=1, n_process=1, **kwargs):

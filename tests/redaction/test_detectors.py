@@ -235,3 +235,37 @@ def test_expiry_year_window():
     today = datetime.date(2026, 6, 1)
     assert checksums.expiry_year_ok(25, today) and checksums.expiry_year_ok(2036, today)
     assert not checksums.expiry_year_ok(24, today) and not checksums.expiry_year_ok(2037, today)
+
+
+def _finds_called(detectors: DetectorSet, text: str) -> list[str]:
+    """The entity types whose detector searched `text` (a work count: which detectors ran at all)."""
+    called: list[str] = []
+    for detector in detectors.detectors:
+        find = detector.find
+
+        def counted(text, lowered, runs, find=find, kind=detector.entity_type):
+            called.append(kind)
+            return find(text, lowered, runs)
+
+        object.__setattr__(detector, "find", counted)
+    try:
+        detectors.detect(text)
+    finally:
+        for detector in detectors.detectors:
+            object.__delattr__(detector, "find")
+    return called
+
+
+def test_claimed_digits_are_read_once():
+    """IBANs, then cards, claim their digits: no other detector reads a card's 16 digits (an SSN, ITIN, SIN or
+    routing number needs digits of its own), and an IBAN's card-shaped windows are not read as a card."""
+    detectors = DetectorSet(all_detectors("en"))
+    assert _finds_called(detectors, "my card is 4111 1111 1111 1111") == [
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "CREDIT_DEBIT_NUMBER",
+    ]  # (not even the CVV detector, which the word "card" would wake: no digits are left for it)
+    iban = detectors.detect("IBAN: RS35 2600 0560 1001 6113 79")
+    assert [d.entity_type for d in iban] == ["INTERNATIONAL_BANK_ACCOUNT_NUMBER"]
+    # The SSN detectors still read digits beside a card.
+    found = detectors.detect("card 4111 1111 1111 1111 ssn 536-90-1234")
+    assert {"CREDIT_DEBIT_NUMBER", "SSN"} <= {d.entity_type for d in found}
