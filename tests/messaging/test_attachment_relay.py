@@ -21,6 +21,7 @@ from chalicelib.messaging.meta.download_policy import DownloadPolicy, HostList
 from chalicelib.messaging.meta.send_api import MessengerClient
 from chalicelib.messaging.meta.webhook import Attachment
 from chalicelib.messaging.store.sessions import ChatSession
+from tests.messaging.connect_expectations import text_request
 from tests.messaging.fakes import MemoryDedupe
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 
@@ -104,7 +105,7 @@ def expect_note(relay, text):
     relay.stub.add_response(
         "send_message",
         {"Id": "n1", "AbsoluteTime": "2026-01-01T00:00:00Z"},
-        {"ConnectionToken": CONNECTION, "ContentType": "text/plain", "Content": text, "ClientToken": ANY},
+        text_request(CONNECTION, text),
     )
 
 

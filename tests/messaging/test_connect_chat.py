@@ -8,6 +8,12 @@ from hypothesis import strategies as st
 
 from chalicelib.messaging.connect.chat import ChatGone, ConnectChat, client_token, split_for_connect
 from chalicelib.messaging.errors import ConfigurationError, PermanentError, TransientError
+from tests.messaging.connect_expectations import (
+    connection_request,
+    start_chat_request,
+    streaming_request,
+    text_request,
+)
 from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
@@ -31,19 +37,7 @@ def stubs():
 
 def test_start_chat_sends_the_documented_request(stubs):
     gateway, connect_stub, _ = stubs
-    connect_stub.add_response(
-        "start_chat_contact",
-        start_chat_response(),
-        {
-            "InstanceId": INSTANCE_ID,
-            "ContactFlowId": FLOW_ID,
-            "ParticipantDetails": {"DisplayName": "Messenger customer"},
-            "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
-            "ChatDurationInMinutes": 1500,
-            "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
-            "ClientToken": "tok",
-        },
-    )
+    connect_stub.add_response("start_chat_contact", start_chat_response(), start_chat_request(client_token="tok"))
     started = gateway.start_chat("messenger", "Messenger customer", "tok")
     assert started.contact_id == "contact-1" and started.participant_token == "participant-token-1"
     assert "participant-token-1" not in repr(started)
@@ -54,21 +48,10 @@ def test_streaming_and_connection(stubs):
     connect_stub.add_response(
         "start_contact_streaming",
         {"StreamingId": "s-1"},
-        {
-            "InstanceId": INSTANCE_ID,
-            "ContactId": "contact-1",
-            "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN},
-            "ClientToken": client_token("stream", "contact-1"),
-        },
+        streaming_request("contact-1", client_token=client_token("stream", "contact-1")),
     )
     participant_stub.add_response(
-        "create_participant_connection",
-        connection_response(),
-        {
-            "ParticipantToken": "participant-token-1",
-            "Type": ["CONNECTION_CREDENTIALS"],
-            "ConnectParticipant": True,
-        },
+        "create_participant_connection", connection_response(), connection_request("participant-token-1")
     )
     gateway.start_streaming("contact-1")
     connection = gateway.create_connection("participant-token-1")
@@ -85,12 +68,7 @@ def test_long_text_is_split_with_one_token_per_piece(stubs):
         participant_stub.add_response(
             "send_message",
             {"Id": f"id-{index}"},
-            {
-                "ConnectionToken": "ctoken",
-                "ContentType": "text/plain",
-                "Content": piece,
-                "ClientToken": client_token("m_1", str(index)),
-            },
+            text_request("ctoken", piece, client_token=client_token("m_1", str(index))),
         )
     assert gateway.send_text("ctoken", text, "m_1") == ["id-0", "id-1"]
 

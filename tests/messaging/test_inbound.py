@@ -19,13 +19,13 @@ from chalicelib.messaging.meta.webhook import parse_item
 from chalicelib.messaging.store.dedupe import DedupeLog
 from chalicelib.messaging.store.sessions import CustomerState, SessionStore
 from chalicelib.redaction.redactor import RedactionUnavailable, build_redactor
+from tests.messaging.connect_expectations import expect_connection, expect_new_chat, expect_send
 from tests.messaging.fakes import MemoryForwarder
 from tests.messaging.fixtures import (
     FLOW_ID,
     INSTANCE_ID,
     PAGE_ID,
     TOPIC_ARN,
-    connection_response,
     echo_item,
     item,
     start_chat_response,
@@ -78,54 +78,6 @@ def world():
             )
             connect_stub.assert_no_pending_responses()
             participant_stub.assert_no_pending_responses()
-
-
-def expect_new_chat(world, contact_id="contact-1", expires_in=86400):
-    world.connect.add_response(
-        "start_chat_contact",
-        start_chat_response(contact_id, f"ptoken-{contact_id}"),
-        {
-            "InstanceId": INSTANCE_ID,
-            "ContactFlowId": FLOW_ID,
-            "ParticipantDetails": {"DisplayName": "Messenger customer"},
-            "Attributes": {"Channel": "messenger", "Source": "connect-guard"},
-            "ChatDurationInMinutes": 1500,
-            "SupportedMessagingContentTypes": ["text/plain", "text/markdown"],
-            "ClientToken": ANY,
-        },
-    )
-    world.connect.add_response(
-        "start_contact_streaming",
-        {"StreamingId": "s"},
-        {
-            "InstanceId": INSTANCE_ID,
-            "ContactId": contact_id,
-            "ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC_ARN},
-            "ClientToken": ANY,
-        },
-    )
-    expect_connection(world, f"ptoken-{contact_id}", f"ctoken-{contact_id}", expires_in)
-
-
-def expect_connection(world, participant_token, connection_token, expires_in=86400):
-    world.participant.add_response(
-        "create_participant_connection",
-        connection_response(connection_token, expires_in),
-        {"ParticipantToken": participant_token, "Type": ["CONNECTION_CREDENTIALS"], "ConnectParticipant": True},
-    )
-
-
-def expect_send(world, content, connection_token="ctoken-contact-1"):
-    world.participant.add_response(
-        "send_message",
-        {"Id": "msg"},
-        {
-            "ConnectionToken": connection_token,
-            "ContentType": "text/plain",
-            "Content": content,
-            "ClientToken": ANY,
-        },
-    )
 
 
 def handle(world, raw_item):

@@ -5,12 +5,12 @@ import time
 
 import pytest
 import responses
-from botocore.stub import ANY
 from moto import mock_aws
 
 from chalicelib.messaging.errors import TransientError
 from chalicelib.messaging.outbound import ATTACHMENT_FALLBACK_TEXT, WINDOW_CLOSED_NOTE
 from tests.messaging import stream_fixtures as sf
+from tests.messaging.connect_expectations import connection_request, text_request
 from tests.messaging.fixtures import SECRET
 from tests.messaging.outbound_world import CONNECTION_TOKEN, PARTICIPANT_TOKEN, World
 from tests.messaging.stream_fixtures import attachment, sns_event, stream_item
@@ -209,12 +209,7 @@ def test_outside_24h_without_the_tag_is_skipped_and_the_agent_told(world):
     world.stub.add_response(
         "send_message",
         {"Id": "n1", "AbsoluteTime": "2026-01-01T00:00:00Z"},
-        {
-            "ConnectionToken": CONNECTION_TOKEN,
-            "ContentType": "text/plain",
-            "Content": WINDOW_CLOSED_NOTE,
-            "ClientToken": ANY,
-        },
+        text_request(CONNECTION_TOKEN, WINDOW_CLOSED_NOTE),
     )
     result = run(world, stream_item("contact-1", content="Are you still there?"))
     assert result.outcomes[0].reason == "outside_window_tag_disabled" and not result.retry
@@ -406,7 +401,7 @@ def test_expired_connection_is_renewed_before_get_attachment(world):
     world.stub.add_response(
         "create_participant_connection",
         {"ConnectionCredentials": {"ConnectionToken": CONNECTION_TOKEN, "Expiry": "2099-01-01T00:00:00Z"}},
-        {"ParticipantToken": PARTICIPANT_TOKEN, "Type": ["CONNECTION_CREDENTIALS"], "ConnectParticipant": True},
+        connection_request(PARTICIPANT_TOKEN),
     )
     expect_get_attachment(world)
     world.graph_ok()

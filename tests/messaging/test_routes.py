@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
-from botocore.stub import ANY
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -19,18 +18,17 @@ from chalicelib.messaging import wiring
 from chalicelib.messaging.inbound import InboundMessages
 from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import load as load_settings
+from tests.messaging import connect_expectations
 from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
 from tests.messaging.fixtures import (
     SECRET,
     body_of,
     connect_stubbed_behind_aws,
-    connection_response,
     create_messenger_secret,
     echo_item,
     envelope,
     item,
     sign,
-    start_chat_response,
     text_item,
 )
 from tests.sessions_table import create_sessions_table, table_items
@@ -67,23 +65,16 @@ def post(messenger, body: bytes, signature: str | None = "sign", content_type="a
     return messenger.http.post("/webhook/messenger", body=body, headers=headers)
 
 
+# This module's chats carry the canary tokens (never to be seen in a log); test_inbound.py checks the requests
+# that start a chat, so here only their answers are queued.
 def expect_new_chat(messenger, contact_id="contact-1"):
-    messenger.connect.add_response("start_chat_contact", start_chat_response(contact_id, PARTICIPANT_TOKEN))
-    messenger.connect.add_response("start_contact_streaming", {"StreamingId": "s"})
-    messenger.participant.add_response("create_participant_connection", connection_response(CONNECTION_TOKEN))
+    connect_expectations.expect_new_chat(
+        messenger, contact_id, PARTICIPANT_TOKEN, CONNECTION_TOKEN, check_requests=False
+    )
 
 
 def expect_send(messenger, content):
-    messenger.participant.add_response(
-        "send_message",
-        {"Id": "msg"},
-        {
-            "ConnectionToken": CONNECTION_TOKEN,
-            "ContentType": "text/plain",
-            "Content": content,
-            "ClientToken": ANY,
-        },
-    )
+    connect_expectations.expect_send(messenger, content, CONNECTION_TOKEN)
 
 
 # ------------------------------------------------------------------------------------------ GET verification

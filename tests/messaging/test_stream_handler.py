@@ -14,17 +14,16 @@ from moto import mock_aws
 
 from chalicelib.messaging.meta import download_policy
 from chalicelib.messaging.outbound import RetryLater
+from tests.messaging import connect_expectations
 from tests.messaging import stream_fixtures as sf
 from tests.messaging.fixtures import (
     SECRET,
     body_of,
     connect_stubbed_behind_aws,
-    connection_response,
     create_messenger_secret,
     envelope,
     item,
     sign,
-    start_chat_response,
     text_item,
 )
 from tests.messaging.stream_fixtures import attachment, sns_event, stream_item
@@ -66,18 +65,14 @@ def graph_bodies(stack):
     return [json.loads(c.request.body) for c in stack.web.calls if c.request.url.startswith(SEND_URL)]
 
 
+# This module's chats carry the canary tokens (never to be seen in a log); test_inbound.py checks the requests
+# that start a chat, so here only their answers are queued.
 def expect_new_chat(stack, contact_id):
-    stack.connect.add_response("start_chat_contact", start_chat_response(contact_id, PARTICIPANT_TOKEN))
-    stack.connect.add_response("start_contact_streaming", {"StreamingId": "s"})
-    stack.participant.add_response("create_participant_connection", connection_response(CONNECTION_TOKEN))
+    connect_expectations.expect_new_chat(stack, contact_id, PARTICIPANT_TOKEN, CONNECTION_TOKEN, check_requests=False)
 
 
 def expect_customer_text(stack, content):
-    stack.participant.add_response(
-        "send_message",
-        {"Id": "msg"},
-        {"ConnectionToken": CONNECTION_TOKEN, "ContentType": "text/plain", "Content": content, "ClientToken": ANY},
-    )
+    connect_expectations.expect_send(stack, content, CONNECTION_TOKEN)
 
 
 def start_chat(stack, contact_id="contact-1", text="hello", mid="m_1"):
