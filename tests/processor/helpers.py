@@ -16,6 +16,19 @@ INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 CONTACT = "c0ffee00-0000-4000-8000-000000000001"
 CARD = "4111 1111 1111 1111"
 _ids = itertools.count(1)
+# The keys of `chatContent` as Connect documents them (docs/reference/message-processor.md#contract). The product
+# reads only some of them (chalicelib/processor/event.py) and keeps no list: this one is the tests' only copy.
+CHAT_CONTENT_FIELDS = (
+    "absoluteTime",
+    "content",
+    "contentType",
+    "id",
+    "participantId",
+    "displayName",
+    "participantRole",
+    "initialContactId",
+    "contactId",
+)
 
 
 def event(

@@ -6,24 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.processor.event import MAX_CONTENT_BYTES, ChatMessage, Malformed, read
-from tests.processor.helpers import event, processor
+from tests.processor.helpers import CHAT_CONTENT_FIELDS, event, processor
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=10,
 )
-FIELDS = [
-    "absoluteTime",
-    "content",
-    "contentType",
-    "id",
-    "participantId",
-    "displayName",
-    "participantRole",
-    "initialContactId",
-    "contactId",
-]
 PROCESSOR = processor()
 
 
@@ -35,7 +24,7 @@ def test_any_value_reads_without_raising(value):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.fixed_dictionaries({}, optional={name: JSON for name in FIELDS}))
+@given(st.fixed_dictionaries({}, optional={name: JSON for name in CHAT_CONTENT_FIELDS}))
 def test_any_chat_content_shape_is_answered(chat):
     answer = PROCESSOR.process({"version": "1.0", "chatContent": chat})
     assert answer["status"] in ("APPROVED", "REJECTED", "PROCESSED")

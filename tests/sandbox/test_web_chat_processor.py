@@ -10,6 +10,7 @@ from sandbox.connect.model import ConnectModel
 from sandbox.connect.processing import DELIVER, DO_NOT_DELIVER, MessageProcessing, ProcessorSettings
 from sandbox.lambdas import Invocation
 from sandbox.webchat import WebChat
+from tests.processor.helpers import CHAT_CONTENT_FIELDS
 from tests.sessions_table import create_sessions_table
 
 INSTANCE = "11111111-2222-3333-4444-555555555555"
@@ -64,17 +65,7 @@ def test_customer_and_agent_messages_pass_through_the_processor_as_connect_calls
     assert transcript(web) == [("CUSTOMER", "my card is [CREDIT_DEBIT_NUMBER]"), ("AGENT", "thanks, got it")]
     first = web.invoker.events[0]
     assert set(first) == {"version", "instanceId", "associatedResourceArn", "chatContent"}
-    assert set(first["chatContent"]) == {
-        "absoluteTime",
-        "content",
-        "contentType",
-        "id",
-        "participantId",
-        "displayName",
-        "participantRole",
-        "initialContactId",
-        "contactId",
-    }
+    assert set(first["chatContent"]) == set(CHAT_CONTENT_FIELDS)
     statuses = [(m["from"], m["status"]) for m in web.chat.view()["messages"]]
     assert statuses == [("customer", "PROCESSED"), ("agent", "APPROVED")]
 
