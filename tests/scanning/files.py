@@ -190,6 +190,16 @@ def ooxml(
     return buffer.getvalue()
 
 
+def replace_member(package: bytes, name: str, content: bytes) -> bytes:
+    """The package with member `name` rewritten as `content` (every other member as it was)."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, content if info.filename == name else source.read(info.filename))
+    return out.getvalue()
+
+
 def docm_renamed() -> bytes:
     """What Word saves as .docm: a macro-enabled main part and a VBA project."""
     return ooxml(

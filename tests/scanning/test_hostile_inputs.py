@@ -86,15 +86,6 @@ def test_dde_nested_inside_an_instruction_is_still_found():
 # ------------------------------------------------------------------------------------------------ Office
 
 
-def _replace_member(package: bytes, name: str, content: bytes) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(package))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            target.writestr(info.filename, content if info.filename == name else source.read(info.filename))
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_a_dtd_written_in_utf16_is_rejected(encoding):
     package = files.ooxml("docx")
@@ -107,7 +98,7 @@ def test_a_dtd_written_in_utf16_is_rejected(encoding):
         data = b"\xff\xfe" + data
     elif encoding == "utf-16-be":
         data = b"\xfe\xff" + data
-    verdict = decide("a.docx", _replace_member(package, "[Content_Types].xml", data))
+    verdict = decide("a.docx", files.replace_member(package, "[Content_Types].xml", data))
     assert verdict.reason is Reason.OFFICE_MALFORMED
 
 
@@ -116,7 +107,7 @@ def test_utf16_content_types_without_a_dtd_are_still_read():
     original = zipfile.ZipFile(io.BytesIO(package)).read("[Content_Types].xml").decode("utf-8")
     body = original.split("?>", 1)[1] if original.startswith("<?xml") else original
     data = f'<?xml version="1.0" encoding="UTF-16"?>{body}'.encode("utf-16")
-    assert decide("a.docx", _replace_member(package, "[Content_Types].xml", data)).reason is Reason.CLEAN
+    assert decide("a.docx", files.replace_member(package, "[Content_Types].xml", data)).reason is Reason.CLEAN
 
 
 # ------------------------------------------------------------------------------------------------ PDF

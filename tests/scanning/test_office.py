@@ -76,7 +76,7 @@ def test_plain_zip_renamed_docx_is_an_archive():
 def test_dtd_in_an_office_part_is_rejected():
     bomb = b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]><Types>&a;</Types>'
     buffer = io.BytesIO(files.ooxml("docx"))
-    patched = _replace_member(buffer.getvalue(), "[Content_Types].xml", bomb)
+    patched = files.replace_member(buffer.getvalue(), "[Content_Types].xml", bomb)
     assert decide("a.docx", patched).reason is Reason.OFFICE_MALFORMED
 
 
@@ -121,15 +121,6 @@ def test_encrypted_zip_entries_are_rejected():
     at = data.find(b"PK\x01\x02")
     struct.pack_into("<H", data, at + 8, data[at + 8] | 1)
     assert decide("a.docx", bytes(data)).reason is Reason.ZIP_ENCRYPTED
-
-
-def _replace_member(package: bytes, name: str, content: bytes) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(package))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            target.writestr(info.filename, content if info.filename == name else source.read(info.filename))
-    return out.getvalue()
 
 
 def test_alt_chunk_import_is_rejected():
