@@ -12,6 +12,7 @@ from infra import chalice_config, policies
 from infra.aws_calls import DryRunAws, cli_line, not_found
 from infra.deploy import PERMISSION_SID, STREAM_FILTER_POLICY, DeployError, Deployment, main
 from infra.stage import FUNCTIONS, PROJECT_DIR, Stage, StageError
+from tests.deploy.dry_run import dry_run_deploy_lines
 
 EXAMPLE = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
 
@@ -38,11 +39,7 @@ def validate_against_the_api(service: str, operation: str, params: dict) -> None
 
 
 def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    lines: list[str] = []
-    assert main(["deploy", "--stage", "prod", "--dry-run"], printer=lines.append) == 0
+    lines = dry_run_deploy_lines(monkeypatch, tmp_path)
     text = "\n".join(lines)
     for expected in (
         "aws cloudformation create-stack --stack-name connect-guard-prod-infra --template-body file://infra/template.yaml",

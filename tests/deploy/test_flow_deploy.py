@@ -14,10 +14,10 @@ from botocore.stub import ANY, Stubber
 
 from infra import flow_checks
 from infra.aws_calls import DryRunAws
-from infra.deploy import main
 from infra.flow_deploy import FlowDeployError, FlowDeployment, flow_name, stage_settings
 from infra.flow_files import PLACEHOLDER, FlowFile, content_text, load, load_all, render
 from infra.stage import PROJECT_DIR, Stage
+from tests.deploy.dry_run import dry_run_deploy_lines
 
 EXAMPLE = json.loads((PROJECT_DIR / "infra" / "params.example.json").read_text())
 INSTANCE = "11111111-2222-3333-4444-555555555555"
@@ -238,11 +238,7 @@ def test_the_switch_is_read_from_the_stage_environment(tmp_path):
 
 
 def test_dry_run_prints_every_deployable_flow_with_every_placeholder_filled(monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    lines: list[str] = []
-    assert main(["deploy", "--stage", "prod", "--dry-run"], printer=lines.append) == 0
+    lines = dry_run_deploy_lines(monkeypatch, tmp_path)
     text = "\n".join(lines)
     creates = [line for line in lines if line.startswith("aws connect create-contact-flow")]
     assert len(creates) == len(deployable(stage()))
