@@ -22,12 +22,12 @@ class Coverage:
             self._marks[start:end] = b"\x01" * (end - start)
 
     def touches(self, start: int, end: int) -> bool:
-        """Some character of [start, end) is covered."""
-        return 1 in self._marks[start:end]
+        """Some character of [start, end) is covered. (`find` over the range: a slice would copy it first.)"""
+        return self._marks.find(1, start, end) >= 0
 
     def holds(self, start: int, end: int) -> bool:
         """Every character of [start, end) is covered."""
-        return end > start and 0 not in self._marks[start:end]
+        return end > start and self._marks.find(0, start, end) < 0
 
     def __bool__(self) -> bool:
         return 1 in self._marks
