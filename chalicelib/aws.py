@@ -3,7 +3,7 @@
 Clients are built on first use (boto3 costs ~200 ms to import, and each Lambda imports all of app.py)
 and reused for the life of the container. They all come from one boto3 session per process: a session
 per client re-parsed botocore's endpoint data and rescanned its service directories for every client
-(~60 ms CPU per extra client on a cold start, measured with boto3 1.44.5). Endpoints are never passed here: boto3 reads
+(benchmarks/bench_aws_clients.py measures both ways). Endpoints are never passed here: boto3 reads
 `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` itself, which is how the sandbox and tests point the
 unchanged code at emulators.
 """
@@ -11,6 +11,7 @@ unchanged code at emulators.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 # Tight timeouts: every caller sits inside a deadline (Meta's webhook, Connect's 8 s / 60 s limits).
@@ -101,3 +102,20 @@ _TRANSIENT_CODES = frozenset(
         "RequestTimeout",
     }
 )
+
+
+def page_items(call: Callable[..., Mapping[str, Any]], key: str, **request: Any) -> Iterator[Any]:
+    """The items under `key` of every page of an AWS list call that pages with NextToken, in order. A page is asked
+    for only when the items before it are used up (a search that stops at its match makes no further call). A
+    repeated token ends the listing: it would loop forever (botocore's paginator refuses it too). A loop rather
+    than botocore's paginator: `get_paginator` loads the pagination model and rescans botocore's ~440 service
+    directories (~9 ms CPU of a cold start) for what is one or two pages here."""
+    seen: set[str] = set()
+    while True:
+        page = call(**request)
+        yield from page.get(key, [])
+        token = page.get("NextToken")
+        if not token or token in seen:
+            return
+        seen.add(token)
+        request["NextToken"] = token

@@ -6,16 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from chalicelib.aws import page_items
+
 
 def each_item(aws: Any, service: str, operation: str, key: str, **request: Any) -> Iterator[Any]:
-    """The items under `key` of every page, in order. A page is asked for only when the items before it are used
-    up: a search that stops at its match makes no further call."""
-    while True:
-        page = aws.call(service, operation, **request)
-        yield from page.get(key, [])
-        if not page.get("NextToken"):
-            return
-        request["NextToken"] = page["NextToken"]
+    """The items under `key` of every page, in order, asked for page by page (chalicelib.aws.page_items)."""
+    return page_items(lambda **page_request: aws.call(service, operation, **page_request), key, **request)
 
 
 def connect_lambda_functions(aws: Any, instance_id: str) -> list[str]:

@@ -962,7 +962,7 @@ class DetectorSet:
         present = self._hints_in(lowered)
         unclaimed = digits  # digits outside what a claiming detector found
         claimed = None  # what a claiming detector found
-        for detector, min_digits, hints, gate, _ in self._claiming:  # (IBANs: no run shape)
+        for detector, min_digits, hints, gate, _ in self._claiming:  # (IBANs, cards: no run shape)
             if unclaimed < min_digits or (hints and present.isdisjoint(hints)):
                 continue
             if gate and not _gate_passes(gate, text, gates, claimed):
