@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -263,12 +262,9 @@ def ssm_server() -> tuple[ThreadedMotoServer, dict[str, str]]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's request lines are not the report
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # 0: a free port, bound at once
     server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = "http://{}:{}".format(*server.get_host_and_port())
     ssm = boto3.client("ssm", endpoint_url=endpoint)
     private_pem = (FIXTURE / "test.private.key").read_text()
     ssm.put_parameter(Name=KEYS_PATH + KEY_ID, Value=private_pem, Type="SecureString")

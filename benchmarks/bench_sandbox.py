@@ -21,7 +21,7 @@ import requests
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from sandbox.stack import free_port  # noqa: E402
+from sandbox.ports import Reservation  # noqa: E402
 
 ROUNDS = 15
 READY_BUDGET_S = 60.0
@@ -33,7 +33,8 @@ def clean_env() -> dict[str, str]:
 
 
 def chalice_alone_seconds() -> float:
-    port = free_port()
+    reservation = Reservation()  # held until chalice has bound it (sandbox/ports.py)
+    port = reservation.port
     env = {**clean_env(), "AWS_DEFAULT_REGION": "us-east-1"}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -63,12 +64,13 @@ def chalice_alone_seconds() -> float:
     finally:
         process.terminate()
         process.wait()
+        reservation.release()
 
 
 def start_sandbox() -> tuple[subprocess.Popen, dict, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", str(free_port())],
+        [sys.executable, "-m", "sandbox", "--port", "0"],  # 0: a free port, named in the ready line
         cwd=PROJECT_DIR,
         env=clean_env(),
         stdout=subprocess.PIPE,

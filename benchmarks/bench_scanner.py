@@ -237,23 +237,25 @@ def _size(n: int) -> str:
 @contextmanager
 def _moto_server() -> Iterator[tuple[dict[str, str], Any]]:
     """A moto S3 server in its own process: the child processes' environment, and an S3 client to fill it."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port)
-        import boto3
+    from sandbox.ports import reserved_port
 
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}")  # bench harness only, not product code
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key="connect/bench/warm.txt", Body=b"warm up\n")
-        yield {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}, s3
-    finally:
-        server.terminate()
-        server.wait(10)
+    with reserved_port() as port:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for(port)
+            import boto3
+
+            s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}")  # bench harness only, not product code
+            s3.create_bucket(Bucket=BUCKET)
+            s3.put_object(Bucket=BUCKET, Key="connect/bench/warm.txt", Body=b"warm up\n")
+            yield {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}, s3
+        finally:
+            server.terminate()
+            server.wait(10)
 
 
 def _measure_in_child(env: dict[str, str], mode: str, key: str, extension: str, size: int, *clamd: str) -> Any:
@@ -373,12 +375,6 @@ def _status(field: str) -> int:
     raise RuntimeError(field)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for(port: int) -> None:
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -448,8 +444,11 @@ def part_antivirus(clamd_address: str) -> list[str]:
     }
     as_malware = sum(verdict.reason.value == "malware" for verdict in eicar.values())
     rejected = sum(not verdict.approved for verdict in eicar.values())
-    down = ClamavEngine(ClamdClient(Address("127.0.0.1", _free_port())))
-    down_verdict = decide("notes.txt", b"quarterly figures\n", antivirus=down)
+    from sandbox.ports import reserved_port
+
+    with reserved_port() as nothing_listens:  # held, so no other server can appear on it meanwhile
+        down = ClamavEngine(ClamdClient(Address("127.0.0.1", nothing_listens)))
+        down_verdict = decide("notes.txt", b"quarterly figures\n", antivirus=down)
     lines = [
         f"EICAR as each of the {len(eicar)} allowed extensions: {rejected} rejected ({as_malware} as `malware`). "
         f"clamd down: {down_verdict.status} (`{down_verdict.reason.value}`).",

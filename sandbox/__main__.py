@@ -24,7 +24,10 @@ def main() -> int:
         prog="python -m sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="the page and the app (default 8000); with --local, chalice local's port"
+        "--port",
+        type=int,
+        default=8000,
+        help="the page and the app (default 8000; 0 picks a free one); with --local, chalice local's port",
     )
     parser.add_argument(
         "--connection-ttl",

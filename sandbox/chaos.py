@@ -36,7 +36,8 @@ from typing import Any
 from sandbox import resources
 from sandbox.faults import FaultPlan, Faults, trickle
 from sandbox.meta_post import envelope, post, signature
-from sandbox.stack import HOST, Options, Ports, Stack, free_port
+from sandbox.ports import HOST
+from sandbox.stack import Options, Ports, Stack
 
 LETTERS = "abcdefghijklmnop"
 INBOUND_TAG = re.compile(r"\bzx([a-p]+)q([a-p]+)\b")
@@ -170,7 +171,7 @@ class SlowCdn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((HOST, free_port()), Handler)
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         self.base_url = f"http://{HOST}:{self._server.server_address[1]}/cdn"
@@ -444,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     cdn = SlowCdn(faults)
     stack = Stack(
         Options(
-            ports=Ports(front=free_port()),
+            ports=Ports(front=0),  # a free port
             connection_ttl_seconds=plan.connection_ttl_seconds,
             log=log,
             faults=faults,

@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from sandbox.ports import HOST, Reservation
+
 # EICAR's standard test string, assembled here so that this source file is not itself a detection.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-" + b"TEST-FILE!$H+H*"
 # ClamAV's test executable (GPL-2.0 test data from ClamAV; Debian package clamav-testfiles, /usr/share/clamav-testfiles).
@@ -79,19 +80,14 @@ def build_database(directory: Path) -> Path:
     return directory
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 class LocalClamd:
     """One clamd process on 127.0.0.1 with the test database; a context manager."""
 
     def __init__(self, workdir: Path | None = None, **overrides: str):
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="cg-clamd-"))
-        self.port = _free_port()
+        self._port = Reservation()  # held until stop(): clamd binds it with SO_REUSEADDR (sandbox/ports.py)
+        self.port = self._port.port
         self.config = {**CONFIG, **overrides}
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -148,6 +144,7 @@ class LocalClamd:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.process = None
+        self._port.release()
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,10 +30,10 @@ from sandbox.graph import GraphEmulator
 from sandbox.httpkit import serve, url_of
 from sandbox.ivr_panel import IvrPanel
 from sandbox.lambdas import LambdaInvoker
+from sandbox.ports import HOST, Reservations
 from sandbox.web import SandboxSite
 from sandbox.webchat import WebChat
 
-HOST = "127.0.0.1"
 PROJECT_DIR = resources.PROJECT_DIR
 START_TIMEOUT = 60.0
 
@@ -64,20 +63,6 @@ class Options:
     cdn_origins: tuple[str, ...] = ()
 
 
-def _check_free(port: int) -> None:
-    with socket.socket() as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            raise RuntimeError(f"port {port} is in use: stop what uses it or pick another with --port") from None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 class Stack:
     def __init__(self, options: Options):
         self.options = options
@@ -85,20 +70,19 @@ class Stack:
         self._servers: list = []
         self._processes: list[subprocess.Popen] = []
         self._stopping = threading.Event()
+        self._ports = Reservations()  # each port held from its choice until stop(): no other socket takes it
 
     # ------------------------------------------------------------------------------------- start
 
     def start(self) -> dict[str, str]:
         ports = self.options.ports
-        _check_free(ports.front)
         if self.options.local:
             ports.app, ports.front = ports.front, 0
         faults = self.options.faults
         for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (
             ("dynamodb_proxy",) if faults else ()
         ):
-            if not getattr(ports, name):
-                setattr(ports, name, free_port())
+            setattr(ports, name, self._ports.take(getattr(ports, name)))
         stage = resources.LocalStage.load()
         moto_url, connect_url, graph_url = (
             f"http://{HOST}:{port}" for port in (ports.moto, ports.connect, ports.graph)
@@ -325,6 +309,7 @@ class Stack:
         moto = getattr(self, "_moto", None)
         if moto is not None:
             moto.stop()
+        self._ports.release_all()
 
 
 def _die_with_parent() -> None:

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.stack import free_port
-
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_DIR / "artifacts"
 READY_TIMEOUT = 90
@@ -44,7 +42,7 @@ def start_sandbox(log_name: str) -> tuple[subprocess.Popen, dict[str, str]]:
     ARTIFACTS.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", str(free_port())],
+        [sys.executable, "-m", "sandbox", "--port", "0"],  # 0: a free port, named in the ready line
         cwd=PROJECT_DIR,
         env=env,
         stdout=subprocess.PIPE,

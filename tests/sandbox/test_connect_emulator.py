@@ -14,7 +14,7 @@ from sandbox.connect.attachments import AttachmentService
 from sandbox.connect.model import CHAT_ENDED, JOINED, ConnectModel
 from sandbox.httpkit import serve, url_of
 from sandbox.lambdas import Invocation
-from sandbox.stack import free_port
+from sandbox.ports import Reservation
 from tests.sandbox.fakes import MemoryS3, ScriptedInvoker
 
 INSTANCE = "11111111-2222-3333-4444-555555555555"
@@ -43,11 +43,11 @@ def emulator():
         clock=clock,
     )
     s3, invoker = MemoryS3(), ScriptedInvoker(attachment_scanner=[Invocation({"Status": "APPROVED"}, None)])
-    port = free_port()
+    reservation = Reservation()  # the service names its own URL before the server binds
     attachments = AttachmentService(
-        model, s3, "bucket", "connect/test/Attachments/chat", invoker, f"http://127.0.0.1:{port}"
+        model, s3, "bucket", "connect/test/Attachments/chat", invoker, f"http://127.0.0.1:{reservation.port}"
     )
-    server = serve("test-connect", "127.0.0.1", port, router(model, attachments, s3))
+    server = serve("test-connect", "127.0.0.1", reservation.port, router(model, attachments, s3))
 
     def client(service):
         return boto3.client(service, endpoint_url=url_of(server), region_name="us-east-1")
@@ -67,6 +67,7 @@ def emulator():
     )
     server.shutdown()
     server.server_close()
+    reservation.release()
 
 
 def start(emulator, token="start-1"):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.stack import free_port
+from sandbox.ports import reserved_port
 
 pytestmark = pytest.mark.e2e
 
@@ -67,22 +67,22 @@ def _stop(process: subprocess.Popen) -> int:
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory):
     state = tmp_path_factory.mktemp("local") / "stack.json"
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--local", "--port", str(port), "--state-file", str(state)],
-        cwd=PROJECT_DIR,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = _lines_until(process, lambda line: line.startswith('{"sandbox_ready"'), READY_TIMEOUT)
-    if not state.exists():
-        process.kill()
-        pytest.fail("make local did not start:\n" + "".join(lines[-30:]))
-    yield port, state
-    assert _stop(process) == 0, "SIGTERM must stop the local stack cleanly"
-    assert not state.exists(), "the state file is removed on exit"
+    with reserved_port() as port:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--local", "--port", str(port), "--state-file", str(state)],
+            cwd=PROJECT_DIR,
+            env=_clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines = _lines_until(process, lambda line: line.startswith('{"sandbox_ready"'), READY_TIMEOUT)
+        if not state.exists():
+            process.kill()
+            pytest.fail("make local did not start:\n" + "".join(lines[-30:]))
+        yield port, state
+        assert _stop(process) == 0, "SIGTERM must stop the local stack cleanly"
+        assert not state.exists(), "the state file is removed on exit"
 
 
 def _send(state: Path, *args: str) -> subprocess.CompletedProcess:
@@ -136,18 +136,19 @@ def test_messenger_send_without_a_stack_says_what_to_run(tmp_path):
 
 @pytest.mark.parametrize("stage_args, missing", [([], "CONNECT_INSTANCE_ID"), (["--stage", "local"], "no AWS region")])
 def test_plain_chalice_local_prints_one_line_naming_the_fix(stage_args, missing):
-    process = subprocess.Popen(
-        [CHALICE, "local", "--port", str(free_port()), "--no-autoreload", *stage_args],
-        cwd=PROJECT_DIR,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        lines = _lines_until(process, lambda line: line.startswith("Serving on"), 60)
-    finally:
-        _stop(process)
+    with reserved_port() as port:
+        process = subprocess.Popen(
+            [CHALICE, "local", "--port", str(port), "--no-autoreload", *stage_args],
+            cwd=PROJECT_DIR,
+            env=_clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            lines = _lines_until(process, lambda line: line.startswith("Serving on"), 60)
+        finally:
+            _stop(process)
     hints = [line for line in lines if line.startswith("connect-guard:")]
     assert len(hints) == 1, "".join(lines)
     assert missing in hints[0] and "make local" in hints[0]

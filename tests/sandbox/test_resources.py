@@ -8,17 +8,16 @@ import boto3
 import pytest
 
 from sandbox import resources
-from sandbox.stack import free_port
 
 
 @pytest.fixture(scope="module")
 def seeded():
     from moto.server import ThreadedMotoServer
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    url = f"http://127.0.0.1:{port}"
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
     stage = resources.LocalStage.load()
     key = resources.IvrKey("a5ecd749-4bd8-4a94-bfde-27eefe4f12b1", b"-----BEGIN PRIVATE KEY-----\nx\n", b"pub")
     resources.seed(url, stage, key)

@@ -18,6 +18,7 @@ from chalicelib.scanning.reasons import Reason, Rejected
 from chalicelib.scanning.source import MemorySource
 from chalicelib.settings import DEFAULT_SCAN_EXTENSIONS_SET
 from sandbox import clamd as local_clamd
+from sandbox.ports import reserved_port
 from tests.scanning import files
 from tests.scanning.helpers import decide
 
@@ -80,10 +81,8 @@ def test_signature_names_are_made_log_safe():
 
 
 def test_clamd_down_is_rejected_as_unavailable():
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    verdict = decide("notes.txt", b"hello\n", antivirus=engine(f"127.0.0.1:{port}"))
+    with reserved_port() as port:  # held, so nothing can listen on it
+        verdict = decide("notes.txt", b"hello\n", antivirus=engine(f"127.0.0.1:{port}"))
     assert verdict.status == "REJECTED" and verdict.reason is Reason.ANTIVIRUS_UNAVAILABLE
 
 

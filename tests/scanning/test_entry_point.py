@@ -11,6 +11,7 @@ from chalicelib import aws
 from chalicelib.scanning.deadline import Deadline
 from chalicelib.scanning.reasons import Reason
 from chalicelib.scanning.scanner import AttachmentScanner
+from sandbox.ports import reserved_port
 from tests.scanning import files
 from tests.scanning.helpers import BUCKET, FILE_ID, event, key_for, scanner_settings
 
@@ -255,13 +256,9 @@ def test_eicar_is_rejected_as_malware_through_clamd(chalice_client, s3, captured
 
 
 def test_clamd_down_is_rejected_through_the_entry_point(chalice_client, s3, captured_logs, monkeypatch):
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("SCAN_ANTIVIRUS", "clamav")
-    monkeypatch.setenv("SCAN_CLAMAV_ADDRESS", f"127.0.0.1:{port}")
-    response = chalice_client.lambda_.invoke("attachment_scanner", upload(s3, "notes.txt", files.txt()))
+    with reserved_port() as port:  # held, so nothing can listen on it
+        monkeypatch.setenv("SCAN_ANTIVIRUS", "clamav")
+        monkeypatch.setenv("SCAN_CLAMAV_ADDRESS", f"127.0.0.1:{port}")
+        response = chalice_client.lambda_.invoke("attachment_scanner", upload(s3, "notes.txt", files.txt()))
     assert response.payload == {"Status": "REJECTED"}
     assert decision_lines(captured_logs)[0]["reason"] == "antivirus_unavailable"
