@@ -113,7 +113,11 @@ def serve(name: str, host: str, port: int, router: Router) -> ThreadingHTTPServe
                 response = exc.response
             except Exception as exc:  # an emulator bug must answer, not hang the caller
                 response = Response.json({"message": f"emulator error: {type(exc).__name__}"}, 500)
-            self._send(response)
+            try:
+                self._send(response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The caller gave up first (its timeout, or a fault `make chaos` injected): no one to answer.
+                self.close_connection = True
 
         def _send(self, response: Response) -> None:
             self.send_response(response.status)

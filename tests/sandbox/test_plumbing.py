@@ -144,3 +144,35 @@ def test_the_lambda_host_reports_function_errors_without_their_message(lambda_ho
 def test_routes_and_unknown_names_are_not_functions(lambda_host):
     assert lambda_host.invoke("index", {}).error == "HTTP404"
     assert lambda_host.invoke("nope", {}).error == "HTTP404"
+
+
+def test_an_emulator_whose_caller_hung_up_prints_nothing_and_keeps_serving(capsys):
+    import socket
+    import threading
+
+    called, hung_up = threading.Event(), threading.Event()
+    handlers: list[threading.Thread] = []
+
+    def slow(request: Request) -> Response:
+        handlers.append(threading.current_thread())
+        called.set()
+        hung_up.wait(10)
+        return Response(200, b"x" * (4 * 1024 * 1024))  # more than the socket buffers: the write meets the closed peer
+
+    router = Router()
+    router.add("GET", "/slow", slow)
+    router.add("GET", "/ok", lambda request: Response(200, b"ok"))
+    server = serve("hang-up", "127.0.0.1", 0, router)
+    try:
+        host, port = server.server_address[:2]
+        with socket.create_connection((str(host), port)) as caller:
+            caller.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert called.wait(10)
+            caller.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST
+        hung_up.set()
+        handlers[0].join(10)  # its answer has met the closed connection
+        assert requests.get(f"{url_of(server)}/ok", timeout=10).text == "ok"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Traceback" not in capsys.readouterr().err
