@@ -57,31 +57,24 @@ def expect_new_chat(
     participant_token: str | None = None,
     connection_token: str | None = None,
     expires_in: float = 86400,
-    *,
-    check_requests: bool = True,
 ) -> None:
-    """A chat started for `contact_id`; its tokens default to `ptoken-<contact_id>` and `ctoken-<contact_id>`.
-    `check_requests=False` queues the answers without checking the requests (tests about something else)."""
+    """A chat started for `contact_id`; its tokens default to `ptoken-<contact_id>` and `ctoken-<contact_id>`."""
     participant_token = participant_token or f"ptoken-{contact_id}"
     connection_token = connection_token or f"ctoken-{contact_id}"
     stubs.connect.add_response(
         "start_chat_contact",
         start_chat_response(contact_id, participant_token),
-        start_chat_request() if check_requests else None,
+        start_chat_request(),
     )
-    stubs.connect.add_response(
-        "start_contact_streaming", {"StreamingId": "s"}, streaming_request(contact_id) if check_requests else None
-    )
-    expect_connection(stubs, participant_token, connection_token, expires_in, check_request=check_requests)
+    stubs.connect.add_response("start_contact_streaming", {"StreamingId": "s"}, streaming_request(contact_id))
+    expect_connection(stubs, participant_token, connection_token, expires_in)
 
 
-def expect_connection(
-    stubs: Any, participant_token: str, connection_token: str, expires_in: float = 86400, *, check_request: bool = True
-) -> None:
+def expect_connection(stubs: Any, participant_token: str, connection_token: str, expires_in: float = 86400) -> None:
     stubs.participant.add_response(
         "create_participant_connection",
         connection_response(connection_token, expires_in),
-        connection_request(participant_token) if check_request else None,
+        connection_request(participant_token),
     )
 
 

@@ -65,12 +65,9 @@ def post(messenger, body: bytes, signature: str | None = "sign", content_type="a
     return messenger.http.post("/webhook/messenger", body=body, headers=headers)
 
 
-# This module's chats carry the canary tokens (never to be seen in a log); test_inbound.py checks the requests
-# that start a chat, so here only their answers are queued.
+# This module's chats carry the canary tokens (never to be seen in a log).
 def expect_new_chat(messenger, contact_id="contact-1"):
-    connect_expectations.expect_new_chat(
-        messenger, contact_id, PARTICIPANT_TOKEN, CONNECTION_TOKEN, check_requests=False
-    )
+    connect_expectations.expect_new_chat(messenger, contact_id, PARTICIPANT_TOKEN, CONNECTION_TOKEN)
 
 
 def expect_send(messenger, content):

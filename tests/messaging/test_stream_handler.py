@@ -65,10 +65,9 @@ def graph_bodies(stack):
     return [json.loads(c.request.body) for c in stack.web.calls if c.request.url.startswith(SEND_URL)]
 
 
-# This module's chats carry the canary tokens (never to be seen in a log); test_inbound.py checks the requests
-# that start a chat, so here only their answers are queued.
+# This module's chats carry the canary tokens (never to be seen in a log).
 def expect_new_chat(stack, contact_id):
-    connect_expectations.expect_new_chat(stack, contact_id, PARTICIPANT_TOKEN, CONNECTION_TOKEN, check_requests=False)
+    connect_expectations.expect_new_chat(stack, contact_id, PARTICIPANT_TOKEN, CONNECTION_TOKEN)
 
 
 def expect_customer_text(stack, content):
