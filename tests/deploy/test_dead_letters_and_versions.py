@@ -14,7 +14,7 @@ import pytest
 
 from infra import policies
 from infra.stage import TEMPLATE_PATH
-from tests.deploy.test_iam_policies import FULL_OPTIONS, as_list, example_stage, rendered, statements
+from tests.deploy.policy_files import FULL_OPTIONS, as_list, example_stage, rendered, statements
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_the_stream_handler_may_use_the_dead_letter_key_through_sqs_only():
 def test_committed_policy_files_are_the_rendered_ones():
     import json
 
-    from tests.deploy.test_iam_policies import CONFIG
+    from tests.deploy.policy_files import CONFIG
 
     for stage_name in ("dev", "prod"):
         stage = example_stage(stage_name)

@@ -47,6 +47,15 @@ class StreamCase:
     message: dict[str, Any]
     attributes: dict[str, str]
 
+    def readdressed(self, contact_id: str) -> tuple[str, dict[str, Any]]:
+        """The record as SNS delivers it for the chat `contact_id`: (message JSON, message attributes)."""
+        message = json.loads(json.dumps(self.message).replace("INITIAL_CONTACT_ID", contact_id))
+        attributes = {
+            k: {"Type": "String", "Value": v.replace("INITIAL_CONTACT_ID", contact_id)}
+            for k, v in self.attributes.items()
+        }
+        return json.dumps(message), attributes
+
 
 def _documents() -> Iterator[dict[str, Any]]:
     for path in sorted(FIXTURES.glob("*.json")):

@@ -8,8 +8,7 @@ import copy
 import json
 
 from tests.messaging.replay import corpus
-from tests.messaging.replay.test_replay_stream import CUSTOMER, readdressed
-from tests.messaging.replay.world import replay_world, token_for
+from tests.messaging.replay.world import OPENING_WEBHOOK, replay_world, token_for
 
 
 def raw(body: dict) -> bytes:
@@ -17,7 +16,7 @@ def raw(body: dict) -> bytes:
 
 
 def customer_text(text: str, mid: str, psid: str = "psid-replay-1", page: str = "PAGE_ID") -> bytes:
-    body = copy.deepcopy(CUSTOMER)
+    body = copy.deepcopy(OPENING_WEBHOOK)
     entry = body["entry"][0]
     entry["id"] = page
     entry["messaging"][0].update(sender={"id": psid}, recipient={"id": page}, message={"mid": mid, "text": text})
@@ -38,9 +37,9 @@ def test_two_postbacks_without_mid_both_reach_the_agent(monkeypatch):
 def test_a_typed_number_is_the_option_it_names(monkeypatch):
     (quick_reply,) = [c for c in corpus.stream_cases() if c.id == "chat-interface.QuickReply.L265"]
     with replay_world(monkeypatch) as world:
-        world.post(raw(CUSTOMER))
+        world.post(raw(OPENING_WEBHOOK))
         (chat,) = world.connect.chats()
-        world.stream(readdressed(quick_reply, chat.contact_id))
+        world.stream(quick_reply.readdressed(chat.contact_id))
         shown = json.dumps([call["body"] for call in world.sent_to_customers()])
         assert "3. Lorem ipsum dolor sit amet" in shown  # too long for a quick reply: a numbered list
         world.post(customer_text("3", "m_typed_3"))

@@ -16,24 +16,8 @@ import pytest
 
 from tests.messaging.replay import corpus
 from tests.messaging.replay.known_failures import KNOWN_STREAM
+from tests.messaging.replay.world import OPENING_WEBHOOK
 
-CUSTOMER = {
-    "object": "page",
-    "entry": [
-        {
-            "id": "PAGE_ID",
-            "time": 1,
-            "messaging": [
-                {
-                    "sender": {"id": "psid-replay-1"},
-                    "recipient": {"id": "PAGE_ID"},
-                    "timestamp": 1,
-                    "message": {"mid": "m_replay_hello", "text": "hello"},
-                }
-            ],
-        }
-    ],
-}
 MARKDOWN = re.compile(r"\*\*|__|\]\(|<!--|^#+ ", re.M)
 
 
@@ -43,20 +27,12 @@ def _params():
         yield pytest.param(case, id=case.id, marks=marks)
 
 
-def readdressed(case: corpus.StreamCase, contact_id: str) -> tuple[str, dict]:
-    message = json.loads(json.dumps(case.message).replace("INITIAL_CONTACT_ID", contact_id))
-    attributes = {
-        k: {"Type": "String", "Value": v.replace("INITIAL_CONTACT_ID", contact_id)} for k, v in case.attributes.items()
-    }
-    return json.dumps(message), attributes
-
-
 @pytest.mark.parametrize("case", _params())
 def test_stream_record_reaches_the_customer_or_the_agent_is_told(case, world):
-    assert world.post(json.dumps(CUSTOMER).encode()).status_code == 200
+    assert world.post(json.dumps(OPENING_WEBHOOK).encode()).status_code == 200
     (chat,) = world.connect.chats()
     agent_items_before = len(world.agent_items())
-    world.stream(readdressed(case, chat.contact_id))
+    world.stream(case.readdressed(chat.contact_id))
     sent = [call["body"] for call in world.sent_to_customers()]
     messages = [body["message"] for body in sent if "message" in body]
     shown = json.dumps(messages, ensure_ascii=False)

@@ -32,6 +32,24 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
+# A customer's first message: it opens the chat that the replayed stream records are addressed to.
+OPENING_WEBHOOK = {
+    "object": "page",
+    "entry": [
+        {
+            "id": "PAGE_ID",
+            "time": 1,
+            "messaging": [
+                {
+                    "sender": {"id": "psid-replay-1"},
+                    "recipient": {"id": "PAGE_ID"},
+                    "timestamp": 1,
+                    "message": {"mid": "m_replay_hello", "text": "hello"},
+                }
+            ],
+        }
+    ],
+}
 GRAPH_SEND = re.compile(r"https://graph\.(facebook|instagram)\.com/v[0-9.]+/[^/]+/messages")
 
 
