@@ -3,6 +3,7 @@ each case writes one violating import into a temporary copy of chalicelib and ru
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -77,3 +78,36 @@ def test_a_violating_module_breaks_its_contract(copy, path, source, contract):
     assert result.returncode == 1, result.stdout + result.stderr
     _, _, broken = result.stdout.partition("Broken contracts")
     assert contract in broken, result.stdout
+
+
+def imported_test_modules(source: str) -> list[str]:
+    """The `tests…test_*` modules a source imports (pytest collects those; helpers live in helper modules)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return [name for name in names if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")]
+
+
+def test_no_module_imports_a_test_module():
+    importers = {
+        str(path.relative_to(PROJECT_DIR)): found
+        for root in ("tests", "benchmarks", "sandbox", "tools", "infra")
+        for path in (PROJECT_DIR / root).rglob("*.py")
+        if (found := imported_test_modules(path.read_text()))
+    }
+    assert importers == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tests.deploy.test_iam_policies import rendered\n",
+        "import tests.test_logs\n",
+        "from tests.deploy import test_paging\n",
+    ],
+)
+def test_importing_a_test_module_is_found(source):
+    assert imported_test_modules(source)
