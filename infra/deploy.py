@@ -2,7 +2,8 @@
 
     python -m infra.deploy deploy --stage prod [--dry-run] [--params infra/params-prod.json]
 
-deploy:  infra stack (create or update) -> stage env + policy files in .chalice/ -> `chalice deploy`
+deploy:  infra stack (create or update) -> stage env + policy files in .chalice/
+         -> `chalice package` builds the app and dependency zips, bytecode goes into them -> `chalice deploy`
          -> SNS filter + redrive on the stream subscription -> async failures to the DLQ
          -> Connect: decryptor associated, FILE_SCANNER and MESSAGE_PROCESSOR associations, invoke permissions
             scoped to the instance -> (parameters) the transcripts' `Unprocessed` prefix expired and locked down
@@ -20,11 +21,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infra import chalice_config, policies
+from infra import bytecode, chalice_config, policies
 from infra.aws_calls import DryRunAws, RealAws
 from infra.flow_deploy import FlowDeployError, FlowDeployment
 from infra.paging import connect_lambda_functions, each_item
@@ -64,6 +66,7 @@ class Deployment:
     def deploy(self) -> None:
         outputs = self.ensure_stack()
         self.write_chalice_files(outputs)
+        self.build_packages()
         self.chalice("deploy")
         self.filter_stream_subscription(outputs)
         self.route_async_failures(outputs)
@@ -146,13 +149,35 @@ class Deployment:
                 )
         return limits
 
-    def chalice(self, command: str, capture: bool = False) -> str:
+    def build_packages(self) -> None:
+        """`chalice package` builds the two zips `chalice deploy` then reuses from .chalice/deployments (the app and
+        the dependency layer, named by a hash of their sources); bytecode goes into them in between, so that cold
+        starts do not compile every module (infra/bytecode.py)."""
+        with tempfile.TemporaryDirectory(prefix="cg-package-") as out:
+            self.chalice("package", out)
+        self.step("Bytecode into the deployment packages (.chalice/deployments)")
+        if self.aws.dry_run:
+            self.say("  would compile every module of the packages chalice package built")
+            return
+        for package in sorted((self.project_dir / ".chalice" / "deployments").glob("*.zip")):
+            if bytecode.has_bytecode(package):
+                self.say(f"  {package.name}: has bytecode")
+                continue
+            compiled, left = bytecode.add_bytecode(package)
+            self.say(f"  {package.name}: {compiled} modules compiled" + (f", {left} left as source" if left else ""))
+
+    def chalice(self, command: str, *arguments: str, capture: bool = False) -> str:
         self.step(f"chalice {command} --stage {self.stage.name}")
         # The chalice installed beside this Python, relative to the project (where it runs) for readable output.
         executable = os.path.relpath(Path(sys.executable).with_name("chalice"), self.project_dir)
-        env = {**os.environ, "AWS_DEFAULT_REGION": self.stage.region}
+        # No __pycache__ written while chalice loads the app: the app zip's name hashes chalicelib's files, so
+        # `chalice deploy` must find them as `chalice package` did to reuse the zip that holds our bytecode.
+        env = {**os.environ, "AWS_DEFAULT_REGION": self.stage.region, "PYTHONDONTWRITEBYTECODE": "1"}
         return self.aws.run(
-            [executable, command, "--stage", self.stage.name], env=env, cwd=str(self.project_dir), capture=capture
+            [executable, command, "--stage", self.stage.name, *arguments],
+            env=env,
+            cwd=str(self.project_dir),
+            capture=capture,
         )
 
     def filter_stream_subscription(self, outputs: dict[str, str]) -> None:

@@ -132,3 +132,30 @@ def test_the_stage_environment_carries_no_secret(package):
     ]
     assert all(not any(word in name for word in ("TOKEN", "PASSWORD", "PRIVATE")) for name in environment)
     assert environment["MESSENGER_SECRET_ID"].startswith("arn:aws:secretsmanager:")
+
+
+def test_chalice_reuses_the_zips_the_deploy_put_bytecode_into(package, monkeypatch):
+    """What `make deploy` does before `chalice deploy` (Deployment.build_packages), then a second packaging:
+    chalice builds its zips for `deploy` exactly as for `package`, so this is what a deploy would upload."""
+    from infra import bytecode
+    from infra.aws_calls import RealAws
+    from infra.deploy import Deployment
+
+    project, stage, _, _ = package
+    monkeypatch.delenv("CONNECT_STREAMING_TOPIC_ARN", raising=False)
+    said: list[str] = []
+    Deployment(stage, RealAws(stage, said.append), printer=said.append, project_dir=project).build_packages()
+    assert any("modules compiled" in line for line in said), said
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    again = subprocess.run(
+        [chalice, "package", "--stage", "prod", "out-again"],
+        cwd=project,
+        env={**os.environ, "AWS_DEFAULT_REGION": REGION, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Reusing existing" in again.stdout + again.stderr
+    for name in ("deployment.zip", "layer-deployment.zip"):
+        assert bytecode.has_bytecode(project / "out-again" / name), name

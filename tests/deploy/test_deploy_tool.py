@@ -44,6 +44,8 @@ def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_p
     for expected in (
         "aws cloudformation create-stack --stack-name connect-guard-prod-infra --template-body file://infra/template.yaml",
         "aws cloudformation wait stack-create-complete",
+        "chalice package --stage prod /",
+        "Bytecode into the deployment packages",
         "chalice deploy --stage prod",
         "aws sns set-subscription-attributes",
         "--attribute-name FilterPolicy --attribute-value "
@@ -63,6 +65,8 @@ def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_p
         "Messenger callback URL: https://<rest-api-id>.execute-api.us-east-1.amazonaws.com/api/webhook/messenger",
     ):
         assert expected in text
+    steps = ("chalice package --stage prod", "Bytecode into the deployment packages", "chalice deploy --stage prod")
+    assert [text.index(step) for step in steps] == sorted(text.index(step) for step in steps)
     assert not (PROJECT_DIR / "infra" / "params-prod.json").exists() or "using" not in text
 
 
@@ -219,6 +223,7 @@ def test_redeploying_a_deployed_stage_only_repeats_the_idempotent_puts(tmp_path)
     Deployment(target, account, printer=lambda _: None, project_dir=tmp_path).deploy()
     assert account.mutations() == [
         "update_stack",
+        "package",  # local: builds the zips that get our bytecode (chalice reuses them unchanged)
         "deploy",
         "set_subscription_attributes",
         "set_subscription_attributes",
@@ -462,18 +467,22 @@ def test_aws_errors_end_with_one_line_and_a_retry_hint(monkeypatch, tmp_path):
     assert "run the same command again" in lines[-1]
 
 
-def test_a_failed_chalice_command_is_named(monkeypatch, tmp_path):
+@pytest.mark.parametrize("failing", ["package", "deploy"])
+def test_a_failed_chalice_command_is_named(monkeypatch, tmp_path, failing):
     import subprocess
 
     from infra import deploy
 
     class ChaliceFails(DryRunAws):
         def run(self, argv, env, cwd, capture=False):
-            raise subprocess.CalledProcessError(2, list(argv))
+            if argv[1] == failing:
+                raise subprocess.CalledProcessError(2, list(argv))
+            return super().run(argv, env, cwd, capture)
 
     monkeypatch.setattr(deploy, "RealAws", lambda target, printer: ChaliceFails(target, printer))
     path = tmp_path / "p.json"
     path.write_text(json.dumps(EXAMPLE))
     lines: list[str] = []
     assert main(["deploy", "--stage", "prod", "--params", str(path)], printer=lines.append) == 1
-    assert lines[-1].startswith("error: `chalice deploy --stage prod` failed (exit 2)")
+    assert lines[-1].startswith(f"error: `chalice {failing} --stage prod")
+    assert "failed (exit 2)" in lines[-1]
