@@ -18,7 +18,7 @@ from typing import Any
 
 from infra.flow_files import load, render
 from sandbox.flow_runner import FlowRunError, run_secure_ivr, secrets_in
-from sandbox.lambdas import LambdaInvoker
+from sandbox.lambdas import Invoker
 from sandbox.resources import ACCOUNT_ID, REGION, IvrKey
 
 FUNCTION = "ivr_decryptor"
@@ -31,7 +31,7 @@ def instance_arn(instance_id: str) -> str:
 
 
 class IvrPanel:
-    def __init__(self, invoker: LambdaInvoker, key: IvrKey, instance_id: str):
+    def __init__(self, invoker: Invoker, key: IvrKey, instance_id: str):
         self._invoker = invoker
         self._key = key
         self._instance_id = instance_id

@@ -10,7 +10,7 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,12 @@ class Invocation:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+class Invoker(Protocol):
+    """What the emulators need to run a function: LambdaInvoker, or a scripted stand-in in tests."""
+
+    def invoke(self, function: str, event: dict, timeout: float = 60.0) -> Invocation: ...
 
 
 class LambdaInvoker:

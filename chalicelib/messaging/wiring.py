@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.messaging.connect.chat import ConnectChat
     from chalicelib.messaging.endpoint import MessengerWebhook
     from chalicelib.messaging.inbound import InboundMessages
-    from chalicelib.messaging.meta.secrets import MessengerSecrets
+    from chalicelib.messaging.meta.secrets import CredentialsSource, MessengerSecrets
     from chalicelib.messaging.meta.send_api import MessengerClient
     from chalicelib.messaging.outbound import OutboundRelay
     from chalicelib.messaging.store.choices import ChoiceStore
@@ -73,7 +73,7 @@ def messenger_secrets(messaging: MessagingSettings) -> MessengerSecrets:
     return MessengerSecrets(messaging.messenger_secret_id, messaging.secret_cache_seconds)
 
 
-def page_credentials(secrets: MessengerSecrets) -> Callable[..., tuple[str, str]]:
+def page_credentials(secrets: CredentialsSource) -> Callable[..., tuple[str, str]]:
     """(token of the Page / Instagram account, app secret) from the cached Messenger secret;
     `refresh=True` rereads it (rotation). An account the secret has no token for gets an empty token,
     which Graph refuses for good (`invalid_token`), never another Page's token."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from sandbox.connect.errors import ConnectError, validation
 from sandbox.connect.model import Chat, ConnectModel, Participant, iso
-from sandbox.lambdas import LambdaInvoker
+from sandbox.lambdas import Invoker
 
 SCANNER = "attachment_scanner"
 SCAN_TIME_LIMIT_SECONDS = 60.0  # Connect's hard limit; errors are retried up to 3 times within it
@@ -75,7 +75,7 @@ class Attachment:
 
 
 class AttachmentService:
-    def __init__(self, model: ConnectModel, s3: Any, bucket: str, prefix: str, invoker: LambdaInvoker, public_url: str):
+    def __init__(self, model: ConnectModel, s3: Any, bucket: str, prefix: str, invoker: Invoker, public_url: str):
         self._model = model
         self._s3 = s3
         self._bucket = bucket

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sandbox.lambdas import LambdaInvoker
+from sandbox.lambdas import Invoker
 from sandbox.resources import ACCOUNT_ID
 
 FUNCTION = "connect_stream_handler"
@@ -78,7 +78,7 @@ class Delivery:
 class StreamDelivery:
     """Ordered, retried delivery of streaming messages to the subscribed handler."""
 
-    def __init__(self, invoker: LambdaInvoker, subscribed_topic: str, instance_id: str):
+    def __init__(self, invoker: Invoker, subscribed_topic: str, instance_id: str):
         self._invoker = invoker
         self._subscribed_topic = subscribed_topic
         self._instance_id = instance_id

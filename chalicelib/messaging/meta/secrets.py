@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.cache import RefreshingCache
 from chalicelib.logs import get_logger, log_event
@@ -56,6 +56,13 @@ class MessengerCredentials:
         except AccountsError as problem:
             raise ConfigurationError("secret_" + problem.reason) from None
         return cls(document["APP_SECRET"], accounts, document["VERIFY_TOKEN"])
+
+
+class CredentialsSource(Protocol):
+    """What reading the credentials needs (wiring.page_credentials): MessengerSecrets, or a stand-in."""
+
+    def current(self) -> MessengerCredentials: ...
+    def refresh(self) -> MessengerCredentials | None: ...
 
 
 class MessengerSecrets:
