@@ -5,12 +5,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 LOCAL_STAGE = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["local"][
     "environment_variables"
 ]
+
+
+def request_json(request: PreparedRequest) -> Any:
+    """The JSON body of a request `responses` recorded (requests types a body as anything it could send)."""
+    assert isinstance(request.body, (str, bytes))
+    return json.loads(request.body)
+
+
+def request_url(request: PreparedRequest) -> str:
+    """The URL of a request `responses` recorded (a prepared request always has one)."""
+    assert request.url is not None
+    return request.url
 
 
 def forget_container_state() -> None:

@@ -172,7 +172,9 @@ def test_a_context_stored_meanwhile_refuses_the_stale_write():
         read = _active(store, now)
         assert store.store_redaction(read, now, {"card_messages_left": 5}, "m_1", {})
         assert not store.store_redaction(read, now, {}, "m_2", {})  # what it read is no longer current
-        current = store.customer("messenger", "p", now).session
+        record = store.customer("messenger", "p", now)
+        assert record is not None and record.session is not None
+        current = record.session
         assert current.redaction == {"card_messages_left": 5} and current.redaction_version == 1
         # A retry of m_1 is redacted with what m_1 saw; any other message with what m_1 left.
         assert current.redaction_for("m_1") == {} and current.redaction_for("m_2") == {"card_messages_left": 5}
@@ -186,7 +188,7 @@ def test_a_context_stored_meanwhile_makes_the_message_redact_again(world):
     hello = inbound.handle(message("m_hello", "hello"))
     current = store.find_by_contact(hello.contact_id, time.time())
     real_store_redaction = store.store_redaction
-    calls = []
+    calls: list[str] = []
 
     def meanwhile(session, at, redaction, message_key="", before=None):
         if not calls:  # another message of this customer arms card context just before our write
@@ -208,13 +210,14 @@ class HeldTurn:
     def __init__(self, store):
         self._store = store
         self.attempts = 0
+        self.released = False
 
     def __getattr__(self, name):
         return getattr(self._store, name)
 
     def take_turn(self, *args):
         self.attempts += 1
-        return False
+        return self.released
 
 
 def test_waiting_for_the_turn_is_bounded_whatever_the_clocks_do():
@@ -238,7 +241,7 @@ def test_waiting_for_the_turn_is_bounded_whatever_the_clocks_do():
             inbound.handle(message("m_1", "hello"))
         assert info.value.reason == "customer_busy"
         assert held.attempts <= 20 and 4.0 <= sum(slept) <= 5.0
-        held.take_turn = lambda *args: True  # the holder is gone: Meta's retry is not a duplicate
+        held.released = True  # the holder is gone: Meta's retry is not a duplicate
         assert inbound.handle(message("m_1", "hello")).result == "delivered"
 
 

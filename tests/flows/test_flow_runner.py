@@ -11,6 +11,7 @@ import pytest
 
 from infra.flow_files import load, render
 from sandbox.flow_runner import FlowRun, FlowRunError, run_chat_entry, run_secure_ivr, secrets_in
+from sandbox.lambdas import Invocation
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "connect-encrypted-input"
 KEY_ID = "a5ecd749-4bd8-4a94-bfde-27eefe4f12b1"  # the public test vector's key (README there)
@@ -179,9 +180,7 @@ class DecryptorInvoker:
         self.invoke_real = invoke
         self.functions: list[str] = []
 
-    def invoke(self, function: str, event: dict, timeout: float = 60.0):
-        from sandbox.lambdas import Invocation
-
+    def invoke(self, function: str, event: dict, timeout: float = 60.0) -> Invocation:
         self.functions.append(function)
         return Invocation(self.invoke_real(DECRYPTOR, event), None)
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 import responses
-from botocore.stub import ANY
+from botocore.stub import ANY, Stubber
 
 from chalicelib.messaging.attachment_relay import AttachmentRelay
 from chalicelib.messaging.connect.attachments import ConnectAttachments
@@ -48,6 +48,15 @@ class Session:
     )
 
 
+class RecordedRelay(AttachmentRelay):
+    """The relay under test, with what the tests drive and read: Connect's stub, the web's mock, and the
+    Connect Participant calls made (operation, parameters)."""
+
+    stub: Stubber
+    web: responses.RequestsMock
+    calls: list[tuple[str, dict]]
+
+
 @pytest.fixture
 def relay():
     participant, stub = stubbed_client("connectparticipant")
@@ -60,7 +69,7 @@ def relay():
             sleep=lambda s: None,
         )
         chat = ConnectChat(None, participant, INSTANCE_ID, FLOW_ID, TOPIC_ARN, 1500)
-        built = AttachmentRelay(
+        built = RecordedRelay(
             AttachmentDownloader(CDN_POLICY, max_bytes=1000),
             ConnectAttachments(participant, http),
             chat,

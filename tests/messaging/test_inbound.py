@@ -308,30 +308,33 @@ def test_a_start_crashed_mid_way_is_taken_over_with_the_same_token(world):
 
 
 class FakeChat:
-    """Thread-safe in-memory Connect: records what each contact received."""
+    """Thread-safe in-memory Connect (an AgentChat): records what each contact received."""
 
-    def __init__(self, start_delay=0.05):
+    def __init__(self, start_delay: float = 0.05) -> None:
         self.lock = threading.Lock()
-        self.starts = []
-        self.messages = []
+        self.starts: list[str] = []
+        self.messages: list[tuple[str, str, str]] = []
         self.start_delay = start_delay
 
-    def start_chat(self, channel, display_name, token):
+    def start_chat(self, channel: str, display_name: str, token: str) -> StartedChat:
         time.sleep(self.start_delay)  # let the other request find the start in progress
         with self.lock:
             self.starts.append(token)
             return StartedChat(f"contact-{len(self.starts)}", "p", f"ptoken-{len(self.starts)}")
 
-    def start_streaming(self, contact_id):
+    def start_streaming(self, contact_id: str) -> None:
         pass
 
-    def create_connection(self, participant_token):
+    def create_connection(self, participant_token: str) -> Connection:
         return Connection("ctoken-" + participant_token, time.time() + 86400)
 
-    def send_text(self, connection_token, text, token):
+    def send_text(self, connection_token: str, text: str, token: str, content_type: str = "text/plain") -> list[str]:
         with self.lock:
             self.messages.append((connection_token, text, token))
         return ["id"]
+
+    def disconnect(self, connection_token: str, token: str) -> None:
+        pass  # these tests never end a chat
 
 
 def test_concurrent_first_messages_start_one_chat_and_both_arrive_once():

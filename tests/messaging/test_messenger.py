@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from chalicelib.messaging.meta.send_api import (
     delivery_for,
 )
 from chalicelib.messaging.rendering import QuickReply
+from tests.support import request_json, request_url
 
 GRAPH = "https://graph.test/v25.0"
 SEND_URL = GRAPH + "/me/messages"
@@ -66,11 +66,12 @@ def test_text_send_shape_token_in_header_proof_in_query_never_token_in_url():
     result = client().send_text(PSID, "Hello there", RESPONSE, [QuickReply("Yes", "Yes")])
     assert result.delivered and result.message_id == "m_1"
     request = responses.calls[0].request
-    assert PAGE_TOKEN not in request.url and APP_SECRET not in request.url
+    url = request_url(request)
+    assert PAGE_TOKEN not in url and APP_SECRET not in url
     assert request.headers["Authorization"] == f"Bearer {PAGE_TOKEN}"
     proof = hmac.new(APP_SECRET.encode(), PAGE_TOKEN.encode(), hashlib.sha256).hexdigest()
-    assert f"appsecret_proof={proof}" in request.url
-    assert json.loads(request.body) == {
+    assert f"appsecret_proof={proof}" in url
+    assert request_json(request) == {
         "recipient": {"id": PSID},
         "messaging_type": "RESPONSE",
         "message": {
@@ -88,7 +89,7 @@ def test_human_agent_tag_and_attachment_by_url_and_typing():
         PSID, "image", "https://files.test/a.png?sig=1", Delivery("MESSAGE_TAG", tag="HUMAN_AGENT")
     )
     messenger.send_typing(PSID)
-    first, second = (json.loads(call.request.body) for call in responses.calls)
+    first, second = (request_json(call.request) for call in responses.calls)
     assert first == {
         "recipient": {"id": PSID},
         "messaging_type": "MESSAGE_TAG",
@@ -122,7 +123,7 @@ def test_rate_limit_613_backs_off_then_succeeds():
     responses.post(SEND_URL, **graph_error(613))
     responses.post(SEND_URL, **graph_error(613))
     responses.post(SEND_URL, json={"message_id": "m_4"})
-    sleeps = []
+    sleeps: list[float] = []
     assert client(sleeps=sleeps).send_text(PSID, "hi", RESPONSE).delivered
     assert sleeps == [1.0, 2.0]
 
@@ -131,7 +132,7 @@ def test_rate_limit_613_backs_off_then_succeeds():
 @responses.activate
 def test_transient_graph_codes_raise_after_bounded_retries(code):
     responses.post(SEND_URL, **graph_error(code))
-    sleeps = []
+    sleeps: list[float] = []
     with pytest.raises(GraphUnavailable) as raised:
         client(sleeps=sleeps).send_text(PSID, "hi", RESPONSE)
     assert raised.value.reason == f"graph_code_{code}"
@@ -222,23 +223,20 @@ def test_attachment_kind_from_content_type():
 
 
 def test_page_credentials_adapter_rereads_only_when_asked():
-    from types import SimpleNamespace
-
     from chalicelib.messaging.meta.accounts import MetaAccounts
+    from chalicelib.messaging.meta.secrets import MessengerCredentials
     from chalicelib.messaging.wiring import page_credentials
 
     class Secrets:
         reads = 0
 
-        def current(self):
-            return SimpleNamespace(accounts=MetaAccounts(default_token="old"), app_secret="s")
+        def current(self) -> MessengerCredentials:
+            return MessengerCredentials("s", MetaAccounts(default_token="old"), "verify")
 
-        def refresh(self):
+        def refresh(self) -> MessengerCredentials | None:
             Secrets.reads += 1
             return (
-                SimpleNamespace(accounts=MetaAccounts(default_token="new"), app_secret="s")
-                if Secrets.reads == 1
-                else None
+                MessengerCredentials("s", MetaAccounts(default_token="new"), "verify") if Secrets.reads == 1 else None
             )
 
     credentials = page_credentials(Secrets())

@@ -4,15 +4,18 @@ and no item, however odd, makes the handler raise."""
 
 import json
 import time
+from collections.abc import Iterable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.messaging.meta.send_api import SendResult
+from chalicelib.messaging.meta.send_api import Delivery, SendResult
 from chalicelib.messaging.outbound import OutboundRelay
+from chalicelib.messaging.rendering import QuickReply
 from chalicelib.messaging.store.dedupe import Claim
 from chalicelib.messaging.store.sessions import ChatSession
 from chalicelib.redaction.redactor import Redactor
+from tests.messaging.fakes import MemoryChat, MemorySessions
 from tests.messaging.stream_fixtures import sns_event, stream_item
 
 ROLES = ["AGENT", "CUSTOMER", "SYSTEM", "CUSTOM_BOT", "SUPERVISOR", "", "agent"]
@@ -34,36 +37,44 @@ CONTENT_TYPES = [
 
 
 class Recorder:
-    def __init__(self):
-        self.calls = []
+    """The Send API (a CustomerMessenger): records what the customer would receive."""
 
-    def send_text(self, psid, text, delivery, quick_replies=()):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+
+    def send_text(
+        self, psid: str, text: str, delivery: Delivery, quick_replies: Iterable[QuickReply] = ()
+    ) -> SendResult:
         self.calls.append(("text", text))
         return SendResult(delivered=True)
 
-    def send_attachment_url(self, psid, kind, url, delivery):
+    def send_attachment_url(self, psid: str, kind: str, url: str, delivery: Delivery) -> SendResult:
         self.calls.append(("attachment", url))
         return SendResult(delivered=True)
 
-    def send_typing(self, psid):
+    def send_template(self, psid: str, attachment: dict, delivery: Delivery) -> SendResult:
+        self.calls.append(("template", attachment))
+        return SendResult(delivered=True)
+
+    def send_typing(self, psid: str) -> SendResult:
         self.calls.append(("typing", None))
         return SendResult(delivered=True)
 
 
-class Sessions:
-    def __init__(self):
+class Sessions(MemorySessions):
+    """One active chat, contact-1; counts the ends."""
+
+    def __init__(self) -> None:
+        super().__init__()
         now = time.time()
-        self.session = ChatSession("messenger", "psid", "contact-1", "p", "c", now + 3600, now, int(now + 3600))
+        session = ChatSession("messenger", "psid", "contact-1", "p", "c", now + 3600, now, int(now + 3600))
+        assert self.claim_start("messenger", "psid", "start", now, 30, None)
+        assert self.activate(session, "start", 1, now)
         self.ended = 0
 
-    def find_by_contact(self, contact_id, now=None):
-        return self.session if contact_id == "contact-1" else None
-
-    def end_contact(self, contact_id, now=None):
+    def end_contact(self, initial_contact_id: str, now: float | None = None) -> None:
         self.ended += 1
-
-    def update_connection(self, session, token, expires_at):
-        return session
+        super().end_contact(initial_contact_id, now)
 
 
 class Dedupe:
@@ -103,7 +114,8 @@ class Attachments:
 )
 def test_only_forwardable_items_ever_reach_the_customer(role, visibility, content_type, content, with_file, item_type):
     messenger, sessions = Recorder(), Sessions()
-    relay = OutboundRelay(sessions, Dedupe(), messenger, Attachments(), None, Redactor(frozenset()))
+    # MemoryChat: the connection is never used here (every chat's window and token are fresh).
+    relay = OutboundRelay(sessions, Dedupe(), messenger, Attachments(), MemoryChat(), Redactor(frozenset()))
     files = [{"AttachmentId": "a", "ContentType": "image/png", "Status": "APPROVED"}] if with_file else None
     event = sns_event(
         stream_item(

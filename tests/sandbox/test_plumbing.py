@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import http.client
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -16,6 +17,10 @@ from sandbox.customer import MetaCustomers
 from sandbox.httpkit import Request, Response, Router, serve, url_of
 from sandbox.lambda_host import build_router
 from sandbox.lambdas import LambdaInvoker
+from tests.sandbox.fakes import MemoryS3, ScriptedInvoker
+
+if TYPE_CHECKING:
+    from sandbox.web import SandboxSite
 
 
 @pytest.fixture
@@ -56,7 +61,8 @@ def test_a_resend_posts_the_same_bytes_with_the_same_signature(recorder):
     url, received, _ = recorder
     customers = MetaCustomers(url + "/webhook/messenger", "secret", "http://cdn")
     sent = customers.send_text("123", "hello")
-    assert customers.resend(sent.mid).attempts == 2 and customers.resend("m_unknown") is None
+    resent = customers.resend(sent.mid)
+    assert resent is not None and resent.attempts == 2 and customers.resend("m_unknown") is None
     first, again = received
     assert first.body == again.body
     assert first.headers["X-Hub-Signature-256"] == again.headers["X-Hub-Signature-256"]
@@ -69,17 +75,42 @@ def test_customer_files_are_served_from_an_expiring_cdn_url(recorder):
     attachment = json.loads(received[0].body)["entry"][0]["messaging"][0]["message"]["attachments"][0]
     assert attachment["type"] == "image"
     token = attachment["payload"]["url"].split("/sandbox/cdn/")[1].split("/")[0]
-    assert customers.cdn_file(token).data == b"png-bytes"
+    served = customers.cdn_file(token)
+    assert served is not None and served.data == b"png-bytes"
     customers._cdn[token].expires_at = 0
     assert customers.cdn_file(token) is None
 
 
-def test_the_front_proxy_passes_bytes_headers_and_status_through(recorder):
+def idle_site(app_url: str) -> SandboxSite:
+    """The sandbox's front in front of `app_url`, with emulators that exist but are never called: the test
+    below uses only the proxy and the static files."""
+    from sandbox.connect.attachments import AttachmentService
+    from sandbox.connect.model import ConnectModel
+    from sandbox.connect.streaming import StreamDelivery
+    from sandbox.graph import GraphEmulator
+    from sandbox.ivr_panel import IvrPanel
+    from sandbox.resources import IvrKey
     from sandbox.web import SandboxSite
 
+    invoker, s3 = ScriptedInvoker(), MemoryS3()
+    model = ConnectModel("instance", "flow", lambda arn: False, lambda chat, item: None)
+    return SandboxSite(
+        app_url,
+        model,
+        AttachmentService(model, s3, "bucket", "attachments/", invoker, "http://127.0.0.1:9"),
+        StreamDelivery(invoker, "arn:aws:sns:us-east-1:123456789012:stream", "instance"),
+        GraphEmulator("page-token", "app-secret"),
+        MetaCustomers(app_url + "/webhook/messenger", "secret", "http://127.0.0.1:9/sandbox/cdn"),
+        IvrPanel(invoker, IvrKey("key", b"", b""), "instance"),
+        s3,
+        "bucket",
+    )
+
+
+def test_the_front_proxy_passes_bytes_headers_and_status_through(recorder):
     url, received, statuses = recorder
     statuses.append(403)
-    site = SandboxSite(url, None, None, None, None, None, None, None, "bucket")
+    site = idle_site(url)
     front = serve("front", "127.0.0.1", 0, site.router())
     try:
         body = b'{"a":"\\u00e9"} \xff raw'
@@ -94,9 +125,9 @@ def test_the_front_proxy_passes_bytes_headers_and_status_through(recorder):
         connection = http.client.HTTPConnection("127.0.0.1", front.server_address[1])
         for path in ("/sandbox/static/..%2F..%2Fapp.py", "/sandbox/static/secret.py"):
             connection.request("GET", path)
-            answer = connection.getresponse()
-            answer.read()
-            assert answer.status == 404
+            refused = connection.getresponse()
+            refused.read()
+            assert refused.status == 404
         connection.close()
     finally:
         front.shutdown()

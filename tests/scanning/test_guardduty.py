@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from chalicelib import aws
@@ -11,6 +13,7 @@ from chalicelib.scanning.guardduty import TAG, GuardDutyEngine
 from chalicelib.scanning.reasons import Reason
 from chalicelib.scanning.s3_object import S3Object
 from chalicelib.scanning.scanner import AttachmentScanner
+from chalicelib.scanning.source import MemorySource
 from chalicelib.scanning.wiring import antivirus_for
 from tests.scanning import files
 from tests.scanning.helpers import BUCKET, event, key_for, scanner_settings
@@ -27,22 +30,32 @@ class FakeClock:
         self.now += seconds
 
 
+class TaggedWhileWaiting(GuardDutyEngine):
+    """The engine, with GuardDuty tagging the object once it has polled `after_polls` times."""
+
+    def __init__(self, sleep: Callable[[float], None], tag_object: Callable[[], None], after_polls: int):
+        super().__init__(lambda: aws.client("s3"), sleep=sleep)
+        self._tag_object, self._after_polls = tag_object, after_polls
+
+    def _status(self, bucket: str, key: str, version: str | None, deadline: Deadline) -> str | None:
+        if self.polls == self._after_polls:
+            self._tag_object()
+        return super()._status(bucket, key, version, deadline)
+
+
 def scan(s3, name, data, *, tag=None, tag_after_polls=0, budget=10.0, **env):
     key = key_for(name)
     s3.put_object(Bucket=BUCKET, Key=key, Body=data)
     clock = FakeClock()
+
+    def tag_object():
+        s3.put_object_tagging(Bucket=BUCKET, Key=key, Tagging={"TagSet": [{"Key": TAG, "Value": tag}]})
+
     engine = GuardDutyEngine(lambda: aws.client("s3"), sleep=clock.sleep)
     if tag is not None and tag_after_polls == 0:
-        s3.put_object_tagging(Bucket=BUCKET, Key=key, Tagging={"TagSet": [{"Key": TAG, "Value": tag}]})
+        tag_object()
     elif tag is not None:  # GuardDuty tags the object while we wait
-        original = engine._status
-
-        def status(*args):
-            if engine.polls == tag_after_polls:
-                s3.put_object_tagging(Bucket=BUCKET, Key=key, Tagging={"TagSet": [{"Key": TAG, "Value": tag}]})
-            return original(*args)
-
-        engine._status = status
+        engine = TaggedWhileWaiting(clock.sleep, tag_object, tag_after_polls)
     deadline = Deadline(budget, clock)
 
     def open_object(bucket, key, _deadline):
@@ -95,13 +108,14 @@ def test_no_tag_in_time_is_rejected(s3):
 
 def test_a_tagging_error_is_rejected(s3):
     engine = GuardDutyEngine(lambda: aws.client("s3"), sleep=lambda _: None)
-    with pytest.raises(Exception) as caught:
-        engine.check(None, Deadline.after(5), BUCKET, "missing-key", None)
+    with pytest.raises(Exception) as caught:  # GuardDuty never reads the bytes: an empty source will do
+        engine.check(MemorySource(b""), Deadline.after(5), BUCKET, "missing-key", None)
     assert getattr(caught.value, "reason", None) is Reason.S3_ERROR
 
 
 def test_settings_choose_the_engine():
     assert antivirus_for(scanner_settings()) is None
-    assert antivirus_for(scanner_settings(SCAN_ANTIVIRUS="guardduty")).name == "guardduty"
+    guardduty = antivirus_for(scanner_settings(SCAN_ANTIVIRUS="guardduty"))
+    assert guardduty is not None and guardduty.name == "guardduty"
     engine = antivirus_for(scanner_settings(SCAN_ANTIVIRUS="clamav", SCAN_CLAMAV_ADDRESS="127.0.0.1:3310"))
-    assert engine.name == "clamav"
+    assert engine is not None and engine.name == "clamav"
