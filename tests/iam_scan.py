@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -47,6 +48,8 @@ CONVENIENCE_METHODS = {
     ("s3", "download_file"): ("GetObject",),
     ("s3", "download_fileobj"): ("GetObject",),
 }
+# What app.py's top level defines: the candidates for entry points and the helpers they use.
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 _ENTRY_DECORATORS = {
     "route",
     "on_sns_message",
@@ -143,9 +146,15 @@ class Project:
                 return candidate
         return None
 
+    def source_path(self, module: str) -> Path:
+        """The file of one of our modules (callers know it exists)."""
+        path = self.module_path(module)
+        assert path is not None, module
+        return path
+
     def tree(self, module: str) -> ast.Module:
         if module not in self._trees:
-            self._trees[module] = ast.parse(self.module_path(module).read_text())
+            self._trees[module] = ast.parse(self.source_path(module).read_text())
         return self._trees[module]
 
     def is_ours(self, module: str) -> bool:
@@ -177,7 +186,7 @@ class Project:
     def _absolute(self, node: ast.ImportFrom, current: str) -> str | None:
         if node.level == 0:
             return node.module
-        package = current if self.module_path(current).name == "__init__.py" else current.rpartition(".")[0]
+        package = current if self.source_path(current).name == "__init__.py" else current.rpartition(".")[0]
         for _ in range(node.level - 1):
             package = package.rpartition(".")[0]
         return f"{package}.{node.module}" if node.module else package
@@ -214,14 +223,16 @@ class Project:
         """Services named in `aws.client("svc")` or a stand-in for it (`LazyClient("svc")`, ...)."""
         found = set()
         for item in ast.walk(node or self.tree(module)):
-            callee = _callee_name(item) if isinstance(item, ast.Call) else None
+            if not isinstance(item, ast.Call):
+                continue
+            callee = _callee_name(item)
             if callee and callee.lower().endswith("client") and item.args:
                 arg = item.args[0]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value in _known_services():
                     found.add(arg.value)
         return found
 
-    def _reach(self, entry: EntryPoint, app_defs: dict[str, ast.AST]) -> list[tuple[str, ast.AST]]:
+    def _reach(self, entry: EntryPoint, app_defs: Mapping[str, Definition]) -> list[tuple[str, ast.AST]]:
         """The code an entry point can run: its app.py functions, then, to a fixed point, every module
         a reached body imports (module-level code runs on import) and every def of a reached module
         that a reached body names (call, attribute or reference, so callbacks and dispatch tables
@@ -360,8 +371,8 @@ def _module_level(tree: ast.Module) -> ast.Module:
         for s in tree.body
         if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not _assigned_names(s)
     ]
-    kept += [
-        d
+    kept += [  # decorators run on import: kept as the expression statements they amount to
+        ast.Expr(value=d)
         for c in tree.body
         if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         for d in c.decorator_list
@@ -410,8 +421,8 @@ def _callee_name(call: ast.Call) -> str | None:
     return None
 
 
-def _entry_name(node: ast.AST) -> str | None:
-    for decorator in getattr(node, "decorator_list", []):
+def _entry_name(node: Definition) -> str | None:
+    for decorator in node.decorator_list:
         call = decorator if isinstance(decorator, ast.Call) else None
         target = call.func if call else decorator
         if not (isinstance(target, ast.Attribute) and target.attr in _ENTRY_DECORATORS):
@@ -419,7 +430,11 @@ def _entry_name(node: ast.AST) -> str | None:
         if target.attr == "route":
             return "api_handler"
         for keyword in call.keywords if call else []:
-            if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+            if (
+                keyword.arg == "name"
+                and isinstance(keyword.value, ast.Constant)
+                and isinstance(keyword.value.value, str)
+            ):
                 return keyword.value.value
         return node.name
     return None
@@ -429,9 +444,10 @@ def _names_used(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _local_closure(node: ast.AST, definitions: dict[str, ast.AST]) -> list[ast.AST]:
+def _local_closure(node: Definition, definitions: Mapping[str, Definition]) -> list[Definition]:
     """The entry function plus the app.py helpers it (transitively) uses."""
-    seen, todo = [], [node]
+    seen: list[Definition] = []
+    todo = [node]
     while todo:
         current = todo.pop()
         if current in seen:

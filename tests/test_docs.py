@@ -72,7 +72,12 @@ def settings_variables() -> dict[str, object]:
         if not (is_reader or is_environ):
             continue
         default = None
-        if is_reader and func.attr not in ("raw", "required") and len(node.args) > 1:
+        if (
+            is_reader
+            and isinstance(func, ast.Attribute)
+            and func.attr not in ("raw", "required")
+            and len(node.args) > 1
+        ):
             try:
                 default = eval(compile(ast.Expression(node.args[1]), "<default>", "eval"), vars(settings))  # noqa: S307
             except Exception:  # e.g. a class attribute: the page only has to name the variable

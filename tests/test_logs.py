@@ -63,7 +63,7 @@ def test_uuids_pass_even_with_long_digit_runs(captured_logs):
 
 def test_formatted_numbers_and_emails_are_redacted(captured_logs):
     values = ["4111-1111-1111-1111", "123-45-6789", "+1-555-123-4567", "john.doe@example.com", "4111.1111.1111.1111"]
-    logs.log_event(logs.get_logger("test"), "values", **{f"v{i}": v for i, v in enumerate(values)})
+    logs.log_event(logs.get_logger("test"), "values", logging.INFO, **{f"v{i}": v for i, v in enumerate(values)})
     captured_logs.assert_absent(*values)
     event = captured_logs.events()[-1]
     assert all(event[f"v{i}"].startswith("<redacted") for i in range(len(values)))

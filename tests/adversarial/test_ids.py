@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.messaging.meta.webhook import MAX_ID_BYTES, Unparseable, parse_payload
+from chalicelib.messaging.meta.webhook import MAX_ID_BYTES, Text, Unparseable, parse_payload
 
 
 def body(sender: str = "123", mid: str = "m_1", text: str = "hi") -> bytes:
@@ -60,5 +60,5 @@ def test_the_batch_goes_on_past_an_unstorable_item():
     bad = json.loads(body(sender="\ud800"))["entry"][0]["messaging"][0]
     raw = json.dumps({"object": "page", "entry": [{"id": "1", "time": 1, "messaging": [bad, good]}]}).encode()
     first, second = parse_payload(raw)
-    assert isinstance(first, Unparseable) and second.kind == "text"
+    assert isinstance(first, Unparseable) and isinstance(second, Text) and second.kind == "text"
     assert second.origin.sender_id == "123"

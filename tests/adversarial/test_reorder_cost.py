@@ -17,7 +17,7 @@ from chalicelib import settings as app_settings
 from chalicelib.messaging import inbound as inbound_module
 from chalicelib.messaging.connect.chat import TEXT_LIMIT
 from chalicelib.messaging.inbound import MAX_TEXT_PIECES, InboundMessages, truncated
-from chalicelib.messaging.meta.webhook import parse_item
+from chalicelib.messaging.meta.webhook import Text, parse_item
 from chalicelib.redaction.redactor import build_redactor
 from tests.messaging.fakes import MemoryChat, MemoryDedupe, MemoryForwarder, MemorySessions
 from tests.messaging.fixtures import item
@@ -84,5 +84,6 @@ def test_waits_exactly_when_the_agent_can_see_a_digit(length, digit_at, filler):
     if digit_at < length:
         text = text[:digit_at] + "5" + text[digit_at + 1 :]
     event = parse_item(item("psid-9", 0, message={"mid": "m_1", "text": text or "x"}))
+    assert isinstance(event, Text)
     shown = truncated(text or "x")
     assert inbound_module._has_digit(event, "none") == any(ch.isdigit() for ch in shown)

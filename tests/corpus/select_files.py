@@ -20,7 +20,7 @@ import pypdf  # labelling oracle only (run with /tmp/s14-label)
 ROOT = Path(__file__).resolve().parent
 FILES = ROOT / "files"
 MAXSIZE = 150_000
-rows = []
+rows: list[dict[str, str]] = []  # manifest.csv, one row per file
 
 
 def add(source, src_path, upload_name, expected, category, origin_path):

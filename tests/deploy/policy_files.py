@@ -4,6 +4,7 @@ templates in infra/policies/ rendered for the example stage, and small readers o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 
 from infra import policies
@@ -38,7 +39,7 @@ def committed(stage: str) -> dict[str, dict]:
     return {f: json.loads(policies.policy_path(stage, f).read_text()) for f in FUNCTIONS}
 
 
-def configured_actions(function: str) -> dict[str, object]:
+def configured_actions(function: str) -> dict[str, Callable[[Mapping[str, str]], bool]]:
     """{action: predicate over the function's environment} for statements granted only when configured."""
     template = policies.load_template(function)
     return {

@@ -9,12 +9,13 @@ class PagedAws:
     """Answers a list call with `pages`, one per call, chained by NextToken; records each call's parameters."""
 
     def __init__(self, key: str, pages: list[list[str]]):
-        self.key, self.pages, self.calls = key, pages, []
+        self.key, self.pages = key, pages
+        self.calls: list[dict[str, str]] = []
 
     def call(self, service, operation, **params):
         self.calls.append(params)
         index = len(self.calls) - 1
-        page = {self.key: self.pages[index]}
+        page: dict[str, list[str] | str] = {self.key: self.pages[index]}
         if index + 1 < len(self.pages):
             page["NextToken"] = f"token-{index + 1}"
         return page

@@ -26,12 +26,13 @@ def run(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple
 def test_keygen_writes_the_files_openssl_would(keygen_files):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     private_pem = keygen_files.private_key.read_bytes()
     assert private_pem.startswith(b"-----BEGIN PRIVATE KEY-----")  # PKCS#8, unencrypted, like `openssl req -nodes`
     assert stat.S_IMODE(keygen_files.private_key.stat().st_mode) == 0o600
     key = serialization.load_pem_private_key(private_pem, None)
-    assert key.key_size == 4096
+    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 4096
 
     certificate = x509.load_pem_x509_certificate(keygen_files.certificate.read_bytes())
     assert certificate.issuer == certificate.subject

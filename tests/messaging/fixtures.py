@@ -105,7 +105,7 @@ def body_of(payload: dict) -> bytes:
     return json.dumps(payload).encode()
 
 
-def item(psid: str = "psid-1", timestamp: int = 1458692752478, **kind: Any) -> dict:
+def item(psid: str = "psid-1", timestamp: int | str = 1458692752478, **kind: Any) -> dict:
     return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": timestamp, **kind}
 
 

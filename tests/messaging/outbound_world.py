@@ -4,7 +4,6 @@ from them exactly as production wires it (minus the settings cache)."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from chalicelib.redaction.redactor import build_redactor
 from chalicelib.settings import RedactionSettings, _Reader
 from tests.messaging.fixtures import FLOW_ID, INSTANCE_ID, SECRET, TOPIC_ARN, stubbed_client
 from tests.sessions_table import SESSIONS_TABLE
+from tests.support import request_json, request_url
 
 GRAPH = "https://graph.facebook.com/v25.0"
 SEND_URL = GRAPH + "/me/messages"
@@ -76,6 +76,7 @@ class World:
         now = time.time()
         assert self.store.claim_start("messenger", psid, f"start-{contact_id}", now, 30, None) or True
         record = self.store.customer("messenger", psid, now)
+        assert record is not None and record.start_token is not None
         session = ChatSession(
             channel="messenger",
             customer_id=psid,
@@ -91,7 +92,9 @@ class World:
 
     def sent(self) -> list[dict]:
         """Every body posted to the Send API, in order."""
-        return [json.loads(call.request.body) for call in self.graph.calls if call.request.url.startswith(SEND_URL)]
+        return [
+            request_json(call.request) for call in self.graph.calls if request_url(call.request).startswith(SEND_URL)
+        ]
 
     def texts(self) -> list[str]:
         return [body["message"]["text"] for body in self.sent() if "text" in body.get("message", {})]

@@ -10,7 +10,11 @@ import itertools
 import json
 import time
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalice.test import TestEventsClient
 
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 ACCOUNT_ID = "123456789012"
@@ -82,13 +86,20 @@ def attachment(
     return {"AttachmentId": attachment_id, "AttachmentName": name, "ContentType": content_type, "Status": status}
 
 
-def sns_event(*items: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    """One Lambda event holding every item as a record, built with Chalice's SNS event generator."""
+@cache
+def _events_client() -> TestEventsClient:
+    """Chalice's SNS event generator (the app it is given is never used, so an empty one)."""
+    from chalice import Chalice
     from chalice.test import TestEventsClient
 
+    return TestEventsClient(Chalice(app_name="stream-fixtures", configure_logs=False))
+
+
+def sns_event(*items: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """One Lambda event holding every item as a record, built with Chalice's SNS event generator."""
     records = []
     for index, (message, attributes) in enumerate(items):
-        record = TestEventsClient(None).generate_sns_event(message, message_attributes=attributes)["Records"][0]
+        record = _events_client().generate_sns_event(message, message_attributes=attributes)["Records"][0]
         record["Sns"]["MessageId"] = f"sns-{index:04d}-{next(_ids):06d}"
         records.append(record)
     return {"Records": records}

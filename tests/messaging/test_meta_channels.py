@@ -76,6 +76,7 @@ def test_edits_are_customer_messages_keyed_by_their_number():
     (first,) = parse_payload(body("page", item(message_edit={"mid": "m1", "text": "fixed", "num_edit": 1})))
     (second,) = parse_payload(body("page", item(message_edit={"mid": "m1", "text": "fixed again", "num_edit": 2})))
     assert isinstance(first, Edit) and first.text == "fixed"
+    assert isinstance(second, Edit)
     assert message_key(first) != message_key(second) != "m1"
 
 
@@ -112,6 +113,7 @@ def test_links_keep_url_and_title_and_locations_their_coordinates():
     legacy = {"type": "fallback", "payload": None, "title": "A page", "URL": "https://example.com/a"}
     location = {"type": "location", "payload": {"coordinates": {"lat": 37.48, "long": -122.14}}}
     (event,) = parse_payload(body("page", item(message={"mid": "m1", "attachments": [legacy, location]})))
+    assert isinstance(event, Attachments)
     link, place = event.attachments
     assert (link.url, link.title) == ("https://example.com/a", "A page")
     assert (place.latitude, place.longitude) == (37.48, -122.14)

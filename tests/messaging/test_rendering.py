@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.messaging import rendering
-from chalicelib.messaging.rendering import markdown_to_text, render_interactive, split_for_messenger
+from chalicelib.messaging.rendering import Rendered, markdown_to_text, render_interactive, split_for_messenger
 from chalicelib.messaging.text_units import utf16_units
 
 
@@ -47,8 +47,15 @@ def _template(kind, content):
     return json.dumps({"templateType": kind, "version": "1.0", "data": {"content": content}})
 
 
+def _rendered(content: str) -> Rendered:
+    """render_interactive for content that must render."""
+    rendered = render_interactive(content)
+    assert rendered is not None
+    return rendered
+
+
 def test_list_picker_with_short_titles_becomes_quick_replies():
-    rendered = render_interactive(
+    rendered = _rendered(
         _template(
             "ListPicker",
             {
@@ -67,7 +74,7 @@ def test_list_picker_with_short_titles_becomes_quick_replies():
 
 
 def test_quick_reply_template_too_many_or_too_long_falls_back_to_a_numbered_list():
-    long_titles = render_interactive(
+    long_titles = _rendered(
         _template(
             "QuickReply",
             {
@@ -82,19 +89,17 @@ def test_quick_reply_template_too_many_or_too_long_falls_back_to_a_numbered_list
         == "How was your experience?\n1. Very unsatisfied with everything\n2. Fine\nReply with your choice."
     )
 
-    many = render_interactive(
-        _template("Panel", {"title": "Pick", "elements": [{"title": f"o{i}"} for i in range(14)]})
-    )
+    many = _rendered(_template("Panel", {"title": "Pick", "elements": [{"title": f"o{i}"} for i in range(14)]}))
     assert many.quick_replies == () and "14. o13" in many.text
 
 
 def test_subtitles_are_shown_in_the_text_while_quick_replies_carry_the_bare_title():
-    rendered = render_interactive(
+    rendered = _rendered(
         _template("ListPicker", {"title": "Fruit", "elements": [{"title": "Apple", "subtitle": "$1.00"}]})
     )
     assert rendered.text == "Fruit\n• Apple — $1.00"
     assert [r.title for r in rendered.quick_replies] == ["Apple"]
-    numbered = render_interactive(
+    numbered = _rendered(
         _template(
             "ListPicker",
             {"title": "Fruit", "elements": [{"title": "A very long fruit name indeed", "subtitle": "$1.00"}]},
@@ -104,7 +109,7 @@ def test_subtitles_are_shown_in_the_text_while_quick_replies_carry_the_bare_titl
 
 
 def test_time_picker_lists_slots_in_the_templates_time_zone():
-    rendered = render_interactive(
+    rendered = _rendered(
         _template(
             "TimePicker",
             {
@@ -119,7 +124,7 @@ def test_time_picker_lists_slots_in_the_templates_time_zone():
 
 
 def test_a_carousel_is_a_generic_template_with_the_choices_of_every_panel():
-    rendered = render_interactive(
+    rendered = _rendered(
         json.dumps(
             {
                 "templateType": "Carousel",
@@ -143,6 +148,7 @@ def test_a_carousel_is_a_generic_template_with_the_choices_of_every_panel():
         )
     )
     assert rendered.text == "Rooms"
+    assert rendered.template is not None
     elements = rendered.template["payload"]["elements"]
     assert rendered.template["payload"]["template_type"] == "generic"
     assert [(e["title"], [b["title"] for b in e["buttons"]]) for e in elements] == [
@@ -161,7 +167,7 @@ def test_rich_text_titles_are_flattened_and_a_viewresource_is_not_rendered():
             }
         },
     }
-    rendered = render_interactive(json.dumps(rich))
+    rendered = _rendered(json.dumps(rich))
     assert rendered.text.startswith("How can we help? aws.amazon.com (https://aws.amazon.com)")
     assert [r.title for r in rendered.quick_replies] == ["Talk to us"]
     view = {"templateType": "ViewResource", "data": {"content": {"viewId": "detail", "viewToken": "t"}}}
@@ -175,7 +181,7 @@ def test_a_list_too_long_for_quick_replies_is_numbered_and_remembers_its_options
             "content": {"title": "Pick", "elements": [{"title": "Lorem ipsum dolor sit amet"}, {"title": "Ipsum"}]}
         },
     }
-    rendered = render_interactive(json.dumps(picker))
+    rendered = _rendered(json.dumps(picker))
     assert "1. Lorem ipsum dolor sit amet" in rendered.text and not rendered.quick_replies
     assert rendered.choices == ("Lorem ipsum dolor sit amet", "Ipsum")
 
@@ -215,7 +221,7 @@ def test_split_counts_utf16_units_so_emoji_never_overflow():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=5000), st.integers(20, 300))
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=5000), st.integers(20, 300))
 def test_split_never_exceeds_the_limit_and_loses_no_visible_text(text, limit):
     parts = split_for_messenger(text, limit)
     assert all(0 < utf16_units(p) <= limit for p in parts)

@@ -43,7 +43,8 @@ def test_forced_refresh_is_rate_limited_and_reports_changes(secretsmanager):
     rotate_messenger_secret({**SECRET, "APP_SECRET": "rotated"})
     assert secrets.refresh() is None  # too soon after the last read
     clock.now += 31
-    assert secrets.refresh().app_secret == "rotated"
+    refreshed = secrets.refresh()
+    assert refreshed is not None and refreshed.app_secret == "rotated"
     clock.now += 31
     assert secrets.refresh() is None  # nothing changed
 

@@ -12,6 +12,7 @@ from chalicelib.messaging.errors import ConfigurationError
 from chalicelib.messaging.store.dedupe import Claim, DedupeLog
 from chalicelib.messaging.store.sessions import (
     ChatSession,
+    CustomerRecord,
     CustomerState,
     SessionStore,
     customer_key,
@@ -44,9 +45,29 @@ def _session(contact_id="contact-1", **changes) -> ChatSession:
     return ChatSession(**values)
 
 
+def _customer(store: SessionStore, now: float = NOW) -> CustomerRecord:
+    record = store.customer("messenger", "psid-1", now)
+    assert record is not None
+    return record
+
+
+def _current(store: SessionStore) -> ChatSession:
+    """The session of the customer's active chat."""
+    session = _customer(store).session
+    assert session is not None
+    return session
+
+
+def _by_contact(store: SessionStore, contact_id: str) -> ChatSession:
+    session = store.find_by_contact(contact_id, NOW)
+    assert session is not None
+    return session
+
+
 def _start(store: SessionStore, session: ChatSession, token="start-1", expected=None) -> None:
     assert store.claim_start(session.channel, session.customer_id, token, NOW, 30, expected)
     record = store.customer(session.channel, session.customer_id, NOW)
+    assert record is not None
     assert store.activate(session, token, record.version, NOW)
 
 
@@ -54,7 +75,7 @@ def test_activate_writes_customer_and_contact_items(db):
     store = SessionStore(db, SESSIONS_TABLE)
     _start(store, _session())
 
-    record = store.customer("messenger", "psid-1", NOW)
+    record = _customer(store)
     assert record.state is CustomerState.ACTIVE
     assert record.session == _session()
     assert record.session.redaction == {"card_context_until": 5}
@@ -103,9 +124,9 @@ def test_end_contact_keeps_a_grace_record_and_frees_the_customer(db):
     _start(store, _session())
     store.end_contact("contact-1", NOW)
 
-    record = store.customer("messenger", "psid-1", NOW)
+    record = _customer(store)
     assert record.state is CustomerState.ENDED and record.session is None
-    ended = store.find_by_contact("contact-1", NOW)
+    ended = _by_contact(store, "contact-1")
     assert ended.ended and ended.connection_token == "" and ended.customer_id == "psid-1"
     assert store.find_by_contact("contact-1", NOW + 3601) is None
     # The next chat replaces it, conditional on the version seen.
@@ -116,12 +137,12 @@ def test_ending_an_old_contact_does_not_touch_the_new_chat(db):
     store = SessionStore(db, SESSIONS_TABLE)
     _start(store, _session("contact-1"))
     store.end_contact("contact-1", NOW)
-    version = store.customer("messenger", "psid-1", NOW).version
+    version = _customer(store).version
     _start(store, _session("contact-2"), token="start-2", expected=version)
 
     store.end_contact("contact-1", NOW + 5)  # a late duplicate of the first chat's end
-    assert store.customer("messenger", "psid-1", NOW).session.contact_id == "contact-2"
-    old = store.find_by_contact("contact-1", NOW)
+    assert _current(store).contact_id == "contact-2"
+    old = _by_contact(store, "contact-1")
     assert old.ended and old.connection_token == ""
 
 
@@ -129,10 +150,10 @@ def test_update_connection_and_touch(db):
     store = SessionStore(db, SESSIONS_TABLE)
     _start(store, _session())
     updated = store.update_connection(_session(), "ctoken-2", NOW + 100)
-    assert updated.connection_token == "ctoken-2"
+    assert updated is not None and updated.connection_token == "ctoken-2"
     assert store.store_redaction(updated, NOW + 50, {"card_context_until": 9})
 
-    current = store.customer("messenger", "psid-1", NOW).session
+    current = _current(store)
     assert current.connection_token == "ctoken-2"
     assert current.connection_expires_at == NOW + 100
     assert current.last_customer_message_at == NOW + 50
@@ -145,7 +166,7 @@ def test_update_connection_of_a_replaced_session_is_refused(db):
     store.end_contact("contact-1", NOW)
     assert store.update_connection(_session(), "ctoken-2", NOW + 100) is None
     assert not store.store_redaction(_session(), NOW, {})  # refused: not the current chat
-    assert store.customer("messenger", "psid-1", NOW).state is CustomerState.ENDED
+    assert _customer(store).state is CustomerState.ENDED
 
 
 def test_dedupe_claim_complete_and_duplicate(db):

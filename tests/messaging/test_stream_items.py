@@ -9,6 +9,22 @@ from chalicelib.messaging.connect.stream_items import MalformedRecord, StreamIte
 from tests.messaging.stream_fixtures import CHAT_ENDED, LEFT, TYPING, attachment, sns_event, stream_item
 
 
+def _items(event) -> list[StreamItem]:
+    """parse_event for records that must all parse."""
+    items = []
+    for item in parse_event(event):
+        assert isinstance(item, StreamItem)
+        items.append(item)
+    return items
+
+
+def _first_malformed(event) -> MalformedRecord:
+    """The first record parse_event yields, which must be malformed."""
+    first = parse_event(event)[0]
+    assert isinstance(first, MalformedRecord)
+    return first
+
+
 def test_agent_message_is_read_from_attributes_and_body():
     event = sns_event(stream_item("contact-1", content="Hi there", current_contact_id="contact-2", at=1700000000.5))
     (item,) = parse_event(event)
@@ -26,7 +42,7 @@ def test_agent_message_is_read_from_attributes_and_body():
 
 
 def test_event_kinds_and_attachments():
-    typing, ended, left, file = parse_event(
+    typing, ended, left, file = _items(
         sns_event(
             stream_item("c", content_type=TYPING, content=None),
             stream_item("c", content_type=CHAT_ENDED, content=None, role="SYSTEM"),
@@ -42,20 +58,20 @@ def test_event_kinds_and_attachments():
 
 
 def test_agent_leaving_does_not_end_the_conversation():
-    (item,) = parse_event(sns_event(stream_item("c", content_type=LEFT, content=None, role="AGENT")))
+    (item,) = _items(sns_event(stream_item("c", content_type=LEFT, content=None, role="AGENT")))
     assert not item.ends_conversation
 
 
 def test_missing_visibility_is_not_customer_visible():
     message, attributes = stream_item("c")
     del attributes["MessageVisibility"]
-    (item,) = parse_event(sns_event((message, attributes)))
+    (item,) = _items(sns_event((message, attributes)))
     assert item.visibility == "" and not item.visible_to_customer
 
 
 def test_attribute_missing_falls_back_to_the_body():
     message, attributes = stream_item("contact-9", role="SYSTEM")
-    (item,) = parse_event(sns_event((message, {"MessageVisibility": attributes["MessageVisibility"]})))
+    (item,) = _items(sns_event((message, {"MessageVisibility": attributes["MessageVisibility"]})))
     assert (item.initial_contact_id, item.role, item.content_type) == ("contact-9", "SYSTEM", "text/plain")
 
 
@@ -83,8 +99,8 @@ def test_malformed_records_get_clear_reasons():
 
 
 def test_event_without_records():
-    assert parse_event({})[0].reason == "event_without_records"
-    assert parse_event({"Records": "nope"})[0].reason == "event_without_records"
+    assert _first_malformed({}).reason == "event_without_records"
+    assert _first_malformed({"Records": "nope"}).reason == "event_without_records"
 
 
 json_values = st.recursive(

@@ -4,6 +4,7 @@ keys, their order and its shape (property tests), and what cannot be masked in p
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -15,7 +16,7 @@ from tests.processor.helpers import CARD, content_of, event, processor
 
 PROCESSOR = processor()
 
-LIST_PICKER = {
+LIST_PICKER: dict[str, Any] = {
     "templateType": "ListPicker",
     "version": "1.0",
     "data": {

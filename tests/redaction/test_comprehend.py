@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 from botocore.stub import Stubber
 
 from chalicelib import aws
-from chalicelib.redaction.comprehend import ComprehendError, ComprehendPii, chunks
+from chalicelib.redaction.comprehend import MAX_REQUEST_BYTES, ComprehendError, ComprehendPii, chunks
 
 CARD = "4111111111111111"
 TYPES = ("CREDIT_DEBIT_NUMBER", "SSN", "PIN")
@@ -25,9 +27,14 @@ def entity(kind: str, text: str, value: str, score: float = 0.99, offset: int = 
     return {"Type": kind, "Score": score, "BeginOffset": begin, "EndOffset": begin + len(value)}
 
 
-def adapter(client, **overrides) -> ComprehendPii:
-    options = {"language": "en", "min_score": 0.5, "entity_types": TYPES} | overrides
-    return ComprehendPii(lambda: client, **options)
+def adapter(
+    client,
+    language: str = "en",
+    min_score: float = 0.5,
+    entity_types: Iterable[str] = TYPES,
+    max_bytes: int = MAX_REQUEST_BYTES,
+) -> ComprehendPii:
+    return ComprehendPii(lambda: client, language, min_score, entity_types, max_bytes)
 
 
 @pytest.mark.parametrize("prefix", ["", "😀 ", "👩‍👩‍👧‍👦🎉 ", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ", "e\u0301 café "])

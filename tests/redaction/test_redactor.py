@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 import pytest
 from botocore.stub import Stubber
@@ -143,7 +144,7 @@ def test_mask_template_with_digits_is_refused():
 # ---------------------------------------------------------------------------------------------- context across messages
 
 
-def conversation(redactor: Redactor, messages: list[tuple[float, str]]) -> list[str]:
+def conversation(redactor: Redactor, messages: Sequence[tuple[float, str]]) -> list[str]:
     context, out = None, []
     for seconds, text in messages:
         result = redactor.redact(text, context, NOW + seconds)

@@ -52,9 +52,11 @@ def start_sandbox(log_name: str) -> tuple[subprocess.Popen, dict[str, str]]:
     log = open(ARTIFACTS / log_name, "w")
     ready: dict = {}
     got_ready = threading.Event()
+    output = process.stdout
+    assert output is not None  # started with stdout=PIPE
 
     def drain():
-        for line in process.stdout:
+        for line in output:
             log.write(line)
             log.flush()
             if line.startswith('{"sandbox_ready"'):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from typing import Any
 
 import pytest
 import requests
@@ -33,7 +34,7 @@ def send(url, body, token=TOKEN, proof=PROOF):
     )
 
 
-TEXT = {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "hello"}}
+TEXT: dict[str, Any] = {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "hello"}}
 
 
 def test_a_text_reaches_the_customer(graph):

@@ -41,9 +41,11 @@ def _lines_until(process: subprocess.Popen, predicate, timeout: float) -> list[s
     """Read the process's output until a line satisfies `predicate` (or it exits / time runs out)."""
     seen: list[str] = []
     found = threading.Event()
+    output = process.stdout
+    assert output is not None  # started with stdout=PIPE
 
     def drain():
-        for line in process.stdout:
+        for line in output:
             seen.append(line)
             if predicate(line):
                 found.set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from chalicelib.messaging.meta.webhook import parse_payload, signature_matches
+from chalicelib.messaging.meta.webhook import Text, parse_payload, signature_matches
 from sandbox import meta_post
 from tests.support import PROJECT_DIR
 
@@ -15,6 +15,7 @@ def test_the_envelope_parses_as_the_message_and_the_signature_matches():
     body = meta_post.envelope("psid-1", "m_1", {"text": "héllo"}, 1_700_000_000_000)
     assert body.isascii()  # Meta escapes non-ASCII and signs the bytes it sends
     (event,) = parse_payload(body)
+    assert isinstance(event, Text)
     assert (event.kind, event.mid, event.text, event.origin.sender_id) == ("text", "m_1", "héllo", "psid-1")
     assert event.origin.account_id == meta_post.PAGE_ID
     assert signature_matches("secret", body, meta_post.signature("secret", body))

@@ -61,10 +61,11 @@ def test_the_fallback_table_definition_matches_the_template():
 
 def test_a_new_ivr_key_is_an_rsa_4096_pair():
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = resources.new_ivr_key()
     private = serialization.load_pem_private_key(key.private_pem, password=None)
-    assert private.key_size == 4096
+    assert isinstance(private, rsa.RSAPrivateKey) and private.key_size == 4096
     assert (
         private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         == key.public_pem

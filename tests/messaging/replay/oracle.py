@@ -33,7 +33,7 @@ def expectations(case: WebhookCase) -> list[Expectation]:
 def expect(key: str, item: Any) -> Expectation:
     if not isinstance(item, dict):
         return Expectation(None, why="not an item")
-    sender_doc = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+    sender_doc = item["sender"] if isinstance(item.get("sender"), dict) else {}
     sender = sender_doc.get("id") or sender_doc.get("user_ref")
     sender = sender if isinstance(sender, str) else None
     recipient = (item.get("recipient") or {}).get("id") if isinstance(item.get("recipient"), dict) else None
@@ -75,7 +75,7 @@ def _message(sender: str, message: dict[str, Any]) -> Expectation:
     for attachment in message.get("attachments") or []:
         if not isinstance(attachment, dict):
             continue
-        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        payload = attachment["payload"] if isinstance(attachment.get("payload"), dict) else {}
         kind = attachment.get("type")
         url = payload.get("url") or attachment.get("URL") or attachment.get("url")
         title = payload.get("title") or attachment.get("title")

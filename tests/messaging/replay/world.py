@@ -25,7 +25,7 @@ from tests.messaging.fixtures import SECRET
 from tests.messaging.replay.connect_double import UPLOAD_HOST, ConnectDouble
 from tests.messaging.replay.corpus import served_accounts
 from tests.sessions_table import create_sessions_table
-from tests.support import LOCAL_STAGE, PROJECT_DIR
+from tests.support import LOCAL_STAGE, PROJECT_DIR, request_json
 
 # The smallest valid PNG: what the CDN double serves for every media URL.
 PNG = bytes.fromhex(
@@ -33,7 +33,7 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
 # A customer's first message: it opens the chat that the replayed stream records are addressed to.
-OPENING_WEBHOOK = {
+OPENING_WEBHOOK: dict[str, Any] = {
     "object": "page",
     "entry": [
         {
@@ -100,7 +100,7 @@ class ReplayWorld:
         calls = []
         for call in self.graph.calls:
             if GRAPH_SEND.match(call.request.url or ""):
-                body = json.loads(call.request.body) if call.request.body else {}
+                body = request_json(call.request) if call.request.body else {}
                 calls.append(
                     {"url": call.request.url, "authorization": call.request.headers.get("Authorization"), "body": body}
                 )
