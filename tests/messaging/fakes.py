@@ -23,7 +23,7 @@ from chalicelib.messaging.store.sessions import (
 )
 
 # Each class satisfies its Protocol in chalicelib/messaging/ports.py (Sessions, Dedupe, AgentChat,
-# AttachmentForwarder) with the same signatures: mypy checks them where the benchmarks pass them in.
+# AttachmentForwarder) with the same signatures: mypy checks them wherever a test or a benchmark passes them in.
 
 
 class MemorySessions:
