@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,8 +66,9 @@ class Deployment:
     def deploy(self) -> None:
         outputs = self.ensure_stack()
         self.write_chalice_files(outputs)
-        self.build_packages()
+        packaged = self.build_packages()
         self.chalice("deploy")
+        self.check_packages_reused(packaged)
         self.filter_stream_subscription(outputs)
         self.route_async_failures(outputs)
         self.allow_connect_to_invoke("ivr_decryptor")
@@ -149,22 +150,43 @@ class Deployment:
                 )
         return limits
 
-    def build_packages(self) -> None:
+    def build_packages(self) -> set[str]:
         """`chalice package` builds the two zips `chalice deploy` then reuses from .chalice/deployments (the app and
-        the dependency layer, named by a hash of their sources); bytecode goes into them in between, so that cold
-        starts do not compile every module (infra/bytecode.py)."""
-        with tempfile.TemporaryDirectory(prefix="cg-package-") as out:
-            self.chalice("package", out)
+        the dependency layer, each named by a hash of its sources); bytecode goes into them in between, so that cold
+        starts do not compile what they import (infra/bytecode.py). Returns the cache's zips after that."""
+        cache = self.project_dir / ".chalice" / "deployments"
+        out = cache / f"package-{self.stage.name}"  # chalice package's copies of the two, to find them in the cache
+        shutil.rmtree(out, ignore_errors=True)
+        self.chalice("package", os.path.relpath(out, self.project_dir))
         self.step("Bytecode into the deployment packages (.chalice/deployments)")
         if self.aws.dry_run:
-            self.say("  would compile every module of the packages chalice package built")
+            self.say("  would compile every module of the two zips chalice package built")
+            return set()
+        try:
+            for package in _originals_in(cache, sorted(out.glob("*.zip"))):
+                if bytecode.has_bytecode(package):
+                    self.say(f"  {package.name}: has bytecode")
+                    continue
+                compiled, left = bytecode.add_bytecode(package)
+                self.say(
+                    f"  {package.name}: {compiled} modules compiled" + (f", {left} left as source" if left else "")
+                )
+        except Exception as exc:  # an optimisation only: the zips are intact (add_bytecode is atomic)
+            self.say(
+                f"  warning: no bytecode added ({type(exc).__name__}); deploying sources, cold starts compile them"
+            )
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        return {package.name for package in cache.glob("*.zip")}
+
+    def check_packages_reused(self, packaged: set[str]) -> None:
+        """Chalice names its zips by a hash of their sources: a zip `chalice deploy` had to build itself (a source
+        changed in between) went up without bytecode. Still a correct deploy; the next one adds it."""
+        if self.aws.dry_run:
             return
-        for package in sorted((self.project_dir / ".chalice" / "deployments").glob("*.zip")):
-            if bytecode.has_bytecode(package):
-                self.say(f"  {package.name}: has bytecode")
-                continue
-            compiled, left = bytecode.add_bytecode(package)
-            self.say(f"  {package.name}: {compiled} modules compiled" + (f", {left} left as source" if left else ""))
+        built = {package.name for package in (self.project_dir / ".chalice" / "deployments").glob("*.zip")} - packaged
+        for name in sorted(built):
+            self.say(f"  warning: chalice deploy built {name} itself: deployed without bytecode (make deploy adds it)")
 
     def chalice(self, command: str, *arguments: str, capture: bool = False) -> str:
         self.step(f"chalice {command} --stage {self.stage.name}")
@@ -458,6 +480,23 @@ class Deployment:
 
     def step(self, title: str) -> None:
         self.say(f"\n== {title}")
+
+
+def _originals_in(cache: Path, copies: list[Path]) -> list[Path]:
+    """The zips of `cache` that `copies` are byte-for-byte copies of (chalice package copies its cached zips out)."""
+    import hashlib
+
+    def digest(path: Path) -> str:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+
+    wanted = {(copy.stat().st_size, digest(copy)) for copy in copies}
+    return [
+        package
+        for package in sorted(cache.glob("*.zip"))
+        if any(size == package.stat().st_size for size, _ in wanted)
+        and (package.stat().st_size, digest(package)) in wanted
+    ]
 
 
 def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) -> int:

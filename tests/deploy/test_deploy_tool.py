@@ -44,7 +44,7 @@ def test_dry_run_deploy_prints_every_call_without_credentials(monkeypatch, tmp_p
     for expected in (
         "aws cloudformation create-stack --stack-name connect-guard-prod-infra --template-body file://infra/template.yaml",
         "aws cloudformation wait stack-create-complete",
-        "chalice package --stage prod /",
+        "chalice package --stage prod .chalice/deployments/package-prod",
         "Bytecode into the deployment packages",
         "chalice deploy --stage prod",
         "aws sns set-subscription-attributes",
