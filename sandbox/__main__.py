@@ -75,7 +75,7 @@ def main() -> int:
         else:
             print(f"\n  Connect Guard sandbox: open {urls['sandbox']}   (Ctrl-C stops)\n", file=sys.stderr, flush=True)
         stop.wait()
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:  # RuntimeError: ours, worded for the user (a busy port, a server down)
         print(f"sandbox: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -96,6 +96,13 @@ class LocalClamd:
         return f"{HOST}:{self.port}"
 
     def start(self, timeout: float = 60.0) -> LocalClamd:
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self._port.release()  # clamd is not running (it exited, or never started): its log, if any, stays
+            raise
+
+    def _start(self, timeout: float) -> LocalClamd:
         executable = binary()
         if executable is None:
             raise RuntimeError("clamd is not installed: `make clamav` installs Debian's clamav-daemon")

@@ -5,16 +5,21 @@ take it as its ephemeral source port (CI saw the Connect emulator fail with "Add
 the stack had opened a few hundred connections to moto). A reservation is a socket bound with SO_REUSEADDR
 that never listens. On Linux the kernel then gives the port to neither `connect()` nor `bind(0)`, while a
 server that also sets SO_REUSEADDR (http.server, werkzeug, chalice local, clamd) can still bind and listen on
-it, in this process or in a child.
+it, in this process or in a child. (Unless `net.ipv4.ip_autobind_reuse` is 1, off by default: then a bind(0)
+with SO_REUSEADDR may share it.) Elsewhere SO_REUSEADDR does not let two sockets bind one address, so off Linux
+a reservation only picks a free port, as before, and the race remains.
 """
 
 from __future__ import annotations
 
+import errno
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 HOST = "127.0.0.1"
+_HOLDS = sys.platform == "linux"
 
 
 class PortInUse(RuntimeError):
@@ -31,10 +36,14 @@ class Reservation:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self._socket.bind((host, port))
-        except OSError:
+        except OSError as exc:
             self._socket.close()
-            raise PortInUse(port) from None
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(port) from None
+            raise
         self.port: int = self._socket.getsockname()[1]
+        if not _HOLDS:
+            self._socket.close()
 
     def release(self) -> None:
         self._socket.close()

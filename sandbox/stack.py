@@ -74,15 +74,20 @@ class Stack:
 
     # ------------------------------------------------------------------------------------- start
 
-    def start(self) -> dict[str, str]:
+    def reserve_ports(self) -> Ports:
+        """Every server's port, chosen and held now (sandbox/ports.py); a busy fixed port raises PortInUse."""
         ports = self.options.ports
         if self.options.local:
             ports.app, ports.front = ports.front, 0
-        faults = self.options.faults
         for name in ("front", "app", "moto", "connect", "graph", "lambda_host") + (
-            ("dynamodb_proxy",) if faults else ()
+            ("dynamodb_proxy",) if self.options.faults else ()
         ):
             setattr(ports, name, self._ports.take(getattr(ports, name)))
+        return ports
+
+    def start(self) -> dict[str, str]:
+        ports = self.reserve_ports()
+        faults = self.options.faults
         stage = resources.LocalStage.load()
         moto_url, connect_url, graph_url = (
             f"http://{HOST}:{port}" for port in (ports.moto, ports.connect, ports.graph)
