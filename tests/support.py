@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,15 @@ REGION = "us-east-1"
 LOCAL_STAGE = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["local"][
     "environment_variables"
 ]
+
+
+@cache
+def boto3_session() -> Any:
+    """One boto3 session for the test process's own clients (Stubbers, doubles): a session per client re-reads
+    botocore's data each time (~85 ms a client, against ~5 ms from a shared session)."""
+    import boto3
+
+    return boto3.session.Session()
 
 
 def request_json(request: PreparedRequest) -> Any:

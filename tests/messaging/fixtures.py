@@ -17,6 +17,8 @@ import json
 import time
 from typing import Any
 
+from tests.support import boto3_session
+
 SECRET_ID = "connect-guard/messenger"
 SECRET = {
     "APP_SECRET": "app-secret-canary-7f3a",
@@ -50,10 +52,9 @@ def rotate_messenger_secret(values: dict[str, str], secret_id: str = SECRET_ID) 
 def stubbed_client(service: str):
     """A real botocore client for `service` and its Stubber (which validates every request against the
     service model). Use as `client, stub = stubbed_client("connectparticipant")`."""
-    import boto3
     from botocore.stub import Stubber
 
-    client = boto3.session.Session().client(service, region_name="us-east-1")
+    client = boto3_session().client(service, region_name="us-east-1")
     return client, Stubber(client)
 
 

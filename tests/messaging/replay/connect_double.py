@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
 
 from sandbox.connect.errors import ConnectError
 from sandbox.connect.model import Chat, ConnectModel
+from tests.support import boto3_session
 
 UPLOAD_HOST = "https://connect-attachments.replay.test"
 
@@ -156,7 +156,7 @@ class ConnectDouble:
 @cache
 def _real_client(service: str) -> Any:
     """One real client per service for its model and exception classes (building one costs ~100 ms)."""
-    return boto3.session.Session().client(service, region_name="us-east-1")
+    return boto3_session().client(service, region_name="us-east-1")
 
 
 class _Client:
