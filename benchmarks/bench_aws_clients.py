@@ -10,14 +10,16 @@ Run alone: `python benchmarks/bench_aws_clients.py` (or `python benchmarks/run_a
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from benchmarks import fresh_process  # noqa: E402
+
 RUNS = 9
 BUDGET = 0.75
 
@@ -50,22 +52,8 @@ print(json.dumps((time.process_time() - start) * 1000))
 
 
 def sample(services: list[str], mode: str) -> float:
-    env = dict(
-        os.environ,
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(PROJECT_DIR), ",".join(services), mode],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(json.loads(out.stdout))
+    argv = [sys.executable, "-c", _CHILD, str(PROJECT_DIR), ",".join(services), mode]
+    return fresh_process.sample(argv, {**os.environ, **fresh_process.DUMMY_AWS})
 
 
 def main() -> None:

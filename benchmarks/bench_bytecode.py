@@ -15,12 +15,10 @@ Run alone: `python benchmarks/bench_bytecode.py` (or `python benchmarks/run_all.
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -30,6 +28,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
+from benchmarks import fresh_process  # noqa: E402
 from infra import bytecode  # noqa: E402
 
 RUNS = 5
@@ -119,21 +118,9 @@ def sample(statement: str, task: Path, layer: Path) -> float:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": f"{task}{os.pathsep}{layer}",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        **fresh_process.DUMMY_AWS,
     }
-    out = subprocess.run(
-        [sys.executable, "-S", "-B", "-c", _CHILD, statement, str(layer)],
-        cwd=task,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(json.loads(out.stdout))
+    return fresh_process.sample([sys.executable, "-S", "-B", "-c", _CHILD, statement, str(layer)], env, task)
 
 
 def main() -> None:
