@@ -1,5 +1,6 @@
-"""Deploy size: what `chalice deploy --stage prod` uploads with `automatic_layer` (ours) beside the same
-app packaged without it (baseline), both from `chalice package` of the stage as `make deploy` writes it.
+"""Deploy size: what `make deploy STAGE=prod` uploads with `automatic_layer` (ours) beside the same app packaged
+without it (baseline), both from `chalice package` of the stage as `make deploy` writes it, with the bytecode it
+adds (infra/bytecode.py).
 
 Chalice 1.34 publishes a new layer version on every deploy and uploads each function's zip, so a deploy
 uploads the layer once plus every function's own zip, against the whole bundle once per function without
@@ -20,7 +21,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from infra import chalice_config, policies  # noqa: E402
+from infra import bytecode, chalice_config, policies  # noqa: E402
 from infra.stage import Stage  # noqa: E402
 
 MB = 1024 * 1024
@@ -56,6 +57,9 @@ def package(automatic_layer: bool) -> dict[str, int]:
         functions = sum(r["Type"] == "AWS::Serverless::Function" for r in template["Resources"].values())
         app_zip = project / "out" / "deployment.zip"
         layer_zip = project / "out" / "layer-deployment.zip"
+        for package_zip in (app_zip, layer_zip):
+            if package_zip.exists():
+                bytecode.add_bytecode(package_zip)
         layer = layer_zip.stat().st_size if layer_zip.exists() else 0
         return {
             "functions": functions,
@@ -70,7 +74,7 @@ def package(automatic_layer: bool) -> dict[str, int]:
 def main() -> None:
     ours, baseline = package(True), package(False)
     count = ours["functions"]
-    print("## Deploy size (`chalice package --stage prod`, arm64)\n")
+    print("## Deploy size (`chalice package --stage prod` with bytecode, arm64)\n")
     print(f"{count} function(s) in app.py; a deploy uploads the layer once plus each function's own zip.\n")
     print("| | function zip | layer zip | upload per deploy | unzipped (function + layer) |")
     print("|---|---:|---:|---:|---:|")
