@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from chalicelib.redaction import checksums as check
 from chalicelib.redaction import languages as lang
+from chalicelib.redaction.hints import HintWords
 from chalicelib.redaction.normalize import digit_count
 from chalicelib.redaction.spans import Coverage
 from chalicelib.redaction.widening import widen_all
@@ -858,6 +859,14 @@ _Step = tuple[Any, int, Any, Any, Any]
 _Rest = tuple[Any, Any, Any, Any]  # (detector, its hint words, its gate, its run shape), digits already checked
 
 
+class _Pick(NamedTuple):
+    """The detectors worth asking about a text with a given number of digits left (`DetectorSet._rest`)."""
+
+    hint_words: HintWords | None  # their hint words, searched only for them: None if none needs one
+    unhinted: tuple[_Rest, ...]  # those asked when the text holds none of those words
+    every: tuple[_Rest, ...]  # those asked when it holds some
+
+
 @dataclass(frozen=True)
 class DetectorSet:
     """The detectors for a set of entity types, run together over one normalised text."""
@@ -865,46 +874,36 @@ class DetectorSet:
     detectors: tuple[Detector, ...] = field(default_factory=all_detectors)
     # Derived in __post_init__ (see there); not compared, not shown.
     _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
-    _any_hint: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _hint_starts: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _implied: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
     _claiming: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
-    _rest: tuple[tuple[tuple[_Rest, ...], ...], ...] = field(init=False, repr=False, compare=False)
+    _rest: tuple[_Pick, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
         ordered = sorted(self.detectors, key=lambda d: (not d.claims, d.claims))  # claiming detectors first, in order
         plan = tuple((d, d.min_digits, frozenset(d.hints), d.gate, d.shape) for d in ordered)
-        hints = {hint.lower() for d in self.detectors for hint in d.hints}
         object.__setattr__(self, "_plan", plan)
-        # Every detector's hint words found in one pass (`_hints_in`), not each tested by each detector. Most
-        # messages hold none: one search over a prefix tree of all of them says so. Otherwise a look-ahead over
-        # the same tree, from there on, yields the longest hint starting at each position, and `_implied` adds
-        # the hints that are its prefixes ("exp" in "expiry").
-        tree = lang.prefix_tree(hints) if hints else None
-        object.__setattr__(self, "_any_hint", re.compile(tree) if tree else None)
-        object.__setattr__(self, "_hint_starts", re.compile(f"(?=({tree}))") if tree else None)
-        object.__setattr__(
-            self, "_implied", {word: frozenset(h for h in hints if word.startswith(h)) for word in hints}
-        )
         claiming = tuple(step for step in plan if step[0].claims)
         assert all(step[4] is None for step in claiming), "a claiming detector changes the runs a shape reads"
+        assert not any(step[2] for step in claiming), "a claiming detector runs before the hint words are searched"
         rest = [step for step in plan if not step[0].claims]
         most = max((step[1] for step in rest), default=0)
+        # Hint words are searched only for the detectors the digits leave worth asking: an IBAN or a card claims
+        # most of a message's digits, and then only a few detectors' words (a password's) are worth a search. One
+        # search per message either way: the words of those detectors, over one prefix tree (hints.py).
+        hint_words: dict[frozenset[str], HintWords] = {}
 
-        def picked(digits: int, hinted: bool) -> tuple[_Rest, ...]:
-            return tuple(
-                (detector, hints, gate, shape)
-                for detector, min_digits, hints, gate, shape in rest
-                if min_digits <= digits and (hinted or not hints)
-            )
+        def picked(digits: int) -> _Pick:
+            steps = [(d, hints, gate, shape) for d, min_digits, hints, gate, shape in rest if min_digits <= digits]
+            words = frozenset(hint for _, hints, _, _ in steps for hint in hints)
+            if words and words not in hint_words:
+                hint_words[words] = HintWords(words)
+            unhinted = tuple(step for step in steps if not step[1])
+            return _Pick(hint_words[words] if words else None, unhinted, tuple(steps))
 
         object.__setattr__(self, "_claiming", claiming)
-        # _rest[hint word present][digits left, capped at the most any detector needs]: the detectors worth asking.
-        object.__setattr__(
-            self, "_rest", tuple(tuple(picked(n, hinted) for n in range(most + 1)) for hinted in (False, True))
-        )
+        # _rest[digits left, capped at the most any detector needs]: the detectors worth asking.
+        object.__setattr__(self, "_rest", tuple(picked(n) for n in range(most + 1)))
 
     @classmethod
     def for_types(cls, entity_types: Iterable[str], language: str = "en") -> DetectorSet:
@@ -955,15 +954,14 @@ class DetectorSet:
     def _detect_once(self, message: Scan) -> list[Detection]:
         """Each detector whose cheap preconditions hold: enough digits, one of its hint words, its run shape, its
         gate (a gate shared by several detectors is searched once). The claiming detectors run first; the rest are
-        picked from `_rest` by the digits left outside what those claimed and whether any hint word is present."""
+        picked from `_rest` by the digits left outside what those claimed and the hint words present."""
         text, lowered, digits, runs, _ = message
         found: list[Detection] = []
         gates: dict[re.Pattern, bool] = {}  # each gate pattern's answer, searched once
-        present = self._hints_in(lowered)
         unclaimed = digits  # digits outside what a claiming detector found
         claimed = None  # what a claiming detector found
-        for detector, min_digits, hints, gate, _ in self._claiming:  # (IBANs, cards: no run shape)
-            if unclaimed < min_digits or (hints and present.isdisjoint(hints)):
+        for detector, min_digits, _, gate, _ in self._claiming:  # (IBANs, cards: no hint words, no run shape)
+            if unclaimed < min_digits:
                 continue
             if gate and not _gate_passes(gate, text, gates, claimed):
                 continue
@@ -979,7 +977,9 @@ class DetectorSet:
                 gates = {}
         shaped = None  # the RunShape of `runs`, worked out on first need
         # Digits a claiming detector found are a checksum-validated number's: another entity needs its own.
-        for detector, hints, gate, shape in self._rest[bool(present)][min(unclaimed, len(self._rest[0]) - 1)]:
+        hint_words, unhinted, every = self._rest[min(unclaimed, len(self._rest) - 1)]
+        present = hint_words.found_in(lowered) if hint_words is not None else _NO_HINTS
+        for detector, hints, gate, shape in every if present else unhinted:
             if hints and present.isdisjoint(hints):  # (before the shape: a set test, and often no RunShape then)
                 continue
             if shape is not None:
@@ -994,14 +994,8 @@ class DetectorSet:
                 found.extend(new)
         return found
 
-    def _hints_in(self, lowered: str) -> set[str]:
-        present: set[str] = set()
-        first = self._any_hint.search(lowered) if self._any_hint is not None else None
-        if first is not None and self._hint_starts is not None:
-            for match in self._hint_starts.finditer(lowered, first.start()):
-                word = match.group(1)
-                present.update(self._implied.get(word, (word,)))  # (a hint with a space matches other spacing)
-        return present
+
+_NO_HINTS: frozenset[str] = frozenset()
 
 
 class RunShape:
