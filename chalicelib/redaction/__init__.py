@@ -2,7 +2,7 @@
 
 redactor.py      the redactor every path uses (local, Comprehend or both); `build_redactor`
 detectors.py     local detectors: a pattern, a validator, context words each
-hints.py         which detectors' hint words a text holds, in one search
+hints.py         which of the detectors' hint words a text holds
 checksums.py     validators: Luhn (the project's one), issuer ranges, stdnum checksums
 comprehend.py    Amazon Comprehend DetectPiiEntities adapter
 conversation.py  per-conversation context (split card numbers across messages)
