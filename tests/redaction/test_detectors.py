@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.redaction import checksums
 from chalicelib.redaction.detectors import DetectorSet, all_detectors
+from chalicelib.redaction.languages import LANGUAGES
 
 ALL = DetectorSet()
 YEAR = datetime.date.today().year
@@ -269,3 +270,12 @@ def test_claimed_digits_are_read_once():
     # The SSN detectors still read digits beside a card.
     found = detectors.detect("card 4111 1111 1111 1111 ssn 536-90-1234")
     assert {"CREDIT_DEBIT_NUMBER", "SSN"} <= {d.entity_type for d in found}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_hint_is_found_as_written(language):
+    """Hints are searched in lower-cased text as single tokens (hints.py): an upper-case hint or one with a space
+    would never be found, and its detector would silently never run."""
+    for detector in all_detectors(language):
+        for hint in detector.hints:
+            assert hint == hint.lower() and not any(ch.isspace() for ch in hint), (detector.entity_type, hint)
