@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ class RunningSandbox:
         return requests.get(
             f"{self.base}/sandbox/api/state", params={"psid": psid} if psid else None, timeout=10
         ).json()
+
+
+_DIGITS_TO_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
+def unique_word(length: int = 8) -> str:
+    """A word to find one message again by: letters only. A random hex marker is all digits now and then
+    (6 hex characters: 6 % of the time), and digits after a card number are rightly masked as its next fragment."""
+    return uuid.uuid4().hex[:length].translate(_DIGITS_TO_LETTERS)
 
 
 def start_sandbox(log_name: str) -> tuple[subprocess.Popen, dict[str, str]]:

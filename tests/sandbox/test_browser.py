@@ -7,12 +7,11 @@ Screenshots land in artifacts/ (docs/sandbox.png, shown by the README, is one of
 from __future__ import annotations
 
 import shutil
-import uuid
 
 import pytest
 
 from tests.sandbox import files
-from tests.sandbox.stack import ARTIFACTS
+from tests.sandbox.stack import ARTIFACTS, unique_word
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -59,7 +58,7 @@ def test_the_page_renders_its_three_panes(page):
 
 
 def test_a_conversation_in_the_browser(page, sandbox):
-    marker = uuid.uuid4().hex[:6]
+    marker = unique_word(6)
     agent, customer = page.locator("#agent-transcript"), page.locator("#customer-transcript")
     page.fill("#customer-input", f"Hi {marker}! My card is 4111 1111 1111 1111")
     page.click("#customer-send")
@@ -112,7 +111,7 @@ def _customer_writes(page, text: str) -> None:
 
 
 def test_errors_stay_until_dismissed_and_the_typed_text_is_kept(page, sandbox):
-    _customer_writes(page, f"hello {uuid.uuid4().hex[:6]}")
+    _customer_writes(page, f"hello {unique_word(6)}")
     too_long = "x" * 1100  # Connect refuses text over 1,024 characters
     page.fill("#agent-input", too_long)
     page.click("#agent-send")
@@ -136,7 +135,7 @@ def test_errors_stay_until_dismissed_and_the_typed_text_is_kept(page, sandbox):
 
 
 def test_agent_markdown_reaches_the_customer_flattened(page, sandbox):
-    marker = uuid.uuid4().hex[:6]
+    marker = unique_word(6)
     _customer_writes(page, f"where is my order {marker}?")
     page.check("#agent-markdown")
     page.fill("#agent-input", f"**Order {marker}** ships _today_: see [tracking](https://example.com/t/{marker})")
@@ -188,7 +187,7 @@ def test_no_horizontal_scroll_at_360_px(browser, sandbox):
 
 
 def test_the_customer_sees_their_files_as_messenger_shows_them(page, sandbox):
-    _customer_writes(page, f"sending files {uuid.uuid4().hex[:6]}")
+    _customer_writes(page, f"sending files {unique_word(6)}")
     customer, agent = page.locator("#customer-transcript"), page.locator("#agent-transcript")
     accepted, refused = "Relevé d'identité (1).pdf", "setup (2).exe"
 

@@ -15,7 +15,7 @@ import requests
 
 from chalicelib.version import VERSION
 from tests.sandbox import files
-from tests.sandbox.stack import PROJECT_DIR, eventually, start_sandbox, stop_sandbox
+from tests.sandbox.stack import PROJECT_DIR, eventually, start_sandbox, stop_sandbox, unique_word
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +98,7 @@ def test_ctrl_c_stops_every_process():
 
 
 def test_a_card_number_reaches_the_agent_masked(sandbox):
-    marker = uuid.uuid4().hex[:8]
+    marker = unique_word()
     customer_says(sandbox, new_psid(), f"order {marker}: my card is {CARD}, thanks")
     contact = contact_with(sandbox, marker)
     text = next(t for t in agent_messages(contact) if marker in t)
@@ -108,7 +108,7 @@ def test_a_card_number_reaches_the_agent_masked(sandbox):
 
 def test_an_agent_reply_reaches_the_right_customer(sandbox):
     alice, bob = new_psid(), new_psid()
-    marker_a, marker_b = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    marker_a, marker_b = unique_word(), unique_word()
     customer_says(sandbox, alice, f"hello from {marker_a}")
     customer_says(sandbox, bob, f"hello from {marker_b}")
     contact_a, contact_b = contact_with(sandbox, marker_a), contact_with(sandbox, marker_b)
@@ -122,7 +122,7 @@ def test_an_agent_reply_reaches_the_right_customer(sandbox):
 
 
 def test_a_redelivered_webhook_reaches_the_agent_once(sandbox):
-    psid, marker = new_psid(), uuid.uuid4().hex[:8]
+    psid, marker = new_psid(), unique_word()
     mid = sandbox.api("customer/message", {"psid": psid, "text": f"just once {marker}"}).json()["mid"]
     contact_with(sandbox, marker)
     again = sandbox.api("customer/resend", {"mid": mid}).json()  # Meta: at least once
@@ -132,7 +132,7 @@ def test_a_redelivered_webhook_reaches_the_agent_once(sandbox):
 
 
 def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
-    psid, marker = new_psid(), uuid.uuid4().hex[:8]
+    psid, marker = new_psid(), unique_word()
     customer_says(sandbox, psid, f"hello {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
     reply = f"only once {marker}"
@@ -145,7 +145,7 @@ def test_a_redelivered_stream_notification_reaches_the_customer_once(sandbox):
 
 def test_after_the_chat_ends_the_next_message_starts_a_new_contact(sandbox):
     psid = new_psid()
-    first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    first, second = unique_word(), unique_word()
     customer_says(sandbox, psid, f"first {first}")
     old = contact_with(sandbox, first)
     assert sandbox.api("agent/end", {"contact_id": old["contact_id"]}).status_code == 200
@@ -159,7 +159,7 @@ def test_after_the_chat_ends_the_next_message_starts_a_new_contact(sandbox):
 
 def test_an_expired_connection_token_is_recovered_and_the_message_delivered_once(sandbox):
     psid = new_psid()
-    first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    first, second = unique_word(), unique_word()
     customer_says(sandbox, psid, f"before {first}")
     contact_with(sandbox, first)
     assert sandbox.api("expire-tokens", {}).status_code == 200
@@ -196,7 +196,7 @@ def test_a_customer_photo_is_scanned_and_shown_to_the_agent(sandbox):
 
 
 def test_agent_files_are_scanned_and_only_clean_ones_reach_the_customer(sandbox):
-    psid, marker = new_psid(), uuid.uuid4().hex[:8]
+    psid, marker = new_psid(), unique_word()
     customer_says(sandbox, psid, f"send me the receipt {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
 
@@ -229,7 +229,7 @@ def test_eicar_is_rejected_as_malware_by_the_sandbox_clamd(sandbox):
 
     if clamd.binary() is None:
         pytest.skip("clamd is not installed (make clamav)")
-    psid, marker = new_psid(), uuid.uuid4().hex[:8]
+    psid, marker = new_psid(), unique_word()
     customer_says(sandbox, psid, f"send me the notes {marker}")
     contact = contact_with(sandbox, marker)["contact_id"]
     answer = sandbox.api(
@@ -279,7 +279,7 @@ def test_expired_tokens_keep_one_contact_per_customer(sandbox):
     """A day of waiting expires the ConnectionTokens; the chat goes on, on the same contact: no second chat
     for the agent, nothing left open."""
     psid = new_psid()
-    first, second = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    first, second = unique_word(), unique_word()
     customer_says(sandbox, psid, f"before {first}")
     contact_with(sandbox, first)
     assert sandbox.api("expire-tokens", {}).status_code == 200
@@ -292,7 +292,7 @@ def test_expired_tokens_keep_one_contact_per_customer(sandbox):
 
 def test_an_instagram_customer_beside_the_messenger_one(sandbox):
     igsid, psid = new_psid(), new_psid()
-    on_instagram, on_messenger = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    on_instagram, on_messenger = unique_word(), unique_word()
     answer = sandbox.api("customer/message", {"psid": igsid, "text": f"hi {on_instagram}", "channel": "instagram"})
     assert answer.status_code == 200 and answer.json()["webhook_status"] == 200
     customer_says(sandbox, psid, f"hi {on_messenger}")
@@ -302,7 +302,7 @@ def test_an_instagram_customer_beside_the_messenger_one(sandbox):
     assert instagram["display_name"] == "Instagram customer"
 
     # The agent's reply reaches the Instagram customer.
-    reply = uuid.uuid4().hex[:8]
+    reply = unique_word()
     assert (
         sandbox.api("agent/message", {"contact_id": instagram["contact_id"], "text": f"reply {reply}"}).status_code
         == 200
