@@ -17,6 +17,7 @@ Every step first looks at what exists, so re-running after a failure (or on a de
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -483,20 +484,22 @@ class Deployment:
 
 
 def _originals_in(cache: Path, copies: list[Path]) -> list[Path]:
-    """The zips of `cache` that `copies` are byte-for-byte copies of (chalice package copies its cached zips out)."""
-    import hashlib
+    """The zips of `cache` that `copies` are byte-for-byte copies of (chalice package copies its cached zips out).
+    Only a zip of a copy's size is hashed."""
 
     def digest(path: Path) -> str:
         with path.open("rb") as file:
             return hashlib.file_digest(file, "sha256").hexdigest()
 
-    wanted = {(copy.stat().st_size, digest(copy)) for copy in copies}
-    return [
-        package
-        for package in sorted(cache.glob("*.zip"))
-        if any(size == package.stat().st_size for size, _ in wanted)
-        and (package.stat().st_size, digest(package)) in wanted
-    ]
+    wanted: dict[int, set[str]] = {}
+    for copy in copies:
+        wanted.setdefault(copy.stat().st_size, set()).add(digest(copy))
+    originals = []
+    for package in sorted(cache.glob("*.zip")):
+        same_size = wanted.get(package.stat().st_size)
+        if same_size and digest(package) in same_size:
+            originals.append(package)
+    return originals
 
 
 def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) -> int:

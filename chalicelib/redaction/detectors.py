@@ -884,7 +884,8 @@ class DetectorSet:
         # What each detector needs before its patterns are worth running, flattened once: the per-message
         # loop below then costs a few comparisons per detector instead of a method call.
         ordered = sorted(self.detectors, key=lambda d: (not d.claims, d.claims))  # claiming detectors first, in order
-        plan = tuple((d, d.min_digits, frozenset(d.hints), d.gate, d.shape) for d in ordered)
+        # Hints as HintWords searches them (lower case), so a detector and the search always agree on a word.
+        plan = tuple((d, d.min_digits, frozenset(h.lower() for h in d.hints), d.gate, d.shape) for d in ordered)
         object.__setattr__(self, "_plan", plan)
         claiming = tuple(step for step in plan if step[0].claims)
         assert all(step[4] is None for step in claiming), "a claiming detector changes the runs a shape reads"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
 from chalicelib.redaction import checksums
-from chalicelib.redaction.detectors import DetectorSet, all_detectors
+from chalicelib.redaction.detectors import Detector, DetectorSet, all_detectors
 from chalicelib.redaction.languages import LANGUAGES
 
 ALL = DetectorSet()
@@ -273,9 +274,16 @@ def test_claimed_digits_are_read_once():
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_hint_is_found_as_written(language):
-    """Hints are searched in lower-cased text as single tokens (hints.py): an upper-case hint or one with a space
-    would never be found, and its detector would silently never run."""
+def test_every_hint_is_one_token(language):
+    """Hints are searched as single tokens (hints.py): a hint with a space would be found with the text's spacing,
+    never as written, and its detector would silently never run."""
     for detector in all_detectors(language):
         for hint in detector.hints:
-            assert hint == hint.lower() and not any(ch.isspace() for ch in hint), (detector.entity_type, hint)
+            assert not any(ch.isspace() for ch in hint), (detector.entity_type, hint)
+
+
+def test_an_upper_case_hint_still_lets_its_detector_run():
+    text = "my code is 1234"
+    lower = Detector("PIN", (re.compile(r"[0-9]{4}"),), min_digits=4, hints=("code",))
+    upper = Detector("PIN", (re.compile(r"[0-9]{4}"),), min_digits=4, hints=("CODE",))
+    assert DetectorSet((upper,)).detect(text) == DetectorSet((lower,)).detect(text) != []
